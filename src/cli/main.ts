@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { runAudit } from "./audit.js";
+import { isBrokenPipe, processOutput } from "./output.js";
+
+/** Exit codes: 0 fine, 1 a --fail-on condition was met, 2 usage or input error, 3 internal error. */
+export const EXIT = { ok: 0, failOn: 1, usage: 2, internal: 3 } as const;
+
+function program(setCode: (code: number) => void): Command {
+  const cli = new Command()
+    .name("portwatch")
+    .description("For every port this computer has open: what it is, who opened it, and whether it should be there.")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  cli.command("audit", { isDefault: true })
+    .description("List every TCP, UDP and raw socket (IPv4 and IPv6, every network namespace) with its owning process")
+    .option("--json", "print one JSON object (the contract in docs/json.md)")
+    .option("--ndjson", "print one JSON socket per line")
+    .option("-t, --tcp", "TCP sockets only (with -u/-w: those protocols)")
+    .option("-u, --udp", "UDP sockets only")
+    .option("-w, --raw", "raw sockets only")
+    .option("-l, --listening", "listening sockets only (TCP LISTEN, unconnected UDP and raw)")
+    .option("--no-owners", "skip the owner lookup (faster; no process columns)")
+    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc (a captured one)").default("/proc"))
+    .option("--no-color", "no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)")
+    .addHelpText("after", `
+Examples:
+  portwatch                 everything, as a table
+  portwatch -tl             TCP listeners
+  portwatch --json > a.json the JSON contract, for scripts
+Run as root to see the owner of every socket.`)
+    .action((opts, cmd) => {
+      if (opts.json && opts.ndjson) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: choose one of --json and --ndjson");
+      const io = processOutput(cmd.getOptionValueSource("color") === "cli" ? opts.color : undefined);
+      setCode(runAudit({
+        json: opts.json ?? false, ndjson: opts.ndjson ?? false, tcp: opts.tcp ?? false, udp: opts.udp ?? false,
+        raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
+      }, io));
+    });
+  return cli;
+}
+
+function main(argv: string[]): number {
+  let code: number = EXIT.ok;
+  try {
+    program((c) => { code = c; }).parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
+      if (e.code === "portwatch.conflict") process.stderr.write(`${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (isBrokenPipe(e)) return EXIT.ok;
+    process.stderr.write(`portwatch: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.internal;
+  }
+  return code;
+}
+
+process.exitCode = main(process.argv.slice(2));

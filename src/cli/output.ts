@@ -1,0 +1,48 @@
+import { writeSync } from "node:fs";
+
+/** Where a command writes: stdout and stderr, with what is known about the terminal. */
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+  /** Terminal width of stdout, or undefined when stdout is not a terminal. */
+  width: number | undefined;
+  /** Whether to use colour on stdout. */
+  color: boolean;
+}
+
+class BrokenPipe extends Error {}
+
+function writeAll(fd: number, text: string): void {
+  try {
+    let buf = Buffer.from(text);
+    while (buf.length > 0) {
+      let n: number;
+      try { n = writeSync(fd, buf); } catch (e) {
+        if ((e as { code?: string }).code === "EAGAIN") continue; // a non-blocking pipe that is full: try again
+        throw e;
+      }
+      buf = buf.subarray(n);
+    }
+  } catch (e) {
+    if ((e as { code?: string }).code === "EPIPE") throw new BrokenPipe("stdout closed");
+    throw e;
+  }
+}
+
+/** True for the error thrown when the reader of our output went away (`portwatch | head`). */
+export function isBrokenPipe(e: unknown): boolean {
+  return e instanceof BrokenPipe;
+}
+
+/** The process's real stdout/stderr; colour only on a terminal unless NO_COLOR/FORCE_COLOR say otherwise. */
+export function processOutput(colorFlag?: boolean): Output {
+  const tty = process.stdout.isTTY === true;
+  const env = process.env;
+  const color = colorFlag ?? (env["NO_COLOR"] ? false : env["FORCE_COLOR"] ? env["FORCE_COLOR"] !== "0" : tty);
+  return {
+    out: (t) => writeAll(1, t),
+    err: (t) => writeAll(2, t),
+    width: tty ? process.stdout.columns || 80 : undefined,
+    color,
+  };
+}

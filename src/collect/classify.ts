@@ -1,0 +1,64 @@
+import type { Direction, Exposure, Socket } from "../model/socket.js";
+
+/** True for 127.0.0.0/8, ::1 and their v4-mapped form. */
+export function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
+}
+
+/** True for the any-address of either family. */
+export function isWildcard(address: string): boolean {
+  return address === "0.0.0.0" || address === "::" || address === "*";
+}
+
+/** Strips the v4-mapped prefix, so "::ffff:10.0.0.1" and "10.0.0.1" compare equal. */
+function plain(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
+
+function listenerKey(s: Socket): string {
+  return `${s.netns ?? ""}/${s.proto}/${s.local.port}`;
+}
+
+/** Whether the socket waits for others: TCP LISTEN, or an unconnected UDP or raw socket bound to a port. */
+export function isListening(s: Socket): boolean {
+  if (s.proto === "tcp") return s.state === "LISTEN";
+  return s.remote === null && (s.proto === "raw" || s.local.port !== 0);
+}
+
+/**
+ * Sets `direction` and `exposure` on every socket, in place.
+ * - listening: TCP LISTEN; an unconnected UDP or raw socket bound to a port (it receives from anyone).
+ * - inbound: connected, and its local port is a listener's (same namespace and protocol, on the same
+ *   address or the wildcard; a v6 wildcard listener also takes v4 connections).
+ * - outbound: connected otherwise. unknown: neither (e.g. a TCP socket bound but not listening).
+ * Exposure (listeners only): "container" outside the host's namespace, else from the bind address.
+ */
+export function classify(sockets: Socket[], hostNetns: number | null): void {
+  const listeners = new Map<string, string[]>();
+  for (const s of sockets) {
+    if (!isListening(s)) continue;
+    s.direction = "listening";
+    const key = listenerKey(s);
+    const list = listeners.get(key);
+    if (list) list.push(plain(s.local.address)); else listeners.set(key, [plain(s.local.address)]);
+    s.exposure = exposureOf(s, hostNetns);
+  }
+  for (const s of sockets) {
+    if (s.direction === "listening") continue;
+    if (s.remote === null) { s.direction = "unknown"; continue; }
+    const list = listeners.get(listenerKey(s));
+    const local = plain(s.local.address);
+    s.direction = list !== undefined && list.some((a) => a === local || isWildcard(a)) ? "inbound" : "outbound";
+  }
+}
+
+function exposureOf(s: Socket, hostNetns: number | null): Exposure {
+  if (hostNetns !== null && s.netns !== null && s.netns !== hostNetns) return "container";
+  const address = s.local.address;
+  if (isLoopback(address)) return "loopback";
+  if (isWildcard(address)) return "all-interfaces";
+  return "interface";
+}
+
+/** The direction names in display order. */
+export const DIRECTIONS: readonly Direction[] = ["listening", "inbound", "outbound", "unknown"];

