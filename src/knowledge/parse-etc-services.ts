@@ -12,7 +12,7 @@ export interface ServiceEntry {
   aliases: string[];
 }
 
-/** Parses /etc/services text; lines that are not `name port/proto [aliases]` are skipped (and counted). */
+/** Parses /etc/services text; lines that are not `name port/proto [aliases]` are skipped (and counted); sctp and ddp entries are left out. */
 export function parseEtcServices(text: string): { records: ServiceEntry[]; skipped: number } {
   const records: ServiceEntry[] = [];
   let skipped = 0;
@@ -21,9 +21,10 @@ export function parseEtcServices(text: string): { records: ServiceEntry[]; skipp
     const line = (hash >= 0 ? raw.slice(0, hash) : raw).trim();
     if (line === "") continue;
     const [name, portProto, ...aliases] = line.split(/\s+/);
-    const m = portProto === undefined ? null : /^(\d{1,5})\/(tcp|udp)$/.exec(portProto);
+    const m = portProto === undefined ? null : /^(\d{1,5})\/([a-z]+)$/.exec(portProto);
     const port = m ? Number(m[1]) : -1;
     if (!name || !m || port > 65535) { skipped++; continue; }
+    if (m[2] !== "tcp" && m[2] !== "udp") continue; // sctp, ddp: protocols portwatch does not list
     records.push({ port, proto: m[2] as "tcp" | "udp", name, aliases });
   }
   return { records, skipped };
