@@ -28,7 +28,7 @@ function readOptional(path: string): string | null {
 }
 
 /** Builds the snapshot of this host (or of a captured proc tree). */
-export function auditLive(options: AuditOptions): Snapshot {
+export function auditLive(options: AuditOptions): Snapshot & { hostNetns: number | null } {
   const collection = collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true });
   const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
   enrich(collection.sockets, registry);
@@ -43,6 +43,7 @@ export function auditLive(options: AuditOptions): Snapshot {
     sockets,
     warnings: collection.warnings,
     summary: summarize(sockets),
+    hostNetns: collection.hostNetns,
   };
 }
 
@@ -59,7 +60,7 @@ export function runAudit(options: AuditOptions, io: Output): number {
     return 0;
   }
   const paint = io.color ? { bold: pc.bold } : undefined;
-  io.out(renderTable(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}) }));
+  io.out(renderTable(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns }));
   io.out(renderCounts(snapshot.sockets));
   for (const w of snapshot.warnings) io.err(`${io.color ? pc.yellow("warning:") : "warning:"} ${w}\n`);
   return 0;

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
 import { endianness } from "node:os";
 import type { ProcessInfo } from "../model/process.js";
-import type { Problem } from "../model/problem.js";
+import { formatProblem, type Problem } from "../model/problem.js";
 import type { Family, Proto, Socket } from "../model/socket.js";
 import { addHolder, attribute } from "./attribute.js";
 import { classify } from "./classify.js";
@@ -246,7 +246,7 @@ export function collectLinux(options: CollectOptions = {}): Collection {
     }
   }
   classify(sockets, hostNetns);
-  for (const p of problems.slice(0, 50)) warnings.push(`Skipped a malformed line in ${p.source}:${p.line}: ${p.reason}`);
+  for (const p of problems.slice(0, 50)) warnings.push(`Skipped a malformed line: ${formatProblem(p)}`);
   if (problems.length > 50) warnings.push(`... and ${problems.length - 50} more malformed lines`);
 
   const hostname = tryRead(`${procRoot}/sys/kernel/hostname`)?.trim() || null;

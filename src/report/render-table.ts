@@ -8,6 +8,8 @@ export interface TableOptions {
   width?: number;
   /** Colour functions; absent off a terminal (no colour). */
   paint?: { bold(s: string): string };
+  /** The host's network namespace: when sockets come from several, they are grouped under a heading each, the host's first. */
+  hostNetns?: number | null;
 }
 
 /** "127.0.0.1:631", "[::1]:631", "*:*" for no peer. */
@@ -33,8 +35,38 @@ function owner(s: Socket): string {
   return `${s.process.pid}/${safeText(s.process.name ?? "?")}${more}`;
 }
 
+function namespaceHeading(netns: number | null, group: readonly Socket[], hostNetns: number | null | undefined): string {
+  if (netns === null) return "Network namespace unknown";
+  const names = [...new Set(group.map((s) => s.process?.name).filter((n): n is string => !!n))].slice(0, 3).map(safeText);
+  const who = netns === hostNetns ? " (the host's)" : names.length ? ` (${names.join(", ")})` : "";
+  return `Network namespace ${netns}${who}`;
+}
+
 /** One row per socket, like `netstat -tunap` plus service and user, fitted to the terminal when there is one. */
 export function renderTable(sockets: readonly Socket[], options: TableOptions = {}): string {
+  const groups = new Map<number | null, Socket[]>();
+  for (const s of sockets) {
+    const g = groups.get(s.netns);
+    if (g) g.push(s); else groups.set(s.netns, [s]);
+  }
+  if (groups.size > 1) {
+    const host = options.hostNetns;
+    const order = [...groups.keys()].sort((a, b) => (a === host ? -1 : b === host ? 1 : (a ?? 0) - (b ?? 0)));
+    const ordered = order.flatMap((k) => groups.get(k) as Socket[]);
+    const lines = renderRows(ordered, options).split("\n");
+    const out = [lines[0] as string];
+    let at = 1;
+    for (const k of order) {
+      const g = groups.get(k) as Socket[];
+      out.push("", namespaceHeading(k, g, host), ...lines.slice(at, at + g.length));
+      at += g.length;
+    }
+    return out.join("\n") + "\n";
+  }
+  return renderRows(sockets, options);
+}
+
+function renderRows(sockets: readonly Socket[], options: TableOptions): string {
   const rows = sockets.map((s) => [
     s.family === 6 ? `${s.proto}6` : s.proto,
     formatEndpoint(s.local),

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import ipaddr from "ipaddr.js";
+import type { Problem } from "../../../src/model/problem.js";
+import type { Socket } from "../../../src/model/socket.js";
 import { decodeProcAddress, encodeProcAddress, formatIpv6, parseProcNet, stateName } from "../../../src/collect/parse/proc-net.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/procnet/debian12-mixed/${name}`, import.meta.url), "latin1");
@@ -67,11 +69,11 @@ describe("parseProcNet", () => {
     const text = fixture("tcp");
     const lines = text.split("\n");
     const first = lines.slice(0, 3).join("\n") + "\n", rest = lines.slice(3).join("\n");
-    const records: never[] = [] as never[], problems: never[] = [] as never[];
+    const records: Socket[] = [], problems: Problem[] = [];
     parseProcNet(first, { ...opts("tcp", 4), records, problems });
     parseProcNet(rest.replace("0100007F:8F27", "zz"), { ...opts("tcp", 4), firstLine: 4, records, problems });
     assert.equal(records.length, 4);
-    assert.equal((problems[0] as { line: number }).line, 6);
+    assert.equal(problems[0]?.line, 6);
   });
 });
 

@@ -1,0 +1,156 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, cpSync, symlinkSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { collectLinux } from "../../src/collect/linux.js";
+import type { Socket } from "../../src/model/socket.js";
+import { spawnHolder, type HolderPorts } from "../helpers/spawn-holder.js";
+
+const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
+const capture = JSON.parse(readFileSync(join(tree, "CAPTURE.json"), "utf8")) as { capturePid: number; host: HolderPorts; inNs: HolderPorts; evil: { pid: number; tcpListen: number; udp: number } };
+
+function find(sockets: Socket[], proto: string, port: number, state: string, pid?: number): Socket {
+  const hit = sockets.find((s) => s.proto === proto && s.local.port === port && s.state === state && (pid === undefined || s.process?.pid === pid));
+  assert.ok(hit, `no ${proto} socket on local port ${port} in state ${state}`);
+  return hit;
+}
+
+/** Checks that every socket the holder opened is there with the holder's pid, state and direction. */
+function checkHolder(sockets: Socket[], h: HolderPorts, exposure = "loopback"): void {
+  const listen = find(sockets, "tcp", h.tcpListen, "LISTEN", h.pid);
+  assert.deepEqual([listen.direction, listen.exposure, listen.remote, listen.family], ["listening", exposure, null, 4]);
+  const client = find(sockets, "tcp", h.tcpClient, "ESTABLISHED", h.pid);
+  assert.deepEqual([client.direction, client.remote?.port], ["outbound", h.tcpListen]);
+  const served = sockets.find((s) => s.local.port === h.tcpListen && s.remote?.port === h.tcpClient);
+  assert.equal(served?.direction, "inbound");
+  assert.equal(served?.process?.pid, h.pid);
+  const udp = find(sockets, "udp", h.udp, "UNCONN", h.pid);
+  assert.deepEqual([udp.direction, udp.exposure], ["listening", exposure]);
+  const flow = find(sockets, "udp", h.udpConnected, "ESTABLISHED", h.pid);
+  assert.deepEqual([flow.direction, flow.remote?.port], ["outbound", h.udp]);
+  if (h.tcp6Listen !== undefined) {
+    const l6 = find(sockets, "tcp", h.tcp6Listen, "LISTEN", h.pid);
+    assert.deepEqual([l6.family, l6.local.address, l6.direction, l6.exposure], [6, "::1", "listening", exposure]);
+    const u6 = find(sockets, "udp", h.udp6!, "UNCONN", h.pid);
+    assert.deepEqual([u6.family, u6.local.address], [6, "::1"]);
+  }
+}
+
+describe("collectLinux on a captured /proc tree", () => {
+  const c = collectLinux({ procRoot: tree, passwdFile: join(tree, "etc-passwd"), netnsDir: join(tree, "no-such-dir") });
+
+  it("collectLinux finds the holder's sockets with pid, state and direction", () => checkHolder(c.sockets, capture.host));
+
+  it("collectLinux reads a second network namespace through one of its pids and marks its listeners as in a container", () => {
+    checkHolder(c.sockets, capture.inNs, "container");
+    const ns = find(c.sockets, "tcp", capture.inNs.tcpListen, "LISTEN", capture.inNs.pid);
+    const host = find(c.sockets, "tcp", capture.host.tcpListen, "LISTEN", capture.host.pid);
+    assert.notEqual(ns.netns, host.netns);
+    assert.equal(host.netns, c.hostNetns);
+    assert.equal(ns.exposure, "container");
+    assert.equal(ns.process?.netns, ns.netns);
+  });
+
+  it("collectLinux records the owner's details: deleted exe, raw name, cmdline, user", () => {
+    const evil = find(c.sockets, "tcp", capture.evil.tcpListen, "LISTEN", capture.evil.pid).process!;
+    assert.equal(evil.name, "ev\u001b[31mil");
+    assert.equal(evil.exeDeleted, true);
+    assert.match(evil.exe!, /^\/tmp\/pwcap-[^/]+\/kworker$/);
+    assert.equal(evil.cmdline?.[1], "-c");
+    assert.deepEqual([evil.uid, evil.user, evil.containerId], [0, "root", null]);
+    find(c.sockets, "udp", capture.evil.udp, "UNCONN", capture.evil.pid);
+  });
+
+  it("collectLinux keeps sockets nobody holds (TIME_WAIT, the VM agent's listener) with a null process and says why", () => {
+    const agent = find(c.sockets, "tcp", 2024, "LISTEN");
+    assert.equal(agent.process, null);
+    assert.ok(c.sockets.some((s) => s.state === "TIME_WAIT" && s.process === null && s.inode === 0));
+    assert.equal(c.warnings.filter((w) => /1 sockets have no owning process/.test(w)).length, 1);
+    assert.deepEqual(c.problems, []);
+    assert.equal(c.hostname, readFileSync(join(tree, "sys/kernel/hostname"), "utf8").trim());
+  });
+
+  it("collectLinux lists the same sockets with owners off, without any process", () => {
+    const bare = collectLinux({ procRoot: tree, owners: false, netnsDir: "/nonexistent" });
+    assert.equal(bare.sockets.length, c.sockets.length);
+    assert.ok(bare.sockets.every((s) => s.process === null));
+  });
+});
+
+describe("collectLinux on damaged and partial trees", () => {
+  let dir = "";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "pw-tree-"));
+    cpSync(tree, dir, { recursive: true, verbatimSymlinks: true });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("collectLinux reports a malformed table line as a warning with its place and keeps the rest", () => {
+    const file = join(dir, String(capture.capturePid), "net", "tcp");
+    const lines = readFileSync(file, "latin1").split("\n");
+    lines.splice(2, 0, "   9: garbage that is not a socket line");
+    writeFileSync(file, lines.join("\n"));
+    const c = collectLinux({ procRoot: dir, netnsDir: "/nonexistent" });
+    assert.equal(c.problems.length, 1);
+    assert.equal(c.problems[0]?.line, 3);
+    assert.ok(c.warnings.some((w) => /\/net\/tcp:3: expected at least 10 fields, found 8: "9: garbage that is not a socket line"$/.test(w)));
+    checkHolder(c.sockets, capture.host);
+  });
+
+  it("collectLinux skips a process that vanished mid-scan without a warning", () => {
+    // A pid whose directory holds only fd links (its status is gone), as when it exits between the two reads.
+    const ghost = join(dir, "999999");
+    mkdirSync(join(ghost, "fd"), { recursive: true });
+    symlinkSync(`socket:[${find(collectLinux({ procRoot: tree, netnsDir: "/x" }).sockets, "tcp", capture.host.tcpListen, "LISTEN").inode}]`, join(ghost, "fd", "3"));
+    const c = collectLinux({ procRoot: dir, netnsDir: "/nonexistent" });
+    const l = find(c.sockets, "tcp", capture.host.tcpListen, "LISTEN");
+    assert.equal(l.process?.pid, capture.host.pid);
+    assert.deepEqual(l.sharedWith, [{ pid: 999999, name: null }]);
+    assert.ok(!c.warnings.some((w) => w.includes("999999")));
+  });
+
+  it("collectLinux names a named network namespace that has no process in it", () => {
+    const netnsDir = join(dir, "run-netns");
+    mkdirSync(netnsDir);
+    writeFileSync(join(netnsDir, "empty"), "");
+    const c = collectLinux({ procRoot: dir, netnsDir });
+    assert.ok(c.warnings.some((w) => w.includes(`"empty" has no process in it`) && w.includes("ip netns exec empty portwatch")));
+  });
+
+  it("collectLinux says what to do when the proc root is missing", () => {
+    assert.throws(() => collectLinux({ procRoot: join(dir, "nope") }), /Cannot read the process list in ".*nope": ENOENT \(is \/proc mounted\?\)/);
+  });
+});
+
+describe("collectLinux on this live host", () => {
+  it("collectLinux finds loopback TCP, UDP and IPv6 sockets a child process opened, with its pid", async () => {
+    const { ports, stop } = await spawnHolder();
+    try {
+      checkHolder(collectLinux().sockets, ports);
+    } finally {
+      stop();
+    }
+  });
+
+  const root = process.getuid?.() === 0;
+  it("collectLinux finds sockets inside a network namespace the test creates (needs root, as in CI)", { skip: root ? false : "needs root: ip netns add (CI runs as root)" }, async () => {
+    const ns = `pwtest${process.pid}`;
+    execFileSync("ip", ["netns", "add", ns]);
+    let stop = () => {};
+    try {
+      execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+      const holder = await spawnHolder(["ip", "netns", "exec", ns]);
+      stop = holder.stop;
+      const c = collectLinux();
+      checkHolder(c.sockets.filter((s) => s.netns !== c.hostNetns), holder.ports, "container");
+      const l = find(c.sockets, "tcp", holder.ports.tcpListen, "LISTEN", holder.ports.pid);
+      assert.notEqual(l.netns, c.hostNetns);
+      assert.equal(l.exposure, "container");
+    } finally {
+      stop();
+      execFileSync("ip", ["netns", "del", ns]);
+    }
+  });
+});
