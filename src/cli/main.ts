@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { InputError } from "../model/errors.js";
 import { runAudit } from "./audit.js";
 import { isBrokenPipe, processOutput } from "./output.js";
 
@@ -53,7 +54,11 @@ function main(argv: string[]): number {
       return EXIT.usage;
     }
     if (isBrokenPipe(e)) return EXIT.ok;
-    process.stderr.write(`portwatch: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (e instanceof InputError) {
+      process.stderr.write(`portwatch: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`portwatch: internal error: ${e instanceof Error ? e.message : String(e)} (please report this with the command you ran)\n`);
     return EXIT.internal;
   }
   return code;

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
 import { endianness } from "node:os";
 import type { ProcessInfo } from "../model/process.js";
+import { InputError } from "../model/errors.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import type { Family, Proto, Socket } from "../model/socket.js";
 import { addHolder, attribute } from "./attribute.js";
@@ -163,7 +164,7 @@ export function collectLinux(options: CollectOptions = {}): Collection {
 
   let entries: string[];
   try { entries = readdirSync(procRoot); } catch (e) {
-    throw new Error(`Cannot read the process list in "${procRoot}": ${errCode(e) || String(e)} (is /proc mounted?)`);
+    throw new InputError(`Cannot read the process list in "${procRoot}": ${errCode(e) || String(e)} (is /proc mounted?)`);
   }
   const pids: number[] = [];
   for (const name of entries) {

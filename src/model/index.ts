@@ -6,3 +6,4 @@ export { VERDICTS } from "./verdict.js";
 export type { Direction, Endpoint, Exposure, Family, Proto, Service, Socket, SocketState } from "./socket.js";
 export type { Host, Snapshot, SnapshotSource } from "./snapshot.js";
 export { SCHEMA_VERSION } from "./snapshot.js";
+export { InputError } from "./errors.js";

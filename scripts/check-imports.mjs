@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Checks the import rule of docs/architecture.md: a folder of src/ imports only from folders before it
+// in LAYERS (collect/ only from model/), and only the edge files may touch the system (fs, network,
+// child processes, `process`). Exits 1 and names file:line for each breach. Usage: check-imports.mjs [SRC_DIR]
+import { readFileSync, readdirSync } from "node:fs";
+import { join, relative, dirname, resolve } from "node:path";
+
+const LAYERS = ["model", "knowledge", "collect", "evaluate", "report", "watch", "serve", "cli"];
+const ALLOWED = { collect: ["model", "collect"] };
+const SYSTEM_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|child_process|worker_threads|os|dns|tls|cluster|readline|tty)$/;
+const EDGE = [/^collect\/linux\.ts$/, /^collect\/fd-scan-worker\.ts$/, /^watch\/(store|stores|sink|sinks)[^/]*\//, /^watch\/.*-(store|sink)\.ts$/, /^serve\//, /^cli\//];
+
+const src = resolve(process.argv[2] ?? new URL("../src", import.meta.url).pathname);
+const files = [];
+(function walk(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p); else if (e.name.endsWith(".ts")) files.push(p);
+  }
+})(src);
+
+const errors = [];
+for (const file of files) {
+  const rel = relative(src, file);
+  const layer = rel.includes("/") ? rel.split("/")[0] : null; // index.ts at the top re-exports everything
+  const edge = EDGE.some((r) => r.test(rel));
+  const lines = readFileSync(file, "utf8").split("\n");
+  lines.forEach((line, i) => {
+    const where = `src/${rel}:${i + 1}`;
+    for (const m of line.matchAll(/(?:from\s+|import\s*\(\s*|\bimport\s+)["']([^"']+)["']/g)) {
+      const spec = m[1];
+      if (spec.startsWith(".")) {
+        const target = relative(src, resolve(dirname(file), spec));
+        const to = target.split("/")[0];
+        if (layer === null || !LAYERS.includes(to)) continue;
+        const allowed = ALLOWED[layer] ?? LAYERS.slice(0, LAYERS.indexOf(layer) + 1);
+        if (!allowed.includes(to)) errors.push(`${where}: ${layer}/ may not import ${to}/ ("${spec}"); allowed: ${allowed.join(", ")}`);
+      } else if (SYSTEM_MODULES.test(spec) && !edge && layer !== null) {
+        errors.push(`${where}: only edge files (collect/linux.ts, watch stores and sinks, serve/, cli/) may import "${spec}"`);
+      }
+    }
+    if (!edge && layer !== null && /(^|[^.\w])process\.(env|argv|exit|stdout|stderr|stdin|cwd|kill|getuid)/.test(line) && !line.trim().startsWith("//") && !line.trim().startsWith("*")) {
+      errors.push(`${where}: only edge files may use process.* ("${line.trim()}")`);
+    }
+  });
+}
+if (errors.length) {
+  console.error(`Import rule broken in ${errors.length} place(s):\n${errors.join("\n")}`);
+  process.exit(1);
+}
+console.log(`import rule holds in ${files.length} files`);

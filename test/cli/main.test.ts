@@ -1,0 +1,91 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+const tree = fileURLToPath(new URL("../fixtures/proc/debian12-holders/", import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 30_000, env: { ...process.env, FORCE_COLOR: "", NO_COLOR: "" } });
+
+describe("portwatch (built CLI)", () => {
+  it("portwatch audit --json prints the contract for a captured tree", () => {
+    const r = run("audit", "--json", "--proc-root", tree);
+    assert.equal(r.status, 0, r.stderr);
+    const snap = JSON.parse(r.stdout);
+    assert.equal(snap.schema, 1);
+    assert.equal(snap.host.source, "live");
+    assert.ok(!Number.isNaN(Date.parse(snap.host.collectedAt)));
+    assert.equal(snap.sockets.length, 19);
+    for (const s of snap.sockets) {
+      assert.ok(["tcp", "udp", "raw"].includes(s.proto));
+      assert.ok([4, 6].includes(s.family));
+      assert.equal(typeof s.local.port, "number");
+      assert.ok(["listening", "inbound", "outbound", "unknown"].includes(s.direction));
+      assert.ok(Array.isArray(s.sharedWith) && Array.isArray(s.reasons));
+      assert.ok(s.process === null || (typeof s.process.pid === "number" && s.process.pid > 0));
+    }
+    assert.deepEqual(Object.keys(snap), ["schema", "host", "sockets", "warnings", "summary"]);
+    assert.equal(snap.summary.expected + snap.summary.unknown + snap.summary.suspicious, 19);
+    assert.ok(snap.warnings.length >= 1);
+  });
+
+  it("portwatch audit --ndjson -tl prints one TCP listener per line", () => {
+    const r = run("--ndjson", "-tl", "--proc-root", tree);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.length, 6);
+    assert.ok(lines.every((s) => s.proto === "tcp" && s.state === "LISTEN"));
+  });
+
+  it("portwatch prints a table without colour or escape codes when piped, warnings on stderr", () => {
+    const r = run("--proc-root", tree);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^Proto\s+Local Address\s+Foreign Address\s+State\s+Service\s+PID\/Program\s+User\n/);
+    assert.ok(!r.stdout.includes("\u001b"));
+    assert.match(r.stdout, /19 sockets: 11 listening/);
+    assert.match(r.stderr, /^warning: 1 sockets have no owning process/m);
+  });
+
+  const usage: [string[], RegExp][] = [
+    [["--bogus"], /unknown option '--bogus'/],
+    [["audit", "--json", "--ndjson"], /choose one of --json and --ndjson/],
+    [["frobnicate"], /too many arguments|unknown command/],
+  ];
+  for (const [args, msg] of usage) {
+    it(`portwatch ${args.join(" ")} is a usage error (exit 2) that says what is wrong`, () => {
+      const r = run(...args);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, msg);
+    });
+  }
+
+  it("portwatch --help and audit --help exit 0 and describe the options", () => {
+    const top = run("--help");
+    assert.equal(top.status, 0);
+    assert.match(top.stdout, /audit \[options\]/);
+    const audit = run("audit", "--help");
+    assert.equal(audit.status, 0);
+    assert.match(audit.stdout, /--listening/);
+  });
+
+  it("portwatch says what to do when the proc root cannot be read (exit 2, no stack trace)", () => {
+    const r = run("--proc-root", "/nonexistent-proc");
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^portwatch: Cannot read the process list in "\/nonexistent-proc": ENOENT \(is \/proc mounted\?\)\n$/);
+  });
+
+  it("processOutput stops quietly when its reader goes away (| head): a broken pipe, not a crash", async () => {
+    const output = new URL("../../dist/cli/output.js", import.meta.url).href;
+    const script = `import { processOutput, isBrokenPipe } from ${JSON.stringify(output)};
+      const io = processOutput(false);
+      try { for (let i = 0; i < 5000; i++) io.out("x".repeat(1000) + "\\n"); process.stderr.write("not broken"); }
+      catch (e) { process.stderr.write(isBrokenPipe(e) ? "broken pipe seen" : "other: " + e); }`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    child.stdout.destroy(); // the reader goes away at once
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise((ok) => child.on("close", ok));
+    assert.equal(err, "broken pipe seen");
+    assert.equal(code, 0);
+  });
+});
