@@ -28,8 +28,8 @@ function readOptional(path: string): string | null {
 }
 
 /** Builds the snapshot of this host (or of a captured proc tree). */
-export function auditLive(options: AuditOptions): Snapshot & { hostNetns: number | null } {
-  const collection = collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true });
+export async function auditLive(options: AuditOptions): Promise<Snapshot & { hostNetns: number | null }> {
+  const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true });
   const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
   enrich(collection.sockets, registry);
   const protos: Proto[] = [];
@@ -48,8 +48,8 @@ export function auditLive(options: AuditOptions): Snapshot & { hostNetns: number
 }
 
 /** `portwatch audit`: prints the inventory; returns the exit code. */
-export function runAudit(options: AuditOptions, io: Output): number {
-  const snapshot = auditLive(options);
+export async function runAudit(options: AuditOptions, io: Output): Promise<number> {
+  const snapshot = await auditLive(options);
   if (options.json) {
     for (const chunk of renderJsonChunks(snapshot)) io.out(chunk);
     return 0;

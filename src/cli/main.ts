@@ -32,10 +32,10 @@ Examples:
   portwatch -tl             TCP listeners
   portwatch --json > a.json the JSON contract, for scripts
 Run as root to see the owner of every socket.`)
-    .action((opts, cmd) => {
+    .action(async (opts, cmd) => {
       if (opts.json && opts.ndjson) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: choose one of --json and --ndjson");
       const io = processOutput(cmd.getOptionValueSource("color") === "cli" ? opts.color : undefined);
-      setCode(runAudit({
+      setCode(await runAudit({
         json: opts.json ?? false, ndjson: opts.ndjson ?? false, tcp: opts.tcp ?? false, udp: opts.udp ?? false,
         raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
       }, io));
@@ -43,10 +43,10 @@ Run as root to see the owner of every socket.`)
   return cli;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   try {
-    program((c) => { code = c; }).parse(argv, { from: "user" });
+    await program((c) => { code = c; }).parseAsync(argv, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
@@ -64,4 +64,4 @@ function main(argv: string[]): number {
   return code;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,14 +1,17 @@
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
-import { endianness } from "node:os";
-import type { ProcessInfo } from "../model/process.js";
+import { availableParallelism, endianness } from "node:os";
+import { Worker } from "node:worker_threads";
 import { InputError } from "../model/errors.js";
+import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import type { Family, Proto, Socket } from "../model/socket.js";
 import { addHolder, attribute } from "./attribute.js";
 import { classify } from "./classify.js";
+import { scanFdShare } from "./fd-scan.js";
+import type { FdScanJob, FdScanResult } from "./fd-scan-worker.js";
 import { parseProcNet } from "./parse/proc-net.js";
 import {
-  parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parseSocketLink, parseStatusUid,
+  parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parseStatusUid,
 } from "./parse/proc-pid.js";
 
 /** Where and how to read a Linux host. */
@@ -21,13 +24,17 @@ export interface CollectOptions {
   netnsDir?: string;
   /** Look up owners (the /proc/<pid>/fd walk): default true. */
   owners?: boolean;
+  /** Threads for the fd walk: default 1 on small hosts, up to 4 (the cores) from 20,000 sockets on. */
+  threads?: number;
+  /** When given, receives the milliseconds each phase took. */
+  timings?: Record<string, number>;
 }
 
 /** What the collector found: sockets with owners, direction and exposure, and what it could not read. */
 export interface Collection {
   sockets: Socket[];
   hostname: string | null;
-  /** The network namespace of pid 1 (the host's, outside containers). */
+  /** The network namespace of pid 1 (the host's, outside containers), else our own. */
   hostNetns: number | null;
   problems: Problem[];
   /** Plain-words notes about incomplete results. */
@@ -39,6 +46,13 @@ const TABLES: readonly { file: string; proto: Proto; family: Family }[] = [
   { file: "udp", proto: "udp", family: 4 }, { file: "udp6", proto: "udp", family: 6 },
   { file: "raw", proto: "raw", family: 4 }, { file: "raw6", proto: "raw", family: 6 },
 ];
+
+const CHUNK = 1 << 20;
+/** From this many sockets on (net/sockstat), the fd walk runs on several threads. */
+const PARALLEL_FROM = 20_000;
+// Built code runs dist/collect/fd-scan-worker.js; tests run the sources through tsx, which a worker must load itself.
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+const WORKER_URL = new URL(FROM_SOURCE ? "./fd-scan-worker.ts" : "./fd-scan-worker.js", import.meta.url);
 
 function errCode(e: unknown): string {
   return typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "";
@@ -57,8 +71,6 @@ function tryReadlink(path: string): string | null {
 function tryRead(path: string, encoding: BufferEncoding = "utf8"): string | null {
   try { return readFileSync(path, encoding); } catch { return null; }
 }
-
-const CHUNK = 1 << 20;
 
 /** Reads a proc table in 1 MiB chunks and hands whole lines to `each`, so a 30 MB table never sits in memory twice. */
 function readLines(path: string, each: (text: string, firstLine: number) => void): void {
@@ -83,48 +95,81 @@ function readLines(path: string, each: (text: string, firstLine: number) => void
   }
 }
 
-interface FdScan {
-  holders: Map<number, number | number[]>;
-  /** netns inode → pids in it (a few, to read its tables through). */
+interface Namespaces {
+  /** netns inode → directories to read its tables through ("self" or pids; a few). */
   namespaces: Map<number, string[]>;
   netnsOf: Map<number, number>;
-  denied: number;
-  scanned: number;
 }
 
-/** Walks every /proc/<pid>/fd once, keeping socket inodes, and notes each pid's network namespace. */
-function scanFds(procRoot: string, pids: number[], wantOwners: boolean): FdScan {
-  const holders = new Map<number, number | number[]>();
+/** Notes each pid's network namespace (one readlink per pid). */
+function findNamespaces(procRoot: string, pids: readonly number[]): Namespaces {
   const namespaces = new Map<number, string[]>();
   const netnsOf = new Map<number, number>();
-  let denied = 0, scanned = 0;
   for (const pid of pids) {
-    const dir = `${procRoot}/${pid}`;
-    const ns = tryReadlink(`${dir}/ns/net`);
+    const ns = tryReadlink(`${procRoot}/${pid}/ns/net`);
     const netns = ns === null ? null : parseNetnsLink(ns);
-    if (netns !== null) {
-      netnsOf.set(pid, netns);
-      const list = namespaces.get(netns);
-      if (list === undefined) namespaces.set(netns, [String(pid)]);
-      else if (list.length < 3) list.push(String(pid));
-    }
-    if (!wantOwners) continue;
-    let fds: string[];
-    try { fds = readdirSync(`${dir}/fd`); } catch (e) {
-      if (!vanished(e)) denied++;
-      continue;
-    }
-    scanned++;
-    const prefix = `${dir}/fd/`;
-    for (const fd of fds) {
-      let link: string;
-      try { link = readlinkSync(prefix + fd); } catch { continue; } // closed meanwhile
-      if (link.charCodeAt(0) !== 115 /* s */) continue;
-      const inode = parseSocketLink(link);
-      if (inode !== null) addHolder(holders, inode, pid);
+    if (netns === null) continue;
+    netnsOf.set(pid, netns);
+    const list = namespaces.get(netns);
+    if (list === undefined) namespaces.set(netns, [String(pid)]);
+    else if (list.length < 3) list.push(String(pid));
+  }
+  return { namespaces, netnsOf };
+}
+
+/** Total sockets of our namespace from net/sockstat ("sockets: used N"), to decide whether threads pay off. */
+function socketsInUse(procRoot: string): number {
+  const m = /sockets: used (\d+)/.exec(tryRead(`${procRoot}/net/sockstat`) ?? "");
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * The fd walk, possibly in parallel: worker threads take pids from a shared counter at once, the main
+ * thread joins in once `meanwhile()` (reading the socket tables) returns. With one thread it is a loop.
+ */
+async function walkFds(procRoot: string, pids: readonly number[], threads: number, meanwhile: () => void): Promise<{ holders: Map<number, number | number[]>; denied: number }> {
+  const holders = new Map<number, number | number[]>();
+  const found = (inode: number, pid: number) => addHolder(holders, inode, pid);
+  if (threads <= 1) {
+    meanwhile();
+    let i = 0;
+    return { holders, denied: scanFdShare(procRoot, pids, () => i++, found).denied };
+  }
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (pids.length + 1)));
+  const counter = shared.subarray(0, 1);
+  const pidList = shared.subarray(1);
+  pidList.set(pids);
+  const job: FdScanJob = { procRoot, pids: pidList, counter };
+  const results = Array.from({ length: threads - 1 }, () => new Promise<FdScanResult>((ok, fail) => {
+    const worker = FROM_SOURCE
+      ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true, workerData: job })
+      : new Worker(WORKER_URL, { workerData: job });
+    worker.once("message", (r: FdScanResult) => { ok(r); void worker.terminate(); });
+    worker.once("error", fail);
+  }));
+  meanwhile();
+  let { denied } = scanFdShare(procRoot, pidList, () => Atomics.add(counter, 0, 1), found);
+  for (const r of await Promise.all(results)) {
+    denied += r.denied;
+    for (let k = 0; k < r.count; k++) addHolder(holders, r.pairs[2 * k] as number, r.pairs[2 * k + 1] as number);
+  }
+  return { holders, denied };
+}
+
+/** Reads one namespace's six tables through `base` (e.g. /proc/self/net) into `sockets`. */
+function readNamespaceTables(base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[]): void {
+  for (const t of TABLES) {
+    const source = `${base}/${t.file}`;
+    try {
+      readLines(source, (text, firstLine) => {
+        parseProcNet(text, { proto: t.proto, family: t.family, source, netns, littleEndian, firstLine, records: sockets, problems });
+      });
+    } catch (e) {
+      // Kernels without IPv6 or raw sockets have no such tables; tcp and udp must be there.
+      if (errCode(e) === "ENOENT" && (t.family === 6 || t.proto === "raw")) continue;
+      throw e;
     }
   }
-  return { holders, namespaces, netnsOf, denied, scanned };
 }
 
 /** Reads what is known about one process; null when it exited meanwhile. */
@@ -154,13 +199,25 @@ function readProcess(procRoot: string, pid: number, netns: number | null, users:
 /**
  * Collects every TCP, UDP and raw socket (IPv4 and IPv6) of every network namespace of a Linux host,
  * with the processes that hold them. Reads only under `procRoot` (and the passwd file and netns dir).
+ *
+ * 1. List the pids; note each one's network namespace.
+ * 2. Read each namespace's tables once (through "self" for ours, one of its pids for the others),
+ *    while worker threads (on busy hosts) walk /proc/<pid>/fd for socket inodes; then help them.
+ * 3. Read the details of the pids that hold sockets only; join by inode; classify direction/exposure.
  */
-export function collectLinux(options: CollectOptions = {}): Collection {
+export async function collectLinux(options: CollectOptions = {}): Promise<Collection> {
   const procRoot = options.procRoot ?? "/proc";
   const wantOwners = options.owners ?? true;
   const problems: Problem[] = [];
   const warnings: string[] = [];
   const littleEndian = endianness() === "LE";
+  const timings = options.timings;
+  let mark = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    if (timings) timings[phase] = (timings[phase] ?? 0) + now - mark;
+    mark = now;
+  };
 
   let entries: string[];
   try { entries = readdirSync(procRoot); } catch (e) {
@@ -173,44 +230,47 @@ export function collectLinux(options: CollectOptions = {}): Collection {
   }
   pids.sort((a, b) => a - b);
 
-  const scan = scanFds(procRoot, pids, wantOwners);
+  const { namespaces, netnsOf } = findNamespaces(procRoot, pids);
   // Our own namespace is always readable, even when other processes' ns links are not (no root).
   const selfNs = parseNetnsLink(tryReadlink(`${procRoot}/self/ns/net`) ?? "");
   if (selfNs !== null) {
-    const list = scan.namespaces.get(selfNs);
-    if (list === undefined) scan.namespaces.set(selfNs, ["self"]); else list.unshift("self");
+    const list = namespaces.get(selfNs);
+    if (list === undefined) namespaces.set(selfNs, ["self"]); else list.unshift("self");
   }
-  const hostNetns = scan.netnsOf.get(1) ?? selfNs;
+  const hostNetns = netnsOf.get(1) ?? selfNs;
+  lap("namespaces");
 
-  // Read each namespace's tables once, through the first of its pids that is still there.
   const sockets: Socket[] = [];
-  const nsList = scan.namespaces.size > 0 ? [...scan.namespaces] : [[null, [""]] as const];
-  for (const [netns, dirs] of nsList) {
-    let done = false;
-    for (const dir of dirs) {
-      const base = dir === "" ? `${procRoot}/net` : `${procRoot}/${dir}/net`;
-      const before = sockets.length, problemsBefore = problems.length;
-      try {
-        for (const t of TABLES) {
-          const source = `${base}/${t.file}`;
-          try {
-            readLines(source, (text, firstLine) => {
-              parseProcNet(text, { proto: t.proto, family: t.family, source, netns, littleEndian, firstLine, records: sockets, problems });
-            });
-          } catch (e) {
-            // Kernels without IPv6 or raw sockets have no such tables; tcp and udp must be there.
-            if (errCode(e) === "ENOENT" && (t.family === 6 || t.proto === "raw")) continue;
-            throw e;
-          }
+  const readTables = () => {
+    const nsList: [number | null, string[]][] = namespaces.size > 0 ? [...namespaces] : [[null, [""]]];
+    for (const [netns, dirs] of nsList) {
+      let done = false;
+      for (const dir of dirs) {
+        const base = dir === "" ? `${procRoot}/net` : `${procRoot}/${dir}/net`;
+        const before = sockets.length, problemsBefore = problems.length;
+        try {
+          readNamespaceTables(base, netns, littleEndian, sockets, problems);
+          done = true;
+          break;
+        } catch (e) {
+          // That pid exited mid-read: drop what it gave and try the next pid of the namespace.
+          sockets.length = before; problems.length = problemsBefore;
+          if (!vanished(e)) warnings.push(`Cannot read the sockets of network namespace ${netns} through ${base}: ${errCode(e) || String(e)}`);
         }
-        done = true;
-        break;
-      } catch (e) {
-        sockets.length = before; problems.length = problemsBefore;
-        if (!vanished(e)) warnings.push(`Cannot read the sockets of network namespace ${netns} through ${base}: ${errCode(e) || String(e)}`);
       }
+      if (!done) warnings.push(`The sockets of network namespace ${netns} could not be read: its processes exited or could not be read`);
     }
-    if (!done) warnings.push(`The sockets of network namespace ${netns} could not be read: its processes exited or could not be read`);
+    lap("tables");
+  };
+
+  let holders = new Map<number, number | number[]>();
+  let denied = 0;
+  if (wantOwners) {
+    const threads = options.threads ?? (socketsInUse(procRoot) >= PARALLEL_FROM ? Math.min(4, availableParallelism()) : 1);
+    ({ holders, denied } = await walkFds(procRoot, pids, threads, readTables));
+    lap("fds");
+  } else {
+    readTables();
   }
 
   // Named namespaces with no process in them cannot be read through /proc.
@@ -220,33 +280,35 @@ export function collectLinux(options: CollectOptions = {}): Collection {
   for (const name of named) {
     let ino: number;
     try { ino = statSync(`${netnsDir}/${name}`).ino; } catch { continue; }
-    if (!scan.namespaces.has(ino)) {
+    if (!namespaces.has(ino)) {
       warnings.push(`Network namespace "${name}" has no process in it, so its sockets are not listed: run "ip netns exec ${name} portwatch" to see them`);
     }
   }
 
-  const users = parsePasswd(tryRead(options.passwdFile ?? "/etc/passwd") ?? "");
-  const processes = new Map<number, ProcessInfo>();
   if (wantOwners) {
+    const users = parsePasswd(tryRead(options.passwdFile ?? "/etc/passwd") ?? "");
+    const processes = new Map<number, ProcessInfo>();
     const ownerPids = new Set<number>();
-    for (const held of scan.holders.values()) {
+    for (const held of holders.values()) {
       if (typeof held === "number") ownerPids.add(held); else for (const p of held) ownerPids.add(p);
     }
     for (const pid of ownerPids) {
-      const info = readProcess(procRoot, pid, scan.netnsOf.get(pid) ?? null, users);
+      const info = readProcess(procRoot, pid, netnsOf.get(pid) ?? null, users);
       if (info !== null) processes.set(pid, info);
     }
-    const unowned = attribute(sockets, { holders: scan.holders, processes });
-    if (scan.denied > 0) {
-      warnings.push(`Cannot read the open files of ${scan.denied} of ${pids.length} processes: permission denied (run as root to see every owner)`);
+    lap("processes");
+    const unowned = attribute(sockets, { holders, processes });
+    if (denied > 0) {
+      warnings.push(`Cannot read the open files of ${denied} of ${pids.length} processes: permission denied (run as root to see every owner)`);
     }
     if (unowned > 0) {
-      warnings.push(scan.denied > 0
+      warnings.push(denied > 0
         ? `${unowned} sockets have no visible owner: they belong to processes whose files could not be read, or to the kernel`
         : `${unowned} sockets have no owning process that portwatch can see: a kernel socket (NFS, WireGuard), a process outside this PID namespace, or one that exited during the scan`);
     }
   }
   classify(sockets, hostNetns);
+  lap("join");
   for (const p of problems.slice(0, 50)) warnings.push(`Skipped a malformed line: ${formatProblem(p)}`);
   if (problems.length > 50) warnings.push(`... and ${problems.length - 50} more malformed lines`);
 

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, cpSync, symlinkSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { collectLinux } from "../../src/collect/linux.js";
+import { collectLinux, type Collection } from "../../src/collect/linux.js";
 import type { Socket } from "../../src/model/socket.js";
 import { spawnHolder, type HolderPorts } from "../helpers/spawn-holder.js";
 
@@ -39,11 +39,17 @@ function checkHolder(sockets: Socket[], h: HolderPorts, exposure = "loopback"): 
 }
 
 describe("collectLinux on a captured /proc tree", () => {
-  const c = collectLinux({ procRoot: tree, passwdFile: join(tree, "etc-passwd"), netnsDir: join(tree, "no-such-dir") });
+  let c: Collection;
+  before(async () => { c = await collectLinux({ procRoot: tree, passwdFile: join(tree, "etc-passwd"), netnsDir: join(tree, "no-such-dir") }); });
 
   it("collectLinux finds the holder's sockets with pid, state and direction", () => checkHolder(c.sockets, capture.host));
 
-  it("collectLinux reads a second network namespace through one of its pids and marks its listeners as in a container", () => {
+  it("collectLinux gives the same result with the fd walk split over worker threads", async () => {
+    const threaded = await collectLinux({ procRoot: tree, passwdFile: join(tree, "etc-passwd"), netnsDir: "/nonexistent", threads: 3 });
+    assert.deepEqual(threaded, c);
+  });
+
+  it("collectLinux reads a second network namespace through one of its pids and marks its listeners as in a container", async () => {
     checkHolder(c.sockets, capture.inNs, "container");
     const ns = find(c.sockets, "tcp", capture.inNs.tcpListen, "LISTEN", capture.inNs.pid);
     const host = find(c.sockets, "tcp", capture.host.tcpListen, "LISTEN", capture.host.pid);
@@ -53,7 +59,7 @@ describe("collectLinux on a captured /proc tree", () => {
     assert.equal(ns.process?.netns, ns.netns);
   });
 
-  it("collectLinux records the owner's details: deleted exe, raw name, cmdline, user", () => {
+  it("collectLinux records the owner's details: deleted exe, raw name, cmdline, user", async () => {
     const evil = find(c.sockets, "tcp", capture.evil.tcpListen, "LISTEN", capture.evil.pid).process!;
     assert.equal(evil.name, "ev\u001b[31mil");
     assert.equal(evil.exeDeleted, true);
@@ -63,7 +69,7 @@ describe("collectLinux on a captured /proc tree", () => {
     find(c.sockets, "udp", capture.evil.udp, "UNCONN", capture.evil.pid);
   });
 
-  it("collectLinux keeps sockets nobody holds (TIME_WAIT, the VM agent's listener) with a null process and says why", () => {
+  it("collectLinux keeps sockets nobody holds (TIME_WAIT, the VM agent's listener) with a null process and says why", async () => {
     const agent = find(c.sockets, "tcp", 2024, "LISTEN");
     assert.equal(agent.process, null);
     assert.ok(c.sockets.some((s) => s.state === "TIME_WAIT" && s.process === null && s.inode === 0));
@@ -72,8 +78,8 @@ describe("collectLinux on a captured /proc tree", () => {
     assert.equal(c.hostname, readFileSync(join(tree, "sys/kernel/hostname"), "utf8").trim());
   });
 
-  it("collectLinux lists the same sockets with owners off, without any process", () => {
-    const bare = collectLinux({ procRoot: tree, owners: false, netnsDir: "/nonexistent" });
+  it("collectLinux lists the same sockets with owners off, without any process", async () => {
+    const bare = await collectLinux({ procRoot: tree, owners: false, netnsDir: "/nonexistent" });
     assert.equal(bare.sockets.length, c.sockets.length);
     assert.ok(bare.sockets.every((s) => s.process === null));
   });
@@ -87,40 +93,40 @@ describe("collectLinux on damaged and partial trees", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("collectLinux reports a malformed table line as a warning with its place and keeps the rest", () => {
+  it("collectLinux reports a malformed table line as a warning with its place and keeps the rest", async () => {
     const file = join(dir, String(capture.capturePid), "net", "tcp");
     const lines = readFileSync(file, "latin1").split("\n");
     lines.splice(2, 0, "   9: garbage that is not a socket line");
     writeFileSync(file, lines.join("\n"));
-    const c = collectLinux({ procRoot: dir, netnsDir: "/nonexistent" });
+    const c = await collectLinux({ procRoot: dir, netnsDir: "/nonexistent" });
     assert.equal(c.problems.length, 1);
     assert.equal(c.problems[0]?.line, 3);
     assert.ok(c.warnings.some((w) => /\/net\/tcp:3: expected at least 10 fields, found 8: "9: garbage that is not a socket line"$/.test(w)));
     checkHolder(c.sockets, capture.host);
   });
 
-  it("collectLinux skips a process that vanished mid-scan without a warning", () => {
+  it("collectLinux skips a process that vanished mid-scan without a warning", async () => {
     // A pid whose directory holds only fd links (its status is gone), as when it exits between the two reads.
     const ghost = join(dir, "999999");
     mkdirSync(join(ghost, "fd"), { recursive: true });
-    symlinkSync(`socket:[${find(collectLinux({ procRoot: tree, netnsDir: "/x" }).sockets, "tcp", capture.host.tcpListen, "LISTEN").inode}]`, join(ghost, "fd", "3"));
-    const c = collectLinux({ procRoot: dir, netnsDir: "/nonexistent" });
+    symlinkSync(`socket:[${find((await collectLinux({ procRoot: tree, netnsDir: "/x" })).sockets, "tcp", capture.host.tcpListen, "LISTEN").inode}]`, join(ghost, "fd", "3"));
+    const c = await collectLinux({ procRoot: dir, netnsDir: "/nonexistent" });
     const l = find(c.sockets, "tcp", capture.host.tcpListen, "LISTEN");
     assert.equal(l.process?.pid, capture.host.pid);
     assert.deepEqual(l.sharedWith, [{ pid: 999999, name: null }]);
     assert.ok(!c.warnings.some((w) => w.includes("999999")));
   });
 
-  it("collectLinux names a named network namespace that has no process in it", () => {
+  it("collectLinux names a named network namespace that has no process in it", async () => {
     const netnsDir = join(dir, "run-netns");
     mkdirSync(netnsDir);
     writeFileSync(join(netnsDir, "empty"), "");
-    const c = collectLinux({ procRoot: dir, netnsDir });
+    const c = await collectLinux({ procRoot: dir, netnsDir });
     assert.ok(c.warnings.some((w) => w.includes(`"empty" has no process in it`) && w.includes("ip netns exec empty portwatch")));
   });
 
-  it("collectLinux says what to do when the proc root is missing", () => {
-    assert.throws(() => collectLinux({ procRoot: join(dir, "nope") }), /Cannot read the process list in ".*nope": ENOENT \(is \/proc mounted\?\)/);
+  it("collectLinux says what to do when the proc root is missing", async () => {
+    await assert.rejects(collectLinux({ procRoot: join(dir, "nope") }), /Cannot read the process list in ".*nope": ENOENT \(is \/proc mounted\?\)/);
   });
 });
 
@@ -128,7 +134,7 @@ describe("collectLinux on this live host", () => {
   it("collectLinux finds loopback TCP, UDP and IPv6 sockets a child process opened, with its pid", async () => {
     const { ports, stop } = await spawnHolder();
     try {
-      checkHolder(collectLinux().sockets, ports);
+      checkHolder((await collectLinux()).sockets, ports);
     } finally {
       stop();
     }
@@ -143,7 +149,7 @@ describe("collectLinux on this live host", () => {
       execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
       const holder = await spawnHolder(["ip", "netns", "exec", ns]);
       stop = holder.stop;
-      const c = collectLinux();
+      const c = await collectLinux();
       checkHolder(c.sockets.filter((s) => s.netns !== c.hostNetns), holder.ports, "container");
       const l = find(c.sockets, "tcp", holder.ports.tcpListen, "LISTEN", holder.ports.pid);
       assert.notEqual(l.netns, c.hostNetns);

@@ -6,7 +6,7 @@ import { jsonSafe, safeText } from "../../src/report/safe-text.js";
 import { collectLinux } from "../../src/collect/linux.js";
 
 const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
-const c = collectLinux({ procRoot: tree, passwdFile: `${tree}etc-passwd`, netnsDir: "/nonexistent" });
+const c = await collectLinux({ procRoot: tree, passwdFile: `${tree}etc-passwd`, netnsDir: "/nonexistent" });
 
 describe("safeText", () => {
   const cases: [string, string][] = [

@@ -106,6 +106,20 @@ export function formatIpv6(b: Uint8Array): string {
 }
 
 const addressCache = new Map<string, string>();
+const v4Cache = new Map<number, string>();
+
+/** Dotted text of an IPv4 address held as the 32-bit number procfs printed; interned. */
+function v4Text(n: number, littleEndian: boolean): string {
+  const key = littleEndian ? n : -1 - n;
+  let out = v4Cache.get(key);
+  if (out === undefined) {
+    out = littleEndian
+      ? `${n & 0xff}.${(n >>> 8) & 0xff}.${(n >>> 16) & 0xff}.${n >>> 24}`
+      : `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+    if (v4Cache.size < 100_000) v4Cache.set(key, out);
+  }
+  return out;
+}
 const v6Bytes = new Uint8Array(16);
 
 /** Decodes a procfs hex address ("0100007F" or 32 digits); null when malformed. Results are interned. */
@@ -116,11 +130,7 @@ export function decodeProcAddress(hex: string, littleEndian = true): string | nu
   let out: string | null = null;
   if (hex.length === 8) {
     const n = hexAt(hex, 0, 8);
-    if (n >= 0) {
-      out = littleEndian
-        ? `${n & 0xff}.${(n >>> 8) & 0xff}.${(n >>> 16) & 0xff}.${n >>> 24}`
-        : `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
-    }
+    if (n >= 0) out = v4Text(n, littleEndian);
   } else if (hex.length === 32) {
     out = "";
     for (let w = 0; w < 4 && out !== null; w++) {
@@ -170,8 +180,11 @@ function addressBytes(address: string): number[] {
   return bytes;
 }
 
-const ZERO4 = "00000000";
 const ZERO6 = "00000000000000000000000000000000";
+
+function problem(source: string, line: number, text: string, from: number, to: number, reason: string): Problem {
+  return { source, line, text: text.slice(from, to).trim(), reason };
+}
 
 /** Parses a /proc/net socket table (see the format above) into sockets; a bad line becomes a problem. */
 export function parseProcNet(text: string, options: ParseProcNetOptions): ParseResult<Socket> {
@@ -182,7 +195,7 @@ export function parseProcNet(text: string, options: ParseProcNetOptions): ParseR
   let lineNo = (options.firstLine ?? 1) - 1;
   let skipHeader = options.header ?? lineNo === 0;
   const addrLen = family === 4 ? 8 : 32;
-  const zero = family === 4 ? ZERO4 : ZERO6;
+  const zero = ZERO6;
   const starts = new Int32Array(12);
   const ends = new Int32Array(12);
   const len = text.length;
@@ -206,34 +219,44 @@ export function parseProcNet(text: string, options: ParseProcNetOptions): ParseR
       n++;
     }
     if (n === 0) continue; // blank line
-    const bad = (reason: string) => {
-      problems.push({ source, line: lineNo, text: text.slice(lineStart, eol).trim(), reason });
-    };
-    if (n < 10) { bad(`expected at least 10 fields, found ${n}`); continue; }
+    if (n < 10) { problems.push(problem(source, lineNo, text, lineStart, eol, `expected at least 10 fields, found ${n}`)); continue; }
     const l0 = starts[1] as number, r0 = starts[2] as number;
     if ((ends[1] as number) - l0 !== addrLen + 5 || text.charCodeAt(l0 + addrLen) !== 58 ||
         (ends[2] as number) - r0 !== addrLen + 5 || text.charCodeAt(r0 + addrLen) !== 58) {
-      bad(`expected IPv${family} address:port fields of ${addrLen} and 4 hex digits`);
+      problems.push(problem(source, lineNo, text, lineStart, eol, `expected IPv${family} address:port fields of ${addrLen} and 4 hex digits`));
       continue;
     }
-    const localHex = text.slice(l0, l0 + addrLen);
-    const remoteHex = text.slice(r0, r0 + addrLen);
-    const localAddress = decodeProcAddress(localHex, littleEndian);
-    const remoteAddress = decodeProcAddress(remoteHex, littleEndian);
+    let localAddress: string | null, remoteAddress: string | null, remoteZero: boolean;
+    if (family === 4) {
+      const ln = hexAt(text, l0, 8), rn = hexAt(text, r0, 8);
+      localAddress = ln < 0 ? null : v4Text(ln, littleEndian);
+      remoteAddress = rn < 0 ? null : v4Text(rn, littleEndian);
+      remoteZero = rn === 0;
+    } else {
+      const remoteHex = text.slice(r0, r0 + addrLen);
+      localAddress = decodeProcAddress(text.slice(l0, l0 + addrLen), littleEndian);
+      remoteAddress = decodeProcAddress(remoteHex, littleEndian);
+      remoteZero = remoteHex === zero;
+    }
     const localPort = hexAt(text, l0 + addrLen + 1, 4);
     const remotePort = hexAt(text, r0 + addrLen + 1, 4);
     const stateCode = (ends[3] as number) - (starts[3] as number) === 2 ? hexAt(text, starts[3] as number, 2) : -1;
     const uid = decAt(text, starts[7] as number, ends[7] as number);
     const inode = decAt(text, starts[9] as number, ends[9] as number);
-    if (localAddress === null || remoteAddress === null || localPort < 0 || remotePort < 0) { bad("address or port is not hexadecimal"); continue; }
+    if (localAddress === null || remoteAddress === null || localPort < 0 || remotePort < 0) {
+      problems.push(problem(source, lineNo, text, lineStart, eol, "address or port is not hexadecimal"));
+      continue;
+    }
     const state = stateCode < 0 ? null : stateName(proto, stateCode);
-    if (state === null) { bad(`unknown socket state "${text.slice(starts[3] as number, ends[3] as number)}"`); continue; }
-    if (uid < 0 || inode < 0) { bad("uid or inode is not a decimal number"); continue; }
-    const unconnected = remotePort === 0 && remoteHex === zero;
+    if (state === null) {
+      problems.push(problem(source, lineNo, text, lineStart, eol, `unknown socket state "${text.slice(starts[3] as number, ends[3] as number)}"`));
+      continue;
+    }
+    if (uid < 0 || inode < 0) { problems.push(problem(source, lineNo, text, lineStart, eol, "uid or inode is not a decimal number")); continue; }
     records.push({
       proto, family,
       local: { address: localAddress, port: localPort },
-      remote: unconnected ? null : { address: remoteAddress, port: remotePort },
+      remote: remotePort === 0 && remoteZero ? null : { address: remoteAddress, port: remotePort },
       state, direction: "unknown", exposure: null, netns, inode, uid,
       service: null, process: null, sharedWith: [], verdict: "unknown", reasons: [], explanation: null,
     });
