@@ -15,8 +15,21 @@ function plain(address: string): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
-function listenerKey(s: Socket): string {
-  return `${s.netns ?? ""}/${s.proto}/${s.local.port}`;
+const PROTO_INDEX = { tcp: 0, udp: 1, raw: 2 } as const;
+
+/** Listener addresses by namespace, then by protocol and port (a number key: no string building per socket). */
+class ListenerIndex {
+  private readonly byNs = new Map<number | null, Map<number, string[]>>();
+  add(s: Socket): void {
+    let ports = this.byNs.get(s.netns);
+    if (ports === undefined) { ports = new Map(); this.byNs.set(s.netns, ports); }
+    const key = s.local.port * 4 + PROTO_INDEX[s.proto];
+    const list = ports.get(key);
+    if (list) list.push(plain(s.local.address)); else ports.set(key, [plain(s.local.address)]);
+  }
+  get(s: Socket): string[] | undefined {
+    return this.byNs.get(s.netns)?.get(s.local.port * 4 + PROTO_INDEX[s.proto]);
+  }
 }
 
 /** Whether the socket waits for others: TCP LISTEN, or an unconnected UDP or raw socket bound to a port. */
@@ -34,19 +47,17 @@ export function isListening(s: Socket): boolean {
  * Exposure (listeners only): "container" outside the host's namespace, else from the bind address.
  */
 export function classify(sockets: Socket[], hostNetns: number | null): void {
-  const listeners = new Map<string, string[]>();
+  const listeners = new ListenerIndex();
   for (const s of sockets) {
     if (!isListening(s)) continue;
     s.direction = "listening";
-    const key = listenerKey(s);
-    const list = listeners.get(key);
-    if (list) list.push(plain(s.local.address)); else listeners.set(key, [plain(s.local.address)]);
+    listeners.add(s);
     s.exposure = exposureOf(s, hostNetns);
   }
   for (const s of sockets) {
     if (s.direction === "listening") continue;
     if (s.remote === null) { s.direction = "unknown"; continue; }
-    const list = listeners.get(listenerKey(s));
+    const list = listeners.get(s);
     const local = plain(s.local.address);
     s.direction = list !== undefined && list.some((a) => a === local || isWildcard(a)) ? "inbound" : "outbound";
   }

@@ -72,21 +72,30 @@ function tryRead(path: string, encoding: BufferEncoding = "utf8"): string | null
   try { return readFileSync(path, encoding); } catch { return null; }
 }
 
-/** Reads a proc table in 1 MiB chunks and hands whole lines to `each`, so a 30 MB table never sits in memory twice. */
+/**
+ * Reads a proc table in chunks of about 1 MiB and hands whole lines to `each`, so a 30 MB table never
+ * sits in memory twice. The kernel answers a read of /proc/net/tcp with one page at a time, so the
+ * buffer is filled by many reads before it is decoded and parsed once.
+ */
 function readLines(path: string, each: (text: string, firstLine: number) => void): void {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
     let carry = "";
     let line = 1;
-    for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) break;
-      const text = carry + buf.toString("latin1", 0, n);
+    for (let eof = false; !eof;) {
+      let filled = 0;
+      while (filled < CHUNK - 65536) {
+        const n = readSync(fd, buf, filled, CHUNK - filled, null);
+        if (n === 0) { eof = true; break; }
+        filled += n;
+      }
+      if (filled === 0) break;
+      const text = carry + buf.toString("latin1", 0, filled);
       const cut = text.lastIndexOf("\n") + 1;
       if (cut === 0) { carry = text; continue; }
       each(cut === text.length ? text : text.slice(0, cut), line);
-      for (let i = 0; i < cut; i++) if (text.charCodeAt(i) === 10) line++;
+      for (let i = text.indexOf("\n"); i >= 0 && i < cut; i = text.indexOf("\n", i + 1)) line++;
       carry = text.slice(cut);
     }
     if (carry !== "") each(carry, line);

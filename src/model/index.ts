@@ -4,6 +4,7 @@ export { formatProblem } from "./problem.js";
 export type { Reason, Verdict } from "./verdict.js";
 export { VERDICTS } from "./verdict.js";
 export type { Direction, Endpoint, Exposure, Family, Proto, Service, Socket, SocketState } from "./socket.js";
+export { NONE } from "./socket.js";
 export type { Host, Snapshot, SnapshotSource } from "./snapshot.js";
 export { SCHEMA_VERSION } from "./snapshot.js";
 export { InputError } from "./errors.js";

@@ -45,8 +45,13 @@ export interface Socket {
   uid: number | null;
   service: Service | null;
   process: ProcessInfo | null;
-  sharedWith: SharedHolder[];
+  /** Other holders; replaced, never pushed to (a fresh socket shares one frozen empty list). */
+  sharedWith: readonly SharedHolder[];
   verdict: Verdict;
-  reasons: Reason[];
+  /** Why the verdict; replaced, never pushed to. */
+  reasons: readonly Reason[];
   explanation: string | null;
 }
+
+/** The empty list every new socket starts with for `sharedWith` and `reasons` (frozen: one allocation for all). */
+export const NONE: readonly never[] = Object.freeze([]);

@@ -1,4 +1,4 @@
-import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
+import { NONE, type Family, type Proto, type Socket, type SocketState } from "../../model/socket.js";
 import type { Problem } from "../../model/problem.js";
 
 /*
@@ -258,7 +258,7 @@ export function parseProcNet(text: string, options: ParseProcNetOptions): ParseR
       local: { address: localAddress, port: localPort },
       remote: remotePort === 0 && remoteZero ? null : { address: remoteAddress, port: remotePort },
       state, direction: "unknown", exposure: null, netns, inode, uid,
-      service: null, process: null, sharedWith: [], verdict: "unknown", reasons: [], explanation: null,
+      service: null, process: null, sharedWith: NONE, verdict: "unknown", reasons: NONE, explanation: null,
     });
   }
   return { records, problems };

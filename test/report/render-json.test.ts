@@ -1,0 +1,55 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { collectLinux } from "../../src/collect/linux.js";
+import type { Socket } from "../../src/model/socket.js";
+import { renderJson, renderNdjsonChunks, socketJson } from "../../src/report/render-json.js";
+import { jsonSafe } from "../../src/report/safe-text.js";
+
+const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
+const c = await collectLinux({ procRoot: tree, passwdFile: `${tree}etc-passwd`, netnsDir: "/nonexistent" });
+
+const text = fc.string({ unit: "binary", maxLength: 20 });
+const endpoint = fc.record({ address: text, port: fc.nat(65535) }, { requiredKeys: ["address", "port"] });
+const arbSocket: fc.Arbitrary<Socket> = fc.record({
+  proto: fc.constantFrom("tcp", "udp", "raw"), family: fc.constantFrom(4, 6),
+  local: fc.oneof(endpoint, fc.record({ address: text, port: fc.nat(65535), host: text })),
+  remote: fc.option(endpoint),
+  state: fc.constantFrom("LISTEN", "ESTABLISHED", "UNCONN", "TIME_WAIT"),
+  direction: fc.constantFrom("listening", "inbound", "outbound", "unknown"),
+  exposure: fc.option(fc.constantFrom("loopback", "all-interfaces", "interface", "container")),
+  netns: fc.option(fc.nat()), inode: fc.option(fc.nat()), uid: fc.option(fc.nat()),
+  service: fc.option(fc.record({ name: text, port: fc.nat(65535) })),
+  process: fc.option(fc.record({
+    pid: fc.nat(), name: fc.option(text), exe: fc.option(text), exeDeleted: fc.boolean(), cmdline: fc.option(fc.array(text)),
+    uid: fc.option(fc.nat()), user: fc.option(text), containerId: fc.option(text), netns: fc.option(fc.nat()),
+  })),
+  sharedWith: fc.array(fc.record({ pid: fc.nat(), name: fc.option(text) }), { maxLength: 2 }),
+  verdict: fc.constantFrom("expected", "unknown", "suspicious"),
+  reasons: fc.array(fc.record({ rule: text, verdict: fc.constantFrom("expected", "unknown", "suspicious"), message: text }), { maxLength: 2 }),
+  explanation: fc.option(text),
+}) as fc.Arbitrary<Socket>;
+
+describe("socketJson", () => {
+  it("socketJson writes exactly what JSON.stringify would, with DEL/C1 escaped, for every captured socket", () => {
+    for (const s of c.sockets) assert.equal(socketJson(s), jsonSafe(JSON.stringify(s)));
+  });
+  it("socketJson matches JSON.stringify for arbitrary sockets, control characters and all", () => {
+    fc.assert(fc.property(arbSocket, (s) => socketJson(s) === jsonSafe(JSON.stringify(s))), { numRuns: 1000 });
+  });
+});
+
+describe("renderJson", () => {
+  it("renderJson is one parseable object whose sockets equal the input, in pieces or whole", () => {
+    const snap = { schema: 1 as const, host: { hostname: "h", source: "live" as const, collectedAt: "2026-11-26T00:00:00.000Z" }, sockets: c.sockets, warnings: ["w\u001b"], summary: { expected: 0, unknown: c.sockets.length, suspicious: 0 } };
+    const parsed = JSON.parse(renderJson(snap));
+    assert.deepEqual(parsed, JSON.parse(JSON.stringify(snap)));
+    assert.ok(!renderJson(snap).includes("\u001b"));
+    assert.deepEqual(JSON.parse(renderJson({ ...snap, sockets: [] })).sockets, []);
+  });
+  it("renderNdjsonChunks prints one socket per line", () => {
+    const lines = [...renderNdjsonChunks(c.sockets)].join("").trimEnd().split("\n");
+    assert.equal(lines.length, c.sockets.length);
+    assert.deepEqual(JSON.parse(lines[0]!), JSON.parse(JSON.stringify(c.sockets[0])));
+  });
+});
