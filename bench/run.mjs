@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Comparative benchmark: times `portwatch audit --json`, `ss -tunap`, `netstat -tunap` and `lsof -nP -i`
+// in the same run, at N = 1k, 10k, 50k and 100k established loopback connections (bench/sockets.mjs),
+// with GNU time: one warm-up, then R counted runs; median wall (min–max), cpu, peak RSS, rows printed,
+// and each tool's wall time as a ratio to portwatch's. Writes bench/RESULTS.md (and prints it).
+// Usage: node bench/run.mjs [--sizes 1000,10000,50000,100000] [--runs 5] [--slow-runs 3] [--out bench/RESULTS.md]
+// Needs: GNU time (/usr/bin/time, Debian package "time"), iproute2 (ss), net-tools (netstat), lsof; root
+// for every owner. Loopback only; the socket holder is stopped by pid after each size.
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
+const sizes = arg("--sizes", "1000,10000,50000,100000").split(",").map(Number);
+const runs = Number(arg("--runs", "5"));
+const slowRuns = Number(arg("--slow-runs", "3"));
+const outFile = arg("--out", fileURLToPath(new URL("./RESULTS.md", import.meta.url)));
+const root = fileURLToPath(new URL("..", import.meta.url));
+const portwatch = [process.execPath, join(root, "dist/cli/main.js"), "audit", "--json"];
+const TOOLS = [
+  { name: "portwatch audit --json", argv: portwatch },
+  { name: "ss -tunap", argv: ["ss", "-tunap"], slow: true },
+  { name: "netstat -tunap", argv: ["netstat", "-tunap"], slow: true },
+  { name: "lsof -nP -i", argv: ["lsof", "-nP", "-i"] },
+  { name: "ss -tuna (no owners)", argv: ["ss", "-tuna"] },
+];
+const tmp = mkdtempSync(join(tmpdir(), "pw-bench-"));
+const which = (cmd) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", cmd]).status === 0;
+for (const need of ["/usr/bin/time", "ss", "netstat", "lsof"]) if (!which(need)) { console.error(`missing ${need}: apt-get install time iproute2 net-tools lsof`); process.exit(2); }
+
+/** One timed run through GNU time; the output goes through a pipe that is read and counted. */
+function timeOnce(argv) {
+  return new Promise((ok, fail) => {
+    const stats = join(tmp, "time.txt");
+    const child = spawn("/usr/bin/time", ["-f", "%e %U %S %M", "-o", stats, "--", ...argv], { stdio: ["ignore", "pipe", "ignore"] });
+    let lines = 0;
+    child.stdout.on("data", (d) => { for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++; });
+    const timer = setTimeout(() => { try { process.kill(child.pid, "SIGKILL"); } catch { /* gone */ } }, 300_000);
+    child.on("close", () => {
+      clearTimeout(timer);
+      const [wall, user, sys, rssKb] = readFileSync(stats, "utf8").trim().split("\n").pop().split(" ").map(Number);
+      ok({ wall, cpu: user + sys, rss: rssKb / 1024, lines });
+    });
+    child.on("error", fail);
+  });
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const f3 = (x) => x.toFixed(3);
+
+async function startLoad(n) {
+  const child = spawn(process.execPath, [join(root, "bench/sockets.mjs"), String(n), "--ttl", "1500"], { stdio: ["pipe", "pipe", "inherit"] });
+  const info = await new Promise((ok, fail) => {
+    let text = "";
+    const timer = setTimeout(() => fail(new Error("socket load did not start in 180 s")), 180_000);
+    child.stdout.on("data", (d) => { text += d; const m = /ready (.*)\n/.exec(text); if (m) { clearTimeout(timer); ok(JSON.parse(m[1])); } });
+    child.on("exit", (code) => fail(new Error(`socket load exited with ${code}`)));
+  });
+  child.removeAllListeners("exit");
+  return { info, stop: () => new Promise((ok) => { child.once("exit", ok); child.stdin.end(); try { process.kill(child.pid, "SIGTERM"); } catch { ok(); } }) };
+}
+
+function waitForTimeWait() {
+  // Let TIME_WAIT sockets of the previous size drain (bounded: 90 s), so rows are comparable.
+  for (let i = 0; i < 90; i++) {
+    const m = /timewait (\d+)/.exec(spawnSync("ss", ["-s"], { encoding: "utf8" }).stdout);
+    if (!m || Number(m[1]) < 100) return;
+    spawnSync("sleep", ["1"]);
+  }
+}
+
+const results = [];
+for (const n of sizes) {
+  waitForTimeWait();
+  const load = await startLoad(n);
+  console.error(`N=${n}: ${JSON.stringify(load.info)}`);
+  try {
+    const rows = [];
+    for (const tool of TOOLS) {
+      const count = tool.slow && n >= 50_000 ? slowRuns : runs;
+      await timeOnce(tool.argv); // warm-up
+      const samples = [];
+      for (let i = 0; i < count; i++) samples.push(await timeOnce(tool.argv));
+      const walls = samples.map((s) => s.wall);
+      rows.push({ tool: tool.name, runs: count, wall: median(walls), min: Math.min(...walls), max: Math.max(...walls), cpu: median(samples.map((s) => s.cpu)), rss: Math.max(...samples.map((s) => s.rss)), lines: samples[0].lines });
+      console.error(`  ${tool.name}: ${f3(median(walls))} s`);
+    }
+    results.push({ n, info: load.info, rows });
+  } finally {
+    await load.stop();
+  }
+}
+rmSync(tmp, { recursive: true, force: true });
+
+const version = (argv) => (spawnSync(argv[0], argv.slice(1), { encoding: "utf8" }).stdout + spawnSync(argv[0], argv.slice(1), { encoding: "utf8" }).stderr).split("\n").find((l) => l.trim()) ?? "?";
+let md = `# Benchmark results\n\nMeasured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`node bench/run.mjs\` on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ` +
+  `Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}, Node ${process.version}; ${version(["ss", "-V"]).trim()}; ${version(["netstat", "-V"]).trim()}; lsof ${version(["lsof", "-v"]).replace(/.*revision: /, "").trim()}.\n\n` +
+  `N = established loopback TCP connections (2N sockets) plus N/10 UDP sockets and 50 extra listeners, spread over several processes ` +
+  `(bench/sockets.mjs). Whole-process times from GNU time, output read through a pipe; one warm-up, then the counted runs; ` +
+  `median (min–max). Peak RSS is the largest run. "× portwatch" is the tool's median wall time over portwatch's (above 1: portwatch is faster). ` +
+  `"rows" counts output lines (portwatch --json prints about one line per socket).\n`;
+for (const r of results) {
+  const pw = r.rows[0].wall;
+  md += `\n## N = ${r.n.toLocaleString("en")} (${r.info.processes} processes)\n\n| tool | runs | wall s, median (min–max) | × portwatch | cpu s | peak RSS MiB | rows |\n|---|---|---|---|---|---|---|\n`;
+  for (const t of r.rows) md += `| \`${t.tool}\` | ${t.runs} | ${f3(t.wall)} (${f3(t.min)}–${f3(t.max)}) | ${(t.wall / pw).toFixed(2)} | ${f3(t.cpu)} | ${t.rss.toFixed(1)} | ${t.lines} |\n`;
+}
+writeFileSync(outFile, md);
+console.log(md);
