@@ -2,14 +2,19 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pc from "picocolors";
 import { collectLinux } from "../collect/linux.js";
+import { evaluate } from "../evaluate/evaluate.js";
+import { enrich, summarize } from "../evaluate/enrich.js";
+import { selectSockets } from "../evaluate/select.js";
+import { createKnowledge } from "../knowledge/knowledge.js";
 import { createServiceRegistry } from "../knowledge/service-registry.js";
 import type { Proto } from "../model/socket.js";
 import { SCHEMA_VERSION, type Snapshot } from "../model/snapshot.js";
-import { enrich, summarize } from "../evaluate/enrich.js";
-import { selectSockets } from "../evaluate/select.js";
+import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { renderJsonChunks, renderNdjsonChunks } from "../report/render-json.js";
 import { renderCounts, renderTable } from "../report/render-table.js";
 import type { Output } from "./output.js";
+import { readPolicy } from "./policy-file.js";
+import { resolveRemotes } from "./resolve.js";
 
 /** Options of `portwatch audit`. */
 export interface AuditOptions {
@@ -21,14 +26,20 @@ export interface AuditOptions {
   listening?: boolean;
   owners?: boolean;
   procRoot?: string;
+  policy?: string;
+  only?: Verdict[];
+  failOn?: Verdict;
+  explain?: boolean;
+  resolve?: boolean;
 }
 
 function readOptional(path: string): string | null {
   try { return readFileSync(path, "utf8"); } catch { return null; }
 }
 
-/** Builds the snapshot of this host (or of a captured proc tree). */
+/** Builds the judged snapshot of this host (or of a captured proc tree). */
 export async function auditLive(options: AuditOptions): Promise<Snapshot & { hostNetns: number | null }> {
+  const policy = readPolicy(options.policy);
   const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true });
   const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
   enrich(collection.sockets, registry);
@@ -36,32 +47,53 @@ export async function auditLive(options: AuditOptions): Promise<Snapshot & { hos
   if (options.tcp) protos.push("tcp");
   if (options.udp) protos.push("udp");
   if (options.raw) protos.push("raw");
-  const sockets = selectSockets(collection.sockets, { protos, listening: options.listening ?? false });
+  let sockets = selectSockets(collection.sockets, { protos, listening: options.listening ?? false });
+  const asRoot = process.getuid?.() === 0;
+  evaluate(sockets, { knowledge: createKnowledge(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy });
+  if (options.only && options.only.length > 0) {
+    const only = new Set(options.only);
+    sockets = sockets.filter((s) => only.has(s.verdict));
+  }
+  const warnings = [...collection.warnings];
+  if (policy) warnings.unshift(`Policy "${policy.source}" applied (${policy.size} rules)`);
+  if (options.resolve) {
+    const unnamed = await resolveRemotes(sockets);
+    if (unnamed > 0) warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);
+  }
   return {
     schema: SCHEMA_VERSION,
     host: { hostname: collection.hostname ?? hostname(), source: "live", collectedAt: new Date().toISOString() },
     sockets,
-    warnings: collection.warnings,
+    warnings,
     summary: summarize(sockets),
     hostNetns: collection.hostNetns,
   };
 }
 
-/** `portwatch audit`: prints the inventory; returns the exit code. */
+/** Exit code 1 when a socket is at least as bad as `failOn`. */
+export function failOnCode(summary: Record<Verdict, number>, failOn: Verdict | undefined): number {
+  if (!failOn) return 0;
+  const from = VERDICTS.indexOf(failOn);
+  return VERDICTS.slice(from).some((v) => summary[v] > 0) ? 1 : 0;
+}
+
+/** `portwatch audit`: prints the judged inventory; returns the exit code. */
 export async function runAudit(options: AuditOptions, io: Output): Promise<number> {
   const snapshot = await auditLive(options);
+  const code = failOnCode(snapshot.summary, options.failOn);
   if (options.json) {
-    for (const chunk of renderJsonChunks(snapshot)) io.out(chunk);
-    return 0;
+    const { hostNetns: _, ...plain } = snapshot;
+    for (const chunk of renderJsonChunks(plain)) io.out(chunk);
+    return code;
   }
   if (options.ndjson) {
     for (const chunk of renderNdjsonChunks(snapshot.sockets)) io.out(chunk);
     for (const w of snapshot.warnings) io.err(`warning: ${w}\n`);
-    return 0;
+    return code;
   }
-  const paint = io.color ? { bold: pc.bold } : undefined;
-  io.out(renderTable(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns }));
+  const paint = io.color ? { bold: pc.bold, red: pc.red, yellow: pc.yellow, green: pc.green } : undefined;
+  io.out(renderTable(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns, explain: options.explain ?? false }));
   io.out(renderCounts(snapshot.sockets));
   for (const w of snapshot.warnings) io.err(`${io.color ? pc.yellow("warning:") : "warning:"} ${w}\n`);
-  return 0;
+  return code;
 }

@@ -1,11 +1,19 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { InputError } from "../model/errors.js";
 import { runAudit } from "./audit.js";
 import { isBrokenPipe, processOutput } from "./output.js";
 
 /** Exit codes: 0 fine, 1 a --fail-on condition was met, 2 usage or input error, 3 internal error. */
 export const EXIT = { ok: 0, failOn: 1, usage: 2, internal: 3 } as const;
+
+function parseVerdicts(value: string): Verdict[] {
+  const list = value.split(",").map((v) => v.trim()).filter(Boolean);
+  const bad = list.find((v) => !(VERDICTS as readonly string[]).includes(v));
+  if (bad !== undefined || list.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of ${VERDICTS.join(", ")}; got "${bad ?? value}"`);
+  return list as Verdict[];
+}
 
 function program(setCode: (code: number) => void): Command {
   const cli = new Command()
@@ -24,13 +32,21 @@ function program(setCode: (code: number) => void): Command {
     .option("-w, --raw", "raw sockets only")
     .option("-l, --listening", "listening sockets only (TCP LISTEN, unconnected UDP and raw)")
     .option("--no-owners", "skip the owner lookup (faster; no process columns)")
+    .option("--policy <file>", "allow/deny rules (YAML); default /etc/portwatch/policy.yaml or ~/.config/portwatch/policy.yaml when present")
+    .addOption(new Option("--only <verdicts>", "show only these verdicts, e.g. suspicious,unknown").argParser(parseVerdicts))
+    .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad").choices(["suspicious", "unknown"] as const))
+    .option("-e, --explain", "show every reason and a plain-words explanation under each socket")
+    .option("-r, --resolve", "name remote hosts by reverse DNS (bounded in time)")
     .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc (a captured one)").default("/proc"))
     .option("--no-color", "no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)")
     .addHelpText("after", `
 Examples:
-  portwatch                 everything, as a table
-  portwatch -tl             TCP listeners
-  portwatch --json > a.json the JSON contract, for scripts
+  portwatch                          everything, grouped by verdict
+  portwatch -tl --explain            TCP listeners, each explained in plain words
+  portwatch --only suspicious,unknown what needs a look
+  portwatch --fail-on suspicious     exit 1 if anything is suspicious (for cron and CI)
+  portwatch --json > a.json          the JSON contract, for scripts
+Exit codes: 0 fine, 1 --fail-on met, 2 usage or input error.
 Run as root to see the owner of every socket.`)
     .action(async (opts, cmd) => {
       if (opts.json && opts.ndjson) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: choose one of --json and --ndjson");
@@ -38,6 +54,8 @@ Run as root to see the owner of every socket.`)
       setCode(await runAudit({
         json: opts.json ?? false, ndjson: opts.ndjson ?? false, tcp: opts.tcp ?? false, udp: opts.udp ?? false,
         raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
+        ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
+        explain: opts.explain ?? false, resolve: opts.resolve ?? false,
       }, io));
     });
   return cli;

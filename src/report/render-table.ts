@@ -7,8 +7,10 @@ export interface TableOptions {
   /** Terminal width to fit into; absent when the output is not a terminal (nothing is cut). */
   width?: number;
   /** Colour functions; absent off a terminal (no colour). */
-  paint?: { bold(s: string): string };
-  /** The host's network namespace: when sockets come from several, they are grouped under a heading each, the host's first. */
+  paint?: { bold(s: string): string; red(s: string): string; yellow(s: string): string; green(s: string): string };
+  /** Show every reason and the plain-words explanation under each row. */
+  explain?: boolean;
+  /** The host's network namespace: sockets in another one say so under their row. */
   hostNetns?: number | null;
 }
 
@@ -35,39 +37,54 @@ function owner(s: Socket): string {
   return `${s.process.pid}/${safeText(s.process.name ?? "?")}${more}`;
 }
 
-function namespaceHeading(netns: number | null, group: readonly Socket[], hostNetns: number | null | undefined): string {
-  if (netns === null) return "Network namespace unknown";
-  const names = [...new Set(group.map((s) => s.process?.name).filter((n): n is string => !!n))].slice(0, 3).map(safeText);
-  const who = netns === hostNetns ? " (the host's)" : names.length ? ` (${names.join(", ")})` : "";
-  return `Network namespace ${netns}${who}`;
+const GROUPS = [
+  { verdict: "suspicious", title: "SUSPICIOUS", paint: "red" },
+  { verdict: "unknown", title: "UNKNOWN", paint: "yellow" },
+  { verdict: "expected", title: "EXPECTED", paint: "green" },
+] as const;
+
+const DIRECTION_ORDER = { listening: 0, inbound: 1, outbound: 2, unknown: 3 } as const;
+
+/** Listeners first, then by protocol, port and address: a stable, readable order within a group. */
+function compareSockets(a: Socket, b: Socket): number {
+  return DIRECTION_ORDER[a.direction] - DIRECTION_ORDER[b.direction] || a.proto.localeCompare(b.proto) ||
+    a.local.port - b.local.port || a.local.address.localeCompare(b.local.address) || (a.remote?.port ?? 0) - (b.remote?.port ?? 0);
 }
 
-/** One row per socket, like `netstat -tunap` plus service and user, fitted to the terminal when there is one. */
+/**
+ * The audit as a table grouped by verdict (suspicious, then unknown, then expected), each row followed
+ * by its reasons when it is not expected, and by its explanation with `explain`.
+ */
 export function renderTable(sockets: readonly Socket[], options: TableOptions = {}): string {
-  const groups = new Map<number | null, Socket[]>();
-  for (const s of sockets) {
-    const g = groups.get(s.netns);
-    if (g) g.push(s); else groups.set(s.netns, [s]);
-  }
-  if (groups.size > 1) {
-    const host = options.hostNetns;
-    const order = [...groups.keys()].sort((a, b) => (a === host ? -1 : b === host ? 1 : (a ?? 0) - (b ?? 0)));
-    const ordered = order.flatMap((k) => groups.get(k) as Socket[]);
-    const lines = renderRows(ordered, options).split("\n");
-    const out = [lines[0] as string];
-    let at = 1;
-    for (const k of order) {
-      const g = groups.get(k) as Socket[];
-      out.push("", namespaceHeading(k, g, host), ...lines.slice(at, at + g.length));
-      at += g.length;
+  const groups = GROUPS.map((g) => ({ ...g, sockets: sockets.filter((s) => s.verdict === g.verdict).sort(compareSockets) }));
+  const ordered = groups.flatMap((g) => g.sockets);
+  const { lines } = layoutColumns(COLUMNS, ordered.map(row), options.width);
+  const paint = options.paint;
+  const out: string[] = [paint ? paint.bold(lines[0] as string) : (lines[0] as string)];
+  const width = options.width;
+  const detail = (text: string) => {
+    const t = `      ${safeText(text)}`;
+    return width !== undefined && t.length > width ? `${t.slice(0, width - 1)}…` : t;
+  };
+  let at = 1;
+  for (const g of groups) {
+    if (g.sockets.length === 0) continue;
+    const heading = `${g.title} (${g.sockets.length})`;
+    out.push(paint ? paint[g.paint](paint.bold(heading)) : heading);
+    for (const s of g.sockets) {
+      out.push(lines[at++] as string);
+      const shown = options.explain ? s.reasons : s.reasons.filter((r) => r.verdict !== "expected");
+      if (s.verdict === "expected" && !options.explain) continue;
+      for (const r of shown) out.push(detail(`↳ ${r.message} [${r.rule}]`));
+      if (s.netns !== null && options.hostNetns != null && s.netns !== options.hostNetns) out.push(detail(`↳ in network namespace ${s.netns}`));
+      if (options.explain && s.explanation) out.push(detail(`= ${s.explanation}`));
     }
-    return out.join("\n") + "\n";
   }
-  return renderRows(sockets, options);
+  return out.join("\n") + "\n";
 }
 
-function renderRows(sockets: readonly Socket[], options: TableOptions): string {
-  const rows = sockets.map((s) => [
+function row(s: Socket): string[] {
+  return [
     s.family === 6 ? `${s.proto}6` : s.proto,
     formatEndpoint(s.local),
     formatEndpoint(s.remote),
@@ -75,18 +92,15 @@ function renderRows(sockets: readonly Socket[], options: TableOptions): string {
     s.service === null ? "-" : s.service.name,
     owner(s),
     s.process?.user != null ? safeText(s.process.user) : s.process?.uid != null ? String(s.process.uid) : s.uid !== null ? String(s.uid) : "-",
-  ]);
-  const { lines } = layoutColumns(COLUMNS, rows, options.width);
-  const paint = options.paint;
-  if (paint && lines.length > 0) lines[0] = paint.bold(lines[0] as string);
-  return lines.join("\n") + "\n";
+  ];
 }
 
-/** One line that counts what the table shows. */
+/** One line that counts what the table shows: verdicts first, then directions and owners. */
 export function renderCounts(sockets: readonly Socket[]): string {
   const by = { listening: 0, inbound: 0, outbound: 0, unknown: 0 };
+  const verdicts = { suspicious: 0, unknown: 0, expected: 0 };
   let owned = 0;
-  for (const s of sockets) { by[s.direction]++; if (s.process !== null) owned++; }
-  return `${sockets.length} sockets: ${by.listening} listening, ${by.inbound} inbound, ${by.outbound} outbound` +
-    (by.unknown ? `, ${by.unknown} other` : "") + `; ${owned} with a known owner\n`;
+  for (const s of sockets) { by[s.direction]++; verdicts[s.verdict]++; if (s.process !== null) owned++; }
+  return `${sockets.length} sockets: ${verdicts.suspicious} suspicious, ${verdicts.unknown} unknown, ${verdicts.expected} expected; ` +
+    `${by.listening} listening, ${by.inbound} inbound, ${by.outbound} outbound` + (by.unknown ? `, ${by.unknown} other` : "") + `; ${owned} with a known owner\n`;
 }

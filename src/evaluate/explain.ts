@@ -1,0 +1,47 @@
+import type { Knowledge } from "../knowledge/knowledge.js";
+import type { Socket } from "../model/socket.js";
+
+/** Where the sockets came from, for the "how to find out more" advice. */
+export type Origin = "live" | "linux-capture" | "windows-capture" | "bsd-capture";
+
+const EXPOSURE_WORDS = {
+  loopback: "here from this computer only",
+  "all-interfaces": "here open to every network this computer is on",
+  interface: "here on one network address",
+  container: "here inside a container or separate network namespace",
+} as const;
+
+/** How to find a port's owner on the machine the sockets came from. */
+export function ownerAdvice(port: number, proto: string, origin: Origin): string {
+  if (origin === "windows-capture") return `find its owner there with "netstat -abno" (as Administrator) and look for port ${port}`;
+  if (origin === "bsd-capture") return `find its owner there with "sudo lsof -i ${proto.toUpperCase()}:${port}" or "sockstat -l | grep ${port}"`;
+  return `find its owner with "sudo lsof -i ${proto.toUpperCase()}:${port}" or "sudo ss -tunap 'sport = :${port}'"`;
+}
+
+/** One plain-words sentence or two about a socket: what the port is, who holds it, and how to learn more when nothing explains it. */
+export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): string {
+  const p = s.process;
+  const owner = p ? `${p.name ?? "?"} (pid ${p.pid}${p.exe ? `, ${p.exe}` : ""})` : null;
+  if (s.direction === "outbound" && s.remote) {
+    const entry = knowledge.port(s.remote.port, s.proto);
+    const to = `${s.remote.host ?? s.remote.address} port ${s.remote.port}`;
+    const base = `${owner ?? "A program"} is connected to ${to}`;
+    return entry ? `${base}: ${entry.what}` : `${base}, a port with no well-known service${owner ? "" : `; ${ownerAdvice(s.local.port, s.proto, origin)}`}`;
+  }
+  if (s.proto === "raw") {
+    return `A raw socket for IP protocol ${s.local.port}${s.local.port === 1 || s.local.port === 58 ? " (ICMP, as ping uses)" : ""}${owner ? `, held by ${owner}` : ""}`;
+  }
+  const entry = knowledge.port(s.local.port, s.proto);
+  const where = s.direction === "listening" && s.exposure ? `, ${EXPOSURE_WORDS[s.exposure]}` : "";
+  if (entry) {
+    const usual = entry.owners.filter((o) => o !== "kernel").slice(0, 3);
+    const held = owner ? `; held by ${owner}` : usual.length ? `; usually ${usual.join(", ")}` : "";
+    return `${entry.what}${held}${where}`;
+  }
+  const port = `Port ${s.local.port}/${s.proto}${s.service ? ` (${s.service.name} in IANA's registry)` : ""}`;
+  if (owner) {
+    const look = p?.exe ? `look up that program ("dpkg -S ${p.exe}" or "rpm -qf ${p.exe}" names its package)` : "look up that program";
+    return `${port} is not a service portwatch knows; ${owner} ${s.direction === "listening" ? "listens on it" : "holds it"}${where}: ${look}`;
+  }
+  return `${port} is not a service portwatch knows${where}: ${ownerAdvice(s.local.port, s.proto, origin)}`;
+}

@@ -1,0 +1,200 @@
+import ipaddr from "ipaddr.js";
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { z } from "zod";
+import { InputError } from "../model/errors.js";
+import type { Socket } from "../model/socket.js";
+import { processNames } from "./rules.js";
+
+/*
+ * A policy file (YAML): sockets it allows become expected, sockets it denies suspicious, each with the
+ * user's own message. Every field of a rule must match (a list matches any of its values):
+ *
+ *   allow:
+ *     - process.name: sshd
+ *       local.port: 22
+ *       because: our SSH server
+ *   deny:
+ *     - remote.address: [203.0.113.0/24, 198.51.100.7]
+ *       because: the old C2 network from the March incident
+ */
+
+const FIELDS = [
+  "process.name", "process.exe", "process.user", "local.port", "local.address", "remote.port", "remote.address", "proto", "direction", "state", "because",
+] as const;
+
+const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
+const portValue = z.union([
+  z.number().int().min(0).max(65535),
+  z.string().regex(/^\d{1,5}-\d{1,5}$/, "expected a port or a range like 8000-8100"),
+]);
+const cidr = z.string().refine((v) => {
+  try { if (v.includes("/")) ipaddr.parseCIDR(v); else ipaddr.parse(v); return true; } catch { return false; }
+}, "expected an IP address or a CIDR like 10.0.0.0/8");
+
+const PolicyRule = z.strictObject({
+  "process.name": oneOrMany(z.string().min(1)).optional(),
+  "process.exe": oneOrMany(z.string().min(1)).optional(),
+  "process.user": oneOrMany(z.string().min(1)).optional(),
+  "local.port": oneOrMany(portValue).optional(),
+  "local.address": oneOrMany(cidr).optional(),
+  "remote.port": oneOrMany(portValue).optional(),
+  "remote.address": oneOrMany(cidr).optional(),
+  proto: oneOrMany(z.enum(["tcp", "udp", "raw"])).optional(),
+  direction: oneOrMany(z.enum(["listening", "inbound", "outbound", "unknown"])).optional(),
+  state: oneOrMany(z.string().regex(/^[A-Z_0-9]+$/, "expected a state name like LISTEN or ESTABLISHED")).optional(),
+  because: z.string().min(1).optional(),
+}).refine((r) => Object.keys(r).some((k) => k !== "because"), { message: "a rule needs at least one field to match" });
+
+const PolicyFile = z.strictObject({
+  allow: z.array(PolicyRule).optional(),
+  deny: z.array(PolicyRule).optional(),
+}).nullable();
+
+type PolicyRuleData = z.infer<typeof PolicyRule>;
+
+/** A compiled policy: which rule (if any) allows or denies a socket. */
+export interface Policy {
+  /** Where it came from, for messages. */
+  source: string;
+  decide(s: Socket): { decision: "allow" | "deny"; message: string; index: number } | null;
+  readonly size: number;
+}
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[], prev = d[i - 1] as number[];
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+function suggest(word: string, options: readonly string[]): string {
+  const best = options.map((o) => [o, levenshtein(word, o)] as const).sort((x, y) => x[1] - y[1])[0];
+  return best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : ` (allowed: ${options.join(", ")})`;
+}
+
+/** The YAML node at a path, and for an unknown key the key's own node. */
+function nodeAt(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[], key?: string): Node | null {
+  let node: unknown = doc.contents;
+  for (const p of path) {
+    if (isMap(node)) node = node.items.find((pair) => (pair.key as { value?: unknown } | null)?.value === p)?.value;
+    else if (isSeq(node)) node = node.items[Number(p)];
+    else return null;
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((it) => (it.key as { value?: unknown } | null)?.value === key);
+    return (pair?.key as Node | undefined) ?? null;
+  }
+  return (node as Node | undefined) ?? null;
+}
+
+/**
+ * Parses and checks a policy file's text. Every problem is reported with line and column and what is
+ * allowed; a file with problems is an InputError listing them all (at most 10).
+ */
+export function loadPolicy(text: string, source: string): Policy {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return "";
+    const { line, col } = lineCounter.linePos(offset);
+    return `line ${line}, column ${col}: `;
+  };
+  const errors: string[] = doc.errors.map((e) => `${at(e.pos[0])}${e.message.split("\n")[0]}`);
+  if (errors.length === 0) {
+    const data = doc.toJS() as unknown;
+    const r = PolicyFile.safeParse(data);
+    if (!r.success) {
+      for (const issue of r.error.issues) {
+        const path = issue.path;
+        if (issue.code === "unrecognized_keys") {
+          for (const key of issue.keys) {
+            const allowed = path.length === 0 ? ["allow", "deny"] : [...FIELDS];
+            errors.push(`${at(nodeAt(doc, path, key)?.range?.[0])}unknown field "${key}"${suggest(key, allowed)}`);
+          }
+          continue;
+        }
+        const node = nodeAt(doc, path);
+        const where = path.length ? `${path.map(String).join(".")}: ` : "";
+        errors.push(`${at(node?.range?.[0])}${where}${issue.message}`);
+      }
+    } else {
+      return compilePolicy(r.data ?? {}, source);
+    }
+  }
+  throw new InputError(`Cannot load policy "${source}": ${errors.slice(0, 10).join("; ")}${errors.length > 10 ? `; and ${errors.length - 10} more` : ""}`);
+}
+
+const list = <T>(v: T | T[] | undefined): T[] | null => (v === undefined ? null : Array.isArray(v) ? v : [v]);
+
+function portMatcher(v: (number | string)[] | null): ((p: number | undefined) => boolean) | null {
+  if (v === null) return null;
+  const ranges = v.map((x) => (typeof x === "number" ? [x, x] : x.split("-").map(Number)) as [number, number]);
+  return (p) => p !== undefined && ranges.some(([a, b]) => p >= a && p <= b);
+}
+
+function addressMatcher(v: string[] | null): ((a: string | undefined) => boolean) | null {
+  if (v === null) return null;
+  const nets = v.map((c) => (c.includes("/") ? ipaddr.parseCIDR(c) : (() => { const a = ipaddr.parse(c); return [a, a.kind() === "ipv4" ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]; })()));
+  return (a) => {
+    if (a === undefined || !ipaddr.isValid(a)) return false;
+    let addr = ipaddr.parse(a);
+    if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+    return nets.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
+  };
+}
+
+function globMatcher(v: string[] | null, get: (s: Socket) => string[]): ((s: Socket) => boolean) | null {
+  if (v === null) return null;
+  const res = v.map((g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`));
+  return (s) => get(s).some((x) => res.some((r) => r.test(x)));
+}
+
+function compileRule(r: PolicyRuleData): (s: Socket) => boolean {
+  const checks: ((s: Socket) => boolean)[] = [];
+  const name = globMatcher(list(r["process.name"]), (s) => processNames(s.process));
+  if (name) checks.push(name);
+  const exe = globMatcher(list(r["process.exe"]), (s) => (s.process?.exe ? [s.process.exe] : []));
+  if (exe) checks.push(exe);
+  const user = globMatcher(list(r["process.user"]), (s) => [s.process?.user ?? "", String(s.process?.uid ?? s.uid ?? "")].filter(Boolean));
+  if (user) checks.push(user);
+  const lp = portMatcher(list(r["local.port"]));
+  if (lp) checks.push((s) => lp(s.local.port));
+  const rp = portMatcher(list(r["remote.port"]));
+  if (rp) checks.push((s) => rp(s.remote?.port));
+  const la = addressMatcher(list(r["local.address"]));
+  if (la) checks.push((s) => la(s.local.address));
+  const ra = addressMatcher(list(r["remote.address"]));
+  if (ra) checks.push((s) => ra(s.remote?.address));
+  const protos = list(r.proto);
+  if (protos) checks.push((s) => protos.includes(s.proto));
+  const dirs = list(r.direction);
+  if (dirs) checks.push((s) => dirs.includes(s.direction));
+  const states = list(r.state);
+  if (states) checks.push((s) => states.includes(s.state));
+  return (s) => checks.every((c) => c(s));
+}
+
+function describe(r: PolicyRuleData): string {
+  return Object.entries(r).filter(([k]) => k !== "because").map(([k, v]) => `${k} ${Array.isArray(v) ? v.join("|") : v}`).join(", ");
+}
+
+function compilePolicy(data: { allow?: PolicyRuleData[] | undefined; deny?: PolicyRuleData[] | undefined }, source: string): Policy {
+  const rules = [
+    ...(data.deny ?? []).map((r, i) => ({ decision: "deny" as const, match: compileRule(r), message: r.because ?? `Denied by your policy (${describe(r)})`, index: i })),
+    ...(data.allow ?? []).map((r, i) => ({ decision: "allow" as const, match: compileRule(r), message: r.because ?? `Allowed by your policy (${describe(r)})`, index: i })),
+  ];
+  return {
+    source,
+    size: rules.length,
+    // Deny rules are checked first: a socket both allowed and denied is denied.
+    decide(s) {
+      for (const r of rules) if (r.match(s)) return { decision: r.decision, message: r.message, index: r.index };
+      return null;
+    },
+  };
+}

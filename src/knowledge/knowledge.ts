@@ -1,0 +1,87 @@
+import type { Proto } from "../model/socket.js";
+import indicatorsJson from "./data/indicators.json" with { type: "json" };
+import portsJson from "./data/ports.json" with { type: "json" };
+import programsJson from "./data/programs.json" with { type: "json" };
+import { IndicatorsFile, PortsFile, ProgramsFile, validateKnowledge, type IndicatorEntry, type PortEntry } from "./schema.js";
+
+/** A known-bad port found for a socket, with the list it comes from. */
+export interface IndicatorHit {
+  list: "irc" | "backdoor" | "miner";
+  title: string;
+  why: string;
+  entry: IndicatorEntry;
+}
+
+/** Everything portwatch knows about ports and programs, validated and indexed. */
+export interface Knowledge {
+  /** The knowledge entry of a port, or null. */
+  port(port: number, proto: Proto): PortEntry | null;
+  /** The known-bad lists a port is on. */
+  indicators(port: number, proto: Proto): readonly IndicatorHit[];
+  /** Whether a program name (comm or executable file name) belongs to a group of programs.json. */
+  is(group: ProgramGroup, name: string | null): boolean;
+  /** Whether a name looks like a kernel thread's (kworker/0:1, [kthreadd], ...). */
+  looksLikeKernelThread(name: string | null): boolean;
+  /** Every port entry (for `portwatch explain NAME`). */
+  readonly entries: readonly PortEntry[];
+}
+
+export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "shells" | "netcats" | "interpreters";
+
+function covers(e: { port: number; to?: number | undefined }, port: number): boolean {
+  return port >= e.port && port <= (e.to ?? e.port);
+}
+
+/** Builds the knowledge base from parsed data (validated here: a bad file is an error naming it and the field). */
+export function createKnowledge(data: { ports: unknown; indicators: unknown; programs: unknown } = { ports: portsJson, indicators: indicatorsJson, programs: programsJson }): Knowledge {
+  const ports = validateKnowledge(PortsFile, data.ports, "ports.json").ports;
+  const indicators = validateKnowledge(IndicatorsFile, data.indicators, "indicators.json");
+  const programs = validateKnowledge(ProgramsFile, data.programs, "programs.json");
+  const single = new Map<string, PortEntry>();
+  const ranges: PortEntry[] = [];
+  for (const e of ports) {
+    if (e.to !== undefined) { ranges.push(e); continue; }
+    for (const p of e.proto === "both" ? ["tcp", "udp"] : [e.proto]) {
+      const key = `${e.port}/${p}`;
+      if (!single.has(key)) single.set(key, e);
+    }
+  }
+  const groups = new Map<string, Set<string>>(Object.entries(programs).filter(([, v]) => Array.isArray(v)).map(([k, v]) => [k, new Set(v as string[])]));
+  const kernelPatterns = programs.kernelThreadPatterns.map((p) => new RegExp(p));
+  // Index the known-bad lists by "port/proto" (ranges are short), so a lookup is one Map get.
+  const byPort = new Map<string, IndicatorHit[]>();
+  for (const id of ["irc", "backdoor", "miner"] as const) {
+    const list = indicators[id];
+    for (const entry of list.entries) {
+      for (let p = entry.port; p <= (entry.to ?? entry.port); p++) {
+        const key = `${p}/${entry.proto}`;
+        const hit = { list: id, title: list.title, why: list.why, entry };
+        const had = byPort.get(key);
+        if (had) had.push(hit); else byPort.set(key, [hit]);
+      }
+    }
+  }
+  const portCache = new Map<string, PortEntry | null>();
+  return {
+    port(port, proto) {
+      if (proto === "raw") return null;
+      const key = `${port}/${proto}`;
+      let hit = portCache.get(key);
+      if (hit === undefined) {
+        hit = single.get(key) ?? ranges.find((e) => covers(e, port) && (e.proto === "both" || e.proto === proto)) ?? null;
+        portCache.set(key, hit);
+      }
+      return hit;
+    },
+    indicators(port, proto) {
+      return proto === "raw" ? [] : byPort.get(`${port}/${proto}`) ?? [];
+    },
+    is(group, name) {
+      return name !== null && (groups.get(group)?.has(name) ?? false);
+    },
+    looksLikeKernelThread(name) {
+      return name !== null && kernelPatterns.some((r) => r.test(name));
+    },
+    entries: ports,
+  };
+}
