@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "@commande
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { InputError } from "../model/errors.js";
 import { runAudit } from "./audit.js";
+import { runExplain } from "./explain.js";
 import { isBrokenPipe, processOutput } from "./output.js";
 
 /** Exit codes: 0 fine, 1 a --fail-on condition was met, 2 usage or input error, 3 internal error. */
@@ -57,6 +58,20 @@ Run as root to see the owner of every socket.`)
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
         explain: opts.explain ?? false, resolve: opts.resolve ?? false,
       }, io));
+    });
+  cli.command("explain")
+    .description("Explain a port: what it is, who usually opens it, whether that is normal, and who holds it now")
+    .argument("<port>", "a port (631), a port and protocol (38142/udp) or a service name (mdns)")
+    .option("--no-live", "do not look at this computer's sockets")
+    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
+    .addHelpText("after", `
+Examples:
+  portwatch explain 631
+  portwatch explain 38142/udp
+  portwatch explain mdns`)
+    .action(async (port, opts) => {
+      setCode(await runExplain(port, { live: opts.live, procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput()));
     });
   return cli;
 }

@@ -65,6 +65,14 @@ const WRITABLE_DIRS = /^\/(tmp|var\/tmp|dev\/shm|run\/shm|var\/crash|run\/lock|v
 const CLOSING = new Set(["TIME_WAIT", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"]);
 const isLoopback = (a: string) => a.startsWith("127.") || a === "::1" || a.startsWith("::ffff:127.");
 
+/**
+ * A closing connection inside this computer that no process holds any more (TIME_WAIT and friends).
+ * Once its listener is gone, which end was the server cannot be told, so port lists say nothing about it.
+ */
+function leftover(s: Socket): boolean {
+  return s.process === null && CLOSING.has(s.state) && s.remote !== null && isLoopback(s.remote.address) && isLoopback(s.local.address);
+}
+
 const reason = (rule: string, verdict: Reason["verdict"], message: string): Reason => ({ rule, verdict, message });
 
 /** Process-level findings: they go on every socket of the process. */
@@ -122,7 +130,7 @@ export const SOCKET_RULES: readonly Rule[] = [
   {
     id: "irc-outbound",
     check(s, ctx) {
-      if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp") return null;
+      if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp" || leftover(s)) return null;
       const hit = ctx.knowledge.indicators(s.remote.port, "tcp").find((h) => h.list === "irc");
       if (!hit) return null;
       if (inGroup(ctx, "ircClients", s.process)) return null;
@@ -134,12 +142,12 @@ export const SOCKET_RULES: readonly Rule[] = [
     id: "backdoor-port",
     check(s, ctx) {
       const port = judgedPort(s);
-      if (port === null || s.proto === "raw") return null;
+      if (port === null || s.proto === "raw" || leftover(s)) return null;
       const hit = ctx.knowledge.indicators(port, s.proto).find((h) => h.list === "backdoor");
       if (!hit) return null;
       const collisions = hit.entry.collisions ?? [];
       if (collisions.some((c) => ownedBy(c.owners, s.process))) return null;
-      if (s.direction === "outbound" && collisions.length > 0) return null; // a client of the legitimate service
+      if (s.direction === "outbound" && hit.entry.outboundIsNormal) return null; // a client of the legitimate service
       const where = s.direction === "outbound" ? `Connected to port ${port}` : `Port ${port}`;
       if (collisions.length > 0 && s.process === null) {
         return reason("backdoor-port", "unknown", `${where} is a known ${hit.entry.name} port, but also ${collisions.map((c) => c.note).join("; ")}: check which program holds it`);
@@ -150,7 +158,7 @@ export const SOCKET_RULES: readonly Rule[] = [
   {
     id: "mining-pool",
     check(s, ctx) {
-      if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp") return null;
+      if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp" || leftover(s)) return null;
       const hit = ctx.knowledge.indicators(s.remote.port, "tcp").find((h) => h.list === "miner");
       if (!hit) return null;
       if (inGroup(ctx, "browsers", s.process) || hit.entry.collisions?.some((c) => ownedBy(c.owners, s.process))) return null;

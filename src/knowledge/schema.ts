@@ -27,6 +27,8 @@ export const IndicatorEntry = z.strictObject({
   proto: z.enum(["tcp", "udp"]),
   name: z.string().min(1),
   source: z.string().min(3),
+  /** Connecting out to this port is ordinary client traffic (465 is where mail programs send mail). */
+  outboundIsNormal: z.boolean().optional(),
   collisions: z.array(z.strictObject({ owners: names.min(1), note: z.string().min(3) })).optional(),
 });
 export type IndicatorEntry = z.infer<typeof IndicatorEntry>;

@@ -1,0 +1,118 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { evaluate } from "../../src/evaluate/evaluate.js";
+import { createKnowledge } from "../../src/knowledge/knowledge.js";
+import type { ProcessInfo } from "../../src/model/process.js";
+import type { Direction, Endpoint, Exposure, Proto, Socket, SocketState } from "../../src/model/socket.js";
+import type { Verdict } from "../../src/model/verdict.js";
+
+const knowledge = createKnowledge();
+
+function proc(name: string, exe: string | null = `/usr/bin/${name}`, extra: Partial<ProcessInfo> = {}): ProcessInfo {
+  return { pid: 1000, name, exe, exeDeleted: false, cmdline: exe ? [exe] : [], uid: 0, user: "root", containerId: null, netns: 1, ...extra };
+}
+interface Case {
+  proto?: Proto; local: Endpoint; remote?: Endpoint | null; state?: SocketState; direction: Direction; exposure?: Exposure | null;
+  process?: ProcessInfo | null; inode?: number;
+}
+function sock(c: Case): Socket {
+  return {
+    proto: c.proto ?? "tcp", family: c.local.address.includes(":") ? 6 : 4, local: c.local, remote: c.remote ?? null,
+    state: c.state ?? (c.direction === "listening" ? ((c.proto ?? "tcp") === "tcp" ? "LISTEN" : "UNCONN") : "ESTABLISHED"),
+    direction: c.direction, exposure: c.exposure ?? (c.direction === "listening" ? "loopback" : null), netns: 1, inode: c.inode ?? 5, uid: 0,
+    service: null, process: c.process === undefined ? null : c.process, sharedWith: [], verdict: "unknown", reasons: [], explanation: null,
+  };
+}
+const ep = (address: string, port: number): Endpoint => ({ address, port });
+const out = (port: number, p: ProcessInfo | null, proto: Proto = "tcp"): Case => ({ proto, local: ep("192.0.2.10", 40000), remote: ep("198.51.100.7", port), direction: "outbound", process: p });
+
+// [what, socket, expected verdict, rules that must fire, rules that must not fire]
+const cases: [string, Case, Verdict, string[], string[]][] = [
+  // IRC
+  ["a bot connecting out to IRC 6667", out(6667, proc("kworker", "/tmp/.x/kworker")), "suspicious", ["irc-outbound", "writable-dir-exe"], []],
+  ["an unknown program connected to IRC 6697 (from a capture)", out(6697, null), "suspicious", ["irc-outbound"], []],
+  ["an IRC client (weechat) on 6667: must not fire", out(6667, proc("weechat")), "unknown", [], ["irc-outbound"]],
+  ["hexchat on 6697: must not fire", out(6697, proc("hexchat")), "unknown", [], ["irc-outbound"]],
+  ["Cassandra (java) to 7000, the IRC collision: must not fire", out(7000, proc("java")), "unknown", [], ["irc-outbound"]],
+  // backdoors
+  ["a listener on 31337", { local: ep("0.0.0.0", 31337), direction: "listening", exposure: "all-interfaces", process: proc("x") }, "suspicious", ["backdoor-port"], []],
+  ["a reverse shell to Metasploit's 4444", out(4444, proc("bash", "/usr/bin/bash")), "suspicious", ["backdoor-port", "shell-socket", "mining-pool"], []],
+  ["exim on 465 (SMTPS collision): must not fire", { local: ep("0.0.0.0", 465), direction: "listening", exposure: "all-interfaces", process: proc("exim4", "/usr/sbin/exim4") }, "expected", ["known-service"], ["backdoor-port"]],
+  ["epmd on 4369 (chkrootkit collision): must not fire", { local: ep("127.0.0.1", 4369), direction: "listening", process: proc("epmd") }, "expected", ["known-service"], ["backdoor-port"]],
+  ["icinga2 on 5665 (chkrootkit false positive): must not fire", { local: ep("0.0.0.0", 5665), direction: "listening", exposure: "all-interfaces", process: proc("icinga2", "/usr/lib/x86_64-linux-gnu/icinga2/sbin/icinga2") }, "expected", ["known-service"], ["backdoor-port"]],
+  ["an unknown owner on 465 (collision): only unknown", { local: ep("0.0.0.0", 465), direction: "listening", exposure: "all-interfaces", process: null }, "unknown", ["backdoor-port"], []],
+  ["a mail client sending to 465: must not fire", out(465, proc("thunderbird")), "expected", ["usual-outbound"], ["backdoor-port"]],
+  // miners
+  ["a miner to a stratum port 3333", out(3333, proc("xmrig", "/var/tmp/.cache/xmrig")), "suspicious", ["mining-pool", "writable-dir-exe"], []],
+  ["a browser to 3333: must not fire", out(3333, proc("firefox", "/usr/lib/firefox/firefox")), "expected", ["usual-outbound"], ["mining-pool"]],
+  ["adb on 5555 (miner collision): must not fire", out(5555, proc("adb")), "unknown", [], ["mining-pool"]],
+  ["an unknown program to 14444: unknown", out(14444, null), "unknown", ["mining-pool"], []],
+  // process integrity
+  ["a deleted executable from /tmp", { local: ep("127.0.0.1", 50001), direction: "listening", process: proc("updater", "/tmp/x/updater", { exeDeleted: true }) }, "suspicious", ["deleted-exe", "writable-dir-exe"], []],
+  ["a system daemon replaced by an upgrade: unknown, not suspicious", { local: ep("0.0.0.0", 22), direction: "listening", exposure: "all-interfaces", process: proc("sshd", "/usr/sbin/sshd", { exeDeleted: true }) }, "unknown", ["deleted-exe", "known-service"], []],
+  ["a program posing as a kernel thread", { local: ep("0.0.0.0", 8081), direction: "listening", exposure: "all-interfaces", process: proc("kworker/0:2", "/usr/local/bin/k", { cmdline: ["[kworker/0:2]"] }) }, "suspicious", ["kernel-thread-name"], []],
+  ["nc listening (bind shell)", { local: ep("0.0.0.0", 9001), direction: "listening", exposure: "all-interfaces", process: proc("nc", "/usr/bin/nc.openbsd") }, "suspicious", ["shell-socket"], []],
+  ["python -c with a socket (reverse shell one-liner)", out(9001, proc("python3", "/usr/bin/python3.11", { cmdline: ["python3", "-c", "import socket,os,pty;..."] })), "suspicious", ["shell-socket"], []],
+  ["python running a script file: not a shell", out(8443, proc("python3", "/usr/bin/python3.11", { cmdline: ["python3", "/opt/app/server.py"] })), "unknown", [], ["shell-socket"]],
+  // owners and exposure
+  ["sshd on 22 (a server)", { local: ep("0.0.0.0", 22), direction: "listening", exposure: "all-interfaces", process: proc("sshd", "/usr/sbin/sshd") }, "expected", ["known-service"], ["unexpected-owner", "exposed-service"]],
+  ["22 held by something that is not sshd", { local: ep("0.0.0.0", 22), direction: "listening", exposure: "all-interfaces", process: proc("python3") }, "unknown", ["unexpected-owner"], ["known-service"]],
+  ["cupsd on loopback 631", { local: ep("127.0.0.1", 631), direction: "listening", process: proc("cupsd", "/usr/sbin/cupsd") }, "expected", ["known-service"], []],
+  ["cupsd on all interfaces: worth a look", { local: ep("0.0.0.0", 631), direction: "listening", exposure: "all-interfaces", process: proc("cupsd", "/usr/sbin/cupsd") }, "unknown", ["exposed-service"], ["known-service"]],
+  ["cups-browsed on UDP 631 (CVE-2024-47176)", { proto: "udp", local: ep("0.0.0.0", 631), direction: "listening", exposure: "all-interfaces", process: proc("cups-browsed", "/usr/sbin/cups-browsed") }, "suspicious", ["cups-browsed"], []],
+  ["redis open to the network", { local: ep("0.0.0.0", 6379), direction: "listening", exposure: "all-interfaces", process: proc("redis-server") }, "unknown", ["exposed-service"], []],
+  ["redis on loopback", { local: ep("127.0.0.1", 6379), direction: "listening", process: proc("redis-server") }, "expected", ["known-service"], ["exposed-service"]],
+  ["Docker's API on all interfaces", { local: ep("::", 2375), direction: "listening", exposure: "all-interfaces", process: proc("dockerd") }, "unknown", ["exposed-service"], []],
+  ["an unowned listener seen as root", { local: ep("0.0.0.0", 2024), direction: "listening", exposure: "all-interfaces", process: null }, "unknown", ["unowned-listener"], []],
+  ["the kernel's NFS server without an owner: no unowned-listener", { local: ep("0.0.0.0", 2049), direction: "listening", exposure: "all-interfaces", process: null }, "unknown", [], ["unowned-listener"]],
+  // the default desktop
+  ["the DHCP client on 68", { proto: "udp", local: ep("0.0.0.0", 68), direction: "listening", exposure: "all-interfaces", process: proc("dhclient", "/usr/sbin/dhclient") }, "expected", ["known-service"], []],
+  ["Avahi on 5353", { proto: "udp", local: ep("0.0.0.0", 5353), direction: "listening", exposure: "all-interfaces", process: proc("avahi-daemon", "/usr/sbin/avahi-daemon") }, "expected", ["known-service"], []],
+  ["Avahi's random UDP port (the seed's 38142)", { proto: "udp", local: ep("0.0.0.0", 38142), direction: "listening", exposure: "all-interfaces", process: proc("avahi-daemon", "/usr/sbin/avahi-daemon") }, "expected", ["random-udp"], []],
+  ["systemd-resolved's stub on 127.0.0.53:53", { proto: "udp", local: ep("127.0.0.53", 53), direction: "listening", process: proc("systemd-resolve", "/usr/lib/systemd/systemd-resolved") }, "expected", ["known-service"], []],
+  ["chronyd's command port 323", { proto: "udp", local: ep("127.0.0.1", 323), direction: "listening", process: proc("chronyd", "/usr/sbin/chronyd") }, "expected", ["known-service"], []],
+  ["a browser on 443", out(443, proc("firefox", "/usr/lib/firefox/firefox")), "expected", ["usual-outbound"], []],
+  ["a DNS lookup", out(53, proc("systemd-resolve"), "udp"), "expected", ["usual-outbound"], []],
+  ["NTP", out(123, proc("chronyd"), "udp"), "expected", ["usual-outbound"], []],
+  ["an unknown high port, nothing explains it", { proto: "udp", local: ep("0.0.0.0", 38142), direction: "listening", exposure: "all-interfaces", process: proc("mystery", "/opt/m/mystery") }, "unknown", ["unexplained"], []],
+  ["a leftover TIME_WAIT to a 'backdoor' port inside this computer: must not fire", { local: ep("127.0.0.1", 38409), remote: ep("127.0.0.1", 60922), state: "TIME_WAIT", direction: "outbound", process: null, inode: 0 }, "expected", ["local-traffic"], ["backdoor-port"]],
+];
+
+describe("evaluate", () => {
+  for (const [what, c, verdict, fire, quiet] of cases) {
+    it(`evaluate: ${what} → ${verdict}`, () => {
+      const s = sock(c);
+      evaluate([s], { knowledge, mode: "live-root", origin: "live" });
+      const rules = s.reasons.map((r) => r.rule);
+      assert.equal(s.verdict, verdict, `reasons: ${JSON.stringify(s.reasons)}`);
+      for (const r of fire) assert.ok(rules.includes(r), `expected rule ${r} in ${rules.join(", ")}`);
+      for (const r of quiet) assert.ok(!rules.includes(r), `rule ${r} must not fire: ${JSON.stringify(s.reasons)}`);
+      assert.ok(s.explanation && s.explanation.length > 10);
+      for (const r of s.reasons) assert.ok(r.message.length > 10);
+    });
+  }
+
+  it("evaluate gives connections to a local listener that listener's verdict", () => {
+    const listener = sock({ local: ep("127.0.0.1", 31337), direction: "listening", process: proc("x") });
+    const inbound = sock({ local: ep("127.0.0.1", 31337), remote: ep("127.0.0.1", 50000), direction: "inbound", process: proc("x") });
+    evaluate([inbound, listener], { knowledge, mode: "live-root", origin: "live" });
+    assert.equal(listener.verdict, "suspicious");
+    assert.equal(inbound.verdict, "suspicious");
+  });
+
+  it("evaluate explains an unexplained socket with how to find its owner, per origin", () => {
+    const s = sock({ proto: "udp", local: ep("0.0.0.0", 38142), direction: "listening", exposure: "all-interfaces", process: null });
+    evaluate([s], { knowledge, mode: "capture", origin: "linux-capture" });
+    assert.equal(s.verdict, "unknown");
+    assert.match(s.explanation!, /sudo lsof -i UDP:38142/);
+    evaluate([s], { knowledge, mode: "capture", origin: "windows-capture" });
+    assert.match(s.explanation!, /netstat -abno/);
+  });
+
+  it("evaluate calls a default service from a capture without owners expected (the seed's localhost:ipp)", () => {
+    const s = sock({ local: ep("127.0.0.1", 631), direction: "listening", process: null });
+    evaluate([s], { knowledge, mode: "capture", origin: "linux-capture" });
+    assert.equal(s.verdict, "expected");
+    assert.match(s.explanation!, /CUPS/);
+  });
+});
