@@ -120,7 +120,9 @@ export function loadPolicy(text: string, source: string): Policy {
         }
         const node = nodeAt(doc, path);
         const where = path.length ? `${path.map(String).join(".")}: ` : "";
-        errors.push(`${at(node?.range?.[0])}${where}${issue.message}`);
+        // "one value or a list": say what the single value should have been, not "Invalid input".
+        const inner = issue.code === "invalid_union" ? issue.errors[0]?.[0]?.message : undefined;
+        errors.push(`${at(node?.range?.[0])}${where}${inner ?? issue.message}`);
       }
     } else {
       return compilePolicy(r.data ?? {}, source);

@@ -40,16 +40,69 @@ describe("portwatch (built CLI)", () => {
   it("portwatch prints a table without colour or escape codes when piped, warnings on stderr", () => {
     const r = run("--proc-root", tree);
     assert.equal(r.status, 0);
-    assert.match(r.stdout, /^Proto\s+Local Address\s+Foreign Address\s+State\s+Service\s+PID\/Program\s+User\n/);
+    assert.match(r.stdout, /^Proto\s+Local Address\s+Foreign Address\s+State\s+Service\s+PID\/Program\s+User\nSUSPICIOUS \(2\)\n/);
     assert.ok(!r.stdout.includes("\u001b"));
-    assert.match(r.stdout, /19 sockets: 11 listening/);
+    assert.match(r.stdout, /19 sockets: 2 suspicious, 15 unknown, 2 expected; 11 listening/);
     assert.match(r.stderr, /^warning: 1 sockets have no owning process/m);
+  });
+
+  it("portwatch --only suspicious shows only the planted process of the captured tree, with its reasons", () => {
+    const r = run("--only", "suspicious", "--proc-root", tree);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /SUSPICIOUS \(2\)/);
+    assert.doesNotMatch(r.stdout, /UNKNOWN|EXPECTED/);
+    assert.match(r.stdout, /↳ It runs from a deleted file \(\/tmp\/pwcap-[^)]+\/kworker\)/);
+    assert.match(r.stdout, /^2 sockets: 2 suspicious/m);
+  });
+
+  it("portwatch --fail-on exits 1 when met and 0 when not", () => {
+    assert.equal(run("--fail-on", "suspicious", "--proc-root", tree).status, 1);
+    assert.equal(run("--fail-on", "unknown", "--only", "expected", "--proc-root", tree).status, 0);
+  });
+
+  it("portwatch --explain puts a plain-words explanation under every socket", () => {
+    const r = run("--explain", "-tl", "--proc-root", tree);
+    const rows = r.stdout.split("\n").filter((l) => /^tcp/.test(l)).length;
+    const explained = r.stdout.split("\n").filter((l) => /^ {6}= /.test(l)).length;
+    assert.equal(explained, rows);
+    assert.match(r.stdout, /= Port 2024\/tcp \(xinuexpansion4 in IANA's registry\) is not a service portwatch knows, here open to every network/);
+  });
+
+  it("portwatch --policy applies the user's rules and reports a broken policy with its place (exit 2)", () => {
+    const policy = fileURLToPath(new URL("../../docs/policy.example.yaml", import.meta.url));
+    const ok = run("--json", "--policy", policy, "--proc-root", tree);
+    assert.equal(ok.status, 0);
+    assert.ok(JSON.parse(ok.stdout).warnings[0].startsWith(`Policy "${policy}" applied (5 rules)`));
+    const bad = run("--policy", fileURLToPath(new URL("../fixtures/policy/typo-field.yaml", import.meta.url)), "--proc-root", tree);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^portwatch: Cannot load policy ".*typo-field.yaml": line 3, column 5: unknown field "prot" \(did you mean "proto"\?\)\n$/);
+    const missing = run("--policy", "/nonexistent.yaml", "--proc-root", tree);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /Cannot load policy "\/nonexistent.yaml": ENOENT/);
+  });
+
+  it("portwatch explain names a port, its usual owner and what to check", () => {
+    const ipp = run("explain", "631/tcp", "--no-live");
+    assert.equal(ipp.status, 0);
+    assert.match(ipp.stdout, /^631\/tcp {2}ipp\n {2}What: {8}CUPS, the printing system/);
+    assert.match(ipp.stdout, /Usually: {5}cupsd/);
+    const unknownPort = run("explain", "38142/udp", "--no-live");
+    assert.match(unknownPort.stdout, /sudo lsof -i UDP:38142/);
+    const byName = run("explain", "mdns", "--no-live");
+    assert.match(byName.stdout, /5353\/udp {2}mdns\n {2}What: {8}Multicast DNS/);
+    const live = run("explain", "2024", "--proc-root", tree);
+    assert.match(live.stdout, /On this computer now:\n {2}tcp 0\.0\.0\.0:2024 -> \*:\* LISTEN, no visible owner: UNKNOWN/);
+    const bad = run("explain", "99999");
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /ports go from 0 to 65535/);
   });
 
   const usage: [string[], RegExp][] = [
     [["--bogus"], /unknown option '--bogus'/],
     [["audit", "--json", "--ndjson"], /choose one of --json and --ndjson/],
     [["frobnicate"], /too many arguments|unknown command/],
+    [["--only", "bad"], /expected a comma-separated list of expected, unknown, suspicious; got "bad"/],
+    [["--fail-on", "maybe"], /Allowed choices are suspicious, unknown/],
   ];
   for (const [args, msg] of usage) {
     it(`portwatch ${args.join(" ")} is a usage error (exit 2) that says what is wrong`, () => {

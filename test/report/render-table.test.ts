@@ -49,18 +49,22 @@ describe("renderTable", () => {
     assert.ok(renderTable(long, { hostNetns: c.hostNetns }).includes("[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:65535"));
   });
 
-  it("renderTable groups sockets by network namespace, the host's first", () => {
-    const text = renderTable(c.sockets, { hostNetns: c.hostNetns });
-    const headings = text.split("\n").filter((l) => l.startsWith("Network namespace"));
-    assert.equal(headings.length, 2);
-    assert.match(headings[0]!, /the host's/);
+  it("renderTable groups sockets by verdict, worst first, with reasons under the rows that are not expected", () => {
+    const judged = c.sockets.map((s, i) => ({ ...s, verdict: (["suspicious", "unknown", "expected"] as const)[i % 3]!, reasons: [{ rule: "r", verdict: "unknown" as const, message: `why ${i}` }] }));
+    const lines = renderTable(judged, { hostNetns: c.hostNetns }).split("\n");
+    const headings = lines.filter((l) => /^(SUSPICIOUS|UNKNOWN|EXPECTED) \(\d+\)$/.test(l));
+    assert.deepEqual(headings, ["SUSPICIOUS (7)", "UNKNOWN (6)", "EXPECTED (6)"]);
+    assert.ok(lines.some((l) => /^ {6}↳ why 0 \[r\]$/.test(l)));
+    assert.ok(!lines.some((l) => l.includes("why 2 ")), "expected rows show no reasons without --explain");
+    assert.ok(lines.some((l) => /↳ in network namespace \d+/.test(l)), "sockets outside the host namespace say so");
+    assert.ok(renderTable(judged, { hostNetns: c.hostNetns, explain: true }).includes("why 2 [r]"));
   });
 
   it("formatEndpoint brackets IPv6 and prints *:* for no peer", () => {
     assert.deepEqual([formatEndpoint({ address: "::1", port: 631 }), formatEndpoint({ address: "127.0.0.1", port: 631 }), formatEndpoint(null)], ["[::1]:631", "127.0.0.1:631", "*:*"]);
   });
 
-  it("renderCounts counts by direction and owner", () => {
-    assert.match(renderCounts(c.sockets), /^\d+ sockets: 11 listening, 2 inbound, 6 outbound; 16 with a known owner\n$/);
+  it("renderCounts counts by verdict, direction and owner", () => {
+    assert.match(renderCounts(c.sockets), /^19 sockets: 0 suspicious, 19 unknown, 0 expected; 11 listening, 2 inbound, 6 outbound; 16 with a known owner\n$/);
   });
 });

@@ -1,0 +1,59 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { loadPolicy } from "../../src/evaluate/policy.js";
+import { InputError } from "../../src/model/errors.js";
+import type { ProcessInfo } from "../../src/model/process.js";
+import type { Socket } from "../../src/model/socket.js";
+
+const read = (path: string) => readFileSync(new URL(path, import.meta.url), "utf8");
+const proc = (name: string, exe = `/usr/bin/${name}`): ProcessInfo => ({ pid: 5, name, exe, exeDeleted: false, cmdline: [exe], uid: 0, user: "root", containerId: null, netns: 1 });
+function sock(local: [string, number], remote: [string, number] | null, p: ProcessInfo | null, direction: Socket["direction"] = remote ? "outbound" : "listening"): Socket {
+  return {
+    proto: "tcp", family: 4, local: { address: local[0], port: local[1] }, remote: remote && { address: remote[0], port: remote[1] }, state: remote ? "ESTABLISHED" : "LISTEN",
+    direction, exposure: null, netns: 1, inode: 1, uid: 0, service: null, process: p, sharedWith: [], verdict: "unknown", reasons: [], explanation: null,
+  };
+}
+
+describe("loadPolicy", () => {
+  const policy = loadPolicy(read("../../docs/policy.example.yaml"), "policy.example.yaml");
+
+  it("loadPolicy reads the commented example policy", () => assert.equal(policy.size, 5));
+
+  const decisions: [string, Socket, string | null][] = [
+    ["gunicorn on 127.0.0.1:8000 is allowed", sock(["127.0.0.1", 8000], null, proc("gunicorn")), "allow"],
+    ["gunicorn on 0.0.0.0:8000 is not (address must match)", sock(["0.0.0.0", 8000], null, proc("gunicorn")), null],
+    ["node listening on 3500 is allowed (range, list of names)", sock(["127.0.0.1", 3500], null, proc("node")), "allow"],
+    ["node connecting out from 3500 is not (direction)", sock(["127.0.0.1", 3500], ["192.0.2.1", 443], proc("node")), null],
+    ["anything talking to 203.0.113.9 is denied (CIDR)", sock(["192.0.2.5", 40000], ["203.0.113.9", 443], proc("curl")), "deny"],
+    ["a v4-mapped peer in the denied range is denied", sock(["::ffff:192.0.2.5", 40000], ["::ffff:203.0.113.9", 443], proc("curl")), "deny"],
+    ["an IPv6 peer in 2001:db8::/32 is denied", sock(["2001:db8:1::5", 40000], ["2001:db8::7", 443], proc("curl")), "deny"],
+    ["telnet is denied even if another rule would allow it", sock(["0.0.0.0", 23], null, proc("node")), "deny"],
+    ["node_exporter by its full path is allowed", sock(["0.0.0.0", 9100], null, proc("node_exporter")), "allow"],
+  ];
+  for (const [what, s, want] of decisions) {
+    it(`loadPolicy: ${what}`, () => assert.equal(policy.decide(s)?.decision ?? null, want));
+  }
+
+  it("loadPolicy carries the user's message", () => {
+    assert.equal(policy.decide(sock(["0.0.0.0", 23], null, null))?.message, "telnet is banned on this host");
+  });
+
+  const broken: [string, RegExp[]][] = [
+    ["typo-field.yaml", [/line 3, column 5: unknown field "prot" \(did you mean "proto"\?\)/]],
+    ["bad-values.yaml", [/line 2, column 17: allow\.0\.local\.port: expected a port or a range like 8000-8100/, /line 5, column 21: deny\.0\.remote\.address: expected an IP address or a CIDR/, /line 6, column 12: deny\.1\.proto: Invalid option: expected one of "tcp"\|"udp"\|"raw"/]],
+    ["not-yaml.yaml", [/^Cannot load policy "not-yaml.yaml": line \d+, column \d+: /]],
+    ["empty-rule.yaml", [/line 2, column 5: allow\.0: a rule needs at least one field to match/, /line 3, column 1: unknown field "warn" \(allowed: allow, deny\)/]],
+  ];
+  for (const [file, messages] of broken) {
+    it(`loadPolicy refuses ${file} with the line and column of each problem`, () => {
+      assert.throws(() => loadPolicy(read(`../fixtures/policy/${file}`), file), (e: unknown) => {
+        assert.ok(e instanceof InputError);
+        for (const m of messages) assert.match(e.message, m);
+        return true;
+      });
+    });
+  }
+
+  it("loadPolicy accepts an empty file as no rules", () => assert.equal(loadPolicy("", "empty.yaml").size, 0));
+});
