@@ -40,9 +40,13 @@ function readOptional(path: string): string | null {
 /** Builds the judged snapshot of this host (or of a captured proc tree). */
 export async function auditLive(options: AuditOptions): Promise<Snapshot & { hostNetns: number | null }> {
   const policy = readPolicy(options.policy);
-  const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true });
+  const timings: Record<string, number> = {};
+  const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, timings });
+  let mark = performance.now();
+  const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
   const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
   enrich(collection.sockets, registry);
+  lap("services");
   const protos: Proto[] = [];
   if (options.tcp) protos.push("tcp");
   if (options.udp) protos.push("udp");
@@ -50,6 +54,9 @@ export async function auditLive(options: AuditOptions): Promise<Snapshot & { hos
   let sockets = selectSockets(collection.sockets, { protos, listening: options.listening ?? false });
   const asRoot = process.getuid?.() === 0;
   evaluate(sockets, { knowledge: createKnowledge(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy });
+  lap("evaluate");
+  // PORTWATCH_TIMINGS=1 prints where the time went (for the benchmark), on stderr.
+  if (process.env["PORTWATCH_TIMINGS"]) process.stderr.write(`timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}\n`);
   if (options.only && options.only.length > 0) {
     const only = new Set(options.only);
     sockets = sockets.filter((s) => only.has(s.verdict));

@@ -2,7 +2,7 @@ import type { Knowledge } from "../knowledge/knowledge.js";
 import type { ProcessInfo } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 import { VERDICTS, type Reason, type Verdict } from "../model/verdict.js";
-import { explainSocket, type Origin } from "./explain.js";
+import { explainer, type Origin } from "./explain.js";
 import type { Policy } from "./policy.js";
 import { PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 
@@ -25,6 +25,30 @@ export function worst(reasons: readonly Reason[]): Verdict {
 
 const isLoopback = (a: string) => a.startsWith("127.") || a === "::1" || a.startsWith("::ffff:127.");
 
+const UNEXPLAINED: Reason = Object.freeze({ rule: "unexplained", verdict: "unknown", message: "Nothing explains this socket: look at who holds it" });
+
+/**
+ * Shares equal reason lists between sockets: a server with 10,000 connections gives each the same
+ * list, so memory and JSON output stay proportional to what is different, not to the socket count.
+ */
+class ReasonLists {
+  private readonly byKey = new Map<string, readonly Reason[]>();
+  private readonly ids = new WeakMap<Reason, number>();
+  private next = 0;
+  intern(reasons: Reason[]): readonly Reason[] {
+    let key = "";
+    for (const r of reasons) {
+      let id = this.ids.get(r);
+      if (id === undefined) { id = this.next++; this.ids.set(r, id); }
+      key += `${id},`;
+    }
+    const had = this.byKey.get(key);
+    if (had) return had;
+    this.byKey.set(key, reasons);
+    return reasons;
+  }
+}
+
 /**
  * Gives every socket its verdict, reasons and explanation, in place.
  * 1. Process findings (deleted or temporary executable, kernel-thread disguise, shell with a socket) are
@@ -39,7 +63,17 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
   const perProcess = new WeakMap<ProcessInfo, Reason[]>();
   const listeners = new Map<string, Socket>();
   const key = (netns: number | null, proto: string, port: number) => `${netns ?? ""}/${proto}/${port}`;
+  const lists = new ReasonLists();
+  // Reasons that repeat (the same message for the same peer or policy rule) are made once.
+  const peerReasons = new Map<string, Reason>();
+  const policyReasons = new Map<string, Reason>();
+  const shared = (cache: Map<string, Reason>, k: string, make: () => Reason) => {
+    let r = cache.get(k);
+    if (r === undefined) { r = make(); cache.set(k, r); }
+    return r;
+  };
 
+  const explain = explainer(options.knowledge, options.origin);
   const judge = (s: Socket): void => {
     const reasons: Reason[] = [];
     if (s.process !== null) {
@@ -60,15 +94,20 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
       const decided = reasons.some((r) => r.verdict !== "unknown");
       if (peer && peer !== s && (peer.verdict === "suspicious" || !decided)) {
         const name = peer.process?.name ?? "a listener";
-        reasons.push({ rule: "local-peer", verdict: peer.verdict, message: `${s.direction === "inbound" ? "A connection to" : "Talks to"} ${name} on port ${peer.local.port} of this computer, which is ${peer.verdict}` });
+        const verb = s.direction === "inbound" ? "A connection to" : "Talks to";
+        reasons.push(shared(peerReasons, `${verb}/${name}/${peer.local.port}/${peer.verdict}`, () =>
+          ({ rule: "local-peer", verdict: peer.verdict, message: `${verb} ${name} on port ${peer.local.port} of this computer, which is ${peer.verdict}` })));
       }
     }
     const decision = options.policy?.decide(s) ?? null;
-    if (decision) reasons.push({ rule: `policy:${decision.decision}`, verdict: decision.decision === "allow" ? "expected" : "suspicious", message: decision.message });
-    if (reasons.length === 0) reasons.push({ rule: "unexplained", verdict: "unknown", message: "Nothing explains this socket: look at who holds it" });
-    s.reasons = reasons;
+    if (decision) {
+      reasons.push(shared(policyReasons, `${decision.decision}/${decision.index}`, () =>
+        ({ rule: `policy:${decision.decision}`, verdict: decision.decision === "allow" ? "expected" : "suspicious", message: decision.message })));
+    }
+    if (reasons.length === 0) reasons.push(UNEXPLAINED);
+    s.reasons = lists.intern(reasons);
     s.verdict = decision ? (decision.decision === "allow" ? "expected" : "suspicious") : worst(reasons);
-    s.explanation = explainSocket(s, options.knowledge, options.origin);
+    s.explanation = explain(s);
   };
 
   // Listeners first, so the connections to them can take their verdict into account.

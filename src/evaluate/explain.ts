@@ -45,3 +45,24 @@ export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): 
   }
   return `${port} is not a service portwatch knows${where}: ${ownerAdvice(s.local.port, s.proto, origin)}`;
 }
+
+/**
+ * `explainSocket` with the answers shared: sockets that differ only in what the explanation does not
+ * mention (the ephemeral port of a client, say) get the same string, made once.
+ */
+export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => string {
+  const cache = new Map<string, string>();
+  return (s) => {
+    const p = s.process;
+    const owner = p === null ? "" : `${p.pid}`;
+    const key = s.direction === "outbound" && s.remote
+      ? `o/${s.proto}/${owner}/${s.remote.host ?? s.remote.address}/${s.remote.port}/${p === null ? s.local.port : ""}`
+      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}`;
+    let text = cache.get(key);
+    if (text === undefined) {
+      text = explainSocket(s, knowledge, origin);
+      cache.set(key, text);
+    }
+    return text;
+  };
+}

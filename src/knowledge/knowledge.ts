@@ -61,20 +61,30 @@ export function createKnowledge(data: { ports: unknown; indicators: unknown; pro
       }
     }
   }
-  const portCache = new Map<string, PortEntry | null>();
+  // Lookups run for every socket: keyed by number (port * 2 + udp), no string building.
+  const portCache = new Map<number, PortEntry | null>();
+  const indicatorCache = new Map<number, readonly IndicatorHit[]>();
+  const NO_HITS: readonly IndicatorHit[] = Object.freeze([]);
   return {
     port(port, proto) {
       if (proto === "raw") return null;
-      const key = `${port}/${proto}`;
-      let hit = portCache.get(key);
+      const n = port * 2 + (proto === "udp" ? 1 : 0);
+      let hit = portCache.get(n);
       if (hit === undefined) {
-        hit = single.get(key) ?? ranges.find((e) => covers(e, port) && (e.proto === "both" || e.proto === proto)) ?? null;
-        portCache.set(key, hit);
+        hit = single.get(`${port}/${proto}`) ?? ranges.find((e) => covers(e, port) && (e.proto === "both" || e.proto === proto)) ?? null;
+        portCache.set(n, hit);
       }
       return hit;
     },
     indicators(port, proto) {
-      return proto === "raw" ? [] : byPort.get(`${port}/${proto}`) ?? [];
+      if (proto === "raw") return NO_HITS;
+      const n = port * 2 + (proto === "udp" ? 1 : 0);
+      let hits = indicatorCache.get(n);
+      if (hits === undefined) {
+        hits = byPort.get(`${port}/${proto}`) ?? NO_HITS;
+        indicatorCache.set(n, hits);
+      }
+      return hits;
     },
     is(group, name) {
       return name !== null && (groups.get(group)?.has(name) ?? false);

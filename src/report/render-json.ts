@@ -5,6 +5,29 @@ import { jsonSafe } from "./safe-text.js";
 
 const str = (v: string | null): string => (v === null ? "null" : jsonSafe(JSON.stringify(v)));
 
+// Explanations and reason lists are shared between sockets (see evaluate): serialize each once.
+const textCache = new Map<string, string>();
+function cachedStr(v: string | null): string {
+  if (v === null) return "null";
+  let out = textCache.get(v);
+  if (out === undefined) {
+    out = str(v);
+    if (textCache.size > 100_000) textCache.clear();
+    textCache.set(v, out);
+  }
+  return out;
+}
+const listCache = new WeakMap<readonly object[], string>();
+function listJson(list: readonly object[]): string {
+  if (list.length === 0) return "[]";
+  let out = listCache.get(list);
+  if (out === undefined) {
+    out = jsonSafe(JSON.stringify(list));
+    listCache.set(list, out);
+  }
+  return out;
+}
+
 function endpointJson(e: Endpoint | null): string {
   if (e === null) return "null";
   return e.host === undefined
@@ -33,8 +56,8 @@ export function socketJson(s: Socket): string {
     `"state":"${s.state}","direction":"${s.direction}","exposure":${s.exposure === null ? "null" : `"${s.exposure}"`},` +
     `"netns":${s.netns},"inode":${s.inode},"uid":${s.uid},` +
     `"service":${s.service === null ? "null" : `{"name":${str(s.service.name)},"port":${s.service.port}}`},` +
-    `"process":${processJson(s.process)},"sharedWith":${s.sharedWith.length === 0 ? "[]" : jsonSafe(JSON.stringify(s.sharedWith))},` +
-    `"verdict":"${s.verdict}","reasons":${s.reasons.length === 0 ? "[]" : jsonSafe(JSON.stringify(s.reasons))},"explanation":${str(s.explanation)}}`;
+    `"process":${processJson(s.process)},"sharedWith":${listJson(s.sharedWith)},` +
+    `"verdict":"${s.verdict}","reasons":${listJson(s.reasons)},"explanation":${cachedStr(s.explanation)}}`;
 }
 
 const BATCH = 2000;
