@@ -8,7 +8,12 @@ import { selectSockets } from "../evaluate/select.js";
 import { createKnowledge } from "../knowledge/knowledge.js";
 import { createServiceRegistry } from "../knowledge/service-registry.js";
 import type { Proto } from "../model/socket.js";
-import { SCHEMA_VERSION, type Snapshot } from "../model/snapshot.js";
+import { SCHEMA_VERSION, type Snapshot, type SnapshotSource } from "../model/snapshot.js";
+import { formatProblem } from "../model/problem.js";
+import { classify } from "../collect/classify.js";
+import type { CaptureFormat } from "../collect/parse/capture.js";
+import type { Origin } from "../evaluate/explain.js";
+import { readCapture } from "./read-capture.js";
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { renderJsonChunks, renderNdjsonChunks } from "../report/render-json.js";
 import { renderCounts, renderTable } from "../report/render-table.js";
@@ -31,6 +36,52 @@ export interface AuditOptions {
   failOn?: Verdict;
   explain?: boolean;
   resolve?: boolean;
+  /** Read this capture (a file, or "-" for stdin) instead of the live host. */
+  from?: string;
+  format?: CaptureFormat;
+}
+
+const SOURCES: Record<CaptureFormat, SnapshotSource> = {
+  netstat: "netstat", ss: "ss", lsof: "lsof", "windows-netstat": "windows-netstat", "bsd-netstat": "bsd-netstat", "portwatch-json": "portwatch-json",
+};
+const ORIGINS: Record<CaptureFormat, Origin> = {
+  netstat: "linux-capture", ss: "linux-capture", lsof: "linux-capture", "windows-netstat": "windows-capture", "bsd-netstat": "bsd-capture", "portwatch-json": "linux-capture",
+};
+
+/** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */
+export async function auditCapture(options: AuditOptions & { from: string }): Promise<Snapshot & { hostNetns: number | null }> {
+  const policy = readPolicy(options.policy);
+  const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
+  const capture = await readCapture(options.from, { ...(options.format ? { format: options.format } : {}), servicePort: (name, proto) => registry.port(name, proto) });
+  const format = capture.format as CaptureFormat;
+  const sockets0 = capture.records;
+  classify(sockets0, null);
+  enrich(sockets0, registry);
+  const protos: Proto[] = [];
+  if (options.tcp) protos.push("tcp");
+  if (options.udp) protos.push("udp");
+  if (options.raw) protos.push("raw");
+  let sockets = selectSockets(sockets0, { protos, listening: options.listening ?? false });
+  evaluate(sockets, { knowledge: createKnowledge(), mode: "capture", origin: ORIGINS[format], policy });
+  if (options.only && options.only.length > 0) {
+    const only = new Set(options.only);
+    sockets = sockets.filter((s) => only.has(s.verdict));
+  }
+  const name = options.from === "-" ? "stdin" : options.from;
+  const warnings = [`Read "${name}" as ${format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${capture.records.length} sockets`];
+  if (policy) warnings.push(`Policy "${policy.source}" applied (${policy.size} rules)`);
+  warnings.push(...capture.notes);
+  for (const p of capture.problems.slice(0, 50)) warnings.push(`Skipped a line: ${formatProblem(p)}`);
+  if (capture.problems.length > 50) warnings.push(`... and ${capture.problems.length - 50} more lines that are not sockets`);
+  if (options.resolve) {
+    const unnamed = await resolveRemotes(sockets);
+    if (unnamed > 0) warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);
+  }
+  return {
+    schema: SCHEMA_VERSION,
+    host: { hostname: capture.hostname, source: SOURCES[format], collectedAt: new Date().toISOString() },
+    sockets, warnings, summary: summarize(sockets), hostNetns: null,
+  };
 }
 
 function readOptional(path: string): string | null {
@@ -86,7 +137,7 @@ export function failOnCode(summary: Record<Verdict, number>, failOn: Verdict | u
 
 /** `portwatch audit`: prints the judged inventory; returns the exit code. */
 export async function runAudit(options: AuditOptions, io: Output): Promise<number> {
-  const snapshot = await auditLive(options);
+  const snapshot = options.from !== undefined ? await auditCapture({ ...options, from: options.from }) : await auditLive(options);
   const code = failOnCode(snapshot.summary, options.failOn);
   if (options.json) {
     const { hostNetns: _, ...plain } = snapshot;

@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { InputError } from "../model/errors.js";
+import { CAPTURE_FORMATS } from "../collect/parse/capture.js";
 import { runAudit } from "./audit.js";
 import { runExplain } from "./explain.js";
 import { isBrokenPipe, processOutput } from "./output.js";
@@ -32,6 +33,8 @@ function program(setCode: (code: number) => void): Command {
     .option("-u, --udp", "UDP sockets only")
     .option("-w, --raw", "raw sockets only")
     .option("-l, --listening", "listening sockets only (TCP LISTEN, unconnected UDP and raw)")
+    .option("--from <file>", "read another machine's netstat, ss, lsof or portwatch output instead of this host (- for stdin)")
+    .addOption(new Option("--format <format>", "the capture's format, when detection guesses wrong").choices(CAPTURE_FORMATS))
     .option("--no-owners", "skip the owner lookup (faster; no process columns)")
     .option("--policy <file>", "allow/deny rules (YAML); default /etc/portwatch/policy.yaml or ~/.config/portwatch/policy.yaml when present")
     .addOption(new Option("--only <verdicts>", "show only these verdicts, e.g. suspicious,unknown").argParser(parseVerdicts))
@@ -47,6 +50,8 @@ Examples:
   portwatch --only suspicious,unknown what needs a look
   portwatch --fail-on suspicious     exit 1 if anything is suspicious (for cron and CI)
   portwatch --json > a.json          the JSON contract, for scripts
+  portwatch --from netstat.txt       judge a netstat/ss/lsof capture from another machine
+  ssh host 'ss -tunap' | portwatch --from -
 Exit codes: 0 fine, 1 --fail-on met, 2 usage or input error.
 Run as root to see the owner of every socket.`)
     .action(async (opts, cmd) => {
@@ -57,6 +62,7 @@ Run as root to see the owner of every socket.`)
         raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
         explain: opts.explain ?? false, resolve: opts.resolve ?? false,
+        ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.format ? { format: opts.format } : {}),
       }, io));
     });
   cli.command("explain")

@@ -67,7 +67,19 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
           add(Number(key.slice(0, slash)), key.slice(slash + 1), ianaName);
         }
       }
-      return ports.get(`${name}/${proto}`) ?? ports.get(`${name.toLowerCase()}/${proto}`) ?? null;
+      const exact = ports.get(`${name}/${proto}`) ?? ports.get(`${name.toLowerCase()}/${proto}`);
+      if (exact !== undefined) return exact;
+      // macOS and BSD netstat cut service names to fit ("afpov" for afpovertcp): accept a prefix
+      // of four or more letters when all the names it starts map to one port.
+      if (name.length < 4) return null;
+      const prefix = name.toLowerCase();
+      let found: number | null = null;
+      for (const [key, port] of ports) {
+        if (!key.startsWith(prefix) || !key.endsWith(`/${proto}`)) continue;
+        if (found !== null && found !== port) return null;
+        found = port;
+      }
+      return found;
     },
     get size() {
       let n = names.size;

@@ -1,0 +1,47 @@
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { captureReader, CAPTURE_FORMATS, detectFormat, type CaptureFormat, type CaptureResult } from "../collect/parse/capture.js";
+import type { ServicePort } from "../collect/parse/capture-common.js";
+import { InputError } from "../model/errors.js";
+
+/**
+ * Reads a capture from a file or stdin ("-") as a stream, line by line: the first 200 lines decide the
+ * format (unless one is given), then every line goes to that format's reader, so a million-line capture
+ * never sits in memory as text.
+ */
+export async function readCapture(path: string, options: { format?: CaptureFormat; servicePort: ServicePort }): Promise<CaptureResult & { detected: boolean }> {
+  const source = path === "-" ? "stdin" : path;
+  const input = path === "-" ? process.stdin : createReadStream(path);
+  const opened = new Promise<void>((ok, fail) => {
+    if (path === "-") { ok(); return; }
+    input.once("open", () => ok());
+    input.once("error", (e: NodeJS.ErrnoException) => fail(new InputError(`Cannot read capture "${path}": ${e.code ?? e.message}${e.code === "ENOENT" ? " (no such file)" : ""}`)));
+  });
+  await opened;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  const head: string[] = [];
+  let reader: ReturnType<typeof captureReader> | null = null;
+  let format: CaptureFormat | null = options.format ?? null;
+  let n = 0;
+  const start = () => {
+    if (format === null) format = detectFormat(head).format;
+    if (format === null) {
+      throw new InputError(`Cannot read capture "${source}": ${head.length === 0 ? "it is empty" : `it is in no format portwatch knows (tried: ${CAPTURE_FORMATS.join(", ")})`}; ` +
+        "give --format if it is one of them");
+    }
+    reader = captureReader(format, { source, servicePort: options.servicePort });
+    head.forEach((l, i) => reader?.line(l, i + 1));
+  };
+  for await (const line of lines) {
+    n++;
+    if (reader === null) {
+      head.push(line);
+      if (head.length >= 200) start();
+      continue;
+    }
+    (reader as ReturnType<typeof captureReader>).line(line, n);
+  }
+  if (reader === null) start();
+  const r = reader as unknown as ReturnType<typeof captureReader>;
+  return { ...r.finish(), format, hostname: r.hostname?.() ?? null, detected: options.format === undefined };
+}

@@ -1,0 +1,95 @@
+import type { Problem } from "../../model/problem.js";
+import type { ProcessInfo, SharedHolder } from "../../model/process.js";
+import { NONE, type Endpoint, type Family, type Proto, type Socket, type SocketState } from "../../model/socket.js";
+
+/** Maps a service name printed in place of a port ("ipp", "www", "https") back to its number. */
+export type ServicePort = (name: string, proto: "tcp" | "udp") => number | null;
+
+/** Options every capture reader takes. */
+export interface CaptureOptions {
+  /** Name of the capture in problems, e.g. "netstat.txt" or "-" for stdin. */
+  source: string;
+  /** Service name → port, for captures made without -n (default: numbers only). */
+  servicePort?: ServicePort;
+}
+
+/** A capture reader: fed one line at a time (so a million-line capture streams), then finished. */
+export interface LineReader {
+  line(text: string, lineNo: number): void;
+  finish(): { records: Socket[]; problems: Problem[]; notes: string[] };
+}
+
+/** A socket read from another tool's output, with the defaults of the JSON contract. */
+export function captureSocket(proto: Proto, family: Family, local: Endpoint, remote: Endpoint | null, state: SocketState, process: ProcessInfo | null, extra: { inode?: number | null; uid?: number | null; sharedWith?: SharedHolder[] } = {}): Socket {
+  return {
+    proto, family, local, remote, state, direction: "unknown", exposure: null, netns: null,
+    inode: extra.inode ?? null, uid: extra.uid ?? null, service: null, process,
+    sharedWith: extra.sharedWith && extra.sharedWith.length ? extra.sharedWith : NONE,
+    verdict: "unknown", reasons: NONE, explanation: null,
+  };
+}
+
+/** A process as another tool names it: pid and (maybe truncated) name; the rest unknown. */
+export function captureProcess(pid: number, name: string | null, user: string | null = null, uid: number | null = null): ProcessInfo {
+  return { pid, name, exe: null, exeDeleted: false, cmdline: null, uid, user, containerId: null, netns: null };
+}
+
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** Whether text is an IPv4 or IPv6 address (zone and brackets removed first). */
+export function isIpAddress(text: string): boolean {
+  return IPV4.test(text) || (/^[0-9a-fA-F:.]+$/.test(text) && text.includes(":"));
+}
+
+/**
+ * Reads the host part of an address as a tool printed it: "*" and "0.0.0.0"/"::" are the wildcard,
+ * "localhost" is loopback, "[::1]" loses its brackets, "127.0.0.53%lo" its zone; a (maybe truncated)
+ * host name stays a name, kept in `host` too.
+ */
+export function readHost(text: string, family: Family): { address: string; host?: string; family: Family } {
+  let t = text;
+  if (t.startsWith("[") && t.endsWith("]")) t = t.slice(1, -1);
+  const zone = t.indexOf("%");
+  if (zone > 0) t = t.slice(0, zone);
+  if (t === "*" || t === "") return { address: family === 6 ? "::" : "0.0.0.0", family };
+  if (t === "localhost" || t === "localhost.localdomain" || t === "ip6-localhost") return { address: family === 6 ? "::1" : "127.0.0.1", family };
+  if (IPV4.test(t)) return { address: t, family: family === 6 ? 6 : 4 };
+  if (t.includes(":") && /^[0-9a-fA-F:.]+$/.test(t)) return { address: t.toLowerCase(), family: 6 };
+  return { address: t, host: t, family };
+}
+
+/** Reads a port as printed: a number, "*" (none: 0), or a service name mapped back through `servicePort`. */
+export function readPort(text: string, proto: Proto, servicePort: ServicePort | undefined): number | null {
+  if (text === "*" || text === "") return 0;
+  if (/^\d{1,5}$/.test(text)) { const n = Number(text); return n <= 65535 ? n : null; }
+  if (proto === "raw") return servicePort?.(text, "tcp") ?? RAW_PROTOCOLS[text] ?? null; // netstat prints "ipv6-icmp"
+  return servicePort?.(text, proto) ?? null;
+}
+
+const RAW_PROTOCOLS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, "ipv6-icmp": 58, "icmpv6": 58, ospf: 89, vrrp: 112, sctp: 132 };
+
+/** netstat/ss/Windows state words → netstat's names. */
+export const STATE_WORDS: Record<string, SocketState> = {
+  LISTEN: "LISTEN", LISTENING: "LISTEN", ESTABLISHED: "ESTABLISHED", ESTAB: "ESTABLISHED",
+  SYN_SENT: "SYN_SENT", "SYN-SENT": "SYN_SENT", SYN_RECV: "SYN_RECV", "SYN-RECV": "SYN_RECV", SYN_RECEIVED: "SYN_RECV", SYN_RCVD: "SYN_RECV",
+  FIN_WAIT1: "FIN_WAIT1", "FIN-WAIT-1": "FIN_WAIT1", FIN_WAIT_1: "FIN_WAIT1", FIN_WAIT_2: "FIN_WAIT2", FIN_WAIT2: "FIN_WAIT2", "FIN-WAIT-2": "FIN_WAIT2",
+  TIME_WAIT: "TIME_WAIT", "TIME-WAIT": "TIME_WAIT", CLOSE: "CLOSE", CLOSED: "CLOSE", "UNCONN": "UNCONN",
+  CLOSE_WAIT: "CLOSE_WAIT", "CLOSE-WAIT": "CLOSE_WAIT", LAST_ACK: "LAST_ACK", "LAST-ACK": "LAST_ACK", CLOSING: "CLOSING",
+  NEW_SYN_RECV: "NEW_SYN_RECV", BOUND: "CLOSE", UNKNOWN: "CLOSE",
+  // Windows in other languages (German, Spanish, Portuguese, French, Italian)
+  "ABHÖREN": "LISTEN", HERGESTELLT: "ESTABLISHED", WARTEND: "TIME_WAIT", SCHLIESSEN_WARTEN: "CLOSE_WAIT", SYN_GESENDET: "SYN_SENT", "SCHLIEßEN_WARTEN": "CLOSE_WAIT",
+  ESCUCHANDO: "LISTEN", ESTABLECIDO: "ESTABLISHED", TIEMPO_ESPERA: "TIME_WAIT", CERRAR_ESPERA: "CLOSE_WAIT",
+  ESCUTANDO: "LISTEN", ESTABELECIDA: "ESTABLISHED", AGUARDANDO_FECHAMENTO: "CLOSE_WAIT",
+  "ÉCOUTE": "LISTEN", "ETABLI": "ESTABLISHED", "ATTENTE_TEMPS": "TIME_WAIT",
+  "IN_ASCOLTO": "LISTEN", STABILITO: "ESTABLISHED", "ATTESA_CHIUSURA": "CLOSE_WAIT",
+};
+
+/** The state word as netstat names it, or null when it is not one. */
+export function readState(word: string): SocketState | null {
+  return STATE_WORDS[word] ?? STATE_WORDS[word.toUpperCase()] ?? null;
+}
+
+/** A problem about one line of a capture. */
+export function lineProblem(source: string, line: number, text: string, reason: string): Problem {
+  return { source, line, text: text.trim().slice(0, 200), reason };
+}
