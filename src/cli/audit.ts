@@ -52,7 +52,11 @@ const ORIGINS: Record<CaptureFormat, Origin> = {
 export async function auditCapture(options: AuditOptions & { from: string }): Promise<Snapshot & { hostNetns: number | null }> {
   const policy = readPolicy(options.policy);
   const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
   const capture = await readCapture(options.from, { ...(options.format ? { format: options.format } : {}), servicePort: (name, proto) => registry.port(name, proto) });
+  lap("read");
   const format = capture.format as CaptureFormat;
   const sockets0 = capture.records;
   classify(sockets0, null);
@@ -63,6 +67,8 @@ export async function auditCapture(options: AuditOptions & { from: string }): Pr
   if (options.raw) protos.push("raw");
   let sockets = selectSockets(sockets0, { protos, listening: options.listening ?? false });
   evaluate(sockets, { knowledge: createKnowledge(), mode: "capture", origin: ORIGINS[format], policy });
+  lap("evaluate");
+  reportTimings(timings);
   if (options.only && options.only.length > 0) {
     const only = new Set(options.only);
     sockets = sockets.filter((s) => only.has(s.verdict));
@@ -106,8 +112,7 @@ export async function auditLive(options: AuditOptions): Promise<Snapshot & { hos
   const asRoot = process.getuid?.() === 0;
   evaluate(sockets, { knowledge: createKnowledge(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy });
   lap("evaluate");
-  // PORTWATCH_TIMINGS=1 prints where the time went (for the benchmark), on stderr.
-  if (process.env["PORTWATCH_TIMINGS"]) process.stderr.write(`timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}\n`);
+  reportTimings(timings);
   if (options.only && options.only.length > 0) {
     const only = new Set(options.only);
     sockets = sockets.filter((s) => only.has(s.verdict));
@@ -126,6 +131,13 @@ export async function auditLive(options: AuditOptions): Promise<Snapshot & { hos
     summary: summarize(sockets),
     hostNetns: collection.hostNetns,
   };
+}
+
+/** PORTWATCH_TIMINGS=1 prints where the time went and the peak memory so far (for the benchmark), on stderr. */
+function reportTimings(timings: Record<string, number>): void {
+  if (!process.env["PORTWATCH_TIMINGS"]) return;
+  const phases = Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ");
+  process.stderr.write(`timings (ms): ${phases}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
 }
 
 /** Exit code 1 when a socket is at least as bad as `failOn`. */

@@ -1,10 +1,19 @@
-import type { Socket } from "../model/socket.js";
+import type { Service, Socket } from "../model/socket.js";
 import type { Verdict } from "../model/verdict.js";
 import { serviceFor, type ServiceRegistry } from "../knowledge/service-registry.js";
 
 /** Names each socket's service (the local port for listeners and inbound, the remote port for outbound), in place. */
 export function enrich(sockets: Socket[], registry: ServiceRegistry): void {
-  for (const s of sockets) s.service = serviceFor(registry, s);
+  // One Service object per name and port, shared by every socket that has it.
+  const shared = new Map<number, Service | null>();
+  for (const s of sockets) {
+    const found = serviceFor(registry, s);
+    if (found === null) { s.service = null; continue; }
+    const key = found.port * 4 + (s.proto === "udp" ? 1 : s.proto === "raw" ? 2 : 0);
+    let one = shared.get(key);
+    if (one === undefined) { one = found; shared.set(key, one); }
+    s.service = one;
+  }
 }
 
 /** Counts sockets per verdict. */

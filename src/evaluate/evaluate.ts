@@ -28,24 +28,26 @@ const isLoopback = (a: string) => a.startsWith("127.") || a === "::1" || a.start
 const UNEXPLAINED: Reason = Object.freeze({ rule: "unexplained", verdict: "unknown", message: "Nothing explains this socket: look at who holds it" });
 
 /**
- * Shares equal reason lists between sockets: a server with 10,000 connections gives each the same
- * list, so memory and JSON output stay proportional to what is different, not to the socket count.
+ * Shares equal reasons and equal reason lists between sockets (by content): a server with 10,000
+ * connections gives each the same list, so memory and JSON output grow with what differs, not with
+ * the number of sockets.
  */
 class ReasonLists {
-  private readonly byKey = new Map<string, readonly Reason[]>();
-  private readonly ids = new WeakMap<Reason, number>();
-  private next = 0;
-  intern(reasons: Reason[]): readonly Reason[] {
+  private readonly reasons = new Map<string, Reason>();
+  private readonly lists = new Map<string, readonly Reason[]>();
+  intern(list: Reason[]): readonly Reason[] {
     let key = "";
-    for (const r of reasons) {
-      let id = this.ids.get(r);
-      if (id === undefined) { id = this.next++; this.ids.set(r, id); }
-      key += `${id},`;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i] as Reason;
+      const k = `${r.rule}\u0000${r.verdict}\u0000${r.message}`;
+      const had = this.reasons.get(k);
+      if (had === undefined) this.reasons.set(k, r); else list[i] = had;
+      key += `${k}\u0001`;
     }
-    const had = this.byKey.get(key);
+    const had = this.lists.get(key);
     if (had) return had;
-    this.byKey.set(key, reasons);
-    return reasons;
+    this.lists.set(key, list);
+    return list;
   }
 }
 

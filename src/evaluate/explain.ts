@@ -11,6 +11,13 @@ const EXPOSURE_WORDS = {
   container: "here inside a container or separate network namespace",
 } as const;
 
+/** How to learn what a process is, on the machine the sockets came from. */
+function programAdvice(p: { pid: number; name: string | null; exe: string | null }, origin: Origin): string {
+  if (origin === "windows-capture") return p.name ? `look ${p.name} up in Task Manager's Details tab (its Description and publisher)` : `find its program there with 'tasklist /FI "PID eq ${p.pid}" /V'`;
+  if (p.exe) return `look up that program ("dpkg -S ${p.exe}" or "rpm -qf ${p.exe}" names its package)`;
+  return `find out what it is there with "ps -p ${p.pid} -o user,args" and "ls -l /proc/${p.pid}/exe"`;
+}
+
 /** How to find a port's owner on the machine the sockets came from. */
 export function ownerAdvice(port: number, proto: string, origin: Origin): string {
   if (origin === "windows-capture") return `find its owner there with "netstat -abno" (as Administrator) and look for port ${port}`;
@@ -24,8 +31,7 @@ export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): 
   const owner = p ? `${p.name ?? "?"} (pid ${p.pid}${p.exe ? `, ${p.exe}` : ""})` : null;
   if (s.direction === "outbound" && s.remote) {
     const entry = knowledge.port(s.remote.port, s.proto);
-    const to = `${s.remote.host ?? s.remote.address} port ${s.remote.port}`;
-    const base = `${owner ?? "A program"} is connected to ${to}`;
+    const base = `${owner ?? "A program"} is connected to port ${s.remote.port} of the other computer`;
     return entry ? `${base}: ${entry.what}` : `${base}, a port with no well-known service${owner ? "" : `; ${ownerAdvice(s.local.port, s.proto, origin)}`}`;
   }
   if (s.proto === "raw") {
@@ -39,8 +45,8 @@ export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): 
     return `${entry.what}${held}${where}`;
   }
   const port = `Port ${s.local.port}/${s.proto}${s.service ? ` (${s.service.name} in IANA's registry)` : ""}`;
-  if (owner) {
-    const look = p?.exe ? `look up that program ("dpkg -S ${p.exe}" or "rpm -qf ${p.exe}" names its package)` : "look up that program";
+  if (owner && p) {
+    const look = programAdvice(p, origin);
     return `${port} is not a service portwatch knows; ${owner} ${s.direction === "listening" ? "listens on it" : "holds it"}${where}: ${look}`;
   }
   return `${port} is not a service portwatch knows${where}: ${ownerAdvice(s.local.port, s.proto, origin)}`;
@@ -56,7 +62,7 @@ export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => 
     const p = s.process;
     const owner = p === null ? "" : `${p.pid}`;
     const key = s.direction === "outbound" && s.remote
-      ? `o/${s.proto}/${owner}/${s.remote.host ?? s.remote.address}/${s.remote.port}/${p === null ? s.local.port : ""}`
+      ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null ? s.local.port : ""}`
       : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}`;
     let text = cache.get(key);
     if (text === undefined) {

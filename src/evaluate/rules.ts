@@ -29,9 +29,13 @@ export function processNames(p: ProcessInfo | null): string[] {
   const cached = namesCache.get(p);
   if (cached) return cached;
   const out = new Set<string>();
-  for (const n of [p.name, basename(p.exe), basename(p.cmdline?.[0])]) {
-    if (!n) continue;
+  for (const raw of [p.name, basename(p.exe), basename(p.cmdline?.[0])]) {
+    if (!raw) continue;
+    // Windows captures name "svchost.exe (RpcSs)": match "svchost.exe" and "svchost" too.
+    const n = raw.replace(/ \([^)]*\)$/, "");
+    out.add(raw);
     out.add(n);
+    if (/\.exe$/i.test(n)) out.add(n.slice(0, -4));
     const bare = n.replace(/[\d.]+$/, "");
     if (bare) out.add(bare);
     const minor = n.replace(/\.\d+$/, "");
@@ -187,7 +191,7 @@ export const SOCKET_RULES: readonly Rule[] = [
   {
     id: "unexpected-owner",
     check(s, ctx) {
-      if ((s.direction !== "listening" && s.direction !== "inbound") || s.process === null) return null;
+      if ((s.direction !== "listening" && s.direction !== "inbound") || processNames(s.process).length === 0) return null;
       const entry = ctx.knowledge.port(s.local.port, s.proto);
       if (!entry || entry.owners.length === 0 || ownedBy(entry.owners, s.process)) return null;
       if (s.local.port >= 1024 && entry.normal === "none") return null; // a high port anyone may pick: only named services are checked
@@ -210,9 +214,9 @@ export const SOCKET_RULES: readonly Rule[] = [
       if (s.direction !== "listening" && s.direction !== "inbound") return null;
       const entry = ctx.knowledge.port(s.local.port, s.proto);
       if (!entry || !exposureFits(entry, s)) return null;
-      if (s.process !== null) {
+      if (processNames(s.process).length > 0) {
         if (!ownedBy(entry.owners, s.process)) return null;
-        return reason("known-service", "expected", `${s.process.name} is the usual owner of ${portText(s.local.port, s.proto)} (${entry.name})`);
+        return reason("known-service", "expected", `${s.process?.name} is the usual owner of ${portText(s.local.port, s.proto)} (${entry.name})`);
       }
       if (entry.normal === "none" || ctx.mode === "live-root") return null;
       return reason("known-service", "expected", `${portText(s.local.port, s.proto)} (${entry.name}) is part of a default ${entry.normal === "both" ? "desktop and server" : entry.normal} install${ctx.mode === "live" ? " (its owner could not be checked without root)" : ""}`);

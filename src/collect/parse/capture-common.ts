@@ -29,9 +29,28 @@ export function captureSocket(proto: Proto, family: Family, local: Endpoint, rem
   };
 }
 
+/** `table[key]` for a key the table really has: never an Object.prototype member ("toString", "constructor"). */
+export function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** A process as another tool names it: pid and (maybe truncated) name; the rest unknown. */
 export function captureProcess(pid: number, name: string | null, user: string | null = null, uid: number | null = null): ProcessInfo {
   return { pid, name, exe: null, exeDeleted: false, cmdline: null, uid, user, containerId: null, netns: null };
+}
+
+/**
+ * Hands out one ProcessInfo per (pid, name, user): a server's 10,000 connections share it, so a
+ * million-line capture does not hold a million copies of the same process.
+ */
+export function processPool(): (pid: number, name: string | null, user?: string | null, uid?: number | null) => ProcessInfo {
+  const pool = new Map<string, ProcessInfo>();
+  return (pid, name, user = null, uid = null) => {
+    const key = `${pid}\u0000${name ?? ""}\u0000${user ?? ""}\u0000${uid ?? ""}`;
+    let p = pool.get(key);
+    if (p === undefined) { p = captureProcess(pid, name, user, uid); pool.set(key, p); }
+    return p;
+  };
 }
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -62,7 +81,7 @@ export function readHost(text: string, family: Family): { address: string; host?
 export function readPort(text: string, proto: Proto, servicePort: ServicePort | undefined): number | null {
   if (text === "*" || text === "") return 0;
   if (/^\d{1,5}$/.test(text)) { const n = Number(text); return n <= 65535 ? n : null; }
-  if (proto === "raw") return servicePort?.(text, "tcp") ?? RAW_PROTOCOLS[text] ?? null; // netstat prints "ipv6-icmp"
+  if (proto === "raw") return servicePort?.(text, "tcp") ?? own(RAW_PROTOCOLS, text) ?? null; // netstat prints "ipv6-icmp"
   return servicePort?.(text, proto) ?? null;
 }
 
@@ -86,7 +105,7 @@ export const STATE_WORDS: Record<string, SocketState> = {
 
 /** The state word as netstat names it, or null when it is not one. */
 export function readState(word: string): SocketState | null {
-  return STATE_WORDS[word] ?? STATE_WORDS[word.toUpperCase()] ?? null;
+  return own(STATE_WORDS, word) ?? own(STATE_WORDS, word.toUpperCase()) ?? null;
 }
 
 /** A problem about one line of a capture. */

@@ -1,6 +1,6 @@
 import type { Problem } from "../../model/problem.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
-import { captureSocket, lineProblem, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
+import { captureSocket, lineProblem, own, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint } from "./netstat-linux.js";
 
 /*
@@ -39,10 +39,11 @@ export function bsdNetstatReader(options: CaptureOptions): LineReader {
       const t = text.trim();
       if (t === "") return;
       if (/^Active\b|^Registered\b/.test(t)) { inet = /^Active (Internet|IPv[46])/.test(t); return; }
-      if (!inet || t.startsWith("Proto") || t.startsWith("Address")) return;
+      if (t.startsWith("Proto") || t.startsWith("Address")) return;
       const tokens = t.split(/\s+/);
-      const proto = PROTOS[tokens[0] ?? ""];
-      if (!proto) { problems.push(lineProblem(options.source, n, text, "not a BSD netstat socket line")); return; }
+      const proto = own(PROTOS, tokens[0] ?? "");
+      // A socket line reads the same in any section; other lines count only inside the Internet section.
+      if (!proto) { if (inet) problems.push(lineProblem(options.source, n, text, "not a BSD netstat socket line")); return; }
       const [p, family0] = proto;
       if (!/^\d+$/.test(tokens[1] ?? "") || !/^\d+$/.test(tokens[2] ?? "")) { problems.push(lineProblem(options.source, n, text, "expected Recv-Q and Send-Q numbers")); return; }
       const local = readEndpoint(tokens[3] ?? "", p, family0, splitDot, options);

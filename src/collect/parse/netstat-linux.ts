@@ -1,7 +1,7 @@
 import type { Problem } from "../../model/problem.js";
 import type { Endpoint, Family, Proto, Socket, SocketState } from "../../model/socket.js";
 import {
-  captureProcess, captureSocket, lineProblem, readHost, readPort, readState, type CaptureOptions, type LineReader,
+  processPool, own, captureSocket, lineProblem, readHost, readPort, readState, type CaptureOptions, type LineReader,
 } from "./capture-common.js";
 
 /*
@@ -34,6 +34,17 @@ export function splitColon(text: string): [string, string] | null {
   return at < 0 ? null : [text.slice(0, at), text.slice(at + 1)];
 }
 
+// Addresses repeat (every connection of a server has its local address): keep one copy of each.
+const addresses = new Map<string, string>();
+function intern(text: string): string {
+  const had = addresses.get(text);
+  if (had !== undefined) return had;
+  if (addresses.size > 200_000) addresses.clear();
+  const flat = (" " + text).slice(1); // a copy, so the capture line it was cut from can be freed
+  addresses.set(flat, flat);
+  return flat;
+}
+
 /** Reads one address column into an endpoint, or a reason why not. */
 export function readEndpoint(text: string, proto: Proto, family: Family, split: (t: string) => [string, string] | null, options: CaptureOptions): { endpoint: Endpoint; family: Family } | string {
   const parts = split(text);
@@ -41,7 +52,8 @@ export function readEndpoint(text: string, proto: Proto, family: Family, split: 
   const host = readHost(parts[0], family);
   const port = readPort(parts[1], proto, options.servicePort);
   if (port === null) return `unknown service name "${parts[1]}" in "${text}" (a capture made with -n has numbers instead)`;
-  const endpoint: Endpoint = host.host === undefined ? { address: host.address, port } : { address: host.address, port, host: host.host };
+  const address = intern(host.address);
+  const endpoint: Endpoint = host.host === undefined ? { address, port } : { address, port, host: address };
   return { endpoint, family: host.family };
 }
 
@@ -55,6 +67,7 @@ export function linuxNetstatReader(options: CaptureOptions): LineReader {
   const records: Socket[] = [];
   const problems: Problem[] = [];
   const notes: string[] = [];
+  const processOf = processPool();
   let section: "inet" | "other" | "none" = "none";
   let cols = { user: false, inode: false, pid: false };
   return {
@@ -70,15 +83,14 @@ export function linuxNetstatReader(options: CaptureOptions): LineReader {
       if (t.startsWith("(")) { notes.push(`The capture says: ${t}`); return; }
       const tokens = t.split(/\s+/);
       const head = tokens[0] ?? "";
-      const proto = PROTOS[head];
+      const proto = own(PROTOS, head);
       if (proto === undefined) {
         if (section === "other" || /^(unix|bluetooth|l2cap|rfcomm|sco|ax25|netrom|rose|ipx|ddp|x25)\b/.test(head)) return; // other socket families
         if (/^(netstat|warning|Kernel)\b/i.test(t)) { notes.push(`The capture says: ${t}`); return; }
         problems.push(lineProblem(options.source, n, text, "not a netstat socket line"));
         return;
       }
-      if (section === "other") return;
-      const [p, family0] = proto;
+      const [p, family0] = proto; // a socket line reads the same whatever section header (maybe damaged) came before
       if (tokens.length < 5 || !/^\d+$/.test(tokens[1] ?? "") || !/^\d+$/.test(tokens[2] ?? "")) {
         problems.push(lineProblem(options.source, n, text, "expected Proto, Recv-Q, Send-Q, Local Address and Foreign Address"));
         return;
@@ -101,14 +113,19 @@ export function linuxNetstatReader(options: CaptureOptions): LineReader {
         if (p === "tcp") { problems.push(lineProblem(options.source, n, text, `a TCP line needs a state; found "${first}"`)); return; }
         state = isNoPeer(remote.endpoint) ? "UNCONN" : "ESTABLISHED";
       } else if (p !== "tcp" && state === "CLOSE") state = "UNCONN";
+      // [User Inode] then [PID/Program name]: found by shape, so a damaged header line costs nothing.
       let user: string | null = null, inode: number | null = null;
       const words = rest === "" ? [] : rest.split(" ");
-      if (cols.user || (!cols.pid && words.length >= 2 && /^\d+$/.test(words[1] ?? ""))) user = words.shift() ?? null;
-      if (cols.inode || (user !== null && /^\d+$/.test(words[0] ?? ""))) { const w = words.shift(); inode = w !== undefined && /^\d+$/.test(w) ? Number(w) : null; }
-      const owner = words.join(" ");
+      const pidAt = words.findIndex((w) => /^(\d+\/|-$)/.test(w));
+      const before = pidAt < 0 ? words : words.slice(0, pidAt);
+      const owner = pidAt < 0 ? "" : words.slice(pidAt).join(" ");
+      if (before.length === 2 && /^\d+$/.test(before[1] as string)) { user = before[0] as string; inode = Number(before[1]); }
+      else if (before.length === 1 && /^\d+$/.test(before[0] as string) && cols.inode && !cols.user) inode = Number(before[0]);
+      else if (before.length === 1 && !cols.inode) user = before[0] as string;
+      else if (before.length > 0) { problems.push(lineProblem(options.source, n, text, `cannot read the columns after the state: "${before.join(" ")}"`)); return; }
       let process = null;
       const m = /^(\d+)\/(.*)$/.exec(owner);
-      if (m) process = captureProcess(Number(m[1]), m[2] || null, user !== null && !/^\d+$/.test(user) ? user : null, user !== null && /^\d+$/.test(user) ? Number(user) : null);
+      if (m) process = processOf(Number(m[1]), m[2] || null, user !== null && !/^\d+$/.test(user) ? user : null, user !== null && /^\d+$/.test(user) ? Number(user) : null);
       else if (owner !== "" && owner !== "-") { problems.push(lineProblem(options.source, n, text, `cannot read the PID/Program column "${owner}"`)); return; }
       const family = local.family === 6 || remote.family === 6 ? 6 : family0;
       const noPeer = isNoPeer(remote.endpoint);

@@ -1,7 +1,7 @@
 import type { Problem } from "../../model/problem.js";
 import type { SharedHolder } from "../../model/process.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
-import { captureProcess, captureSocket, lineProblem, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
+import { processPool, captureSocket, lineProblem, own, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint } from "./netstat-linux.js";
 
 /*
@@ -36,6 +36,7 @@ export function ssReader(options: CaptureOptions): LineReader {
   const records: Socket[] = [];
   const problems: Problem[] = [];
   const notes: string[] = [];
+  const processOf = processPool();
   let hasNetid: boolean | null = null;
   return {
     line(raw, n) {
@@ -47,11 +48,11 @@ export function ssReader(options: CaptureOptions): LineReader {
       const tokens = t.split(/\s+/);
       let at = 0;
       let proto: Proto | null;
-      const firstIsNetid = (tokens[0] ?? "") in NETIDS;
+      const firstIsNetid = Object.hasOwn(NETIDS, tokens[0] ?? "");
       if (hasNetid === true || (hasNetid === null && firstIsNetid)) {
         const netid = tokens[at++] as string;
-        if (!(netid in NETIDS)) { problems.push(lineProblem(options.source, n, text, `unknown Netid "${netid}"`)); return; }
-        proto = NETIDS[netid] ?? null;
+        if (!Object.hasOwn(NETIDS, netid)) { problems.push(lineProblem(options.source, n, text, `unknown Netid "${netid}"`)); return; }
+        proto = own(NETIDS, netid) ?? null;
         if (proto === null) return; // unix, packet, netlink, sctp...: not portwatch's
       } else {
         proto = null; // decided from the state below
@@ -84,7 +85,7 @@ export function ssReader(options: CaptureOptions): LineReader {
       const uid = /\buid:(\d+)/.exec(extra);
       const ino = /\bino:(\d+)/.exec(extra);
       const main = unique[0];
-      const process = main ? captureProcess(main.pid, main.name, null, uid ? Number(uid[1]) : null) : null;
+      const process = main ? processOf(main.pid, main.name, null, uid ? Number(uid[1]) : null) : null;
       const sharedWith: SharedHolder[] = unique.slice(1).map((h) => ({ pid: h.pid, name: h.name }));
       const noPeer = isNoPeer(peer.endpoint) || (peer.endpoint.port === 0 && peer.endpoint.address === "::");
       let state: SocketState = state0;
