@@ -4,7 +4,7 @@ import pc from "picocolors";
 import { collectLinux } from "../collect/linux.js";
 import { evaluate } from "../evaluate/evaluate.js";
 import { enrich, summarize } from "../evaluate/enrich.js";
-import { selectSockets } from "../evaluate/select.js";
+import { selectSockets, type Selection } from "../evaluate/select.js";
 import { createKnowledge } from "../knowledge/knowledge.js";
 import { createServiceRegistry } from "../knowledge/service-registry.js";
 import type { Proto } from "../model/socket.js";
@@ -61,11 +61,7 @@ export async function auditCapture(options: AuditOptions & { from: string }): Pr
   const sockets0 = capture.records;
   classify(sockets0, null);
   enrich(sockets0, registry);
-  const protos: Proto[] = [];
-  if (options.tcp) protos.push("tcp");
-  if (options.udp) protos.push("udp");
-  if (options.raw) protos.push("raw");
-  let sockets = selectSockets(sockets0, { protos, listening: options.listening ?? false });
+  let sockets = selectSockets(sockets0, selection(options));
   evaluate(sockets, { knowledge: createKnowledge(), mode: "capture", origin: ORIGINS[format], policy });
   lap("evaluate");
   reportTimings(timings);
@@ -90,6 +86,15 @@ export async function auditCapture(options: AuditOptions & { from: string }): Pr
   };
 }
 
+/** The -t/-u/-w/-l flags as a selection. */
+function selection(options: AuditOptions): Selection {
+  const protos: Proto[] = [];
+  if (options.tcp) protos.push("tcp");
+  if (options.udp) protos.push("udp");
+  if (options.raw) protos.push("raw");
+  return { protos, listening: options.listening ?? false };
+}
+
 function readOptional(path: string): string | null {
   try { return readFileSync(path, "utf8"); } catch { return null; }
 }
@@ -104,11 +109,7 @@ export async function auditLive(options: AuditOptions): Promise<Snapshot & { hos
   const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
   enrich(collection.sockets, registry);
   lap("services");
-  const protos: Proto[] = [];
-  if (options.tcp) protos.push("tcp");
-  if (options.udp) protos.push("udp");
-  if (options.raw) protos.push("raw");
-  let sockets = selectSockets(collection.sockets, { protos, listening: options.listening ?? false });
+  let sockets = selectSockets(collection.sockets, selection(options));
   const asRoot = process.getuid?.() === 0;
   evaluate(sockets, { knowledge: createKnowledge(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy });
   lap("evaluate");

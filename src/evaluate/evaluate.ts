@@ -1,5 +1,6 @@
 import type { Knowledge } from "../knowledge/knowledge.js";
 import type { ProcessInfo } from "../model/process.js";
+import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import { VERDICTS, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, type Origin } from "./explain.js";
@@ -23,7 +24,6 @@ export function worst(reasons: readonly Reason[]): Verdict {
   return v ?? "unknown";
 }
 
-const isLoopback = (a: string) => a.startsWith("127.") || a === "::1" || a.startsWith("::ffff:127.");
 
 const UNEXPLAINED: Reason = Object.freeze({ rule: "unexplained", verdict: "unknown", message: "Nothing explains this socket: look at who holds it" });
 

@@ -1,6 +1,7 @@
 import type { Knowledge, ProgramGroup } from "../knowledge/knowledge.js";
 import type { PortEntry } from "../knowledge/schema.js";
 import type { ProcessInfo } from "../model/process.js";
+import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import type { Reason } from "../model/verdict.js";
 
@@ -67,7 +68,6 @@ const portText = (port: number, proto: string) => `${port}/${proto}`;
 const SYSTEM_DIRS = /^\/(usr|bin|sbin|lib|lib32|lib64|libx32|opt|snap|nix\/store)\//;
 const WRITABLE_DIRS = /^\/(tmp|var\/tmp|dev\/shm|run\/shm|var\/crash|run\/lock|var\/lock|dev\/mqueue|var\/spool\/cron\/crontabs|var\/metrics)(\/|$)/;
 const CLOSING = new Set(["TIME_WAIT", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"]);
-const isLoopback = (a: string) => a.startsWith("127.") || a === "::1" || a.startsWith("::ffff:127.");
 
 /**
  * A closing connection inside this computer that no process holds any more (TIME_WAIT and friends).

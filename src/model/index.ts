@@ -8,3 +8,4 @@ export { NONE } from "./socket.js";
 export type { Host, Snapshot, SnapshotSource } from "./snapshot.js";
 export { SCHEMA_VERSION } from "./snapshot.js";
 export { InputError } from "./errors.js";
+export { isLoopback, isWildcard } from "./address.js";
