@@ -1,19 +1,21 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pc from "picocolors";
 import { collectLinux } from "../collect/linux.js";
 import { evaluate } from "../evaluate/evaluate.js";
 import { enrich, summarize } from "../evaluate/enrich.js";
 import { selectSockets, type Selection } from "../evaluate/select.js";
-import { createKnowledge } from "../knowledge/knowledge.js";
-import { createServiceRegistry } from "../knowledge/service-registry.js";
-import type { Proto } from "../model/socket.js";
+import { createKnowledge, type Knowledge } from "../knowledge/knowledge.js";
+import { createServiceRegistry, type ServiceRegistry } from "../knowledge/service-registry.js";
+import type { Policy } from "../evaluate/policy.js";
+import { defaultBaselinePath, loadBaseline, type Baseline } from "../watch/baseline-store.js";
+import type { Proto, Socket } from "../model/socket.js";
 import { SCHEMA_VERSION, type Snapshot, type SnapshotSource } from "../model/snapshot.js";
 import { formatProblem } from "../model/problem.js";
 import { classify } from "../collect/classify.js";
-import type { CaptureFormat } from "../collect/parse/capture.js";
+import type { CaptureFormat } from "../collect/parse/capture-formats.js";
 import type { Origin } from "../evaluate/explain.js";
-import { readCapture } from "./read-capture.js";
+
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { renderJsonChunks, renderNdjsonChunks } from "../report/render-json.js";
 import { renderCounts, renderTable } from "../report/render-table.js";
@@ -36,6 +38,8 @@ export interface AuditOptions {
   failOn?: Verdict;
   explain?: boolean;
   resolve?: boolean;
+  /** Judge against this baseline file (default: the default baseline, when it exists). */
+  baseline?: string;
   /** Read this capture (a file, or "-" for stdin) instead of the live host. */
   from?: string;
   format?: CaptureFormat;
@@ -50,11 +54,12 @@ const ORIGINS: Record<CaptureFormat, Origin> = {
 
 /** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */
 export async function auditCapture(options: AuditOptions & { from: string }): Promise<Snapshot & { hostNetns: number | null }> {
-  const policy = readPolicy(options.policy);
-  const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
+  const policy = await readPolicy(options.policy);
+  const registry = registryOnce();
   const timings: Record<string, number> = {};
   let mark = performance.now();
   const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
+  const { readCapture } = await import("./read-capture.js");
   const capture = await readCapture(options.from, { ...(options.format ? { format: options.format } : {}), servicePort: (name, proto) => registry.port(name, proto) });
   lap("read");
   const format = capture.format as CaptureFormat;
@@ -62,7 +67,7 @@ export async function auditCapture(options: AuditOptions & { from: string }): Pr
   classify(sockets0, null);
   enrich(sockets0, registry);
   let sockets = selectSockets(sockets0, selection(options));
-  evaluate(sockets, { knowledge: createKnowledge(), mode: "capture", origin: ORIGINS[format], policy });
+  evaluate(sockets, { knowledge: knowledgeOnce(), mode: "capture", origin: ORIGINS[format], policy });
   lap("evaluate");
   reportTimings(timings);
   if (options.only && options.only.length > 0) {
@@ -100,37 +105,78 @@ function readOptional(path: string): string | null {
 }
 
 /** Builds the judged snapshot of this host (or of a captured proc tree). */
-export async function auditLive(options: AuditOptions): Promise<Snapshot & { hostNetns: number | null }> {
-  const policy = readPolicy(options.policy);
-  const timings: Record<string, number> = {};
+/** What one look at this host gives: every socket judged, before any -t/-u/-l or --only selection. */
+export interface HostLook {
+  sockets: Socket[];
+  hostname: string;
+  hostNetns: number | null;
+  warnings: string[];
+  policy: Policy | null;
+}
+
+/**
+ * Collects this host's sockets (or a captured proc tree's), names their services and judges them, with
+ * the policy and, when `baseline` is given, the baseline. Shared by audit, baseline and watch.
+ */
+export async function lookAtHost(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; select?: Selection }, timings: Record<string, number> = {}): Promise<HostLook> {
   const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, timings });
   let mark = performance.now();
   const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
-  const registry = createServiceRegistry({ etcServices: readOptional("/etc/services") });
-  enrich(collection.sockets, registry);
+  enrich(collection.sockets, registryOnce());
   lap("services");
-  let sockets = selectSockets(collection.sockets, selection(options));
+  const sockets = options.select ? selectSockets(collection.sockets, options.select) : collection.sockets;
   const asRoot = process.getuid?.() === 0;
-  evaluate(sockets, { knowledge: createKnowledge(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy });
+  const baseline = options.baseline
+    ? { identities: new Set(options.baseline.entries.map((e) => e.identity)), savedAt: options.baseline.savedAt, hostNetns: collection.hostNetns }
+    : null;
+  evaluate(sockets, { knowledge: knowledgeOnce(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy: options.policy ?? null, baseline });
   lap("evaluate");
+  return { sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
+}
+
+let registry: ServiceRegistry | undefined;
+let knowledge: Knowledge | undefined;
+/** The service registry, built once per process (watch looks many times). */
+export function registryOnce(): ServiceRegistry {
+  return (registry ??= createServiceRegistry({ etcServices: readOptional("/etc/services") }));
+}
+/** The knowledge base, validated once per process. */
+export function knowledgeOnce(): Knowledge {
+  return (knowledge ??= createKnowledge());
+}
+
+/** The baseline to judge against: --baseline FILE, else the default file when it exists. */
+function baselineFor(path: string | undefined): Baseline | null {
+  if (path !== undefined) return loadBaseline(path);
+  const dflt = defaultBaselinePath();
+  return existsSync(dflt) ? loadBaseline(dflt) : null;
+}
+
+/** Builds the judged snapshot of this host (or of a captured proc tree). */
+export async function auditLive(options: AuditOptions): Promise<Snapshot & { hostNetns: number | null }> {
+  const timings: Record<string, number> = {};
+  const baseline = baselineFor(options.baseline);
+  const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, policy: await readPolicy(options.policy), baseline, select: selection(options) }, timings);
   reportTimings(timings);
+  let sockets = look.sockets;
   if (options.only && options.only.length > 0) {
     const only = new Set(options.only);
     sockets = sockets.filter((s) => only.has(s.verdict));
   }
-  const warnings = [...collection.warnings];
-  if (policy) warnings.unshift(`Policy "${policy.source}" applied (${policy.size} rules)`);
+  const warnings = [...look.warnings];
+  if (look.policy) warnings.unshift(`Policy "${look.policy.source}" applied (${look.policy.size} rules)`);
+  if (baseline) warnings.unshift(`Baseline of ${baseline.savedAt} applied (${baseline.entries.length} identities)`);
   if (options.resolve) {
     const unnamed = await resolveRemotes(sockets);
     if (unnamed > 0) warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);
   }
   return {
     schema: SCHEMA_VERSION,
-    host: { hostname: collection.hostname ?? hostname(), source: "live", collectedAt: new Date().toISOString() },
+    host: { hostname: look.hostname, source: "live", collectedAt: new Date().toISOString() },
     sockets,
     warnings,
     summary: summarize(sockets),
-    hostNetns: collection.hostNetns,
+    hostNetns: look.hostNetns,
   };
 }
 

@@ -48,7 +48,7 @@ export async function runExplain(what: string, options: ExplainOptions, io: Outp
   if (options.live !== false) {
     const collection = await collectLinux(options.procRoot ? { procRoot: options.procRoot } : {});
     enrich(collection.sockets, registry);
-    evaluate(collection.sockets, { knowledge, mode: process.getuid?.() === 0 ? "live-root" : "live", origin: "live", policy: readPolicy(options.policy) });
+    evaluate(collection.sockets, { knowledge, mode: process.getuid?.() === 0 ? "live-root" : "live", origin: "live", policy: await readPolicy(options.policy) });
     live = collection.sockets.filter((s) => facts.some((f) => f.proto === s.proto &&
       (s.local.port === f.port || (s.direction === "outbound" && s.remote?.port === f.port))));
   }

@@ -2,9 +2,12 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { InputError } from "../model/errors.js";
-import { CAPTURE_FORMATS } from "../collect/parse/capture.js";
-import { runAudit } from "./audit.js";
-import { runExplain } from "./explain.js";
+import { CAPTURE_FORMATS } from "../collect/parse/capture-formats.js";
+// Each command's code is loaded when the command runs, so `--help` and a small audit start fast.
+const audit = () => import("./audit.js");
+const baselineCmd = () => import("./baseline.js");
+const explainCmd = () => import("./explain.js");
+const watchCmd = () => import("./watch.js");
 import { isBrokenPipe, processOutput } from "./output.js";
 
 /** Exit codes: 0 fine, 1 a --fail-on condition was met, 2 usage or input error, 3 internal error. */
@@ -37,6 +40,7 @@ function program(setCode: (code: number) => void): Command {
     .addOption(new Option("--format <format>", "the capture's format, when detection guesses wrong").choices(CAPTURE_FORMATS))
     .option("--no-owners", "skip the owner lookup (faster; no process columns)")
     .option("--policy <file>", "allow/deny rules (YAML); default /etc/portwatch/policy.yaml or ~/.config/portwatch/policy.yaml when present")
+    .option("--baseline <file>", "sockets in this baseline are expected (default: the saved baseline, when there is one)")
     .addOption(new Option("--only <verdicts>", "show only these verdicts, e.g. suspicious,unknown").argParser(parseVerdicts))
     .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad").choices(["suspicious", "unknown"] as const))
     .option("-e, --explain", "show every reason and a plain-words explanation under each socket")
@@ -57,14 +61,59 @@ Run as root to see the owner of every socket.`)
     .action(async (opts, cmd) => {
       if (opts.json && opts.ndjson) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: choose one of --json and --ndjson");
       const io = processOutput(cmd.getOptionValueSource("color") === "cli" ? opts.color : undefined);
+      const { runAudit } = await audit();
       setCode(await runAudit({
         json: opts.json ?? false, ndjson: opts.ndjson ?? false, tcp: opts.tcp ?? false, udp: opts.udp ?? false,
         raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
         explain: opts.explain ?? false, resolve: opts.resolve ?? false,
         ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.format ? { format: opts.format } : {}),
+        ...(opts.baseline ? { baseline: opts.baseline } : {}),
       }, io));
     });
+  const baseline = cli.command("baseline").description("Record what this host normally has, and show what changed since");
+  baseline.command("save")
+    .description("Save this host's sockets, by stable identity (program, port, user; never pid or client port)")
+    .option("--file <file>", "where to save (default /var/lib/portwatch/baseline.json as root, else ~/.local/state/portwatch/baseline.json)")
+    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
+    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .action(async (opts) => {
+      const { runBaselineSave } = await baselineCmd();
+      setCode(await runBaselineSave({ ...(opts.file ? { file: opts.file } : {}), ...(opts.policy ? { policy: opts.policy } : {}), procRoot: opts.procRoot }, processOutput()));
+    });
+  baseline.command("diff")
+    .description("Show what appeared, disappeared or changed verdict since the baseline")
+    .option("--file <file>", "the baseline to compare with (default: the saved one)")
+    .option("--json", "one JSON event per line")
+    .option("--fail-on-change", "exit 1 when anything changed")
+    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
+    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .action(async (opts) => {
+      const { runBaselineDiff } = await baselineCmd();
+      setCode(await runBaselineDiff({ ...(opts.file ? { file: opts.file } : {}), ...(opts.policy ? { policy: opts.policy } : {}), procRoot: opts.procRoot, json: opts.json ?? false, failOnChange: opts.failOnChange ?? false }, processOutput()));
+    });
+
+  cli.command("watch")
+    .description("Watch this host: report sockets that appear, disappear or change verdict, as they do")
+    .option("--interval <duration>", "time between looks, like 2s or 500ms", "2s")
+    .option("--ndjson", "one JSON event per line: {type, identity, socket, at}")
+    .addOption(new Option("--count <n>", "stop after n looks").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number from 1"); return n; }))
+    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
+    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .action(async (opts) => {
+      const { parseInterval, runWatch } = await watchCmd();
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        setCode(await runWatch({ intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), stop.signal));
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+
   cli.command("explain")
     .description("Explain a port: what it is, who usually opens it, whether that is normal, and who holds it now")
     .argument("<port>", "a port (631), a port and protocol (38142/udp) or a service name (mdns)")
@@ -77,6 +126,7 @@ Examples:
   portwatch explain 38142/udp
   portwatch explain mdns`)
     .action(async (port, opts) => {
+      const { runExplain } = await explainCmd();
       setCode(await runExplain(port, { live: opts.live, procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput()));
     });
   return cli;

@@ -4,6 +4,7 @@ import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import { VERDICTS, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, type Origin } from "./explain.js";
+import { identityOf } from "./identity.js";
 import type { Policy } from "./policy.js";
 import { PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 
@@ -13,6 +14,8 @@ export interface EvaluateOptions {
   mode: RuleContext["mode"];
   origin: Origin;
   policy?: Policy | null;
+  /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
+  baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
 }
 
 const rank = (v: Verdict) => VERDICTS.indexOf(v);
@@ -57,7 +60,8 @@ class ReasonLists {
  *    computed once per process and put on each of its sockets.
  * 2. The socket rules add theirs; the verdict is the worst reason.
  * 3. Connections to or from a listener on this computer also carry the listener's verdict.
- * 4. The user's policy has the last word: deny makes a socket suspicious, allow makes it expected.
+ * 4. A socket whose identity is in the host's baseline is expected unless a rule calls it suspicious.
+ * 5. The user's policy has the last word: deny makes a socket suspicious, allow makes it expected.
  * A socket nothing explains stays unknown, and its explanation says how to find out more.
  */
 export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): void {
@@ -76,6 +80,7 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
   };
 
   const explain = explainer(options.knowledge, options.origin);
+  let baselineReason: Reason | undefined;
   const judge = (s: Socket): void => {
     const reasons: Reason[] = [];
     if (s.process !== null) {
@@ -106,9 +111,15 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
       reasons.push(shared(policyReasons, `${decision.decision}/${decision.index}`, () =>
         ({ rule: `policy:${decision.decision}`, verdict: decision.decision === "allow" ? "expected" : "suspicious", message: decision.message })));
     }
+    let verdict = worst(reasons);
+    const baseline = options.baseline;
+    if (baseline && verdict !== "suspicious" && baseline.identities.has(identityOf(s, baseline.hostNetns))) {
+      reasons.push(baselineReason ??= { rule: "baseline", verdict: "expected", message: `This host had it when its baseline was saved (${baseline.savedAt.slice(0, 16).replace("T", " ")} UTC)` });
+      verdict = "expected";
+    }
     if (reasons.length === 0) reasons.push(UNEXPLAINED);
     s.reasons = lists.intern(reasons);
-    s.verdict = decision ? (decision.decision === "allow" ? "expected" : "suspicious") : worst(reasons);
+    s.verdict = decision ? (decision.decision === "allow" ? "expected" : "suspicious") : verdict;
     s.explanation = explain(s);
   };
 

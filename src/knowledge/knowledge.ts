@@ -2,7 +2,7 @@ import type { Proto } from "../model/socket.js";
 import indicatorsJson from "./data/indicators.json" with { type: "json" };
 import portsJson from "./data/ports.json" with { type: "json" };
 import programsJson from "./data/programs.json" with { type: "json" };
-import { IndicatorsFile, PortsFile, ProgramsFile, validateKnowledge, type IndicatorEntry, type PortEntry } from "./schema.js";
+import type { IndicatorEntry, IndicatorsData, PortEntry, PortsData, ProgramsData } from "./schema.js";
 
 /** A known-bad port found for a socket, with the list it comes from. */
 export interface IndicatorHit {
@@ -32,11 +32,24 @@ function covers(e: { port: number; to?: number | undefined }, port: number): boo
   return port >= e.port && port <= (e.to ?? e.port);
 }
 
-/** Builds the knowledge base from parsed data (validated here: a bad file is an error naming it and the field). */
-export function createKnowledge(data: { ports: unknown; indicators: unknown; programs: unknown } = { ports: portsJson, indicators: indicatorsJson, programs: programsJson }): Knowledge {
-  const ports = validateKnowledge(PortsFile, data.ports, "ports.json").ports;
-  const indicators = validateKnowledge(IndicatorsFile, data.indicators, "indicators.json");
-  const programs = validateKnowledge(ProgramsFile, data.programs, "programs.json");
+/** The knowledge files that ship with portwatch (checked against schema.ts by `npm run build` and the tests). */
+export const BUILT_IN = { ports: portsJson, indicators: indicatorsJson, programs: programsJson } as unknown as KnowledgeData;
+
+/** The three knowledge files, parsed and validated (see validateKnowledgeData in schema.ts). */
+export interface KnowledgeData {
+  ports: PortsData;
+  indicators: IndicatorsData;
+  programs: ProgramsData;
+}
+
+/**
+ * Indexes knowledge data for lookups. The built-in files are validated when portwatch is built (zod
+ * costs 90 ms to load, too much for every run); other data must go through validateKnowledgeData first.
+ */
+export function createKnowledge(data: KnowledgeData = BUILT_IN): Knowledge {
+  const ports = data.ports.ports;
+  const indicators = data.indicators;
+  const programs = data.programs;
   const single = new Map<string, PortEntry>();
   const ranges: PortEntry[] = [];
   for (const e of ports) {

@@ -19,6 +19,7 @@ export const PortEntry = z.strictObject({
 export type PortEntry = z.infer<typeof PortEntry>;
 
 export const PortsFile = z.strictObject({ $comment: z.string().optional(), ports: z.array(PortEntry).min(1) });
+export type PortsData = z.infer<typeof PortsFile>;
 
 /** One known-bad port, with its source and the legitimate owners that also use it. */
 export const IndicatorEntry = z.strictObject({
@@ -37,13 +38,14 @@ const IndicatorList = z.strictObject({ title: z.string(), why: z.string(), entri
 export type IndicatorList = z.infer<typeof IndicatorList>;
 
 export const IndicatorsFile = z.strictObject({ $comment: z.string().optional(), irc: IndicatorList, backdoor: IndicatorList, miner: IndicatorList });
+export type IndicatorsData = z.infer<typeof IndicatorsFile>;
 
 export const ProgramsFile = z.strictObject({
   $comment: z.string().optional(),
   browsers: names, ircClients: names, outboundAny: names, randomUdp: names, shells: names, netcats: names, interpreters: names,
   kernelThreadPatterns: z.array(z.string().refine((p) => { try { new RegExp(p); return true; } catch { return false; } }, "not a valid regular expression")),
 });
-export type ProgramsFile = z.infer<typeof ProgramsFile>;
+export type ProgramsData = z.infer<typeof ProgramsFile>;
 
 /** Validates a knowledge file's parsed JSON; a problem becomes an error naming the file, the field path and what is allowed. */
 export function validateKnowledge<T>(schema: z.ZodType<T>, data: unknown, file: string): T {
@@ -51,4 +53,13 @@ export function validateKnowledge<T>(schema: z.ZodType<T>, data: unknown, file: 
   if (r.success) return r.data;
   const lines = r.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join(".") : "(top)"}: ${i.message}`);
   throw new Error(`Cannot load knowledge file "${file}": ${lines.join("; ")}`);
+}
+
+/** Validates the three knowledge files; a problem is an error naming the file, the field and what is allowed. */
+export function validateKnowledgeData(data: { ports: unknown; indicators: unknown; programs: unknown }): { ports: PortsData; indicators: IndicatorsData; programs: ProgramsData } {
+  return {
+    ports: validateKnowledge(PortsFile, data.ports, "ports.json"),
+    indicators: validateKnowledge(IndicatorsFile, data.indicators, "indicators.json"),
+    programs: validateKnowledge(ProgramsFile, data.programs, "programs.json"),
+  };
 }

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createKnowledge } from "../../src/knowledge/knowledge.js";
+import { validateKnowledgeData } from "../../src/knowledge/schema.js";
 import indicators from "../../src/knowledge/data/indicators.json" with { type: "json" };
 import ports from "../../src/knowledge/data/ports.json" with { type: "json" };
 import programs from "../../src/knowledge/data/programs.json" with { type: "json" };
@@ -10,6 +11,11 @@ const invalid = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/k
 
 describe("createKnowledge", () => {
   const k = createKnowledge();
+
+  it("validateKnowledgeData accepts the knowledge files that ship (as the build does)", () => {
+    const data = validateKnowledgeData({ ports, indicators, programs });
+    assert.equal(data.ports.ports.length, k.entries.length);
+  });
 
   it("createKnowledge loads at least 150 ports, each explained with its usual owners, normality and reach", () => {
     assert.ok(k.entries.length >= 150, `only ${k.entries.length}`);
@@ -34,13 +40,13 @@ describe("createKnowledge", () => {
   });
 
   const bad: [string, () => unknown, RegExp][] = [
-    ["a port with an unknown protocol", () => createKnowledge({ ports: invalid("ports-bad-proto.json"), indicators, programs }), /Cannot load knowledge file "ports.json": ports\.0\.proto: Invalid option: expected one of "tcp"\|"udp"\|"both"/],
-    ["a port with an unknown field", () => createKnowledge({ ports: invalid("ports-unknown-field.json"), indicators, programs }), /ports\.0: Unrecognized key: "risk"/],
-    ["a range that ends before it starts", () => createKnowledge({ ports: invalid("ports-bad-range.json"), indicators, programs }), /ports\.0\.to: 'to' must not be below 'port'/],
-    ["an indicator without a source", () => createKnowledge({ ports, indicators: invalid("indicators-no-source.json"), programs }), /"indicators.json": irc\.entries\.0\.source: Invalid input/],
-    ["a kernel-thread pattern that is not a regular expression", () => createKnowledge({ ports, indicators, programs: invalid("programs-bad-regex.json") }), /"programs.json": kernelThreadPatterns\.0: not a valid regular expression/],
+    ["a port with an unknown protocol", () => validateKnowledgeData({ ports: invalid("ports-bad-proto.json"), indicators, programs }), /Cannot load knowledge file "ports.json": ports\.0\.proto: Invalid option: expected one of "tcp"\|"udp"\|"both"/],
+    ["a port with an unknown field", () => validateKnowledgeData({ ports: invalid("ports-unknown-field.json"), indicators, programs }), /ports\.0: Unrecognized key: "risk"/],
+    ["a range that ends before it starts", () => validateKnowledgeData({ ports: invalid("ports-bad-range.json"), indicators, programs }), /ports\.0\.to: 'to' must not be below 'port'/],
+    ["an indicator without a source", () => validateKnowledgeData({ ports, indicators: invalid("indicators-no-source.json"), programs }), /"indicators.json": irc\.entries\.0\.source: Invalid input/],
+    ["a kernel-thread pattern that is not a regular expression", () => validateKnowledgeData({ ports, indicators, programs: invalid("programs-bad-regex.json") }), /"programs.json": kernelThreadPatterns\.0: not a valid regular expression/],
   ];
   for (const [what, load, message] of bad) {
-    it(`createKnowledge refuses ${what}, naming the file and field`, () => assert.throws(load, message));
+    it(`validateKnowledgeData refuses ${what}, naming the file and field`, () => assert.throws(load, message));
   }
 });

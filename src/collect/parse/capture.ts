@@ -8,9 +8,9 @@ import { windowsNetstatReader } from "./netstat-windows.js";
 import { portwatchJsonReader } from "./portwatch-json.js";
 import { ssReader } from "./ss.js";
 
-/** The capture formats portwatch reads. */
-export const CAPTURE_FORMATS = ["netstat", "ss", "lsof", "windows-netstat", "bsd-netstat", "portwatch-json"] as const;
-export type CaptureFormat = (typeof CAPTURE_FORMATS)[number];
+import { CAPTURE_FORMATS, type CaptureFormat } from "./capture-formats.js";
+
+export { CAPTURE_FORMATS, type CaptureFormat };
 
 // What a line of each format looks like; the format whose signs most lines show wins.
 const SIGNS: Record<CaptureFormat, RegExp[]> = {

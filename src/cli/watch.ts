@@ -1,0 +1,63 @@
+import { identityOf } from "../evaluate/identity.js";
+import { InputError } from "../model/errors.js";
+import { renderEventJson, renderEventLine } from "../report/render-events.js";
+import { renderCounts } from "../report/render-table.js";
+import { byIdentity, diff, type ChangeEvent, type Seen } from "../watch/diff.js";
+import { lookAtHost } from "./audit.js";
+import type { Output } from "./output.js";
+import { readPolicy } from "./policy-file.js";
+
+/** Options of `portwatch watch`. */
+export interface WatchOptions {
+  intervalMs: number;
+  ndjson?: boolean;
+  /** Stop after this many looks (default: until interrupted). */
+  count?: number;
+  procRoot?: string;
+  policy?: string;
+}
+
+/** "2s", "500ms", "1m", "1.5s" → milliseconds; at least 100 ms. */
+export function parseInterval(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new InputError(`Cannot use interval "${text}": expected a duration like 2s, 500ms or 1m`);
+  const ms = Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "m" ? 60_000 : 1000);
+  if (ms < 100) throw new InputError(`Cannot use interval "${text}": the shortest is 100ms`);
+  return ms;
+}
+
+/**
+ * `portwatch watch`: looks at the host every interval and reports what appeared, disappeared or changed
+ * verdict, by identity (a restarted daemon or a new client port is no change). On a terminal the view is
+ * redrawn in place; otherwise (or with --ndjson) one line per change.
+ */
+export async function runWatch(options: WatchOptions, io: Output, signal: AbortSignal): Promise<number> {
+  const policy = await readPolicy(options.policy);
+  const feed: string[] = [];
+  let before: Map<string, Seen> | null = null;
+  const tty = io.width !== undefined && !options.ndjson;
+  for (let tick = 0; options.count === undefined || tick < options.count; tick++) {
+    if (signal.aborted) break;
+    const started = Date.now();
+    const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy });
+    const now = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
+    const events: ChangeEvent[] = before === null ? [] : diff(before, now, new Date().toISOString());
+    before = now;
+    if (tick === 0) io.err(`watching ${look.hostname}: ${look.sockets.length} sockets, ${now.size} identities; every ${options.intervalMs} ms\n`);
+    if (options.ndjson) for (const e of events) io.out(`${renderEventJson(e)}\n`);
+    else if (!tty) for (const e of events) io.out(`${renderEventLine(e)}\n`);
+    else {
+      feed.push(...events.map(renderEventLine));
+      feed.splice(0, Math.max(0, feed.length - 15));
+      const bad = look.sockets.filter((s) => s.verdict !== "expected").slice(0, 20).map((s) => `  ${s.verdict.padEnd(10)} ${s.proto} ${s.local.address}:${s.local.port} ${s.process?.name ?? "-"}`);
+      io.out(`\u001b[H\u001b[2J${new Date().toISOString().slice(11, 19)}  ${renderCounts(look.sockets)}\n${bad.join("\n")}\n\nChanges:\n${feed.join("\n") || "  (none yet)"}\n`);
+    }
+    if (options.count !== undefined && tick + 1 >= options.count) break;
+    const wait = Math.max(0, options.intervalMs - (Date.now() - started));
+    await new Promise<void>((ok) => {
+      const timer = setTimeout(ok, wait);
+      signal.addEventListener("abort", () => { clearTimeout(timer); ok(); }, { once: true });
+    });
+  }
+  return 0;
+}

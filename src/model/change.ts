@@ -1,0 +1,21 @@
+import type { Socket } from "./socket.js";
+import type { Verdict } from "./verdict.js";
+
+/** What portwatch remembers of one identity: enough to describe it when it disappears. */
+export interface Seen {
+  identity: string;
+  verdict: Verdict;
+  /** One socket that had this identity (the first seen), as evidence. */
+  socket: Socket;
+}
+
+/** A change between two looks at the host. */
+export interface ChangeEvent {
+  type: "appeared" | "disappeared" | "verdict-changed";
+  identity: string;
+  socket: Socket;
+  /** For verdict-changed: the verdict before. */
+  was?: Verdict;
+  at: string;
+}
+

@@ -1,0 +1,66 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { InputError } from "../model/errors.js";
+import type { Seen } from "./diff.js";
+
+/** The baseline file: what this host normally has, by identity (see evaluate/identity.ts). */
+export interface Baseline {
+  schema: 1;
+  savedAt: string;
+  hostname: string | null;
+  entries: Seen[];
+}
+
+/** Checks a parsed baseline file by hand (zod would cost 90 ms of start-up on every run); names the first bad field. */
+function checkBaseline(data: unknown): string | null {
+  if (typeof data !== "object" || data === null) return "(top): expected an object";
+  const d = data as Record<string, unknown>;
+  if (d["schema"] !== 1) return `schema: expected 1, found ${JSON.stringify(d["schema"])}`;
+  if (typeof d["savedAt"] !== "string") return "savedAt: expected a date text";
+  if (d["hostname"] !== null && typeof d["hostname"] !== "string") return "hostname: expected a text or null";
+  if (!Array.isArray(d["entries"])) return "entries: expected a list";
+  for (const [i, e] of (d["entries"] as unknown[]).entries()) {
+    const entry = e as Record<string, unknown> | null;
+    if (typeof entry !== "object" || entry === null) return `entries.${i}: expected an object`;
+    if (typeof entry["identity"] !== "string" || entry["identity"].length < 3) return `entries.${i}.identity: expected an identity like "L|tcp|22|/usr/sbin/sshd|root|host"`;
+    if (!["expected", "unknown", "suspicious"].includes(entry["verdict"] as string)) return `entries.${i}.verdict: expected one of expected, unknown, suspicious`;
+    const socket = entry["socket"] as Record<string, unknown> | null;
+    if (typeof socket !== "object" || socket === null || !["tcp", "udp", "raw"].includes(socket["proto"] as string)) return `entries.${i}.socket: expected a portwatch socket`;
+  }
+  return null;
+}
+
+/** Where the baseline lives by default: /var/lib/portwatch as root, the user's state directory otherwise. */
+export function defaultBaselinePath(): string {
+  if (process.getuid?.() === 0) return "/var/lib/portwatch/baseline.json";
+  const state = process.env["XDG_STATE_HOME"] || join(homedir(), ".local", "state");
+  return join(state, "portwatch", "baseline.json");
+}
+
+/** Reads and checks a baseline file; a bad one is an InputError that names the file and the field. */
+export function loadBaseline(path: string): Baseline {
+  let text: string;
+  try { text = readFileSync(path, "utf8"); } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new InputError(`Cannot load baseline "${path}": ${code ?? String(e)}${code === "ENOENT" ? ' (save one first with "portwatch baseline save")' : ""}`);
+  }
+  let data: unknown;
+  try { data = JSON.parse(text); } catch (e) { throw new InputError(`Cannot load baseline "${path}": not JSON (${(e as Error).message})`); }
+  const problem = checkBaseline(data);
+  if (problem !== null) throw new InputError(`Cannot load baseline "${path}": ${problem}`);
+  return data as Baseline;
+}
+
+/** Writes a baseline atomically (a temporary file renamed over the old one), creating its folder. */
+export function saveBaseline(path: string, baseline: Baseline): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(baseline)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** A baseline from the sockets of one look at the host. */
+export function baselineOf(seen: ReadonlyMap<string, Seen>, hostname: string | null, savedAt: string): Baseline {
+  return { schema: 1, savedAt, hostname, entries: [...seen.values()].sort((a, b) => (a.identity < b.identity ? -1 : 1)) };
+}

@@ -1,0 +1,34 @@
+import type { ChangeEvent, Seen } from "../model/change.js";
+import type { Socket } from "../model/socket.js";
+
+export type { ChangeEvent, Seen };
+
+/** Groups sockets by identity; the worst verdict of the group stands for it. */
+export function byIdentity(sockets: readonly Socket[], identity: (s: Socket) => string): Map<string, Seen> {
+  const rank = { expected: 0, unknown: 1, suspicious: 2 } as const;
+  const out = new Map<string, Seen>();
+  for (const s of sockets) {
+    const id = identity(s);
+    const had = out.get(id);
+    if (had === undefined) out.set(id, { identity: id, verdict: s.verdict, socket: s });
+    else if (rank[s.verdict] > rank[had.verdict]) out.set(id, { identity: id, verdict: s.verdict, socket: s });
+  }
+  return out;
+}
+
+/**
+ * What changed from `before` to `after`, by identity: a restarted daemon (new pid, same program, port and
+ * user) and a client's new ephemeral port are no change. Events come in a stable order: disappeared,
+ * appeared, verdict-changed, each sorted by identity.
+ */
+export function diff(before: ReadonlyMap<string, Seen>, after: ReadonlyMap<string, Seen>, at: string): ChangeEvent[] {
+  const gone: ChangeEvent[] = [], came: ChangeEvent[] = [], changed: ChangeEvent[] = [];
+  for (const [id, seen] of before) if (!after.has(id)) gone.push({ type: "disappeared", identity: id, socket: seen.socket, at });
+  for (const [id, seen] of after) {
+    const was = before.get(id);
+    if (was === undefined) came.push({ type: "appeared", identity: id, socket: seen.socket, at });
+    else if (was.verdict !== seen.verdict) changed.push({ type: "verdict-changed", identity: id, socket: seen.socket, was: was.verdict, at });
+  }
+  const order = (a: ChangeEvent, b: ChangeEvent) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0);
+  return [...gone.sort(order), ...came.sort(order), ...changed.sort(order)];
+}

@@ -1,0 +1,83 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+const tree = fileURLToPath(new URL("../fixtures/proc/debian12-holders/", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "pw-cli-baseline-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000 });
+
+describe("portwatch baseline (built CLI)", () => {
+  const file = join(dir, "baseline.json");
+  it("portwatch baseline save records identities, diff against the same host shows no change", () => {
+    const saved = run("baseline", "save", "--file", file, "--proc-root", tree);
+    assert.equal(saved.status, 0, saved.stderr);
+    assert.match(saved.stdout, /^Saved the baseline of .+: \d+ identities from 19 sockets, to .*baseline\.json\n$/);
+    const same = run("baseline", "diff", "--file", file, "--proc-root", tree, "--fail-on-change");
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stdout, /No change\.\n$/);
+  });
+  it("portwatch audit --baseline makes the baseline's unknown sockets expected, never the suspicious ones", () => {
+    const r = run("audit", "--json", "--baseline", file, "--proc-root", tree);
+    const snap = JSON.parse(r.stdout);
+    assert.equal(snap.summary.suspicious, 2);
+    assert.equal(snap.summary.unknown, 0);
+    assert.ok(snap.sockets.some((s: { reasons: { rule: string }[] }) => s.reasons.some((x) => x.rule === "baseline")));
+    assert.match(snap.warnings[0], /^Baseline of .* applied \(\d+ identities\)$/);
+  });
+  it("portwatch baseline diff against another host lists what appeared and disappeared, exit 1 with --fail-on-change", () => {
+    const r = run("baseline", "diff", "--file", file, "--json", "--fail-on-change");
+    assert.equal(r.status, 1, r.stderr);
+    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(events.some((e) => e.type === "disappeared" && e.identity === "L|tcp|56303|/tmp/pwcap-bMut83/kworker|root|host"));
+    assert.ok(events.every((e) => ["appeared", "disappeared", "verdict-changed"].includes(e.type) && typeof e.at === "string" && e.socket.proto));
+  });
+  it("portwatch baseline diff without a baseline says how to make one (exit 2)", () => {
+    const r = run("baseline", "diff", "--file", join(dir, "none.json"));
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /save one first with "portwatch baseline save"/);
+  });
+});
+
+describe("portwatch watch (built CLI, live, loopback only)", () => {
+  it("portwatch watch --ndjson reports a listener that appears and disappears, exactly once each", async () => {
+    const watch = spawn(process.execPath, [main, "watch", "--ndjson", "--interval", "250ms", "--count", "80"], { stdio: ["ignore", "pipe", "pipe"] });
+    let listener: ChildProcess | null = null;
+    try {
+      let out = "", err = "";
+      watch.stdout.on("data", (d: Buffer) => { out += d; });
+      const started = new Promise<void>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error(`watch did not start: ${err}`)), 15_000);
+        watch.stderr.on("data", (d: Buffer) => { err += d; if (err.includes("watching")) { clearTimeout(timer); ok(); } });
+      });
+      await started;
+      const code = `const s=require("net").createServer().listen(0,"127.0.0.1",()=>console.log(s.address().port));setTimeout(()=>process.exit(0),30000)`;
+      listener = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "ignore"] });
+      const port = await new Promise<number>((ok) => listener!.stdout!.once("data", (d: Buffer) => ok(Number(String(d).trim()))));
+      const mine = () => out.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.identity.startsWith(`L|tcp|${port}|`));
+      const waitFor = async (n: number) => { for (let i = 0; i < 60 && mine().length < n; i++) await new Promise((ok) => setTimeout(ok, 100)); };
+      await waitFor(1);
+      process.kill(listener.pid!, "SIGKILL");
+      await waitFor(2);
+      await new Promise((ok) => setTimeout(ok, 800)); // a few more looks: nothing else may come
+      assert.deepEqual(mine().map((e) => e.type), ["appeared", "disappeared"]);
+      assert.equal(mine()[0].socket.process.pid, listener.pid);
+    } finally {
+      if (listener?.pid && listener.exitCode === null) { try { process.kill(listener.pid, "SIGKILL"); } catch { /* gone */ } }
+      if (watch.pid && watch.exitCode === null) process.kill(watch.pid, "SIGTERM");
+      await new Promise((ok) => { if (watch.exitCode !== null) ok(null); else watch.once("close", ok); });
+    }
+    assert.equal(watch.exitCode, 0);
+  });
+
+  it("portwatch watch refuses a bad interval (exit 2)", () => {
+    const r = run("watch", "--interval", "soon");
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /Cannot use interval "soon": expected a duration like 2s, 500ms or 1m/);
+  });
+});
