@@ -131,5 +131,30 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
     const had = listeners.get(k);
     if (had === undefined || rank(s.verdict) > rank(had.verdict)) listeners.set(k, s);
   }
-  for (const s of sockets) if (s.direction !== "listening") judge(s);
+  // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
+  // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).
+  const processIds = new WeakMap<ProcessInfo, number>();
+  let nextId = 1;
+  const memo = new Map<string, Socket>();
+  const withPolicy = options.policy != null;
+  for (const s of sockets) {
+    if (s.direction === "listening") continue;
+    let pid = 0;
+    if (s.process !== null) {
+      pid = processIds.get(s.process) ?? 0;
+      if (pid === 0) { pid = nextId++; processIds.set(s.process, pid); }
+    }
+    const port = s.direction === "outbound" ? s.remote?.port : s.local.port;
+    const k = `${s.direction}|${s.proto}|${s.state}|${s.local.address}|${port}|${s.remote?.address ?? ""}|${s.remote?.host ?? ""}|${s.exposure}|${s.inode === 0 ? 0 : 1}|` +
+      `${s.netns}|${s.service?.name ?? ""}|${pid}|${withPolicy || pid === 0 || s.direction === "unknown" ? `${s.local.port}/${s.remote?.port}` : ""}`;
+    const same = memo.get(k);
+    if (same !== undefined) {
+      s.reasons = same.reasons;
+      s.verdict = same.verdict;
+      s.explanation = same.explanation;
+      continue;
+    }
+    judge(s);
+    memo.set(k, s);
+  }
 }
