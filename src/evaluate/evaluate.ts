@@ -145,8 +145,11 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
       if (pid === 0) { pid = nextId++; processIds.set(s.process, pid); }
     }
     const port = s.direction === "outbound" ? s.remote?.port : s.local.port;
-    const k = `${s.direction}|${s.proto}|${s.state}|${s.local.address}|${port}|${s.remote?.address ?? ""}|${s.remote?.host ?? ""}|${s.exposure}|${s.inode === 0 ? 0 : 1}|` +
-      `${s.netns}|${s.service?.name ?? ""}|${pid}|${withPolicy || pid === 0 || s.direction === "unknown" ? `${s.local.port}/${s.remote?.port}` : ""}`;
+    // Addresses matter to the rules only as "loopback or not", unless a policy matches on them.
+    const where = withPolicy
+      ? `${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}`
+      : `${isLoopback(s.local.address) ? 1 : 0}${s.remote !== null && isLoopback(s.remote.address) ? 1 : 0}|${pid === 0 || s.direction === "unknown" ? `${s.local.port}/${s.remote?.port}` : ""}`;
+    const k = `${s.direction}|${s.proto}|${s.state}|${port}|${s.exposure}|${s.inode === 0 ? 0 : 1}|${s.netns}|${s.service?.name ?? ""}|${pid}|${where}`;
     const same = memo.get(k);
     if (same !== undefined) {
       s.reasons = same.reasons;
@@ -155,6 +158,7 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
       continue;
     }
     judge(s);
+    if (memo.size >= 20_000) memo.clear(); // many unlike connections (a capture of a busy host): keep memory flat
     memo.set(k, s);
   }
 }
