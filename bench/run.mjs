@@ -94,9 +94,12 @@ for (const n of sizes) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
-const version = (argv) => (spawnSync(argv[0], argv.slice(1), { encoding: "utf8" }).stdout + spawnSync(argv[0], argv.slice(1), { encoding: "utf8" }).stderr).split("\n").find((l) => l.trim()) ?? "?";
+const version = (argv, pick = (l) => l.trim() !== "") => {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
+  return (r.stdout + r.stderr).split("\n").find(pick) ?? "?";
+};
 let md = `# Benchmark results\n\nMeasured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`node bench/run.mjs\` on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ` +
-  `Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}, Node ${process.version}; ${version(["ss", "-V"]).trim()}; ${version(["netstat", "-V"]).trim()}; lsof ${version(["lsof", "-v"]).replace(/.*revision: /, "").trim()}.\n\n` +
+  `Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}, Node ${process.version}; ${version(["ss", "-V"]).trim()}; ${version(["netstat", "-V"]).trim()}; lsof ${version(["lsof", "-v"], (l) => /revision:/.test(l)).replace(/.*revision: /, "").trim()}.\n\n` +
   `N = established loopback TCP connections (2N sockets) plus N/10 UDP sockets and 50 extra listeners, spread over several processes ` +
   `(bench/sockets.mjs). Whole-process times from GNU time, output read through a pipe; one warm-up, then the counted runs; ` +
   `median (min–max). Peak RSS is the largest run. "× portwatch" is the tool's median wall time over portwatch's (above 1: portwatch is faster). ` +

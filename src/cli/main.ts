@@ -98,16 +98,24 @@ Run as root to see the owner of every socket.`)
     .option("--interval <duration>", "time between looks, like 2s or 500ms", "2s")
     .option("--ndjson", "one JSON event per line: {type, identity, socket, at}")
     .addOption(new Option("--count <n>", "stop after n looks").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number from 1"); return n; }))
+    .option("--webhook <url>", "POST each alert (a new unknown or suspicious socket) as JSON here; queued on disk and retried")
+    .option("--webhook-retry <duration>", "first retry delay of the webhook, doubled after each failure", "1s")
+    .option("--queue-dir <dir>", "where undelivered webhook alerts wait (default: portwatch's state directory)")
+    .option("--exec <command>", "run this program for each alert, the alert's JSON on its stdin (no shell: split on spaces)")
     .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
     .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
     .action(async (opts) => {
       const { parseInterval, runWatch } = await watchCmd();
+      const sinks = {
+        ...(opts.webhook ? { webhook: opts.webhook, webhookRetryMs: parseInterval(opts.webhookRetry) } : {}),
+        ...(opts.queueDir ? { queueDir: opts.queueDir } : {}), ...(opts.exec ? { exec: opts.exec } : {}),
+      };
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       try {
-        setCode(await runWatch({ intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), stop.signal));
+        setCode(await runWatch({ ...sinks, intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), stop.signal));
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);

@@ -3,6 +3,11 @@ import { InputError } from "../model/errors.js";
 import { renderEventJson, renderEventLine } from "../report/render-events.js";
 import { renderCounts } from "../report/render-table.js";
 import { byIdentity, diff, type ChangeEvent, type Seen } from "../watch/diff.js";
+import { dirname, join } from "node:path";
+import { alertFilter } from "../watch/alerts.js";
+import { defaultBaselinePath } from "../watch/baseline-store.js";
+import { execSink } from "../watch/exec-sink.js";
+import { WebhookSink } from "../watch/webhook-sink.js";
 import { lookAtHost } from "./audit.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
@@ -15,6 +20,14 @@ export interface WatchOptions {
   count?: number;
   procRoot?: string;
   policy?: string;
+  /** POST each alert as JSON to this URL (queued on disk, retried). */
+  webhook?: string;
+  /** First retry delay of the webhook, in ms (doubling up to 5 min). */
+  webhookRetryMs?: number;
+  /** The webhook's queue folder (default: the state directory's "queue"). */
+  queueDir?: string;
+  /** Run this program with each alert's JSON on stdin (split on spaces, no shell). */
+  exec?: string;
 }
 
 /** "2s", "500ms", "1m", "1.5s" → milliseconds; at least 100 ms. */
@@ -34,6 +47,13 @@ export function parseInterval(text: string): number {
 export async function runWatch(options: WatchOptions, io: Output, signal: AbortSignal): Promise<number> {
   const policy = await readPolicy(options.policy);
   const feed: string[] = [];
+  const isAlert = alertFilter();
+  const problem = (m: string) => io.err(`warning: ${m}\n`);
+  const webhook = options.webhook
+    ? new WebhookSink({ url: options.webhook, queueDir: options.queueDir ?? join(dirname(defaultBaselinePath()), "queue"), baseDelayMs: options.webhookRetryMs ?? 1000, onProblem: problem })
+    : null;
+  webhook?.kick(); // alerts a previous run could not deliver
+  const run = options.exec ? execSink(options.exec, { onProblem: problem }) : null;
   let before: Map<string, Seen> | null = null;
   const tty = io.width !== undefined && !options.ndjson;
   for (let tick = 0; options.count === undefined || tick < options.count; tick++) {
@@ -44,6 +64,12 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     const events: ChangeEvent[] = before === null ? [] : diff(before, now, new Date().toISOString());
     before = now;
     if (tick === 0) io.err(`watching ${look.hostname}: ${look.sockets.length} sockets, ${now.size} identities; every ${options.intervalMs} ms\n`);
+    for (const e of events) {
+      if (!isAlert(e)) continue;
+      const json = renderEventJson(e);
+      webhook?.send(json);
+      if (run) await run(json);
+    }
     if (options.ndjson) for (const e of events) io.out(`${renderEventJson(e)}\n`);
     else if (!tty) for (const e of events) io.out(`${renderEventLine(e)}\n`);
     else {
@@ -58,6 +84,11 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
       const timer = setTimeout(ok, wait);
       signal.addEventListener("abort", () => { clearTimeout(timer); ok(); }, { once: true });
     });
+  }
+  if (webhook) {
+    const left = await webhook.settle(2000);
+    webhook.close();
+    if (left > 0) problem(`${left} alerts wait in the webhook queue; they are sent when portwatch watch runs again`);
   }
   return 0;
 }

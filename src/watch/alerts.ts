@@ -1,0 +1,19 @@
+import type { ChangeEvent } from "../model/change.js";
+
+/**
+ * Which changes are alerts: a socket that appeared, or changed verdict, and is now unknown or
+ * suspicious — each identity at most once per watch (a service that restarts is no new alert), and
+ * again only when its verdict gets worse.
+ */
+export function alertFilter(): (e: ChangeEvent) => boolean {
+  const alerted = new Map<string, number>();
+  const rank = { expected: 0, unknown: 1, suspicious: 2 } as const;
+  return (e) => {
+    if (e.type === "disappeared" || e.socket.verdict === "expected") return false;
+    const level = rank[e.socket.verdict];
+    const before = alerted.get(e.identity);
+    if (before !== undefined && before >= level) return false;
+    alerted.set(e.identity, level);
+    return true;
+  };
+}

@@ -1,0 +1,112 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ChangeEvent } from "../../src/model/change.js";
+import type { Socket } from "../../src/model/socket.js";
+import type { Verdict } from "../../src/model/verdict.js";
+import { alertFilter } from "../../src/watch/alerts.js";
+import { execSink } from "../../src/watch/exec-sink.js";
+import { WebhookSink } from "../../src/watch/webhook-sink.js";
+
+const dir = mkdtempSync(join(tmpdir(), "pw-sinks-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const event = (type: ChangeEvent["type"], identity: string, verdict: Verdict): ChangeEvent =>
+  ({ type, identity, at: "2026-11-26T12:00:00.000Z", socket: { verdict } as Socket });
+
+describe("alertFilter", () => {
+  it("alertFilter alerts new unknown or suspicious sockets once per identity, again only when worse", () => {
+    const isAlert = alertFilter();
+    const seq: [ChangeEvent, boolean][] = [
+      [event("appeared", "L|tcp|22|sshd", "expected"), false],
+      [event("appeared", "L|tcp|9999|x", "unknown"), true],
+      [event("disappeared", "L|tcp|9999|x", "unknown"), false],
+      [event("appeared", "L|tcp|9999|x", "unknown"), false], // a restart: no new alert
+      [event("verdict-changed", "L|tcp|9999|x", "suspicious"), true],
+      [event("appeared", "O|tcp|/tmp/bot|6667", "suspicious"), true],
+    ];
+    for (const [e, want] of seq) assert.equal(isAlert(e), want, `${e.type} ${e.identity}`);
+  });
+});
+
+/** A loopback HTTP server that fails the first `failures` requests with 503 and records the rest. */
+function server(failures: number): Promise<{ server: Server; url: string; got: string[]; attempts: () => number }> {
+  const got: string[] = [];
+  let attempts = 0;
+  const s = createServer((req: IncomingMessage, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => { body += d; });
+    req.on("end", () => {
+      attempts++;
+      if (attempts <= failures) { res.writeHead(503).end(); return; }
+      got.push(body);
+      res.writeHead(204).end();
+    });
+  });
+  return new Promise((ok) => s.listen(0, "127.0.0.1", () => {
+    const port = (s.address() as { port: number }).port;
+    ok({ server: s, url: `http://127.0.0.1:${port}/alerts`, got, attempts: () => attempts });
+  }));
+}
+
+describe("WebhookSink", () => {
+  it("WebhookSink retries with backoff until the server takes the alerts, in order, then empties its queue", async () => {
+    const srv = await server(2);
+    const sink = new WebhookSink({ url: srv.url, queueDir: join(dir, "q1"), baseDelayMs: 50, maxDelayMs: 200 });
+    try {
+      sink.send('{"n":1}');
+      sink.send('{"n":2}');
+      assert.equal(await sink.settle(10_000), 0);
+      assert.deepEqual(srv.got, ['{"n":1}', '{"n":2}']);
+      assert.equal(srv.attempts(), 4);
+    } finally { sink.close(); srv.server.close(); }
+  });
+
+  it("WebhookSink keeps alerts on disk while the server is down and a new run delivers them", async () => {
+    const down = await server(0);
+    const deadUrl = down.url;
+    await new Promise((ok) => down.server.close(ok)); // nothing listens there now
+    const queueDir = join(dir, "q2");
+    const first = new WebhookSink({ url: deadUrl, queueDir, baseDelayMs: 50 });
+    first.send('{"n":"a"}');
+    first.send('{"n":"b"}');
+    assert.equal(await first.settle(300), 2);
+    first.close(); // the watcher stops (or is killed): the alerts stay queued
+    assert.equal(first.pending().length, 2);
+    const up = await server(0);
+    const second = new WebhookSink({ url: up.url, queueDir, baseDelayMs: 50 });
+    try {
+      second.kick();
+      assert.equal(await second.settle(10_000), 0);
+      assert.deepEqual(up.got, ['{"n":"a"}', '{"n":"b"}']);
+    } finally { second.close(); up.server.close(); }
+  });
+});
+
+describe("execSink", () => {
+  it("execSink runs the program without a shell and hands it the alert on stdin", async () => {
+    const out = join(dir, "exec-out.json");
+    const script = join(dir, "record.mjs");
+    writeFileSync(script, `import { writeFileSync } from "node:fs"; let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => writeFileSync(${JSON.stringify(out)}, s + "|" + process.argv.slice(2).join(",")));`);
+    await execSink(`${process.execPath} ${script} one $(touch${dir}/pwned) ;rm`)('{"type":"appeared"}');
+    assert.equal(readFileSync(out, "utf8"), '{"type":"appeared"}|one,$(touch' + dir + "/pwned),;rm");
+    assert.equal(existsSync(join(dir, "pwned")), false);
+  });
+
+  it("execSink stops a program that takes too long, by its pid, and reports it", async () => {
+    const problems: string[] = [];
+    const started = Date.now();
+    await execSink(`${process.execPath} -e setTimeout(()=>{},60000)`, { timeoutMs: 300, onProblem: (m) => problems.push(m) })("{}");
+    assert.ok(Date.now() - started < 5000);
+    assert.match(problems[0] ?? "", /took longer than 300 ms: stopped/);
+  });
+
+  it("execSink reports a program that cannot run", async () => {
+    const problems: string[] = [];
+    await execSink("/nonexistent/notify", { onProblem: (m) => problems.push(m) })("{}");
+    assert.match(problems[0] ?? "", /could not run/);
+  });
+});
