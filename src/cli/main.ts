@@ -102,6 +102,8 @@ Run as root to see the owner of every socket.`)
     .option("--webhook-retry <duration>", "first retry delay of the webhook, doubled after each failure", "1s")
     .option("--queue-dir <dir>", "where undelivered webhook alerts wait (default: portwatch's state directory)")
     .option("--exec <command>", "run this program for each alert, the alert's JSON on its stdin (no shell: split on spaces)")
+    .option("--db <file>", "the history database (default: history.sqlite in portwatch's state directory)")
+    .option("--no-history", "keep no history")
     .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
     .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
     .action(async (opts) => {
@@ -109,6 +111,7 @@ Run as root to see the owner of every socket.`)
       const sinks = {
         ...(opts.webhook ? { webhook: opts.webhook, webhookRetryMs: parseInterval(opts.webhookRetry) } : {}),
         ...(opts.queueDir ? { queueDir: opts.queueDir } : {}), ...(opts.exec ? { exec: opts.exec } : {}),
+        ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
       };
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -120,6 +123,17 @@ Run as root to see the owner of every socket.`)
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       }
+    });
+
+  cli.command("history")
+    .description("What the watcher has seen: per identity first and last seen, how often, owners, last verdict")
+    .option("--since <span>", "seen since: 1d, 12h, 30m or a date")
+    .addOption(new Option("--port <n>", "only this port").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port from 0 to 65535"); return n; }))
+    .option("--json", "one JSON array")
+    .option("--db <file>", "the history database (default: the watcher's)")
+    .action(async (opts) => {
+      const { runHistory } = await import("./history.js");
+      setCode(await runHistory({ ...(opts.db ? { db: opts.db } : {}), ...(opts.since ? { since: opts.since } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}), json: opts.json ?? false }, processOutput()));
     });
 
   cli.command("explain")

@@ -9,6 +9,7 @@ import { defaultBaselinePath } from "../watch/baseline-store.js";
 import { execSink } from "../watch/exec-sink.js";
 import { WebhookSink } from "../watch/webhook-sink.js";
 import { lookAtHost } from "./audit.js";
+import { defaultHistoryPath } from "./history.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 
@@ -28,6 +29,8 @@ export interface WatchOptions {
   queueDir?: string;
   /** Run this program with each alert's JSON on stdin (split on spaces, no shell). */
   exec?: string;
+  /** The history database (default: the state directory's history.sqlite); null: keep no history. */
+  db?: string | null;
 }
 
 /** "2s", "500ms", "1m", "1.5s" → milliseconds; at least 100 ms. */
@@ -54,6 +57,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     : null;
   webhook?.kick(); // alerts a previous run could not deliver
   const run = options.exec ? execSink(options.exec, { onProblem: problem }) : null;
+  const history = options.db === null ? null : new (await import("../watch/history-store.js")).HistoryStore(options.db ?? defaultHistoryPath());
   let before: Map<string, Seen> | null = null;
   const tty = io.width !== undefined && !options.ndjson;
   for (let tick = 0; options.count === undefined || tick < options.count; tick++) {
@@ -61,8 +65,10 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     const started = Date.now();
     const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy });
     const now = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
-    const events: ChangeEvent[] = before === null ? [] : diff(before, now, new Date().toISOString());
+    const at = new Date().toISOString();
+    const events: ChangeEvent[] = before === null ? [] : diff(before, now, at);
     before = now;
+    history?.record(now, events, at);
     if (tick === 0) io.err(`watching ${look.hostname}: ${look.sockets.length} sockets, ${now.size} identities; every ${options.intervalMs} ms\n`);
     for (const e of events) {
       if (!isAlert(e)) continue;
@@ -85,6 +91,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
       signal.addEventListener("abort", () => { clearTimeout(timer); ok(); }, { once: true });
     });
   }
+  history?.close();
   if (webhook) {
     const left = await webhook.settle(2000);
     webhook.close();

@@ -1,7 +1,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,7 +46,12 @@ describe("portwatch baseline (built CLI)", () => {
 
 describe("portwatch watch (built CLI, live, loopback only)", () => {
   it("portwatch watch --ndjson reports a listener that appears and disappears, exactly once each", async () => {
-    const watch = spawn(process.execPath, [main, "watch", "--ndjson", "--interval", "250ms", "--count", "80"], { stdio: ["ignore", "pipe", "pipe"] });
+    const db = join(dir, "history.sqlite");
+    const alerts = join(dir, "alerts.ndjson");
+    const recorder = join(dir, "record-alert.mjs");
+    writeFileSync(recorder, `import { appendFileSync } from "node:fs"; let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => appendFileSync(${JSON.stringify(alerts)}, s + "\\n"));`);
+    const watch = spawn(process.execPath, [main, "watch", "--ndjson", "--interval", "250ms", "--count", "80", "--db", db, "--exec", `${process.execPath} ${recorder}`], { stdio: ["ignore", "pipe", "pipe"] });
+    let port = 0;
     let listener: ChildProcess | null = null;
     try {
       let out = "", err = "";
@@ -58,7 +63,7 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
       await started;
       const code = `const s=require("net").createServer().listen(0,"127.0.0.1",()=>console.log(s.address().port));setTimeout(()=>process.exit(0),30000)`;
       listener = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "ignore"] });
-      const port = await new Promise<number>((ok) => listener!.stdout!.once("data", (d: Buffer) => ok(Number(String(d).trim()))));
+      port = await new Promise<number>((ok) => listener!.stdout!.once("data", (d: Buffer) => ok(Number(String(d).trim()))));
       const mine = () => out.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.identity.startsWith(`L|tcp|${port}|`));
       const waitFor = async (n: number) => { for (let i = 0; i < 60 && mine().length < n; i++) await new Promise((ok) => setTimeout(ok, 100)); };
       await waitFor(1);
@@ -73,6 +78,14 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
       await new Promise((ok) => { if (watch.exitCode !== null) ok(null); else watch.once("close", ok); });
     }
     assert.equal(watch.exitCode, 0);
+    // The new unexplained listener was an alert, handed to --exec; the watcher kept its history.
+    const alerted = readFileSync(alerts, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(alerted.filter((a) => a.identity.startsWith(`L|tcp|${port}|`)).length, 1);
+    const history = run("history", "--db", db, "--port", String(port), "--json");
+    assert.equal(history.status, 0, history.stderr);
+    const rows = JSON.parse(history.stdout);
+    assert.equal(rows.length, 1);
+    assert.ok(rows[0].timesSeen >= 1 && rows[0].owners[0] === process.execPath);
   });
 
   it("portwatch watch refuses a bad interval (exit 2)", () => {

@@ -1,0 +1,42 @@
+import { dirname, join } from "node:path";
+import { InputError } from "../model/errors.js";
+import { renderHistory } from "../report/render-history.js";
+import { defaultBaselinePath } from "../watch/baseline-store.js";
+import type { Output } from "./output.js";
+
+/** Where the history database lives by default: beside the baseline, in portwatch's state directory. */
+export function defaultHistoryPath(): string {
+  return join(dirname(defaultBaselinePath()), "history.sqlite");
+}
+
+/** "1d", "12h", "30m", "45s" before `now`, or an ISO date → an ISO time. */
+export function parseSince(text: string, now: Date): string {
+  const m = /^(\d+)(s|m|h|d|w)$/.exec(text.trim());
+  if (m) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[m[2] as "s"];
+    return new Date(now.getTime() - Number(m[1]) * unit * 1000).toISOString();
+  }
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new InputError(`Cannot use --since "${text}": expected a span like 1d, 12h or 30m, or a date like 2026-11-26`);
+  return new Date(t).toISOString();
+}
+
+/** `portwatch history`: what the watcher has seen, per identity. */
+export async function runHistory(options: { db?: string; since?: string; port?: number; json?: boolean }, io: Output): Promise<number> {
+  const path = options.db ?? defaultHistoryPath();
+  const { existsSync } = await import("node:fs");
+  if (!existsSync(path)) throw new InputError(`Cannot read history "${path}": there is none yet (run "portwatch watch" to record it)`);
+  const { HistoryStore } = await import("../watch/history-store.js");
+  const store = new HistoryStore(path);
+  try {
+    const rows = store.query({
+      ...(options.since ? { since: parseSince(options.since, new Date()) } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+    });
+    if (options.json) io.out(`${JSON.stringify(rows)}\n`);
+    else io.out(renderHistory(rows, io.width));
+  } finally {
+    store.close();
+  }
+  return 0;
+}

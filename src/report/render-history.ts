@@ -1,0 +1,25 @@
+import { layoutColumns } from "./columns.js";
+import { safeText } from "./safe-text.js";
+
+/** A row of `portwatch history` (see watch/history-store.ts). */
+export interface HistoryRow {
+  identity: string;
+  firstSeen: string;
+  lastSeen: string;
+  timesSeen: number;
+  owners: string[];
+  lastVerdict: string;
+}
+
+const when = (iso: string) => iso.slice(0, 19).replace("T", " ");
+
+/** `portwatch history` as a table, most recently seen first. */
+export function renderHistory(rows: readonly HistoryRow[], width?: number): string {
+  if (rows.length === 0) return "Nothing in the history for that time and port.\n";
+  const { lines } = layoutColumns(
+    [{ header: "Last seen" }, { header: "First seen" }, { header: "Times", right: true }, { header: "Verdict" }, { header: "Identity", min: 20, elide: "middle" }, { header: "Owners seen", min: 10 }],
+    rows.map((r) => [when(r.lastSeen), when(r.firstSeen), String(r.timesSeen), r.lastVerdict, safeText(r.identity), safeText(r.owners.join(", "))]),
+    width,
+  );
+  return `${lines.join("\n")}\n`;
+}
