@@ -102,6 +102,7 @@ Run as root to see the owner of every socket.`)
     .option("--webhook-retry <duration>", "first retry delay of the webhook, doubled after each failure", "1s")
     .option("--queue-dir <dir>", "where undelivered webhook alerts wait (default: portwatch's state directory)")
     .option("--exec <command>", "run this program for each alert, the alert's JSON on its stdin (no shell: split on spaces)")
+    .option("--syslog [socket]", "send alerts to syslog, RFC 5424, through /dev/log (or this socket)")
     .option("--db <file>", "the history database (default: history.sqlite in portwatch's state directory)")
     .option("--no-history", "keep no history")
     .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
@@ -112,6 +113,7 @@ Run as root to see the owner of every socket.`)
         ...(opts.webhook ? { webhook: opts.webhook, webhookRetryMs: parseInterval(opts.webhookRetry) } : {}),
         ...(opts.queueDir ? { queueDir: opts.queueDir } : {}), ...(opts.exec ? { exec: opts.exec } : {}),
         ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
+        ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}),
       };
       const stop = new AbortController();
       const onSignal = () => stop.abort();

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { alertFilter } from "../watch/alerts.js";
 import { defaultBaselinePath } from "../watch/baseline-store.js";
 import { execSink } from "../watch/exec-sink.js";
+import { syslogSink } from "../watch/syslog-sink.js";
 import { WebhookSink } from "../watch/webhook-sink.js";
 import { lookAtHost } from "./audit.js";
 import { defaultHistoryPath } from "./history.js";
@@ -29,6 +30,8 @@ export interface WatchOptions {
   queueDir?: string;
   /** Run this program with each alert's JSON on stdin (split on spaces, no shell). */
   exec?: string;
+  /** Send alerts to syslog (RFC 5424) through this socket (true: /dev/log). */
+  syslog?: string | boolean;
   /** The history database (default: the state directory's history.sqlite); null: keep no history. */
   db?: string | null;
 }
@@ -57,6 +60,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     : null;
   webhook?.kick(); // alerts a previous run could not deliver
   const run = options.exec ? execSink(options.exec, { onProblem: problem }) : null;
+  const syslog = options.syslog ? syslogSink({ ...(typeof options.syslog === "string" ? { socket: options.syslog } : {}), onProblem: problem }) : null;
   const history = options.db === null ? null : new (await import("../watch/history-store.js")).HistoryStore(options.db ?? defaultHistoryPath());
   let before: Map<string, Seen> | null = null;
   const tty = io.width !== undefined && !options.ndjson;
@@ -75,6 +79,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
       const json = renderEventJson(e);
       webhook?.send(json);
       if (run) await run(json);
+      if (syslog) await syslog(json, e.socket.verdict === "suspicious" ? "crit" : "warning");
     }
     if (options.ndjson) for (const e of events) io.out(`${renderEventJson(e)}\n`);
     else if (!tty) for (const e of events) io.out(`${renderEventLine(e)}\n`);

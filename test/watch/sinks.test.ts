@@ -9,6 +9,8 @@ import type { Socket } from "../../src/model/socket.js";
 import type { Verdict } from "../../src/model/verdict.js";
 import { alertFilter } from "../../src/watch/alerts.js";
 import { execSink } from "../../src/watch/exec-sink.js";
+import { syslogSink } from "../../src/watch/syslog-sink.js";
+import { spawn } from "node:child_process";
 import { WebhookSink } from "../../src/watch/webhook-sink.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pw-sinks-"));
@@ -108,5 +110,33 @@ describe("execSink", () => {
     const problems: string[] = [];
     await execSink("/nonexistent/notify", { onProblem: (m) => problems.push(m) })("{}");
     assert.match(problems[0] ?? "", /could not run/);
+  });
+});
+
+describe("syslogSink", () => {
+  it("syslogSink writes an RFC 5424 message with the alert to a Unix datagram socket", async () => {
+    const sockPath = join(dir, "log.sock");
+    // A stand-in /dev/log: python3 receives one datagram and prints it (Node has no Unix datagram sockets).
+    const receiver = spawn("python3", ["-c", [
+      "import socket, sys",
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
+      `s.bind(${JSON.stringify(sockPath)})`,
+      "s.settimeout(10)",
+      "print('ready', flush=True)",
+      "print(s.recv(65536).decode(), flush=True)",
+    ].join("\n")], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      let got = "";
+      receiver.stdout.on("data", (d: Buffer) => { got += d; });
+      for (let i = 0; i < 100 && !got.includes("ready"); i++) await new Promise((ok) => setTimeout(ok, 50));
+      const problems: string[] = [];
+      await syslogSink({ socket: sockPath, onProblem: (m) => problems.push(m) })('{"type":"appeared","identity":"L|tcp|31337|/tmp/x|root|host"}', "crit");
+      await new Promise((ok) => receiver.once("close", ok));
+      assert.deepEqual(problems, []);
+      // <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG — auth (4) * 8 + crit (2) = 34
+      assert.match(got, /<34>1 \d{4}-\d\d-\d\dT[\d:.]+[+-]\d\d:\d\d \S+ portwatch \S+ portwatch-alert \S+ \{"type":"appeared","identity":"L\|tcp\|31337\|\/tmp\/x\|root\|host"\}/);
+    } finally {
+      if (receiver.exitCode === null && receiver.pid) process.kill(receiver.pid, "SIGKILL");
+    }
   });
 });
