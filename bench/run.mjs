@@ -4,6 +4,7 @@
 // with GNU time: one warm-up, then R counted runs; median wall (min–max), cpu, peak RSS, rows printed,
 // and each tool's wall time as a ratio to portwatch's. Writes bench/RESULTS.md (and prints it).
 // Usage: node bench/run.mjs [--sizes 1000,10000,50000,100000] [--runs 5] [--slow-runs 3] [--out bench/RESULTS.md]
+//        node bench/run.mjs --watch-only --sizes 10000,100000 --out bench/RESULTS-watch.md
 // Needs: GNU time (/usr/bin/time, Debian package "time"), iproute2 (ss), net-tools (netstat), lsof; root
 // for every owner. Loopback only; the socket holder is stopped by pid after each size.
 import { spawn, spawnSync } from "node:child_process";
@@ -17,6 +18,9 @@ const sizes = arg("--sizes", "1000,10000,50000,100000").split(",").map(Number);
 const runs = Number(arg("--runs", "5"));
 const slowRuns = Number(arg("--slow-runs", "3"));
 const outFile = arg("--out", fileURLToPath(new URL("./RESULTS.md", import.meta.url)));
+// --watch-only: measure only the CPU that `portwatch watch --interval 1s` uses on a steady host.
+const watchOnly = process.argv.includes("--watch-only");
+const watchTicks = Number(arg("--watch-ticks", "20"));
 const root = fileURLToPath(new URL("..", import.meta.url));
 const portwatch = [process.execPath, join(root, "dist/cli/main.js"), "audit", "--json"];
 const TOOLS = [
@@ -78,6 +82,15 @@ for (const n of sizes) {
   console.error(`N=${n}: ${JSON.stringify(load.info)}`);
   try {
     const rows = [];
+    if (watchOnly) {
+      // CPU of a watcher over `watchTicks` looks one second apart: (user + sys) / wall, as % of one core.
+      const argv = [process.execPath, join(root, "dist/cli/main.js"), "watch", "--interval", "1s", "--count", String(watchTicks), "--no-history", "--ndjson"];
+      const sample = await timeOnce(argv);
+      rows.push({ tool: `portwatch watch --interval 1s (${watchTicks} looks)`, runs: 1, wall: sample.wall, min: sample.wall, max: sample.wall, cpu: sample.cpu, rss: sample.rss, lines: sample.lines, share: (100 * sample.cpu) / sample.wall });
+      console.error(`  watch: ${(100 * sample.cpu / sample.wall).toFixed(1)}% of one core`);
+      results.push({ n, info: load.info, rows });
+      continue;
+    }
     for (const tool of TOOLS) {
       const count = tool.slow && n >= 50_000 ? slowRuns : runs;
       await timeOnce(tool.argv); // warm-up
@@ -104,6 +117,14 @@ let md = `# Benchmark results\n\nMeasured ${new Date().toISOString().slice(0, 16
   `(bench/sockets.mjs). Whole-process times from GNU time, output read through a pipe; one warm-up, then the counted runs; ` +
   `median (min–max). Peak RSS is the largest run. "× portwatch" is the tool's median wall time over portwatch's (above 1: portwatch is faster). ` +
   `"rows" counts output lines (portwatch --json prints about one line per socket).\n`;
+if (watchOnly) {
+  md = `# Watcher CPU\n\nMeasured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`node bench/run.mjs --watch-only\` on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}: ` +
+    `\`portwatch watch --interval 1s\` for ${watchTicks} looks on a steady host holding the socket load (bench/sockets.mjs), timed with GNU time. ` +
+    "The first look reads every fd table; the later ones only new processes' (the owner cache). Target (issue 5): under 10% of one core at N = 10k.\n\n" +
+    "| N | wall s | cpu s | % of one core | peak RSS MiB |\n|---|---|---|---|---|\n";
+  for (const r of results) { const t = r.rows[0]; md += `| ${r.n.toLocaleString("en")} | ${f3(t.wall)} | ${f3(t.cpu)} | ${t.share.toFixed(1)} | ${t.rss.toFixed(1)} |\n`; }
+  results.length = 0;
+}
 for (const r of results) {
   const pw = r.rows[0].wall;
   md += `\n## N = ${r.n.toLocaleString("en")} (${r.info.processes} processes)\n\n| tool | runs | wall s, median (min–max) | × portwatch | cpu s | peak RSS MiB | rows |\n|---|---|---|---|---|---|---|\n`;

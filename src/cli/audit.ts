@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pc from "picocolors";
-import { collectLinux } from "../collect/linux.js";
+import { collectLinux, type OwnerCache } from "../collect/linux.js";
 import { evaluate } from "../evaluate/evaluate.js";
 import { enrich, summarize } from "../evaluate/enrich.js";
 import { selectSockets, type Selection } from "../evaluate/select.js";
@@ -118,8 +118,8 @@ export interface HostLook {
  * Collects this host's sockets (or a captured proc tree's), names their services and judges them, with
  * the policy and, when `baseline` is given, the baseline. Shared by audit, baseline and watch.
  */
-export async function lookAtHost(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; select?: Selection }, timings: Record<string, number> = {}): Promise<HostLook> {
-  const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, timings });
+export async function lookAtHost(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; select?: Selection; cache?: OwnerCache }, timings: Record<string, number> = {}): Promise<HostLook> {
+  const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, timings, ...(options.cache ? { cache: options.cache } : {}) });
   let mark = performance.now();
   const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
   enrich(collection.sockets, registryOnce());

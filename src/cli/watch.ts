@@ -1,3 +1,4 @@
+import { createOwnerCache } from "../collect/linux.js";
 import { identityOf } from "../evaluate/identity.js";
 import { InputError } from "../model/errors.js";
 import { renderEventJson, renderEventLine } from "../report/render-events.js";
@@ -64,10 +65,11 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const history = options.db === null ? null : new (await import("../watch/history-store.js")).HistoryStore(options.db ?? defaultHistoryPath());
   let before: Map<string, Seen> | null = null;
   const tty = io.width !== undefined && !options.ndjson;
+  const cache = createOwnerCache(); // between looks: only new processes' fd tables are read
   for (let tick = 0; options.count === undefined || tick < options.count; tick++) {
     if (signal.aborted) break;
     const started = Date.now();
-    const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy });
+    const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, cache });
     const now = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
     const at = new Date().toISOString();
     const events: ChangeEvent[] = before === null ? [] : diff(before, now, at);

@@ -28,6 +28,88 @@ export interface CollectOptions {
   threads?: number;
   /** When given, receives the milliseconds each phase took. */
   timings?: Record<string, number>;
+  /**
+   * Kept by the caller between looks (portwatch watch): with it, only new processes' fd tables are read,
+   * plus others only while some socket's owner is still unknown, so a look at a steady host costs little
+   * more than reading the socket tables.
+   */
+  cache?: OwnerCache;
+}
+
+/** What one look learnt about owners, for the next look (see CollectOptions.cache). */
+export interface OwnerCache {
+  holders: Map<number, number | number[]>;
+  /** pid → the socket inodes in its fd table at its last scan. */
+  byPid: Map<number, number[]>;
+  processes: Map<number, ProcessInfo>;
+  /** Processes whose fd table cannot be read (no root): not tried again. */
+  denied: Set<number>;
+  /** Socket inodes no readable process held at the last full read (kernel sockets, hidden owners): not looked for again. */
+  orphans: Set<number>;
+  /** fd tables read in the last look (to measure how cheap it was). */
+  lastScanned: number;
+}
+
+/** An empty owner cache. */
+export function createOwnerCache(): OwnerCache {
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0 };
+}
+
+function dropHolder(holders: Map<number, number | number[]>, inode: number, pid: number): void {
+  const held = holders.get(inode);
+  if (held === undefined) return;
+  if (typeof held === "number") { if (held === pid) holders.delete(inode); return; }
+  const rest = held.filter((p) => p !== pid);
+  if (rest.length === 0) holders.delete(inode); else holders.set(inode, rest.length === 1 ? (rest[0] as number) : rest);
+}
+
+/**
+ * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
+ * of the others (busiest first) only until every socket in the tables has an owner or all were read.
+ */
+function refreshOwners(procRoot: string, pids: readonly number[], sockets: readonly Socket[], cache: OwnerCache): number {
+  const alive = new Set(pids);
+  for (const [pid, inodes] of cache.byPid) {
+    if (alive.has(pid)) continue;
+    for (const inode of inodes) dropHolder(cache.holders, inode, pid);
+    cache.byPid.delete(pid);
+    cache.processes.delete(pid);
+  }
+  for (const pid of cache.denied) if (!alive.has(pid)) cache.denied.delete(pid);
+  let denied = cache.denied.size, scanned = 0;
+  const rescan = (pid: number) => {
+    const found: number[] = [];
+    let i = 0;
+    const r = scanFdShare(procRoot, [pid], () => i++, (inode) => found.push(inode));
+    scanned += r.scanned;
+    if (r.denied > 0) { cache.denied.add(pid); denied++; }
+    cache.processes.delete(pid); // it may have exec'd another program: read its details again
+    for (const inode of cache.byPid.get(pid) ?? []) dropHolder(cache.holders, inode, pid);
+    for (const inode of found) addHolder(cache.holders, inode, pid);
+    cache.byPid.set(pid, found);
+  };
+  for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescan(pid);
+  const live = new Set<number>();
+  const unknown = new Set<number>();
+  for (const s of sockets) {
+    if (!s.inode) continue;
+    live.add(s.inode);
+    if (!cache.holders.has(s.inode) && !cache.orphans.has(s.inode)) unknown.add(s.inode);
+  }
+  if (unknown.size > 0) {
+    const order = pids.filter((p) => (cache.byPid.get(p)?.length ?? 0) > 0).sort((a, b) => (cache.byPid.get(b)?.length ?? 0) - (cache.byPid.get(a)?.length ?? 0));
+    const rest = pids.filter((p) => (cache.byPid.get(p)?.length ?? 0) === 0 && !cache.denied.has(p));
+    for (const pid of [...order, ...rest]) {
+      if (unknown.size === 0) break;
+      rescan(pid);
+      for (const inode of cache.byPid.get(pid) ?? []) unknown.delete(inode);
+    }
+    for (const inode of unknown) cache.orphans.add(inode); // every table was read: nobody we can see holds these
+  }
+  for (const inode of cache.orphans) if (!live.has(inode)) cache.orphans.delete(inode);
+  for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
+  cache.lastScanned = scanned;
+  return denied;
 }
 
 /** What the collector found: sockets with owners, direction and exposure, and what it could not read. */
@@ -274,9 +356,23 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
 
   let holders = new Map<number, number | number[]>();
   let denied = 0;
-  if (wantOwners) {
+  const cache = options.cache;
+  if (wantOwners && cache && cache.byPid.size > 0) {
+    readTables();
+    denied = refreshOwners(procRoot, pids, sockets, cache);
+    holders = cache.holders;
+    lap("fds");
+  } else if (wantOwners) {
     const threads = options.threads ?? (socketsInUse(procRoot) >= PARALLEL_FROM ? Math.min(4, availableParallelism()) : 1);
     ({ holders, denied } = await walkFds(procRoot, pids, threads, readTables));
+    if (cache) {
+      // The first look fills the cache from the full walk.
+      cache.holders = holders;
+      for (const pid of pids) cache.byPid.set(pid, []);
+      for (const [inode, held] of holders) for (const pid of typeof held === "number" ? [held] : held) cache.byPid.get(pid)?.push(inode);
+      for (const s of sockets) if (s.inode && !holders.has(s.inode)) cache.orphans.add(s.inode);
+      cache.lastScanned = pids.length;
+    }
     lap("fds");
   } else {
     readTables();
@@ -302,8 +398,8 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
       if (typeof held === "number") ownerPids.add(held); else for (const p of held) ownerPids.add(p);
     }
     for (const pid of ownerPids) {
-      const info = readProcess(procRoot, pid, netnsOf.get(pid) ?? null, users);
-      if (info !== null) processes.set(pid, info);
+      const info = cache?.processes.get(pid) ?? readProcess(procRoot, pid, netnsOf.get(pid) ?? null, users);
+      if (info !== null) { processes.set(pid, info); cache?.processes.set(pid, info); }
     }
     lap("processes");
     const unowned = attribute(sockets, { holders, processes });

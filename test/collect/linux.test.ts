@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, cpSync, symlinkSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { collectLinux, type Collection } from "../../src/collect/linux.js";
+import { collectLinux, createOwnerCache, type Collection } from "../../src/collect/linux.js";
 import type { Socket } from "../../src/model/socket.js";
 import { spawnHolder, type HolderPorts } from "../helpers/spawn-holder.js";
 
@@ -138,6 +138,27 @@ describe("collectLinux on this live host", () => {
     } finally {
       stop();
     }
+  });
+
+  it("collectLinux with an owner cache reads only new processes' fd tables on a steady host, and still sees what changed", async () => {
+    const cache = createOwnerCache();
+    const first = await collectLinux({ cache });
+    assert.ok(cache.byPid.size > 0);
+    const second = await collectLinux({ cache });
+    assert.ok(cache.lastScanned < Math.max(3, cache.byPid.size / 2), `a steady look read ${cache.lastScanned} of ${cache.byPid.size} fd tables`);
+    const owned = (c: Collection) => new Set(c.sockets.filter((s) => s.process && s.inode).map((s) => `${s.inode}/${s.process!.pid}`));
+    const stable = [...owned(first)].filter((k) => owned(second).has(k));
+    assert.ok(stable.length > 0 || owned(first).size === 0);
+    const { ports, stop } = await spawnHolder();
+    try {
+      checkHolder((await collectLinux({ cache })).sockets, ports); // a new process: found with its pid
+    } finally {
+      stop();
+    }
+    await new Promise((ok) => setTimeout(ok, 200));
+    const after = await collectLinux({ cache });
+    assert.ok(!after.sockets.some((s) => s.process?.pid === ports.pid && s.state === "LISTEN"), "the stopped holder's listener is gone");
+    assert.ok(!cache.byPid.has(ports.pid), "an exited process is forgotten");
   });
 
   const root = process.getuid?.() === 0;
