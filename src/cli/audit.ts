@@ -118,7 +118,7 @@ export interface HostLook {
  * Collects this host's sockets (or a captured proc tree's), names their services and judges them, with
  * the policy and, when `baseline` is given, the baseline. Shared by audit, baseline and watch.
  */
-export async function lookAtHost(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; select?: Selection; cache?: OwnerCache }, timings: Record<string, number> = {}): Promise<HostLook> {
+export async function lookAtHost(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; select?: Selection; cache?: OwnerCache; memo?: Map<string, Socket> }, timings: Record<string, number> = {}): Promise<HostLook> {
   const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, timings, ...(options.cache ? { cache: options.cache } : {}) });
   let mark = performance.now();
   const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
@@ -129,7 +129,7 @@ export async function lookAtHost(options: { procRoot?: string; owners?: boolean;
   const baseline = options.baseline
     ? { identities: new Set(options.baseline.entries.map((e) => e.identity)), savedAt: options.baseline.savedAt, hostNetns: collection.hostNetns }
     : null;
-  evaluate(sockets, { knowledge: knowledgeOnce(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy: options.policy ?? null, baseline });
+  evaluate(sockets, { knowledge: knowledgeOnce(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy: options.policy ?? null, baseline, ...(options.memo ? { memo: options.memo } : {}) });
   lap("evaluate");
   return { sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
 }

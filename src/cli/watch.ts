@@ -1,5 +1,6 @@
 import { createOwnerCache } from "../collect/linux.js";
 import { identityOf } from "../evaluate/identity.js";
+import type { Socket } from "../model/socket.js";
 import { InputError } from "../model/errors.js";
 import { renderEventJson, renderEventLine } from "../report/render-events.js";
 import { renderCounts } from "../report/render-table.js";
@@ -66,10 +67,11 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   let before: Map<string, Seen> | null = null;
   const tty = io.width !== undefined && !options.ndjson;
   const cache = createOwnerCache(); // between looks: only new processes' fd tables are read
+  const memo = new Map<string, Socket>(); // and connections judged before keep their judgement
   for (let tick = 0; options.count === undefined || tick < options.count; tick++) {
     if (signal.aborted) break;
     const started = Date.now();
-    const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, cache });
+    const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, cache, memo });
     const now = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
     const at = new Date().toISOString();
     const events: ChangeEvent[] = before === null ? [] : diff(before, now, at);

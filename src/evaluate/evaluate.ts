@@ -14,6 +14,8 @@ export interface EvaluateOptions {
   mode: RuleContext["mode"];
   origin: Origin;
   policy?: Policy | null;
+  /** Kept by a caller that judges the same host again and again (watch): judgements carry over between looks. */
+  memo?: Map<string, Socket>;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
   baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
 }
@@ -27,6 +29,11 @@ export function worst(reasons: readonly Reason[]): Verdict {
   return v ?? "unknown";
 }
 
+
+// A number per ProcessInfo object, stable for the life of the program, so judgements memoized in one
+// look (or kept between looks by watch) never mix up two processes.
+const processIds = new WeakMap<ProcessInfo, number>();
+let nextProcessId = 1;
 
 const UNEXPLAINED: Reason = Object.freeze({ rule: "unexplained", verdict: "unknown", message: "Nothing explains this socket: look at who holds it" });
 
@@ -133,23 +140,24 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
   }
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
   // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).
-  const processIds = new WeakMap<ProcessInfo, number>();
-  let nextId = 1;
-  const memo = new Map<string, Socket>();
+  const memo = options.memo ?? new Map<string, Socket>();
   const withPolicy = options.policy != null;
   for (const s of sockets) {
     if (s.direction === "listening") continue;
     let pid = 0;
     if (s.process !== null) {
       pid = processIds.get(s.process) ?? 0;
-      if (pid === 0) { pid = nextId++; processIds.set(s.process, pid); }
+      if (pid === 0) { pid = nextProcessId++; processIds.set(s.process, pid); }
     }
     const port = s.direction === "outbound" ? s.remote?.port : s.local.port;
     // Addresses matter to the rules only as "loopback or not", unless a policy matches on them.
     const where = withPolicy
       ? `${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}`
       : `${isLoopback(s.local.address) ? 1 : 0}${s.remote !== null && isLoopback(s.remote.address) ? 1 : 0}|${pid === 0 || s.direction === "unknown" ? `${s.local.port}/${s.remote?.port}` : ""}`;
-    const k = `${s.direction}|${s.proto}|${s.state}|${port}|${s.exposure}|${s.inode === 0 ? 0 : 1}|${s.netns}|${s.service?.name ?? ""}|${pid}|${where}`;
+    // The verdict of the listener a connection belongs to is part of its judgement (local-peer).
+    const peer = s.direction === "inbound" ? listeners.get(key(s.netns, s.proto, s.local.port))
+      : s.remote !== null && isLoopback(s.remote.address) ? listeners.get(key(s.netns, s.proto, s.remote.port)) : undefined;
+    const k = `${s.direction}|${s.proto}|${s.state}|${port}|${s.exposure}|${s.inode === 0 ? 0 : 1}|${s.netns}|${s.service?.name ?? ""}|${pid}|${peer?.verdict ?? ""}|${where}`;
     const same = memo.get(k);
     if (same !== undefined) {
       s.reasons = same.reasons;
