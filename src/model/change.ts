@@ -19,3 +19,16 @@ export interface ChangeEvent {
   at: string;
 }
 
+
+/** One identity as history remembers it. */
+export interface HistoryEntry {
+  identity: string;
+  firstSeen: string;
+  lastSeen: string;
+  timesSeen: number;
+  owners: string[];
+  lastVerdict: string;
+  proto: string;
+  port: number | null;
+  direction: string;
+}

@@ -9,4 +9,4 @@ export type { Host, Snapshot, SnapshotSource } from "./snapshot.js";
 export { SCHEMA_VERSION } from "./snapshot.js";
 export { InputError } from "./errors.js";
 export { isLoopback, isWildcard } from "./address.js";
-export type { ChangeEvent, Seen } from "./change.js";
+export type { ChangeEvent, HistoryEntry, Seen } from "./change.js";

@@ -1,20 +1,11 @@
+import type { HistoryEntry } from "../model/change.js";
 import { layoutColumns } from "./columns.js";
 import { safeText } from "./safe-text.js";
-
-/** A row of `portwatch history` (see watch/history-store.ts). */
-export interface HistoryRow {
-  identity: string;
-  firstSeen: string;
-  lastSeen: string;
-  timesSeen: number;
-  owners: string[];
-  lastVerdict: string;
-}
 
 const when = (iso: string) => iso.slice(0, 19).replace("T", " ");
 
 /** `portwatch history` as a table, most recently seen first. */
-export function renderHistory(rows: readonly HistoryRow[], width?: number): string {
+export function renderHistory(rows: readonly HistoryEntry[], width?: number): string {
   if (rows.length === 0) return "Nothing in the history for that time and port.\n";
   const { lines } = layoutColumns(
     [{ header: "Last seen" }, { header: "First seen" }, { header: "Times", right: true }, { header: "Verdict" }, { header: "Identity", min: 20, elide: "middle" }, { header: "Owners seen", min: 10 }],

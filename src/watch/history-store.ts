@@ -1,20 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { ChangeEvent, Seen } from "../model/change.js";
-
-/** One identity as history remembers it. */
-export interface HistoryEntry {
-  identity: string;
-  firstSeen: string;
-  lastSeen: string;
-  timesSeen: number;
-  owners: string[];
-  lastVerdict: string;
-  proto: string;
-  port: number | null;
-  direction: string;
-}
+import type { ChangeEvent, HistoryEntry, Seen } from "../model/change.js";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS identities (
