@@ -129,7 +129,7 @@ export async function lookAtHost(options: { procRoot?: string; owners?: boolean;
   const baseline = options.baseline
     ? { identities: new Set(options.baseline.entries.map((e) => e.identity)), savedAt: options.baseline.savedAt, hostNetns: collection.hostNetns }
     : null;
-  evaluate(sockets, { knowledge: knowledgeOnce(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy: options.policy ?? null, baseline, ...(options.memo ? { memo: options.memo } : {}) });
+  evaluate(sockets, { knowledge: knowledgeOnce(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy: options.policy ?? null, baseline, ...(options.memo ? { memo: options.memo } : {}), selfPid: options.procRoot && options.procRoot !== "/proc" ? null : process.pid });
   lap("evaluate");
   return { sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
 }

@@ -138,6 +138,36 @@ Run as root to see the owner of every socket.`)
       setCode(await runHistory({ ...(opts.db ? { db: opts.db } : {}), ...(opts.since ? { since: opts.since } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}), json: opts.json ?? false }, processOutput()));
     });
 
+  cli.command("serve")
+    .description("Serve a live dashboard, a JSON API and Prometheus /metrics, on loopback, behind a token")
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .addOption(new Option("--port <n>", "port to listen on (0: any free one)").default(0).argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port from 0 to 65535"); return n; }))
+    .option("--expose", "allow a --host that other machines can reach (prints a warning)")
+    .option("--interval <duration>", "time between looks at the host", "2s")
+    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
+    .option("--baseline <file>", "the baseline to judge and diff against (default: the saved one)")
+    .option("--db <file>", "the watcher's history database, for the detail view (default: the watcher's)")
+    .addOption(new Option("--for <duration>", "stop after this long (default: until interrupted)"))
+    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .action(async (opts) => {
+      const { parseInterval } = await watchCmd();
+      const { runServe } = await import("./serve.js");
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        setCode(await runServe({
+          host: opts.host, port: opts.port, expose: opts.expose ?? false, intervalMs: parseInterval(opts.interval), procRoot: opts.procRoot,
+          ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.db ? { db: opts.db } : {}),
+          ...(opts.for ? { forMs: parseInterval(opts.for) } : {}),
+        }, processOutput(), stop.signal));
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+
   cli.command("explain")
     .description("Explain a port: what it is, who usually opens it, whether that is normal, and who holds it now")
     .argument("<port>", "a port (631), a port and protocol (38142/udp) or a service name (mdns)")

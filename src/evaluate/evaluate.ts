@@ -14,6 +14,8 @@ export interface EvaluateOptions {
   mode: RuleContext["mode"];
   origin: Origin;
   policy?: Policy | null;
+  /** portwatch's own pid on a live host: its sockets are expected. */
+  selfPid?: number | null;
   /** Kept by a caller that judges the same host again and again (watch): judgements carry over between looks. */
   memo?: Map<string, Socket>;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
@@ -72,7 +74,7 @@ class ReasonLists {
  * A socket nothing explains stays unknown, and its explanation says how to find out more.
  */
 export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): void {
-  const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode };
+  const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
   const perProcess = new WeakMap<ProcessInfo, Reason[]>();
   const listeners = new Map<string, Socket>();
   const key = (netns: number | null, proto: string, port: number) => `${netns ?? ""}/${proto}/${port}`;

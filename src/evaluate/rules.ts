@@ -13,6 +13,8 @@ export interface RuleContext {
    * owners hidden), or "capture" (another tool's output: owners only as far as it shows them).
    */
   mode: "live-root" | "live" | "capture";
+  /** The pid of portwatch itself, on a live host (its own dashboard listens). */
+  selfPid?: number | null;
 }
 
 /** A built-in rule: an id, and a check that returns its reasons for one socket. */
@@ -208,6 +210,13 @@ export const SOCKET_RULES: readonly Rule[] = [
     },
   },
   // --- what makes a socket expected ---
+  {
+    id: "portwatch",
+    check(s, ctx) {
+      if (ctx.mode === "capture" || !ctx.selfPid || s.process?.pid !== ctx.selfPid) return null;
+      return reason("portwatch", "expected", "portwatch itself (its dashboard, or a lookup it is making)");
+    },
+  },
   {
     id: "known-service",
     check(s, ctx) {

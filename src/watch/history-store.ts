@@ -79,6 +79,17 @@ export class HistoryStore {
     }));
   }
 
+  /** What history knows of one identity, or null. */
+  get(identity: string): HistoryEntry | null {
+    const r = this.db.prepare("SELECT * FROM identities WHERE identity = ?").get(identity) as Record<string, unknown> | undefined;
+    if (!r) return null;
+    return {
+      identity: r["identity"] as string, firstSeen: r["first_seen"] as string, lastSeen: r["last_seen"] as string, timesSeen: r["times_seen"] as number,
+      owners: JSON.parse(r["owners"] as string) as string[], lastVerdict: r["last_verdict"] as string, proto: r["proto"] as string,
+      port: r["port"] as number | null, direction: r["direction"] as string,
+    };
+  }
+
   /** Change events since `since`, oldest first. */
   events(since: string, limit = 1000): { at: string; type: string; identity: string; verdict: string; was: string | null }[] {
     return this.db.prepare("SELECT at, type, identity, verdict, was FROM events WHERE at >= ? ORDER BY id LIMIT ?").all(since, limit) as never[];

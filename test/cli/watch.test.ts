@@ -62,7 +62,7 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
       });
       await started;
       const code = `const s=require("net").createServer().listen(0,"127.0.0.1",()=>console.log(s.address().port));setTimeout(()=>process.exit(0),30000)`;
-      listener = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "ignore"] });
+      listener = spawn(process.execPath, ["-e", code, "portwatch-test-plant"], { stdio: ["ignore", "pipe", "ignore"] });
       port = await new Promise<number>((ok) => listener!.stdout!.once("data", (d: Buffer) => ok(Number(String(d).trim()))));
       const mine = () => out.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.identity.startsWith(`L|tcp|${port}|`));
       const waitFor = async (n: number) => { for (let i = 0; i < 60 && mine().length < n; i++) await new Promise((ok) => setTimeout(ok, 100)); };
