@@ -38,6 +38,19 @@ export interface WatchOptions {
   db?: string | null;
 }
 
+async function openHistory(path: string) {
+  const { HistoryStore } = await import("../watch/history-store.js");
+  try { return new HistoryStore(path); } catch (e) {
+    throw new InputError(`Cannot open the history database "${path}": ${(e as { code?: string }).code ?? (e as Error).message} (choose another with --db FILE, or --no-history)`);
+  }
+}
+
+function sinkOrExplain(make: () => WebhookSink): WebhookSink {
+  try { return make(); } catch (e) {
+    throw new InputError(`Cannot prepare the webhook queue: ${(e as { code?: string }).code ?? (e as Error).message} (choose a folder with --queue-dir)`);
+  }
+}
+
 /** "2s", "500ms", "1m", "1.5s" → milliseconds; at least 100 ms. */
 export function parseInterval(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
@@ -57,13 +70,14 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const feed: string[] = [];
   const isAlert = alertFilter();
   const problem = (m: string) => io.err(`warning: ${m}\n`);
-  const webhook = options.webhook
-    ? new WebhookSink({ url: options.webhook, queueDir: options.queueDir ?? join(dirname(defaultBaselinePath()), "queue"), baseDelayMs: options.webhookRetryMs ?? 1000, onProblem: problem })
+  const url = options.webhook;
+  const webhook = url
+    ? sinkOrExplain(() => new WebhookSink({ url, queueDir: options.queueDir ?? join(dirname(defaultBaselinePath()), "queue"), baseDelayMs: options.webhookRetryMs ?? 1000, onProblem: problem }))
     : null;
   webhook?.kick(); // alerts a previous run could not deliver
   const run = options.exec ? execSink(options.exec, { onProblem: problem }) : null;
   const syslog = options.syslog ? syslogSink({ ...(typeof options.syslog === "string" ? { socket: options.syslog } : {}), onProblem: problem }) : null;
-  const history = options.db === null ? null : new (await import("../watch/history-store.js")).HistoryStore(options.db ?? defaultHistoryPath());
+  const history = options.db === null ? null : await openHistory(options.db ?? defaultHistoryPath());
   let before: Map<string, Seen> | null = null;
   const tty = io.width !== undefined && !options.ndjson;
   const cache = createOwnerCache(); // between looks: only new processes' fd tables are read

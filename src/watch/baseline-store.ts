@@ -54,10 +54,14 @@ export function loadBaseline(path: string): Baseline {
 
 /** Writes a baseline atomically (a temporary file renamed over the old one), creating its folder. */
 export function saveBaseline(path: string, baseline: Baseline): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(baseline)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(baseline)}\n`, { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch (e) {
+    throw new InputError(`Cannot save the baseline to "${path}": ${(e as { code?: string }).code ?? (e as Error).message} (choose another place with --file)`);
+  }
 }
 
 /** A baseline from the sockets of one look at the host. */
