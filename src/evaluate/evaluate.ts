@@ -37,6 +37,13 @@ export function worst(reasons: readonly Reason[]): Verdict {
 const processIds = new WeakMap<ProcessInfo, number>();
 let nextProcessId = 1;
 
+const DIRECTION_BITS = { listening: 0, inbound: 1, outbound: 2, unknown: 3 } as const;
+const STATE_BITS: Record<Socket["state"], number> = {
+  ESTABLISHED: 0, SYN_SENT: 1, SYN_RECV: 2, FIN_WAIT1: 3, FIN_WAIT2: 4, TIME_WAIT: 5, CLOSE: 6, CLOSE_WAIT: 7,
+  LAST_ACK: 8, LISTEN: 9, CLOSING: 10, NEW_SYN_RECV: 11, UNCONN: 12,
+};
+const EXPOSURE_BITS = { none: 0, loopback: 1, "all-interfaces": 2, interface: 3, container: 4 } as const;
+
 const UNEXPLAINED: Reason = Object.freeze({ rule: "unexplained", verdict: "unknown", message: "Nothing explains this socket: look at who holds it" });
 
 /**
@@ -76,8 +83,19 @@ class ReasonLists {
 export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): void {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
   const perProcess = new WeakMap<ProcessInfo, Reason[]>();
-  const listeners = new Map<string, Socket>();
-  const key = (netns: number | null, proto: string, port: number) => `${netns ?? ""}/${proto}/${port}`;
+  // Listeners by namespace, then by port * 4 + protocol: numbers, no string built per socket.
+  const listenerIndex = new Map<number | null, Map<number, Socket>>();
+  const PROTO = { tcp: 0, udp: 1, raw: 2 } as const;
+  const listeners = {
+    get: (netns: number | null, proto: Socket["proto"], port: number) => listenerIndex.get(netns)?.get(port * 4 + PROTO[proto]),
+    set(s: Socket) {
+      let m = listenerIndex.get(s.netns);
+      if (m === undefined) { m = new Map(); listenerIndex.set(s.netns, m); }
+      const k = s.local.port * 4 + PROTO[s.proto];
+      const had = m.get(k);
+      if (had === undefined || rank(s.verdict) > rank(had.verdict)) m.set(k, s);
+    },
+  };
   const lists = new ReasonLists();
   // Reasons that repeat (the same message for the same peer or policy rule) are made once.
   const peerReasons = new Map<string, Reason>();
@@ -105,8 +123,8 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
     if (s.direction !== "listening" && s.remote !== null) {
       // A connection inside this computer: the other end's listener speaks for it too.
       const peer = s.direction === "inbound"
-        ? listeners.get(key(s.netns, s.proto, s.local.port))
-        : isLoopback(s.remote.address) ? listeners.get(key(s.netns, s.proto, s.remote.port)) : undefined;
+        ? listeners.get(s.netns, s.proto, s.local.port)
+        : isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
       const decided = reasons.some((r) => r.verdict !== "unknown");
       if (peer && peer !== s && (peer.verdict === "suspicious" || !decided)) {
         const name = peer.process?.name ?? "a listener";
@@ -136,9 +154,7 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
   for (const s of sockets) {
     if (s.direction !== "listening") continue;
     judge(s);
-    const k = key(s.netns, s.proto, s.local.port);
-    const had = listeners.get(k);
-    if (had === undefined || rank(s.verdict) > rank(had.verdict)) listeners.set(k, s);
+    listeners.set(s);
   }
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
   // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).
@@ -151,15 +167,17 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
       pid = processIds.get(s.process) ?? 0;
       if (pid === 0) { pid = nextProcessId++; processIds.set(s.process, pid); }
     }
-    const port = s.direction === "outbound" ? s.remote?.port : s.local.port;
-    // Addresses matter to the rules only as "loopback or not", unless a policy matches on them.
-    const where = withPolicy
-      ? `${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}`
-      : `${isLoopback(s.local.address) ? 1 : 0}${s.remote !== null && isLoopback(s.remote.address) ? 1 : 0}|${pid === 0 || s.direction === "unknown" ? `${s.local.port}/${s.remote?.port}` : ""}`;
+    const port = (s.direction === "outbound" ? s.remote?.port : s.local.port) ?? 0;
     // The verdict of the listener a connection belongs to is part of its judgement (local-peer).
-    const peer = s.direction === "inbound" ? listeners.get(key(s.netns, s.proto, s.local.port))
-      : s.remote !== null && isLoopback(s.remote.address) ? listeners.get(key(s.netns, s.proto, s.remote.port)) : undefined;
-    const k = `${s.direction}|${s.proto}|${s.state}|${port}|${s.exposure}|${s.inode === 0 ? 0 : 1}|${s.netns}|${s.service?.name ?? ""}|${pid}|${peer?.verdict ?? ""}|${where}`;
+    const peer = s.direction === "inbound" ? listeners.get(s.netns, s.proto, s.local.port)
+      : s.remote !== null && isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
+    // Everything the judgement reads, packed in one number (the service follows from port, protocol and
+    // direction); the namespace and, rarely, addresses and ports are added as text.
+    const bits = DIRECTION_BITS[s.direction] | (PROTO[s.proto] << 2) | (STATE_BITS[s.state] << 4) | (EXPOSURE_BITS[s.exposure ?? "none"] << 8) |
+      ((s.inode === 0 ? 1 : 0) << 11) | ((isLoopback(s.local.address) ? 1 : 0) << 12) | ((s.remote !== null && isLoopback(s.remote.address) ? 1 : 0) << 13) |
+      ((peer ? rank(peer.verdict) + 1 : 0) << 14);
+    const exact = withPolicy || pid === 0 || s.direction === "unknown";
+    const k = `${s.netns}|${port * 65_536 + bits}|${pid}${exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}` : ""}`;
     const same = memo.get(k);
     if (same !== undefined) {
       s.reasons = same.reasons;
