@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const captures = fileURLToPath(new URL("../fixtures/captures/", import.meta.url));
-const run = (args: string[], input?: string) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000, ...(input !== undefined ? { input } : {}) });
+const run = (args: string[], input?: string) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 28, ...(input !== undefined ? { input } : {}) });
 
 describe("portwatch audit --from (built CLI)", () => {
   it("portwatch --from judges the seed's listing as the blog post does", () => {

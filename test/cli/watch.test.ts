@@ -10,7 +10,7 @@ const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const tree = fileURLToPath(new URL("../fixtures/proc/debian12-holders/", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pw-cli-baseline-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000 });
+const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 28 });
 
 describe("portwatch baseline (built CLI)", () => {
   const file = join(dir, "baseline.json");
