@@ -19,6 +19,8 @@ export const INDEX_HTML = `<!doctype html>
   <select id="f-verdict" aria-label="verdict"><option value="">all verdicts</option><option>suspicious</option><option>unknown</option><option>expected</option></select>
   <select id="f-proto" aria-label="protocol"><option value="">all protocols</option><option>tcp</option><option>udp</option><option>raw</option></select>
   <select id="f-direction" aria-label="direction"><option value="">all directions</option><option>listening</option><option>inbound</option><option>outbound</option><option>unknown</option></select>
+  <input id="f-process" type="search" placeholder="process" aria-label="process" size="12">
+  <input id="f-port" type="search" placeholder="port" aria-label="port" size="6">
   <input id="f-search" type="search" placeholder="search: program, port, address, rule" aria-label="search">
   <span id="shown"></span>
 </nav>
@@ -46,7 +48,7 @@ header { display:flex; gap:24px; align-items:center; padding:8px 16px; border-bo
 h1 { font-size:18px; margin:0; } h1 span { color:var(--muted); font-weight:normal; }
 h2 { font-size:14px; margin:8px 0; }
 .suspicious { color:var(--red); font-weight:600; } .unknown { color:var(--yellow); font-weight:600; } .expected { color:var(--green); }
-nav { display:flex; gap:8px; padding:8px 16px; align-items:center; } nav input { flex:1; max-width:420px; }
+nav { display:flex; gap:8px; padding:8px 16px; align-items:center; } nav #f-search { flex:1; max-width:420px; }
 main { display:grid; grid-template-columns: 1fr 420px; gap:12px; padding:0 16px; }
 #list { height:55vh; overflow-y:auto; position:relative; border:1px solid #ddd; background:#fff; }
 #spacer { width:1px; }
@@ -74,7 +76,10 @@ const program = (s) => s.process ? (s.process.name || "?") + " (" + s.process.pi
 
 function matches(r) {
   const v = $("f-verdict").value, p = $("f-proto").value, d = $("f-direction").value, q = $("f-search").value.trim().toLowerCase();
+  const proc = $("f-process").value.trim().toLowerCase(), port = $("f-port").value.trim();
   const s = r.socket;
+  if (proc && !program(s).toLowerCase().includes(proc) && !(s.process && (s.process.exe || "").toLowerCase().includes(proc))) return false;
+  if (port && String(s.local.port) !== port && String(s.remote ? s.remote.port : "") !== port) return false;
   if (v && r.verdict !== v) return false;
   if (p && s.proto !== p) return false;
   if (d && s.direction !== d) return false;
@@ -124,6 +129,11 @@ async function detail(identity) {
     add("Local", ep(s.local)); add("Remote", ep(s.remote)); add("State", s.state); add("Direction", s.direction); add("Exposure", String(s.exposure));
     if (s.process) { add("Process", program(s)); add("Executable", (s.process.exe || "?") + (s.process.exeDeleted ? " (deleted)" : "")); add("Command line", (s.process.cmdline || []).join(" ")); add("User", String(s.process.user ?? s.process.uid)); }
     add("Sockets with this identity", String(data.count));
+  }
+  if (data.process && data.process.length) {
+    const listening = data.process.filter((x) => x.direction === "listening"), other = data.process.filter((x) => x.direction !== "listening");
+    add("This process listens on", listening.map((x) => x.identity.split("|").slice(1, 3).join(" ") + " (" + x.verdict + ")").join(", ") || "nothing");
+    add("This process's connections", other.map((x) => x.identity + " ×" + x.count + " (" + x.verdict + ")").join("; ") || "none");
   }
   if (data.history) add("History", "first seen " + data.history.firstSeen + ", last seen " + data.history.lastSeen + ", seen " + data.history.timesSeen + " times, owners: " + data.history.owners.join(", "));
   const pre = el("pre", JSON.stringify(s, null, 2));
@@ -177,7 +187,7 @@ async function start() {
 }
 $("list").addEventListener("scroll", draw);
 $("list").addEventListener("click", (ev) => { const row = ev.target.closest(".row"); if (row && row.dataset.identity) detail(row.dataset.identity); });
-for (const id of ["f-verdict", "f-proto", "f-direction", "f-search"]) $(id).addEventListener("input", refilter);
+for (const id of ["f-verdict", "f-proto", "f-direction", "f-process", "f-port", "f-search"]) $(id).addEventListener("input", refilter);
 window.addEventListener("resize", draw);
 start();
 `;

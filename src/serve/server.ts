@@ -183,8 +183,20 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
         const id = url.searchParams.get("id") ?? "";
         const c = current;
         const sockets = c ? c.look.sockets.filter((s) => identityOf(s, c.look.hostNetns) === id).slice(0, 200) : [];
+        // The process behind it: its listeners and its connections, by identity.
+        const pid = sockets[0]?.process?.pid;
+        const mine = new Map<string, { identity: string; direction: string; verdict: string; count: number }>();
+        if (c && pid !== undefined) {
+          for (const s of c.look.sockets) {
+            if (s.process?.pid !== pid) continue;
+            const other = identityOf(s, c.look.hostNetns);
+            const had = mine.get(other);
+            if (had) had.count++; else mine.set(other, { identity: other, direction: s.direction, verdict: s.verdict, count: 1 });
+            if (mine.size >= 500) break;
+          }
+        }
         res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS });
-        res.end(`{"identity":${JSON.stringify(id)},"count":${identityCounts.get(id) ?? 0},"history":${JSON.stringify(options.history?.(id) ?? null)},"sockets":[${sockets.map(socketJson).join(",")}]}`);
+        res.end(`{"identity":${JSON.stringify(id)},"count":${identityCounts.get(id) ?? 0},"history":${JSON.stringify(options.history?.(id) ?? null)},"process":${JSON.stringify([...mine.values()])},"sockets":[${sockets.map(socketJson).join(",")}]}`);
         return;
       }
       case "/api/baseline-diff": {

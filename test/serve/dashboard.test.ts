@@ -74,6 +74,7 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
       const detail = await page.textContent("#detail") ?? "";
       assert.match(detail, new RegExp(`L\\|tcp\\|${port}\\|`));
       assert.match(detail, /Explanation/);
+      assert.match(detail, new RegExp(`This process listens on.*tcp ${port}`));
       if (SHOTS) await page.screenshot({ path: `${SHOTS}dashboard-detail.png` });
       kill(child);
       await page.waitForSelector(row, { state: "detached", timeout: 10_000 });
@@ -83,8 +84,18 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
     }
   });
 
-  it("the dashboard filters by verdict and protocol", async () => {
+  it("the dashboard filters by verdict, protocol, process and port", async () => {
     await page.fill("#f-search", "");
+    const own = new URL(dashboard.url).port; // the dashboard's own port: its listener and the browser's connections
+    await page.fill("#f-port", own);
+    const rows = await page.$$eval("#rows .row", (els) => els.map((e) => e.textContent ?? ""));
+    assert.ok(rows.length > 0, "the dashboard's own listener is listed");
+    assert.ok(rows.every((t) => t.includes(`:${own}`)), `every row is on port ${own}: ${rows.join(" / ")}`);
+    await page.fill("#f-port", "");
+    await page.fill("#f-process", "chromium");
+    const progs = await page.$$eval("#rows .row span:nth-child(6)", (els) => els.map((e) => e.textContent));
+    assert.ok(progs.every((p) => p?.startsWith("chromium")));
+    await page.fill("#f-process", "");
     await page.selectOption("#f-proto", "udp");
     const protos = await page.$$eval("#rows .row span:nth-child(2)", (els) => els.map((e) => e.textContent));
     assert.ok(protos.every((p) => p === "udp" || p === "udp6"));
