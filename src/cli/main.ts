@@ -20,6 +20,26 @@ function parseVerdicts(value: string): Verdict[] {
   return list as Verdict[];
 }
 
+/** Runs a long command with an AbortSignal that SIGINT or SIGTERM fires, so it can stop cleanly. */
+async function untilInterrupted(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    return await run(stop.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port from 0 to 65535");
+  return n;
+}
+
 function program(setCode: (code: number) => void): Command {
   const cli = new Command()
     .name("portwatch")
@@ -115,22 +135,13 @@ Run as root to see the owner of every socket.`)
         ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
         ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}),
       };
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      try {
-        setCode(await runWatch({ ...sinks, intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), stop.signal));
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
+      setCode(await untilInterrupted((signal) => runWatch({ ...sinks, intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), signal)));
     });
 
   cli.command("history")
     .description("What the watcher has seen: per identity first and last seen, how often, owners, last verdict")
     .option("--since <span>", "seen since: 1d, 12h, 30m or a date")
-    .addOption(new Option("--port <n>", "only this port").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port from 0 to 65535"); return n; }))
+    .addOption(new Option("--port <n>", "only this port").argParser(parsePort))
     .option("--json", "one JSON array")
     .option("--db <file>", "the history database (default: the watcher's)")
     .action(async (opts) => {
@@ -141,7 +152,7 @@ Run as root to see the owner of every socket.`)
   cli.command("serve")
     .description("Serve a live dashboard, a JSON API and Prometheus /metrics, on loopback, behind a token")
     .option("--host <address>", "address to listen on", "127.0.0.1")
-    .addOption(new Option("--port <n>", "port to listen on (0: any free one)").default(0).argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port from 0 to 65535"); return n; }))
+    .addOption(new Option("--port <n>", "port to listen on (0: any free one)").default(0).argParser(parsePort))
     .option("--expose", "allow a --host that other machines can reach (prints a warning)")
     .option("--interval <duration>", "time between looks at the host", "2s")
     .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
@@ -152,20 +163,11 @@ Run as root to see the owner of every socket.`)
     .action(async (opts) => {
       const { parseInterval } = await watchCmd();
       const { runServe } = await import("./serve.js");
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      try {
-        setCode(await runServe({
-          host: opts.host, port: opts.port, expose: opts.expose ?? false, intervalMs: parseInterval(opts.interval), procRoot: opts.procRoot,
-          ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.db ? { db: opts.db } : {}),
-          ...(opts.for ? { forMs: parseInterval(opts.for) } : {}),
-        }, processOutput(), stop.signal));
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
+      setCode(await untilInterrupted((signal) => runServe({
+        host: opts.host, port: opts.port, expose: opts.expose ?? false, intervalMs: parseInterval(opts.interval), procRoot: opts.procRoot,
+        ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.db ? { db: opts.db } : {}),
+        ...(opts.for ? { forMs: parseInterval(opts.for) } : {}),
+      }, processOutput(), signal)));
     });
 
   cli.command("explain")
