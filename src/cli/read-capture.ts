@@ -32,8 +32,11 @@ export async function readCapture(path: string, options: { format?: CaptureForma
     reader = captureReader(format, { source, servicePort: options.servicePort });
     head.forEach((l, i) => reader?.line(l, i + 1));
   };
+  // Progress on a terminal for long captures: a line on stderr, redrawn in place, cleared at the end.
+  const progress = process.stderr.isTTY === true;
   for await (const line of lines) {
     n++;
+    if (progress && n % 100_000 === 0) process.stderr.write(`\rreading ${source}: ${n.toLocaleString("en")} lines…`);
     if (reader === null) {
       head.push(line);
       if (head.length >= 200) start();
@@ -41,6 +44,7 @@ export async function readCapture(path: string, options: { format?: CaptureForma
     }
     (reader as ReturnType<typeof captureReader>).line(line, n);
   }
+  if (progress && n >= 100_000) process.stderr.write("\r\u001b[K");
   if (reader === null) start();
   const r = reader as unknown as ReturnType<typeof captureReader>;
   return { ...r.finish(), format, hostname: r.hostname?.() ?? null, detected: options.format === undefined };
