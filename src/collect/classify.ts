@@ -1,5 +1,5 @@
 import { isLoopback, isWildcard } from "../model/address.js";
-import type { Direction, Exposure, Socket } from "../model/socket.js";
+import type { Exposure, Socket } from "../model/socket.js";
 
 
 /** Strips the v4-mapped prefix, so "::ffff:10.0.0.1" and "10.0.0.1" compare equal. */
@@ -62,6 +62,3 @@ function exposureOf(s: Socket, hostNetns: number | null): Exposure {
   if (isWildcard(address)) return "all-interfaces";
   return "interface";
 }
-
-/** The direction names in display order. */
-export const DIRECTIONS: readonly Direction[] = ["listening", "inbound", "outbound", "unknown"];

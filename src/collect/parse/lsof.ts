@@ -27,13 +27,12 @@ export function lsofReader(options: CaptureOptions): LineReader {
   const notes: string[] = [];
   const processOf = processPool();
   const byDevice = new Map<string, Socket>();
-  let hasTid = false;
   return {
     line(raw, n) {
       const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
       const t = text.trim();
       if (t === "") return;
-      if (t.startsWith("COMMAND")) { hasTid = /\bTID\b/.test(t); return; }
+      if (t.startsWith("COMMAND")) return; // the header (with or without TID/TASKCMD columns: found by shape below)
       if (t.startsWith("lsof:") || t.startsWith("Output information may be incomplete")) { notes.push(`The capture says: ${t}`); return; }
       const tokens = t.split(/\s+/);
       // COMMAND PID [TID [TASKCMD]] USER FD TYPE DEVICE SIZE/OFF NODE NAME...
@@ -42,7 +41,6 @@ export function lsofReader(options: CaptureOptions): LineReader {
         problems.push(lineProblem(options.source, n, text, "not an lsof -i line (expected COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME)"));
         return;
       }
-      void hasTid;
       const command = (tokens[0] as string).replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
       const pid = Number(tokens[1]);
       const user = tokens[typeAt - 2] ?? null;
