@@ -62,9 +62,21 @@ export function renderTable(sockets: readonly Socket[], options: TableOptions = 
   const paint = options.paint;
   const out: string[] = [paint ? paint.bold(lines[0] as string) : (lines[0] as string)];
   const width = options.width;
+  // Reasons are the point of the audit: on a terminal they wrap (at spaces) instead of being cut.
   const detail = (text: string) => {
-    const t = `      ${safeText(text)}`;
-    return width !== undefined && t.length > width ? `${t.slice(0, width - 1)}…` : t;
+    const t = safeText(text);
+    if (width === undefined || t.length + 6 <= width) return `      ${t}`;
+    const room = Math.max(20, width - 8);
+    const lines: string[] = [];
+    let rest = t;
+    while (rest.length > room) {
+      let cut = rest.lastIndexOf(" ", room);
+      if (cut <= 0) cut = room;
+      lines.push(rest.slice(0, cut));
+      rest = rest.slice(cut).trimStart();
+    }
+    lines.push(rest);
+    return lines.map((l, i) => (i === 0 ? `      ${l}` : `        ${l}`)).join("\n");
   };
   let at = 1;
   for (const g of groups) {

@@ -60,6 +60,16 @@ describe("renderTable", () => {
     assert.ok(renderTable(judged, { hostNetns: c.hostNetns, explain: true }).includes("why 2 [r]"));
   });
 
+  it("renderTable wraps long reasons on a terminal instead of cutting them", () => {
+    const message = "It runs from a deleted file (/tmp/pwcap-bMut83/kworker): malware often deletes its own program after starting, to leave no trace";
+    const judged = [{ ...c.sockets[0]!, verdict: "suspicious" as const, reasons: [{ rule: "deleted-exe", verdict: "suspicious" as const, message }] }];
+    const lines = renderTable(judged, { width: 80 }).trimEnd().split("\n");
+    assert.ok(lines.every((l) => l.length <= 80), lines.join("\n"));
+    assert.ok(lines.length > 4, "the reason took more than one line");
+    const detail = lines.slice(3).map((l) => l.trim()).join(" ");
+    assert.equal(detail, `↳ ${message} [deleted-exe]`);
+  });
+
   it("formatEndpoint brackets IPv6 and prints *:* for no peer", () => {
     assert.deepEqual([formatEndpoint({ address: "::1", port: 631 }), formatEndpoint({ address: "127.0.0.1", port: 631 }), formatEndpoint(null)], ["[::1]:631", "127.0.0.1:631", "*:*"]);
   });
