@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { safeText } from "../report/safe-text.js";
 import { hostname } from "node:os";
 import pc from "picocolors";
 import { collectLinux, type OwnerCache } from "../collect/linux.js";
@@ -205,12 +206,12 @@ export async function runAudit(options: AuditOptions, io: Output): Promise<numbe
   }
   if (options.ndjson) {
     for (const chunk of renderNdjsonChunks(snapshot.sockets)) io.out(chunk);
-    for (const w of snapshot.warnings) io.err(`warning: ${w}\n`);
+    for (const w of snapshot.warnings) io.err(`warning: ${safeText(w)}\n`);
     return code;
   }
   const paint = io.color ? { bold: pc.bold, red: pc.red, yellow: pc.yellow, green: pc.green } : undefined;
   io.out(renderTable(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns, explain: options.explain ?? false }));
   io.out(renderCounts(snapshot.sockets));
-  for (const w of snapshot.warnings) io.err(`${io.color ? pc.yellow("warning:") : "warning:"} ${w}\n`);
+  for (const w of snapshot.warnings) io.err(`${io.color ? pc.yellow("warning:") : "warning:"} ${safeText(w)}\n`);
   return code;
 }

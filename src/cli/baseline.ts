@@ -1,4 +1,5 @@
 import { identityOf } from "../evaluate/identity.js";
+import { safeText } from "../report/safe-text.js";
 import { renderEventJson, renderEventLine } from "../report/render-events.js";
 import { baselineOf, defaultBaselinePath, loadBaseline, saveBaseline } from "../watch/baseline-store.js";
 import { byIdentity, diff } from "../watch/diff.js";
@@ -22,7 +23,7 @@ export async function runBaselineSave(options: BaselineOptions, io: Output): Pro
   const seen = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
   saveBaseline(file, baselineOf(seen, look.hostname, new Date().toISOString()));
   io.out(`Saved the baseline of ${look.hostname}: ${seen.size} identities from ${look.sockets.length} sockets, to ${file}\n`);
-  for (const w of look.warnings) io.err(`warning: ${w}\n`);
+  for (const w of look.warnings) io.err(`warning: ${safeText(w)}\n`);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { safeText } from "../report/safe-text.js";
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { InputError } from "../model/errors.js";
 import { CAPTURE_FORMATS } from "../collect/parse/capture-formats.js";
@@ -200,10 +201,10 @@ async function main(argv: string[]): Promise<number> {
     }
     if (isBrokenPipe(e)) return EXIT.ok;
     if (e instanceof InputError) {
-      process.stderr.write(`portwatch: ${e.message}\n`);
+      process.stderr.write(`portwatch: ${safeText(e.message)}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`portwatch: internal error: ${e instanceof Error ? e.message : String(e)} (please report this with the command you ran)\n`);
+    process.stderr.write(`portwatch: internal error: ${safeText(e instanceof Error ? e.message : String(e))} (please report this with the command you ran)\n`);
     return EXIT.internal;
   }
   return code;

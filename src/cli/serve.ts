@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { safeText } from "../report/safe-text.js";
 import { createOwnerCache } from "../collect/linux.js";
 import type { Socket } from "../model/socket.js";
 import { startDashboard } from "../serve/server.js";
@@ -40,7 +41,7 @@ export async function runServe(options: ServeCliOptions, io: Output, signal: Abo
     },
     history: (id) => history?.get(id) ?? null,
     baseline: () => baseline,
-    onProblem: (m) => io.err(`warning: ${m}\n`),
+    onProblem: (m) => io.err(`warning: ${safeText(m)}\n`),
   });
   io.out(`portwatch dashboard: ${dashboard.loginUrl}\n(open it in a browser; the token in it is the password. /metrics and /api/* take "Authorization: Bearer ${dashboard.token}")\n`);
   await new Promise<void>((ok) => {

@@ -1,4 +1,5 @@
 import { createOwnerCache } from "../collect/linux.js";
+import { safeText } from "../report/safe-text.js";
 import { identityOf } from "../evaluate/identity.js";
 import type { Socket } from "../model/socket.js";
 import { InputError } from "../model/errors.js";
@@ -69,7 +70,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const policy = await readPolicy(options.policy);
   const feed: string[] = [];
   const isAlert = alertFilter();
-  const problem = (m: string) => io.err(`warning: ${m}\n`);
+  const problem = (m: string) => io.err(`warning: ${safeText(m)}\n`);
   const url = options.webhook;
   const webhook = url
     ? sinkOrExplain(() => new WebhookSink({ url, queueDir: options.queueDir ?? join(dirname(defaultBaselinePath()), "queue"), baseDelayMs: options.webhookRetryMs ?? 1000, onProblem: problem }))
@@ -91,7 +92,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     const events: ChangeEvent[] = before === null ? [] : diff(before, now, at);
     before = now;
     history?.record(now, events, at);
-    if (tick === 0) io.err(`watching ${look.hostname}: ${look.sockets.length} sockets, ${now.size} identities; every ${options.intervalMs} ms\n`);
+    if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${look.sockets.length} sockets, ${now.size} identities; every ${options.intervalMs} ms\n`);
     for (const e of events) {
       if (!isAlert(e)) continue;
       const json = renderEventJson(e);

@@ -43,6 +43,13 @@ describe("portwatch audit --from (built CLI)", () => {
     assert.match(r.stderr, /Read "stdin" as windows-netstat output/);
   });
 
+  it("portwatch --from escapes terminal control characters of a hostile capture in its warnings", () => {
+    const r = run(["--from", "-"], "tcp 0 0 127.0.0.1:631 0.0.0.0:* LISTEN\nbad \u001b[31mred \u009b2J line\n");
+    assert.equal(r.status, 0);
+    assert.ok(!/[\u001b\u009b]/.test(r.stderr), JSON.stringify(r.stderr));
+    assert.match(r.stderr, /stdin:2: not a netstat socket line: "bad \\x1b\[31mred \\x9b2J line"/);
+  });
+
   it("portwatch --from round-trips its own --json output", () => {
     const first = run(["--from", `${captures}published/07-ss-tulpen-ubuntu.txt`, "--json"]);
     const again = run(["--from", "-", "--json"], first.stdout);
