@@ -1,11 +1,6 @@
-import { readFileSync } from "node:fs";
-import { collectLinux } from "../collect/linux.js";
-import { evaluate } from "../evaluate/evaluate.js";
-import { enrich } from "../evaluate/enrich.js";
-import { createKnowledge } from "../knowledge/knowledge.js";
-import { createServiceRegistry } from "../knowledge/service-registry.js";
 import { InputError } from "../model/errors.js";
 import { renderExplain, type PortFacts } from "../report/render-explain.js";
+import { knowledgeOnce, lookAtHost, registryOnce } from "./audit.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 
@@ -21,8 +16,8 @@ export interface ExplainOptions {
  * that is normal, what to check, and (on a live host) who holds it now with its verdict.
  */
 export async function runExplain(what: string, options: ExplainOptions, io: Output): Promise<number> {
-  const registry = createServiceRegistry({ etcServices: (() => { try { return readFileSync("/etc/services", "utf8"); } catch { return null; } })() });
-  const knowledge = createKnowledge();
+  const registry = registryOnce();
+  const knowledge = knowledgeOnce();
   const m = /^([^/\s]+)(?:\/(tcp|udp))?$/i.exec(what.trim());
   if (!m) throw new InputError(`Cannot explain "${what}": expected a port (631), a port and protocol (38142/udp) or a service name (mdns)`);
   const [, key = "", protoText] = m;
@@ -46,10 +41,8 @@ export async function runExplain(what: string, options: ExplainOptions, io: Outp
   if (facts.length === 0) throw new InputError(`Cannot explain "${what}": no port is registered under that name (try a number, like 631)`);
   let live = null;
   if (options.live !== false) {
-    const collection = await collectLinux(options.procRoot ? { procRoot: options.procRoot } : {});
-    enrich(collection.sockets, registry);
-    evaluate(collection.sockets, { knowledge, mode: process.getuid?.() === 0 ? "live-root" : "live", origin: "live", policy: await readPolicy(options.policy) });
-    live = collection.sockets.filter((s) => facts.some((f) => f.proto === s.proto &&
+    const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy: await readPolicy(options.policy) });
+    live = look.sockets.filter((s) => facts.some((f) => f.proto === s.proto &&
       (s.local.port === f.port || (s.direction === "outbound" && s.remote?.port === f.port))));
   }
   io.out(renderExplain(facts, live));

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { InputError } from "../model/errors.js";
 import { renderHistory } from "../report/render-history.js";
@@ -24,7 +25,6 @@ export function parseSince(text: string, now: Date): string {
 /** `portwatch history`: what the watcher has seen, per identity. */
 export async function runHistory(options: { db?: string; since?: string; port?: number; json?: boolean }, io: Output): Promise<number> {
   const path = options.db ?? defaultHistoryPath();
-  const { existsSync } = await import("node:fs");
   if (!existsSync(path)) throw new InputError(`Cannot read history "${path}": there is none yet (run "portwatch watch" to record it)`);
   const { HistoryStore } = await import("../watch/history-store.js");
   const store = new HistoryStore(path);

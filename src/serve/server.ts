@@ -102,9 +102,8 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
       return;
     }
     const at = new Date().toISOString();
-    const seen = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
     const counts = new Map<string, number>();
-    for (const s of look.sockets) { const id = identityOf(s, look.hostNetns); counts.set(id, (counts.get(id) ?? 0) + 1); }
+    const seen = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns), counts);
     const events: ChangeEvent[] = current ? diff(current.seen, seen, at) : [];
     current = { look, seen, at };
     identityCounts = counts;

@@ -56,6 +56,13 @@ describe("diff", () => {
     const after = look([sock("listening", 6379, proc(5, "/usr/bin/redis-server"), { verdict: "unknown" })]);
     assert.deepEqual(diff(before, after, at).map((e) => [e.type, e.was, e.socket.verdict]), [["verdict-changed", "expected", "unknown"]]);
   });
+  it("byIdentity counts the sockets of each identity when asked", () => {
+    const ff = proc(4242, "/usr/lib/firefox/firefox");
+    const counts = new Map<string, number>();
+    byIdentity([sock("outbound", 1, ff, { service: "https" }), sock("outbound", 2, ff, { service: "https" }), sock("listening", 22, proc(1, "/usr/sbin/sshd"))], id, counts);
+    assert.deepEqual([...counts], [["O|tcp|/usr/lib/firefox/firefox|https", 2], ["L|tcp|22|/usr/sbin/sshd|root|host", 1]]);
+  });
+
   it("byIdentity keeps the worst verdict of sockets that share an identity", () => {
     const p = proc(1, "/usr/bin/node");
     const seen = look([sock("outbound", 1, p, { remotePort: 6667, verdict: "unknown" }), sock("outbound", 2, p, { remotePort: 6667, verdict: "suspicious" })]);
