@@ -12,16 +12,29 @@ export interface Output {
 
 class BrokenPipe extends Error {}
 
+// One buffer for all output: big outputs (100 MB of JSON) are written through it in pieces, so no
+// per-piece Buffer is left for the garbage collector.
+const scratch = Buffer.allocUnsafe(1 << 18);
+const encoder = new TextEncoder();
+
+function writeBytes(fd: number, bytes: Uint8Array): void {
+  let buf = bytes;
+  while (buf.length > 0) {
+    let n: number;
+    try { n = writeSync(fd, buf); } catch (e) {
+      if ((e as { code?: string }).code === "EAGAIN") continue; // a non-blocking pipe that is full: try again
+      throw e;
+    }
+    buf = buf.subarray(n);
+  }
+}
+
 function writeAll(fd: number, text: string): void {
   try {
-    let buf = Buffer.from(text);
-    while (buf.length > 0) {
-      let n: number;
-      try { n = writeSync(fd, buf); } catch (e) {
-        if ((e as { code?: string }).code === "EAGAIN") continue; // a non-blocking pipe that is full: try again
-        throw e;
-      }
-      buf = buf.subarray(n);
+    for (let rest = text; rest.length > 0;) {
+      const { read, written } = encoder.encodeInto(rest, scratch);
+      writeBytes(fd, scratch.subarray(0, written));
+      rest = read >= rest.length ? "" : rest.slice(read);
     }
   } catch (e) {
     if ((e as { code?: string }).code === "EPIPE") throw new BrokenPipe("stdout closed");

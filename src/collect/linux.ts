@@ -9,7 +9,9 @@ import { addHolder, attribute } from "./attribute.js";
 import { classify } from "./classify.js";
 import { scanFdShare } from "./fd-scan.js";
 import type { FdScanJob, FdScanResult } from "./fd-scan-worker.js";
+import { nativeAddon, type NativeAddon } from "./native.js";
 import { parseProcNet } from "./parse/proc-net.js";
+import { decodeSockDiag } from "./parse/sock-diag.js";
 import {
   parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parseStatusUid,
 } from "./parse/proc-pid.js";
@@ -26,6 +28,11 @@ export interface CollectOptions {
   owners?: boolean;
   /** Threads for the fd walk: default 1 on small hosts, up to 4 (the cores) from 20,000 sockets on. */
   threads?: number;
+  /**
+   * Use the native fast path (netlink sock_diag for the socket tables of the live host, the fd walk on
+   * POSIX threads) when it was built: default true. False reads only /proc text, as on hosts without it.
+   */
+  native?: boolean;
   /** When given, receives the milliseconds each phase took. */
   timings?: Record<string, number>;
   /**
@@ -121,6 +128,8 @@ export interface Collection {
   problems: Problem[];
   /** Plain-words notes about incomplete results. */
   warnings: string[];
+  /** How each network namespace's tables were read (by namespace inode): the kernel's netlink dump or the /proc text. */
+  readVia: Map<number | null, "netlink" | "proc">;
 }
 
 const TABLES: readonly { file: string; proto: Proto; family: Family }[] = [
@@ -218,9 +227,17 @@ function socketsInUse(procRoot: string): number {
  * The fd walk, possibly in parallel: worker threads take pids from a shared counter at once, the main
  * thread joins in once `meanwhile()` (reading the socket tables) returns. With one thread it is a loop.
  */
-async function walkFds(procRoot: string, pids: readonly number[], threads: number, meanwhile: () => void): Promise<{ holders: Map<number, number | number[]>; denied: number }> {
+async function walkFds(procRoot: string, pids: readonly number[], threads: number, meanwhile: () => void, addon: NativeAddon | null): Promise<{ holders: Map<number, number | number[]>; denied: number }> {
   const holders = new Map<number, number | number[]>();
   const found = (inode: number, pid: number) => addHolder(holders, inode, pid);
+  if (addon) {
+    // The addon walks on its own threads while this one reads the socket tables.
+    const scan = addon.scanFds(procRoot, Int32Array.from(pids), Math.max(1, Math.min(4, availableParallelism())));
+    meanwhile();
+    const { pairs, count, denied } = await scan;
+    for (let k = 0; k < count; k++) addHolder(holders, pairs[2 * k] as number, pairs[2 * k + 1] as number);
+    return { holders, denied };
+  }
   if (threads <= 1) {
     meanwhile();
     let i = 0;
@@ -261,6 +278,42 @@ function readNamespaceTables(base: string, netns: number | null, littleEndian: b
       throw e;
     }
   }
+}
+
+const DIAG_TABLES: readonly { proto: Proto; family: Family; protocol: 6 | 17 }[] = [
+  { proto: "tcp", family: 4, protocol: 6 }, { proto: "tcp", family: 6, protocol: 6 },
+  { proto: "udp", family: 4, protocol: 17 }, { proto: "udp", family: 6, protocol: 17 },
+];
+
+/**
+ * Reads one namespace's TCP and UDP sockets through netlink sock_diag (our own namespace, or the one
+ * `netnsPath` names) and its raw sockets through `base`; false when the kernel refused a dump (no
+ * sock_diag module, no right to enter the namespace), so the caller reads the /proc text instead.
+ */
+function readNamespaceNative(addon: NativeAddon, netnsPath: string | undefined, base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[]): boolean {
+  const before = sockets.length;
+  try {
+    for (const t of DIAG_TABLES) {
+      const { records } = netnsPath === undefined ? addon.sockDiag(t.family, t.protocol) : addon.sockDiag(t.family, t.protocol, netnsPath);
+      decodeSockDiag(records, t.proto, netns, sockets);
+    }
+  } catch {
+    sockets.length = before;
+    return false;
+  }
+  for (const t of TABLES) {
+    if (t.proto !== "raw") continue;
+    const source = `${base}/${t.file}`;
+    try {
+      readLines(source, (text, firstLine) => {
+        parseProcNet(text, { proto: t.proto, family: t.family, source, netns, littleEndian, firstLine, records: sockets, problems });
+      });
+    } catch (e) {
+      if (errCode(e) === "ENOENT") continue; // no raw sockets table on this kernel
+      throw e;
+    }
+  }
+  return true;
 }
 
 /** Reads what is known about one process; null when it exited meanwhile. */
@@ -329,9 +382,13 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
     if (list === undefined) namespaces.set(selfNs, ["self"]); else list.unshift("self");
   }
   const hostNetns = netnsOf.get(1) ?? selfNs;
+  // The native path reads the kernel directly, so only for the live host, never for a captured tree.
+  const addon = options.native ?? true ? nativeAddon() : null;
+  const diag = procRoot === "/proc" ? addon : null;
   lap("namespaces");
 
   const sockets: Socket[] = [];
+  const readVia = new Map<number | null, "netlink" | "proc">();
   const readTables = () => {
     const nsList: [number | null, string[]][] = namespaces.size > 0 ? [...namespaces] : [[null, [""]]];
     for (const [netns, dirs] of nsList) {
@@ -340,7 +397,10 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
         const base = dir === "" ? `${procRoot}/net` : `${procRoot}/${dir}/net`;
         const before = sockets.length, problemsBefore = problems.length;
         try {
+          const netnsPath = dir === "self" || dir === "" ? undefined : `${procRoot}/${dir}/ns/net`;
+          if (diag && readNamespaceNative(diag, netnsPath, base, netns, littleEndian, sockets, problems)) { done = true; readVia.set(netns, "netlink"); break; }
           readNamespaceTables(base, netns, littleEndian, sockets, problems);
+          readVia.set(netns, "proc");
           done = true;
           break;
         } catch (e) {
@@ -364,7 +424,7 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
     lap("fds");
   } else if (wantOwners) {
     const threads = options.threads ?? (socketsInUse(procRoot) >= PARALLEL_FROM ? Math.min(4, availableParallelism()) : 1);
-    ({ holders, denied } = await walkFds(procRoot, pids, threads, readTables));
+    ({ holders, denied } = await walkFds(procRoot, pids, threads, readTables, addon));
     if (cache) {
       // The first look fills the cache from the full walk.
       cache.holders = holders;
@@ -418,5 +478,5 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   if (problems.length > 50) warnings.push(`... and ${problems.length - 50} more malformed lines`);
 
   const hostname = tryRead(`${procRoot}/sys/kernel/hostname`)?.trim() || null;
-  return { sockets, hostname, hostNetns, problems, warnings };
+  return { sockets, hostname, hostNetns, problems, warnings, readVia };
 }

@@ -60,7 +60,8 @@ export function socketJson(s: Socket): string {
     `"verdict":"${s.verdict}","reasons":${listJson(s.reasons)},"explanation":${cachedStr(s.explanation)}}`;
 }
 
-const BATCH = 2000;
+// Pieces stay under V8's large-object size (128 KiB), so each dies young instead of piling up in the old generation.
+const BATCH = 100;
 
 /** `portwatch audit --json`: one object, yielded in pieces so 200k sockets never sit in memory as one string. */
 export function* renderJsonChunks(snapshot: Snapshot): Generator<string> {

@@ -131,14 +131,18 @@ describe("collectLinux on damaged and partial trees", () => {
 });
 
 describe("collectLinux on this live host", () => {
-  it("collectLinux finds loopback TCP, UDP and IPv6 sockets a child process opened, with its pid", async () => {
-    const { ports, stop } = await spawnHolder();
-    try {
-      checkHolder((await collectLinux()).sockets, ports);
-    } finally {
-      stop();
-    }
-  });
+  for (const native of [true, false]) {
+    it(`collectLinux finds loopback TCP, UDP and IPv6 sockets a child process opened, with its pid (${native ? "netlink and native fd walk" : "/proc text only"})`, async () => {
+      const { ports, stop } = await spawnHolder();
+      try {
+        const c = await collectLinux({ native });
+        checkHolder(c.sockets, ports);
+        assert.deepEqual([...c.readVia.values()].every((v) => v === (native ? "netlink" : "proc")), true);
+      } finally {
+        stop();
+      }
+    });
+  }
 
   it("collectLinux with an owner cache reads only new processes' fd tables on a steady host, and still sees what changed", async () => {
     const cache = createOwnerCache();
@@ -162,7 +166,7 @@ describe("collectLinux on this live host", () => {
   });
 
   const root = process.getuid?.() === 0;
-  it("collectLinux finds sockets inside a network namespace the test creates (needs root, as in CI)", { skip: root ? false : "needs root: ip netns add (CI runs as root)" }, async () => {
+  for (const native of [true, false]) it(`collectLinux finds sockets inside a network namespace the test creates (${native ? "netlink in the namespace" : "/proc/<pid>/net text"}; needs root, as in CI)`, { skip: root ? false : "needs root: ip netns add (CI runs as root)" }, async () => {
     const ns = `pwtest${process.pid}`;
     execFileSync("ip", ["netns", "add", ns]);
     let stop = () => {};
@@ -170,11 +174,12 @@ describe("collectLinux on this live host", () => {
       execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
       const holder = await spawnHolder(["ip", "netns", "exec", ns]);
       stop = holder.stop;
-      const c = await collectLinux();
+      const c = await collectLinux({ native });
       checkHolder(c.sockets.filter((s) => s.netns !== c.hostNetns), holder.ports, "container");
       const l = find(c.sockets, "tcp", holder.ports.tcpListen, "LISTEN", holder.ports.pid);
       assert.notEqual(l.netns, c.hostNetns);
       assert.equal(l.exposure, "container");
+      assert.equal(c.readVia.get(l.netns), native ? "netlink" : "proc");
     } finally {
       stop();
       execFileSync("ip", ["netns", "del", ns]);

@@ -1,0 +1,35 @@
+import { createRequire } from "node:module";
+
+/**
+ * portwatch's native fast path (native/portwatch.c, built by node-gyp at `npm ci`): the kernel's socket
+ * tables through netlink sock_diag (what `ss` uses) and the /proc/<pid>/fd walk on POSIX threads.
+ * Optional: without it (no compiler at install, another OS, PORTWATCH_NATIVE=0) the collector reads the
+ * /proc/net text tables and walks the fds in JavaScript, with the same results.
+ */
+export interface NativeAddon {
+  /**
+   * Dumps one family/protocol socket table: 48-byte records (see parse/sock-diag.ts). With `netnsPath`,
+   * the dump runs in that network namespace (needs CAP_SYS_ADMIN). Throws an Error whose `code` is the
+   * errno name (EPERM, EACCES, ENOENT, EPROTONOSUPPORT, ...).
+   */
+  sockDiag(family: 4 | 6, protocol: 6 | 17, netnsPath?: string): { records: Buffer; interrupted: boolean };
+  /** Walks /proc/<pid>/fd of `pids` on `threads` threads: [inode, pid] pairs of every socket fd. */
+  scanFds(procRoot: string, pids: Int32Array, threads: number): Promise<{ pairs: Float64Array; count: number; denied: number; scanned: number }>;
+}
+
+let loaded: NativeAddon | null | undefined;
+
+/** The addon, or null when it was not built, cannot load here, or PORTWATCH_NATIVE=0 turns it off. */
+export function nativeAddon(): NativeAddon | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (process.platform !== "linux" || process.env["PORTWATCH_NATIVE"] === "0") return loaded;
+  try {
+    // src/collect/native.ts and dist/collect/native.js are both two levels below the package root.
+    const addon = createRequire(import.meta.url)("../../build/Release/portwatch.node") as Partial<NativeAddon>;
+    if (typeof addon.sockDiag === "function" && typeof addon.scanFds === "function") loaded = addon as NativeAddon;
+  } catch {
+    // Not built (no compiler when installed): the /proc text path does the same job, slower.
+  }
+  return loaded;
+}

@@ -1,0 +1,79 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { nativeAddon } from "../../src/collect/native.js";
+import { scanFdShare } from "../../src/collect/fd-scan.js";
+import { decodeSockDiag } from "../../src/collect/parse/sock-diag.js";
+import { parseProcNet } from "../../src/collect/parse/proc-net.js";
+import type { Socket } from "../../src/model/socket.js";
+import { spawnHolder } from "../helpers/spawn-holder.js";
+
+const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname.replace(/\/$/, "");
+
+// npm ci builds the addon (binding.gyp); on Linux CI it must be there, or every test of it would pass vacuously.
+const addon = nativeAddon();
+
+describe("native addon", () => {
+  it("nativeAddon is built and loads on Linux (npm ci runs node-gyp; see binding.gyp)", () => {
+    assert.equal(process.platform, "linux");
+    assert.ok(addon, "build/Release/portwatch.node is missing: run `npm ci` (needs python3, make and g++)");
+  });
+
+  it("sockDiag lists a child's loopback TCP, UDP and IPv6 sockets exactly as /proc/net does", async () => {
+    assert.ok(addon);
+    const { ports, stop } = await spawnHolder();
+    try {
+      const mine = (s: Socket) => [ports.tcpListen, ports.tcpClient, ports.udp, ports.udpConnected, ports.tcp6Listen, ports.udp6].includes(s.local.port);
+      const key = (s: Socket) => JSON.stringify([s.proto, s.family, s.local, s.remote, s.state, s.inode, s.uid]);
+      for (const [file, family, protocol] of [["tcp", 4, 6], ["tcp6", 6, 6], ["udp", 4, 17], ["udp6", 6, 17]] as const) {
+        const proto = protocol === 6 ? "tcp" : "udp";
+        const fromDiag: Socket[] = [];
+        decodeSockDiag(addon.sockDiag(family, protocol).records, proto, null, fromDiag);
+        const fromText = parseProcNet(readFileSync(`/proc/self/net/${file}`, "latin1"), { proto, family, source: file, netns: null }).records;
+        const a = fromDiag.filter(mine).map(key).sort(), b = fromText.filter(mine).map(key).sort();
+        assert.ok(a.length > 0, `the holder's ${file} sockets are in the dump`);
+        assert.deepEqual(a, b, file);
+      }
+    } finally {
+      stop();
+    }
+  });
+
+  it("sockDiag throws an Error with the errno's code when the namespace cannot be entered", () => {
+    assert.ok(addon);
+    assert.throws(() => addon.sockDiag(4, 6, "/nonexistent/ns/net"), (e: Error & { code?: string }) => e.code === "ENOENT" && /sock_diag dump/.test(e.message));
+    assert.throws(() => addon.sockDiag(5 as 4, 6), TypeError);
+    assert.throws(() => addon.sockDiag(4, 1 as 6), TypeError);
+  });
+
+  it("scanFds finds the same socket fds as the JavaScript walk in the captured /proc tree, on several threads", async () => {
+    assert.ok(addon);
+    const pids = Int32Array.from([...readdirSync(tree).filter((n) => /^\d+$/.test(n)).map(Number), 99999]);
+    const js: string[] = [];
+    scanFdShare(tree, pids, ((i) => () => i++)(0), (inode, pid) => js.push(`${inode}/${pid}`));
+    for (const threads of [1, 3]) {
+      const r = await addon.scanFds(tree, pids, threads);
+      const native: string[] = [];
+      for (let k = 0; k < r.count; k++) native.push(`${r.pairs[2 * k]}/${r.pairs[2 * k + 1]}`);
+      assert.ok(js.length > 10);
+      assert.deepEqual(native.sort(), js.sort(), `threads ${threads}`);
+    }
+  });
+
+  it("scanFds finds a live child's socket inodes and skips pids that do not exist", async () => {
+    assert.ok(addon);
+    const { ports, stop } = await spawnHolder();
+    try {
+      const r = await addon.scanFds("/proc", Int32Array.from([ports.pid, 2 ** 31 - 1]), 2);
+      const inodes = new Set<number>();
+      for (let k = 0; k < r.count; k++) if (r.pairs[2 * k + 1] === ports.pid) inodes.add(r.pairs[2 * k] as number);
+      const listen = parseProcNet(readFileSync("/proc/self/net/tcp", "latin1"), { proto: "tcp", family: 4, source: "tcp", netns: null }).records
+        .find((s) => s.local.port === ports.tcpListen && s.state === "LISTEN");
+      assert.ok(listen?.inode && inodes.has(listen.inode));
+      assert.equal(r.scanned, 1);
+      assert.equal(r.denied, 0);
+    } finally {
+      stop();
+    }
+  });
+});
