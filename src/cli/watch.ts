@@ -111,8 +111,10 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     if (options.count !== undefined && tick + 1 >= options.count) break;
     const wait = Math.max(0, options.intervalMs - (Date.now() - started));
     await new Promise<void>((ok) => {
-      const timer = setTimeout(ok, wait);
-      signal.addEventListener("abort", () => { clearTimeout(timer); ok(); }, { once: true });
+      // One abort listener per wait, removed when the wait ends (a long watch must not pile them up).
+      const done = () => { clearTimeout(timer); signal.removeEventListener("abort", done); ok(); };
+      const timer = setTimeout(done, wait);
+      signal.addEventListener("abort", done, { once: true });
     });
   }
   history?.close();

@@ -88,6 +88,13 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
     assert.ok(rows[0].timesSeen >= 1 && rows[0].owners[0] === process.execPath);
   });
 
+  it("portwatch watch runs many looks without piling up abort listeners (no MaxListenersExceededWarning)", () => {
+    const r = run("watch", "--proc-root", tree, "--interval", "100ms", "--count", "14", "--no-history", "--ndjson");
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /MaxListeners|Warning/);
+    assert.match(r.stderr, /^watching /);
+  });
+
   it("portwatch watch refuses a bad interval (exit 2)", () => {
     const r = run("watch", "--interval", "soon");
     assert.equal(r.status, 2);
