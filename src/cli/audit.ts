@@ -118,11 +118,17 @@ export interface HostLook {
 /**
  * Collects this host's sockets (or a captured proc tree's), names their services and judges them, with
  * the policy and, when `baseline` is given, the baseline. Shared by audit, baseline and watch.
+ * A `cache` belongs to one caller that looks again and again with the same options (watch, serve): when
+ * the host did not change, the last look's judged sockets (the same array) come back.
  */
 export async function lookAtHost(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; select?: Selection; cache?: OwnerCache; memo?: Map<string, Socket> }, timings: Record<string, number> = {}): Promise<HostLook> {
   const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, timings, ...(options.cache ? { cache: options.cache } : {}) });
   let mark = performance.now();
   const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
+  if (collection.unchanged && !options.select) {
+    // The last look's sockets again (a steady host, see OwnerCache.previous), judged then with these same options.
+    return { sockets: collection.sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
+  }
   enrich(collection.sockets, registryOnce());
   lap("services");
   const sockets = options.select ? selectSockets(collection.sockets, options.select) : collection.sockets;

@@ -80,16 +80,23 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const syslog = options.syslog ? syslogSink({ ...(typeof options.syslog === "string" ? { socket: options.syslog } : {}), onProblem: problem }) : null;
   const history = options.db === null ? null : await openHistory(options.db ?? defaultHistoryPath());
   let before: Map<string, Seen> | null = null;
+  let lastSockets: readonly Socket[] | null = null;
   const tty = io.width !== undefined && !options.ndjson;
   const cache = createOwnerCache(); // between looks: only new processes' fd tables are read
   const memo = new Map<string, Socket>(); // and connections judged before keep their judgement
+  const timings = Boolean(process.env["PORTWATCH_TIMINGS"]); // per-look cost on stderr (for the benchmark)
   for (let tick = 0; options.count === undefined || tick < options.count; tick++) {
     if (signal.aborted) break;
     const started = Date.now();
-    const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, cache, memo });
-    const now = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
+    const cpuBefore = timings ? process.cpuUsage() : null;
+    const phases: Record<string, number> = {};
+    const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, cache, memo }, phases);
+    // The same sockets as last time (a steady host: the collector handed back its last collection): the same identities, no change.
+    const same: boolean = before !== null && look.sockets === lastSockets;
+    const now: Map<string, Seen> = same && before !== null ? before : byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
+    lastSockets = look.sockets;
     const at = new Date().toISOString();
-    const events: ChangeEvent[] = before === null ? [] : diff(before, now, at);
+    const events: ChangeEvent[] = before === null || same ? [] : diff(before, now, at);
     before = now;
     history?.record(now, events, at);
     if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${look.sockets.length} sockets, ${now.size} identities; every ${options.intervalMs} ms\n`);
@@ -107,6 +114,10 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
       feed.splice(0, Math.max(0, feed.length - 15));
       const bad = look.sockets.filter((s) => s.verdict !== "expected").slice(0, 20).map((s) => `  ${s.verdict.padEnd(10)} ${s.proto} ${s.local.address}:${s.local.port} ${s.process?.name ?? "-"}`);
       io.out(`\u001b[H\u001b[2J${new Date().toISOString().slice(11, 19)}  ${renderCounts(look.sockets)}\n${bad.join("\n")}\n\nChanges:\n${feed.join("\n") || "  (none yet)"}\n`);
+    }
+    if (cpuBefore) {
+      const cpu = process.cpuUsage(cpuBefore);
+      io.err(`look ${tick + 1}: cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms, wall ${Date.now() - started} ms (${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}); heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MiB\n`);
     }
     if (options.count !== undefined && tick + 1 >= options.count) break;
     const wait = Math.max(0, options.intervalMs - (Date.now() - started));

@@ -55,11 +55,17 @@ export interface OwnerCache {
   orphans: Set<number>;
   /** fd tables read in the last look (to measure how cheap it was). */
   lastScanned: number;
+  /**
+   * The last look's kernel dumps (netlink records and raw-socket text, per namespace) and the collection
+   * made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
+   * that collection is the answer again (a steady host costs little more than the dumps).
+   */
+  previous: { dumps: Map<number | null, (Uint8Array | string)[]>; collection: Collection } | null;
 }
 
 /** An empty owner cache. */
 export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0 };
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0, previous: null };
 }
 
 function dropHolder(holders: Map<number, number | number[]>, inode: number, pid: number): void {
@@ -74,10 +80,12 @@ function dropHolder(holders: Map<number, number | number[]>, inode: number, pid:
  * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
  * of the others (busiest first) only until every socket in the tables has an owner or all were read.
  */
-function refreshOwners(procRoot: string, pids: readonly number[], sockets: readonly Socket[], cache: OwnerCache): number {
+function refreshOwners(procRoot: string, pids: readonly number[], sockets: readonly Socket[], cache: OwnerCache): { denied: number; changed: boolean } {
   const alive = new Set(pids);
+  let changed = false;
   for (const [pid, inodes] of cache.byPid) {
     if (alive.has(pid)) continue;
+    if (inodes.length > 0) changed = true;
     for (const inode of inodes) dropHolder(cache.holders, inode, pid);
     cache.byPid.delete(pid);
     cache.processes.delete(pid);
@@ -91,7 +99,9 @@ function refreshOwners(procRoot: string, pids: readonly number[], sockets: reado
     scanned += r.scanned;
     if (r.denied > 0) { cache.denied.add(pid); denied++; }
     cache.processes.delete(pid); // it may have exec'd another program: read its details again
-    for (const inode of cache.byPid.get(pid) ?? []) dropHolder(cache.holders, inode, pid);
+    const had = cache.byPid.get(pid) ?? [];
+    if (had.length > 0 || found.length > 0) changed = true;
+    for (const inode of had) dropHolder(cache.holders, inode, pid);
     for (const inode of found) addHolder(cache.holders, inode, pid);
     cache.byPid.set(pid, found);
   };
@@ -116,7 +126,7 @@ function refreshOwners(procRoot: string, pids: readonly number[], sockets: reado
   for (const inode of cache.orphans) if (!live.has(inode)) cache.orphans.delete(inode);
   for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
   cache.lastScanned = scanned;
-  return denied;
+  return { denied, changed };
 }
 
 /** What the collector found: sockets with owners, direction and exposure, and what it could not read. */
@@ -130,6 +140,11 @@ export interface Collection {
   warnings: string[];
   /** How each network namespace's tables were read (by namespace inode): the kernel's netlink dump or the /proc text. */
   readVia: Map<number | null, "netlink" | "proc">;
+  /**
+   * True when this is the cached collection of the last look again (same dumps, same owners; see
+   * OwnerCache.previous): the same Socket objects, already judged by the caller of the last look.
+   */
+  unchanged?: boolean;
 }
 
 const TABLES: readonly { file: string; proto: Proto; family: Family }[] = [
@@ -285,32 +300,47 @@ const DIAG_TABLES: readonly { proto: Proto; family: Family; protocol: 6 | 17 }[]
   { proto: "udp", family: 4, protocol: 17 }, { proto: "udp", family: 6, protocol: 17 },
 ];
 
+/** One namespace's kernel dumps: the four netlink record buffers (tcp, tcp6, udp, udp6), then the raw and raw6 text. */
+type Dumps = (Uint8Array | string)[];
+
 /**
- * Reads one namespace's TCP and UDP sockets through netlink sock_diag (our own namespace, or the one
- * `netnsPath` names) and its raw sockets through `base`; false when the kernel refused a dump (no
- * sock_diag module, no right to enter the namespace), so the caller reads the /proc text instead.
+ * Dumps one namespace's TCP and UDP sockets through netlink sock_diag (our own namespace, or the one
+ * `netnsPath` names) and reads its raw-socket tables (small) through `base`; null when the kernel
+ * refused a dump (no sock_diag module, no right to enter the namespace), so the caller reads /proc text.
  */
-function readNamespaceNative(addon: NativeAddon, netnsPath: string | undefined, base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[]): boolean {
-  const before = sockets.length;
+function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string): Dumps | null {
+  const parts: Dumps = [];
   try {
-    for (const t of DIAG_TABLES) {
-      const { records } = netnsPath === undefined ? addon.sockDiag(t.family, t.protocol) : addon.sockDiag(t.family, t.protocol, netnsPath);
-      decodeSockDiag(records, t.proto, netns, sockets);
-    }
+    for (const t of DIAG_TABLES) parts.push((netnsPath === undefined ? addon.sockDiag(t.family, t.protocol) : addon.sockDiag(t.family, t.protocol, netnsPath)).records);
   } catch {
-    sockets.length = before;
-    return false;
+    return null;
   }
-  for (const t of TABLES) {
-    if (t.proto !== "raw") continue;
-    const source = `${base}/${t.file}`;
-    try {
-      readLines(source, (text, firstLine) => {
-        parseProcNet(text, { proto: t.proto, family: t.family, source, netns, littleEndian, firstLine, records: sockets, problems });
-      });
-    } catch (e) {
-      if (errCode(e) === "ENOENT") continue; // no raw sockets table on this kernel
-      throw e;
+  for (const file of ["raw", "raw6"]) {
+    try { parts.push(readFileSync(`${base}/${file}`, "latin1")); } catch (e) {
+      if (errCode(e) !== "ENOENT") throw e;
+      parts.push(""); // no raw sockets table on this kernel
+    }
+  }
+  return parts;
+}
+
+/** The sockets in one namespace's dumps (see dumpNamespace). */
+function decodeNamespace(parts: Dumps, base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[]): void {
+  DIAG_TABLES.forEach((t, i) => decodeSockDiag(parts[i] as Uint8Array, t.proto, netns, sockets));
+  ["raw", "raw6"].forEach((file, i) => {
+    const text = parts[DIAG_TABLES.length + i] as string;
+    if (text !== "") parseProcNet(text, { proto: "raw", family: i === 0 ? 4 : 6, source: `${base}/${file}`, netns, littleEndian, records: sockets, problems });
+  });
+}
+
+function sameDumps(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [netns, pa] of a) {
+    const pb = b.get(netns);
+    if (pb === undefined || pb.length !== pa.length) return false;
+    for (let i = 0; i < pa.length; i++) {
+      const x = pa[i] as Uint8Array | string, y = pb[i] as Uint8Array | string;
+      if (typeof x === "string" || typeof y === "string" ? x !== y : !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(y)) return false;
     }
   }
   return true;
@@ -387,18 +417,50 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   const diag = procRoot === "/proc" ? addon : null;
   lap("namespaces");
 
+  const nsList: [number | null, string[]][] = namespaces.size > 0 ? [...namespaces] : [[null, [""]]];
+  const baseOf = (dir: string) => (dir === "" ? `${procRoot}/net` : `${procRoot}/${dir}/net`);
+  const netnsPathOf = (dir: string) => (dir === "self" || dir === "" ? undefined : `${procRoot}/${dir}/ns/net`);
+  const cache = options.cache;
+
+  // A steady host (watch, serve): when every namespace's dumps are the bytes of the last look and no
+  // socket changed hands, the last look's collection is this one too: nothing to decode, join or judge.
+  let dumps: Map<number | null, Dumps> | null = null;
+  if (diag && wantOwners && cache?.previous && cache.byPid.size > 0) {
+    dumps = new Map();
+    for (const [netns, dirs] of nsList) {
+      const dir = dirs[0] as string;
+      let parts: Dumps | null = null;
+      try { parts = dumpNamespace(diag, netnsPathOf(dir), baseOf(dir)); } catch { parts = null; }
+      if (parts === null) { dumps = null; break; }
+      dumps.set(netns, parts);
+    }
+    if (dumps !== null && sameDumps(dumps, cache.previous.dumps)) {
+      const previous = cache.previous.collection;
+      if (!refreshOwners(procRoot, pids, previous.sockets, cache).changed) {
+        lap("tables");
+        return { ...previous, unchanged: true };
+      }
+    }
+  }
+
   const sockets: Socket[] = [];
   const readVia = new Map<number | null, "netlink" | "proc">();
+  const made = new Map<number | null, Dumps>();
   const readTables = () => {
-    const nsList: [number | null, string[]][] = namespaces.size > 0 ? [...namespaces] : [[null, [""]]];
     for (const [netns, dirs] of nsList) {
       let done = false;
       for (const dir of dirs) {
-        const base = dir === "" ? `${procRoot}/net` : `${procRoot}/${dir}/net`;
+        const base = baseOf(dir);
         const before = sockets.length, problemsBefore = problems.length;
         try {
-          const netnsPath = dir === "self" || dir === "" ? undefined : `${procRoot}/${dir}/ns/net`;
-          if (diag && readNamespaceNative(diag, netnsPath, base, netns, littleEndian, sockets, problems)) { done = true; readVia.set(netns, "netlink"); break; }
+          const parts = dumps?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base) : null);
+          if (parts) {
+            decodeNamespace(parts, base, netns, littleEndian, sockets, problems);
+            made.set(netns, parts);
+            readVia.set(netns, "netlink");
+            done = true;
+            break;
+          }
           readNamespaceTables(base, netns, littleEndian, sockets, problems);
           readVia.set(netns, "proc");
           done = true;
@@ -416,10 +478,9 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
 
   let holders = new Map<number, number | number[]>();
   let denied = 0;
-  const cache = options.cache;
   if (wantOwners && cache && cache.byPid.size > 0) {
     readTables();
-    denied = refreshOwners(procRoot, pids, sockets, cache);
+    ({ denied } = refreshOwners(procRoot, pids, sockets, cache));
     holders = cache.holders;
     lap("fds");
   } else if (wantOwners) {
@@ -478,5 +539,7 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   if (problems.length > 50) warnings.push(`... and ${problems.length - 50} more malformed lines`);
 
   const hostname = tryRead(`${procRoot}/sys/kernel/hostname`)?.trim() || null;
-  return { sockets, hostname, hostNetns, problems, warnings, readVia };
+  const collection: Collection = { sockets, hostname, hostNetns, problems, warnings, readVia };
+  if (cache && wantOwners) cache.previous = made.size === nsList.length ? { dumps: made, collection } : null;
+  return collection;
 }

@@ -165,6 +165,32 @@ describe("collectLinux on this live host", () => {
     assert.ok(!cache.byPid.has(ports.pid), "an exited process is forgotten");
   });
 
+  it("collectLinux with an owner cache hands back the last collection when the kernel's dumps and the owners did not change, and notices a change", async () => {
+    const cache = createOwnerCache();
+    let last = await collectLinux({ cache });
+    assert.ok(cache.previous, "the netlink path keeps its dumps for the next look");
+    let unchanged: Collection | null = null;
+    for (let i = 0; i < 40 && unchanged === null; i++) { // bounded: other sockets of the host may come and go
+      await new Promise((ok) => setTimeout(ok, 50));
+      const next = await collectLinux({ cache });
+      if (next.unchanged) unchanged = next; else last = next;
+    }
+    assert.ok(unchanged, "two looks in a row saw the same host");
+    assert.equal(unchanged.sockets, last.sockets, "the same judged sockets, not a copy");
+    const { ports, stop } = await spawnHolder();
+    try {
+      const c = await collectLinux({ cache });
+      assert.notEqual(c.unchanged, true);
+      checkHolder(c.sockets, ports);
+    } finally {
+      stop();
+    }
+    await new Promise((ok) => setTimeout(ok, 200));
+    const after = await collectLinux({ cache });
+    assert.notEqual(after.unchanged, true);
+    assert.ok(!after.sockets.some((s) => s.process?.pid === ports.pid));
+  });
+
   const root = process.getuid?.() === 0;
   for (const native of [true, false]) it(`collectLinux finds sockets inside a network namespace the test creates (${native ? "netlink in the namespace" : "/proc/<pid>/net text"}; needs root, as in CI)`, { skip: root ? false : "needs root: ip netns add (CI runs as root)" }, async () => {
     const ns = `pwtest${process.pid}`;
