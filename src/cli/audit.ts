@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { safeText } from "../report/safe-text.js";
 import { hostname } from "node:os";
 import pc from "picocolors";
-import { collectLinux, type OwnerCache } from "../collect/linux.js";
-import { evaluate } from "../evaluate/evaluate.js";
+import { collectLinux, collectLinuxInParts, type OwnerCache } from "../collect/linux.js";
+import { createJudge, evaluate, type EvaluateOptions } from "../evaluate/evaluate.js";
 import { enrich, summarize } from "../evaluate/enrich.js";
 import { selectSockets, type Selection } from "../evaluate/select.js";
 import { createKnowledge, type Knowledge } from "../knowledge/knowledge.js";
@@ -18,7 +18,7 @@ import type { CaptureFormat } from "../collect/parse/capture-formats.js";
 import type { Origin } from "../evaluate/explain.js";
 
 import { VERDICTS, type Verdict } from "../model/verdict.js";
-import { renderJsonChunks, renderNdjsonChunks } from "../report/render-json.js";
+import { renderJsonChunks, renderJsonHead, renderJsonSockets, renderJsonTail, renderNdjsonChunks } from "../report/render-json.js";
 import { renderCounts, renderTable } from "../report/render-table.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
@@ -132,13 +132,68 @@ export async function lookAtHost(options: { procRoot?: string; owners?: boolean;
   enrich(collection.sockets, registryOnce());
   lap("services");
   const sockets = options.select ? selectSockets(collection.sockets, options.select) : collection.sockets;
-  const asRoot = process.getuid?.() === 0;
-  const baseline = options.baseline
-    ? { identities: new Set(options.baseline.entries.map((e) => e.identity)), savedAt: options.baseline.savedAt, hostNetns: collection.hostNetns }
-    : null;
-  evaluate(sockets, { knowledge: knowledgeOnce(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy: options.policy ?? null, baseline, ...(options.memo ? { memo: options.memo } : {}), selfPid: options.procRoot && options.procRoot !== "/proc" ? null : process.pid });
+  evaluate(sockets, liveJudgement(options, collection.hostNetns));
   lap("evaluate");
   return { sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
+}
+
+/** How sockets of this host are judged: the rules' mode (root or not), the policy, the baseline, portwatch's own pid. */
+function liveJudgement(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; memo?: Map<string, Socket> }, hostNetns: number | null): EvaluateOptions {
+  const asRoot = process.getuid?.() === 0;
+  const baseline = options.baseline
+    ? { identities: new Set(options.baseline.entries.map((e) => e.identity)), savedAt: options.baseline.savedAt, hostNetns }
+    : null;
+  return {
+    knowledge: knowledgeOnce(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy: options.policy ?? null, baseline,
+    ...(options.memo ? { memo: options.memo } : {}), selfPid: options.procRoot && options.procRoot !== "/proc" ? null : process.pid,
+  };
+}
+
+/**
+ * `portwatch audit --json/--ndjson` of this host, streamed: listeners are judged and written first, then
+ * the other sockets a batch at a time (collectLinuxInParts), so memory stays flat with 200,000
+ * connections. The same sockets, verdicts and summary as the one-piece path, listeners first.
+ */
+async function streamLive(options: AuditOptions, io: Output): Promise<number> {
+  const timings: Record<string, number> = {};
+  const baseline = baselineFor(options.baseline);
+  const policy = await readPolicy(options.policy);
+  const owners = options.owners ?? true;
+  const parts = await collectLinuxInParts({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners, timings });
+  let mark = performance.now();
+  const lap = (phase: string) => { const now = performance.now(); timings[phase] = (timings[phase] ?? 0) + now - mark; mark = now; };
+  const registry = registryOnce();
+  const judge = createJudge(liveJudgement({ ...options, owners, policy, baseline }, parts.hostNetns));
+  const select = selection(options);
+  const only = options.only && options.only.length > 0 ? new Set(options.only) : null;
+  const summary: Record<Verdict, number> = { expected: 0, unknown: 0, suspicious: 0 };
+  let first = true;
+  const emit = (batch: Socket[]) => {
+    const kept = only ? batch.filter((s) => only.has(s.verdict)) : batch;
+    for (const s of kept) summary[s.verdict]++;
+    if (kept.length === 0) return;
+    if (options.json) for (const chunk of renderJsonSockets(kept, first)) io.out(chunk);
+    else for (const chunk of renderNdjsonChunks(kept)) io.out(chunk);
+    first = false;
+  };
+  if (options.json) io.out(renderJsonHead({ schema: SCHEMA_VERSION, host: { hostname: parts.hostname ?? hostname(), source: "live", collectedAt: new Date().toISOString() } }));
+  enrich(parts.listeners, registry);
+  judge.listeners(parts.listeners);
+  emit(selectSockets(parts.listeners, select));
+  for (const batch of parts.rest()) {
+    const wanted = selectSockets(batch, select);
+    enrich(wanted, registry);
+    judge.others(wanted);
+    emit(wanted);
+  }
+  lap("judged and written");
+  const warnings = [...parts.warnings];
+  if (policy) warnings.unshift(`Policy "${policy.source}" applied (${policy.size} rules)`);
+  if (baseline) warnings.unshift(`Baseline of ${baseline.savedAt} applied (${baseline.entries.length} identities)`);
+  if (options.json) io.out(renderJsonTail({ warnings, summary }));
+  else for (const w of warnings) io.err(`warning: ${safeText(w)}\n`);
+  reportTimings(timings);
+  return failOnCode(summary, options.failOn);
 }
 
 let registry: ServiceRegistry | undefined;
@@ -203,6 +258,7 @@ export function failOnCode(summary: Record<Verdict, number>, failOn: Verdict | u
 
 /** `portwatch audit`: prints the judged inventory; returns the exit code. */
 export async function runAudit(options: AuditOptions, io: Output): Promise<number> {
+  if ((options.json || options.ndjson) && options.from === undefined && !options.resolve) return streamLive(options, io);
   const snapshot = options.from !== undefined ? await auditCapture({ ...options, from: options.from }) : await auditLive(options);
   const code = failOnCode(snapshot.summary, options.failOn);
   if (options.json) {

@@ -39,13 +39,26 @@ export function isListening(s: Socket): boolean {
  * Exposure (listeners only): "container" outside the host's namespace, else from the bind address.
  */
 export function classify(sockets: Socket[], hostNetns: number | null): void {
-  const listeners = new ListenerIndex();
-  for (const s of sockets) {
-    if (!isListening(s)) continue;
+  const listeners = classifyListeners(sockets.filter(isListening), hostNetns);
+  classifyOthers(sockets, listeners);
+}
+
+/** Where the host's listeners are, for classifyOthers. */
+export type Listeners = ListenerIndex;
+
+/** Marks `listeners` (sockets isListening says yes to) as listening with their exposure; returns their index. */
+export function classifyListeners(listeners: readonly Socket[], hostNetns: number | null): Listeners {
+  const index = new ListenerIndex();
+  for (const s of listeners) {
     s.direction = "listening";
-    listeners.add(s);
+    index.add(s);
     s.exposure = exposureOf(s, hostNetns);
   }
+  return index;
+}
+
+/** Sets the direction of the sockets that are not listeners: inbound to one of `listeners`, outbound, or unknown. */
+export function classifyOthers(sockets: readonly Socket[], listeners: Listeners): void {
   for (const s of sockets) {
     if (s.direction === "listening") continue;
     if (s.remote === null) { s.direction = "unknown"; continue; }

@@ -5,13 +5,13 @@ import { InputError } from "../model/errors.js";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import type { Family, Proto, Socket } from "../model/socket.js";
-import { addHolder, attribute } from "./attribute.js";
-import { classify } from "./classify.js";
+import { addHolder, attribute, InodeTable, type HolderLookup } from "./attribute.js";
+import { classifyListeners, classifyOthers, isListening } from "./classify.js";
 import { scanFdShare } from "./fd-scan.js";
 import type { FdScanJob, FdScanResult } from "./fd-scan-worker.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
 import { parseProcNet } from "./parse/proc-net.js";
-import { decodeSockDiag } from "./parse/sock-diag.js";
+import { decodeSockDiag, eachInode, recordCount } from "./parse/sock-diag.js";
 import {
   parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parseStatusUid,
 } from "./parse/proc-pid.js";
@@ -80,7 +80,7 @@ function dropHolder(holders: Map<number, number | number[]>, inode: number, pid:
  * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
  * of the others (busiest first) only until every socket in the tables has an owner or all were read.
  */
-function refreshOwners(procRoot: string, pids: readonly number[], sockets: readonly Socket[], cache: OwnerCache): { denied: number; changed: boolean } {
+function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): { denied: number; changed: boolean } {
   const alive = new Set(pids);
   let changed = false;
   for (const [pid, inodes] of cache.byPid) {
@@ -108,11 +108,11 @@ function refreshOwners(procRoot: string, pids: readonly number[], sockets: reado
   for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescan(pid);
   const live = new Set<number>();
   const unknown = new Set<number>();
-  for (const s of sockets) {
-    if (!s.inode) continue;
-    live.add(s.inode);
-    if (!cache.holders.has(s.inode) && !cache.orphans.has(s.inode)) unknown.add(s.inode);
-  }
+  eachSocketInode((inode) => {
+    if (!inode) return;
+    live.add(inode);
+    if (!cache.holders.has(inode) && !cache.orphans.has(inode)) unknown.add(inode);
+  });
   if (unknown.size > 0) {
     const order = pids.filter((p) => (cache.byPid.get(p)?.length ?? 0) > 0).sort((a, b) => (cache.byPid.get(b)?.length ?? 0) - (cache.byPid.get(a)?.length ?? 0));
     const rest = pids.filter((p) => (cache.byPid.get(p)?.length ?? 0) === 0 && !cache.denied.has(p));
@@ -129,23 +129,6 @@ function refreshOwners(procRoot: string, pids: readonly number[], sockets: reado
   return { denied, changed };
 }
 
-/** What the collector found: sockets with owners, direction and exposure, and what it could not read. */
-export interface Collection {
-  sockets: Socket[];
-  hostname: string | null;
-  /** The network namespace of pid 1 (the host's, outside containers), else our own. */
-  hostNetns: number | null;
-  problems: Problem[];
-  /** Plain-words notes about incomplete results. */
-  warnings: string[];
-  /** How each network namespace's tables were read (by namespace inode): the kernel's netlink dump or the /proc text. */
-  readVia: Map<number | null, "netlink" | "proc">;
-  /**
-   * True when this is the cached collection of the last look again (same dumps, same owners; see
-   * OwnerCache.previous): the same Socket objects, already judged by the caller of the last look.
-   */
-  unchanged?: boolean;
-}
 
 const TABLES: readonly { file: string; proto: Proto; family: Family }[] = [
   { file: "tcp", proto: "tcp", family: 4 }, { file: "tcp6", proto: "tcp", family: 6 },
@@ -242,15 +225,14 @@ function socketsInUse(procRoot: string): number {
  * The fd walk, possibly in parallel: worker threads take pids from a shared counter at once, the main
  * thread joins in once `meanwhile()` (reading the socket tables) returns. With one thread it is a loop.
  */
-async function walkFds(procRoot: string, pids: readonly number[], threads: number, meanwhile: () => void, addon: NativeAddon | null): Promise<{ holders: Map<number, number | number[]>; denied: number }> {
-  const holders = new Map<number, number | number[]>();
-  const found = (inode: number, pid: number) => addHolder(holders, inode, pid);
+async function walkFds<H extends HolderLookup>(procRoot: string, pids: readonly number[], threads: number, meanwhile: () => void, addon: NativeAddon | null, holders: H, add: (holders: H, inode: number, pid: number) => void): Promise<{ holders: H; denied: number }> {
+  const found = (inode: number, pid: number) => add(holders, inode, pid);
   if (addon) {
     // The addon walks on its own threads while this one reads the socket tables.
     const scan = addon.scanFds(procRoot, Int32Array.from(pids), Math.max(1, Math.min(4, availableParallelism())));
     meanwhile();
     const { pairs, count, denied } = await scan;
-    for (let k = 0; k < count; k++) addHolder(holders, pairs[2 * k] as number, pairs[2 * k + 1] as number);
+    for (let k = 0; k < count; k++) add(holders, pairs[2 * k] as number, pairs[2 * k + 1] as number);
     return { holders, denied };
   }
   if (threads <= 1) {
@@ -274,7 +256,7 @@ async function walkFds(procRoot: string, pids: readonly number[], threads: numbe
   let { denied } = scanFdShare(procRoot, pidList, () => Atomics.add(counter, 0, 1), found);
   for (const r of await Promise.all(results)) {
     denied += r.denied;
-    for (let k = 0; k < r.count; k++) addHolder(holders, r.pairs[2 * k] as number, r.pairs[2 * k + 1] as number);
+    for (let k = 0; k < r.count; k++) add(holders, r.pairs[2 * k] as number, r.pairs[2 * k + 1] as number);
   }
   return { holders, denied };
 }
@@ -324,13 +306,32 @@ function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: 
   return parts;
 }
 
-/** The sockets in one namespace's dumps (see dumpNamespace). */
-function decodeNamespace(parts: Dumps, base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[]): void {
-  DIAG_TABLES.forEach((t, i) => decodeSockDiag(parts[i] as Uint8Array, t.proto, netns, sockets));
+/** The sockets of one namespace: netlink records still to decode (tcp, tcp6, udp, udp6), and sockets already made (raw, or all from /proc text). */
+interface Source {
+  netns: number | null;
+  records: Uint8Array[];
+  made: Socket[];
+}
+
+const BATCH = 512;
+
+/** A Source from one namespace's dumps: the raw-socket text is parsed now (a few lines), the records later. */
+function sourceOfDumps(parts: Dumps, base: string, netns: number | null, littleEndian: boolean, problems: Problem[]): Source {
+  const made: Socket[] = [];
   ["raw", "raw6"].forEach((file, i) => {
     const text = parts[DIAG_TABLES.length + i] as string;
-    if (text !== "") parseProcNet(text, { proto: "raw", family: i === 0 ? 4 : 6, source: `${base}/${file}`, netns, littleEndian, records: sockets, problems });
+    if (text !== "") parseProcNet(text, { proto: "raw", family: i === 0 ? 4 : 6, source: `${base}/${file}`, netns, littleEndian, records: made, problems });
   });
+  return { netns, records: parts.slice(0, DIAG_TABLES.length) as Uint8Array[], made };
+}
+
+function eachSourceInode(sources: readonly Source[]): (each: (inode: number) => void) => void {
+  return (each) => {
+    for (const src of sources) {
+      for (const r of src.records) eachInode(r, each);
+      for (const s of src.made) if (s.inode !== null) each(s.inode);
+    }
+  };
 }
 
 function sameDumps(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
@@ -371,20 +372,55 @@ function readProcess(procRoot: string, pid: number, netns: number | null, users:
 }
 
 /**
+ * A look at a Linux host in two passes, so a host with 200,000 connections never holds them all as
+ * objects: every listener first (joined to its owner and classified), then the other sockets in
+ * batches (decoded from the kernel's records only when asked for). See collectLinuxInParts.
+ */
+export interface CollectionParts {
+  /** Every listening socket of every namespace, with owners, direction and exposure. */
+  listeners: Socket[];
+  /**
+   * The other sockets, a batch at a time, with owners and direction. Once the last batch is out,
+   * `warnings` also says how many sockets had no visible owner. One pass only.
+   */
+  rest(): Generator<Socket[]>;
+  hostname: string | null;
+  /** The network namespace of pid 1 (the host's, outside containers), else our own. */
+  hostNetns: number | null;
+  problems: Problem[];
+  warnings: string[];
+  readVia: Map<number | null, "netlink" | "proc">;
+}
+
+/** What collectLinux found: sockets with owners, direction and exposure, and what it could not read. */
+export interface Collection {
+  sockets: Socket[];
+  hostname: string | null;
+  /** The network namespace of pid 1 (the host's, outside containers), else our own. */
+  hostNetns: number | null;
+  problems: Problem[];
+  /** Plain-words notes about incomplete results. */
+  warnings: string[];
+  /** How each network namespace's tables were read (by namespace inode): the kernel's netlink dump or the /proc text. */
+  readVia: Map<number | null, "netlink" | "proc">;
+  /**
+   * True when this is the cached collection of the last look again (same dumps, same owners; see
+   * OwnerCache.previous): the same Socket objects, already judged by the caller of the last look.
+   */
+  unchanged?: boolean;
+}
+
+/**
  * Collects every TCP, UDP and raw socket (IPv4 and IPv6) of every network namespace of a Linux host,
  * with the processes that hold them. Reads only under `procRoot` (and the passwd file and netns dir).
  *
  * 1. List the pids; note each one's network namespace.
- * 2. Read each namespace's tables once (through "self" for ours, one of its pids for the others),
- *    while worker threads (on busy hosts) walk /proc/<pid>/fd for socket inodes; then help them.
+ * 2. Read each namespace's tables once (netlink sock_diag for the live host when the native addon is
+ *    there, else /proc text: through "self" for ours, one of its pids for the others), while the fd walk
+ *    (native threads, or worker threads on busy hosts) collects socket inodes; then help it.
  * 3. Read the details of the pids that hold sockets only; join by inode; classify direction/exposure.
  */
 export async function collectLinux(options: CollectOptions = {}): Promise<Collection> {
-  const procRoot = options.procRoot ?? "/proc";
-  const wantOwners = options.owners ?? true;
-  const problems: Problem[] = [];
-  const warnings: string[] = [];
-  const littleEndian = endianness() === "LE";
   const timings = options.timings;
   let mark = performance.now();
   const lap = (phase: string) => {
@@ -392,6 +428,63 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
     if (timings) timings[phase] = (timings[phase] ?? 0) + now - mark;
     mark = now;
   };
+  const found = await gather(options, lap);
+  if ("unchanged" in found) return found.unchanged;
+  const parts = inParts(found);
+  const sockets = parts.listeners;
+  for (const batch of parts.rest()) for (const s of batch) sockets.push(s);
+  lap("join");
+  const collection: Collection = { sockets, hostname: parts.hostname, hostNetns: parts.hostNetns, problems: parts.problems, warnings: parts.warnings, readVia: parts.readVia };
+  const cache = options.cache;
+  if (cache && found.wantOwners) cache.previous = found.dumps.size === found.namespaceCount ? { dumps: found.dumps, collection } : null;
+  return collection;
+}
+
+/**
+ * collectLinux in two passes (see CollectionParts): what `portwatch audit --json` streams, so its memory
+ * stays flat however many connections the host has. Takes no owner cache (one look).
+ */
+export async function collectLinuxInParts(options: Omit<CollectOptions, "cache"> = {}): Promise<CollectionParts> {
+  const timings = options.timings;
+  let mark = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    if (timings) timings[phase] = (timings[phase] ?? 0) + now - mark;
+    mark = now;
+  };
+  const { cache: _none, ...oneLook } = options as CollectOptions;
+  const found = await gather(oneLook, lap);
+  if ("unchanged" in found) throw new Error("unreachable: no cache, no unchanged look");
+  const parts = inParts(found);
+  lap("join");
+  return parts;
+}
+
+/** What gather read: the sockets' sources, and what is needed to join and classify them. */
+interface Gathered {
+  sources: Source[];
+  holders: HolderLookup;
+  processes: Map<number, ProcessInfo>;
+  denied: number;
+  pidCount: number;
+  wantOwners: boolean;
+  hostNetns: number | null;
+  hostname: string | null;
+  problems: Problem[];
+  warnings: string[];
+  readVia: Map<number | null, "netlink" | "proc">;
+  /** Each namespace's dumps, when read through netlink (for OwnerCache.previous). */
+  dumps: Map<number | null, Dumps>;
+  namespaceCount: number;
+}
+
+/** Steps 1 and 2 of collectLinux, and the owners' details; or the last look again (see OwnerCache.previous). */
+async function gather(options: CollectOptions, lap: (phase: string) => void): Promise<Gathered | { unchanged: Collection }> {
+  const procRoot = options.procRoot ?? "/proc";
+  const wantOwners = options.owners ?? true;
+  const problems: Problem[] = [];
+  const warnings: string[] = [];
+  const littleEndian = endianness() === "LE";
 
   let entries: string[];
   try { entries = readdirSync(procRoot); } catch (e) {
@@ -424,50 +517,52 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
 
   // A steady host (watch, serve): when every namespace's dumps are the bytes of the last look and no
   // socket changed hands, the last look's collection is this one too: nothing to decode, join or judge.
-  let dumps: Map<number | null, Dumps> | null = null;
+  let prefetched: Map<number | null, Dumps> | null = null;
   if (diag && wantOwners && cache?.previous && cache.byPid.size > 0) {
-    dumps = new Map();
+    prefetched = new Map();
     for (const [netns, dirs] of nsList) {
       const dir = dirs[0] as string;
       let parts: Dumps | null = null;
       try { parts = dumpNamespace(diag, netnsPathOf(dir), baseOf(dir)); } catch { parts = null; }
-      if (parts === null) { dumps = null; break; }
-      dumps.set(netns, parts);
+      if (parts === null) { prefetched = null; break; }
+      prefetched.set(netns, parts);
     }
-    if (dumps !== null && sameDumps(dumps, cache.previous.dumps)) {
+    if (prefetched !== null && sameDumps(prefetched, cache.previous.dumps)) {
       const previous = cache.previous.collection;
-      if (!refreshOwners(procRoot, pids, previous.sockets, cache).changed) {
+      const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
+      if (!refreshOwners(procRoot, pids, inodes, cache).changed) {
         lap("tables");
-        return { ...previous, unchanged: true };
+        return { unchanged: { ...previous, unchanged: true } };
       }
     }
   }
 
-  const sockets: Socket[] = [];
+  const sources: Source[] = [];
   const readVia = new Map<number | null, "netlink" | "proc">();
-  const made = new Map<number | null, Dumps>();
+  const dumps = new Map<number | null, Dumps>();
   const readTables = () => {
     for (const [netns, dirs] of nsList) {
       let done = false;
       for (const dir of dirs) {
         const base = baseOf(dir);
-        const before = sockets.length, problemsBefore = problems.length;
+        const problemsBefore = problems.length;
         try {
-          const parts = dumps?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base) : null);
+          const parts = prefetched?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base) : null);
           if (parts) {
-            decodeNamespace(parts, base, netns, littleEndian, sockets, problems);
-            made.set(netns, parts);
+            sources.push(sourceOfDumps(parts, base, netns, littleEndian, problems));
+            dumps.set(netns, parts);
             readVia.set(netns, "netlink");
-            done = true;
-            break;
+          } else {
+            const made: Socket[] = [];
+            readNamespaceTables(base, netns, littleEndian, made, problems);
+            sources.push({ netns, records: [], made });
+            readVia.set(netns, "proc");
           }
-          readNamespaceTables(base, netns, littleEndian, sockets, problems);
-          readVia.set(netns, "proc");
           done = true;
           break;
         } catch (e) {
           // That pid exited mid-read: drop what it gave and try the next pid of the namespace.
-          sockets.length = before; problems.length = problemsBefore;
+          problems.length = problemsBefore;
           if (!vanished(e)) warnings.push(`Cannot read the sockets of network namespace ${netns} through ${base}: ${errCode(e) || String(e)}`);
         }
       }
@@ -476,23 +571,29 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
     lap("tables");
   };
 
-  let holders = new Map<number, number | number[]>();
+  let holders: HolderLookup = new Map<number, number | number[]>();
   let denied = 0;
   if (wantOwners && cache && cache.byPid.size > 0) {
     readTables();
-    ({ denied } = refreshOwners(procRoot, pids, sockets, cache));
+    ({ denied } = refreshOwners(procRoot, pids, eachSourceInode(sources), cache));
     holders = cache.holders;
     lap("fds");
   } else if (wantOwners) {
-    const threads = options.threads ?? (socketsInUse(procRoot) >= PARALLEL_FROM ? Math.min(4, availableParallelism()) : 1);
-    ({ holders, denied } = await walkFds(procRoot, pids, threads, readTables, addon));
+    const inUse = socketsInUse(procRoot);
+    const threads = options.threads ?? (inUse >= PARALLEL_FROM ? Math.min(4, availableParallelism()) : 1);
     if (cache) {
-      // The first look fills the cache from the full walk.
-      cache.holders = holders;
+      // The first look fills the cache from the full walk (a Map: later looks change it).
+      const walked = await walkFds(procRoot, pids, threads, readTables, addon, new Map<number, number | number[]>(), addHolder);
+      const map = walked.holders;
+      holders = map;
+      denied = walked.denied;
+      cache.holders = map;
       for (const pid of pids) cache.byPid.set(pid, []);
-      for (const [inode, held] of holders) for (const pid of typeof held === "number" ? [held] : held) cache.byPid.get(pid)?.push(inode);
-      for (const s of sockets) if (s.inode && !holders.has(s.inode)) cache.orphans.add(s.inode);
+      for (const [inode, held] of map) for (const pid of typeof held === "number" ? [held] : held) cache.byPid.get(pid)?.push(inode);
+      eachSourceInode(sources)((inode) => { if (inode && !map.has(inode)) cache.orphans.add(inode); });
       cache.lastScanned = pids.length;
+    } else {
+      ({ holders, denied } = await walkFds(procRoot, pids, threads, readTables, addon, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid)));
     }
     lap("fds");
   } else {
@@ -511,9 +612,9 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
     }
   }
 
+  const processes = new Map<number, ProcessInfo>();
   if (wantOwners) {
     const users = parsePasswd(tryRead(options.passwdFile ?? "/etc/passwd") ?? "");
-    const processes = new Map<number, ProcessInfo>();
     const ownerPids = new Set<number>();
     for (const held of holders.values()) {
       if (typeof held === "number") ownerPids.add(held); else for (const p of held) ownerPids.add(p);
@@ -522,24 +623,61 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
       const info = cache?.processes.get(pid) ?? readProcess(procRoot, pid, netnsOf.get(pid) ?? null, users);
       if (info !== null) { processes.set(pid, info); cache?.processes.set(pid, info); }
     }
-    lap("processes");
-    const unowned = attribute(sockets, { holders, processes });
     if (denied > 0) {
       warnings.push(`Cannot read the open files of ${denied} of ${pids.length} processes: permission denied (run as root to see every owner)`);
     }
-    if (unowned > 0) {
-      warnings.push(denied > 0
-        ? `${unowned} sockets have no visible owner: they belong to processes whose files could not be read, or to the kernel`
-        : `${unowned} sockets have no owning process that portwatch can see: a kernel socket (NFS, WireGuard), a process outside this PID namespace, or one that exited during the scan`);
-    }
+    lap("processes");
   }
-  classify(sockets, hostNetns);
-  lap("join");
   for (const p of problems.slice(0, 50)) warnings.push(`Skipped a malformed line: ${formatProblem(p)}`);
   if (problems.length > 50) warnings.push(`... and ${problems.length - 50} more malformed lines`);
 
   const hostname = tryRead(`${procRoot}/sys/kernel/hostname`)?.trim() || null;
-  const collection: Collection = { sockets, hostname, hostNetns, problems, warnings, readVia };
-  if (cache && wantOwners) cache.previous = made.size === nsList.length ? { dumps: made, collection } : null;
-  return collection;
+  return { sources, holders, processes, denied, pidCount: pids.length, wantOwners, hostNetns, hostname, problems, warnings, readVia, dumps, namespaceCount: nsList.length };
+}
+
+/** Step 3 of collectLinux, in two passes: listeners now, the other sockets in batches (see CollectionParts). */
+function inParts(found: Gathered): CollectionParts {
+  const { sources, hostNetns, warnings } = found;
+  const owners = { holders: found.holders, processes: found.processes };
+  let unowned = 0;
+  const join = (batch: Socket[]) => { if (found.wantOwners) unowned += attribute(batch, owners); };
+
+  const listeners: Socket[] = [];
+  for (const src of sources) {
+    src.records.forEach((r, i) => decodeSockDiag(r, (DIAG_TABLES[i] as { proto: Proto }).proto, src.netns, listeners, "listening"));
+    for (const s of src.made) if (isListening(s)) listeners.push(s);
+  }
+  join(listeners);
+  const index = classifyListeners(listeners, hostNetns);
+
+  function* rest(): Generator<Socket[]> {
+    for (const src of sources) {
+      for (let i = 0; i < src.records.length; i++) {
+        const records = src.records[i] as Uint8Array;
+        const proto = (DIAG_TABLES[i] as { proto: Proto }).proto;
+        for (let from = 0, n = recordCount(records); from < n; from += BATCH) {
+          const batch: Socket[] = [];
+          decodeSockDiag(records, proto, src.netns, batch, "other", from, from + BATCH);
+          if (batch.length === 0) continue;
+          join(batch);
+          classifyOthers(batch, index);
+          yield batch;
+        }
+      }
+      const others = src.made.filter((s) => !isListening(s));
+      for (let from = 0; from < others.length; from += BATCH) {
+        const batch = others.slice(from, from + BATCH);
+        join(batch);
+        classifyOthers(batch, index);
+        yield batch;
+      }
+    }
+    if (unowned > 0) {
+      warnings.push(found.denied > 0
+        ? `${unowned} sockets have no visible owner: they belong to processes whose files could not be read, or to the kernel`
+        : `${unowned} sockets have no owning process that portwatch can see: a kernel socket (NFS, WireGuard), a process outside this PID namespace, or one that exited during the scan`);
+    }
+  }
+
+  return { listeners, rest, hostname: found.hostname, hostNetns, problems: found.problems, warnings, readVia: found.readVia };
 }

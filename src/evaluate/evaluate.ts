@@ -81,6 +81,21 @@ class ReasonLists {
  * A socket nothing explains stays unknown, and its explanation says how to find out more.
  */
 export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): void {
+  const judge = createJudge(options);
+  judge.listeners(sockets);
+  judge.others(sockets);
+}
+
+/** Judges a look in parts (see evaluate): every listener first, then the other sockets, in as many calls as wanted. */
+export interface Judge {
+  /** Judges the listening sockets among `sockets` (the others are skipped). Call before `others`. */
+  listeners(sockets: readonly Socket[]): void;
+  /** Judges the sockets among `sockets` that are not listening, with the listeners judged before. */
+  others(sockets: readonly Socket[]): void;
+}
+
+/** A judge that keeps what it learnt (listeners, shared reasons, judgements of like connections) between calls. */
+export function createJudge(options: EvaluateOptions): Judge {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
   const perProcess = new WeakMap<ProcessInfo, Reason[]>();
   // Listeners by namespace, then by port * 4 + protocol: numbers, no string built per socket.
@@ -150,43 +165,49 @@ export function evaluate(sockets: readonly Socket[], options: EvaluateOptions): 
     s.explanation = explain(s);
   };
 
-  // Listeners first, so the connections to them can take their verdict into account.
-  for (const s of sockets) {
-    if (s.direction !== "listening") continue;
-    judge(s);
-    listeners.set(s);
-  }
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
   // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).
   const memo = options.memo ?? new Map<string, Socket>();
   const withPolicy = options.policy != null;
-  for (const s of sockets) {
-    if (s.direction === "listening") continue;
-    let pid = 0;
-    if (s.process !== null) {
-      pid = processIds.get(s.process) ?? 0;
-      if (pid === 0) { pid = nextProcessId++; processIds.set(s.process, pid); }
-    }
-    const port = (s.direction === "outbound" ? s.remote?.port : s.local.port) ?? 0;
-    // The verdict of the listener a connection belongs to is part of its judgement (local-peer).
-    const peer = s.direction === "inbound" ? listeners.get(s.netns, s.proto, s.local.port)
-      : s.remote !== null && isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
-    // Everything the judgement reads, packed in one number (the service follows from port, protocol and
-    // direction); the namespace and, rarely, addresses and ports are added as text.
-    const bits = DIRECTION_BITS[s.direction] | (PROTO[s.proto] << 2) | (STATE_BITS[s.state] << 4) | (EXPOSURE_BITS[s.exposure ?? "none"] << 8) |
-      ((s.inode === 0 ? 1 : 0) << 11) | ((isLoopback(s.local.address) ? 1 : 0) << 12) | ((s.remote !== null && isLoopback(s.remote.address) ? 1 : 0) << 13) |
-      ((peer ? rank(peer.verdict) + 1 : 0) << 14);
-    const exact = withPolicy || pid === 0 || s.direction === "unknown";
-    const k = `${s.netns}|${port * 65_536 + bits}|${pid}${exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}` : ""}`;
-    const same = memo.get(k);
-    if (same !== undefined) {
-      s.reasons = same.reasons;
-      s.verdict = same.verdict;
-      s.explanation = same.explanation;
-      continue;
-    }
-    judge(s);
-    if (memo.size >= 20_000) memo.clear(); // many unlike connections (a capture of a busy host): keep memory flat
-    memo.set(k, s);
-  }
+  return {
+    // Listeners first, so the connections to them can take their verdict into account.
+    listeners(sockets) {
+      for (const s of sockets) {
+        if (s.direction !== "listening") continue;
+        judge(s);
+        listeners.set(s);
+      }
+    },
+    others(sockets) {
+      for (const s of sockets) {
+        if (s.direction === "listening") continue;
+        let pid = 0;
+        if (s.process !== null) {
+          pid = processIds.get(s.process) ?? 0;
+          if (pid === 0) { pid = nextProcessId++; processIds.set(s.process, pid); }
+        }
+        const port = (s.direction === "outbound" ? s.remote?.port : s.local.port) ?? 0;
+        // The verdict of the listener a connection belongs to is part of its judgement (local-peer).
+        const peer = s.direction === "inbound" ? listeners.get(s.netns, s.proto, s.local.port)
+          : s.remote !== null && isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
+        // Everything the judgement reads, packed in one number (the service follows from port, protocol and
+        // direction); the namespace and, rarely, addresses and ports are added as text.
+        const bits = DIRECTION_BITS[s.direction] | (PROTO[s.proto] << 2) | (STATE_BITS[s.state] << 4) | (EXPOSURE_BITS[s.exposure ?? "none"] << 8) |
+          ((s.inode === 0 ? 1 : 0) << 11) | ((isLoopback(s.local.address) ? 1 : 0) << 12) | ((s.remote !== null && isLoopback(s.remote.address) ? 1 : 0) << 13) |
+          ((peer ? rank(peer.verdict) + 1 : 0) << 14);
+        const exact = withPolicy || pid === 0 || s.direction === "unknown";
+        const k = `${s.netns}|${port * 65_536 + bits}|${pid}${exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}` : ""}`;
+        const same = memo.get(k);
+        if (same !== undefined) {
+          s.reasons = same.reasons;
+          s.verdict = same.verdict;
+          s.explanation = same.explanation;
+          continue;
+        }
+        judge(s);
+        if (memo.size >= 20_000) memo.clear(); // many unlike connections (a capture of a busy host): keep memory flat
+        memo.set(k, s);
+      }
+    },
+  };
 }

@@ -63,17 +63,31 @@ export function socketJson(s: Socket): string {
 // Pieces stay under V8's large-object size (128 KiB), so each dies young instead of piling up in the old generation.
 const BATCH = 100;
 
-/** `portwatch audit --json`: one object, yielded in pieces so 200k sockets never sit in memory as one string. */
-export function* renderJsonChunks(snapshot: Snapshot): Generator<string> {
-  yield `{"schema":${snapshot.schema},"host":${jsonSafe(JSON.stringify(snapshot.host))},"sockets":[`;
-  const { sockets } = snapshot;
+/** The start of `portwatch audit --json`, up to the opening of the sockets list. */
+export function renderJsonHead(snapshot: Pick<Snapshot, "schema" | "host">): string {
+  return `{"schema":${snapshot.schema},"host":${jsonSafe(JSON.stringify(snapshot.host))},"sockets":[`;
+}
+
+/** Sockets of the JSON list in pieces; `first` tells whether they open the list (no comma before the first). */
+export function* renderJsonSockets(sockets: readonly Socket[], first: boolean): Generator<string> {
   for (let i = 0; i < sockets.length; i += BATCH) {
     let out = "";
     const end = Math.min(sockets.length, i + BATCH);
-    for (let j = i; j < end; j++) out += (j === 0 ? "\n" : ",\n") + socketJson(sockets[j] as Socket);
+    for (let j = i; j < end; j++) out += (first && j === 0 ? "\n" : ",\n") + socketJson(sockets[j] as Socket);
     yield out;
   }
-  yield `\n],"warnings":${jsonSafe(JSON.stringify(snapshot.warnings))},"summary":${JSON.stringify(snapshot.summary)}}\n`;
+}
+
+/** The end of `portwatch audit --json`: closes the sockets list, then the warnings and the summary. */
+export function renderJsonTail(snapshot: Pick<Snapshot, "warnings" | "summary">): string {
+  return `\n],"warnings":${jsonSafe(JSON.stringify(snapshot.warnings))},"summary":${JSON.stringify(snapshot.summary)}}\n`;
+}
+
+/** `portwatch audit --json`: one object, yielded in pieces so 200k sockets never sit in memory as one string. */
+export function* renderJsonChunks(snapshot: Snapshot): Generator<string> {
+  yield renderJsonHead(snapshot);
+  yield* renderJsonSockets(snapshot.sockets, true);
+  yield renderJsonTail(snapshot);
 }
 
 /** `portwatch audit --json` as one string. */

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { addHolder, attribute } from "../../src/collect/attribute.js";
+import fc from "fast-check";
+import { addHolder, attribute, InodeTable } from "../../src/collect/attribute.js";
 import type { ProcessInfo } from "../../src/model/process.js";
 import type { Socket } from "../../src/model/socket.js";
 
@@ -32,5 +33,23 @@ describe("attribute", () => {
     const sockets = [sock(5)];
     assert.equal(attribute(sockets, { holders: new Map([[5, 77]]), processes: new Map() }), 0);
     assert.equal(sockets[0]!.process, null);
+  });
+});
+
+describe("InodeTable", () => {
+  it("InodeTable answers like a Map filled by addHolder, for any inodes and pids (shared sockets, repeats, growth, 64-bit inodes)", () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.oneof(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.constant(2 ** 40 + 3)), fc.integer({ min: 1, max: 40 })), { maxLength: 3000 }),
+      (pairs) => {
+        const table = new InodeTable(8);
+        const map = new Map<number, number | number[]>();
+        for (const [inode, pid] of pairs) { table.add(inode, pid); addHolder(map, inode, pid); }
+        for (const [inode] of pairs) assert.deepEqual(table.get(inode), map.get(inode));
+        assert.equal(table.get(987_654_321_0), map.get(987_654_321_0));
+        assert.equal(table.has(0), false);
+        const norm = (vs: Iterable<number | number[]>) => [...vs].map((v) => JSON.stringify(v)).sort();
+        assert.deepEqual(norm(table.values()), norm(map.values()));
+      },
+    ), { numRuns: 60 });
   });
 });

@@ -37,9 +37,13 @@ function standIn(port: number): Promise<ChildProcess> {
   });
 }
 
-function stop(child: ChildProcess): void {
+/** Ends a child we started and waits (at most 5 s) until it has exited, so its sockets are gone for the next test. */
+async function stop(child: ChildProcess): Promise<void> {
   child.stdin?.end();
-  if (child.pid !== undefined && child.exitCode === null) { try { process.kill(child.pid, "SIGKILL"); } catch { /* gone */ } }
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((ok) => { child.once("exit", () => ok()); setTimeout(ok, 5000).unref(); });
+  if (child.pid !== undefined) { try { process.kill(child.pid, "SIGKILL"); } catch { /* gone */ } }
+  await exited;
 }
 
 describe("evaluate on planted processes (live, loopback only)", () => {
@@ -78,8 +82,8 @@ describe("evaluate on planted processes (live, loopback only)", () => {
       assert.equal(backdoor.verdict, "suspicious");
       assert.ok(backdoor.reasons.some((r) => r.rule === "backdoor-port" && /Back Orifice/.test(r.message)));
     } finally {
-      stop(child);
-      stop(irc);
+      await stop(child);
+      await stop(irc);
       rmSync(dir, { recursive: true, force: true });
     }
   });

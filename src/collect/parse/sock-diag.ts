@@ -46,29 +46,54 @@ function v6At(bytes: Uint8Array, words: Uint32Array, at: number): string {
   return out;
 }
 
+/** Which records to decode: all, only listeners (TCP LISTEN, unconnected UDP bound to a port), or the others. */
+export type Pick = "all" | "listening" | "other";
+
+function aligned(records: Uint8Array): Uint8Array {
+  return records.byteOffset % 4 === 0 ? records : new Uint8Array(records); // a copy: Uint32Array needs 4-byte alignment
+}
+
+/** How many records a dump holds. */
+export function recordCount(records: Uint8Array): number {
+  return Math.floor(records.length / RECORD_BYTES);
+}
+
+/** Calls `each` with the inode of every record (0 for TIME_WAIT and request sockets), without decoding the rest. */
+export function eachInode(records: Uint8Array, each: (inode: number) => void): void {
+  const r = aligned(records);
+  const count = recordCount(r);
+  const words = new Uint32Array(r.buffer, r.byteOffset, count * (RECORD_BYTES / 4));
+  for (let w = 11; w < words.length; w += RECORD_BYTES / 4) each(words[w] as number);
+}
+
 /**
- * Decodes the records of one dump into sockets appended to `out` (the same objects parseProcNet makes).
- * Returns how many records had a state this version does not know (they are skipped and counted).
+ * Decodes records [from, to) of one dump into sockets appended to `out` (the same objects parseProcNet
+ * makes), keeping those `pick` asks for (the same test as classify's isListening). Returns how many
+ * records had a state this version does not know (they are skipped and counted).
  */
-export function decodeSockDiag(records: Uint8Array, proto: Proto, netns: number | null, out: Socket[]): number {
-  if (records.byteOffset % 4 !== 0) records = new Uint8Array(records); // a copy: Uint32Array needs 4-byte alignment
-  const count = Math.floor(records.length / RECORD_BYTES);
+export function decodeSockDiag(records: Uint8Array, proto: Proto, netns: number | null, out: Socket[], pick: Pick = "all", from = 0, to = Infinity): number {
+  records = aligned(records);
+  const count = recordCount(records);
   const words = new Uint32Array(records.buffer, records.byteOffset, count * (RECORD_BYTES / 4));
   const bytes = new Uint8Array(records.buffer, records.byteOffset, count * RECORD_BYTES);
   let unknown = 0;
-  for (let i = 0, w = 0; i < count; i++, w += RECORD_BYTES / 4) {
+  const end = Math.min(count, to);
+  for (let i = Math.max(0, from), w = i * (RECORD_BYTES / 4); i < end; i++, w += RECORD_BYTES / 4) {
     const head = words[w] as number;
-    const family = (head & 0xff) === 4 ? 4 : 6;
-    const state = stateName(proto, (head >>> 16) & 0xff);
-    if (state === null) { unknown++; continue; }
+    const code = (head >>> 16) & 0xff;
     const ports = words[w + 1] as number;
     const localPort = ports & 0xffff, remotePort = ports >>> 16;
+    const connected = remotePort !== 0 || ((words[w + 6] as number) | (words[w + 7] as number) | (words[w + 8] as number) | (words[w + 9] as number)) !== 0;
+    if (pick !== "all") {
+      const listening = proto === "tcp" ? code === 10 : !connected && localPort !== 0;
+      if (listening !== (pick === "listening")) continue;
+    }
+    const state = stateName(proto, code);
+    if (state === null) { unknown++; continue; }
+    const family = (head & 0xff) === 4 ? 4 : 6;
     const at = w * 4;
     const local = family === 4 ? v4At(bytes, words, at + 8) : v6At(bytes, words, at + 8);
-    let remote: Socket["remote"] = null;
-    if (remotePort !== 0 || ((words[w + 6] as number) | (words[w + 7] as number) | (words[w + 8] as number) | (words[w + 9] as number)) !== 0) {
-      remote = { address: family === 4 ? v4At(bytes, words, at + 24) : v6At(bytes, words, at + 24), port: remotePort };
-    }
+    const remote: Socket["remote"] = connected ? { address: family === 4 ? v4At(bytes, words, at + 24) : v6At(bytes, words, at + 24), port: remotePort } : null;
     out.push({
       proto, family,
       local: { address: local, port: localPort },
