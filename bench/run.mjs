@@ -120,7 +120,7 @@ let md = `# Benchmark results\n\nMeasured ${new Date().toISOString().slice(0, 16
 if (watchOnly) {
   md = `# Watcher CPU\n\nMeasured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`node bench/run.mjs --watch-only\` on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}: ` +
     `\`portwatch watch --interval 1s\` for ${watchTicks} looks on a steady host holding the socket load (bench/sockets.mjs), timed with GNU time. ` +
-    "The first look reads every fd table; the later ones only new processes' (the owner cache). Target (issue 5): under 10% of one core at N = 10k.\n\n" +
+    "The first look reads every fd table; the later ones only new processes' (the owner cache), and a look whose netlink dumps match the last one's byte for byte reuses its judged sockets. Target (issue 5): under 10% of one core at N = 10k.\n\n" +
     "| N | wall s | cpu s | % of one core | peak RSS MiB |\n|---|---|---|---|---|\n";
   for (const r of results) { const t = r.rows[0]; md += `| ${r.n.toLocaleString("en")} | ${f3(t.wall)} | ${f3(t.cpu)} | ${t.share.toFixed(1)} | ${t.rss.toFixed(1)} |\n`; }
   results.length = 0;
