@@ -1,6 +1,5 @@
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
 import { availableParallelism, endianness } from "node:os";
-import { Worker } from "node:worker_threads";
 import { InputError } from "../model/errors.js";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
@@ -245,6 +244,7 @@ async function walkFds<H extends HolderLookup>(procRoot: string, pids: readonly 
   const pidList = shared.subarray(1);
   pidList.set(pids);
   const job: FdScanJob = { procRoot, pids: pidList, counter };
+  const { Worker } = await import("node:worker_threads"); // only this fallback needs it: not loaded at start-up
   const results = Array.from({ length: threads - 1 }, () => new Promise<FdScanResult>((ok, fail) => {
     const worker = FROM_SOURCE
       ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true, workerData: job })
