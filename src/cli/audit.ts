@@ -13,6 +13,7 @@ import { defaultBaselinePath, loadBaseline, type Baseline } from "../watch/basel
 import type { Proto, Socket } from "../model/socket.js";
 import { SCHEMA_VERSION, type Snapshot, type SnapshotSource } from "../model/snapshot.js";
 import { formatProblem } from "../model/problem.js";
+import { phaseTimer } from "../model/timings.js";
 import { classify } from "../collect/classify.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
 import type { Origin } from "../evaluate/explain.js";
@@ -58,8 +59,7 @@ export async function auditCapture(options: AuditOptions & { from: string }): Pr
   const policy = await readPolicy(options.policy);
   const registry = registryOnce();
   const timings: Record<string, number> = {};
-  let mark = performance.now();
-  const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
+  const lap = phaseTimer(timings);
   const { readCapture } = await import("./read-capture.js");
   const capture = await readCapture(options.from, { ...(options.format ? { format: options.format } : {}), servicePort: (name, proto) => registry.port(name, proto) });
   lap("read");
@@ -123,8 +123,7 @@ export interface HostLook {
  */
 export async function lookAtHost(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; select?: Selection; cache?: OwnerCache; memo?: Map<string, Socket> }, timings: Record<string, number> = {}): Promise<HostLook> {
   const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, timings, ...(options.cache ? { cache: options.cache } : {}) });
-  let mark = performance.now();
-  const lap = (phase: string) => { const now = performance.now(); timings[phase] = now - mark; mark = now; };
+  const lap = phaseTimer(timings);
   if (collection.unchanged && !options.select) {
     // The last look's sockets again (a steady host, see OwnerCache.previous), judged then with these same options.
     return { sockets: collection.sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
@@ -135,6 +134,14 @@ export async function lookAtHost(options: { procRoot?: string; owners?: boolean;
   evaluate(sockets, liveJudgement(options, collection.hostNetns));
   lap("evaluate");
   return { sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
+}
+
+/** A live audit's warnings, led by which baseline and policy it applied. */
+function withAppliedNotes(warnings: readonly string[], policy: Policy | null, baseline: Baseline | null): string[] {
+  const notes: string[] = [];
+  if (baseline) notes.push(`Baseline of ${baseline.savedAt} applied (${baseline.entries.length} identities)`);
+  if (policy) notes.push(`Policy "${policy.source}" applied (${policy.size} rules)`);
+  return [...notes, ...warnings];
 }
 
 /** How sockets of this host are judged: the rules' mode (root or not), the policy, the baseline, portwatch's own pid. */
@@ -160,8 +167,7 @@ async function streamLive(options: AuditOptions, io: Output): Promise<number> {
   const policy = await readPolicy(options.policy);
   const owners = options.owners ?? true;
   const parts = await collectLinuxInParts({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners, timings });
-  let mark = performance.now();
-  const lap = (phase: string) => { const now = performance.now(); timings[phase] = (timings[phase] ?? 0) + now - mark; mark = now; };
+  const lap = phaseTimer(timings);
   const registry = registryOnce();
   const judge = createJudge(liveJudgement({ ...options, owners, policy, baseline }, parts.hostNetns));
   const select = selection(options);
@@ -187,9 +193,7 @@ async function streamLive(options: AuditOptions, io: Output): Promise<number> {
     emit(wanted);
   }
   lap("judged and written");
-  const warnings = [...parts.warnings];
-  if (policy) warnings.unshift(`Policy "${policy.source}" applied (${policy.size} rules)`);
-  if (baseline) warnings.unshift(`Baseline of ${baseline.savedAt} applied (${baseline.entries.length} identities)`);
+  const warnings = withAppliedNotes(parts.warnings, policy, baseline);
   if (options.json) io.out(renderJsonTail({ warnings, summary }));
   else for (const w of warnings) io.err(`warning: ${safeText(w)}\n`);
   reportTimings(timings);
@@ -225,9 +229,7 @@ export async function auditLive(options: AuditOptions): Promise<Snapshot & { hos
     const only = new Set(options.only);
     sockets = sockets.filter((s) => only.has(s.verdict));
   }
-  const warnings = [...look.warnings];
-  if (look.policy) warnings.unshift(`Policy "${look.policy.source}" applied (${look.policy.size} rules)`);
-  if (baseline) warnings.unshift(`Baseline of ${baseline.savedAt} applied (${baseline.entries.length} identities)`);
+  const warnings = withAppliedNotes(look.warnings, look.policy, baseline);
   if (options.resolve) {
     const unnamed = await resolveRemotes(sockets);
     if (unnamed > 0) warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);

@@ -3,6 +3,7 @@ import { availableParallelism, endianness } from "node:os";
 import { InputError } from "../model/errors.js";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
+import { phaseTimer } from "../model/timings.js";
 import type { Family, Proto, Socket } from "../model/socket.js";
 import { addHolder, attribute, InodeTable, type HolderLookup } from "./attribute.js";
 import { classifyListeners, classifyOthers, isListening } from "./classify.js";
@@ -421,13 +422,7 @@ export interface Collection {
  * 3. Read the details of the pids that hold sockets only; join by inode; classify direction/exposure.
  */
 export async function collectLinux(options: CollectOptions = {}): Promise<Collection> {
-  const timings = options.timings;
-  let mark = performance.now();
-  const lap = (phase: string) => {
-    const now = performance.now();
-    if (timings) timings[phase] = (timings[phase] ?? 0) + now - mark;
-    mark = now;
-  };
+  const lap = phaseTimer(options.timings);
   const found = await gather(options, lap);
   if ("unchanged" in found) return found.unchanged;
   const parts = inParts(found);
@@ -445,13 +440,7 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
  * stays flat however many connections the host has. Takes no owner cache (one look).
  */
 export async function collectLinuxInParts(options: Omit<CollectOptions, "cache"> = {}): Promise<CollectionParts> {
-  const timings = options.timings;
-  let mark = performance.now();
-  const lap = (phase: string) => {
-    const now = performance.now();
-    if (timings) timings[phase] = (timings[phase] ?? 0) + now - mark;
-    mark = now;
-  };
+  const lap = phaseTimer(options.timings);
   const { cache: _none, ...oneLook } = options as CollectOptions;
   const found = await gather(oneLook, lap);
   if ("unchanged" in found) throw new Error("unreachable: no cache, no unchanged look");
@@ -518,6 +507,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   // A steady host (watch, serve): when every namespace's dumps are the bytes of the last look and no
   // socket changed hands, the last look's collection is this one too: nothing to decode, join or judge.
   let prefetched: Map<number | null, Dumps> | null = null;
+  let refreshed: { denied: number; changed: boolean } | null = null;
   if (diag && wantOwners && cache?.previous && cache.byPid.size > 0) {
     prefetched = new Map();
     for (const [netns, dirs] of nsList) {
@@ -530,10 +520,12 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     if (prefetched !== null && sameDumps(prefetched, cache.previous.dumps)) {
       const previous = cache.previous.collection;
       const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
-      if (!refreshOwners(procRoot, pids, inodes, cache).changed) {
+      refreshed = refreshOwners(procRoot, pids, inodes, cache);
+      if (!refreshed.changed) {
         lap("tables");
         return { unchanged: { ...previous, unchanged: true } };
       }
+      // Same sockets, new owners: the owners just refreshed hold for the full look below.
     }
   }
 
@@ -575,7 +567,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   let denied = 0;
   if (wantOwners && cache && cache.byPid.size > 0) {
     readTables();
-    ({ denied } = refreshOwners(procRoot, pids, eachSourceInode(sources), cache));
+    ({ denied } = refreshed ?? refreshOwners(procRoot, pids, eachSourceInode(sources), cache));
     holders = cache.holders;
     lap("fds");
   } else if (wantOwners) {
