@@ -22,9 +22,13 @@ const outFile = arg("--out", fileURLToPath(new URL("./RESULTS.md", import.meta.u
 const watchOnly = process.argv.includes("--watch-only");
 const watchTicks = Number(arg("--watch-ticks", "20"));
 const root = fileURLToPath(new URL("..", import.meta.url));
-const portwatch = [process.execPath, join(root, "dist/cli/main.js"), "audit", "--json"];
+// The installed command (bin/portwatch: the one-file build with its code cache), as a user runs it.
+const portwatch = [join(root, "bin/portwatch"), "audit", "--json"];
 const TOOLS = [
   { name: "portwatch audit --json", argv: portwatch },
+  // References: the same audit from the ES modules in dist/ without the launcher, and Node's bare start.
+  { name: "node dist/cli/main.js audit --json", argv: [process.execPath, join(root, "dist/cli/main.js"), "audit", "--json"] },
+  { name: "node -e 0", argv: [process.execPath, "-e", "0"] },
   { name: "ss -tunap", argv: ["ss", "-tunap"], slow: true },
   { name: "netstat -tunap", argv: ["netstat", "-tunap"], slow: true },
   { name: "lsof -nP -i", argv: ["lsof", "-nP", "-i"] },
@@ -34,17 +38,23 @@ const tmp = mkdtempSync(join(tmpdir(), "pw-bench-"));
 const which = (cmd) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", cmd]).status === 0;
 for (const need of ["/usr/bin/time", "ss", "netstat", "lsof"]) if (!which(need)) { console.error(`missing ${need}: apt-get install time iproute2 net-tools lsof`); process.exit(2); }
 
-/** One timed run through GNU time; the output goes through a pipe that is read and counted. */
+/**
+ * One timed run: wall time on this harness's clock (from spawning to the end of the output, to the
+ * microsecond; GNU time prints only hundredths), cpu and peak RSS from GNU time. The output goes through a
+ * pipe that is read and counted.
+ */
 function timeOnce(argv) {
   return new Promise((ok, fail) => {
     const stats = join(tmp, "time.txt");
+    const start = process.hrtime.bigint();
     const child = spawn("/usr/bin/time", ["-f", "%e %U %S %M", "-o", stats, "--", ...argv], { stdio: ["ignore", "pipe", "ignore"] });
     let lines = 0;
     child.stdout.on("data", (d) => { for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++; });
     const timer = setTimeout(() => { try { process.kill(child.pid, "SIGKILL"); } catch { /* gone */ } }, 300_000);
     child.on("close", () => {
       clearTimeout(timer);
-      const [wall, user, sys, rssKb] = readFileSync(stats, "utf8").trim().split("\n").pop().split(" ").map(Number);
+      const wall = Number(process.hrtime.bigint() - start) / 1e9;
+      const [, user, sys, rssKb] = readFileSync(stats, "utf8").trim().split("\n").pop().split(" ").map(Number);
       ok({ wall, cpu: user + sys, rss: rssKb / 1024, lines });
     });
     child.on("error", fail);
@@ -84,7 +94,7 @@ for (const n of sizes) {
     const rows = [];
     if (watchOnly) {
       // CPU of a watcher over `watchTicks` looks one second apart: (user + sys) / wall, as % of one core.
-      const argv = [process.execPath, join(root, "dist/cli/main.js"), "watch", "--interval", "1s", "--count", String(watchTicks), "--no-history", "--ndjson"];
+      const argv = [join(root, "bin/portwatch"), "watch", "--interval", "1s", "--count", String(watchTicks), "--no-history", "--ndjson"];
       const sample = await timeOnce(argv);
       rows.push({ tool: `portwatch watch --interval 1s (${watchTicks} looks)`, runs: 1, wall: sample.wall, min: sample.wall, max: sample.wall, cpu: sample.cpu, rss: sample.rss, lines: sample.lines, share: (100 * sample.cpu) / sample.wall });
       console.error(`  watch: ${(100 * sample.cpu / sample.wall).toFixed(1)}% of one core`);
@@ -114,9 +124,10 @@ const version = (argv, pick = (l) => l.trim() !== "") => {
 let md = `# Benchmark results\n\nMeasured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`node bench/run.mjs\` on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ` +
   `Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}, Node ${process.version}; ${version(["ss", "-V"]).trim()}; ${version(["netstat", "-V"]).trim()}; lsof ${version(["lsof", "-v"], (l) => /revision:/.test(l)).replace(/.*revision: /, "").trim()}.\n\n` +
   `N = established loopback TCP connections (2N sockets) plus N/10 UDP sockets and 50 extra listeners, spread over several processes ` +
-  `(bench/sockets.mjs). Whole-process times from GNU time, output read through a pipe; one warm-up, then the counted runs; ` +
+  `(bench/sockets.mjs). Whole-process wall times on the harness's clock (spawn to exit, start-up included), cpu and peak RSS from GNU time, output read through a pipe; one warm-up, then the counted runs; ` +
   `median (min–max). Peak RSS is the largest run. "× portwatch" is the tool's median wall time over portwatch's (above 1: portwatch is faster). ` +
-  `"rows" counts output lines (portwatch --json prints about one line per socket).\n`;
+  `"rows" counts output lines (portwatch --json prints about one line per socket). ` +
+  `Environment: NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? "is set (Node parses that certificate file at every start; bin/portwatch sets it aside, see there)" : "is not set"}.\n`;
 if (watchOnly) {
   md = `# Watcher CPU\n\nMeasured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`node bench/run.mjs --watch-only\` on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}: ` +
     `\`portwatch watch --interval 1s\` for ${watchTicks} looks on a steady host holding the socket load (bench/sockets.mjs), timed with GNU time. ` +

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism, endianness } from "node:os";
 import { InputError } from "../model/errors.js";
 import type { ProcessInfo } from "../model/process.js";
@@ -245,7 +246,9 @@ async function walkFds<H extends HolderLookup>(procRoot: string, pids: readonly 
   const pidList = shared.subarray(1);
   pidList.set(pids);
   const job: FdScanJob = { procRoot, pids: pidList, counter };
-  const { Worker } = await import("node:worker_threads"); // only this fallback needs it: not loaded at start-up
+  // Only this fallback needs worker threads: loaded here, not at start-up. (A require, not import():
+  // the one-file build, bin/start.cjs, runs as a script, where import() would need an experimental option.)
+  const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
   const results = Array.from({ length: threads - 1 }, () => new Promise<FdScanResult>((ok, fail) => {
     const worker = FROM_SOURCE
       ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true, workerData: job })

@@ -4,9 +4,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+// The command as users run it: bin/portwatch (the one-file build with its code cache, bin/start.cjs).
+const main = fileURLToPath(new URL("../../bin/portwatch", import.meta.url));
 const captures = fileURLToPath(new URL("../fixtures/captures/", import.meta.url));
-const run = (args: string[], input?: string) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 28, ...(input !== undefined ? { input } : {}) });
+const run = (args: string[], input?: string) => spawnSync(main, args, { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 28, ...(input !== undefined ? { input } : {}) });
 
 describe("portwatch audit --from (built CLI)", () => {
   it("portwatch --from judges the seed's listing as the blog post does", () => {
@@ -74,7 +75,7 @@ describe("portwatch audit --from (built CLI)", () => {
 
   it("portwatch --from reads a one-million-line capture as a stream, in bounded memory", async () => {
     const generator = spawn(process.execPath, [fileURLToPath(new URL("../helpers/big-capture.mjs", import.meta.url)), "1000000"], { stdio: ["ignore", "pipe", "inherit"] });
-    const cli = spawn(process.execPath, [main, "--from", "-", "--only", "unknown", "--ndjson"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PORTWATCH_TIMINGS: "1" }, timeout: 120_000 });
+    const cli = spawn(main, ["--from", "-", "--only", "unknown", "--ndjson"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PORTWATCH_TIMINGS: "1" }, timeout: 120_000 });
     generator.stdout.pipe(cli.stdin);
     let lines = 0, err = "";
     cli.stdout.on("data", (d: Buffer) => { for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++; });

@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+// The command as users run it: bin/portwatch (the one-file build with its code cache, bin/start.cjs).
+const main = fileURLToPath(new URL("../../bin/portwatch", import.meta.url));
 const tree = fileURLToPath(new URL("../fixtures/proc/debian12-holders/", import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 30_000, maxBuffer: 1 << 28, env: { ...process.env, FORCE_COLOR: "", NO_COLOR: "" } });
+const run = (...args: string[]) => spawnSync(main, args, { encoding: "utf8", timeout: 30_000, maxBuffer: 1 << 28, env: { ...process.env, FORCE_COLOR: "", NO_COLOR: "" } });
 
 describe("portwatch (built CLI)", () => {
   it("portwatch audit --json prints the contract for a captured tree", () => {

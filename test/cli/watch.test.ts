@@ -6,11 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+// The command as users run it: bin/portwatch (the one-file build with its code cache, bin/start.cjs).
+const main = fileURLToPath(new URL("../../bin/portwatch", import.meta.url));
 const tree = fileURLToPath(new URL("../fixtures/proc/debian12-holders/", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pw-cli-baseline-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 28 });
+const run = (...args: string[]) => spawnSync(main, args, { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 28 });
 
 describe("portwatch baseline (built CLI)", () => {
   const file = join(dir, "baseline.json");
@@ -49,8 +50,11 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
     const db = join(dir, "history.sqlite");
     const alerts = join(dir, "alerts.ndjson");
     const recorder = join(dir, "record-alert.mjs");
-    writeFileSync(recorder, `import { appendFileSync } from "node:fs"; let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => appendFileSync(${JSON.stringify(alerts)}, s + "\\n"));`);
-    const watch = spawn(process.execPath, [main, "watch", "--ndjson", "--interval", "250ms", "--count", "80", "--db", db, "--exec", `${process.execPath} ${recorder}`], { stdio: ["ignore", "pipe", "pipe"] });
+    const seenCa = join(dir, "alert-env.txt");
+    writeFileSync(recorder, `import { appendFileSync } from "node:fs"; let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => { appendFileSync(${JSON.stringify(alerts)}, s + "\\n"); appendFileSync(${JSON.stringify(seenCa)}, String(process.env.NODE_EXTRA_CA_CERTS) + "\\n"); });`);
+    // bin/portwatch sets NODE_EXTRA_CA_CERTS aside for its own start; the programs it runs get it back.
+    const ca = "/nonexistent/portwatch-test-ca.pem";
+    const watch = spawn(main, ["watch", "--ndjson", "--interval", "250ms", "--count", "80", "--db", db, "--exec", `${process.execPath} ${recorder}`], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_EXTRA_CA_CERTS: ca } });
     let port = 0;
     let listener: ChildProcess | null = null;
     try {
@@ -81,6 +85,7 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
     // The new unexplained listener was an alert, handed to --exec; the watcher kept its history.
     const alerted = readFileSync(alerts, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(alerted.filter((a) => a.identity.startsWith(`L|tcp|${port}|`)).length, 1);
+    assert.ok(readFileSync(seenCa, "utf8").trim().split("\n").every((v) => v === ca));
     const history = run("history", "--db", db, "--port", String(port), "--json");
     assert.equal(history.status, 0, history.stderr);
     const rows = JSON.parse(history.stdout);

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Builds dist/portwatch.cjs: the command line (dist/cli/main.js and what it imports) as one CommonJS file,
+// which bin/start.cjs compiles with a V8 code cache. Node 20 has no compile cache for ES modules
+// (module.enableCompileCache came in Node 22), and loading ~60 ES modules costs more than the look itself
+// on a small host. Libraries that only some commands load lazily (policy YAML, validation, SQLite,
+// metrics) stay outside, loaded from node_modules when a command needs them.
+// Then runs one audit (`node bin/start.cjs audit --json`) so that the code cache holds what an audit compiles.
+import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const out = `${root}dist/portwatch.cjs`;
+rmSync(`${out}.cache`, { force: true });
+await build({
+  entryPoints: [`${root}dist/cli/main.js`],
+  outfile: out,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  external: ["better-sqlite3", "prom-client", "zod", "yaml"],
+  // src/collect/native.ts and linux.ts find the addon and the fd-walk worker relative to their own file
+  // (dist/collect/*.js): in the bundle, import.meta.url says the same place.
+  define: { "import.meta.url": "__portwatchModuleUrl" },
+  banner: { js: "var __portwatchModuleUrl = require(\"node:url\").pathToFileURL(require(\"node:path\").join(__dirname, \"collect\", \"bundle.js\")).href;" },
+  logLevel: "warning",
+});
+// Compile the audit path once, so that the cache holds it (bin/start.cjs writes the cache at exit).
+// Its output is not needed; a failure only means a slower start (the cache is written on the next run).
+const warm = spawnSync(process.execPath, [`${root}bin/start.cjs`, "audit", "--json"], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: { ...process.env, PORTWATCH_CODE_CACHE: "write" }, timeout: 60_000 });
+if (warm.status !== 0) process.stderr.write(`bundle: the warm-up audit failed (${warm.error?.message ?? warm.stderr.trim().split("\n").pop()}); the code cache will be written by the first run\n`);
