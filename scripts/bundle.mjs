@@ -7,12 +7,29 @@
 // Then runs one audit (`node bin/start.cjs audit --json`) so that the code cache holds what an audit compiles.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}dist/portwatch.cjs`;
 rmSync(`${out}.cache`, { force: true });
+// commander requires node:child_process when it loads, for stand-alone executable subcommands, which
+// portwatch does not have; child_process pulls in Node's net, dgram and stream modules (about 3 ms of a
+// 1k audit). In the bundle that require happens on first use instead.
+const LAZY_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const lazyChildProcess = {
+  name: "commander-lazy-child-process",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, ({ path }) => {
+      const text = readFileSync(path, "utf8");
+      if (!text.includes(LAZY_CHILD_PROCESS)) return undefined; // another commander: bundled as it is
+      return {
+        contents: text.replace(LAZY_CHILD_PROCESS, "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };"),
+        loader: "js",
+      };
+    });
+  },
+};
 await build({
   entryPoints: [`${root}dist/cli/main.js`],
   outfile: out,
@@ -25,6 +42,7 @@ await build({
   // (dist/collect/*.js): in the bundle, import.meta.url says the same place.
   define: { "import.meta.url": "__portwatchModuleUrl" },
   banner: { js: "var __portwatchModuleUrl = require(\"node:url\").pathToFileURL(require(\"node:path\").join(__dirname, \"collect\", \"bundle.js\")).href;" },
+  plugins: [lazyChildProcess],
   logLevel: "warning",
 });
 // Compile the audit path once, so that the cache holds it (bin/start.cjs writes the cache at exit).

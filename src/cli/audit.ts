@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { safeText } from "../report/safe-text.js";
 import { hostname } from "node:os";
-import pc from "picocolors";
 import { collectLinux, collectLinuxInParts, type OwnerCache } from "../collect/linux.js";
 import { createJudge, evaluate, type EvaluateOptions } from "../evaluate/evaluate.js";
 import { enrich, summarize } from "../evaluate/enrich.js";
@@ -23,7 +22,6 @@ import { renderJsonChunks, renderJsonHead, renderJsonSockets, renderJsonTail, re
 import { renderCounts, renderTable } from "../report/render-table.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
-import { resolveRemotes } from "./resolve.js";
 
 /** Options of `portwatch audit`. */
 export interface AuditOptions {
@@ -82,6 +80,7 @@ export async function auditCapture(options: AuditOptions & { from: string }): Pr
   for (const p of capture.problems.slice(0, 50)) warnings.push(`Skipped a line: ${formatProblem(p)}`);
   if (capture.problems.length > 50) warnings.push(`... and ${capture.problems.length - 50} more lines that are not sockets`);
   if (options.resolve) {
+    const { resolveRemotes } = await import("./resolve.js"); // node:dns only when asked for
     const unnamed = await resolveRemotes(sockets);
     if (unnamed > 0) warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);
   }
@@ -231,6 +230,7 @@ export async function auditLive(options: AuditOptions): Promise<Snapshot & { hos
   }
   const warnings = withAppliedNotes(look.warnings, look.policy, baseline);
   if (options.resolve) {
+    const { resolveRemotes } = await import("./resolve.js"); // node:dns only when asked for
     const unnamed = await resolveRemotes(sockets);
     if (unnamed > 0) warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);
   }
@@ -273,9 +273,11 @@ export async function runAudit(options: AuditOptions, io: Output): Promise<numbe
     for (const w of snapshot.warnings) io.err(`warning: ${safeText(w)}\n`);
     return code;
   }
-  const paint = io.color ? { bold: pc.bold, red: pc.red, yellow: pc.yellow, green: pc.green } : undefined;
+  // picocolors looks at process.stdout when it loads, which sets up the stdout stream: only on a terminal.
+  const pc = io.color ? (await import("picocolors")).default : null;
+  const paint = pc ? { bold: pc.bold, red: pc.red, yellow: pc.yellow, green: pc.green } : undefined;
   io.out(renderTable(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns, explain: options.explain ?? false }));
   io.out(renderCounts(snapshot.sockets));
-  for (const w of snapshot.warnings) io.err(`${io.color ? pc.yellow("warning:") : "warning:"} ${safeText(w)}\n`);
+  for (const w of snapshot.warnings) io.err(`${pc ? pc.yellow("warning:") : "warning:"} ${safeText(w)}\n`);
   return code;
 }

@@ -1,4 +1,5 @@
-import { writeSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
 
 /** Where a command writes: stdout and stderr, with what is known about the terminal. */
 export interface Output {
@@ -47,9 +48,23 @@ export function isBrokenPipe(e: unknown): boolean {
   return e instanceof BrokenPipe;
 }
 
+/**
+ * Whether `fd` is a terminal, without making Node's stdout stream (output goes through writeSync): a pipe
+ * or a file is not, which fstat says in one call; node:tty, which loads Node's net and stream modules,
+ * only decides between a terminal and another character device such as /dev/null.
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return (createRequire(import.meta.url)("node:tty") as typeof import("node:tty")).isatty(fd);
+}
+
 /** The process's real stdout/stderr; colour only on a terminal unless NO_COLOR/FORCE_COLOR say otherwise. */
 export function processOutput(colorFlag?: boolean): Output {
-  const tty = process.stdout.isTTY === true;
+  const tty = isTerminal(1);
   const env = process.env;
   const color = colorFlag ?? (env["NO_COLOR"] ? false : env["FORCE_COLOR"] ? env["FORCE_COLOR"] !== "0" : tty);
   return {

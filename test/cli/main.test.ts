@@ -128,6 +128,15 @@ describe("portwatch (built CLI)", () => {
     assert.match(r.stderr, /^portwatch: Cannot read the process list in "\/nonexistent-proc": ENOENT \(is \/proc mounted\?\)\n$/);
   });
 
+  it("portwatch colours its table on a terminal, at the terminal's width, and not into /dev/null", () => {
+    // script(1) gives the command a pseudo-terminal; the paths reach its shell as variables, not as text.
+    const r = spawnSync("script", ["-qec", '"$PW_BIN" -tl --proc-root "$PW_TREE"', "/dev/null"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, PW_BIN: main, PW_TREE: tree, COLUMNS: "", NO_COLOR: "", FORCE_COLOR: "" } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\u001b\[31m\u001b\[1mSUSPICIOUS \(1\)/);
+    const plain = spawnSync(main, ["-tl", "--proc-root", tree], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", timeout: 30_000 });
+    assert.equal(plain.status, 0, plain.stderr);
+  });
+
   it("processOutput stops quietly when its reader goes away (| head): a broken pipe, not a crash", async () => {
     const output = new URL("../../dist/cli/output.js", import.meta.url).href;
     const script = `import { processOutput, isBrokenPipe } from ${JSON.stringify(output)};
