@@ -3,7 +3,7 @@ import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import { VERDICTS, type Reason, type Verdict } from "../model/verdict.js";
-import { explainer, type Origin } from "./explain.js";
+import { explainer, isFinished, type Origin } from "./explain.js";
 import { identityOf } from "./identity.js";
 import type { Policy } from "./policy.js";
 import { PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
@@ -195,7 +195,9 @@ export function createJudge(options: EvaluateOptions): Judge {
         const bits = DIRECTION_BITS[s.direction] | (PROTO[s.proto] << 2) | (STATE_BITS[s.state] << 4) | (EXPOSURE_BITS[s.exposure ?? "none"] << 8) |
           ((s.inode === 0 ? 1 : 0) << 11) | ((isLoopback(s.local.address) ? 1 : 0) << 12) | ((s.remote !== null && isLoopback(s.remote.address) ? 1 : 0) << 13) |
           ((peer ? rank(peer.verdict) + 1 : 0) << 14);
-        const exact = withPolicy || pid === 0 || s.direction === "unknown";
+        // Without an owner the explanation names the local port (how to find the owner), except for a
+        // finished connection, which no program holds (its state is in the bits).
+        const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown";
         const k = `${s.netns}|${port * 65_536 + bits}|${pid}${exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}` : ""}`;
         const same = memo.get(k);
         if (same !== undefined) {

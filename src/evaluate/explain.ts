@@ -25,14 +25,32 @@ export function ownerAdvice(port: number, proto: string, origin: Origin): string
   return `find its owner with "sudo lsof -i ${proto.toUpperCase()}:${port}" or "sudo ss -tunap 'sport = :${port}'"`;
 }
 
+const FINISHED = new Set<Socket["state"]>(["TIME_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"]);
+
+/**
+ * A connection its program has closed, which the kernel keeps a little while (TIME_WAIT, or an orphan
+ * still saying goodbye): no file descriptor refers to it (inode 0), so no program holds it and lsof cannot
+ * find one. Captures without inodes never say so.
+ */
+export function isFinished(s: Socket): boolean {
+  return s.process === null && s.inode === 0 && FINISHED.has(s.state);
+}
+
 /** One plain-words sentence or two about a socket: what the port is, who holds it, and how to learn more when nothing explains it. */
 export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): string {
   const p = s.process;
   const owner = p ? `${p.name ?? "?"} (pid ${p.pid}${p.exe ? `, ${p.exe}` : ""})` : null;
+  const finished = isFinished(s);
+  const gone = `; the connection is closed (${s.state}) and the kernel keeps it a little while: no program holds it any more`;
   if (s.direction === "outbound" && s.remote) {
     const entry = knowledge.port(s.remote.port, s.proto);
+    if (finished) return `A program was connected to port ${s.remote.port} of the other computer${entry ? ` (${entry.name})` : ", a port with no well-known service"}${gone}`;
     const base = `${owner ?? "A program"} is connected to port ${s.remote.port} of the other computer`;
     return entry ? `${base}: ${entry.what}` : `${base}, a port with no well-known service${owner ? "" : `; ${ownerAdvice(s.local.port, s.proto, origin)}`}`;
+  }
+  if (finished) {
+    const entry = knowledge.port(s.local.port, s.proto);
+    return `A connection to port ${s.local.port}/${s.proto} of this computer${entry ? ` (${entry.name})` : s.service ? ` (${s.service.name} in IANA's registry)` : ""}${gone}`;
   }
   if (s.proto === "raw") {
     return `A raw socket for IP protocol ${s.local.port}${s.local.port === 1 || s.local.port === 58 ? " (ICMP, as ping uses)" : ""}${owner ? `, held by ${owner}` : ""}`;
@@ -61,9 +79,10 @@ export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => 
   return (s) => {
     const p = s.process;
     const owner = p === null ? "" : `${p.pid}`;
+    const finished = isFinished(s) ? s.state : "";
     const key = s.direction === "outbound" && s.remote
-      ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null ? s.local.port : ""}`
-      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}`;
+      ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}`
+      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}`;
     let text = cache.get(key);
     if (text === undefined) {
       text = explainSocket(s, knowledge, origin);

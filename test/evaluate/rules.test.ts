@@ -109,6 +109,23 @@ describe("evaluate", () => {
     assert.match(s.explanation!, /netstat -abno/);
   });
 
+  it("evaluate says a finished connection (no inode: TIME_WAIT, orphans) has no owner to look for, and judges like ones once", () => {
+    const tw = (local: number, remote: number) => sock({ local: ep("192.0.2.10", local), remote: ep("198.51.100.7", remote), state: "TIME_WAIT", direction: "outbound", process: null, inode: 0 });
+    const [a, b, https] = [tw(40001, 44119), tw(40002, 44119), tw(40003, 443)];
+    evaluate([a, b, https], { knowledge, mode: "live-root", origin: "live" });
+    assert.equal(a.explanation, "A program was connected to port 44119 of the other computer, a port with no well-known service; the connection is closed (TIME_WAIT) and the kernel keeps it a little while: no program holds it any more");
+    assert.equal(b.explanation, a.explanation);
+    assert.equal(b.reasons, a.reasons); // one judgement for both: nothing in it names the local port
+    assert.match(https.explanation!, /^A program was connected to port 443 of the other computer \(https\); the connection is closed/);
+    // Still held by a program (an inode, or CLOSE_WAIT): how to find it, with the port to look for.
+    const held = sock({ local: ep("192.0.2.10", 40004), remote: ep("198.51.100.7", 44119), state: "FIN_WAIT2", direction: "outbound", process: null, inode: 77 });
+    evaluate([held], { knowledge, mode: "live-root", origin: "live" });
+    assert.match(held.explanation!, /sudo lsof -i TCP:40004/);
+    const inbound = sock({ local: ep("192.0.2.10", 8088), remote: ep("198.51.100.7", 50000), state: "TIME_WAIT", direction: "inbound", process: null, inode: 0 });
+    evaluate([inbound], { knowledge, mode: "live-root", origin: "live" });
+    assert.match(inbound.explanation!, /^A connection to port 8088\/tcp of this computer; the connection is closed \(TIME_WAIT\).*no program holds it any more$/);
+  });
+
   it("evaluate calls a default service from a capture without owners expected (the seed's localhost:ipp)", () => {
     const s = sock({ local: ep("127.0.0.1", 631), direction: "listening", process: null });
     evaluate([s], { knowledge, mode: "capture", origin: "linux-capture" });
