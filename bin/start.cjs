@@ -62,7 +62,7 @@ function run() {
   let source;
   let stat;
   try {
-    source = readFileSync(bundle, "utf8");
+    source = readFileSync(bundle, "latin1"); // ASCII (scripts/bundle.mjs checks): no UTF-8 decoding
     stat = statSync(bundle);
   } catch {
     return import(pathToFileURL(join(dist, "cli", "main.js")).href);

@@ -37,6 +37,7 @@ await build({
   platform: "node",
   format: "cjs",
   target: "node20",
+  charset: "ascii",
   external: ["better-sqlite3", "prom-client", "zod", "yaml"],
   // src/collect/native.ts and linux.ts find the addon and the fd-walk worker relative to their own file
   // (dist/collect/*.js): in the bundle, import.meta.url says the same place.
@@ -45,6 +46,15 @@ await build({
   plugins: [lazyChildProcess],
   logLevel: "warning",
 });
+// bin/start.cjs reads the bundle as latin1 (one byte per character, no UTF-8 decoding): it must be ASCII.
+// esbuild escapes other characters in strings, but not in regular expressions (write \u00f5 there).
+const text = readFileSync(out, "latin1");
+const odd = /[^\x00-\x7f]/.exec(text);
+if (odd) {
+  const line = text.slice(0, odd.index).split("\n").length;
+  process.stderr.write(`bundle: dist/portwatch.cjs:${line} has a character outside ASCII (in a regular expression? write it as \\u${odd[0].charCodeAt(0).toString(16).padStart(4, "0")})\n`);
+  process.exit(1);
+}
 // Compile the audit path once, so that the cache holds it (bin/start.cjs writes the cache at exit).
 // Its output is not needed; a failure only means a slower start (the cache is written on the next run).
 const warm = spawnSync(process.execPath, [`${root}bin/start.cjs`, "audit", "--json"], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: { ...process.env, PORTWATCH_CODE_CACHE: "write" }, timeout: 60_000 });

@@ -69,7 +69,7 @@ export function windowsNetstatReader(options: CaptureOptions): LineReader {
       if (/^Can not obtain ownership information$|^Impossible d'obtenir|^Keine Besitzer|^No se puede obtener/i.test(t)) return;
       if (last?.process && tokens.length === 1 && /^[A-Za-z][\w.-]*$/.test(t)) { services.push(t); return; }
       // Headers and titles in any language: "Active Connections", "Aktive Verbindungen", "Proto  Local Address ...".
-      if (/^(Proto|Active|Aktive|Connexions|Conexiones|Conexões|Connessioni)\b/i.test(t) || /^\S+\s+\S+\s+\S+/.test(t) && !/\d+\.\d+|:\d/.test(t)) { settle(); last = null; return; }
+      if (/^(Proto|Active|Aktive|Connexions|Conexiones|Conex\u00f5es|Connessioni)\b/i.test(t) || /^\S+\s+\S+\s+\S+/.test(t) && !/\d+\.\d+|:\d/.test(t)) { settle(); last = null; return; }
       problems.push(lineProblem(options.source, n, text, "not a Windows netstat line"));
     },
     finish: () => { settle(); return { records, problems, notes }; },
