@@ -289,15 +289,26 @@ const DIAG_TABLES: readonly { proto: Proto; family: Family; protocol: 6 | 17 }[]
 /** One namespace's kernel dumps: the four netlink record buffers (tcp, tcp6, udp, udp6), then the raw and raw6 text. */
 type Dumps = (Uint8Array | string)[];
 
+/** How many times a table is dumped when the kernel says it changed during the dump. */
+export const DUMP_TRIES = 3;
+
 /**
  * Dumps one namespace's TCP and UDP sockets through netlink sock_diag (our own namespace, or the one
  * `netnsPath` names) and reads its raw-socket tables (small) through `base`; null when the kernel
  * refused a dump (no sock_diag module, no right to enter the namespace), so the caller reads /proc text.
+ * A table the kernel changed while dumping it (NLM_F_DUMP_INTR: a socket may be missing or listed twice)
+ * is dumped again, up to DUMP_TRIES times; one that never came out whole is named in `unsettled`.
  */
-function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string): Dumps | null {
+export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string, unsettled: string[] = []): Dumps | null {
   const parts: Dumps = [];
   try {
-    for (const t of DIAG_TABLES) parts.push((netnsPath === undefined ? addon.sockDiag(t.family, t.protocol) : addon.sockDiag(t.family, t.protocol, netnsPath)).records);
+    for (const t of DIAG_TABLES) {
+      const dump = () => (netnsPath === undefined ? addon.sockDiag(t.family, t.protocol) : addon.sockDiag(t.family, t.protocol, netnsPath));
+      let result = dump();
+      for (let i = 1; i < DUMP_TRIES && result.interrupted; i++) result = dump();
+      if (result.interrupted) unsettled.push(t.family === 6 ? `${t.proto}6` : t.proto);
+      parts.push(result.records);
+    }
   } catch {
     return null;
   }
@@ -511,12 +522,18 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   // socket changed hands, the last look's collection is this one too: nothing to decode, join or judge.
   let prefetched: Map<number | null, Dumps> | null = null;
   let refreshed: { denied: number; changed: boolean } | null = null;
+  const unsettled = new Map<number | null, string[]>(); // tables that kept changing while dumped, by namespace
+  const unsettledIn = (netns: number | null) => {
+    let list = unsettled.get(netns);
+    if (list === undefined) { list = []; unsettled.set(netns, list); }
+    return list;
+  };
   if (diag && wantOwners && cache?.previous && cache.byPid.size > 0) {
     prefetched = new Map();
     for (const [netns, dirs] of nsList) {
       const dir = dirs[0] as string;
       let parts: Dumps | null = null;
-      try { parts = dumpNamespace(diag, netnsPathOf(dir), baseOf(dir)); } catch { parts = null; }
+      try { parts = dumpNamespace(diag, netnsPathOf(dir), baseOf(dir), unsettledIn(netns)); } catch { parts = null; }
       if (parts === null) { prefetched = null; break; }
       prefetched.set(netns, parts);
     }
@@ -542,8 +559,12 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
         const base = baseOf(dir);
         const problemsBefore = problems.length;
         try {
-          const parts = prefetched?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base) : null);
+          const parts = prefetched?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base, unsettledIn(netns)) : null);
           if (parts) {
+            const tables = unsettled.get(netns) ?? [];
+            if (tables.length > 0) {
+              warnings.push(`The kernel's ${tables.join(", ")} socket table${tables.length > 1 ? "s" : ""} of network namespace ${netns} kept changing while portwatch read ${tables.length > 1 ? "them" : "it"} (${DUMP_TRIES} tries): a socket may be missing or listed twice; run portwatch again`);
+            }
             sources.push(sourceOfDumps(parts, base, netns, littleEndian, problems));
             dumps.set(netns, parts);
             readVia.set(netns, "netlink");

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { nativeAddon } from "../../src/collect/native.js";
+import { nativeAddon, type NativeAddon } from "../../src/collect/native.js";
+import { DUMP_TRIES, dumpNamespace } from "../../src/collect/linux.js";
 import { scanFdShare } from "../../src/collect/fd-scan.js";
 import { decodeSockDiag } from "../../src/collect/parse/sock-diag.js";
 import { parseProcNet } from "../../src/collect/parse/proc-net.js";
@@ -75,5 +76,40 @@ describe("native addon", () => {
     } finally {
       stop();
     }
+  });
+});
+
+describe("dumpNamespace", () => {
+  // An addon whose dumps report NLM_F_DUMP_INTR (the table changed mid-dump) a given number of times per table.
+  const flaky = (interruptions: Record<string, number>) => {
+    const calls: string[] = [];
+    const fake: NativeAddon = {
+      sockDiag(family, protocol) {
+        const table = `${protocol === 6 ? "tcp" : "udp"}${family === 6 ? "6" : ""}`;
+        calls.push(table);
+        const left = interruptions[table] ?? 0;
+        interruptions[table] = left - 1;
+        return { records: Buffer.from([calls.length]), interrupted: left > 0 };
+      },
+      scanFds: () => Promise.reject(new Error("not used")),
+    };
+    return { fake, calls };
+  };
+
+  it("dumpNamespace dumps a table again when the kernel says it changed during the dump", () => {
+    const { fake, calls } = flaky({ tcp6: 1 });
+    const unsettled: string[] = [];
+    const parts = dumpNamespace(fake, undefined, "/nonexistent-net", unsettled);
+    assert.deepEqual(calls, ["tcp", "tcp6", "tcp6", "udp", "udp6"]);
+    assert.deepEqual(unsettled, []);
+    assert.deepEqual(parts?.slice(0, 4).map((b) => [...(b as Buffer)]), [[1], [3], [4], [5]]); // the whole second tcp6 dump is kept
+  });
+
+  it("dumpNamespace names a table that never came out whole after DUMP_TRIES dumps", () => {
+    const { fake, calls } = flaky({ udp: 99 });
+    const unsettled: string[] = [];
+    assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net", unsettled));
+    assert.equal(calls.filter((t) => t === "udp").length, DUMP_TRIES);
+    assert.deepEqual(unsettled, ["udp"]);
   });
 });
