@@ -11,6 +11,6 @@ export { evaluate, worst, type EvaluateOptions } from "./evaluate/evaluate.js";
 export { enrich, summarize } from "./evaluate/enrich.js";
 export { loadPolicy, type Policy } from "./evaluate/policy.js";
 export { explainSocket } from "./evaluate/explain.js";
-export { renderTable, renderCounts, formatEndpoint } from "./report/render-table.js";
+export { renderTable, renderTableChunks, renderCounts, formatEndpoint } from "./report/render-table.js";
 export { renderJson, renderJsonChunks, renderNdjsonChunks, socketJson } from "./report/render-json.js";
 export { renderExplain } from "./report/render-explain.js";

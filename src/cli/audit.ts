@@ -19,7 +19,7 @@ import type { Origin } from "../evaluate/explain.js";
 
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { renderJsonChunks, renderJsonHead, renderJsonSockets, renderJsonTail, renderNdjsonChunks } from "../report/render-json.js";
-import { renderCounts, renderTable } from "../report/render-table.js";
+import { renderCounts, renderTableChunks } from "../report/render-table.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 
@@ -276,7 +276,7 @@ export async function runAudit(options: AuditOptions, io: Output): Promise<numbe
   // picocolors looks at process.stdout when it loads, which sets up the stdout stream: only on a terminal.
   const pc = io.color ? (await import("picocolors")).default : null;
   const paint = pc ? { bold: pc.bold, red: pc.red, yellow: pc.yellow, green: pc.green } : undefined;
-  io.out(renderTable(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns, explain: options.explain ?? false }));
+  for (const piece of renderTableChunks(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns, explain: options.explain ?? false })) io.out(piece);
   io.out(renderCounts(snapshot.sockets));
   for (const w of snapshot.warnings) io.err(`${pc ? pc.yellow("warning:") : "warning:"} ${safeText(w)}\n`);
   return code;

@@ -19,14 +19,15 @@ export function elide(text: string, width: number, where: "end" | "middle" = "en
 }
 
 /**
- * Lays out rows as aligned columns separated by two spaces. When `maxWidth` is given (a terminal),
- * the squeezable columns shrink, widest first, down to their `min`, so the table fits the screen.
+ * The widths of aligned columns for cells of the given lengths (`lengths` yields each row's cell lengths).
+ * When `maxWidth` is given (a terminal), the squeezable columns shrink, widest first, down to their `min`,
+ * so the table fits the screen.
  */
-export function layoutColumns(columns: readonly Column[], rows: readonly string[][], maxWidth?: number): { widths: number[]; lines: string[] } {
+export function columnWidths(columns: readonly Column[], lengths: Iterable<readonly number[]>, maxWidth?: number): number[] {
   const widths = columns.map((c) => c.header.length);
-  for (const row of rows) {
+  for (const row of lengths) {
     for (let i = 0; i < widths.length; i++) {
-      const len = (row[i] ?? "").length;
+      const len = row[i] ?? 0;
       if (len > (widths[i] as number)) widths[i] = len;
     }
   }
@@ -44,17 +45,25 @@ export function layoutColumns(columns: readonly Column[], rows: readonly string[
       total--;
     }
   }
-  const line = (cells: readonly string[]) => {
-    let out = "";
-    for (let i = 0; i < columns.length; i++) {
-      const c = columns[i] as Column;
-      const w = widths[i] as number;
-      const text = elide(cells[i] ?? "", w, c.elide);
-      const last = i === columns.length - 1;
-      out += c.right ? text.padStart(w) : last ? text : text.padEnd(w);
-      if (!last) out += "  ";
-    }
-    return out;
-  };
-  return { widths, lines: [line(columns.map((c) => c.header)), ...rows.map(line)] };
+  return widths;
+}
+
+/** One line of the table: the cells in their columns, two spaces apart, cut to fit where a width says so. */
+export function formatLine(columns: readonly Column[], widths: readonly number[], cells: readonly string[]): string {
+  let out = "";
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i] as Column;
+    const w = widths[i] as number;
+    const text = elide(cells[i] ?? "", w, c.elide);
+    const last = i === columns.length - 1;
+    out += c.right ? text.padStart(w) : last ? text : text.padEnd(w);
+    if (!last) out += "  ";
+  }
+  return out;
+}
+
+/** Lays out rows as aligned columns separated by two spaces (see columnWidths), the header line first. */
+export function layoutColumns(columns: readonly Column[], rows: readonly string[][], maxWidth?: number): { widths: number[]; lines: string[] } {
+  const widths = columnWidths(columns, rows.map((r) => r.map((cell) => cell.length)), maxWidth);
+  return { widths, lines: [formatLine(columns, widths, columns.map((c) => c.header)), ...rows.map((r) => formatLine(columns, widths, r))] };
 }

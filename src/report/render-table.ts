@@ -1,5 +1,5 @@
 import type { Endpoint, Socket } from "../model/socket.js";
-import { layoutColumns, type Column } from "./columns.js";
+import { columnWidths, formatLine, type Column } from "./columns.js";
 import { safeText } from "./safe-text.js";
 
 /** How to draw the table. */
@@ -31,10 +31,14 @@ const COLUMNS: readonly Column[] = [
   { header: "User", min: 4 },
 ];
 
-function owner(s: Socket): string {
-  if (s.process === null) return "-";
-  const more = s.sharedWith.length > 0 ? `+${s.sharedWith.length}` : "";
-  return `${s.process.pid}/${safeText(s.process.name ?? "?")}${more}`;
+/** Digits of a port number (0–65535). */
+const digits = (n: number) => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5);
+
+/** The length of formatEndpoint(e), without making the string. */
+function endpointLength(e: Endpoint | null): number {
+  if (e === null) return 3;
+  if (e.host) return safeText(e.host).length + 1 + digits(e.port);
+  return e.address.length + 1 + digits(e.port) + (e.address.includes(":") ? 2 : 0);
 }
 
 const GROUPS = [
@@ -42,25 +46,85 @@ const GROUPS = [
   { verdict: "unknown", title: "UNKNOWN", paint: "yellow" },
   { verdict: "expected", title: "EXPECTED", paint: "green" },
 ] as const;
+const GROUP_OF = { suspicious: 0, unknown: 1, expected: 2 } as const;
 
 const DIRECTION_ORDER = { listening: 0, inbound: 1, outbound: 2, unknown: 3 } as const;
+const PROTO_ORDER = { raw: 0, tcp: 1, udp: 2 } as const;
 
-/** Listeners first, then by protocol, port and address: a stable, readable order within a group. */
+/** Listeners first, then by protocol, port and address: a stable, readable order within a group (no locale: addresses are ASCII). */
 function compareSockets(a: Socket, b: Socket): number {
-  return DIRECTION_ORDER[a.direction] - DIRECTION_ORDER[b.direction] || a.proto.localeCompare(b.proto) ||
-    a.local.port - b.local.port || a.local.address.localeCompare(b.local.address) || (a.remote?.port ?? 0) - (b.remote?.port ?? 0);
+  return DIRECTION_ORDER[a.direction] - DIRECTION_ORDER[b.direction] || PROTO_ORDER[a.proto] - PROTO_ORDER[b.proto] ||
+    a.local.port - b.local.port || (a.local.address < b.local.address ? -1 : a.local.address > b.local.address ? 1 : 0) ||
+    (a.remote?.port ?? 0) - (b.remote?.port ?? 0);
 }
+
+/** The cells of a row; what a process or a uid contributes is made once, not once per socket. */
+function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: number[]): number[] } {
+  const owners = new Map<object, { owner: string; user: string }>();
+  const uids = new Map<number | null, string>();
+  const ofProcess = (p: NonNullable<Socket["process"]>) => {
+    let o = owners.get(p);
+    if (o === undefined) {
+      o = { owner: `${p.pid}/${safeText(p.name ?? "?")}`, user: p.user != null ? safeText(p.user) : p.uid != null ? String(p.uid) : "" };
+      owners.set(p, o);
+    }
+    return o;
+  };
+  const owner = (s: Socket) => {
+    if (s.process === null) return "-";
+    const base = ofProcess(s.process).owner;
+    return s.sharedWith.length > 0 ? `${base}+${s.sharedWith.length}` : base;
+  };
+  const user = (s: Socket) => {
+    if (s.process !== null) {
+      const u = ofProcess(s.process).user;
+      if (u !== "") return u;
+    }
+    let u = uids.get(s.uid);
+    if (u === undefined) { u = s.uid !== null ? String(s.uid) : "-"; uids.set(s.uid, u); }
+    return u;
+  };
+  return {
+    cells: (s) => [
+      s.family === 6 ? `${s.proto}6` : s.proto,
+      formatEndpoint(s.local),
+      formatEndpoint(s.remote),
+      s.state,
+      s.service === null ? "-" : s.service.name,
+      owner(s),
+      user(s),
+    ],
+    lengths(s, into) {
+      into[0] = s.proto.length + (s.family === 6 ? 1 : 0);
+      into[1] = endpointLength(s.local);
+      into[2] = endpointLength(s.remote);
+      into[3] = s.state.length;
+      into[4] = s.service === null ? 1 : s.service.name.length;
+      into[5] = owner(s).length;
+      into[6] = user(s).length;
+      return into;
+    },
+  };
+}
+
+/** Rows per piece of output. */
+const PIECE = 256;
 
 /**
  * The audit as a table grouped by verdict (suspicious, then unknown, then expected), each row followed
- * by its reasons when it is not expected, and by its explanation with `explain`.
+ * by its reasons when it is not expected, and by its explanation with `explain`; in pieces of a few
+ * hundred rows, so 200,000 sockets never sit in memory as one string. Column widths come from a first
+ * pass over the lengths of the cells, so the cells themselves are made once, as each piece is written.
  */
-export function renderTable(sockets: readonly Socket[], options: TableOptions = {}): string {
-  const groups = GROUPS.map((g) => ({ ...g, sockets: sockets.filter((s) => s.verdict === g.verdict).sort(compareSockets) }));
-  const ordered = groups.flatMap((g) => g.sockets);
-  const { lines } = layoutColumns(COLUMNS, ordered.map(row), options.width);
+export function* renderTableChunks(sockets: readonly Socket[], options: TableOptions = {}): Generator<string> {
+  const groups = GROUPS.map((g) => ({ ...g, sockets: [] as Socket[] }));
+  for (const s of sockets) groups[GROUP_OF[s.verdict]]?.sockets.push(s);
+  for (const g of groups) g.sockets.sort(compareSockets);
+  const rows = rowMaker();
+  const scratch: number[] = [];
+  const widths = columnWidths(COLUMNS, (function* () { for (const g of groups) for (const s of g.sockets) yield rows.lengths(s, scratch); })(), options.width);
   const paint = options.paint;
-  const out: string[] = [paint ? paint.bold(lines[0] as string) : (lines[0] as string)];
+  const header = formatLine(COLUMNS, widths, COLUMNS.map((c) => c.header));
   const width = options.width;
   // Reasons are the point of the audit: on a terminal they wrap (at spaces) instead of being cut.
   const detail = (text: string) => {
@@ -78,33 +142,41 @@ export function renderTable(sockets: readonly Socket[], options: TableOptions = 
     lines.push(rest);
     return lines.map((l, i) => (i === 0 ? `      ${l}` : `        ${l}`)).join("\n");
   };
-  let at = 1;
+  // A reason list is shared by many sockets (see evaluate): its lines are made once.
+  const details = new WeakMap<readonly object[], string>();
+  let out = `${paint ? paint.bold(header) : header}\n`;
+  let n = 0;
   for (const g of groups) {
     if (g.sockets.length === 0) continue;
     const heading = `${g.title} (${g.sockets.length})`;
-    out.push(paint ? paint[g.paint](paint.bold(heading)) : heading);
+    out += `${paint ? paint[g.paint](paint.bold(heading)) : heading}\n`;
     for (const s of g.sockets) {
-      out.push(lines[at++] as string);
-      const shown = options.explain ? s.reasons : s.reasons.filter((r) => r.verdict !== "expected");
-      if (s.verdict === "expected" && !options.explain) continue;
-      for (const r of shown) out.push(detail(`↳ ${r.message} [${r.rule}]`));
-      if (s.netns !== null && options.hostNetns != null && s.netns !== options.hostNetns) out.push(detail(`↳ in network namespace ${s.netns}`));
-      if (options.explain && s.explanation) out.push(detail(`= ${s.explanation}`));
+      out += `${formatLine(COLUMNS, widths, rows.cells(s))}\n`;
+      if (s.verdict !== "expected" || options.explain) {
+        let reasons = details.get(s.reasons);
+        if (reasons === undefined) {
+          reasons = "";
+          for (const r of s.reasons) if (options.explain || r.verdict !== "expected") reasons += `${detail(`↳ ${r.message} [${r.rule}]`)}\n`;
+          details.set(s.reasons, reasons);
+        }
+        out += reasons;
+        if (s.netns !== null && options.hostNetns != null && s.netns !== options.hostNetns) out += `${detail(`↳ in network namespace ${s.netns}`)}\n`;
+        if (options.explain && s.explanation) out += `${detail(`= ${s.explanation}`)}\n`;
+      }
+      if (++n % PIECE === 0) {
+        yield out;
+        out = "";
+      }
     }
   }
-  return out.join("\n") + "\n";
+  if (out !== "") yield out;
 }
 
-function row(s: Socket): string[] {
-  return [
-    s.family === 6 ? `${s.proto}6` : s.proto,
-    formatEndpoint(s.local),
-    formatEndpoint(s.remote),
-    s.state,
-    s.service === null ? "-" : s.service.name,
-    owner(s),
-    s.process?.user != null ? safeText(s.process.user) : s.process?.uid != null ? String(s.process.uid) : s.uid !== null ? String(s.uid) : "-",
-  ];
+/** renderTableChunks as one string. */
+export function renderTable(sockets: readonly Socket[], options: TableOptions = {}): string {
+  let out = "";
+  for (const piece of renderTableChunks(sockets, options)) out += piece;
+  return out;
 }
 
 /** One line that counts what the table shows: verdicts first, then directions and owners. */

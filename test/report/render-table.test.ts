@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { elide, layoutColumns } from "../../src/report/columns.js";
-import { formatEndpoint, renderCounts, renderTable } from "../../src/report/render-table.js";
+import { formatEndpoint, renderCounts, renderTable, renderTableChunks } from "../../src/report/render-table.js";
 import { jsonSafe, safeText } from "../../src/report/safe-text.js";
 import { collectLinux } from "../../src/collect/linux.js";
 
@@ -35,6 +35,21 @@ describe("layoutColumns", () => {
 });
 
 describe("renderTable", () => {
+  it("renderTableChunks yields a big table in pieces of a few hundred rows, and they join to the whole table", () => {
+    // 1,900 sockets: the fixture's, a hundred times over on other ports.
+    const many = Array.from({ length: 100 }, (_, k) => c.sockets.map((s) => ({ ...s, local: { ...s.local, port: (s.local.port + k * 7) % 65536 } }))).flat();
+    const pieces = [...renderTableChunks(many, { hostNetns: c.hostNetns })];
+    assert.ok(pieces.length >= 7, `${pieces.length} pieces`);
+    assert.ok(pieces.every((p) => p.endsWith("\n")));
+    const text = pieces.join("");
+    assert.equal(text, renderTable(many, { hostNetns: c.hostNetns }));
+    const rows = text.split("\n").filter((l) => /^(tcp|udp|raw)6? /.test(l));
+    assert.equal(rows.length, many.length);
+    // Every row is as wide as the widest one in its columns: widths come from all rows, not from each piece.
+    const stateAt = (text.split("\n")[0] as string).indexOf("State");
+    assert.ok(rows.every((l) => /^\S/.test(l.slice(stateAt)) && l[stateAt - 1] === " "), "the State column lines up in every piece");
+  });
+
   it("renderTable escapes control characters in process names and never emits raw ESC", () => {
     const text = renderTable(c.sockets, { hostNetns: c.hostNetns });
     assert.ok(!text.includes("\u001b"));
