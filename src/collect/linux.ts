@@ -286,8 +286,15 @@ const DIAG_TABLES: readonly { proto: Proto; family: Family; protocol: 6 | 17 }[]
   { proto: "udp", family: 4, protocol: 17 }, { proto: "udp", family: 6, protocol: 17 },
 ];
 
-/** One namespace's kernel dumps: the four netlink record buffers (tcp, tcp6, udp, udp6), then the raw and raw6 text. */
+/**
+ * One namespace's kernel dumps: the four netlink record buffers (tcp, tcp6, udp, udp6), then the raw and
+ * raw6 text. When the kernel dumps TCP of both families at once, the tcp buffer holds both and tcp6 is empty.
+ */
 type Dumps = (Uint8Array | string)[];
+
+const NO_RECORDS = new Uint8Array(0);
+/** Whether the kernel answers the one-walk TCP dump of both families (sockDiag family 0); false once it refused. */
+let bothFamiliesAtOnce = true;
 
 /** How many times a table is dumped when the kernel says it changed during the dump. */
 export const DUMP_TRIES = 3;
@@ -301,14 +308,26 @@ export const DUMP_TRIES = 3;
  */
 export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string, unsettled: string[] = []): Dumps | null {
   const parts: Dumps = [];
+  const take = (family: 0 | 4 | 6, protocol: 6 | 17, name: string) => {
+    const dump = () => (netnsPath === undefined ? addon.sockDiag(family, protocol) : addon.sockDiag(family, protocol, netnsPath));
+    let result = dump();
+    for (let i = 1; i < DUMP_TRIES && result.interrupted; i++) result = dump();
+    if (result.interrupted) unsettled.push(name);
+    return result.records;
+  };
   try {
-    for (const t of DIAG_TABLES) {
-      const dump = () => (netnsPath === undefined ? addon.sockDiag(t.family, t.protocol) : addon.sockDiag(t.family, t.protocol, netnsPath));
-      let result = dump();
-      for (let i = 1; i < DUMP_TRIES && result.interrupted; i++) result = dump();
-      if (result.interrupted) unsettled.push(t.family === 6 ? `${t.proto}6` : t.proto);
-      parts.push(result.records);
+    // TCP's IPv4 and IPv6 sockets share one hash table: one walk for both, where the kernel allows it.
+    let tcpOfBoth: Uint8Array | null = null;
+    let refused = false;
+    if (bothFamiliesAtOnce) {
+      try { tcpOfBoth = take(0, 6, "tcp"); } catch { refused = true; }
     }
+    for (const t of DIAG_TABLES) {
+      if (t.proto === "tcp" && tcpOfBoth !== null) parts.push(t.family === 4 ? tcpOfBoth : NO_RECORDS);
+      else parts.push(take(t.family, t.protocol, t.family === 6 ? `${t.proto}6` : t.proto));
+    }
+    // The per-family dumps worked where the one-walk dump did not: this kernel lacks it (not a namespace problem).
+    if (refused) bothFamiliesAtOnce = false;
   } catch {
     return null;
   }

@@ -8,11 +8,12 @@ import { createRequire } from "node:module";
  */
 export interface NativeAddon {
   /**
-   * Dumps one family/protocol socket table: 48-byte records (see parse/sock-diag.ts). With `netnsPath`,
+   * Dumps one family/protocol socket table: 48-byte records (see parse/sock-diag.ts); family 0 with
+   * protocol 6 dumps the TCP sockets of both families in one walk (the older TCPDIAG_GETSOCK). With `netnsPath`,
    * the dump runs in that network namespace (needs CAP_SYS_ADMIN). Throws an Error whose `code` is the
    * errno name (EPERM, EACCES, ENOENT, EPROTONOSUPPORT, ...).
    */
-  sockDiag(family: 4 | 6, protocol: 6 | 17, netnsPath?: string): { records: Buffer; interrupted: boolean };
+  sockDiag(family: 0 | 4 | 6, protocol: 6 | 17, netnsPath?: string): { records: Buffer; interrupted: boolean };
   /** Walks /proc/<pid>/fd of `pids` on `threads` threads: [inode, pid] pairs of every socket fd. */
   scanFds(procRoot: string, pids: Int32Array, threads: number): Promise<{ pairs: Float64Array; count: number; denied: number; scanned: number }>;
 }

@@ -40,6 +40,27 @@ describe("native addon", () => {
     }
   });
 
+  it("sockDiag with family 0 dumps the TCP sockets of both families in one walk, exactly as the two per-family dumps", async () => {
+    assert.ok(addon);
+    const { ports, stop } = await spawnHolder();
+    try {
+      const mine = (s: Socket) => [ports.tcpListen, ports.tcpClient, ports.tcp6Listen].includes(s.local.port);
+      const key = (s: Socket) => JSON.stringify([s.proto, s.family, s.local, s.remote, s.state, s.inode, s.uid]);
+      const both: Socket[] = [];
+      const apart: Socket[] = [];
+      decodeSockDiag(addon.sockDiag(0, 6).records, "tcp", null, both);
+      decodeSockDiag(addon.sockDiag(4, 6).records, "tcp", null, apart);
+      decodeSockDiag(addon.sockDiag(6, 6).records, "tcp", null, apart);
+      const a = both.filter(mine).map(key).sort(), b = apart.filter(mine).map(key).sort();
+      assert.ok(both.filter(mine).some((s) => s.family === 4), "IPv4 sockets are in the one-walk dump");
+      assert.ok(both.filter(mine).some((s) => s.family === 6), "IPv6 sockets are in the one-walk dump");
+      assert.deepEqual(a, b);
+    } finally {
+      stop();
+    }
+    assert.throws(() => addon.sockDiag(0, 17), TypeError); // UDP has no such request
+  });
+
   it("sockDiag throws an Error with the errno's code when the namespace cannot be entered", () => {
     assert.ok(addon);
     assert.throws(() => addon.sockDiag(4, 6, "/nonexistent/ns/net"), (e: Error & { code?: string }) => e.code === "ENOENT" && /sock_diag dump/.test(e.message));
@@ -80,13 +101,15 @@ describe("native addon", () => {
 });
 
 describe("dumpNamespace", () => {
-  // An addon whose dumps report NLM_F_DUMP_INTR (the table changed mid-dump) a given number of times per table.
-  const flaky = (interruptions: Record<string, number>) => {
+  // An addon whose dumps report NLM_F_DUMP_INTR (the table changed mid-dump) a given number of times per
+  // table ("tcp" is the one-walk dump of both families), and that may refuse that one-walk dump.
+  const flaky = (interruptions: Record<string, number>, refuseBoth = false) => {
     const calls: string[] = [];
     const fake: NativeAddon = {
       sockDiag(family, protocol) {
-        const table = `${protocol === 6 ? "tcp" : "udp"}${family === 6 ? "6" : ""}`;
+        const table = `${protocol === 6 ? "tcp" : "udp"}${family === 6 ? "6" : ""}${family === 0 ? "+" : ""}`;
         calls.push(table);
+        if (family === 0 && refuseBoth) throw Object.assign(new Error("sock_diag dump: Operation not supported"), { code: "EIO" });
         const left = interruptions[table] ?? 0;
         interruptions[table] = left - 1;
         return { records: Buffer.from([calls.length]), interrupted: left > 0 };
@@ -97,19 +120,29 @@ describe("dumpNamespace", () => {
   };
 
   it("dumpNamespace dumps a table again when the kernel says it changed during the dump", () => {
-    const { fake, calls } = flaky({ tcp6: 1 });
+    const { fake, calls } = flaky({ udp6: 1 });
     const unsettled: string[] = [];
     const parts = dumpNamespace(fake, undefined, "/nonexistent-net", unsettled);
-    assert.deepEqual(calls, ["tcp", "tcp6", "tcp6", "udp", "udp6"]);
+    assert.deepEqual(calls, ["tcp+", "udp", "udp6", "udp6"]);
     assert.deepEqual(unsettled, []);
-    assert.deepEqual(parts?.slice(0, 4).map((b) => [...(b as Buffer)]), [[1], [3], [4], [5]]); // the whole second tcp6 dump is kept
+    // TCP of both families in the tcp slot, none in tcp6; the whole second udp6 dump is kept.
+    assert.deepEqual(parts?.slice(0, 4).map((b) => [...(b as Uint8Array)]), [[1], [], [2], [4]]);
   });
 
   it("dumpNamespace names a table that never came out whole after DUMP_TRIES dumps", () => {
-    const { fake, calls } = flaky({ udp: 99 });
+    const { fake, calls } = flaky({ "tcp+": 99 });
     const unsettled: string[] = [];
     assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net", unsettled));
-    assert.equal(calls.filter((t) => t === "udp").length, DUMP_TRIES);
-    assert.deepEqual(unsettled, ["udp"]);
+    assert.equal(calls.filter((t) => t === "tcp+").length, DUMP_TRIES);
+    assert.deepEqual(unsettled, ["tcp"]);
+  });
+
+  it("dumpNamespace dumps TCP per family on a kernel that refuses the one-walk dump, and stops asking for it", () => {
+    const { fake, calls } = flaky({}, true);
+    assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net"));
+    assert.deepEqual(calls, ["tcp+", "tcp", "tcp6", "udp", "udp6"]);
+    calls.length = 0;
+    assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net"));
+    assert.deepEqual(calls, ["tcp", "tcp6", "udp", "udp6"]);
   });
 });
