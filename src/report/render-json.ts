@@ -30,9 +30,10 @@ function listJson(list: readonly object[]): string {
 
 function endpointJson(e: Endpoint | null): string {
   if (e === null) return "null";
+  // Addresses repeat (127.0.0.1 in every loopback connection): each is serialized once.
   return e.host === undefined
-    ? `{"address":${str(e.address)},"port":${e.port}}`
-    : `{"address":${str(e.address)},"port":${e.port},"host":${str(e.host)}}`;
+    ? `{"address":${cachedStr(e.address)},"port":${e.port}}`
+    : `{"address":${cachedStr(e.address)},"port":${e.port},"host":${str(e.host)}}`;
 }
 
 // One process holds many sockets (a server with 10,000 connections): serialize it once.
