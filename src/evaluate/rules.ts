@@ -209,6 +209,16 @@ export const SOCKET_RULES: readonly Rule[] = [
       return reason("unowned-listener", "unknown", "No process that portwatch can see holds this listener although it runs as root: a kernel service, a process in another PID namespace, or one hidden from /proc (rootkits hide this way)");
     },
   },
+  {
+    id: "hidden-port",
+    check(s) {
+      if (s.hiddenFrom === undefined) return null;
+      const port = portText(s.local.port, s.proto);
+      return s.hiddenFrom === "proc"
+        ? reason("hidden-port", "suspicious", `The kernel lists this listener (${port}) when asked through netlink, as ss asks, but leaves it out of /proc/net, which netstat reads, in three reads in a row: rootkits hide their ports this way`)
+        : reason("hidden-port", "suspicious", `This listener (${port}) is in /proc/net, which netstat reads, but the kernel leaves it out when asked through netlink, as ss asks, in three reads in a row: a rootkit may be hiding it from ss`);
+    },
+  },
   // --- what makes a socket expected ---
   {
     id: "portwatch",

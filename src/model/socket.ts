@@ -51,6 +51,12 @@ export interface Socket {
   /** Why the verdict; replaced, never pushed to. */
   reasons: readonly Reason[];
   explanation: string | null;
+  /**
+   * Set only when the kernel's two views of its socket tables disagree about this listener, look after
+   * look: "proc" — netlink (what ss reads) shows it and /proc/net (what netstat reads) does not; "netlink" —
+   * the reverse. Rootkits hide their ports from one view. Absent when the views agree or only one was read.
+   */
+  hiddenFrom?: "proc" | "netlink";
 }
 
 /** The empty list every new socket starts with for `sharedWith` and `reasons` (frozen: one allocation for all). */

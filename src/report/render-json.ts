@@ -58,7 +58,8 @@ export function socketJson(s: Socket): string {
     `"netns":${s.netns},"inode":${s.inode},"uid":${s.uid},` +
     `"service":${s.service === null ? "null" : `{"name":${str(s.service.name)},"port":${s.service.port}}`},` +
     `"process":${processJson(s.process)},"sharedWith":${listJson(s.sharedWith)},` +
-    `"verdict":"${s.verdict}","reasons":${listJson(s.reasons)},"explanation":${cachedStr(s.explanation)}}`;
+    `"verdict":"${s.verdict}","reasons":${listJson(s.reasons)},"explanation":${cachedStr(s.explanation)}` +
+    (s.hiddenFrom === undefined ? "}" : `,"hiddenFrom":"${s.hiddenFrom}"}`);
 }
 
 // Pieces stay under V8's large-object size (128 KiB), so each dies young instead of piling up in the old generation.

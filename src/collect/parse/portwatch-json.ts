@@ -30,10 +30,13 @@ export function portwatchJsonReader(options: CaptureOptions): LineReader & { hos
   let hostname: string | null = null;
   const take = (v: unknown, n: number, text: string) => {
     if (!isSocket(v)) { problems.push(lineProblem(options.source, n, text, "a JSON object that is not a portwatch socket")); return; }
+    const { hiddenFrom, ...rest } = v;
     records.push({
-      ...v, remote: v.remote ?? null, process: v.process ?? null, netns: v.netns ?? null, inode: v.inode ?? null, uid: v.uid ?? null,
+      ...rest, remote: v.remote ?? null, process: v.process ?? null, netns: v.netns ?? null, inode: v.inode ?? null, uid: v.uid ?? null,
       service: null, sharedWith: Array.isArray(v.sharedWith) && v.sharedWith.length ? v.sharedWith : NONE,
       direction: "unknown", exposure: null, verdict: "unknown", reasons: NONE, explanation: null,
+      // What the capturing host's cross-view check found stays evidence; any other value is dropped.
+      ...(hiddenFrom === "proc" || hiddenFrom === "netlink" ? { hiddenFrom } : {}),
     });
   };
   return {
