@@ -348,8 +348,8 @@ interface Source {
   netns: number | null;
   records: Uint8Array[];
   made: Socket[];
-  /** listenerKeys of the netlink listeners that /proc/net leaves out, look after look (see hiddenListeners). */
-  hiddenFromProc?: Set<string>;
+  /** For a namespace read through netlink: how to cross-check its listeners against /proc/net (see hiddenListeners). */
+  crossCheck?: { base: string; littleEndian: boolean; dumpAgain: () => Dumps | null };
 }
 
 /**
@@ -396,15 +396,16 @@ const CROSS_CHECK_UP_TO = 25_000;
 /**
  * The cross-view check for hidden ports (see collect/cross-view.ts): listeners that the netlink dump and
  * /proc/net disagree about, in HIDDEN_ROUNDS reads of both, so that a listener that opened or closed
- * between two reads is not reported. Costs one read of the TCP tables' first page and of the UDP tables
- * when the views agree, which they do on a healthy host.
+ * between two reads is not reported. `listeners` are the first dump's, already decoded. Costs one read of
+ * the TCP tables up to their first connection and of the UDP tables when the views agree, as they do on
+ * a healthy host; it runs after the fd walk, so as not to compete with its threads.
  */
-function hiddenListeners(dumpAgain: () => Dumps | null, first: Dumps, base: string, netns: number | null, littleEndian: boolean): ViewGap | null {
-  let gap = crossCheck(netlinkListeners(first, netns), procListeners(base, netns, littleEndian));
+function hiddenListeners(listeners: readonly Socket[], check: NonNullable<Source["crossCheck"]>, netns: number | null): ViewGap | null {
+  let gap = crossCheck(listeners, procListeners(check.base, netns, check.littleEndian));
   for (let round = 1; round < HIDDEN_ROUNDS && (gap.notInProc.size > 0 || gap.notInNetlink.size > 0); round++) {
-    const parts = dumpAgain();
+    const parts = check.dumpAgain();
     if (parts === null) return null;
-    gap = crossCheck(netlinkListeners(parts, netns), procListeners(base, netns, littleEndian), gap);
+    gap = crossCheck(netlinkListeners(parts, netns), procListeners(check.base, netns, check.littleEndian), gap);
   }
   return gap.notInProc.size > 0 || gap.notInNetlink.size > 0 ? gap : null;
 }
@@ -523,7 +524,7 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   const lap = phaseTimer(options.timings);
   const found = await gather(options, lap);
   if ("unchanged" in found) return found.unchanged;
-  const parts = inParts(found);
+  const parts = inParts(found, lap);
   const sockets = parts.listeners;
   for (const batch of parts.rest()) for (const s of batch) sockets.push(s);
   lap("join");
@@ -542,7 +543,7 @@ export async function collectLinuxInParts(options: Omit<CollectOptions, "cache">
   const { cache: _none, ...oneLook } = options as CollectOptions;
   const found = await gather(oneLook, lap);
   if ("unchanged" in found) throw new Error("unreachable: no cache, no unchanged look");
-  const parts = inParts(found);
+  const parts = inParts(found, lap);
   lap("join");
   return parts;
 }
@@ -650,15 +651,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
             if (count > CROSS_CHECK_UP_TO) {
               warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${count.toLocaleString("en")} sockets would slow the audit down`);
             } else {
-              try {
-                const gap = hiddenListeners(() => dumpNamespace(diag as NativeAddon, netnsPathOf(dir), base), parts, base, netns, littleEndian);
-                if (gap !== null) {
-                  source.hiddenFromProc = new Set(gap.notInProc.keys());
-                  for (const hidden of gap.notInNetlink.values()) source.made.push({ ...hidden, hiddenFrom: "netlink" });
-                }
-              } catch {
-                // The namespace's process went away meanwhile: no cross-check of its views this time.
-              }
+              source.crossCheck = { base, littleEndian, dumpAgain: () => dumpNamespace(diag as NativeAddon, netnsPathOf(dir), base) };
             }
             const tables = unsettled.get(netns) ?? [];
             if (tables.length > 0) {
@@ -751,7 +744,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
 }
 
 /** Step 3 of collectLinux, in two passes: listeners now, the other sockets in batches (see CollectionParts). */
-function inParts(found: Gathered): CollectionParts {
+function inParts(found: Gathered, lap?: (phase: string) => void): CollectionParts {
   const { sources, hostNetns, warnings } = found;
   const owners = { holders: found.holders, processes: found.processes };
   let unowned = 0;
@@ -761,10 +754,21 @@ function inParts(found: Gathered): CollectionParts {
   for (const src of sources) {
     const from = listeners.length;
     src.records.forEach((r, i) => decodeSockDiag(r, (DIAG_TABLES[i] as { proto: Proto }).proto, src.netns, listeners, "listening"));
-    const hidden = src.hiddenFromProc;
-    if (hidden) for (let i = from; i < listeners.length; i++) if (hidden.has(listenerKey(listeners[i] as Socket))) (listeners[i] as Socket).hiddenFrom = "proc";
+    if (src.crossCheck) {
+      let gap: ViewGap | null = null;
+      try {
+        gap = hiddenListeners(listeners.slice(from), src.crossCheck, src.netns);
+      } catch {
+        // The namespace's process went away meanwhile: no cross-check of its views this time.
+      }
+      if (gap !== null) {
+        for (let i = from; i < listeners.length; i++) if (gap.notInProc.has(listenerKey(listeners[i] as Socket))) (listeners[i] as Socket).hiddenFrom = "proc";
+        for (const hidden of gap.notInNetlink.values()) listeners.push({ ...hidden, hiddenFrom: "netlink" });
+      }
+    }
     for (const s of src.made) if (isListening(s)) listeners.push(s);
   }
+  lap?.("listeners and cross-check");
   join(listeners);
   const index = classifyListeners(listeners, hostNetns);
 
