@@ -268,18 +268,31 @@ async function walkFds<H extends HolderLookup>(procRoot: string, pids: readonly 
   return { holders, denied };
 }
 
-/** Reads one namespace's six tables through `base` (e.g. /proc/self/net) into `sockets`. */
-function readNamespaceTables(base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[]): void {
+/**
+ * Reads one namespace's six tables through `base` (e.g. /proc/self/net) into `sockets`. With
+ * `listenersOnly` (the cross-view check): only the TCP and UDP listeners, and each TCP table only up to
+ * its first connection, since the kernel prints TCP listeners first.
+ */
+function readNamespaceTables(base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[], listenersOnly = false): void {
   for (const t of TABLES) {
+    if (listenersOnly && t.proto === "raw") continue;
     const source = `${base}/${t.file}`;
+    const from = sockets.length;
+    const upToFirstConnection = listenersOnly && t.proto === "tcp";
     try {
       readLines(source, (text, firstLine) => {
         parseProcNet(text, { proto: t.proto, family: t.family, source, netns, littleEndian, firstLine, records: sockets, problems });
-      });
+        return upToFirstConnection && sockets.length > from && (sockets[sockets.length - 1] as Socket).state !== "LISTEN";
+      }, upToFirstConnection ? 1 << 16 : CHUNK);
     } catch (e) {
       // Kernels without IPv6 or raw sockets have no such tables; tcp and udp must be there.
       if (errCode(e) === "ENOENT" && (t.family === 6 || t.proto === "raw")) continue;
       throw e;
+    }
+    if (listenersOnly) {
+      let kept = from;
+      for (let i = from; i < sockets.length; i++) if (isListening(sockets[i] as Socket)) sockets[kept++] = sockets[i] as Socket;
+      sockets.length = kept;
     }
   }
 }
@@ -352,35 +365,18 @@ interface Source {
   crossCheck?: { base: string; littleEndian: boolean; dumpAgain: () => Dumps | null };
 }
 
-/**
- * The listeners of one namespace as /proc/<dir>/net shows them (the view netstat reads). The kernel prints
- * TCP listeners before any connection, so each TCP table is read only up to its first connection; the UDP
- * tables are read whole (few sockets), keeping the unconnected ones bound to a port.
- */
+/** The listeners of one namespace as /proc/<dir>/net shows them (the view netstat reads). */
 function procListeners(base: string, netns: number | null, littleEndian: boolean): Socket[] {
   const out: Socket[] = [];
-  for (const t of TABLES) {
-    if (t.proto === "raw") continue;
-    const source = `${base}/${t.file}`;
-    const found: Socket[] = [];
-    try {
-      readLines(source, (text, firstLine) => {
-        parseProcNet(text, { proto: t.proto, family: t.family, source, netns, littleEndian, firstLine, records: found });
-        return t.proto === "tcp" && found.length > 0 && (found[found.length - 1] as Socket).state !== "LISTEN";
-      }, t.proto === "tcp" ? 1 << 16 : CHUNK);
-    } catch (e) {
-      if (errCode(e) === "ENOENT" && t.family === 6) continue;
-      throw e;
-    }
-    for (const s of found) if (isListening(s)) out.push(s);
-  }
+  readNamespaceTables(base, netns, littleEndian, out, [], true);
   return out;
 }
 
-/** The netlink dump's listeners of one namespace. */
-function netlinkListeners(parts: Dumps, netns: number | null): Socket[] {
-  const out: Socket[] = [];
-  DIAG_TABLES.forEach((t, i) => decodeSockDiag(parts[i] as Uint8Array, t.proto, netns, out, "listening"));
+/** The listeners among one namespace's netlink records (tcp, tcp6, udp, udp6; none for a /proc-text source), added to `out`. */
+function netlinkListeners(records: readonly (Uint8Array | string)[], netns: number | null, out: Socket[] = []): Socket[] {
+  for (let i = 0; i < Math.min(records.length, DIAG_TABLES.length); i++) {
+    decodeSockDiag(records[i] as Uint8Array, (DIAG_TABLES[i] as { proto: Proto }).proto, netns, out, "listening");
+  }
   return out;
 }
 
@@ -753,7 +749,7 @@ function inParts(found: Gathered, lap?: (phase: string) => void): CollectionPart
   const listeners: Socket[] = [];
   for (const src of sources) {
     const from = listeners.length;
-    src.records.forEach((r, i) => decodeSockDiag(r, (DIAG_TABLES[i] as { proto: Proto }).proto, src.netns, listeners, "listening"));
+    netlinkListeners(src.records, src.netns, listeners);
     if (src.crossCheck) {
       let gap: ViewGap | null = null;
       try {

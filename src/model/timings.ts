@@ -5,9 +5,9 @@
 export function phaseTimer(timings: Record<string, number> | undefined): (phase: string) => void {
   let mark = now();
   return (phase) => {
-    const now_ = now();
-    if (timings) timings[phase] = (timings[phase] ?? 0) + now_ - mark;
-    mark = now_;
+    const t = now();
+    if (timings) timings[phase] = (timings[phase] ?? 0) + t - mark;
+    mark = t;
   };
 }
 

@@ -55,12 +55,18 @@ describe("bin/portwatch (the launcher)", () => {
   });
 });
 
-describe("bin/start.cjs (the code cache)", () => {
-  // A copy of the launcher and the bundle, so that the test can write, spoil and refresh the cache.
-  const copy = join(dir, "install");
+/** A copy of bin/start.cjs in `name`/bin, with an empty `name`/dist beside it for the test to fill. */
+function installCopy(name: string): string {
+  const copy = join(dir, name);
   mkdirSync(join(copy, "bin"), { recursive: true });
   mkdirSync(join(copy, "dist"), { recursive: true });
   copyFileSync(join(root, "bin/start.cjs"), join(copy, "bin/start.cjs"));
+  return copy;
+}
+
+describe("bin/start.cjs (the code cache)", () => {
+  // A copy of the launcher and the bundle, so that the test can write, spoil and refresh the cache.
+  const copy = installCopy("install");
   copyFileSync(join(root, "dist/portwatch.cjs"), join(copy, "dist/portwatch.cjs"));
   const start = join(copy, "bin/start.cjs");
   const cacheFile = join(copy, "dist/portwatch.cjs.cache");
@@ -96,10 +102,7 @@ describe("bin/start.cjs (the code cache)", () => {
   });
 
   it("start.cjs without the bundle runs the ES modules in dist/", () => {
-    const bare = join(dir, "bare");
-    mkdirSync(join(bare, "bin"), { recursive: true });
-    mkdirSync(join(bare, "dist"), { recursive: true });
-    copyFileSync(join(root, "bin/start.cjs"), join(bare, "bin/start.cjs"));
+    const bare = installCopy("bare");
     symlinkSync(join(root, "dist/cli"), join(bare, "dist/cli"));
     const r = run([process.execPath, join(bare, "bin/start.cjs"), "--version"]);
     assert.equal(r.status, 0, r.stderr);
