@@ -5,10 +5,12 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join, relative, dirname, resolve } from "node:path";
 
-const LAYERS = ["model", "knowledge", "collect", "evaluate", "report", "watch", "serve", "cli"];
-const ALLOWED = { collect: ["model", "collect"] };
+const LAYERS = ["model", "knowledge", "collect", "evaluate", "report", "watch", "audit", "serve", "cli"];
+// collect/ reads the host with nothing but the model; cli/ maps options, reads files and prints: it reaches
+// the pipeline only through audit/ (and the dashboard server, the one thing that runs beside it).
+const ALLOWED = { collect: ["model", "collect"], cli: ["model", "report", "audit", "serve", "cli"] };
 const SYSTEM_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|child_process|worker_threads|os|dns|tls|cluster|readline|tty)$/;
-const EDGE = [/^collect\/linux\.ts$/, /^collect\/fd-scan(-worker)?\.ts$/, /^collect\/native\.ts$/, /^watch\/(store|stores|sink|sinks)[^/]*\//, /^watch\/.*-(store|sink)\.ts$/, /^serve\//, /^cli\//];
+const EDGE = [/^collect\/linux\.ts$/, /^collect\/fd-scan(-worker)?\.ts$/, /^collect\/native\.ts$/, /^watch\/(store|stores|sink|sinks)[^/]*\//, /^watch\/.*-(store|sink)\.ts$/, /^audit\/(state-dir|this-process)\.ts$/, /^serve\//, /^cli\//];
 
 const src = resolve(process.argv[2] ?? new URL("../src", import.meta.url).pathname);
 const files = [];
@@ -36,7 +38,7 @@ for (const file of files) {
         const allowed = ALLOWED[layer] ?? LAYERS.slice(0, LAYERS.indexOf(layer) + 1);
         if (!allowed.includes(to)) errors.push(`${where}: ${layer}/ may not import ${to}/ ("${spec}"); allowed: ${allowed.join(", ")}`);
       } else if (SYSTEM_MODULES.test(spec) && !edge && layer !== null) {
-        errors.push(`${where}: only edge files (collect/linux.ts, watch stores and sinks, serve/, cli/) may import "${spec}"`);
+        errors.push(`${where}: only edge files (collect/ readers of the host, watch stores and sinks, audit/state-dir.ts and this-process.ts, serve/, cli/) may import "${spec}"`);
       }
     }
     if (!edge && layer !== null && /(^|[^.\w])process\.(env|argv|exit|stdout|stderr|stdin|cwd|kill|getuid)/.test(line) && !line.trim().startsWith("//") && !line.trim().startsWith("*")) {

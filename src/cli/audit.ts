@@ -1,25 +1,14 @@
-import { existsSync, readFileSync } from "node:fs";
-import { safeText } from "../report/safe-text.js";
-import { hostname } from "node:os";
-import { collectLinux, collectLinuxInParts, type OwnerCache } from "../collect/linux.js";
-import { createJudge, evaluate, type EvaluateOptions } from "../evaluate/evaluate.js";
-import { enrich, summarize } from "../evaluate/enrich.js";
-import { selectSockets, type Selection } from "../evaluate/select.js";
-import { createKnowledge, type Knowledge } from "../knowledge/knowledge.js";
-import { createServiceRegistry, type ServiceRegistry } from "../knowledge/service-registry.js";
-import type { Policy } from "../evaluate/policy.js";
-import { defaultBaselinePath, loadBaseline, type Baseline } from "../watch/baseline-store.js";
+import type { Selection } from "../audit/auditor.js";
+import type { CaptureFormat } from "../audit/formats.js";
+import { SCHEMA_VERSION, type Snapshot } from "../model/snapshot.js";
 import type { Proto, Socket } from "../model/socket.js";
-import { SCHEMA_VERSION, type Snapshot, type SnapshotSource } from "../model/snapshot.js";
-import { formatProblem } from "../model/problem.js";
 import { phaseTimer } from "../model/timings.js";
-import { classify } from "../collect/classify.js";
-import type { CaptureFormat } from "../collect/parse/capture-formats.js";
-import type { Origin } from "../evaluate/explain.js";
-
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { renderJsonChunks, renderJsonHead, renderJsonSockets, renderJsonTail, renderNdjsonChunks } from "../report/render-json.js";
 import { renderCounts, renderTableChunks } from "../report/render-table.js";
+import { safeText } from "../report/safe-text.js";
+import { summarize } from "../model/summary.js";
+import { auditorOnce, baselineFor, stateOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 
@@ -38,57 +27,12 @@ export interface AuditOptions {
   failOn?: Verdict;
   explain?: boolean;
   resolve?: boolean;
-  /** Judge against this baseline file (default: the default baseline, when it exists). */
+  /** Judge against this baseline file (default: the state directory's baseline, when it exists). */
   baseline?: string;
+  stateDir?: string;
   /** Read this capture (a file, or "-" for stdin) instead of the live host. */
   from?: string;
   format?: CaptureFormat;
-}
-
-const SOURCES: Record<CaptureFormat, SnapshotSource> = {
-  netstat: "netstat", ss: "ss", lsof: "lsof", "windows-netstat": "windows-netstat", "bsd-netstat": "bsd-netstat", "portwatch-json": "portwatch-json",
-};
-const ORIGINS: Record<CaptureFormat, Origin> = {
-  netstat: "linux-capture", ss: "linux-capture", lsof: "linux-capture", "windows-netstat": "windows-capture", "bsd-netstat": "bsd-capture", "portwatch-json": "linux-capture",
-};
-
-/** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */
-export async function auditCapture(options: AuditOptions & { from: string }): Promise<Snapshot & { hostNetns: number | null }> {
-  const policy = await readPolicy(options.policy);
-  const registry = registryOnce();
-  const timings: Record<string, number> = {};
-  const lap = phaseTimer(timings);
-  const { readCapture } = await import("./read-capture.js");
-  const capture = await readCapture(options.from, { ...(options.format ? { format: options.format } : {}), servicePort: (name, proto) => registry.port(name, proto) });
-  lap("read");
-  const format = capture.format as CaptureFormat;
-  const sockets0 = capture.records;
-  classify(sockets0, null);
-  enrich(sockets0, registry);
-  let sockets = selectSockets(sockets0, selection(options));
-  evaluate(sockets, { knowledge: knowledgeOnce(), mode: "capture", origin: ORIGINS[format], policy });
-  lap("evaluate");
-  reportTimings(timings);
-  if (options.only && options.only.length > 0) {
-    const only = new Set(options.only);
-    sockets = sockets.filter((s) => only.has(s.verdict));
-  }
-  const name = options.from === "-" ? "stdin" : options.from;
-  const warnings = [`Read "${name}" as ${format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${capture.records.length} sockets`];
-  if (policy) warnings.push(`Policy "${policy.source}" applied (${policy.size} rules)`);
-  warnings.push(...capture.notes);
-  for (const p of capture.problems.slice(0, 50)) warnings.push(`Skipped a line: ${formatProblem(p)}`);
-  if (capture.problems.length > 50) warnings.push(`... and ${capture.problems.length - 50} more lines that are not sockets`);
-  if (options.resolve) {
-    const { resolveRemotes } = await import("./resolve.js"); // node:dns only when asked for
-    const unnamed = await resolveRemotes(sockets);
-    if (unnamed > 0) warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);
-  }
-  return {
-    schema: SCHEMA_VERSION,
-    host: { hostname: capture.hostname, source: SOURCES[format], collectedAt: new Date().toISOString() },
-    sockets, warnings, summary: summarize(sockets), hostNetns: null,
-  };
 }
 
 /** The -t/-u/-w/-l flags as a selection. */
@@ -100,80 +44,50 @@ function selection(options: AuditOptions): Selection {
   return { protos, listening: options.listening ?? false };
 }
 
-function readOptional(path: string): string | null {
-  try { return readFileSync(path, "utf8"); } catch { return null; }
+const hostOptions = (options: AuditOptions) => ({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true });
+
+/** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */
+async function auditCapture(options: AuditOptions & { from: string }): Promise<Snapshot & { hostNetns: number | null }> {
+  const policy = await readPolicy(options.policy);
+  const auditor = auditorOnce();
+  const timings: Record<string, number> = {};
+  const lap = phaseTimer(timings);
+  const { readCapture } = await import("./read-capture.js");
+  const capture = await readCapture(options.from, { ...(options.format ? { format: options.format } : {}), servicePort: (name, proto) => auditor.registry.port(name, proto) });
+  lap("read");
+  const snapshot = auditor.judgeCapture({ ...capture, format: capture.format as CaptureFormat, name: options.from === "-" ? "stdin" : options.from }, { policy, select: selection(options) });
+  lap("evaluate");
+  reportTimings(timings);
+  return { ...snapshot, hostNetns: null };
 }
 
 /** Builds the judged snapshot of this host (or of a captured proc tree). */
-/** What one look at this host gives: every socket judged, before any -t/-u/-l or --only selection. */
-export interface HostLook {
-  sockets: Socket[];
-  hostname: string;
-  hostNetns: number | null;
-  warnings: string[];
-  policy: Policy | null;
-}
-
-/**
- * Collects this host's sockets (or a captured proc tree's), names their services and judges them, with
- * the policy and, when `baseline` is given, the baseline. Shared by audit, baseline and watch.
- * A `cache` belongs to one caller that looks again and again with the same options (watch, serve): when
- * the host did not change, the last look's judged sockets (the same array) come back.
- */
-export async function lookAtHost(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; select?: Selection; cache?: OwnerCache; memo?: Map<string, Socket> }, timings: Record<string, number> = {}): Promise<HostLook> {
-  const collection = await collectLinux({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, timings, ...(options.cache ? { cache: options.cache } : {}) });
-  const lap = phaseTimer(timings);
-  if (collection.unchanged && !options.select) {
-    // The last look's sockets again (a steady host, see OwnerCache.previous), judged then with these same options.
-    return { sockets: collection.sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
-  }
-  enrich(collection.sockets, registryOnce());
-  lap("services");
-  const sockets = options.select ? selectSockets(collection.sockets, options.select) : collection.sockets;
-  evaluate(sockets, liveJudgement(options, collection.hostNetns));
-  lap("evaluate");
-  return { sockets, hostname: collection.hostname ?? hostname(), hostNetns: collection.hostNetns, warnings: collection.warnings, policy: options.policy ?? null };
-}
-
-/** A live audit's warnings, led by which baseline and policy it applied. */
-function withAppliedNotes(warnings: readonly string[], policy: Policy | null, baseline: Baseline | null): string[] {
-  const notes: string[] = [];
-  if (baseline) notes.push(`Baseline of ${baseline.savedAt} applied (${baseline.entries.length} identities)`);
-  if (policy) notes.push(`Policy "${policy.source}" applied (${policy.size} rules)`);
-  return [...notes, ...warnings];
-}
-
-/** How sockets of this host are judged: the rules' mode (root or not), the policy, the baseline, portwatch's own pid. */
-function liveJudgement(options: { procRoot?: string; owners?: boolean; policy?: Policy | null; baseline?: Baseline | null; memo?: Map<string, Socket> }, hostNetns: number | null): EvaluateOptions {
-  const asRoot = process.getuid?.() === 0;
-  const baseline = options.baseline
-    ? { identities: new Set(options.baseline.entries.map((e) => e.identity)), savedAt: options.baseline.savedAt, hostNetns }
-    : null;
+async function auditLive(options: AuditOptions): Promise<Snapshot & { hostNetns: number | null }> {
+  const timings: Record<string, number> = {};
+  const baseline = baselineFor(options.baseline, stateOf(options));
+  const look = await auditorOnce().lookAtHost({ ...hostOptions(options), policy: await readPolicy(options.policy), baseline, select: selection(options) }, null, timings);
+  reportTimings(timings);
   return {
-    knowledge: knowledgeOnce(), mode: asRoot && options.owners !== false ? "live-root" : "live", origin: "live", policy: options.policy ?? null, baseline,
-    ...(options.memo ? { memo: options.memo } : {}), selfPid: options.procRoot && options.procRoot !== "/proc" ? null : process.pid,
+    schema: SCHEMA_VERSION, host: { hostname: look.hostname, source: "live", collectedAt: new Date().toISOString() },
+    sockets: look.sockets, warnings: look.warnings, summary: summarize(look.sockets), hostNetns: look.hostNetns,
   };
 }
 
 /**
  * `portwatch audit --json/--ndjson` of this host, streamed: listeners are judged and written first, then
- * the other sockets a batch at a time (collectLinuxInParts), so memory stays flat with 200,000
+ * the other sockets a batch at a time (Auditor.streamHost), so memory stays flat with 200,000
  * connections. The same sockets, verdicts and summary as the one-piece path, listeners first.
  */
 async function streamLive(options: AuditOptions, io: Output): Promise<number> {
   const timings: Record<string, number> = { "start-up": process.uptime() * 1000 };
-  const baseline = baselineFor(options.baseline);
+  const baseline = baselineFor(options.baseline, stateOf(options));
   const policy = await readPolicy(options.policy);
-  const owners = options.owners ?? true;
-  const parts = await collectLinuxInParts({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners, timings });
+  const stream = await auditorOnce().streamHost({ ...hostOptions(options), policy, baseline, select: selection(options) }, timings);
   const lap = phaseTimer(timings);
-  const registry = registryOnce();
-  const judge = createJudge(liveJudgement({ ...options, owners, policy, baseline }, parts.hostNetns));
-  const select = selection(options);
   const only = options.only && options.only.length > 0 ? new Set(options.only) : null;
   const summary: Record<Verdict, number> = { expected: 0, unknown: 0, suspicious: 0 };
   let first = true;
-  const emit = (batch: Socket[]) => {
+  const emit = (batch: readonly Socket[]) => {
     const kept = only ? batch.filter((s) => only.has(s.verdict)) : batch;
     for (const s of kept) summary[s.verdict]++;
     if (kept.length === 0) return;
@@ -181,67 +95,14 @@ async function streamLive(options: AuditOptions, io: Output): Promise<number> {
     else for (const chunk of renderNdjsonChunks(kept)) io.out(chunk);
     first = false;
   };
-  if (options.json) io.out(renderJsonHead({ schema: SCHEMA_VERSION, host: { hostname: parts.hostname ?? hostname(), source: "live", collectedAt: new Date().toISOString() } }));
-  enrich(parts.listeners, registry);
-  judge.listeners(parts.listeners);
-  emit(selectSockets(parts.listeners, select));
-  for (const batch of parts.rest()) {
-    const wanted = selectSockets(batch, select);
-    enrich(wanted, registry);
-    judge.others(wanted);
-    emit(wanted);
-  }
+  if (options.json) io.out(renderJsonHead({ schema: SCHEMA_VERSION, host: { hostname: stream.hostname, source: "live", collectedAt: new Date().toISOString() } }));
+  emit(stream.listeners);
+  for (const batch of stream.rest()) emit(batch);
   lap("judged and written");
-  const warnings = withAppliedNotes(parts.warnings, policy, baseline);
-  if (options.json) io.out(renderJsonTail({ warnings, summary }));
-  else for (const w of warnings) io.err(`warning: ${safeText(w)}\n`);
+  if (options.json) io.out(renderJsonTail({ warnings: stream.warnings, summary }));
+  else for (const w of stream.warnings) io.err(`warning: ${safeText(w)}\n`);
   reportTimings(timings);
   return failOnCode(summary, options.failOn);
-}
-
-let registry: ServiceRegistry | undefined;
-let knowledge: Knowledge | undefined;
-/** The service registry, built once per process (watch looks many times). */
-export function registryOnce(): ServiceRegistry {
-  return (registry ??= createServiceRegistry({ etcServices: readOptional("/etc/services") }));
-}
-/** The knowledge base, validated once per process. */
-export function knowledgeOnce(): Knowledge {
-  return (knowledge ??= createKnowledge());
-}
-
-/** The baseline to judge against: --baseline FILE, else the default file when it exists. */
-function baselineFor(path: string | undefined): Baseline | null {
-  if (path !== undefined) return loadBaseline(path);
-  const dflt = defaultBaselinePath();
-  return existsSync(dflt) ? loadBaseline(dflt) : null;
-}
-
-/** Builds the judged snapshot of this host (or of a captured proc tree). */
-export async function auditLive(options: AuditOptions): Promise<Snapshot & { hostNetns: number | null }> {
-  const timings: Record<string, number> = {};
-  const baseline = baselineFor(options.baseline);
-  const look = await lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, policy: await readPolicy(options.policy), baseline, select: selection(options) }, timings);
-  reportTimings(timings);
-  let sockets = look.sockets;
-  if (options.only && options.only.length > 0) {
-    const only = new Set(options.only);
-    sockets = sockets.filter((s) => only.has(s.verdict));
-  }
-  const warnings = withAppliedNotes(look.warnings, look.policy, baseline);
-  if (options.resolve) {
-    const { resolveRemotes } = await import("./resolve.js"); // node:dns only when asked for
-    const unnamed = await resolveRemotes(sockets);
-    if (unnamed > 0) warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);
-  }
-  return {
-    schema: SCHEMA_VERSION,
-    host: { hostname: look.hostname, source: "live", collectedAt: new Date().toISOString() },
-    sockets,
-    warnings,
-    summary: summarize(sockets),
-    hostNetns: look.hostNetns,
-  };
 }
 
 /** PORTWATCH_TIMINGS=1 prints where the time went and the peak memory so far (for the benchmark), on stderr. */
@@ -262,6 +123,16 @@ export function failOnCode(summary: Record<Verdict, number>, failOn: Verdict | u
 export async function runAudit(options: AuditOptions, io: Output): Promise<number> {
   if ((options.json || options.ndjson) && options.from === undefined && !options.resolve) return streamLive(options, io);
   const snapshot = options.from !== undefined ? await auditCapture({ ...options, from: options.from }) : await auditLive(options);
+  if (options.only && options.only.length > 0) {
+    const only = new Set(options.only);
+    snapshot.sockets = snapshot.sockets.filter((s) => only.has(s.verdict));
+    snapshot.summary = summarize(snapshot.sockets);
+  }
+  if (options.resolve) {
+    const { resolveRemotes } = await import("./resolve.js"); // node:dns only when asked for
+    const unnamed = await resolveRemotes(snapshot.sockets);
+    if (unnamed > 0) snapshot.warnings.push(`${unnamed} remote addresses have no reverse-DNS name (or the lookup timed out)`);
+  }
   const code = failOnCode(snapshot.summary, options.failOn);
   if (options.json) {
     const { hostNetns: _, ...plain } = snapshot;

@@ -1,14 +1,9 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { openHistory } from "../audit/alerting.js";
 import { InputError } from "../model/errors.js";
 import { renderHistory } from "../report/render-history.js";
-import { defaultBaselinePath } from "../watch/baseline-store.js";
+import { stateOf } from "./context.js";
 import type { Output } from "./output.js";
-
-/** Where the history database lives by default: beside the baseline, in portwatch's state directory. */
-export function defaultHistoryPath(): string {
-  return join(dirname(defaultBaselinePath()), "history.sqlite");
-}
 
 /** "1d", "12h", "30m", "45s" before `now`, or an ISO date → an ISO time. */
 export function parseSince(text: string, now: Date): string {
@@ -23,11 +18,10 @@ export function parseSince(text: string, now: Date): string {
 }
 
 /** `portwatch history`: what the watcher has seen, per identity. */
-export async function runHistory(options: { db?: string; since?: string; port?: number; json?: boolean }, io: Output): Promise<number> {
-  const path = options.db ?? defaultHistoryPath();
+export async function runHistory(options: { db?: string; stateDir?: string; since?: string; port?: number; json?: boolean }, io: Output): Promise<number> {
+  const path = options.db ?? stateOf(options).history;
   if (!existsSync(path)) throw new InputError(`Cannot read history "${path}": there is none yet (run "portwatch watch" to record it)`);
-  const { HistoryStore } = await import("../watch/history-store.js");
-  const store = new HistoryStore(path);
+  const store = await openHistory(path);
   try {
     const rows = store.query({
       ...(options.since ? { since: parseSince(options.since, new Date()) } : {}),

@@ -2,8 +2,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { safeText } from "../report/safe-text.js";
 import { VERDICTS, type Verdict } from "../model/verdict.js";
-import { InputError } from "../model/errors.js";
-import { CAPTURE_FORMATS } from "../collect/parse/capture-formats.js";
+import { isInputError } from "../model/errors.js";
+import { CAPTURE_FORMATS } from "../audit/formats.js";
+import { baselineOption, dbOption, policyOption, procRootOption, stateDirOption } from "./options.js";
 // Each command's code is loaded when the command runs, so `--help` and a small audit start fast.
 const audit = () => import("./audit.js");
 const baselineCmd = () => import("./baseline.js");
@@ -60,13 +61,14 @@ function program(setCode: (code: number) => void): Command {
     .option("--from <file>", "read another machine's netstat, ss, lsof or portwatch output instead of this host (- for stdin)")
     .addOption(new Option("--format <format>", "the capture's format, when detection guesses wrong").choices(CAPTURE_FORMATS))
     .option("--no-owners", "skip the owner lookup (faster; no process columns)")
-    .option("--policy <file>", "allow/deny rules (YAML); default /etc/portwatch/policy.yaml or ~/.config/portwatch/policy.yaml when present")
-    .option("--baseline <file>", "sockets in this baseline are expected (default: the saved baseline, when there is one)")
+    .addOption(policyOption())
+    .addOption(baselineOption())
+    .addOption(stateDirOption())
     .addOption(new Option("--only <verdicts>", "show only these verdicts, e.g. suspicious,unknown").argParser(parseVerdicts))
     .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad").choices(["suspicious", "unknown"] as const))
     .option("-e, --explain", "show every reason and a plain-words explanation under each socket")
     .option("-r, --resolve", "name remote hosts by reverse DNS (bounded in time)")
-    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc (a captured one)").default("/proc"))
+    .addOption(procRootOption())
     .option("--no-color", "no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)")
     .addHelpText("after", `
 Examples:
@@ -89,29 +91,31 @@ Run as root to see the owner of every socket.`)
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
         explain: opts.explain ?? false, resolve: opts.resolve ?? false,
         ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.format ? { format: opts.format } : {}),
-        ...(opts.baseline ? { baseline: opts.baseline } : {}),
+        ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       }, io));
     });
   const baseline = cli.command("baseline").description("Record what this host normally has, and show what changed since");
   baseline.command("save")
     .description("Save this host's sockets, by stable identity (program, port, user; never pid or client port)")
-    .option("--file <file>", "where to save (default /var/lib/portwatch/baseline.json as root, else ~/.local/state/portwatch/baseline.json)")
-    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
-    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .option("--file <file>", "where to save (default: baseline.json in the state directory)")
+    .addOption(policyOption())
+    .addOption(stateDirOption())
+    .addOption(procRootOption())
     .action(async (opts) => {
       const { runBaselineSave } = await baselineCmd();
-      setCode(await runBaselineSave({ ...(opts.file ? { file: opts.file } : {}), ...(opts.policy ? { policy: opts.policy } : {}), procRoot: opts.procRoot }, processOutput()));
+      setCode(await runBaselineSave({ ...(opts.file ? { file: opts.file } : {}), ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), procRoot: opts.procRoot }, processOutput()));
     });
   baseline.command("diff")
     .description("Show what appeared, disappeared or changed verdict since the baseline")
     .option("--file <file>", "the baseline to compare with (default: the saved one)")
     .option("--json", "one JSON event per line")
     .option("--fail-on-change", "exit 1 when anything changed")
-    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
-    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .addOption(policyOption())
+    .addOption(stateDirOption())
+    .addOption(procRootOption())
     .action(async (opts) => {
       const { runBaselineDiff } = await baselineCmd();
-      setCode(await runBaselineDiff({ ...(opts.file ? { file: opts.file } : {}), ...(opts.policy ? { policy: opts.policy } : {}), procRoot: opts.procRoot, json: opts.json ?? false, failOnChange: opts.failOnChange ?? false }, processOutput()));
+      setCode(await runBaselineDiff({ ...(opts.file ? { file: opts.file } : {}), ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), procRoot: opts.procRoot, json: opts.json ?? false, failOnChange: opts.failOnChange ?? false }, processOutput()));
     });
 
   cli.command("watch")
@@ -121,20 +125,21 @@ Run as root to see the owner of every socket.`)
     .addOption(new Option("--count <n>", "stop after n looks").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number from 1"); return n; }))
     .option("--webhook <url>", "POST each alert (a new unknown or suspicious socket) as JSON here; queued on disk and retried")
     .option("--webhook-retry <duration>", "first retry delay of the webhook, doubled after each failure", "1s")
-    .option("--queue-dir <dir>", "where undelivered webhook alerts wait (default: portwatch's state directory)")
+    .option("--queue-dir <dir>", "where undelivered webhook alerts wait (default: queue/ in the state directory)")
     .option("--exec <command>", "run this program for each alert, the alert's JSON on its stdin (no shell: split on spaces)")
     .option("--syslog [socket]", "send alerts to syslog, RFC 5424, through /dev/log (or this socket)")
-    .option("--db <file>", "the history database (default: history.sqlite in portwatch's state directory)")
+    .addOption(dbOption("the history database"))
     .option("--no-history", "keep no history")
-    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
-    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .addOption(policyOption())
+    .addOption(stateDirOption())
+    .addOption(procRootOption())
     .action(async (opts) => {
       const { parseInterval, runWatch } = await watchCmd();
       const sinks = {
         ...(opts.webhook ? { webhook: opts.webhook, webhookRetryMs: parseInterval(opts.webhookRetry) } : {}),
         ...(opts.queueDir ? { queueDir: opts.queueDir } : {}), ...(opts.exec ? { exec: opts.exec } : {}),
         ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
-        ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}),
+        ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       };
       setCode(await untilInterrupted((signal) => runWatch({ ...sinks, intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), signal)));
     });
@@ -144,10 +149,11 @@ Run as root to see the owner of every socket.`)
     .option("--since <span>", "seen since: 1d, 12h, 30m or a date")
     .addOption(new Option("--port <n>", "only this port").argParser(parsePort))
     .option("--json", "one JSON array")
-    .option("--db <file>", "the history database (default: the watcher's)")
+    .addOption(dbOption("the watcher's history database"))
+    .addOption(stateDirOption())
     .action(async (opts) => {
       const { runHistory } = await import("./history.js");
-      setCode(await runHistory({ ...(opts.db ? { db: opts.db } : {}), ...(opts.since ? { since: opts.since } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}), json: opts.json ?? false }, processOutput()));
+      setCode(await runHistory({ ...(opts.db ? { db: opts.db } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), ...(opts.since ? { since: opts.since } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}), json: opts.json ?? false }, processOutput()));
     });
 
   cli.command("serve")
@@ -156,18 +162,19 @@ Run as root to see the owner of every socket.`)
     .addOption(new Option("--port <n>", "port to listen on (0: any free one)").default(0).argParser(parsePort))
     .option("--expose", "allow a --host that other machines can reach (prints a warning)")
     .option("--interval <duration>", "time between looks at the host", "2s")
-    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
-    .option("--baseline <file>", "the baseline to judge and diff against (default: the saved one)")
-    .option("--db <file>", "the watcher's history database, for the detail view (default: the watcher's)")
+    .addOption(policyOption())
+    .addOption(baselineOption())
+    .addOption(dbOption("the watcher's history database, for the detail view"))
+    .addOption(stateDirOption())
     .addOption(new Option("--for <duration>", "stop after this long (default: until interrupted)"))
-    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
+    .addOption(procRootOption())
     .action(async (opts) => {
       const { parseInterval } = await watchCmd();
       const { runServe } = await import("./serve.js");
       setCode(await untilInterrupted((signal) => runServe({
         host: opts.host, port: opts.port, expose: opts.expose ?? false, intervalMs: parseInterval(opts.interval), procRoot: opts.procRoot,
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.db ? { db: opts.db } : {}),
-        ...(opts.for ? { forMs: parseInterval(opts.for) } : {}),
+        ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), ...(opts.for ? { forMs: parseInterval(opts.for) } : {}),
       }, processOutput(), signal)));
     });
 
@@ -175,8 +182,8 @@ Run as root to see the owner of every socket.`)
     .description("Explain a port: what it is, who usually opens it, whether that is normal, and who holds it now")
     .argument("<port>", "a port (631), a port and protocol (38142/udp) or a service name (mdns)")
     .option("--no-live", "do not look at this computer's sockets")
-    .addOption(new Option("--proc-root <dir>", "read this proc tree instead of /proc").default("/proc"))
-    .option("--policy <file>", "allow/deny rules (YAML) for the verdicts")
+    .addOption(procRootOption())
+    .addOption(policyOption())
     .addHelpText("after", `
 Examples:
   portwatch explain 631
@@ -200,9 +207,9 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (isBrokenPipe(e)) return EXIT.ok;
-    if (e instanceof InputError) {
+    if (isInputError(e)) {
       process.stderr.write(`portwatch: ${safeText(e.message)}\n`);
-      return EXIT.usage;
+      return e.exitCode;
     }
     process.stderr.write(`portwatch: internal error: ${safeText(e instanceof Error ? e.message : String(e))} (please report this with the command you ran)\n`);
     return EXIT.internal;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { Policy } from "../evaluate/policy.js";
+import { parsePolicy, type Policy } from "../audit/policy.js";
 import { InputError } from "../model/errors.js";
 
 /** The policy files looked for when --policy is not given: the system one, then the user's. */
@@ -10,10 +10,7 @@ export function defaultPolicyPaths(): string[] {
   return ["/etc/portwatch/policy.yaml", join(config, "portwatch", "policy.yaml")];
 }
 
-/**
- * Loads --policy FILE, or the first default policy file that exists; null when there is none. The policy
- * code (yaml, zod, ipaddr.js: 150 ms to load) is loaded only when there is a policy to read.
- */
+/** Loads --policy FILE, or the first default policy file that exists; null when there is none. */
 export async function readPolicy(path: string | undefined): Promise<Policy | null> {
   const file = path ?? defaultPolicyPaths().find((p) => existsSync(p));
   if (file === undefined) return null;
@@ -21,6 +18,5 @@ export async function readPolicy(path: string | undefined): Promise<Policy | nul
   try { text = readFileSync(file, "utf8"); } catch (e) {
     throw new InputError(`Cannot load policy "${file}": ${(e as { code?: string }).code ?? String(e)}`);
   }
-  const { loadPolicy } = await import("../evaluate/policy.js");
-  return loadPolicy(text, file);
+  return parsePolicy(text, file);
 }

@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { captureReader, CAPTURE_FORMATS, detectFormat, type CaptureFormat, type CaptureResult } from "../collect/parse/capture.js";
-import type { ServicePort } from "../collect/parse/capture-common.js";
+import { captureReader, detectFormat, unknownFormatError, type CaptureFormat, type CaptureResult, type ServicePort } from "../audit/capture.js";
 import { InputError } from "../model/errors.js";
 
 /**
@@ -25,10 +24,7 @@ export async function readCapture(path: string, options: { format?: CaptureForma
   let n = 0;
   const start = () => {
     if (format === null) format = detectFormat(head).format;
-    if (format === null) {
-      throw new InputError(`Cannot read capture "${source}": ${head.length === 0 ? "it is empty" : `it is in no format portwatch knows (tried: ${CAPTURE_FORMATS.join(", ")})`}; ` +
-        "give --format if it is one of them");
-    }
+    if (format === null) throw unknownFormatError(source, head.length === 0);
     reader = captureReader(format, { source, servicePort: options.servicePort });
     head.forEach((l, i) => reader?.line(l, i + 1));
   };

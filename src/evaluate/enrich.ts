@@ -1,5 +1,4 @@
 import type { Service, Socket } from "../model/socket.js";
-import type { Verdict } from "../model/verdict.js";
 import { serviceFor, type ServiceRegistry } from "../knowledge/service-registry.js";
 
 /** Names each socket's service (the local port for listeners and inbound, the remote port for outbound), in place. */
@@ -16,9 +15,4 @@ export function enrich(sockets: Socket[], registry: ServiceRegistry): void {
   }
 }
 
-/** Counts sockets per verdict. */
-export function summarize(sockets: readonly Socket[]): Record<Verdict, number> {
-  const summary: Record<Verdict, number> = { expected: 0, unknown: 0, suspicious: 0 };
-  for (const s of sockets) summary[s.verdict]++;
-  return summary;
-}
+export { summarize } from "../model/summary.js";

@@ -7,6 +7,7 @@ export type { Direction, Endpoint, Exposure, Family, Proto, Service, Socket, Soc
 export { NONE } from "./socket.js";
 export type { Host, Snapshot, SnapshotSource } from "./snapshot.js";
 export { SCHEMA_VERSION } from "./snapshot.js";
-export { InputError } from "./errors.js";
+export { InputError, isInputError } from "./errors.js";
+export { summarize } from "./summary.js";
 export { isLoopback, isWildcard } from "./address.js";
 export type { ChangeEvent, HistoryEntry, Seen } from "./change.js";

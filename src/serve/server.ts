@@ -2,23 +2,20 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { identityOf } from "../evaluate/identity.js";
 import { summarize } from "../evaluate/enrich.js";
-import type { ChangeEvent, HistoryEntry, Seen } from "../model/change.js";
+import type { HistoryEntry, Seen } from "../model/change.js";
+import type { HostLook } from "../audit/auditor.js";
+import type { LoopLook } from "../audit/look-loop.js";
 import { isLoopback } from "../model/address.js";
+import { InputError } from "../model/errors.js";
 import { SCHEMA_VERSION } from "../model/snapshot.js";
-import type { Socket } from "../model/socket.js";
 import { renderEventJson } from "../report/render-events.js";
 import { renderJsonChunks, socketJson } from "../report/render-json.js";
-import { byIdentity, diff } from "../watch/diff.js";
+import { diff } from "../watch/diff.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
 import { createMetrics } from "./metrics.js";
 
 /** One look at the host, as the server needs it. */
-export interface Look {
-  sockets: Socket[];
-  hostname: string;
-  hostNetns: number | null;
-  warnings: string[];
-}
+export type Look = Pick<HostLook, "sockets" | "hostname" | "hostNetns" | "warnings">;
 
 /** Options of the dashboard server. */
 export interface ServeOptions {
@@ -31,8 +28,8 @@ export interface ServeOptions {
   /** Binding beyond loopback was asked for explicitly. */
   exposed?: boolean;
   intervalMs: number;
-  /** Takes one look at the host (collect, judge). */
-  look: () => Promise<Look>;
+  /** Takes the next look at the host and diffs it with the last (audit/look-loop.ts: the watcher's loop). */
+  look: () => Promise<Pick<LoopLook, "seen" | "counts" | "events" | "at"> & { look: Look }>;
   /** The history of one identity, when a history database exists. */
   history?: (identity: string) => HistoryEntry | null;
   /** The baseline's identities and when it was saved, when one exists. */
@@ -79,7 +76,7 @@ function cookieToken(req: IncomingMessage): string | null {
 export async function startDashboard(options: ServeOptions): Promise<Dashboard> {
   const bind = options.host ?? "127.0.0.1";
   if (!isLoopback(bind) && bind !== "localhost" && !options.exposed) {
-    throw new Error(`Refusing to serve on ${bind}: that is reachable from other machines; add --expose if you mean it`);
+    throw new InputError(`Refusing to serve on "${bind}": that address is reachable from other machines; add --expose if you mean it`);
   }
   const token = options.token ?? randomBytes(16).toString("hex");
   const metrics = createMetrics();
@@ -95,16 +92,13 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
 
   const refresh = async () => {
     const started = Date.now();
-    let look: Look;
-    try { look = await options.look(); } catch (e) {
+    let next: Awaited<ReturnType<ServeOptions["look"]>>;
+    try { next = await options.look(); } catch (e) {
       metrics.scanError();
       options.onProblem?.(`a look at the host failed: ${(e as Error).message}`);
       return;
     }
-    const at = new Date().toISOString();
-    const counts = new Map<string, number>();
-    const seen = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns), counts);
-    const events: ChangeEvent[] = current ? diff(current.seen, seen, at) : [];
+    const { look, seen, counts, events, at } = next;
     current = { look, seen, at };
     identityCounts = counts;
     metrics.update(look.sockets, (Date.now() - started) / 1000);

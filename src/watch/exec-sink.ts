@@ -1,3 +1,4 @@
+import { InputError } from "../model/errors.js";
 import { spawn } from "node:child_process";
 
 /**
@@ -7,7 +8,7 @@ import { spawn } from "node:child_process";
  */
 export function execSink(command: string, options: { timeoutMs?: number; onProblem?: (m: string) => void } = {}): (json: string) => Promise<void> {
   const [program, ...args] = command.trim().split(/\s+/);
-  if (!program) throw new Error("--exec needs a program");
+  if (!program) throw new InputError(`Cannot use --exec "${command}": it names no program (give a program and its arguments, like --exec "/usr/local/bin/notify --urgent")`);
   return (json) => new Promise((done) => {
     const child = spawn(program, args, { stdio: ["pipe", "ignore", "pipe"], shell: false });
     let err = "";

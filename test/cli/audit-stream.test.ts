@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { auditLive, runAudit } from "../../src/cli/audit.js";
+import { audit } from "../../src/audit/library.js";
+import { runAudit } from "../../src/cli/audit.js";
 import type { Output } from "../../src/cli/output.js";
 import { collectLinux, collectLinuxInParts } from "../../src/collect/linux.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -21,7 +22,7 @@ describe("runAudit --json, streamed", () => {
     const io = capture();
     assert.equal(await runAudit({ json: true, procRoot: tree }, io), 0);
     const streamed = JSON.parse(io.text()) as { sockets: Socket[]; warnings: string[]; summary: Record<string, number> };
-    const whole = await auditLive({ procRoot: tree });
+    const whole = await audit({ procRoot: tree });
     const pack = (list: Socket[]) => list.map((s) => `${key(s)} ${s.direction} ${s.process?.pid ?? "-"} ${s.verdict} ${s.reasons.map((r) => r.rule).join(",")} ${s.explanation}`).sort();
     assert.deepEqual(pack(streamed.sockets), pack(whole.sockets));
     assert.deepEqual(streamed.summary, whole.summary);

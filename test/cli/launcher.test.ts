@@ -30,7 +30,7 @@ describe("bin/portwatch (the launcher)", () => {
     assert.equal(bundled.stderr, modules.stderr);
   });
 
-  it("bin/portwatch sets NODE_EXTRA_CA_CERTS aside, except for watch --webhook (the one TLS client)", () => {
+  it("bin/portwatch sets NODE_EXTRA_CA_CERTS aside, except for the watch command (the one TLS client), by command not by argument text", () => {
     // Node warns at start-up when it cannot load that file: the warning shows whether Node saw the variable.
     const ca = { NODE_EXTRA_CA_CERTS: join(dir, "missing-ca.pem") };
     const plain = run([bin, "--version"], ca);
@@ -40,6 +40,10 @@ describe("bin/portwatch (the launcher)", () => {
     const webhook = run([bin, "watch", "--webhook=https://127.0.0.1:9/", "--help"], ca);
     assert.equal(webhook.status, 0, webhook.stderr);
     assert.match(webhook.stderr, /Ignoring extra certs from .*missing-ca\.pem/);
+    // "--webhook" as another command's option value is not the watch command.
+    const other = run([bin, "explain", "6667/tcp", "--no-live", "--policy", " --webhook=x"], ca);
+    assert.equal(other.status, 2, other.stderr);
+    assert.doesNotMatch(other.stderr, /extra certs/);
   });
 
   it("bin/portwatch runs through a symbolic link (npm's node_modules/.bin) and passes arguments unchanged", () => {

@@ -5,8 +5,8 @@ import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { lookAtHost } from "../../src/cli/audit.js";
-import { createOwnerCache } from "../../src/collect/linux.js";
+import { createAuditor } from "../../src/audit/auditor.js";
+import { createLooker } from "../../src/audit/look-loop.js";
 import { startDashboard, type Dashboard } from "../../src/serve/server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -43,8 +43,8 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
   let page: Page;
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    const cache = createOwnerCache();
-    dashboard = await startDashboard({ intervalMs: 300, look: async () => { const l = await lookAtHost({ cache }); return { sockets: l.sockets, hostname: l.hostname, hostNetns: l.hostNetns, warnings: l.warnings }; } });
+    const looker = createLooker(createAuditor());
+    dashboard = await startDashboard({ intervalMs: 300, look: () => looker.next() });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   });
@@ -144,6 +144,6 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
   });
 
   it("startDashboard will not bind beyond loopback unless told to", async () => {
-    await assert.rejects(startDashboard({ host: "0.0.0.0", intervalMs: 1000, look: async () => ({ sockets: [], hostname: "h", hostNetns: null, warnings: [] }) }), /Refusing to serve on 0\.0\.0\.0.*--expose/);
+    await assert.rejects(startDashboard({ host: "0.0.0.0", intervalMs: 1000, look: () => createLooker(createAuditor()).next() }), /Refusing to serve on "0\.0\.0\.0".*--expose/);
   });
 });

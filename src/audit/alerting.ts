@@ -1,0 +1,73 @@
+import type { ChangeEvent } from "../model/change.js";
+import { InputError } from "../model/errors.js";
+import { renderEventJson } from "../report/render-events.js";
+import { alertFilter } from "../watch/alerts.js";
+import { execSink } from "../watch/exec-sink.js";
+import type { HistoryStore } from "../watch/history-store.js";
+import { syslogSink } from "../watch/syslog-sink.js";
+import { WebhookSink } from "../watch/webhook-sink.js";
+
+/** Where the watcher's alerts go. */
+export interface AlertOptions {
+  /** POST each alert as JSON to this URL (queued on disk in `queueDir`, retried). */
+  webhook?: string;
+  /** First retry delay of the webhook, in ms (doubling up to 5 min). */
+  webhookRetryMs?: number;
+  queueDir: string;
+  /** Run this program with each alert's JSON on stdin (split on spaces, no shell). */
+  exec?: string;
+  /** Send alerts to syslog (RFC 5424) through this socket (true: /dev/log). */
+  syslog?: string | boolean;
+  onProblem: (message: string) => void;
+}
+
+/** The watcher's alert sinks behind one call: which changes are alerts (alertFilter), and their delivery. */
+export interface Alerting {
+  /** Sends the alerts among `events`; resolves when the synchronous sinks (exec, syslog) are done. */
+  deliver(events: readonly ChangeEvent[]): Promise<void>;
+  /** Stops: waits up to `ms` for queued webhook alerts; returns how many still wait on disk. */
+  close(ms: number): Promise<number>;
+}
+
+/** Opens the sinks `options` asks for; a user's mistake in them (a queue folder that cannot be made, an empty --exec) is an InputError. */
+export function openAlerting(options: AlertOptions): Alerting {
+  const isAlert = alertFilter();
+  let webhook: WebhookSink | null = null;
+  if (options.webhook) {
+    try {
+      webhook = new WebhookSink({ url: options.webhook, queueDir: options.queueDir, baseDelayMs: options.webhookRetryMs ?? 1000, onProblem: options.onProblem });
+    } catch (e) {
+      throw new InputError(`Cannot prepare the webhook queue "${options.queueDir}": ${(e as { code?: string }).code ?? (e as Error).message} (choose a folder with --queue-dir or --state-dir)`);
+    }
+    webhook.kick(); // alerts a previous run could not deliver
+  }
+  const run = options.exec !== undefined ? execSink(options.exec, { onProblem: options.onProblem }) : null;
+  const syslog = options.syslog ? syslogSink({ ...(typeof options.syslog === "string" ? { socket: options.syslog } : {}), onProblem: options.onProblem }) : null;
+  return {
+    async deliver(events) {
+      for (const e of events) {
+        if (!isAlert(e)) continue;
+        const json = renderEventJson(e);
+        webhook?.send(json);
+        if (run) await run(json);
+        if (syslog) await syslog(json, e.socket.verdict === "suspicious" ? "crit" : "warning");
+      }
+    },
+    async close(ms) {
+      if (!webhook) return 0;
+      const left = await webhook.settle(ms);
+      webhook.close();
+      return left;
+    },
+  };
+}
+
+/** Opens (or creates) the history database; a path that cannot be opened is the user's to fix. */
+export async function openHistory(path: string): Promise<HistoryStore> {
+  const { HistoryStore } = await import("../watch/history-store.js");
+  try { return new HistoryStore(path); } catch (e) {
+    throw new InputError(`Cannot open the history database "${path}": ${(e as { code?: string }).code ?? (e as Error).message} (choose another with --db FILE or --state-dir DIR, or --no-history)`);
+  }
+}
+
+export type { HistoryStore };

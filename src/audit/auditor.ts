@@ -1,0 +1,191 @@
+import { collectLinux, collectLinuxInParts, createOwnerCache, type OwnerCache } from "../collect/linux.js";
+import type { CaptureFormat } from "../collect/parse/capture-formats.js";
+import { summarize } from "../evaluate/enrich.js";
+import type { EvaluateOptions } from "../evaluate/evaluate.js";
+import type { Origin } from "../evaluate/explain.js";
+import type { Policy } from "../evaluate/policy.js";
+import type { Selection } from "../evaluate/select.js";
+
+export type { Selection };
+import { createKnowledge, type Knowledge } from "../knowledge/knowledge.js";
+import { createServiceRegistry, type ServiceRegistry } from "../knowledge/service-registry.js";
+import { formatProblem, type Problem } from "../model/problem.js";
+import { SCHEMA_VERSION, type Snapshot, type SnapshotSource } from "../model/snapshot.js";
+import type { Socket } from "../model/socket.js";
+import { phaseTimer } from "../model/timings.js";
+import type { Baseline } from "../watch/baseline-store.js";
+import {
+  classifiedByCollector, classifyStage, collected, judgeStage, nameStage, selectStage, streamJudge, type Judged,
+} from "./pipeline.js";
+import { thisProcess, type ThisProcess } from "./this-process.js";
+
+/** How a look at a live host (or a captured proc tree) is taken and judged. */
+export interface HostOptions {
+  /** The proc tree to read: default /proc (a captured tree in tests). */
+  procRoot?: string;
+  /** Look up owners (the fd walk): default true. */
+  owners?: boolean;
+  /** The user's allow/deny rules. */
+  policy?: Policy | null;
+  /** Identities in the baseline are expected unless a rule calls them suspicious. */
+  baseline?: Baseline | null;
+  /** Keep only these sockets (-t/-u/-w/-l), before judging. */
+  select?: Selection;
+}
+
+/**
+ * What a caller that looks again and again (watch, serve) keeps between looks: the owner cache (only new
+ * processes' fd tables are read) and the judgements of like connections. One per look loop.
+ */
+export interface LookSession {
+  cache: OwnerCache;
+  memo: Map<string, Socket>;
+}
+
+/** A new look session (see LookSession). */
+export function createLookSession(): LookSession {
+  return { cache: createOwnerCache(), memo: new Map() };
+}
+
+/** What one look at this host gives: every socket judged (after any selection). */
+export interface HostLook {
+  sockets: Judged;
+  hostname: string;
+  hostNetns: number | null;
+  /** The collector's warnings, led by which baseline and policy were applied. */
+  warnings: string[];
+  /** True when the host did not change since the session's last look: `sockets` is that look's array again. */
+  unchanged: boolean;
+}
+
+/** A look in two passes (the streamed audit): the listeners judged, then the other sockets batch by batch. */
+export interface HostStream {
+  hostname: string;
+  hostNetns: number | null;
+  listeners: Judged;
+  /** The other sockets in judged batches; the generator is run once. */
+  rest(): Generator<Judged>;
+  /** The warnings: complete once `rest()` has been run to its end. */
+  warnings: string[];
+}
+
+/** A capture read by a capture reader (cli/read-capture.ts streams it; `audit({ capture })` parses text). */
+export interface ReadCapture {
+  records: Socket[];
+  problems: Problem[];
+  notes: string[];
+  format: CaptureFormat;
+  hostname: string | null;
+  /** The format was detected, not given. */
+  detected: boolean;
+  /** How to name the capture in warnings ("stdin", a file name). */
+  name: string;
+}
+
+/** What the auditor owns: built-in knowledge and service names, made once and shared by every look. */
+export interface AuditorOptions {
+  /** The text of /etc/services (service names beyond portwatch's own and IANA's); null for none. */
+  etcServices?: string | null;
+  knowledge?: Knowledge;
+  /** Facts about the running process (tests pass their own). */
+  self?: ThisProcess;
+}
+
+/** The pipeline as a library: one stage order for live (whole or streamed) and captured sockets. */
+export interface Auditor {
+  readonly knowledge: Knowledge;
+  readonly registry: ServiceRegistry;
+  /** One look at this host: collect, classify, name, select, judge. `session` carries caches between looks. */
+  lookAtHost(options?: HostOptions, session?: LookSession | null, timings?: Record<string, number>): Promise<HostLook>;
+  /** One look in two passes, so memory stays flat with 200,000 connections (no session: one look). */
+  streamHost(options?: HostOptions, timings?: Record<string, number>): Promise<HostStream>;
+  /** Judges another machine's sockets, read from its netstat, ss, lsof or portwatch output. */
+  judgeCapture(capture: ReadCapture, options?: { policy?: Policy | null; select?: Selection }): Snapshot;
+}
+
+const SOURCES: Record<CaptureFormat, SnapshotSource> = {
+  netstat: "netstat", ss: "ss", lsof: "lsof", "windows-netstat": "windows-netstat", "bsd-netstat": "bsd-netstat", "portwatch-json": "portwatch-json",
+};
+const ORIGINS: Record<CaptureFormat, Origin> = {
+  netstat: "linux-capture", ss: "linux-capture", lsof: "linux-capture", "windows-netstat": "windows-capture", "bsd-netstat": "bsd-capture", "portwatch-json": "linux-capture",
+};
+
+/** A live audit's warnings, led by which baseline and policy it applied. */
+export function appliedNotes(policy: Policy | null | undefined, baseline: Baseline | null | undefined): string[] {
+  const notes: string[] = [];
+  if (baseline) notes.push(`Baseline of ${baseline.savedAt} applied (${baseline.entries.length} identities)`);
+  if (policy) notes.push(`Policy "${policy.source}" applied (${policy.size} rules)`);
+  return notes;
+}
+
+/** Makes the auditor (see Auditor). Knowledge is validated by the build, so this is cheap. */
+export function createAuditor(options: AuditorOptions = {}): Auditor {
+  const knowledge = options.knowledge ?? createKnowledge();
+  const registry = createServiceRegistry({ etcServices: options.etcServices ?? null });
+  const self = options.self ?? thisProcess();
+
+  /** How sockets of this host are judged: root or not, the policy, the baseline, portwatch's own pid. */
+  const liveJudgement = (o: HostOptions, hostNetns: number | null, memo?: Map<string, Socket>): EvaluateOptions => {
+    const baseline = o.baseline
+      ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns }
+      : null;
+    const ownProc = !o.procRoot || o.procRoot === "/proc";
+    return {
+      knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline,
+      ...(memo ? { memo } : {}), selfPid: ownProc ? self.pid : null,
+    };
+  };
+  const collectOptions = (o: HostOptions, timings: Record<string, number>) => ({ ...(o.procRoot ? { procRoot: o.procRoot } : {}), owners: o.owners ?? true, timings });
+
+  return {
+    knowledge,
+    registry,
+
+    async lookAtHost(o = {}, session = null, timings = {}) {
+      const collection = await collectLinux({ ...collectOptions(o, timings), ...(session ? { cache: session.cache } : {}) });
+      const hostname = collection.hostname ?? self.hostname;
+      const warnings = [...appliedNotes(o.policy, o.baseline), ...collection.warnings];
+      if (collection.unchanged && !o.select) {
+        // The session's last look again (a steady host, see OwnerCache.previous): judged then, with these same options.
+        return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
+      }
+      const lap = phaseTimer(timings);
+      const named = nameStage(classifiedByCollector(collection.sockets), registry);
+      lap("services");
+      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, liveJudgement(o, collection.hostNetns, session?.memo));
+      lap("evaluate");
+      return { sockets, hostname, hostNetns: collection.hostNetns, warnings, unchanged: false };
+    },
+
+    async streamHost(o = {}, timings = {}) {
+      const parts = await collectLinuxInParts(collectOptions(o, timings));
+      const judge = streamJudge(liveJudgement(o, parts.hostNetns));
+      const select = o.select ?? {};
+      const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
+      const warnings = appliedNotes(o.policy, o.baseline);
+      function* rest(): Generator<Judged> {
+        for (const batch of parts.rest()) yield judge.others(nameStage(selectStage(classifiedByCollector(batch), select), registry));
+        warnings.push(...parts.warnings);
+      }
+      return { hostname: parts.hostname ?? self.hostname, hostNetns: parts.hostNetns, listeners, rest, warnings };
+    },
+
+    judgeCapture(capture, o = {}) {
+      const timings: Record<string, number> = {};
+      const lap = phaseTimer(timings);
+      const named = nameStage(classifyStage(collected(capture.records), null), registry);
+      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, { knowledge, mode: "capture", origin: ORIGINS[capture.format], policy: o.policy ?? null });
+      lap("evaluate");
+      const warnings = [`Read "${capture.name}" as ${capture.format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${capture.records.length} sockets`];
+      if (o.policy) warnings.push(`Policy "${o.policy.source}" applied (${o.policy.size} rules)`);
+      warnings.push(...capture.notes);
+      for (const p of capture.problems.slice(0, 50)) warnings.push(`Skipped a line: ${formatProblem(p)}`);
+      if (capture.problems.length > 50) warnings.push(`... and ${capture.problems.length - 50} more lines that are not sockets`);
+      return {
+        schema: SCHEMA_VERSION,
+        host: { hostname: capture.hostname, source: SOURCES[capture.format], collectedAt: new Date().toISOString() },
+        sockets, warnings, summary: summarize(sockets),
+      };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { identityOf } from "../evaluate/identity.js";
+import type { ChangeEvent, Seen } from "../model/change.js";
+import { byIdentity, diff } from "../watch/diff.js";
+import { createLookSession, type Auditor, type HostLook, type HostOptions } from "./auditor.js";
+
+/** One look of a loop: the judged sockets, grouped by identity, and what changed since the loop's last look. */
+export interface LoopLook {
+  look: HostLook;
+  /** The look's identities (the worst verdict of each stands for it). */
+  seen: Map<string, Seen>;
+  /** How many sockets each identity has. */
+  counts: Map<string, number>;
+  /** Changes since the last look; none on the first. */
+  events: ChangeEvent[];
+  /** ISO time of the look. */
+  at: string;
+  /** 0 for the first look. */
+  tick: number;
+}
+
+/** Takes looks one after another with one session (owner cache, judgement memo) and diffs each with the last. */
+export interface Looker {
+  /** Takes the next look now. `timings`, when given, receives each phase's milliseconds. */
+  next(timings?: Record<string, number>): Promise<LoopLook>;
+}
+
+/**
+ * A looker for `auditor` with `options` (see Looker). On a steady host the collector hands back the last
+ * look's sockets unchanged: then the identities are the last look's too, and there is nothing to diff.
+ */
+export function createLooker(auditor: Auditor, options: HostOptions = {}, now: () => Date = () => new Date()): Looker {
+  const session = createLookSession();
+  let before: { seen: Map<string, Seen>; counts: Map<string, number>; sockets: HostLook["sockets"] } | null = null;
+  let tick = 0;
+  return {
+    async next(timings = {}) {
+      const look = await auditor.lookAtHost(options, session, timings);
+      const at = now().toISOString();
+      if (before !== null && look.sockets === before.sockets) {
+        return { look, seen: before.seen, counts: before.counts, events: [], at, tick: tick++ };
+      }
+      const counts = new Map<string, number>();
+      const seen = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns), counts);
+      const events = before === null ? [] : diff(before.seen, seen, at);
+      before = { seen, counts, sockets: look.sockets };
+      return { look, seen, counts, events, at, tick: tick++ };
+    },
+  };
+}
+
+/** When to take looks: every `intervalMs` (measured from the start of each look), until `signal` or `count`. */
+export interface LoopTiming {
+  intervalMs: number;
+  /** Stop after this many looks (default: until the signal). */
+  count?: number;
+  signal?: AbortSignal;
+  /** Waits `ms` or until the signal, whichever comes first (tests pass a fake clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The clock (tests pass a fake one). */
+  now?: () => number;
+}
+
+/** Waits `ms`, or less when `signal` fires; one abort listener per wait, removed when the wait ends. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((ok) => {
+    if (signal?.aborted) { ok(); return; }
+    const done = () => { clearTimeout(timer); signal?.removeEventListener("abort", done); ok(); };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * The look loop of `watch` (and of the library's `watch()`): looks at the host every interval and yields
+ * each look with what changed. `timingsOf(tick)` may hand a record to receive each look's phases.
+ */
+export async function* lookLoop(looker: Looker, timing: LoopTiming, timingsOf?: (tick: number) => Record<string, number> | undefined): AsyncGenerator<LoopLook> {
+  const wait = timing.sleep ?? sleep;
+  const clock = timing.now ?? Date.now;
+  for (let tick = 0; timing.count === undefined || tick < timing.count; tick++) {
+    if (timing.signal?.aborted) return;
+    const started = clock();
+    yield await looker.next(timingsOf?.(tick));
+    if (timing.count !== undefined && tick + 1 >= timing.count) return;
+    await wait(Math.max(0, timing.intervalMs - (clock() - started)), timing.signal);
+  }
+}
