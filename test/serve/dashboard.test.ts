@@ -42,7 +42,7 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
   let browser: Browser;
   let page: Page;
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (npm test does, as root: scripts/test-deps.sh)`);
     const looker = createLooker(createAuditor());
     dashboard = await startDashboard({ intervalMs: 300, look: () => looker.next() });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
