@@ -135,8 +135,10 @@ async function start(): Promise<void> {
   events.addEventListener("error", () => { status.textContent = "connection lost: retrying…"; });
   events.addEventListener("change", (m: MessageEvent<string>) => {
     const e = JSON.parse(m.data) as LiveChange;
-    if (e.type === "disappeared") state.rows.delete(e.identity);
-    else state.rows.set(e.identity, { identity: e.identity, verdict: e.socket.verdict, count: e.count ?? 1, socket: e.socket });
+    if (e.type === "disappeared") {
+      state.rows.delete(e.identity);
+      if (e.identity === state.selected) byId("detail").prepend(el("p", `Gone since ${e.at.slice(11, 19)}: what follows is the last look that had it.`, "hint"));
+    } else state.rows.set(e.identity, { identity: e.identity, verdict: e.socket.verdict, count: e.count ?? 1, socket: e.socket });
     feedLine(byId("feed"), renderEventLine(e), e.socket.verdict);
     refilterSoon();
   });
