@@ -1,6 +1,10 @@
 import type { Endpoint, Socket } from "../model/socket.js";
 import { columnWidths, formatLine, type Column } from "./columns.js";
 import { safeText } from "./safe-text.js";
+import { compareSockets, VERDICT_GROUPS, VERDICT_RANK } from "./socket-order.js";
+import { formatEndpoint, processUserText, protoText, reasonText, serviceText } from "./socket-text.js";
+
+export { formatEndpoint } from "./socket-text.js";
 
 /** How to draw the table. */
 export interface TableOptions {
@@ -12,13 +16,6 @@ export interface TableOptions {
   explain?: boolean;
   /** The host's network namespace: sockets in another one say so under their row. */
   hostNetns?: number | null;
-}
-
-/** "127.0.0.1:631", "[::1]:631", "*:*" for no peer. */
-export function formatEndpoint(e: Endpoint | null): string {
-  if (e === null) return "*:*";
-  const address = e.host ? safeText(e.host) : e.address;
-  return e.address.includes(":") && !e.host ? `[${address}]:${e.port}` : `${address}:${e.port}`;
 }
 
 const COLUMNS: readonly Column[] = [
@@ -41,23 +38,6 @@ function endpointLength(e: Endpoint | null): number {
   return e.address.length + 1 + digits(e.port) + (e.address.includes(":") ? 2 : 0);
 }
 
-const GROUPS = [
-  { verdict: "suspicious", title: "SUSPICIOUS", paint: "red" },
-  { verdict: "unknown", title: "UNKNOWN", paint: "yellow" },
-  { verdict: "expected", title: "EXPECTED", paint: "green" },
-] as const;
-const GROUP_OF = { suspicious: 0, unknown: 1, expected: 2 } as const;
-
-const DIRECTION_ORDER = { listening: 0, inbound: 1, outbound: 2, unknown: 3 } as const;
-const PROTO_ORDER = { raw: 0, tcp: 1, udp: 2 } as const;
-
-/** Listeners first, then by protocol, port and address: a stable, readable order within a group (no locale: addresses are ASCII). */
-function compareSockets(a: Socket, b: Socket): number {
-  return DIRECTION_ORDER[a.direction] - DIRECTION_ORDER[b.direction] || PROTO_ORDER[a.proto] - PROTO_ORDER[b.proto] ||
-    a.local.port - b.local.port || (a.local.address < b.local.address ? -1 : a.local.address > b.local.address ? 1 : 0) ||
-    (a.remote?.port ?? 0) - (b.remote?.port ?? 0);
-}
-
 /** The cells of a row; what a process or a uid contributes is made once, not once per socket. */
 function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: number[]): number[] } {
   const owners = new Map<object, { owner: string; user: string }>();
@@ -65,7 +45,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
   const ofProcess = (p: NonNullable<Socket["process"]>) => {
     let o = owners.get(p);
     if (o === undefined) {
-      o = { owner: `${p.pid}/${safeText(p.name ?? "?")}`, user: p.user != null ? safeText(p.user) : p.uid != null ? String(p.uid) : "" };
+      o = { owner: `${p.pid}/${safeText(p.name ?? "?")}`, user: processUserText(p) ?? "" };
       owners.set(p, o);
     }
     return o;
@@ -86,11 +66,11 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
   };
   return {
     cells: (s) => [
-      s.family === 6 ? `${s.proto}6` : s.proto,
+      protoText(s),
       formatEndpoint(s.local),
       formatEndpoint(s.remote),
       s.state,
-      s.service === null ? "-" : s.service.name,
+      serviceText(s),
       owner(s),
       user(s),
     ],
@@ -117,8 +97,8 @@ const PIECE = 256;
  * pass over the lengths of the cells, so the cells themselves are made once, as each piece is written.
  */
 export function* renderTableChunks(sockets: readonly Socket[], options: TableOptions = {}): Generator<string> {
-  const groups = GROUPS.map((g) => ({ ...g, sockets: [] as Socket[] }));
-  for (const s of sockets) groups[GROUP_OF[s.verdict]]?.sockets.push(s);
+  const groups = VERDICT_GROUPS.map((g) => ({ ...g, sockets: [] as Socket[] }));
+  for (const s of sockets) groups[VERDICT_RANK[s.verdict]]?.sockets.push(s);
   for (const g of groups) g.sockets.sort(compareSockets);
   const rows = rowMaker();
   const scratch: number[] = [];
@@ -149,14 +129,14 @@ export function* renderTableChunks(sockets: readonly Socket[], options: TableOpt
   for (const g of groups) {
     if (g.sockets.length === 0) continue;
     const heading = `${g.title} (${g.sockets.length})`;
-    out += `${paint ? paint[g.paint](paint.bold(heading)) : heading}\n`;
+    out += `${paint ? paint[g.colour](paint.bold(heading)) : heading}\n`;
     for (const s of g.sockets) {
       out += `${formatLine(COLUMNS, widths, rows.cells(s))}\n`;
       if (s.verdict !== "expected" || options.explain) {
         let reasons = details.get(s.reasons);
         if (reasons === undefined) {
           reasons = "";
-          for (const r of s.reasons) if (options.explain || r.verdict !== "expected") reasons += `${detail(`↳ ${r.message} [${r.rule}]`)}\n`;
+          for (const r of s.reasons) if (options.explain || r.verdict !== "expected") reasons += `${detail(`↳ ${reasonText(r)}`)}\n`;
           details.set(s.reasons, reasons);
         }
         out += reasons;

@@ -65,7 +65,7 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
     await page.waitForSelector("#rows .row");
     const { child, port } = await plantListener();
     try {
-      const row = `#rows .row:has-text("127.0.0.1:${port}")`;
+      const row = `#rows .row:has-text("127.0.0.1:${port}"):has-text("LISTEN")`; // not a UDP socket on the same number
       await page.fill("#f-search", String(port));
       await page.waitForSelector(row, { timeout: 10_000 });
       if (SHOTS) await page.screenshot({ path: `${SHOTS}dashboard-search.png` });
@@ -93,27 +93,29 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
     assert.ok(rows.every((t) => t.includes(`:${own}`)), `every row is on port ${own}: ${rows.join(" / ")}`);
     await page.fill("#f-port", "");
     await page.fill("#f-process", "chromium");
-    const progs = await page.$$eval("#rows .row span:nth-child(6)", (els) => els.map((e) => e.textContent));
+    const progs = await page.$$eval("#rows .row .c-process", (els) => els.map((e) => e.textContent));
+    assert.ok(progs.length > 0, "the browser's own connections are listed");
     assert.ok(progs.every((p) => p?.startsWith("chromium")));
     await page.fill("#f-process", "");
     await page.selectOption("#f-proto", "udp");
-    const protos = await page.$$eval("#rows .row span:nth-child(2)", (els) => els.map((e) => e.textContent));
+    const protos = await page.$$eval("#rows .row .c-proto", (els) => els.map((e) => e.textContent));
     assert.ok(protos.every((p) => p === "udp" || p === "udp6"));
     await page.selectOption("#f-proto", "");
     await page.selectOption("#f-verdict", "expected");
-    const verdicts = await page.$$eval("#rows .row span:first-child", (els) => els.map((e) => e.textContent));
+    const verdicts = await page.$$eval("#rows .row .c-verdict", (els) => els.map((e) => e.textContent));
     assert.ok(verdicts.every((v) => v === "expected"));
     await page.selectOption("#f-verdict", "");
     if (SHOTS) await page.screenshot({ path: `${SHOTS}dashboard.png` });
   });
 
-  it("the dashboard shows a process named with HTML as text", async () => {
-    const { child, port } = await plantListener("<b>pw</b>");
+  it("the dashboard shows a process named with HTML as text, and its control characters as \\xNN, as the terminal does", async () => {
+    const { child, port } = await plantListener("<b>pw</b>\u0007");
     try {
       await page.fill("#f-search", String(port));
-      await page.waitForSelector(`#rows .row:has-text("127.0.0.1:${port}")`, { timeout: 10_000 });
-      const text = await page.textContent(`#rows .row:has-text("127.0.0.1:${port}")`) ?? "";
-      assert.match(text, /<b>pw<\/b>/);
+      const row = `#rows .row:has-text("127.0.0.1:${port}"):has-text("LISTEN")`;
+      await page.waitForSelector(row, { timeout: 10_000 });
+      const text = await page.textContent(row) ?? "";
+      assert.match(text, /<b>pw<\/b>\\x07 \(pid \d+\)/);
       assert.equal(await page.$$eval("#rows b", (els) => els.length), 0);
     } finally {
       kill(child);

@@ -1,0 +1,48 @@
+// The text of a socket's parts, shared by every view: the terminal table, the change lines of `watch`,
+// `explain`, and the dashboard (src/serve/ui/, bundled for the browser). Pure and free of Node: the
+// dashboard's build (scripts/build-ui.mjs) refuses any import outside model/, report/ and serve/ui/.
+import type { ProcessInfo } from "../model/process.js";
+import type { Endpoint, Socket } from "../model/socket.js";
+import { safeText } from "./safe-text.js";
+
+/** "127.0.0.1:631", "[::1]:631", "host.example:443" (a resolved name, escaped), "*:*" for no peer. */
+export function formatEndpoint(e: Endpoint | null): string {
+  if (e === null) return "*:*";
+  const address = e.host ? safeText(e.host) : e.address;
+  return e.address.includes(":") && !e.host ? `[${address}]:${e.port}` : `${address}:${e.port}`;
+}
+
+/** "tcp", "udp6", "raw6": netstat's Proto column. */
+export function protoText(s: Pick<Socket, "proto" | "family">): string {
+  return s.family === 6 ? `${s.proto}6` : s.proto;
+}
+
+/** "cupsd (pid 812)", the name escaped; "? (pid 812)" when the name is unknown. */
+export function processText(p: Pick<ProcessInfo, "pid" | "name">): string {
+  return `${safeText(p.name ?? "?")} (pid ${p.pid})`;
+}
+
+/** processText of the socket's owner, or "no visible owner". */
+export function ownerText(s: Pick<Socket, "process">): string {
+  return s.process ? processText(s.process) : "no visible owner";
+}
+
+/** The owner's user name (escaped) or uid; null when neither is known. */
+export function processUserText(p: Pick<ProcessInfo, "user" | "uid">): string | null {
+  return p.user != null ? safeText(p.user) : p.uid != null ? String(p.uid) : null;
+}
+
+/** The User column: the owner's user, else the socket's uid, else "-". */
+export function userText(s: Pick<Socket, "process" | "uid">): string {
+  return (s.process ? processUserText(s.process) : null) ?? (s.uid !== null ? String(s.uid) : "-");
+}
+
+/** The Service column: the service's name, or "-". */
+export function serviceText(s: Pick<Socket, "service">): string {
+  return s.service === null ? "-" : s.service.name;
+}
+
+/** A reason as the table shows it under its row: "message [rule]", escaped. */
+export function reasonText(r: { rule: string; message: string }): string {
+  return safeText(`${r.message} [${r.rule}]`);
+}

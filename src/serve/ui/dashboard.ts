@@ -1,0 +1,162 @@
+// The dashboard of `portwatch serve` (bundled by scripts/build-ui.mjs into /app.js). It reads the
+// identities once, then follows the server's events: `change` (an identity appeared, disappeared or
+// changed verdict) and `summary` (the counts of each look). Only the rows in view exist in the page, so
+// 100,000 identities scroll as fast as 100.
+import type { Verdict } from "../../model/verdict.js";
+import { renderEventLine } from "../../report/event-line.js";
+import { VERDICT_GROUPS, verdictColour } from "../../report/socket-order.js";
+import type { BaselineDiffResponse, IdentitiesResponse, IdentityResponse, IdentityRow, LiveChange, Summary } from "./api.js";
+import { getJson } from "./api.js";
+import { renderDetail } from "./detail.js";
+import { byId, el, valueOf } from "./dom.js";
+import { compareRows, LIST_COLUMNS, matches, rowCells, type Filter } from "./rows.js";
+import { drawTimeline } from "./timeline.js";
+
+/** Height of a row in pixels (dashboard.css says the same). */
+const ROW = 24;
+/** Lines kept in each change list, and points in the timeline. */
+const FEED_MAX = 200;
+const TIMELINE_MAX = 300;
+
+const state = {
+  rows: new Map<string, IdentityRow>(),
+  shown: [] as IdentityRow[],
+  selected: null as string | null,
+  timeline: [] as Summary[],
+};
+
+const list = byId("list"), rowsBox = byId("rows"), spacer = byId("spacer");
+
+function filter(): Filter {
+  return {
+    verdict: valueOf("f-verdict") as Verdict | "",
+    proto: valueOf("f-proto"),
+    direction: valueOf("f-direction"),
+    process: valueOf("f-process"),
+    port: valueOf("f-port"),
+    search: valueOf("f-search"),
+  };
+}
+
+// Many changes arrive together (one look): filter and sort once for all of them. (A filter the user
+// changes applies at once.)
+let pending: ReturnType<typeof setTimeout> | null = null;
+
+/** Filters and sorts the identities again, then draws the rows in view. */
+function refilter(): void {
+  if (pending !== null) { clearTimeout(pending); pending = null; }
+  const f = filter();
+  state.shown = [...state.rows.values()].filter((r) => matches(r, f)).sort(compareRows);
+  spacer.style.height = `${state.shown.length * ROW}px`;
+  byId("shown").textContent = `${state.shown.length} of ${state.rows.size} shown`;
+  draw();
+}
+
+/** refilter, a moment later, once for all the changes of one look. */
+function refilterSoon(): void {
+  pending ??= setTimeout(() => { pending = null; refilter(); }, 30);
+}
+
+function draw(): void {
+  const first = Math.max(0, Math.floor(list.scrollTop / ROW) - 10);
+  const last = Math.min(state.shown.length, first + Math.ceil(list.clientHeight / ROW) + 20);
+  rowsBox.style.transform = `translateY(${first * ROW}px)`;
+  rowsBox.replaceChildren(...state.shown.slice(first, last).map((r) => {
+    const row = el("div", undefined, r.identity === state.selected ? "row selected" : "row");
+    row.dataset["identity"] = r.identity;
+    const cells = rowCells(r);
+    row.append(...LIST_COLUMNS.map((c, i) => {
+      const text = cells[i] ?? "";
+      const cell = el("span", text, c.key === "verdict" ? `c-${c.key} ${verdictColour(r.verdict)}` : `c-${c.key}`);
+      cell.title = text;
+      return cell;
+    }));
+    return row;
+  }));
+}
+
+async function showDetail(identity: string): Promise<void> {
+  state.selected = identity;
+  draw();
+  const box = byId("detail");
+  box.replaceChildren(el("p", "Loading…", "hint"));
+  let data: IdentityResponse;
+  try {
+    data = await getJson<IdentityResponse>(`/api/identity?id=${encodeURIComponent(identity)}`);
+  } catch (e) {
+    if (state.selected === identity) box.replaceChildren(el("p", `Cannot load the detail: ${(e as Error).message}`, "hint"));
+    return;
+  }
+  if (state.selected === identity) box.replaceChildren(...renderDetail(data)); // not if another row was clicked meanwhile
+}
+
+function showCounts(summary: Summary): void {
+  for (const g of VERDICT_GROUPS) byId(`n-${g.verdict}`).textContent = String(summary[g.verdict]);
+  byId("n-sockets").textContent = String(summary.sockets);
+}
+
+function showTimeline(): void {
+  drawTimeline(byId<SVGSVGElement>("timeline"), state.timeline);
+}
+
+/** Adds a line at the top of a change list, in the verdict's colour. */
+function feedLine(target: HTMLElement, text: string, verdict?: Verdict): void {
+  target.prepend(el("li", text, verdict ? verdictColour(verdict) : undefined));
+  while (target.children.length > FEED_MAX) target.lastElementChild?.remove();
+}
+
+/** The parts of the page made from VERDICT_GROUPS and LIST_COLUMNS, so they follow the rows. */
+function layout(): void {
+  const counts = byId("counts");
+  const count = (id: string, className: string) => { const n = el("span", "0", className); n.id = id; return n; };
+  for (const g of VERDICT_GROUPS) counts.append(count(`n-${g.verdict}`, `count ${g.colour}`), ` ${g.verdict} · `);
+  counts.append(count("n-sockets", "count"), " sockets");
+  byId("f-verdict").append(...VERDICT_GROUPS.map((g) => el("option", g.verdict)));
+  byId("head").append(...LIST_COLUMNS.map((c) => el("span", c.header, `c-${c.key}`)));
+}
+
+async function start(): Promise<void> {
+  layout();
+  const status = byId("status");
+  const [ids, diff] = await Promise.all([getJson<IdentitiesResponse>("/api/identities"), getJson<BaselineDiffResponse>("/api/baseline-diff")]);
+  byId("host").textContent = ids.hostname;
+  for (const r of ids.identities) state.rows.set(r.identity, r);
+  showCounts(ids.summary);
+  state.timeline = ids.timeline;
+  showTimeline();
+  const baseline = byId("baseline");
+  if (!diff.available) baseline.append(el("li", "No baseline saved: run \"portwatch baseline save\".", "hint"));
+  else if (diff.events.length === 0) baseline.append(el("li", `No change since the baseline of ${diff.savedAt}.`, "hint"));
+  else for (const e of diff.events) feedLine(baseline, renderEventLine(e), e.socket.verdict);
+  refilter();
+
+  const events = new EventSource("/api/events");
+  events.addEventListener("open", () => { status.textContent = ""; });
+  events.addEventListener("error", () => { status.textContent = "connection lost: retrying…"; });
+  events.addEventListener("change", (m: MessageEvent<string>) => {
+    const e = JSON.parse(m.data) as LiveChange;
+    if (e.type === "disappeared") {
+      state.rows.delete(e.identity);
+      if (e.identity === state.selected) byId("detail").prepend(el("p", `Gone since ${e.at.slice(11, 19)}: what follows is the last look that had it.`, "hint"));
+    } else state.rows.set(e.identity, { identity: e.identity, verdict: e.socket.verdict, count: e.count ?? 1, socket: e.socket });
+    feedLine(byId("feed"), renderEventLine(e), e.socket.verdict);
+    refilterSoon();
+  });
+  events.addEventListener("summary", (m: MessageEvent<string>) => {
+    const s = JSON.parse(m.data) as Summary;
+    showCounts(s);
+    state.timeline.push(s);
+    if (state.timeline.length > TIMELINE_MAX) state.timeline.shift();
+    showTimeline();
+  });
+}
+
+list.addEventListener("scroll", draw);
+list.addEventListener("click", (ev) => {
+  const row = (ev.target as Element | null)?.closest<HTMLElement>(".row");
+  const identity = row?.dataset["identity"];
+  if (identity !== undefined) void showDetail(identity);
+});
+for (const id of ["f-verdict", "f-proto", "f-direction", "f-process", "f-port", "f-search"]) byId(id).addEventListener("input", refilter);
+window.addEventListener("resize", draw);
+start().catch((e: unknown) => { byId("status").textContent = `Cannot load the dashboard: ${(e as Error).message}`; });

@@ -1,0 +1,91 @@
+// The list of the dashboard as data: its columns, the text of each cell, the filters and the order.
+// Pure (no DOM), so test/serve/ui-rows.test.ts checks it against the terminal table. Every text comes
+// from src/report/, the functions the table and the change lines use.
+import type { Verdict } from "../../model/verdict.js";
+import { safeText } from "../../report/safe-text.js";
+import { compareSockets, VERDICT_RANK } from "../../report/socket-order.js";
+import { formatEndpoint, processText, protoText, reasonText, serviceText, userText } from "../../report/socket-text.js";
+import type { IdentityRow } from "./api.js";
+
+/** A column of the list: its head, and the class its cells get (c-<key>). */
+export interface ListColumn {
+  key: string;
+  header: string;
+  cell(row: IdentityRow): string;
+}
+
+/**
+ * The columns: the terminal table's (src/report/render-table.ts), between the verdict and the number of
+ * sockets, with the same text; only the process reads "cupsd (pid 812)" as in the change lines, where the
+ * table keeps netstat's "812/cupsd".
+ */
+export const LIST_COLUMNS: readonly ListColumn[] = [
+  { key: "verdict", header: "Verdict", cell: (r) => r.verdict },
+  { key: "proto", header: "Proto", cell: (r) => protoText(r.socket) },
+  { key: "local", header: "Local Address", cell: (r) => formatEndpoint(r.socket.local) },
+  { key: "remote", header: "Foreign Address", cell: (r) => formatEndpoint(r.socket.remote) },
+  { key: "state", header: "State", cell: (r) => r.socket.state },
+  { key: "service", header: "Service", cell: (r) => serviceText(r.socket) },
+  { key: "process", header: "Process", cell: (r) => (r.socket.process ? processText(r.socket.process) : "-") },
+  { key: "user", header: "User", cell: (r) => userText(r.socket) },
+  { key: "sockets", header: "Sockets", cell: (r) => String(r.count) },
+];
+
+// A row object is replaced, never changed, when its identity changes: its texts are made once.
+const cellCache = new WeakMap<IdentityRow, string[]>();
+const searchCache = new WeakMap<IdentityRow, string>();
+
+/** The cells of a row, in LIST_COLUMNS order. */
+export function rowCells(row: IdentityRow): string[] {
+  let cells = cellCache.get(row);
+  if (cells === undefined) {
+    cells = LIST_COLUMNS.map((c) => c.cell(row));
+    cellCache.set(row, cells);
+  }
+  return cells;
+}
+
+/** What the search box looks through, lower case: the identity, the cells, the executable, the reasons. */
+export function searchText(row: IdentityRow): string {
+  let text = searchCache.get(row);
+  if (text === undefined) {
+    const s = row.socket;
+    text = [safeText(row.identity), ...rowCells(row), safeText(s.process?.exe ?? ""), ...s.reasons.map(reasonText)].join(" ").toLowerCase();
+    searchCache.set(row, text);
+  }
+  return text;
+}
+
+/** The filters of the page; "" means any. */
+export interface Filter {
+  verdict: Verdict | "";
+  proto: string;
+  direction: string;
+  /** Part of the process text ("name (pid N)") or of the executable path; a socket without an owner never matches. */
+  process: string;
+  /** A local or remote port number. */
+  port: string;
+  /** Part of searchText. */
+  search: string;
+}
+
+/** Whether a row passes the filters (text filters ignore case and surrounding spaces). */
+export function matches(row: IdentityRow, f: Filter): boolean {
+  const s = row.socket;
+  if (f.verdict && row.verdict !== f.verdict) return false;
+  if (f.proto && s.proto !== f.proto) return false;
+  if (f.direction && s.direction !== f.direction) return false;
+  const port = f.port.trim();
+  if (port && String(s.local.port) !== port && (s.remote === null || String(s.remote.port) !== port)) return false;
+  const proc = f.process.trim().toLowerCase();
+  const p = s.process;
+  if (proc && !(p && (processText(p).toLowerCase().includes(proc) || safeText(p.exe ?? "").toLowerCase().includes(proc)))) return false;
+  const q = f.search.trim().toLowerCase();
+  return !q || searchText(row).includes(q);
+}
+
+/** The table's order: worst verdict first, then listeners, protocol, port, address (compareSockets), then identity. */
+export function compareRows(a: IdentityRow, b: IdentityRow): number {
+  return VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] || compareSockets(a.socket, b.socket) ||
+    (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0);
+}
