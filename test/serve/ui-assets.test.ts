@@ -52,7 +52,7 @@ describe("dashboard assets", () => {
   });
 
   it("startDashboard serves the embedded page, style and script with their types and the Content Security Policy", async () => {
-    const dashboard = await startDashboard({ intervalMs: 60_000, look: async () => ({ sockets: [], hostname: "h", hostNetns: null, warnings: [] }) });
+    const dashboard = await startDashboard({ intervalMs: 60_000, look: async () => ({ look: { sockets: [] as never, hostname: "h", hostNetns: null, warnings: [] }, seen: new Map(), counts: new Map(), events: [], at: new Date(0).toISOString() }) });
     try {
       for (const [path, type, body] of [["", "text/html", INDEX_HTML], ["app.css", "text/css", APP_CSS], ["app.js", "text/javascript", APP_JS]] as const) {
         const res = await get(`${dashboard.url}${path}`, dashboard.token);
