@@ -41,7 +41,7 @@ describe("bin/portwatch (the launcher)", () => {
     assert.equal(webhook.status, 0, webhook.stderr);
     assert.match(webhook.stderr, /Ignoring extra certs from .*missing-ca\.pem/);
     // "--webhook" as another command's option value is not the watch command.
-    const other = run([bin, "explain", "6667/tcp", "--no-live", "--policy", " --webhook=x"], ca);
+    const other = run([bin, "audit", "--proc-root", tree, "--policy", " --webhook=x"], ca);
     assert.equal(other.status, 2, other.stderr);
     assert.doesNotMatch(other.stderr, /extra certs/);
   });
