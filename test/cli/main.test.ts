@@ -1,6 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // The command as users run it: bin/portwatch (the one-file build with its code cache, bin/start.cjs).
@@ -126,6 +129,37 @@ describe("portwatch (built CLI)", () => {
     const r = run("--proc-root", "/nonexistent-proc");
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^portwatch: Cannot read the process list in "\/nonexistent-proc": ENOENT \(is \/proc mounted\?\)\n$/);
+  });
+
+  it("portwatch exits 2 with the reason for the user's own mistakes, never 3 (internal error)", () => {
+    const cases: [string[], RegExp][] = [
+      [["serve", "--host", "0.0.0.0", "--for", "1s"], /^portwatch: Refusing to serve on "0\.0\.0\.0": .*add --expose if you mean it\n$/],
+      [["watch", "--exec", " ", "--count", "1", "--no-history", "--proc-root", tree], /^portwatch: Cannot use --exec " ": it names no program/],
+      [["watch", "--interval", "5ms", "--count", "1"], /^portwatch: Cannot use interval "5ms": the shortest is 100ms/],
+      [["--from", "/nonexistent.txt"], /^portwatch: Cannot read capture "\/nonexistent\.txt": ENOENT/],
+      [["explain", "99999"], /^portwatch: Cannot explain "99999": ports go from 0 to 65535/],
+      [["baseline", "diff", "--state-dir", "/nonexistent-state", "--proc-root", tree], /^portwatch: Cannot load baseline "\/nonexistent-state\/baseline\.json": ENOENT/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message, args.join(" "));
+      assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+    }
+  });
+
+  it("portwatch keeps its state in --state-dir, else PORTWATCH_STATE_DIR: baseline save and diff find each other there", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pw-state-"));
+    try {
+      const save = spawnSync(main, ["baseline", "save", "--proc-root", tree], { encoding: "utf8", timeout: 30_000, env: { ...process.env, PORTWATCH_STATE_DIR: dir } });
+      assert.equal(save.status, 0, save.stderr);
+      assert.ok(existsSync(join(dir, "baseline.json")));
+      const diff = run("baseline", "diff", "--state-dir", dir, "--proc-root", tree);
+      assert.equal(diff.status, 0, diff.stderr);
+      assert.match(diff.stdout, /No change\./);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("portwatch colours its table on a terminal, at the terminal's width, and not into /dev/null", () => {
