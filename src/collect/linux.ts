@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, endianness } from "node:os";
 import { InputError } from "../model/errors.js";
@@ -12,6 +12,7 @@ import { crossCheck, listenerKey, type ViewGap } from "./cross-view.js";
 import { scanFdShare } from "./fd-scan.js";
 import type { FdScanJob, FdScanResult } from "./fd-scan-worker.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
+import { CHUNK, errCode, readLines, tryRead, tryReadlink, vanished } from "./proc-files.js";
 import { parseProcNet } from "./parse/proc-net.js";
 import { decodeSockDiag, eachInode, recordCount } from "./parse/sock-diag.js";
 import {
@@ -139,63 +140,11 @@ const TABLES: readonly { file: string; proto: Proto; family: Family }[] = [
   { file: "raw", proto: "raw", family: 4 }, { file: "raw6", proto: "raw", family: 6 },
 ];
 
-const CHUNK = 1 << 20;
 /** From this many sockets on (net/sockstat), the fd walk runs on several threads. */
 const PARALLEL_FROM = 20_000;
 // Built code runs dist/collect/fd-scan-worker.js; tests run the sources through tsx, which a worker must load itself.
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
 const WORKER_URL = new URL(FROM_SOURCE ? "./fd-scan-worker.ts" : "./fd-scan-worker.js", import.meta.url);
-
-function errCode(e: unknown): string {
-  return typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "";
-}
-
-/** An error that means the process (or file) went away while we read it: skipped without noise. */
-function vanished(e: unknown): boolean {
-  const c = errCode(e);
-  return c === "ENOENT" || c === "ESRCH" || c === "ENOTDIR";
-}
-
-function tryReadlink(path: string): string | null {
-  try { return readlinkSync(path); } catch { return null; }
-}
-
-function tryRead(path: string, encoding: BufferEncoding = "utf8"): string | null {
-  try { return readFileSync(path, encoding); } catch { return null; }
-}
-
-/**
- * Reads a proc table in chunks of about 1 MiB and hands whole lines to `each`, so a 30 MB table never
- * sits in memory twice. The kernel answers a read of /proc/net/tcp with one page at a time, so the
- * buffer is filled by many reads before it is decoded and parsed once. With a small `chunk`, each page
- * is handed on at once; `each` returns true when it has read enough.
- */
-function readLines(path: string, each: (text: string, firstLine: number) => boolean | void, chunk = CHUNK): void {
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.allocUnsafe(chunk);
-    let carry = "";
-    let line = 1;
-    for (let eof = false; !eof;) {
-      let filled = 0;
-      while (filled === 0 || filled < chunk - 65536) {
-        const n = readSync(fd, buf, filled, chunk - filled, null);
-        if (n === 0) { eof = true; break; }
-        filled += n;
-      }
-      if (filled === 0) break;
-      const text = carry + buf.toString("latin1", 0, filled);
-      const cut = text.lastIndexOf("\n") + 1;
-      if (cut === 0) { carry = text; continue; }
-      if (each(cut === text.length ? text : text.slice(0, cut), line) === true) return; // the reader has what it wanted
-      for (let i = text.indexOf("\n"); i >= 0 && i < cut; i = text.indexOf("\n", i + 1)) line++;
-      carry = text.slice(cut);
-    }
-    if (carry !== "") each(carry, line);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 interface Namespaces {
   /** netns inode → directories to read its tables through ("self" or pids; a few). */
