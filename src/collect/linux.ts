@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, endianness } from "node:os";
-import { InputError } from "../model/errors.js";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { phaseTimer } from "../model/timings.js";
@@ -12,11 +11,12 @@ import { crossCheck, listenerKey, type ViewGap } from "./cross-view.js";
 import { scanFdShare } from "./fd-scan.js";
 import type { FdScanJob, FdScanResult } from "./fd-scan-worker.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
+import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, netBase, netnsPath } from "./namespaces.js";
 import { CHUNK, errCode, readLines, tryRead, tryReadlink, vanished } from "./proc-files.js";
 import { parseProcNet } from "./parse/proc-net.js";
 import { decodeSockDiag, eachInode, recordCount } from "./parse/sock-diag.js";
 import {
-  parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parseStatusUid,
+  parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parsePasswd, parseStatusUid,
 } from "./parse/proc-pid.js";
 
 /** Where and how to read a Linux host. */
@@ -145,28 +145,6 @@ const PARALLEL_FROM = 20_000;
 // Built code runs dist/collect/fd-scan-worker.js; tests run the sources through tsx, which a worker must load itself.
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
 const WORKER_URL = new URL(FROM_SOURCE ? "./fd-scan-worker.ts" : "./fd-scan-worker.js", import.meta.url);
-
-interface Namespaces {
-  /** netns inode → directories to read its tables through ("self" or pids; a few). */
-  namespaces: Map<number, string[]>;
-  netnsOf: Map<number, number>;
-}
-
-/** Notes each pid's network namespace (one readlink per pid). */
-function findNamespaces(procRoot: string, pids: readonly number[]): Namespaces {
-  const namespaces = new Map<number, string[]>();
-  const netnsOf = new Map<number, number>();
-  for (const pid of pids) {
-    const ns = tryReadlink(`${procRoot}/${pid}/ns/net`);
-    const netns = ns === null ? null : parseNetnsLink(ns);
-    if (netns === null) continue;
-    netnsOf.set(pid, netns);
-    const list = namespaces.get(netns);
-    if (list === undefined) namespaces.set(netns, [String(pid)]);
-    else if (list.length < 3) list.push(String(pid));
-  }
-  return { namespaces, netnsOf };
-}
 
 /** Total sockets of our namespace from net/sockstat ("sockets: used N"), to decide whether threads pay off. */
 function socketsInUse(procRoot: string): number {
@@ -519,33 +497,17 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   const warnings: string[] = [];
   const littleEndian = endianness() === "LE";
 
-  let entries: string[];
-  try { entries = readdirSync(procRoot); } catch (e) {
-    throw new InputError(`Cannot read the process list in "${procRoot}": ${errCode(e) || String(e)} (is /proc mounted?)`);
-  }
-  const pids: number[] = [];
-  for (const name of entries) {
-    const c = name.charCodeAt(0);
-    if (c >= 48 && c <= 57) { const pid = Number(name); if (Number.isSafeInteger(pid)) pids.push(pid); }
-  }
-  pids.sort((a, b) => a - b);
-
-  const { namespaces, netnsOf } = findNamespaces(procRoot, pids);
-  // Our own namespace is always readable, even when other processes' ns links are not (no root).
-  const selfNs = parseNetnsLink(tryReadlink(`${procRoot}/self/ns/net`) ?? "");
-  if (selfNs !== null) {
-    const list = namespaces.get(selfNs);
-    if (list === undefined) namespaces.set(selfNs, ["self"]); else list.unshift("self");
-  }
-  const hostNetns = netnsOf.get(1) ?? selfNs;
+  const pids = listPids(procRoot);
+  const found = findNamespaces(procRoot, pids);
+  const { namespaces, netnsOf, hostNetns } = found;
   // The native path reads the kernel directly, so only for the live host, never for a captured tree.
   const addon = options.native === false ? null : typeof options.native === "object" ? options.native : nativeAddon();
   const diag = procRoot === "/proc" ? addon : null;
   lap("namespaces");
 
-  const nsList: [number | null, string[]][] = namespaces.size > 0 ? [...namespaces] : [[null, [""]]];
-  const baseOf = (dir: string) => (dir === "" ? `${procRoot}/net` : `${procRoot}/${dir}/net`);
-  const netnsPathOf = (dir: string) => (dir === "self" || dir === "" ? undefined : `${procRoot}/${dir}/ns/net`);
+  const nsList = namespaceList(found);
+  const baseOf = (dir: string) => netBase(procRoot, dir);
+  const netnsPathOf = (dir: string) => netnsPath(procRoot, dir);
   const cache = options.cache;
 
   // A steady host (watch, serve): when every namespace's dumps are the bytes of the last look and no
@@ -653,17 +615,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     readTables();
   }
 
-  // Named namespaces with no process in them cannot be read through /proc.
-  const netnsDir = options.netnsDir ?? "/run/netns";
-  let named: string[] = [];
-  try { named = readdirSync(netnsDir); } catch { /* none */ }
-  for (const name of named) {
-    let ino: number;
-    try { ino = statSync(`${netnsDir}/${name}`).ino; } catch { continue; }
-    if (!namespaces.has(ino)) {
-      warnings.push(`Network namespace "${name}" has no process in it, so its sockets are not listed: run "ip netns exec ${name} portwatch" to see them`);
-    }
-  }
+  warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", namespaces));
 
   const processes = new Map<number, ProcessInfo>();
   if (wantOwners) {
