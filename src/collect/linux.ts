@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, endianness } from "node:os";
 import type { ProcessInfo } from "../model/process.js";
@@ -11,6 +10,9 @@ import { crossCheck, listenerKey, type ViewGap } from "./cross-view.js";
 import { scanFdShare } from "./fd-scan.js";
 import type { FdScanJob, FdScanResult } from "./fd-scan-worker.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
+import {
+  createCollectSession, dumpNamespace, DUMP_TRIES, NETLINK_TABLES, netlinkRecordCount, sameDumps, type CollectSession, type Dumps, type NetlinkRecords,
+} from "./netlink-dumps.js";
 import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, netBase, netnsPath } from "./namespaces.js";
 import { CHUNK, errCode, readLines, tryRead, tryReadlink, vanished } from "./proc-files.js";
 import { parseProcNet } from "./parse/proc-net.js";
@@ -47,6 +49,8 @@ export interface CollectOptions {
   cache?: OwnerCache;
 }
 
+export { DUMP_TRIES, dumpNamespace } from "./netlink-dumps.js";
+
 /** What one look learnt about owners, for the next look (see CollectOptions.cache). */
 export interface OwnerCache {
   holders: Map<number, number | number[]>;
@@ -64,12 +68,14 @@ export interface OwnerCache {
    * made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
    * that collection is the answer again (a steady host costs little more than the dumps).
    */
-  previous: { dumps: Map<number | null, (Uint8Array | string)[]>; collection: Collection } | null;
+  previous: { dumps: Map<number | null, Dumps>; collection: Collection } | null;
+  /** What the last looks taught about this kernel's dumps. */
+  session: CollectSession;
 }
 
 /** An empty owner cache. */
 export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0, previous: null };
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0, previous: null, session: createCollectSession() };
 }
 
 function dropHolder(holders: Map<number, number | number[]>, inode: number, pid: number): void {
@@ -224,69 +230,10 @@ function readNamespaceTables(base: string, netns: number | null, littleEndian: b
   }
 }
 
-const DIAG_TABLES: readonly { proto: Proto; family: Family; protocol: 6 | 17 }[] = [
-  { proto: "tcp", family: 4, protocol: 6 }, { proto: "tcp", family: 6, protocol: 6 },
-  { proto: "udp", family: 4, protocol: 17 }, { proto: "udp", family: 6, protocol: 17 },
-];
-
-/**
- * One namespace's kernel dumps: the four netlink record buffers (tcp, tcp6, udp, udp6), then the raw and
- * raw6 text. When the kernel dumps TCP of both families at once, the tcp buffer holds both and tcp6 is empty.
- */
-type Dumps = (Uint8Array | string)[];
-
-const NO_RECORDS = new Uint8Array(0);
-/** Whether the kernel answers the one-walk TCP dump of both families (sockDiag family 0); false once it refused. */
-let bothFamiliesAtOnce = true;
-
-/** How many times a table is dumped when the kernel says it changed during the dump. */
-export const DUMP_TRIES = 3;
-
-/**
- * Dumps one namespace's TCP and UDP sockets through netlink sock_diag (our own namespace, or the one
- * `netnsPath` names) and reads its raw-socket tables (small) through `base`; null when the kernel
- * refused a dump (no sock_diag module, no right to enter the namespace), so the caller reads /proc text.
- * A table the kernel changed while dumping it (NLM_F_DUMP_INTR: a socket may be missing or listed twice)
- * is dumped again, up to DUMP_TRIES times; one that never came out whole is named in `unsettled`.
- */
-export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string, unsettled: string[] = []): Dumps | null {
-  const parts: Dumps = [];
-  const take = (family: 0 | 4 | 6, protocol: 6 | 17, name: string) => {
-    const dump = () => (netnsPath === undefined ? addon.sockDiag(family, protocol) : addon.sockDiag(family, protocol, netnsPath));
-    let result = dump();
-    for (let i = 1; i < DUMP_TRIES && result.interrupted; i++) result = dump();
-    if (result.interrupted) unsettled.push(name);
-    return result.records;
-  };
-  try {
-    // TCP's IPv4 and IPv6 sockets share one hash table: one walk for both, where the kernel allows it.
-    let tcpOfBoth: Uint8Array | null = null;
-    let refused = false;
-    if (bothFamiliesAtOnce) {
-      try { tcpOfBoth = take(0, 6, "tcp"); } catch { refused = true; }
-    }
-    for (const t of DIAG_TABLES) {
-      if (t.proto === "tcp" && tcpOfBoth !== null) parts.push(t.family === 4 ? tcpOfBoth : NO_RECORDS);
-      else parts.push(take(t.family, t.protocol, t.family === 6 ? `${t.proto}6` : t.proto));
-    }
-    // The per-family dumps worked where the one-walk dump did not: this kernel lacks it (not a namespace problem).
-    if (refused) bothFamiliesAtOnce = false;
-  } catch {
-    return null;
-  }
-  for (const file of ["raw", "raw6"]) {
-    try { parts.push(readFileSync(`${base}/${file}`, "latin1")); } catch (e) {
-      if (errCode(e) !== "ENOENT") throw e;
-      parts.push(""); // no raw sockets table on this kernel
-    }
-  }
-  return parts;
-}
-
-/** The sockets of one namespace: netlink records still to decode (tcp, tcp6, udp, udp6), and sockets already made (raw, or all from /proc text). */
+/** The sockets of one namespace: netlink records still to decode (null for a /proc-text source), and sockets already made (raw, or all from /proc text). */
 interface Source {
   netns: number | null;
-  records: Uint8Array[];
+  netlink: NetlinkRecords | null;
   made: Socket[];
   /** For a namespace read through netlink: how to cross-check its listeners against /proc/net (see hiddenListeners). */
   crossCheck?: { base: string; littleEndian: boolean; dumpAgain: () => Dumps | null };
@@ -299,11 +246,10 @@ function procListeners(base: string, netns: number | null, littleEndian: boolean
   return out;
 }
 
-/** The listeners among one namespace's netlink records (tcp, tcp6, udp, udp6; none for a /proc-text source), added to `out`. */
-function netlinkListeners(records: readonly (Uint8Array | string)[], netns: number | null, out: Socket[] = []): Socket[] {
-  for (let i = 0; i < Math.min(records.length, DIAG_TABLES.length); i++) {
-    decodeSockDiag(records[i] as Uint8Array, (DIAG_TABLES[i] as { proto: Proto }).proto, netns, out, "listening");
-  }
+/** The listeners among one namespace's netlink records (none for a /proc-text source), added to `out`. */
+function netlinkListeners(records: NetlinkRecords | null, netns: number | null, out: Socket[] = []): Socket[] {
+  if (records === null) return out;
+  for (const t of NETLINK_TABLES) decodeSockDiag(records[t.name], t.proto, netns, out, "listening");
   return out;
 }
 
@@ -339,33 +285,30 @@ function hiddenListeners(listeners: readonly Socket[], check: NonNullable<Source
 const BATCH = 128;
 
 /** A Source from one namespace's dumps: the raw-socket text is parsed now (a few lines), the records later. */
-function sourceOfDumps(parts: Dumps, base: string, netns: number | null, littleEndian: boolean, problems: Problem[]): Source {
+function sourceOfDumps(dumps: Dumps, base: string, netns: number | null, littleEndian: boolean, problems: Problem[]): Source {
   const made: Socket[] = [];
-  ["raw", "raw6"].forEach((file, i) => {
-    const text = parts[DIAG_TABLES.length + i] as string;
-    if (text !== "") parseProcNet(text, { proto: "raw", family: i === 0 ? 4 : 6, source: `${base}/${file}`, netns, littleEndian, records: made, problems });
-  });
-  return { netns, records: parts.slice(0, DIAG_TABLES.length) as Uint8Array[], made };
+  for (const [file, family] of [["raw", 4], ["raw6", 6]] as const) {
+    const text = dumps[file];
+    if (text !== "") parseProcNet(text, { proto: "raw", family, source: `${base}/${file}`, netns, littleEndian, records: made, problems });
+  }
+  const { tcp, tcp6, udp, udp6 } = dumps;
+  return { netns, netlink: { tcp, tcp6, udp, udp6 }, made };
 }
 
 function eachSourceInode(sources: readonly Source[]): (each: (inode: number) => void) => void {
   return (each) => {
     for (const src of sources) {
-      for (const r of src.records) eachInode(r, each);
+      if (src.netlink) for (const t of NETLINK_TABLES) eachInode(src.netlink[t.name], each);
       for (const s of src.made) if (s.inode !== null) each(s.inode);
     }
   };
 }
 
-function sameDumps(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
+function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
   if (a.size !== b.size) return false;
-  for (const [netns, pa] of a) {
-    const pb = b.get(netns);
-    if (pb === undefined || pb.length !== pa.length) return false;
-    for (let i = 0; i < pa.length; i++) {
-      const x = pa[i] as Uint8Array | string, y = pb[i] as Uint8Array | string;
-      if (typeof x === "string" || typeof y === "string" ? x !== y : !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(y)) return false;
-    }
+  for (const [netns, dumps] of a) {
+    const before = b.get(netns);
+    if (before === undefined || !sameDumps(dumps, before)) return false;
   }
   return true;
 }
@@ -509,6 +452,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   const baseOf = (dir: string) => netBase(procRoot, dir);
   const netnsPathOf = (dir: string) => netnsPath(procRoot, dir);
   const cache = options.cache;
+  const session = cache?.session ?? createCollectSession();
 
   // A steady host (watch, serve): when every namespace's dumps are the bytes of the last look and no
   // socket changed hands, the last look's collection is this one too: nothing to decode, join or judge.
@@ -525,11 +469,11 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     for (const [netns, dirs] of nsList) {
       const dir = dirs[0] as string;
       let parts: Dumps | null = null;
-      try { parts = dumpNamespace(diag, netnsPathOf(dir), baseOf(dir), unsettledIn(netns)); } catch { parts = null; }
+      try { parts = dumpNamespace(diag, netnsPathOf(dir), baseOf(dir), unsettledIn(netns), session); } catch { parts = null; }
       if (parts === null) { prefetched = null; break; }
       prefetched.set(netns, parts);
     }
-    if (prefetched !== null && sameDumps(prefetched, cache.previous.dumps)) {
+    if (prefetched !== null && sameDumpsByNamespace(prefetched, cache.previous.dumps)) {
       const previous = cache.previous.collection;
       const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
       refreshed = refreshOwners(procRoot, pids, inodes, cache);
@@ -551,14 +495,14 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
         const base = baseOf(dir);
         const problemsBefore = problems.length;
         try {
-          const parts = prefetched?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base, unsettledIn(netns)) : null);
+          const parts = prefetched?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base, unsettledIn(netns), session) : null);
           if (parts) {
             const source = sourceOfDumps(parts, base, netns, littleEndian, problems);
-            const count = source.records.reduce((n, r) => n + recordCount(r), 0);
+            const count = source.netlink ? netlinkRecordCount(source.netlink) : 0;
             if (count > CROSS_CHECK_UP_TO) {
               warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${count.toLocaleString("en")} sockets would slow the audit down`);
             } else {
-              source.crossCheck = { base, littleEndian, dumpAgain: () => dumpNamespace(diag as NativeAddon, netnsPathOf(dir), base) };
+              source.crossCheck = { base, littleEndian, dumpAgain: () => dumpNamespace(diag as NativeAddon, netnsPathOf(dir), base, [], session) };
             }
             const tables = unsettled.get(netns) ?? [];
             if (tables.length > 0) {
@@ -570,7 +514,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
           } else {
             const made: Socket[] = [];
             readNamespaceTables(base, netns, littleEndian, made, problems);
-            sources.push({ netns, records: [], made });
+            sources.push({ netns, netlink: null, made });
             readVia.set(netns, "proc");
           }
           done = true;
@@ -650,7 +594,7 @@ function inParts(found: Gathered, lap?: (phase: string) => void): CollectionPart
   const listeners: Socket[] = [];
   for (const src of sources) {
     const from = listeners.length;
-    netlinkListeners(src.records, src.netns, listeners);
+    netlinkListeners(src.netlink, src.netns, listeners);
     if (src.crossCheck) {
       let gap: ViewGap | null = null;
       try {
@@ -671,12 +615,11 @@ function inParts(found: Gathered, lap?: (phase: string) => void): CollectionPart
 
   function* rest(): Generator<Socket[]> {
     for (const src of sources) {
-      for (let i = 0; i < src.records.length; i++) {
-        const records = src.records[i] as Uint8Array;
-        const proto = (DIAG_TABLES[i] as { proto: Proto }).proto;
+      if (src.netlink) for (const t of NETLINK_TABLES) {
+        const records = src.netlink[t.name];
         for (let from = 0, n = recordCount(records); from < n; from += BATCH) {
           const batch: Socket[] = [];
-          decodeSockDiag(records, proto, src.netns, batch, "other", from, from + BATCH);
+          decodeSockDiag(records, t.proto, src.netns, batch, "other", from, from + BATCH);
           if (batch.length === 0) continue;
           join(batch);
           classifyOthers(batch, index);

@@ -27,6 +27,14 @@ export function tryRead(path: string, encoding: BufferEncoding = "utf8"): string
   try { return readFileSync(path, encoding); } catch { return null; }
 }
 
+/** A whole file as latin1 text, or "" when there is no such file (a table this kernel lacks); other errors are thrown. */
+export function readIfThere(path: string): string {
+  try { return readFileSync(path, "latin1"); } catch (e) {
+    if (errCode(e) !== "ENOENT") throw e;
+    return "";
+  }
+}
+
 /**
  * Reads a proc table in chunks of about 1 MiB and hands whole lines to `each`, so a 30 MB table never
  * sits in memory twice. The kernel answers a read of /proc/net/tcp with one page at a time, so the
