@@ -8,7 +8,7 @@ import { join, relative, dirname, resolve } from "node:path";
 const LAYERS = ["model", "knowledge", "collect", "evaluate", "report", "watch", "serve", "cli"];
 const ALLOWED = { collect: ["model", "collect"] };
 const SYSTEM_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|child_process|worker_threads|os|dns|tls|cluster|readline|tty)$/;
-const EDGE = [/^collect\/(linux|proc-files|namespaces|fd-scan|fd-scan-worker|native)\.ts$/, /^watch\/(store|stores|sink|sinks)[^/]*\//, /^watch\/.*-(store|sink)\.ts$/, /^serve\//, /^cli\//];
+const EDGE = [/^collect\/(linux|proc-files|namespaces|fd-walk|fd-scan|fd-scan-worker|native)\.ts$/, /^watch\/(store|stores|sink|sinks)[^/]*\//, /^watch\/.*-(store|sink)\.ts$/, /^serve\//, /^cli\//];
 
 const src = resolve(process.argv[2] ?? new URL("../src", import.meta.url).pathname);
 const files = [];

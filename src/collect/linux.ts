@@ -1,5 +1,4 @@
-import { createRequire } from "node:module";
-import { availableParallelism, endianness } from "node:os";
+import { endianness } from "node:os";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { phaseTimer } from "../model/timings.js";
@@ -8,7 +7,7 @@ import { addHolder, attribute, InodeTable, type HolderLookup } from "./attribute
 import { classifyListeners, classifyOthers, isListening } from "./classify.js";
 import { crossCheck, listenerKey, type ViewGap } from "./cross-view.js";
 import { scanFdShare } from "./fd-scan.js";
-import type { FdScanJob, FdScanResult } from "./fd-scan-worker.js";
+import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type StartFdScanWorker } from "./fd-walk.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
 import {
   createCollectSession, dumpNamespace, DUMP_TRIES, NETLINK_TABLES, netlinkRecordCount, sameDumps, type CollectSession, type Dumps, type NetlinkRecords,
@@ -33,6 +32,12 @@ export interface CollectOptions {
   owners?: boolean;
   /** Threads for the fd walk: default 1 on small hosts, up to 4 (the cores) from 20,000 sockets on. */
   threads?: number;
+  /**
+   * Starts a worker thread of the fd walk (without the addon, on more than one thread): default the built
+   * dist/collect/fd-scan-worker.js. Tests that run the sources through tsx pass a starter that loads tsx
+   * in the worker (test/helpers/fd-scan-worker-from-source.ts).
+   */
+  startWorker?: StartFdScanWorker;
   /**
    * Use the native fast path (netlink sock_diag for the socket tables of the live host, the fd walk on
    * POSIX threads) when it was built: default true. False reads only /proc text, as on hosts without it.
@@ -145,61 +150,6 @@ const TABLES: readonly { file: string; proto: Proto; family: Family }[] = [
   { file: "udp", proto: "udp", family: 4 }, { file: "udp6", proto: "udp", family: 6 },
   { file: "raw", proto: "raw", family: 4 }, { file: "raw6", proto: "raw", family: 6 },
 ];
-
-/** From this many sockets on (net/sockstat), the fd walk runs on several threads. */
-const PARALLEL_FROM = 20_000;
-// Built code runs dist/collect/fd-scan-worker.js; tests run the sources through tsx, which a worker must load itself.
-const FROM_SOURCE = import.meta.url.endsWith(".ts");
-const WORKER_URL = new URL(FROM_SOURCE ? "./fd-scan-worker.ts" : "./fd-scan-worker.js", import.meta.url);
-
-/** Total sockets of our namespace from net/sockstat ("sockets: used N"), to decide whether threads pay off. */
-function socketsInUse(procRoot: string): number {
-  const m = /sockets: used (\d+)/.exec(tryRead(`${procRoot}/net/sockstat`) ?? "");
-  return m ? Number(m[1]) : 0;
-}
-
-/**
- * The fd walk, possibly in parallel: worker threads take pids from a shared counter at once, the main
- * thread joins in once `meanwhile()` (reading the socket tables) returns. With one thread it is a loop.
- */
-async function walkFds<H extends HolderLookup>(procRoot: string, pids: readonly number[], threads: number, meanwhile: () => void, addon: NativeAddon | null, holders: H, add: (holders: H, inode: number, pid: number) => void): Promise<{ holders: H; denied: number }> {
-  const found = (inode: number, pid: number) => add(holders, inode, pid);
-  if (addon) {
-    // The addon walks on its own threads while this one reads the socket tables.
-    const scan = addon.scanFds(procRoot, Int32Array.from(pids), Math.max(1, Math.min(4, availableParallelism())));
-    meanwhile();
-    const { pairs, count, denied } = await scan;
-    for (let k = 0; k < count; k++) add(holders, pairs[2 * k] as number, pairs[2 * k + 1] as number);
-    return { holders, denied };
-  }
-  if (threads <= 1) {
-    meanwhile();
-    let i = 0;
-    return { holders, denied: scanFdShare(procRoot, pids, () => i++, found).denied };
-  }
-  const shared = new Int32Array(new SharedArrayBuffer(4 * (pids.length + 1)));
-  const counter = shared.subarray(0, 1);
-  const pidList = shared.subarray(1);
-  pidList.set(pids);
-  const job: FdScanJob = { procRoot, pids: pidList, counter };
-  // Only this fallback needs worker threads: loaded here, not at start-up. (A require, not import():
-  // the one-file build, bin/start.cjs, runs as a script, where import() would need an experimental option.)
-  const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
-  const results = Array.from({ length: threads - 1 }, () => new Promise<FdScanResult>((ok, fail) => {
-    const worker = FROM_SOURCE
-      ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true, workerData: job })
-      : new Worker(WORKER_URL, { workerData: job });
-    worker.once("message", (r: FdScanResult) => { ok(r); void worker.terminate(); });
-    worker.once("error", fail);
-  }));
-  meanwhile();
-  let { denied } = scanFdShare(procRoot, pidList, () => Atomics.add(counter, 0, 1), found);
-  for (const r of await Promise.all(results)) {
-    denied += r.denied;
-    for (let k = 0; k < r.count; k++) add(holders, r.pairs[2 * k] as number, r.pairs[2 * k + 1] as number);
-  }
-  return { holders, denied };
-}
 
 /**
  * Reads one namespace's six tables through `base` (e.g. /proc/self/net) into `sockets`. With
@@ -539,10 +489,10 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     lap("fds");
   } else if (wantOwners) {
     const inUse = socketsInUse(procRoot);
-    const threads = options.threads ?? (inUse >= PARALLEL_FROM ? Math.min(4, availableParallelism()) : 1);
+    const walk: FdWalk = { procRoot, pids, threads: fdWalkThreads(inUse, options.threads), meanwhile: readTables, addon, startWorker: options.startWorker };
     if (cache) {
       // The first look fills the cache from the full walk (a Map: later looks change it).
-      const walked = await walkFds(procRoot, pids, threads, readTables, addon, new Map<number, number | number[]>(), addHolder);
+      const walked = await walkFds(walk, new Map<number, number | number[]>(), addHolder);
       const map = walked.holders;
       holders = map;
       denied = walked.denied;
@@ -552,7 +502,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
       eachSourceInode(sources)((inode) => { if (inode && !map.has(inode)) cache.orphans.add(inode); });
       cache.lastScanned = pids.length;
     } else {
-      ({ holders, denied } = await walkFds(procRoot, pids, threads, readTables, addon, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid)));
+      ({ holders, denied } = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid)));
     }
     lap("fds");
   } else {
