@@ -2,20 +2,20 @@ import { endianness } from "node:os";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { phaseTimer } from "../model/timings.js";
-import type { Family, Proto, Socket } from "../model/socket.js";
+import type { Socket } from "../model/socket.js";
 import { addHolder, attribute, InodeTable, type HolderLookup } from "./attribute.js";
 import { classifyListeners, classifyOthers, isListening } from "./classify.js";
-import { crossCheck, listenerKey, type ViewGap } from "./cross-view.js";
 import { scanFdShare } from "./fd-scan.js";
 import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type StartFdScanWorker } from "./fd-walk.js";
+import { markHiddenListeners, netlinkListeners } from "./hidden-listeners.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
+import { eachSourceInode, prefetchDumps, readTables, type Source, type TableReader } from "./tables.js";
 import {
-  createCollectSession, dumpNamespace, DUMP_TRIES, NETLINK_TABLES, netlinkRecordCount, sameDumps, type CollectSession, type Dumps, type NetlinkRecords,
+  createCollectSession, NETLINK_TABLES, sameDumps, type CollectSession, type Dumps,
 } from "./netlink-dumps.js";
-import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, netBase, netnsPath } from "./namespaces.js";
-import { CHUNK, errCode, readLines, tryRead, tryReadlink, vanished } from "./proc-files.js";
-import { parseProcNet } from "./parse/proc-net.js";
-import { decodeSockDiag, eachInode, recordCount } from "./parse/sock-diag.js";
+import { findNamespaces, listPids, namedNetnsWarnings, namespaceList } from "./namespaces.js";
+import { tryRead, tryReadlink } from "./proc-files.js";
+import { decodeSockDiag, recordCount } from "./parse/sock-diag.js";
 import {
   parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parsePasswd, parseStatusUid,
 } from "./parse/proc-pid.js";
@@ -145,114 +145,10 @@ function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInod
 }
 
 
-const TABLES: readonly { file: string; proto: Proto; family: Family }[] = [
-  { file: "tcp", proto: "tcp", family: 4 }, { file: "tcp6", proto: "tcp", family: 6 },
-  { file: "udp", proto: "udp", family: 4 }, { file: "udp6", proto: "udp", family: 6 },
-  { file: "raw", proto: "raw", family: 4 }, { file: "raw6", proto: "raw", family: 6 },
-];
-
-/**
- * Reads one namespace's six tables through `base` (e.g. /proc/self/net) into `sockets`. With
- * `listenersOnly` (the cross-view check): only the TCP and UDP listeners, and each TCP table only up to
- * its first connection, since the kernel prints TCP listeners first.
- */
-function readNamespaceTables(base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[], listenersOnly = false): void {
-  for (const t of TABLES) {
-    if (listenersOnly && t.proto === "raw") continue;
-    const source = `${base}/${t.file}`;
-    const from = sockets.length;
-    const upToFirstConnection = listenersOnly && t.proto === "tcp";
-    try {
-      readLines(source, (text, firstLine) => {
-        parseProcNet(text, { proto: t.proto, family: t.family, source, netns, littleEndian, firstLine, records: sockets, problems });
-        return upToFirstConnection && sockets.length > from && (sockets[sockets.length - 1] as Socket).state !== "LISTEN";
-      }, upToFirstConnection ? 1 << 16 : CHUNK);
-    } catch (e) {
-      // Kernels without IPv6 or raw sockets have no such tables; tcp and udp must be there.
-      if (errCode(e) === "ENOENT" && (t.family === 6 || t.proto === "raw")) continue;
-      throw e;
-    }
-    if (listenersOnly) {
-      let kept = from;
-      for (let i = from; i < sockets.length; i++) if (isListening(sockets[i] as Socket)) sockets[kept++] = sockets[i] as Socket;
-      sockets.length = kept;
-    }
-  }
-}
-
-/** The sockets of one namespace: netlink records still to decode (null for a /proc-text source), and sockets already made (raw, or all from /proc text). */
-interface Source {
-  netns: number | null;
-  netlink: NetlinkRecords | null;
-  made: Socket[];
-  /** For a namespace read through netlink: how to cross-check its listeners against /proc/net (see hiddenListeners). */
-  crossCheck?: { base: string; littleEndian: boolean; dumpAgain: () => Dumps | null };
-}
-
-/** The listeners of one namespace as /proc/<dir>/net shows them (the view netstat reads). */
-function procListeners(base: string, netns: number | null, littleEndian: boolean): Socket[] {
-  const out: Socket[] = [];
-  readNamespaceTables(base, netns, littleEndian, out, [], true);
-  return out;
-}
-
-/** The listeners among one namespace's netlink records (none for a /proc-text source), added to `out`. */
-function netlinkListeners(records: NetlinkRecords | null, netns: number | null, out: Socket[] = []): Socket[] {
-  if (records === null) return out;
-  for (const t of NETLINK_TABLES) decodeSockDiag(records[t.name], t.proto, netns, out, "listening");
-  return out;
-}
-
-/** Reads that must all show the same gap between the two views before a listener counts as hidden. */
-const HIDDEN_ROUNDS = 3;
-/**
- * Up to this many sockets in a namespace, its listeners are cross-checked (hiddenListeners). The /proc side
- * costs about 0.3 us per TCP socket (the kernel walks them all to reach the IPv6 table's end) and 6 us per
- * UDP socket: 15 ms at 25,000 sockets, 110 ms at 210,000.
- */
-const CROSS_CHECK_UP_TO = 25_000;
-
-/**
- * The cross-view check for hidden ports (see collect/cross-view.ts): listeners that the netlink dump and
- * /proc/net disagree about, in HIDDEN_ROUNDS reads of both, so that a listener that opened or closed
- * between two reads is not reported. `listeners` are the first dump's, already decoded. Costs one read of
- * the TCP tables up to their first connection and of the UDP tables when the views agree, as they do on
- * a healthy host; it runs after the fd walk, so as not to compete with its threads.
- */
-function hiddenListeners(listeners: readonly Socket[], check: NonNullable<Source["crossCheck"]>, netns: number | null): ViewGap | null {
-  let gap = crossCheck(listeners, procListeners(check.base, netns, check.littleEndian));
-  for (let round = 1; round < HIDDEN_ROUNDS && (gap.notInProc.size > 0 || gap.notInNetlink.size > 0); round++) {
-    const parts = check.dumpAgain();
-    if (parts === null) return null;
-    gap = crossCheck(netlinkListeners(parts, netns), procListeners(check.base, netns, check.littleEndian), gap);
-  }
-  return gap.notInProc.size > 0 || gap.notInNetlink.size > 0 ? gap : null;
-}
-
 // Sockets per batch of the second pass. Small enough that a batch dies young: with 512, a young-generation
 // collection often caught a batch in flight, and promoted sockets piled up in the old generation until
 // a full collection (at 100k connections, every third audit peaked 30 MiB higher).
 const BATCH = 128;
-
-/** A Source from one namespace's dumps: the raw-socket text is parsed now (a few lines), the records later. */
-function sourceOfDumps(dumps: Dumps, base: string, netns: number | null, littleEndian: boolean, problems: Problem[]): Source {
-  const made: Socket[] = [];
-  for (const [file, family] of [["raw", 4], ["raw6", 6]] as const) {
-    const text = dumps[file];
-    if (text !== "") parseProcNet(text, { proto: "raw", family, source: `${base}/${file}`, netns, littleEndian, records: made, problems });
-  }
-  const { tcp, tcp6, udp, udp6 } = dumps;
-  return { netns, netlink: { tcp, tcp6, udp, udp6 }, made };
-}
-
-function eachSourceInode(sources: readonly Source[]): (each: (inode: number) => void) => void {
-  return (each) => {
-    for (const src of sources) {
-      if (src.netlink) for (const t of NETLINK_TABLES) eachInode(src.netlink[t.name], each);
-      for (const s of src.made) if (s.inode !== null) each(s.inode);
-    }
-  };
-}
 
 function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
   if (a.size !== b.size) return false;
@@ -399,30 +295,15 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   lap("namespaces");
 
   const nsList = namespaceList(found);
-  const baseOf = (dir: string) => netBase(procRoot, dir);
-  const netnsPathOf = (dir: string) => netnsPath(procRoot, dir);
   const cache = options.cache;
-  const session = cache?.session ?? createCollectSession();
+  const reader: TableReader = { procRoot, diag, session: cache?.session ?? createCollectSession(), littleEndian, unsettled: new Map() };
 
   // A steady host (watch, serve): when every namespace's dumps are the bytes of the last look and no
   // socket changed hands, the last look's collection is this one too: nothing to decode, join or judge.
   let prefetched: Map<number | null, Dumps> | null = null;
   let refreshed: { denied: number; changed: boolean } | null = null;
-  const unsettled = new Map<number | null, string[]>(); // tables that kept changing while dumped, by namespace
-  const unsettledIn = (netns: number | null) => {
-    let list = unsettled.get(netns);
-    if (list === undefined) { list = []; unsettled.set(netns, list); }
-    return list;
-  };
   if (diag && wantOwners && cache?.previous && cache.byPid.size > 0) {
-    prefetched = new Map();
-    for (const [netns, dirs] of nsList) {
-      const dir = dirs[0] as string;
-      let parts: Dumps | null = null;
-      try { parts = dumpNamespace(diag, netnsPathOf(dir), baseOf(dir), unsettledIn(netns), session); } catch { parts = null; }
-      if (parts === null) { prefetched = null; break; }
-      prefetched.set(netns, parts);
-    }
+    prefetched = prefetchDumps(reader, nsList);
     if (prefetched !== null && sameDumpsByNamespace(prefetched, cache.previous.dumps)) {
       const previous = cache.previous.collection;
       const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
@@ -435,61 +316,24 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     }
   }
 
-  const sources: Source[] = [];
-  const readVia = new Map<number | null, "netlink" | "proc">();
-  const dumps = new Map<number | null, Dumps>();
-  const readTables = () => {
-    for (const [netns, dirs] of nsList) {
-      let done = false;
-      for (const dir of dirs) {
-        const base = baseOf(dir);
-        const problemsBefore = problems.length;
-        try {
-          const parts = prefetched?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base, unsettledIn(netns), session) : null);
-          if (parts) {
-            const source = sourceOfDumps(parts, base, netns, littleEndian, problems);
-            const count = source.netlink ? netlinkRecordCount(source.netlink) : 0;
-            if (count > CROSS_CHECK_UP_TO) {
-              warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${count.toLocaleString("en")} sockets would slow the audit down`);
-            } else {
-              source.crossCheck = { base, littleEndian, dumpAgain: () => dumpNamespace(diag as NativeAddon, netnsPathOf(dir), base, [], session) };
-            }
-            const tables = unsettled.get(netns) ?? [];
-            if (tables.length > 0) {
-              warnings.push(`The kernel's ${tables.join(", ")} socket table${tables.length > 1 ? "s" : ""} of network namespace ${netns} kept changing while portwatch read ${tables.length > 1 ? "them" : "it"} (${DUMP_TRIES} tries): a socket may be missing or listed twice; run portwatch again`);
-            }
-            sources.push(source);
-            dumps.set(netns, parts);
-            readVia.set(netns, "netlink");
-          } else {
-            const made: Socket[] = [];
-            readNamespaceTables(base, netns, littleEndian, made, problems);
-            sources.push({ netns, netlink: null, made });
-            readVia.set(netns, "proc");
-          }
-          done = true;
-          break;
-        } catch (e) {
-          // That pid exited mid-read: drop what it gave and try the next pid of the namespace.
-          problems.length = problemsBefore;
-          if (!vanished(e)) warnings.push(`Cannot read the sockets of network namespace ${netns} through ${base}: ${errCode(e) || String(e)}`);
-        }
-      }
-      if (!done) warnings.push(`The sockets of network namespace ${netns} could not be read: its processes exited or could not be read`);
-    }
+  let sources: Source[] = [];
+  let readVia = new Map<number | null, "netlink" | "proc">();
+  let dumps = new Map<number | null, Dumps>();
+  const readAllTables = () => {
+    ({ sources, readVia, dumps } = readTables(reader, nsList, prefetched, problems, warnings));
     lap("tables");
   };
 
   let holders: HolderLookup = new Map<number, number | number[]>();
   let denied = 0;
   if (wantOwners && cache && cache.byPid.size > 0) {
-    readTables();
+    readAllTables();
     ({ denied } = refreshed ?? refreshOwners(procRoot, pids, eachSourceInode(sources), cache));
     holders = cache.holders;
     lap("fds");
   } else if (wantOwners) {
     const inUse = socketsInUse(procRoot);
-    const walk: FdWalk = { procRoot, pids, threads: fdWalkThreads(inUse, options.threads), meanwhile: readTables, addon, startWorker: options.startWorker };
+    const walk: FdWalk = { procRoot, pids, threads: fdWalkThreads(inUse, options.threads), meanwhile: readAllTables, addon, startWorker: options.startWorker };
     if (cache) {
       // The first look fills the cache from the full walk (a Map: later looks change it).
       const walked = await walkFds(walk, new Map<number, number | number[]>(), addHolder);
@@ -506,7 +350,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     }
     lap("fds");
   } else {
-    readTables();
+    readAllTables();
   }
 
   warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", namespaces));
@@ -545,18 +389,7 @@ function inParts(found: Gathered, lap?: (phase: string) => void): CollectionPart
   for (const src of sources) {
     const from = listeners.length;
     netlinkListeners(src.netlink, src.netns, listeners);
-    if (src.crossCheck) {
-      let gap: ViewGap | null = null;
-      try {
-        gap = hiddenListeners(listeners.slice(from), src.crossCheck, src.netns);
-      } catch {
-        // The namespace's process went away meanwhile: no cross-check of its views this time.
-      }
-      if (gap !== null) {
-        for (let i = from; i < listeners.length; i++) if (gap.notInProc.has(listenerKey(listeners[i] as Socket))) (listeners[i] as Socket).hiddenFrom = "proc";
-        for (const hidden of gap.notInNetlink.values()) listeners.push({ ...hidden, hiddenFrom: "netlink" });
-      }
-    }
+    if (src.crossCheck) markHiddenListeners(listeners, from, src.crossCheck, src.netns);
     for (const s of src.made) if (isListening(s)) listeners.push(s);
   }
   lap?.("listeners and cross-check");
