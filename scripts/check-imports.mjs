@@ -8,6 +8,10 @@ import { join, relative, dirname, resolve } from "node:path";
 const LAYERS = ["model", "knowledge", "collect", "evaluate", "report", "watch", "serve", "cli"];
 const ALLOWED = { collect: ["model", "collect"] };
 const SYSTEM_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|child_process|worker_threads|os|dns|tls|cluster|readline|tty)$/;
+// In collect/, the files that touch the host themselves: proc-files.ts (reads proc files for the others),
+// namespaces.ts (lists the pids and /run/netns), fd-walk.ts, fd-scan.ts and fd-scan-worker.ts (the fd walk,
+// its threads), native.ts (loads the addon) and linux.ts (runs the steps). The other files of collect/
+// read the host only through these, or not at all (parse/, attribute.ts, classify.ts, cross-view.ts).
 const EDGE = [/^collect\/(linux|proc-files|namespaces|fd-walk|fd-scan|fd-scan-worker|native)\.ts$/, /^watch\/(store|stores|sink|sinks)[^/]*\//, /^watch\/.*-(store|sink)\.ts$/, /^serve\//, /^cli\//];
 
 const src = resolve(process.argv[2] ?? new URL("../src", import.meta.url).pathname);
@@ -36,7 +40,7 @@ for (const file of files) {
         const allowed = ALLOWED[layer] ?? LAYERS.slice(0, LAYERS.indexOf(layer) + 1);
         if (!allowed.includes(to)) errors.push(`${where}: ${layer}/ may not import ${to}/ ("${spec}"); allowed: ${allowed.join(", ")}`);
       } else if (SYSTEM_MODULES.test(spec) && !edge && layer !== null) {
-        errors.push(`${where}: only edge files (collect/linux.ts, watch stores and sinks, serve/, cli/) may import "${spec}"`);
+        errors.push(`${where}: only edge files (collect/'s host readers, watch stores and sinks, serve/, cli/) may import "${spec}"`);
       }
     }
     if (!edge && layer !== null && /(^|[^.\w])process\.(env|argv|exit|stdout|stderr|stdin|cwd|kill|getuid)/.test(line) && !line.trim().startsWith("//") && !line.trim().startsWith("*")) {
