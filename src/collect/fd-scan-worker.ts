@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { scanFdShare } from "./fd-scan.js";
 
-/** What collect/linux.ts sends a worker: all pids, and the shared counter that hands them out. */
+/** What collect/fd-walk.ts sends a worker: all pids, and the shared counter that hands them out. */
 export interface FdScanJob {
   procRoot: string;
   pids: Int32Array;
@@ -16,7 +16,7 @@ export interface FdScanResult {
   scanned: number;
 }
 
-// A worker thread of the fd walk (see collectLinux): it takes pids from the shared counter and reads
+// A worker thread of the fd walk (see walkFds in fd-walk.ts): it takes pids from the shared counter and reads
 // their /proc/<pid>/fd links while the main thread reads the socket tables, then joins in.
 const job = workerData as FdScanJob;
 let pairs = new Float64Array(1 << 16);

@@ -1,22 +1,25 @@
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import { availableParallelism, endianness } from "node:os";
-import { InputError } from "../model/errors.js";
+import { endianness } from "node:os";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { phaseTimer } from "../model/timings.js";
-import type { Family, Proto, Socket } from "../model/socket.js";
-import { addHolder, attribute, InodeTable, type HolderLookup } from "./attribute.js";
-import { classifyListeners, classifyOthers, isListening } from "./classify.js";
-import { crossCheck, listenerKey, type ViewGap } from "./cross-view.js";
-import { scanFdShare } from "./fd-scan.js";
-import type { FdScanJob, FdScanResult } from "./fd-scan-worker.js";
+import { addHolder, InodeTable, type HolderLookup } from "./attribute.js";
+import type { Collection, CollectionParts } from "./collection.js";
+import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type StartFdScanWorker } from "./fd-walk.js";
+import { joinInParts, type Gathered } from "./join.js";
+import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, type NamespaceDirs, type Namespaces } from "./namespaces.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
-import { parseProcNet } from "./parse/proc-net.js";
-import { decodeSockDiag, eachInode, recordCount } from "./parse/sock-diag.js";
-import {
-  parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parseStatusUid,
-} from "./parse/proc-pid.js";
+import { createCollectSession, type Dumps } from "./netlink-dumps.js";
+import { fillOwnerCache, hasLastLook, lastLookAgain, refreshOwners, rememberLook, type OwnerCache, type OwnerRefresh } from "./owner-cache.js";
+import { readProcessDetails } from "./process-details.js";
+import { tryRead } from "./proc-files.js";
+import { eachSourceInode, prefetchDumps, readTables, type TableReader, type Tables } from "./tables.js";
+
+// The live collection of a Linux host, step by step (docs/architecture.md): this file runs the steps;
+// the files it imports do them.
+
+export type { Collection, CollectionParts } from "./collection.js";
+export { DUMP_TRIES, dumpNamespace } from "./netlink-dumps.js";
+export { createOwnerCache, type OwnerCache } from "./owner-cache.js";
 
 /** Where and how to read a Linux host. */
 export interface CollectOptions {
@@ -30,6 +33,12 @@ export interface CollectOptions {
   owners?: boolean;
   /** Threads for the fd walk: default 1 on small hosts, up to 4 (the cores) from 20,000 sockets on. */
   threads?: number;
+  /**
+   * Starts a worker thread of the fd walk (without the addon, on more than one thread): default the built
+   * dist/collect/fd-scan-worker.js. Tests that run the sources through tsx pass a starter that loads tsx
+   * in the worker (test/helpers/fd-scan-worker-from-source.ts).
+   */
+  startWorker?: StartFdScanWorker;
   /**
    * Use the native fast path (netlink sock_diag for the socket tables of the live host, the fd walk on
    * POSIX threads) when it was built: default true. False reads only /proc text, as on hosts without it.
@@ -46,466 +55,6 @@ export interface CollectOptions {
   cache?: OwnerCache;
 }
 
-/** What one look learnt about owners, for the next look (see CollectOptions.cache). */
-export interface OwnerCache {
-  holders: Map<number, number | number[]>;
-  /** pid → the socket inodes in its fd table at its last scan. */
-  byPid: Map<number, number[]>;
-  processes: Map<number, ProcessInfo>;
-  /** Processes whose fd table cannot be read (no root): not tried again. */
-  denied: Set<number>;
-  /** Socket inodes no readable process held at the last full read (kernel sockets, hidden owners): not looked for again. */
-  orphans: Set<number>;
-  /** fd tables read in the last look (to measure how cheap it was). */
-  lastScanned: number;
-  /**
-   * The last look's kernel dumps (netlink records and raw-socket text, per namespace) and the collection
-   * made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
-   * that collection is the answer again (a steady host costs little more than the dumps).
-   */
-  previous: { dumps: Map<number | null, (Uint8Array | string)[]>; collection: Collection } | null;
-}
-
-/** An empty owner cache. */
-export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0, previous: null };
-}
-
-function dropHolder(holders: Map<number, number | number[]>, inode: number, pid: number): void {
-  const held = holders.get(inode);
-  if (held === undefined) return;
-  if (typeof held === "number") { if (held === pid) holders.delete(inode); return; }
-  const rest = held.filter((p) => p !== pid);
-  if (rest.length === 0) holders.delete(inode); else holders.set(inode, rest.length === 1 ? (rest[0] as number) : rest);
-}
-
-/**
- * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
- * of the others (busiest first) only until every socket in the tables has an owner or all were read.
- */
-function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): { denied: number; changed: boolean } {
-  const alive = new Set(pids);
-  let changed = false;
-  for (const [pid, inodes] of cache.byPid) {
-    if (alive.has(pid)) continue;
-    if (inodes.length > 0) changed = true;
-    for (const inode of inodes) dropHolder(cache.holders, inode, pid);
-    cache.byPid.delete(pid);
-    cache.processes.delete(pid);
-  }
-  for (const pid of cache.denied) if (!alive.has(pid)) cache.denied.delete(pid);
-  let denied = cache.denied.size, scanned = 0;
-  const rescan = (pid: number) => {
-    const found: number[] = [];
-    let i = 0;
-    const r = scanFdShare(procRoot, [pid], () => i++, (inode) => found.push(inode));
-    scanned += r.scanned;
-    if (r.denied > 0) { cache.denied.add(pid); denied++; }
-    cache.processes.delete(pid); // it may have exec'd another program: read its details again
-    const had = cache.byPid.get(pid) ?? [];
-    if (had.length > 0 || found.length > 0) changed = true;
-    for (const inode of had) dropHolder(cache.holders, inode, pid);
-    for (const inode of found) addHolder(cache.holders, inode, pid);
-    cache.byPid.set(pid, found);
-  };
-  for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescan(pid);
-  const live = new Set<number>();
-  const unknown = new Set<number>();
-  eachSocketInode((inode) => {
-    if (!inode) return;
-    live.add(inode);
-    if (!cache.holders.has(inode) && !cache.orphans.has(inode)) unknown.add(inode);
-  });
-  if (unknown.size > 0) {
-    const order = pids.filter((p) => (cache.byPid.get(p)?.length ?? 0) > 0).sort((a, b) => (cache.byPid.get(b)?.length ?? 0) - (cache.byPid.get(a)?.length ?? 0));
-    const rest = pids.filter((p) => (cache.byPid.get(p)?.length ?? 0) === 0 && !cache.denied.has(p));
-    for (const pid of [...order, ...rest]) {
-      if (unknown.size === 0) break;
-      rescan(pid);
-      for (const inode of cache.byPid.get(pid) ?? []) unknown.delete(inode);
-    }
-    for (const inode of unknown) cache.orphans.add(inode); // every table was read: nobody we can see holds these
-  }
-  for (const inode of cache.orphans) if (!live.has(inode)) cache.orphans.delete(inode);
-  for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
-  cache.lastScanned = scanned;
-  return { denied, changed };
-}
-
-
-const TABLES: readonly { file: string; proto: Proto; family: Family }[] = [
-  { file: "tcp", proto: "tcp", family: 4 }, { file: "tcp6", proto: "tcp", family: 6 },
-  { file: "udp", proto: "udp", family: 4 }, { file: "udp6", proto: "udp", family: 6 },
-  { file: "raw", proto: "raw", family: 4 }, { file: "raw6", proto: "raw", family: 6 },
-];
-
-const CHUNK = 1 << 20;
-/** From this many sockets on (net/sockstat), the fd walk runs on several threads. */
-const PARALLEL_FROM = 20_000;
-// Built code runs dist/collect/fd-scan-worker.js; tests run the sources through tsx, which a worker must load itself.
-const FROM_SOURCE = import.meta.url.endsWith(".ts");
-const WORKER_URL = new URL(FROM_SOURCE ? "./fd-scan-worker.ts" : "./fd-scan-worker.js", import.meta.url);
-
-function errCode(e: unknown): string {
-  return typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "";
-}
-
-/** An error that means the process (or file) went away while we read it: skipped without noise. */
-function vanished(e: unknown): boolean {
-  const c = errCode(e);
-  return c === "ENOENT" || c === "ESRCH" || c === "ENOTDIR";
-}
-
-function tryReadlink(path: string): string | null {
-  try { return readlinkSync(path); } catch { return null; }
-}
-
-function tryRead(path: string, encoding: BufferEncoding = "utf8"): string | null {
-  try { return readFileSync(path, encoding); } catch { return null; }
-}
-
-/**
- * Reads a proc table in chunks of about 1 MiB and hands whole lines to `each`, so a 30 MB table never
- * sits in memory twice. The kernel answers a read of /proc/net/tcp with one page at a time, so the
- * buffer is filled by many reads before it is decoded and parsed once. With a small `chunk`, each page
- * is handed on at once; `each` returns true when it has read enough.
- */
-function readLines(path: string, each: (text: string, firstLine: number) => boolean | void, chunk = CHUNK): void {
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.allocUnsafe(chunk);
-    let carry = "";
-    let line = 1;
-    for (let eof = false; !eof;) {
-      let filled = 0;
-      while (filled === 0 || filled < chunk - 65536) {
-        const n = readSync(fd, buf, filled, chunk - filled, null);
-        if (n === 0) { eof = true; break; }
-        filled += n;
-      }
-      if (filled === 0) break;
-      const text = carry + buf.toString("latin1", 0, filled);
-      const cut = text.lastIndexOf("\n") + 1;
-      if (cut === 0) { carry = text; continue; }
-      if (each(cut === text.length ? text : text.slice(0, cut), line) === true) return; // the reader has what it wanted
-      for (let i = text.indexOf("\n"); i >= 0 && i < cut; i = text.indexOf("\n", i + 1)) line++;
-      carry = text.slice(cut);
-    }
-    if (carry !== "") each(carry, line);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-interface Namespaces {
-  /** netns inode → directories to read its tables through ("self" or pids; a few). */
-  namespaces: Map<number, string[]>;
-  netnsOf: Map<number, number>;
-}
-
-/** Notes each pid's network namespace (one readlink per pid). */
-function findNamespaces(procRoot: string, pids: readonly number[]): Namespaces {
-  const namespaces = new Map<number, string[]>();
-  const netnsOf = new Map<number, number>();
-  for (const pid of pids) {
-    const ns = tryReadlink(`${procRoot}/${pid}/ns/net`);
-    const netns = ns === null ? null : parseNetnsLink(ns);
-    if (netns === null) continue;
-    netnsOf.set(pid, netns);
-    const list = namespaces.get(netns);
-    if (list === undefined) namespaces.set(netns, [String(pid)]);
-    else if (list.length < 3) list.push(String(pid));
-  }
-  return { namespaces, netnsOf };
-}
-
-/** Total sockets of our namespace from net/sockstat ("sockets: used N"), to decide whether threads pay off. */
-function socketsInUse(procRoot: string): number {
-  const m = /sockets: used (\d+)/.exec(tryRead(`${procRoot}/net/sockstat`) ?? "");
-  return m ? Number(m[1]) : 0;
-}
-
-/**
- * The fd walk, possibly in parallel: worker threads take pids from a shared counter at once, the main
- * thread joins in once `meanwhile()` (reading the socket tables) returns. With one thread it is a loop.
- */
-async function walkFds<H extends HolderLookup>(procRoot: string, pids: readonly number[], threads: number, meanwhile: () => void, addon: NativeAddon | null, holders: H, add: (holders: H, inode: number, pid: number) => void): Promise<{ holders: H; denied: number }> {
-  const found = (inode: number, pid: number) => add(holders, inode, pid);
-  if (addon) {
-    // The addon walks on its own threads while this one reads the socket tables.
-    const scan = addon.scanFds(procRoot, Int32Array.from(pids), Math.max(1, Math.min(4, availableParallelism())));
-    meanwhile();
-    const { pairs, count, denied } = await scan;
-    for (let k = 0; k < count; k++) add(holders, pairs[2 * k] as number, pairs[2 * k + 1] as number);
-    return { holders, denied };
-  }
-  if (threads <= 1) {
-    meanwhile();
-    let i = 0;
-    return { holders, denied: scanFdShare(procRoot, pids, () => i++, found).denied };
-  }
-  const shared = new Int32Array(new SharedArrayBuffer(4 * (pids.length + 1)));
-  const counter = shared.subarray(0, 1);
-  const pidList = shared.subarray(1);
-  pidList.set(pids);
-  const job: FdScanJob = { procRoot, pids: pidList, counter };
-  // Only this fallback needs worker threads: loaded here, not at start-up. (A require, not import():
-  // the one-file build, bin/start.cjs, runs as a script, where import() would need an experimental option.)
-  const { Worker } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
-  const results = Array.from({ length: threads - 1 }, () => new Promise<FdScanResult>((ok, fail) => {
-    const worker = FROM_SOURCE
-      ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true, workerData: job })
-      : new Worker(WORKER_URL, { workerData: job });
-    worker.once("message", (r: FdScanResult) => { ok(r); void worker.terminate(); });
-    worker.once("error", fail);
-  }));
-  meanwhile();
-  let { denied } = scanFdShare(procRoot, pidList, () => Atomics.add(counter, 0, 1), found);
-  for (const r of await Promise.all(results)) {
-    denied += r.denied;
-    for (let k = 0; k < r.count; k++) add(holders, r.pairs[2 * k] as number, r.pairs[2 * k + 1] as number);
-  }
-  return { holders, denied };
-}
-
-/**
- * Reads one namespace's six tables through `base` (e.g. /proc/self/net) into `sockets`. With
- * `listenersOnly` (the cross-view check): only the TCP and UDP listeners, and each TCP table only up to
- * its first connection, since the kernel prints TCP listeners first.
- */
-function readNamespaceTables(base: string, netns: number | null, littleEndian: boolean, sockets: Socket[], problems: Problem[], listenersOnly = false): void {
-  for (const t of TABLES) {
-    if (listenersOnly && t.proto === "raw") continue;
-    const source = `${base}/${t.file}`;
-    const from = sockets.length;
-    const upToFirstConnection = listenersOnly && t.proto === "tcp";
-    try {
-      readLines(source, (text, firstLine) => {
-        parseProcNet(text, { proto: t.proto, family: t.family, source, netns, littleEndian, firstLine, records: sockets, problems });
-        return upToFirstConnection && sockets.length > from && (sockets[sockets.length - 1] as Socket).state !== "LISTEN";
-      }, upToFirstConnection ? 1 << 16 : CHUNK);
-    } catch (e) {
-      // Kernels without IPv6 or raw sockets have no such tables; tcp and udp must be there.
-      if (errCode(e) === "ENOENT" && (t.family === 6 || t.proto === "raw")) continue;
-      throw e;
-    }
-    if (listenersOnly) {
-      let kept = from;
-      for (let i = from; i < sockets.length; i++) if (isListening(sockets[i] as Socket)) sockets[kept++] = sockets[i] as Socket;
-      sockets.length = kept;
-    }
-  }
-}
-
-const DIAG_TABLES: readonly { proto: Proto; family: Family; protocol: 6 | 17 }[] = [
-  { proto: "tcp", family: 4, protocol: 6 }, { proto: "tcp", family: 6, protocol: 6 },
-  { proto: "udp", family: 4, protocol: 17 }, { proto: "udp", family: 6, protocol: 17 },
-];
-
-/**
- * One namespace's kernel dumps: the four netlink record buffers (tcp, tcp6, udp, udp6), then the raw and
- * raw6 text. When the kernel dumps TCP of both families at once, the tcp buffer holds both and tcp6 is empty.
- */
-type Dumps = (Uint8Array | string)[];
-
-const NO_RECORDS = new Uint8Array(0);
-/** Whether the kernel answers the one-walk TCP dump of both families (sockDiag family 0); false once it refused. */
-let bothFamiliesAtOnce = true;
-
-/** How many times a table is dumped when the kernel says it changed during the dump. */
-export const DUMP_TRIES = 3;
-
-/**
- * Dumps one namespace's TCP and UDP sockets through netlink sock_diag (our own namespace, or the one
- * `netnsPath` names) and reads its raw-socket tables (small) through `base`; null when the kernel
- * refused a dump (no sock_diag module, no right to enter the namespace), so the caller reads /proc text.
- * A table the kernel changed while dumping it (NLM_F_DUMP_INTR: a socket may be missing or listed twice)
- * is dumped again, up to DUMP_TRIES times; one that never came out whole is named in `unsettled`.
- */
-export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string, unsettled: string[] = []): Dumps | null {
-  const parts: Dumps = [];
-  const take = (family: 0 | 4 | 6, protocol: 6 | 17, name: string) => {
-    const dump = () => (netnsPath === undefined ? addon.sockDiag(family, protocol) : addon.sockDiag(family, protocol, netnsPath));
-    let result = dump();
-    for (let i = 1; i < DUMP_TRIES && result.interrupted; i++) result = dump();
-    if (result.interrupted) unsettled.push(name);
-    return result.records;
-  };
-  try {
-    // TCP's IPv4 and IPv6 sockets share one hash table: one walk for both, where the kernel allows it.
-    let tcpOfBoth: Uint8Array | null = null;
-    let refused = false;
-    if (bothFamiliesAtOnce) {
-      try { tcpOfBoth = take(0, 6, "tcp"); } catch { refused = true; }
-    }
-    for (const t of DIAG_TABLES) {
-      if (t.proto === "tcp" && tcpOfBoth !== null) parts.push(t.family === 4 ? tcpOfBoth : NO_RECORDS);
-      else parts.push(take(t.family, t.protocol, t.family === 6 ? `${t.proto}6` : t.proto));
-    }
-    // The per-family dumps worked where the one-walk dump did not: this kernel lacks it (not a namespace problem).
-    if (refused) bothFamiliesAtOnce = false;
-  } catch {
-    return null;
-  }
-  for (const file of ["raw", "raw6"]) {
-    try { parts.push(readFileSync(`${base}/${file}`, "latin1")); } catch (e) {
-      if (errCode(e) !== "ENOENT") throw e;
-      parts.push(""); // no raw sockets table on this kernel
-    }
-  }
-  return parts;
-}
-
-/** The sockets of one namespace: netlink records still to decode (tcp, tcp6, udp, udp6), and sockets already made (raw, or all from /proc text). */
-interface Source {
-  netns: number | null;
-  records: Uint8Array[];
-  made: Socket[];
-  /** For a namespace read through netlink: how to cross-check its listeners against /proc/net (see hiddenListeners). */
-  crossCheck?: { base: string; littleEndian: boolean; dumpAgain: () => Dumps | null };
-}
-
-/** The listeners of one namespace as /proc/<dir>/net shows them (the view netstat reads). */
-function procListeners(base: string, netns: number | null, littleEndian: boolean): Socket[] {
-  const out: Socket[] = [];
-  readNamespaceTables(base, netns, littleEndian, out, [], true);
-  return out;
-}
-
-/** The listeners among one namespace's netlink records (tcp, tcp6, udp, udp6; none for a /proc-text source), added to `out`. */
-function netlinkListeners(records: readonly (Uint8Array | string)[], netns: number | null, out: Socket[] = []): Socket[] {
-  for (let i = 0; i < Math.min(records.length, DIAG_TABLES.length); i++) {
-    decodeSockDiag(records[i] as Uint8Array, (DIAG_TABLES[i] as { proto: Proto }).proto, netns, out, "listening");
-  }
-  return out;
-}
-
-/** Reads that must all show the same gap between the two views before a listener counts as hidden. */
-const HIDDEN_ROUNDS = 3;
-/**
- * Up to this many sockets in a namespace, its listeners are cross-checked (hiddenListeners). The /proc side
- * costs about 0.3 us per TCP socket (the kernel walks them all to reach the IPv6 table's end) and 6 us per
- * UDP socket: 15 ms at 25,000 sockets, 110 ms at 210,000.
- */
-const CROSS_CHECK_UP_TO = 25_000;
-
-/**
- * The cross-view check for hidden ports (see collect/cross-view.ts): listeners that the netlink dump and
- * /proc/net disagree about, in HIDDEN_ROUNDS reads of both, so that a listener that opened or closed
- * between two reads is not reported. `listeners` are the first dump's, already decoded. Costs one read of
- * the TCP tables up to their first connection and of the UDP tables when the views agree, as they do on
- * a healthy host; it runs after the fd walk, so as not to compete with its threads.
- */
-function hiddenListeners(listeners: readonly Socket[], check: NonNullable<Source["crossCheck"]>, netns: number | null): ViewGap | null {
-  let gap = crossCheck(listeners, procListeners(check.base, netns, check.littleEndian));
-  for (let round = 1; round < HIDDEN_ROUNDS && (gap.notInProc.size > 0 || gap.notInNetlink.size > 0); round++) {
-    const parts = check.dumpAgain();
-    if (parts === null) return null;
-    gap = crossCheck(netlinkListeners(parts, netns), procListeners(check.base, netns, check.littleEndian), gap);
-  }
-  return gap.notInProc.size > 0 || gap.notInNetlink.size > 0 ? gap : null;
-}
-
-// Sockets per batch of the second pass. Small enough that a batch dies young: with 512, a young-generation
-// collection often caught a batch in flight, and promoted sockets piled up in the old generation until
-// a full collection (at 100k connections, every third audit peaked 30 MiB higher).
-const BATCH = 128;
-
-/** A Source from one namespace's dumps: the raw-socket text is parsed now (a few lines), the records later. */
-function sourceOfDumps(parts: Dumps, base: string, netns: number | null, littleEndian: boolean, problems: Problem[]): Source {
-  const made: Socket[] = [];
-  ["raw", "raw6"].forEach((file, i) => {
-    const text = parts[DIAG_TABLES.length + i] as string;
-    if (text !== "") parseProcNet(text, { proto: "raw", family: i === 0 ? 4 : 6, source: `${base}/${file}`, netns, littleEndian, records: made, problems });
-  });
-  return { netns, records: parts.slice(0, DIAG_TABLES.length) as Uint8Array[], made };
-}
-
-function eachSourceInode(sources: readonly Source[]): (each: (inode: number) => void) => void {
-  return (each) => {
-    for (const src of sources) {
-      for (const r of src.records) eachInode(r, each);
-      for (const s of src.made) if (s.inode !== null) each(s.inode);
-    }
-  };
-}
-
-function sameDumps(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [netns, pa] of a) {
-    const pb = b.get(netns);
-    if (pb === undefined || pb.length !== pa.length) return false;
-    for (let i = 0; i < pa.length; i++) {
-      const x = pa[i] as Uint8Array | string, y = pb[i] as Uint8Array | string;
-      if (typeof x === "string" || typeof y === "string" ? x !== y : !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(y)) return false;
-    }
-  }
-  return true;
-}
-
-/** Reads what is known about one process; null when it exited meanwhile. */
-function readProcess(procRoot: string, pid: number, netns: number | null, users: Map<number, string>): ProcessInfo | null {
-  const dir = `${procRoot}/${pid}`;
-  const status = tryRead(`${dir}/status`);
-  if (status === null) return null;
-  const comm = tryRead(`${dir}/comm`);
-  const exeLink = tryReadlink(`${dir}/exe`);
-  const exe = exeLink === null ? null : parseExeLink(exeLink);
-  const cmdline = tryRead(`${dir}/cmdline`);
-  const cgroup = tryRead(`${dir}/cgroup`);
-  const uid = parseStatusUid(status);
-  return {
-    pid,
-    name: comm === null ? null : parseComm(comm),
-    exe: exe?.exe ?? null,
-    exeDeleted: exe?.deleted ?? false,
-    cmdline: cmdline === null ? null : parseCmdline(cmdline),
-    uid,
-    user: uid === null ? null : users.get(uid) ?? null,
-    containerId: cgroup === null ? null : parseCgroupContainerId(cgroup),
-    netns,
-  };
-}
-
-/**
- * A look at a Linux host in two passes, so a host with 200,000 connections never holds them all as
- * objects: every listener first (joined to its owner and classified), then the other sockets in
- * batches (decoded from the kernel's records only when asked for). See collectLinuxInParts.
- */
-export interface CollectionParts {
-  /** Every listening socket of every namespace, with owners, direction and exposure. */
-  listeners: Socket[];
-  /**
-   * The other sockets, a batch at a time, with owners and direction. Once the last batch is out,
-   * `warnings` also says how many sockets had no visible owner. One pass only.
-   */
-  rest(): Generator<Socket[]>;
-  hostname: string | null;
-  /** The network namespace of pid 1 (the host's, outside containers), else our own. */
-  hostNetns: number | null;
-  problems: Problem[];
-  warnings: string[];
-  readVia: Map<number | null, "netlink" | "proc">;
-}
-
-/** What collectLinux found: sockets with owners, direction and exposure, and what it could not read. */
-export interface Collection {
-  sockets: Socket[];
-  hostname: string | null;
-  /** The network namespace of pid 1 (the host's, outside containers), else our own. */
-  hostNetns: number | null;
-  problems: Problem[];
-  /** Plain-words notes about incomplete results. */
-  warnings: string[];
-  /** How each network namespace's tables were read (by namespace inode): the kernel's netlink dump or the /proc text. */
-  readVia: Map<number | null, "netlink" | "proc">;
-  /**
-   * True when this is the cached collection of the last look again (same dumps, same owners; see
-   * OwnerCache.previous): the same Socket objects, already judged by the caller of the last look.
-   */
-  unchanged?: boolean;
-}
-
 /**
  * Collects every TCP, UDP and raw socket (IPv4 and IPv6) of every network namespace of a Linux host,
  * with the processes that hold them. Reads only under `procRoot` (and the passwd file and netns dir).
@@ -520,13 +69,12 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   const lap = phaseTimer(options.timings);
   const found = await gather(options, lap);
   if ("unchanged" in found) return found.unchanged;
-  const parts = inParts(found, lap);
+  const parts = joinInParts(found, lap);
   const sockets = parts.listeners;
   for (const batch of parts.rest()) for (const s of batch) sockets.push(s);
   lap("join");
   const collection: Collection = { sockets, hostname: parts.hostname, hostNetns: parts.hostNetns, problems: parts.problems, warnings: parts.warnings, readVia: parts.readVia };
-  const cache = options.cache;
-  if (cache && found.wantOwners) cache.previous = found.dumps.size === found.namespaceCount ? { dumps: found.dumps, collection } : null;
+  if (options.cache && found.wantOwners) rememberLook(options.cache, found.dumps, found.namespaceCount, collection);
   return collection;
 }
 
@@ -539,263 +87,162 @@ export async function collectLinuxInParts(options: Omit<CollectOptions, "cache">
   const { cache: _none, ...oneLook } = options as CollectOptions;
   const found = await gather(oneLook, lap);
   if ("unchanged" in found) throw new Error("unreachable: no cache, no unchanged look");
-  const parts = inParts(found, lap);
+  const parts = joinInParts(found, lap);
   lap("join");
   return parts;
 }
 
-/** What gather read: the sockets' sources, and what is needed to join and classify them. */
-interface Gathered {
-  sources: Source[];
-  holders: HolderLookup;
-  processes: Map<number, ProcessInfo>;
-  denied: number;
-  pidCount: number;
-  wantOwners: boolean;
-  hostNetns: number | null;
-  hostname: string | null;
-  problems: Problem[];
-  warnings: string[];
-  readVia: Map<number | null, "netlink" | "proc">;
-  /** Each namespace's dumps, when read through netlink (for OwnerCache.previous). */
+/** What gather read (see Gathered), and the dumps to keep for the next look (OwnerCache.previous). */
+interface Read extends Gathered {
+  /** Each namespace's dumps, when read through netlink. */
   dumps: Map<number | null, Dumps>;
   namespaceCount: number;
 }
 
-/** Steps 1 and 2 of collectLinux, and the owners' details; or the last look again (see OwnerCache.previous). */
-async function gather(options: CollectOptions, lap: (phase: string) => void): Promise<Gathered | { unchanged: Collection }> {
-  const procRoot = options.procRoot ?? "/proc";
-  const wantOwners = options.owners ?? true;
-  const problems: Problem[] = [];
-  const warnings: string[] = [];
-  const littleEndian = endianness() === "LE";
-
-  let entries: string[];
-  try { entries = readdirSync(procRoot); } catch (e) {
-    throw new InputError(`Cannot read the process list in "${procRoot}": ${errCode(e) || String(e)} (is /proc mounted?)`);
-  }
-  const pids: number[] = [];
-  for (const name of entries) {
-    const c = name.charCodeAt(0);
-    if (c >= 48 && c <= 57) { const pid = Number(name); if (Number.isSafeInteger(pid)) pids.push(pid); }
-  }
-  pids.sort((a, b) => a - b);
-
-  const { namespaces, netnsOf } = findNamespaces(procRoot, pids);
-  // Our own namespace is always readable, even when other processes' ns links are not (no root).
-  const selfNs = parseNetnsLink(tryReadlink(`${procRoot}/self/ns/net`) ?? "");
-  if (selfNs !== null) {
-    const list = namespaces.get(selfNs);
-    if (list === undefined) namespaces.set(selfNs, ["self"]); else list.unshift("self");
-  }
-  const hostNetns = netnsOf.get(1) ?? selfNs;
-  // The native path reads the kernel directly, so only for the live host, never for a captured tree.
-  const addon = options.native === false ? null : typeof options.native === "object" ? options.native : nativeAddon();
-  const diag = procRoot === "/proc" ? addon : null;
-  lap("namespaces");
-
-  const nsList: [number | null, string[]][] = namespaces.size > 0 ? [...namespaces] : [[null, [""]]];
-  const baseOf = (dir: string) => (dir === "" ? `${procRoot}/net` : `${procRoot}/${dir}/net`);
-  const netnsPathOf = (dir: string) => (dir === "self" || dir === "" ? undefined : `${procRoot}/${dir}/ns/net`);
-  const cache = options.cache;
-
-  // A steady host (watch, serve): when every namespace's dumps are the bytes of the last look and no
-  // socket changed hands, the last look's collection is this one too: nothing to decode, join or judge.
-  let prefetched: Map<number | null, Dumps> | null = null;
-  let refreshed: { denied: number; changed: boolean } | null = null;
-  const unsettled = new Map<number | null, string[]>(); // tables that kept changing while dumped, by namespace
-  const unsettledIn = (netns: number | null) => {
-    let list = unsettled.get(netns);
-    if (list === undefined) { list = []; unsettled.set(netns, list); }
-    return list;
-  };
-  if (diag && wantOwners && cache?.previous && cache.byPid.size > 0) {
-    prefetched = new Map();
-    for (const [netns, dirs] of nsList) {
-      const dir = dirs[0] as string;
-      let parts: Dumps | null = null;
-      try { parts = dumpNamespace(diag, netnsPathOf(dir), baseOf(dir), unsettledIn(netns)); } catch { parts = null; }
-      if (parts === null) { prefetched = null; break; }
-      prefetched.set(netns, parts);
-    }
-    if (prefetched !== null && sameDumps(prefetched, cache.previous.dumps)) {
-      const previous = cache.previous.collection;
-      const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
-      refreshed = refreshOwners(procRoot, pids, inodes, cache);
-      if (!refreshed.changed) {
-        lap("tables");
-        return { unchanged: { ...previous, unchanged: true } };
-      }
-      // Same sockets, new owners: the owners just refreshed hold for the full look below.
-    }
-  }
-
-  const sources: Source[] = [];
-  const readVia = new Map<number | null, "netlink" | "proc">();
-  const dumps = new Map<number | null, Dumps>();
-  const readTables = () => {
-    for (const [netns, dirs] of nsList) {
-      let done = false;
-      for (const dir of dirs) {
-        const base = baseOf(dir);
-        const problemsBefore = problems.length;
-        try {
-          const parts = prefetched?.get(netns) ?? (diag ? dumpNamespace(diag, netnsPathOf(dir), base, unsettledIn(netns)) : null);
-          if (parts) {
-            const source = sourceOfDumps(parts, base, netns, littleEndian, problems);
-            const count = source.records.reduce((n, r) => n + recordCount(r), 0);
-            if (count > CROSS_CHECK_UP_TO) {
-              warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${count.toLocaleString("en")} sockets would slow the audit down`);
-            } else {
-              source.crossCheck = { base, littleEndian, dumpAgain: () => dumpNamespace(diag as NativeAddon, netnsPathOf(dir), base) };
-            }
-            const tables = unsettled.get(netns) ?? [];
-            if (tables.length > 0) {
-              warnings.push(`The kernel's ${tables.join(", ")} socket table${tables.length > 1 ? "s" : ""} of network namespace ${netns} kept changing while portwatch read ${tables.length > 1 ? "them" : "it"} (${DUMP_TRIES} tries): a socket may be missing or listed twice; run portwatch again`);
-            }
-            sources.push(source);
-            dumps.set(netns, parts);
-            readVia.set(netns, "netlink");
-          } else {
-            const made: Socket[] = [];
-            readNamespaceTables(base, netns, littleEndian, made, problems);
-            sources.push({ netns, records: [], made });
-            readVia.set(netns, "proc");
-          }
-          done = true;
-          break;
-        } catch (e) {
-          // That pid exited mid-read: drop what it gave and try the next pid of the namespace.
-          problems.length = problemsBefore;
-          if (!vanished(e)) warnings.push(`Cannot read the sockets of network namespace ${netns} through ${base}: ${errCode(e) || String(e)}`);
-        }
-      }
-      if (!done) warnings.push(`The sockets of network namespace ${netns} could not be read: its processes exited or could not be read`);
-    }
-    lap("tables");
-  };
-
-  let holders: HolderLookup = new Map<number, number | number[]>();
-  let denied = 0;
-  if (wantOwners && cache && cache.byPid.size > 0) {
-    readTables();
-    ({ denied } = refreshed ?? refreshOwners(procRoot, pids, eachSourceInode(sources), cache));
-    holders = cache.holders;
-    lap("fds");
-  } else if (wantOwners) {
-    const inUse = socketsInUse(procRoot);
-    const threads = options.threads ?? (inUse >= PARALLEL_FROM ? Math.min(4, availableParallelism()) : 1);
-    if (cache) {
-      // The first look fills the cache from the full walk (a Map: later looks change it).
-      const walked = await walkFds(procRoot, pids, threads, readTables, addon, new Map<number, number | number[]>(), addHolder);
-      const map = walked.holders;
-      holders = map;
-      denied = walked.denied;
-      cache.holders = map;
-      for (const pid of pids) cache.byPid.set(pid, []);
-      for (const [inode, held] of map) for (const pid of typeof held === "number" ? [held] : held) cache.byPid.get(pid)?.push(inode);
-      eachSourceInode(sources)((inode) => { if (inode && !map.has(inode)) cache.orphans.add(inode); });
-      cache.lastScanned = pids.length;
-    } else {
-      ({ holders, denied } = await walkFds(procRoot, pids, threads, readTables, addon, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid)));
-    }
-    lap("fds");
-  } else {
-    readTables();
-  }
-
-  // Named namespaces with no process in them cannot be read through /proc.
-  const netnsDir = options.netnsDir ?? "/run/netns";
-  let named: string[] = [];
-  try { named = readdirSync(netnsDir); } catch { /* none */ }
-  for (const name of named) {
-    let ino: number;
-    try { ino = statSync(`${netnsDir}/${name}`).ino; } catch { continue; }
-    if (!namespaces.has(ino)) {
-      warnings.push(`Network namespace "${name}" has no process in it, so its sockets are not listed: run "ip netns exec ${name} portwatch" to see them`);
-    }
-  }
-
-  const processes = new Map<number, ProcessInfo>();
-  if (wantOwners) {
-    const users = parsePasswd(tryRead(options.passwdFile ?? "/etc/passwd") ?? "");
-    const ownerPids = new Set<number>();
-    for (const held of holders.values()) {
-      if (typeof held === "number") ownerPids.add(held); else for (const p of held) ownerPids.add(p);
-    }
-    for (const pid of ownerPids) {
-      const info = cache?.processes.get(pid) ?? readProcess(procRoot, pid, netnsOf.get(pid) ?? null, users);
-      if (info !== null) { processes.set(pid, info); cache?.processes.set(pid, info); }
-    }
-    if (denied > 0) {
-      warnings.push(`Cannot read the open files of ${denied} of ${pids.length} processes: permission denied (run as root to see every owner)`);
-    }
-    lap("processes");
-  }
-  for (const p of problems.slice(0, 50)) warnings.push(`Skipped a malformed line: ${formatProblem(p)}`);
-  if (problems.length > 50) warnings.push(`... and ${problems.length - 50} more malformed lines`);
-
-  const hostname = tryRead(`${procRoot}/sys/kernel/hostname`)?.trim() || null;
-  return { sources, holders, processes, denied, pidCount: pids.length, wantOwners, hostNetns, hostname, problems, warnings, readVia, dumps, namespaceCount: nsList.length };
+/** One look in progress: what step 1 found, how to read the rest, and what went wrong so far. */
+interface Look {
+  options: CollectOptions;
+  procRoot: string;
+  wantOwners: boolean;
+  cache: OwnerCache | undefined;
+  pids: number[];
+  namespaces: Namespaces;
+  nsList: NamespaceDirs[];
+  /** The addon for the fd walk (and, on the live host, the tables); null without it. */
+  addon: NativeAddon | null;
+  reader: TableReader;
+  problems: Problem[];
+  warnings: string[];
+  lap: (phase: string) => void;
 }
 
-/** Step 3 of collectLinux, in two passes: listeners now, the other sockets in batches (see CollectionParts). */
-function inParts(found: Gathered, lap?: (phase: string) => void): CollectionParts {
-  const { sources, hostNetns, warnings } = found;
-  const owners = { holders: found.holders, processes: found.processes };
-  let unowned = 0;
-  const join = (batch: Socket[]) => { if (found.wantOwners) unowned += attribute(batch, owners); };
+/** The sockets' sources and their owners, ready to join; or the last look again (see OwnerCache.previous). */
+async function gather(options: CollectOptions, lap: (phase: string) => void): Promise<Read | { unchanged: Collection }> {
+  const look = startLook(options, lap);
+  const steady = steadyHost(look);
+  if ("unchanged" in steady) return steady;
+  const { tables, holders, denied } = await tablesAndOwners(look, steady);
+  look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
+  const processes = look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>();
+  malformedLineWarnings(look.problems, look.warnings);
+  const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
+  return {
+    ...tables, holders, processes, denied, wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
+    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length,
+  };
+}
 
-  const listeners: Socket[] = [];
-  for (const src of sources) {
-    const from = listeners.length;
-    netlinkListeners(src.records, src.netns, listeners);
-    if (src.crossCheck) {
-      let gap: ViewGap | null = null;
-      try {
-        gap = hiddenListeners(listeners.slice(from), src.crossCheck, src.netns);
-      } catch {
-        // The namespace's process went away meanwhile: no cross-check of its views this time.
-      }
-      if (gap !== null) {
-        for (let i = from; i < listeners.length; i++) if (gap.notInProc.has(listenerKey(listeners[i] as Socket))) (listeners[i] as Socket).hiddenFrom = "proc";
-        for (const hidden of gap.notInNetlink.values()) listeners.push({ ...hidden, hiddenFrom: "netlink" });
-      }
-    }
-    for (const s of src.made) if (isListening(s)) listeners.push(s);
+/** Step 1: the pids and their namespaces, and how this look reads the tables. */
+function startLook(options: CollectOptions, lap: (phase: string) => void): Look {
+  const procRoot = options.procRoot ?? "/proc";
+  const pids = listPids(procRoot);
+  const namespaces = findNamespaces(procRoot, pids);
+  const addon = options.native === false ? null : typeof options.native === "object" ? options.native : nativeAddon();
+  // The native path reads the kernel directly, so only for the live host, never for a captured tree.
+  const diag = procRoot === "/proc" ? addon : null;
+  const cache = options.cache;
+  const reader: TableReader = { procRoot, diag, session: cache?.session ?? createCollectSession(), littleEndian: endianness() === "LE", unsettled: new Map() };
+  lap("namespaces");
+  return {
+    options, procRoot, wantOwners: options.owners ?? true, cache, pids, namespaces, nsList: namespaceList(namespaces),
+    addon, reader, problems: [], warnings: [], lap,
+  };
+}
+
+/** What the steady-host shortcut learnt when it could not answer: dumps already read, owners already refreshed. */
+interface Prefetched {
+  prefetched: Map<number | null, Dumps> | null;
+  refreshed: OwnerRefresh | null;
+}
+
+/**
+ * A steady host (watch, serve): when every namespace's dumps are the bytes of the last look and no
+ * socket changed hands, the last look's collection is this one too (see lastLookAgain).
+ */
+function steadyHost(look: Look): Prefetched | { unchanged: Collection } {
+  const { cache } = look;
+  if (!look.reader.diag || !look.wantOwners || !cache || !hasLastLook(cache)) return { prefetched: null, refreshed: null };
+  const prefetched = prefetchDumps(look.reader, look.nsList);
+  if (prefetched === null) return { prefetched, refreshed: null };
+  const again = lastLookAgain(cache, look.procRoot, look.pids, prefetched);
+  if ("unchanged" in again) {
+    look.lap("tables");
+    return again;
   }
-  lap?.("listeners and cross-check");
-  join(listeners);
-  const index = classifyListeners(listeners, hostNetns);
+  return { prefetched, refreshed: again.refreshed };
+}
 
-  function* rest(): Generator<Socket[]> {
-    for (const src of sources) {
-      for (let i = 0; i < src.records.length; i++) {
-        const records = src.records[i] as Uint8Array;
-        const proto = (DIAG_TABLES[i] as { proto: Proto }).proto;
-        for (let from = 0, n = recordCount(records); from < n; from += BATCH) {
-          const batch: Socket[] = [];
-          decodeSockDiag(records, proto, src.netns, batch, "other", from, from + BATCH);
-          if (batch.length === 0) continue;
-          join(batch);
-          classifyOthers(batch, index);
-          yield batch;
-        }
-      }
-      const others = src.made.filter((s) => !isListening(s));
-      for (let from = 0; from < others.length; from += BATCH) {
-        const batch = others.slice(from, from + BATCH);
-        join(batch);
-        classifyOthers(batch, index);
-        yield batch;
-      }
-    }
-    if (unowned > 0) {
-      warnings.push(found.denied > 0
-        ? `${unowned} sockets have no visible owner: they belong to processes whose files could not be read, or to the kernel`
-        : `${unowned} sockets have no owning process that portwatch can see: a kernel socket (NFS, WireGuard), a process outside this PID namespace, or one that exited during the scan`);
-    }
+/** The tables and, unless owners are off, who holds each socket inode. */
+interface TablesAndOwners {
+  tables: Tables;
+  holders: HolderLookup;
+  /** fd tables that could not be read (no root). */
+  denied: number;
+}
+
+/** Steps 2 and 3: the tables, read while the fd walk runs, or before the owner cache's refresh. */
+async function tablesAndOwners(look: Look, steady: Prefetched): Promise<TablesAndOwners> {
+  if (!look.wantOwners) return { tables: readAllTables(look, steady.prefetched), holders: new Map(), denied: 0 };
+  if (look.cache && look.cache.byPid.size > 0) return refreshedOwners(look, look.cache, steady);
+  return walkedOwners(look, steady.prefetched);
+}
+
+function readAllTables(look: Look, prefetched: ReadonlyMap<number | null, Dumps> | null): Tables {
+  const tables = readTables(look.reader, look.nsList, prefetched, look.problems, look.warnings);
+  look.lap("tables");
+  return tables;
+}
+
+/** A later look of a watcher: the tables, then only the fd tables that may have changed (refreshOwners). */
+function refreshedOwners(look: Look, cache: OwnerCache, steady: Prefetched): TablesAndOwners {
+  const tables = readAllTables(look, steady.prefetched);
+  const { denied } = steady.refreshed ?? refreshOwners(look.procRoot, look.pids, eachSourceInode(tables.sources), cache);
+  look.lap("fds");
+  return { tables, holders: cache.holders, denied };
+}
+
+/** A one-off look, or a watcher's first: the full fd walk, reading the tables meanwhile. */
+async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, Dumps> | null): Promise<TablesAndOwners> {
+  const inUse = socketsInUse(look.procRoot);
+  let tables: Tables | null = null;
+  const walk: FdWalk = {
+    procRoot: look.procRoot, pids: look.pids, threads: fdWalkThreads(inUse, look.options.threads), addon: look.addon,
+    startWorker: look.options.startWorker, meanwhile: () => { tables = readAllTables(look, prefetched); },
+  };
+  const cache = look.cache;
+  let owners: { holders: HolderLookup; denied: number };
+  if (cache) {
+    // The first look fills the cache from the full walk (a Map: later looks change it).
+    const walked = await walkFds(walk, new Map<number, number | number[]>(), addHolder);
+    fillOwnerCache(cache, look.pids, walked.holders, eachSourceInode(tablesRead(tables).sources));
+    owners = walked;
+  } else {
+    owners = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid));
   }
+  look.lap("fds");
+  return { tables: tablesRead(tables), ...owners };
+}
 
-  return { listeners, rest, hostname: found.hostname, hostNetns, problems: found.problems, warnings, readVia: found.readVia };
+/** The tables the fd walk read meanwhile (it always calls `meanwhile`). */
+function tablesRead(tables: Tables | null): Tables {
+  if (tables === null) throw new Error("unreachable: the fd walk reads the tables meanwhile");
+  return tables;
+}
+
+/** Step 4: the details of the processes that hold sockets, and a warning for fd tables that could not be read. */
+function ownerDetails(look: Look, holders: HolderLookup, denied: number): Map<number, ProcessInfo> {
+  const processes = readProcessDetails(holders, {
+    procRoot: look.procRoot, passwdFile: look.options.passwdFile ?? "/etc/passwd", netnsOf: look.namespaces.netnsOf, known: look.cache?.processes,
+  });
+  if (denied > 0) {
+    look.warnings.push(`Cannot read the open files of ${denied} of ${look.pids.length} processes: permission denied (run as root to see every owner)`);
+  }
+  look.lap("processes");
+  return processes;
+}
+
+/** The first 50 malformed table lines, as warnings. */
+function malformedLineWarnings(problems: readonly Problem[], warnings: string[]): void {
+  for (const p of problems.slice(0, 50)) warnings.push(`Skipped a malformed line: ${formatProblem(p)}`);
+  if (problems.length > 50) warnings.push(`... and ${problems.length - 50} more malformed lines`);
 }

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collectLinux, createOwnerCache, type Collection } from "../../src/collect/linux.js";
 import type { Socket } from "../../src/model/socket.js";
+import { startFdScanWorkerFromSource } from "../helpers/fd-scan-worker-from-source.js";
 import { spawnHolder, type HolderPorts } from "../helpers/spawn-holder.js";
 
 const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
@@ -45,7 +46,14 @@ describe("collectLinux on a captured /proc tree", () => {
   it("collectLinux finds the holder's sockets with pid, state and direction", () => checkHolder(c.sockets, capture.host));
 
   it("collectLinux gives the same result with the fd walk split over worker threads", async () => {
-    const threaded = await collectLinux({ procRoot: tree, passwdFile: join(tree, "etc-passwd"), netnsDir: "/nonexistent", threads: 3 });
+    // Without the addon: with it, the addon's own threads walk, whatever `threads` says.
+    const threaded = await collectLinux({ procRoot: tree, passwdFile: join(tree, "etc-passwd"), netnsDir: "/nonexistent", threads: 3, native: false, startWorker: startFdScanWorkerFromSource });
+    assert.deepEqual(threaded, c);
+  });
+
+  it("collectLinux of the built code (dist/) starts its own worker threads from dist/collect/fd-scan-worker.js", async () => {
+    const built = (await import(new URL("../../dist/collect/linux.js", import.meta.url).href)) as typeof import("../../src/collect/linux.js");
+    const threaded = await built.collectLinux({ procRoot: tree, passwdFile: join(tree, "etc-passwd"), netnsDir: "/nonexistent", threads: 2, native: false });
     assert.deepEqual(threaded, c);
   });
 
@@ -135,7 +143,7 @@ describe("collectLinux on this live host", () => {
     it(`collectLinux finds loopback TCP, UDP and IPv6 sockets a child process opened, with its pid (${native ? "netlink and native fd walk" : "/proc text only"})`, async () => {
       const { ports, stop } = await spawnHolder();
       try {
-        const c = await collectLinux({ native });
+        const c = await collectLinux({ native, startWorker: startFdScanWorkerFromSource }); // workers: on a busy host without the addon
         checkHolder(c.sockets, ports);
         assert.deepEqual([...c.readVia.values()].every((v) => v === (native ? "netlink" : "proc")), true);
       } finally {
@@ -200,7 +208,7 @@ describe("collectLinux on this live host", () => {
       execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
       const holder = await spawnHolder(["ip", "netns", "exec", ns]);
       stop = holder.stop;
-      const c = await collectLinux({ native });
+      const c = await collectLinux({ native, startWorker: startFdScanWorkerFromSource });
       checkHolder(c.sockets.filter((s) => s.netns !== c.hostNetns), holder.ports, "container");
       const l = find(c.sockets, "tcp", holder.ports.tcpListen, "LISTEN", holder.ports.pid);
       assert.notEqual(l.netns, c.hostNetns);

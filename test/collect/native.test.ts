@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { nativeAddon, type NativeAddon } from "../../src/collect/native.js";
 import { DUMP_TRIES, dumpNamespace } from "../../src/collect/linux.js";
+import { createCollectSession } from "../../src/collect/netlink-dumps.js";
 import { scanFdShare } from "../../src/collect/fd-scan.js";
 import { decodeSockDiag } from "../../src/collect/parse/sock-diag.js";
 import { parseProcNet } from "../../src/collect/parse/proc-net.js";
@@ -126,7 +127,8 @@ describe("dumpNamespace", () => {
     assert.deepEqual(calls, ["tcp+", "udp", "udp6", "udp6"]);
     assert.deepEqual(unsettled, []);
     // TCP of both families in the tcp slot, none in tcp6; the whole second udp6 dump is kept.
-    assert.deepEqual(parts?.slice(0, 4).map((b) => [...(b as Uint8Array)]), [[1], [], [2], [4]]);
+    assert.ok(parts);
+    assert.deepEqual([parts.tcp, parts.tcp6, parts.udp, parts.udp6].map((b) => [...b]), [[1], [], [2], [4]]);
   });
 
   it("dumpNamespace names a table that never came out whole after DUMP_TRIES dumps", () => {
@@ -137,12 +139,27 @@ describe("dumpNamespace", () => {
     assert.deepEqual(unsettled, ["tcp"]);
   });
 
-  it("dumpNamespace dumps TCP per family on a kernel that refuses the one-walk dump, and stops asking for it", () => {
+  it("dumpNamespace dumps TCP per family on a kernel that refuses the one-walk dump, and stops asking for it in that session", () => {
     const { fake, calls } = flaky({}, true);
-    assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net"));
+    const session = createCollectSession();
+    assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net", [], session));
     assert.deepEqual(calls, ["tcp+", "tcp", "tcp6", "udp", "udp6"]);
+    assert.equal(session.tcpOfBothFamilies, false);
     calls.length = 0;
-    assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net"));
+    assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net", [], session));
     assert.deepEqual(calls, ["tcp", "tcp6", "udp", "udp6"]);
+    calls.length = 0;
+    assert.ok(dumpNamespace(fake, undefined, "/nonexistent-net"), "a new session asks again");
+    assert.deepEqual(calls, ["tcp+", "tcp", "tcp6", "udp", "udp6"]);
+  });
+
+  it("dumpNamespace reads the raw tables as text beside the netlink records, empty where the kernel has none", () => {
+    const { fake } = flaky({});
+    const parts = dumpNamespace(fake, undefined, `${tree}/self/net`);
+    assert.ok(parts);
+    assert.deepEqual([parts.raw, parts.raw6], [readFileSync(`${tree}/self/net/raw`, "latin1"), readFileSync(`${tree}/self/net/raw6`, "latin1")]);
+    assert.ok(parts.raw.includes("\n"));
+    const none = dumpNamespace(fake, undefined, "/nonexistent-net");
+    assert.deepEqual([none?.raw, none?.raw6], ["", ""]);
   });
 });

@@ -1,0 +1,95 @@
+import type { Family, Proto } from "../model/socket.js";
+import type { NativeAddon } from "./native.js";
+import { recordCount } from "./parse/sock-diag.js";
+import { readIfThere } from "./proc-files.js";
+
+/** One namespace's netlink record buffers (48-byte records, see parse/sock-diag.ts), one per table. */
+export interface NetlinkRecords {
+  tcp: Uint8Array;
+  tcp6: Uint8Array;
+  udp: Uint8Array;
+  udp6: Uint8Array;
+}
+
+/**
+ * One namespace's kernel dumps: the four netlink record buffers, and the raw and raw6 text of /proc/net
+ * (small). When the kernel dumps TCP of both families at once, `tcp` holds both and `tcp6` is empty.
+ */
+export interface Dumps extends NetlinkRecords {
+  raw: string;
+  raw6: string;
+}
+
+/** The netlink tables, in the order their sockets are listed. */
+export const NETLINK_TABLES: readonly { name: keyof NetlinkRecords; proto: Proto; family: Family; protocol: 6 | 17 }[] = [
+  { name: "tcp", proto: "tcp", family: 4, protocol: 6 }, { name: "tcp6", proto: "tcp", family: 6, protocol: 6 },
+  { name: "udp", proto: "udp", family: 4, protocol: 17 }, { name: "udp6", proto: "udp", family: 6, protocol: 17 },
+];
+
+/**
+ * What dumping the socket tables taught about this kernel, for the next dumps: kept for one collection,
+ * or between a watcher's looks (OwnerCache.session).
+ */
+export interface CollectSession {
+  /** Whether the kernel answers the one-walk TCP dump of both families (sockDiag family 0); false once it refused. */
+  tcpOfBothFamilies: boolean;
+}
+
+/** A session that knows nothing yet: it tries the one-walk TCP dump first. */
+export function createCollectSession(): CollectSession {
+  return { tcpOfBothFamilies: true };
+}
+
+/** How many times a table is dumped when the kernel says it changed during the dump. */
+export const DUMP_TRIES = 3;
+
+const NO_RECORDS = new Uint8Array(0);
+
+/**
+ * Dumps one namespace's TCP and UDP sockets through netlink sock_diag (our own namespace, or the one
+ * `netnsPath` names) and reads its raw-socket tables (small) through `base`; null when the kernel
+ * refused a dump (no sock_diag module, no right to enter the namespace), so the caller reads /proc text.
+ * A table the kernel changed while dumping it (NLM_F_DUMP_INTR: a socket may be missing or listed twice)
+ * is dumped again, up to DUMP_TRIES times; one that never came out whole is named in `unsettled`.
+ */
+export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string, unsettled: string[] = [], session: CollectSession = createCollectSession()): Dumps | null {
+  const take = (family: 0 | 4 | 6, protocol: 6 | 17, name: string) => {
+    const dump = () => (netnsPath === undefined ? addon.sockDiag(family, protocol) : addon.sockDiag(family, protocol, netnsPath));
+    let result = dump();
+    for (let i = 1; i < DUMP_TRIES && result.interrupted; i++) result = dump();
+    if (result.interrupted) unsettled.push(name);
+    return result.records;
+  };
+  let records: NetlinkRecords;
+  try {
+    // TCP's IPv4 and IPv6 sockets share one hash table: one walk for both, where the kernel allows it.
+    let tcpOfBoth: Uint8Array | null = null;
+    let refused = false;
+    if (session.tcpOfBothFamilies) {
+      try { tcpOfBoth = take(0, 6, "tcp"); } catch { refused = true; }
+    }
+    const tcp = tcpOfBoth ?? take(4, 6, "tcp");
+    const tcp6 = tcpOfBoth === null ? take(6, 6, "tcp6") : NO_RECORDS;
+    records = { tcp, tcp6, udp: take(4, 17, "udp"), udp6: take(6, 17, "udp6") };
+    // The per-family dumps worked where the one-walk dump did not: this kernel lacks it (not a namespace problem).
+    if (refused) session.tcpOfBothFamilies = false;
+  } catch {
+    return null;
+  }
+  // "" where the kernel has no raw sockets table.
+  return { ...records, raw: readIfThere(`${base}/raw`), raw6: readIfThere(`${base}/raw6`) };
+}
+
+/** How many sockets the netlink records of one namespace hold. */
+export function netlinkRecordCount(records: NetlinkRecords): number {
+  return NETLINK_TABLES.reduce((n, t) => n + recordCount(records[t.name]), 0);
+}
+
+/** Whether two dumps are byte for byte the same. */
+export function sameDumps(a: Dumps, b: Dumps): boolean {
+  return a.raw === b.raw && a.raw6 === b.raw6 && NETLINK_TABLES.every((t) => sameBytes(a[t.name], b[t.name]));
+}
+
+function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
+  return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(y);
+}

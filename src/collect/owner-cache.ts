@@ -1,0 +1,170 @@
+import type { ProcessInfo } from "../model/process.js";
+import { addHolder } from "./attribute.js";
+import type { Collection } from "./collection.js";
+import { scanFdShare } from "./fd-scan.js";
+import { createCollectSession, sameDumps, type CollectSession, type Dumps } from "./netlink-dumps.js";
+
+// Watching (portwatch watch, serve): what one look learnt about owners, kept for the next look, so that
+// a look at a steady host reads only new processes' fd tables, or nothing but the kernel's dumps.
+
+/** What one look learnt about owners, for the next look (see CollectOptions.cache). */
+export interface OwnerCache {
+  holders: Map<number, number | number[]>;
+  /** pid → the socket inodes in its fd table at its last scan. */
+  byPid: Map<number, number[]>;
+  processes: Map<number, ProcessInfo>;
+  /** Processes whose fd table cannot be read (no root): not tried again. */
+  denied: Set<number>;
+  /** Socket inodes no readable process held at the last full read (kernel sockets, hidden owners): not looked for again. */
+  orphans: Set<number>;
+  /** fd tables read in the last look (to measure how cheap it was). */
+  lastScanned: number;
+  /**
+   * The last look's kernel dumps (netlink records and raw-socket text, per namespace) and the collection
+   * made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
+   * that collection is the answer again (a steady host costs little more than the dumps).
+   */
+  previous: { dumps: Map<number | null, Dumps>; collection: Collection } | null;
+  /** What the looks so far taught about this kernel's dumps. */
+  session: CollectSession;
+}
+
+/** An empty owner cache. */
+export function createOwnerCache(): OwnerCache {
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0, previous: null, session: createCollectSession() };
+}
+
+/** What refreshOwners found: fd tables it could not read, and whether any socket changed hands. */
+export interface OwnerRefresh {
+  denied: number;
+  changed: boolean;
+}
+
+/**
+ * The steady-host shortcut: when every namespace's `dumps` are the bytes of the last look's and no
+ * socket changed hands, the last look's collection is this one too (marked `unchanged`): nothing to
+ * decode, join or judge. Otherwise what was learnt on the way: with the same dumps, the owners are
+ * already refreshed (`refreshed`) and hold for the full look.
+ */
+export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonly number[], dumps: ReadonlyMap<number | null, Dumps>): { unchanged: Collection } | { refreshed: OwnerRefresh | null } {
+  if (cache.previous === null || !sameDumpsByNamespace(dumps, cache.previous.dumps)) return { refreshed: null };
+  const previous = cache.previous.collection;
+  const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
+  const refreshed = refreshOwners(procRoot, pids, inodes, cache);
+  // Same sockets, new owners: the owners just refreshed hold for the full look.
+  return refreshed.changed ? { refreshed } : { unchanged: { ...previous, unchanged: true } };
+}
+
+/** Whether lastLookAgain may answer: a last look to compare with, and owners from it. */
+export function hasLastLook(cache: OwnerCache): boolean {
+  return cache.previous !== null && cache.byPid.size > 0;
+}
+
+/** Keeps this look's dumps and collection for the next look's shortcut, when every namespace was dumped (none read as /proc text). */
+export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection): void {
+  cache.previous = dumps.size === namespaceCount ? { dumps, collection } : null;
+}
+
+function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [netns, dumps] of a) {
+    const before = b.get(netns);
+    if (before === undefined || !sameDumps(dumps, before)) return false;
+  }
+  return true;
+}
+
+/**
+ * Fills an empty cache from the first look's full fd walk: `holders` becomes the cache's (later looks
+ * change it), every pid's socket inodes are noted, and sockets nobody held are orphans.
+ */
+export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holders: Map<number, number | number[]>, eachSocketInode: (each: (inode: number) => void) => void): void {
+  cache.holders = holders;
+  for (const pid of pids) cache.byPid.set(pid, []);
+  for (const [inode, held] of holders) for (const pid of typeof held === "number" ? [held] : held) cache.byPid.get(pid)?.push(inode);
+  eachSocketInode((inode) => { if (inode && !holders.has(inode)) cache.orphans.add(inode); });
+  cache.lastScanned = pids.length;
+}
+
+/**
+ * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
+ * of the others (busiest first) only until every socket in the tables has an owner or all were read.
+ */
+export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): OwnerRefresh {
+  const changed = forgetExited(cache, new Set(pids));
+  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed };
+  for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescanFds(rescan, pid);
+  const live = new Set<number>();
+  const unknown = new Set<number>();
+  eachSocketInode((inode) => {
+    if (!inode) return;
+    live.add(inode);
+    if (!cache.holders.has(inode) && !cache.orphans.has(inode)) unknown.add(inode);
+  });
+  if (unknown.size > 0) findOwners(rescan, pids, unknown);
+  for (const inode of cache.orphans) if (!live.has(inode)) cache.orphans.delete(inode);
+  for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
+  cache.lastScanned = rescan.scanned;
+  return { denied: rescan.denied, changed: rescan.changed };
+}
+
+/** Forgets the processes that are no longer `alive`; true when one of them held a socket. */
+function forgetExited(cache: OwnerCache, alive: ReadonlySet<number>): boolean {
+  let changed = false;
+  for (const [pid, inodes] of cache.byPid) {
+    if (alive.has(pid)) continue;
+    if (inodes.length > 0) changed = true;
+    for (const inode of inodes) dropHolder(cache.holders, inode, pid);
+    cache.byPid.delete(pid);
+    cache.processes.delete(pid);
+  }
+  for (const pid of cache.denied) if (!alive.has(pid)) cache.denied.delete(pid);
+  return changed;
+}
+
+/** fd tables read again during one refresh, and what that found. */
+interface Rescan {
+  procRoot: string;
+  cache: OwnerCache;
+  scanned: number;
+  denied: number;
+  changed: boolean;
+}
+
+/** Reads one process's fd table again into the cache. */
+function rescanFds(rescan: Rescan, pid: number): void {
+  const { cache } = rescan;
+  const found: number[] = [];
+  let i = 0;
+  const r = scanFdShare(rescan.procRoot, [pid], () => i++, (inode) => found.push(inode));
+  rescan.scanned += r.scanned;
+  if (r.denied > 0) { cache.denied.add(pid); rescan.denied++; }
+  cache.processes.delete(pid); // it may have exec'd another program: read its details again
+  const had = cache.byPid.get(pid) ?? [];
+  if (had.length > 0 || found.length > 0) rescan.changed = true;
+  for (const inode of had) dropHolder(cache.holders, inode, pid);
+  for (const inode of found) addHolder(cache.holders, inode, pid);
+  cache.byPid.set(pid, found);
+}
+
+/** Reads the fd tables of known processes, busiest first, then the rest, until every `unknown` socket has an owner. */
+function findOwners(rescan: Rescan, pids: readonly number[], unknown: Set<number>): void {
+  const { cache } = rescan;
+  const held = (pid: number) => cache.byPid.get(pid)?.length ?? 0;
+  const order = pids.filter((p) => held(p) > 0).sort((a, b) => held(b) - held(a));
+  const rest = pids.filter((p) => held(p) === 0 && !cache.denied.has(p));
+  for (const pid of [...order, ...rest]) {
+    if (unknown.size === 0) break;
+    rescanFds(rescan, pid);
+    for (const inode of cache.byPid.get(pid) ?? []) unknown.delete(inode);
+  }
+  for (const inode of unknown) cache.orphans.add(inode); // every table was read: nobody we can see holds these
+}
+
+function dropHolder(holders: Map<number, number | number[]>, inode: number, pid: number): void {
+  const held = holders.get(inode);
+  if (held === undefined) return;
+  if (typeof held === "number") { if (held === pid) holders.delete(inode); return; }
+  const rest = held.filter((p) => p !== pid);
+  if (rest.length === 0) holders.delete(inode); else holders.set(inode, rest.length === 1 ? (rest[0] as number) : rest);
+}
