@@ -4,9 +4,11 @@
 // lists and explanations, as evaluate leaves them), rendered with renderJsonChunks from dist/ (run
 // `npm run build` first). Prints the best and median of R runs, and a hash of the output so that two
 // builds can be compared byte for byte.
-// Usage: node bench/render-json.mjs [N=100000] [R=15]
+// Usage: node bench/render-json.mjs [N=100000] [R=15] [render-json.js to use instead of dist's, e.g. an older build's]
 import { createHash } from "node:crypto";
-import { renderJsonChunks } from "../dist/report/render-json.js";
+import { pathToFileURL } from "node:url";
+
+const { renderJsonChunks } = await import(process.argv[4] ? pathToFileURL(process.argv[4]).href : "../dist/report/render-json.js");
 
 const n = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 15);
