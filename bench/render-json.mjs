@@ -4,7 +4,7 @@
 // lists and explanations, as evaluate leaves them), rendered with renderJsonChunks from dist/ (run
 // `npm run build` first). Prints the best and median of R runs, and a hash of the output so that two
 // builds can be compared byte for byte.
-// Usage: node bench/render-json.mjs [N=100000] [R=15] [render-json.js to use instead of dist's, e.g. an older build's]
+// Usage: node --expose-gc bench/render-json.mjs [N=100000] [R=15] [render-json.js to use instead of dist's, e.g. an older build's]
 import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
 
@@ -51,6 +51,7 @@ const snapshot = { schema: 1, host: { hostname: "bench", source: "live", collect
 const times = [];
 let hash = "", bytes = 0;
 for (let r = 0; r < runs; r++) {
+  globalThis.gc?.(); // with --expose-gc: each run starts from the same heap, so runs compare
   const h = createHash("sha256");
   bytes = 0;
   const t = process.hrtime.bigint();
