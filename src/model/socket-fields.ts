@@ -173,8 +173,8 @@ export const POLICY_OPERANDS: readonly PolicyOperandSpec[] = allFields().flatMap
   field.policy ? [{ path: path as PolicyOperand, match: field.policy.match, how: field.policy.how, values: field.type.kind === "enum" ? field.type.values.map(String) : null }] : []);
 
 /** The labels of a metric, in table order, with the path of the field each comes from. */
-export function metricLabels(metric: MetricName): { label: string; path: string }[] {
-  return allFields().flatMap(({ path, field }) => (field.metric?.in.includes(metric) ? [{ label: field.metric.label, path }] : []));
+export function metricLabels(metric: MetricName): { label: string; path: string; field: Field }[] {
+  return allFields().flatMap(({ path, field }) => (field.metric?.in.includes(metric) ? [{ label: field.metric.label, path, field }] : []));
 }
 
 /** A field's values in words, for messages and docs: "tcp | udp | raw", "a whole number from 0 to 65535", "a list of text". */
