@@ -177,7 +177,7 @@ export function metricLabels(metric: MetricName): { label: string; path: string;
   return allFields().flatMap(({ path, field }) => (field.metric?.in.includes(metric) ? [{ label: field.metric.label, path, field }] : []));
 }
 
-/** A field's values in words, for messages and docs: "tcp | udp | raw", "a whole number from 0 to 65535", "a list of text". */
+/** A field's values in words, for messages and docs: "\"tcp\" | \"udp\" | \"raw\"", "a whole number from 0 to 65535", "a list of text". */
 export function describeType(t: FieldType): string {
   switch (t.kind) {
     case "enum": return t.values.map((v) => (typeof v === "string" ? `"${v}"` : String(v))).join(" | ");
@@ -185,7 +185,7 @@ export function describeType(t: FieldType): string {
     case "text": return t.what ?? "text";
     case "bool": return "true or false";
     case "object": return `an object {${t.fields.map((f) => `"${f.name}"`).join(", ")}}`;
-    case "list": return `a list of ${describeType(t.of).replace(/^an? /, "")}${t.of.kind === "text" ? "" : "s"}`;
+    case "list": return `a list of ${t.of.kind === "object" ? "objects" : describeType(t.of).replace(/^an? /, "")}`;
   }
 }
 

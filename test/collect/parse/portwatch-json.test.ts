@@ -67,7 +67,7 @@ describe("portwatchJsonReader", () => {
     ["a negative pid", line({ process: { ...proc, pid: -1 } }), /field "process\.pid" must be a whole number from 0/],
     ["a container id that is not 64 hex digits", line({ process: { ...proc, containerId: "abc" } }), /field "process\.containerId" must be 64 hex digits or null, not "abc"/],
     ["an argument that is not text", line({ process: { ...proc, cmdline: ["a", 5] } }), /field "process\.cmdline\[1\]" must be text, not 5/],
-    ["a holder list that is not a list", line({ sharedWith: { pid: 1 } }), /field "sharedWith" must be a list of objects? /],
+    ["a holder list that is not a list", line({ sharedWith: { pid: 1 } }), /field "sharedWith" must be a list of objects, not {"pid":1}/],
     ["a hiddenFrom it does not know", line({ hiddenFrom: "both" }), /field "hiddenFrom" must be "proc" \| "netlink", not "both"/],
     ["a socket without a protocol", line({ proto: undefined }), /field "proto" is missing/],
     ["a socket without its local end", line({ local: undefined }), /field "local" is missing/],
