@@ -1,5 +1,6 @@
+import { portKey } from "../model/protocol.js";
 import type { Service, Socket } from "../model/socket.js";
-import type { Verdict } from "../model/verdict.js";
+import { verdictCounts, type Verdict } from "../model/verdict.js";
 import { serviceFor, type ServiceRegistry } from "../knowledge/service-registry.js";
 
 /** Names each socket's service (the local port for listeners and inbound, the remote port for outbound), in place. */
@@ -9,7 +10,7 @@ export function enrich(sockets: Socket[], registry: ServiceRegistry): void {
   for (const s of sockets) {
     const found = serviceFor(registry, s);
     if (found === null) { s.service = null; continue; }
-    const key = found.port * 4 + (s.proto === "udp" ? 1 : s.proto === "raw" ? 2 : 0);
+    const key = portKey(found.port, s.proto);
     let one = shared.get(key);
     if (one === undefined) { one = found; shared.set(key, one); }
     s.service = one;
@@ -18,7 +19,7 @@ export function enrich(sockets: Socket[], registry: ServiceRegistry): void {
 
 /** Counts sockets per verdict. */
 export function summarize(sockets: readonly Socket[]): Record<Verdict, number> {
-  const summary: Record<Verdict, number> = { expected: 0, unknown: 0, suspicious: 0 };
+  const summary = verdictCounts();
   for (const s of sockets) summary[s.verdict]++;
   return summary;
 }

@@ -1,4 +1,5 @@
 import type { Knowledge } from "../knowledge/knowledge.js";
+import { ownerText } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 
 /** Where the sockets came from, for the "how to find out more" advice. */
@@ -39,7 +40,7 @@ export function isFinished(s: Socket): boolean {
 /** One plain-words sentence or two about a socket: what the port is, who holds it, and how to learn more when nothing explains it. */
 export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): string {
   const p = s.process;
-  const owner = p ? `${p.name ?? "?"} (pid ${p.pid}${p.exe ? `, ${p.exe}` : ""})` : null;
+  const owner = p ? ownerText(p) : null;
   const finished = isFinished(s);
   const gone = `; the connection is closed (${s.state}) and the kernel keeps it a little while: no program holds it any more`;
   if (s.direction === "outbound" && s.remote) {

@@ -1,6 +1,6 @@
 import type { Knowledge, ProgramGroup } from "../knowledge/knowledge.js";
 import type { PortEntry } from "../knowledge/schema.js";
-import type { ProcessInfo } from "../model/process.js";
+import { ownerText, type ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import type { Reason } from "../model/verdict.js";
@@ -64,7 +64,7 @@ export function judgedPort(s: Socket): number | null {
   return s.local.port;
 }
 
-const who = (p: ProcessInfo | null): string => (p === null ? "an unknown program" : `${p.name ?? "?"} (pid ${p.pid}${p.exe ? `, ${p.exe}` : ""})`);
+const who = (p: ProcessInfo | null): string => (p === null ? "an unknown program" : ownerText(p));
 const portText = (port: number, proto: string) => `${port}/${proto}`;
 
 const SYSTEM_DIRS = /^\/(usr|bin|sbin|lib|lib32|lib64|libx32|opt|snap|nix\/store)\//;

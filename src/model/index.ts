@@ -1,10 +1,14 @@
 export type { ProcessInfo, SharedHolder } from "./process.js";
+export { ownerText, programOf } from "./process.js";
 export type { Problem } from "./problem.js";
 export { formatProblem } from "./problem.js";
 export type { Reason, Verdict } from "./verdict.js";
-export { VERDICTS } from "./verdict.js";
-export type { Direction, Endpoint, Exposure, Family, Proto, Service, Socket, SocketState } from "./socket.js";
-export { NONE } from "./socket.js";
+export { compareVerdicts, VERDICT_RANK, VERDICTS, verdictCounts } from "./verdict.js";
+export type { Direction, Endpoint, Exposure, Family, HiddenFrom, Proto, Service, Socket, SocketState } from "./socket.js";
+export { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES } from "./socket.js";
+export { allFields, describeType, metricLabels, POLICY_OPERANDS, SOCKET_FIELDS } from "./socket-fields.js";
+export type { Field, FieldAt, FieldType, MetricName, PolicyMatch, PolicyOperand, PolicyOperandSpec, SocketField } from "./socket-fields.js";
+export { portKey, PROTO_INDEX, protoLabel } from "./protocol.js";
 export type { Host, Snapshot, SnapshotSource } from "./snapshot.js";
 export { SCHEMA_VERSION } from "./snapshot.js";
 export { InputError } from "./errors.js";

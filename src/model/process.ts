@@ -16,3 +16,16 @@ export interface SharedHolder {
   pid: number;
   name: string | null;
 }
+
+/**
+ * A process in words, as messages name it: "sshd (pid 812, /usr/sbin/sshd)", or without the executable
+ * "sshd (pid 812)"; "?" for an unknown name. Not escaped: a terminal renderer passes it through safeText.
+ */
+export function ownerText(p: Pick<ProcessInfo, "pid" | "name" | "exe">, options: { exe?: boolean } = {}): string {
+  return `${p.name ?? "?"} (pid ${p.pid}${options.exe !== false && p.exe ? `, ${p.exe}` : ""})`;
+}
+
+/** The executable path, else the name, else "?": what identifies a program across restarts. */
+export function programOf(p: Pick<ProcessInfo, "name" | "exe"> | null): string {
+  return p?.exe ?? p?.name ?? "?";
+}

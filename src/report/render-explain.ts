@@ -1,6 +1,8 @@
 import { ownerAdvice } from "../evaluate/explain.js";
 import type { IndicatorHit } from "../knowledge/knowledge.js";
 import type { PortEntry } from "../knowledge/schema.js";
+import { ownerText } from "../model/process.js";
+import { protoLabel } from "../model/protocol.js";
 import type { Socket } from "../model/socket.js";
 import { formatEndpoint } from "./render-table.js";
 import { safeText } from "./safe-text.js";
@@ -52,8 +54,8 @@ export function renderExplain(facts: readonly PortFacts[], live: readonly Socket
   if (live !== null) {
     out.push(live.length === 0 ? "On this computer now: nothing uses this port." : "On this computer now:");
     for (const s of live) {
-      const who = s.process ? `${safeText(s.process.name ?? "?")} (pid ${s.process.pid})` : "no visible owner";
-      out.push(`  ${s.family === 6 ? `${s.proto}6` : s.proto} ${formatEndpoint(s.local)} -> ${formatEndpoint(s.remote)} ${s.state}, ${who}: ${s.verdict.toUpperCase()}`);
+      const who = s.process ? safeText(ownerText(s.process, { exe: false })) : "no visible owner";
+      out.push(`  ${protoLabel(s.proto, s.family)} ${formatEndpoint(s.local)} -> ${formatEndpoint(s.remote)} ${s.state}, ${who}: ${s.verdict.toUpperCase()}`);
       for (const r of s.reasons) out.push(`      ↳ ${safeText(r.message)} [${r.rule}]`);
     }
   }

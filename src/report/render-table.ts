@@ -1,4 +1,6 @@
-import type { Endpoint, Socket } from "../model/socket.js";
+import { protoLabel } from "../model/protocol.js";
+import { DIRECTIONS, type Endpoint, type Socket } from "../model/socket.js";
+import { VERDICT_RANK, VERDICTS, verdictCounts, type Verdict } from "../model/verdict.js";
 import { columnWidths, formatLine, type Column } from "./columns.js";
 import { safeText } from "./safe-text.js";
 
@@ -41,14 +43,13 @@ function endpointLength(e: Endpoint | null): number {
   return e.address.length + 1 + digits(e.port) + (e.address.includes(":") ? 2 : 0);
 }
 
-const GROUPS = [
-  { verdict: "suspicious", title: "SUSPICIOUS", paint: "red" },
-  { verdict: "unknown", title: "UNKNOWN", paint: "yellow" },
-  { verdict: "expected", title: "EXPECTED", paint: "green" },
-] as const;
-const GROUP_OF = { suspicious: 0, unknown: 1, expected: 2 } as const;
+const PAINT = { suspicious: "red", unknown: "yellow", expected: "green" } as const satisfies Record<Verdict, string>;
+/** The table's groups, worst verdict first. */
+const GROUPS = [...VERDICTS].reverse().map((verdict) => ({ verdict, title: verdict.toUpperCase(), paint: PAINT[verdict] }));
+const groupOf = (v: Verdict) => GROUPS.length - 1 - VERDICT_RANK[v];
 
-const DIRECTION_ORDER = { listening: 0, inbound: 1, outbound: 2, unknown: 3 } as const;
+const DIRECTION_ORDER = Object.fromEntries(DIRECTIONS.map((d, i) => [d, i])) as Record<Socket["direction"], number>;
+// Protocols in the order of their names, as netstat lists them (not PROTO_INDEX: raw first).
 const PROTO_ORDER = { raw: 0, tcp: 1, udp: 2 } as const;
 
 /** Listeners first, then by protocol, port and address: a stable, readable order within a group (no locale: addresses are ASCII). */
@@ -86,7 +87,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
   };
   return {
     cells: (s) => [
-      s.family === 6 ? `${s.proto}6` : s.proto,
+      protoLabel(s.proto, s.family),
       formatEndpoint(s.local),
       formatEndpoint(s.remote),
       s.state,
@@ -95,7 +96,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
       user(s),
     ],
     lengths(s, into) {
-      into[0] = s.proto.length + (s.family === 6 ? 1 : 0);
+      into[0] = protoLabel(s.proto, s.family).length;
       into[1] = endpointLength(s.local);
       into[2] = endpointLength(s.remote);
       into[3] = s.state.length;
@@ -118,7 +119,7 @@ const PIECE = 256;
  */
 export function* renderTableChunks(sockets: readonly Socket[], options: TableOptions = {}): Generator<string> {
   const groups = GROUPS.map((g) => ({ ...g, sockets: [] as Socket[] }));
-  for (const s of sockets) groups[GROUP_OF[s.verdict]]?.sockets.push(s);
+  for (const s of sockets) groups[groupOf(s.verdict)]?.sockets.push(s);
   for (const g of groups) g.sockets.sort(compareSockets);
   const rows = rowMaker();
   const scratch: number[] = [];
@@ -182,7 +183,7 @@ export function renderTable(sockets: readonly Socket[], options: TableOptions = 
 /** One line that counts what the table shows: verdicts first, then directions and owners. */
 export function renderCounts(sockets: readonly Socket[]): string {
   const by = { listening: 0, inbound: 0, outbound: 0, unknown: 0 };
-  const verdicts = { suspicious: 0, unknown: 0, expected: 0 };
+  const verdicts = verdictCounts();
   let owned = 0;
   for (const s of sockets) { by[s.direction]++; verdicts[s.verdict]++; if (s.process !== null) owned++; }
   return `${sockets.length} sockets: ${verdicts.suspicious} suspicious, ${verdicts.unknown} unknown, ${verdicts.expected} expected; ` +
