@@ -10,6 +10,7 @@ export { allFields, describeType, metricLabels, POLICY_OPERANDS, SOCKET_FIELDS }
 export type { Field, FieldAt, FieldType, MetricName, PolicyMatch, PolicyOperand, PolicyOperandSpec, SocketField } from "./socket-fields.js";
 export { portKey, PROTO_INDEX, protoLabel } from "./protocol.js";
 export { ORPHAN_STATES, SHUTDOWN_STATES } from "./socket-state.js";
+export { quoteValue, readFields, type FieldsRead } from "./read-fields.js";
 export type { Host, Snapshot, SnapshotSource } from "./snapshot.js";
 export { SCHEMA_VERSION } from "./snapshot.js";
 export { InputError } from "./errors.js";

@@ -1,7 +1,8 @@
 import type { Problem } from "../../model/problem.js";
 import type { ProcessInfo } from "../../model/process.js";
 import { NONE, type Socket } from "../../model/socket.js";
-import { describeType, SOCKET_FIELDS, type Field, type FieldType } from "../../model/socket-fields.js";
+import { quoteValue, readFields } from "../../model/read-fields.js";
+import { SOCKET_FIELDS } from "../../model/socket-fields.js";
 import type { CaptureOptions, LineReader } from "./capture-common.js";
 import { lineProblem } from "./capture-common.js";
 
@@ -17,65 +18,8 @@ import { lineProblem } from "./capture-common.js";
  * A JSON object on one line is also accepted whole (pretty-printed JSON is not: re-run with --json).
  */
 
-/** A value read back, or why it cannot be: the field's path and what it should have been. */
-type Read = { ok: true; value: unknown } | { ok: false; reason: string };
-
-const got = (v: unknown): string => {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-};
-
-/**
- * Reads one value as its field's table entry says (SOCKET_FIELDS), into a fresh value: an object gets
- * exactly the table's keys, in its order, so keys the input adds are dropped, never carried into the
- * output. An absent field reads as null when it may be null, false for true/false, [] for a list (what
- * portwatch's older output did not write yet); an absent "when-set" field stays absent.
- */
-function readValue(t: FieldType, nullable: boolean, v: unknown, path: string): Read {
-  if (v === null && nullable) return { ok: true, value: null };
-  const bad = (): Read => ({ ok: false, reason: `field "${path}" must be ${describeType(t)}${nullable ? " or null" : ""}, not ${got(v)}` });
-  switch (t.kind) {
-    case "enum": return t.values.includes(v as string | number) ? { ok: true, value: v } : bad();
-    case "int": return Number.isInteger(v) && (v as number) >= t.min && (v as number) <= t.max ? { ok: true, value: v } : bad();
-    case "text": return typeof v === "string" && (t.pattern === undefined || t.pattern.test(v)) ? { ok: true, value: v } : bad();
-    case "bool": return typeof v === "boolean" ? { ok: true, value: v } : bad();
-    case "list": {
-      if (!Array.isArray(v)) return bad();
-      const out: unknown[] = [];
-      for (let i = 0; i < v.length; i++) {
-        const r = readValue(t.of, false, v[i], `${path}[${i}]`);
-        if (!r.ok) return r;
-        out.push(r.value);
-      }
-      return { ok: true, value: out };
-    }
-    case "object": {
-      if (typeof v !== "object" || v === null || Array.isArray(v)) return bad();
-      return readObject(t.fields, v as Record<string, unknown>, `${path}.`);
-    }
-  }
-}
-
-/** One field of an object: absent, it reads as null when it may be null, false for true/false, [] for a list; undefined when "when-set". */
-function readField(f: Field, o: Record<string, unknown>, path: string): Read {
-  const v = Object.hasOwn(o, f.name) ? o[f.name] : undefined;
-  if (v !== undefined) return readValue(f.type, f.nullable, v, path);
-  if (f.presence === "when-set") return { ok: true, value: undefined };
-  if (f.nullable) return { ok: true, value: null };
-  if (f.type.kind === "bool") return { ok: true, value: false };
-  if (f.type.kind === "list") return { ok: true, value: [] };
-  return { ok: false, reason: `field "${path}" is missing` };
-}
-
-function readObject(fields: readonly Field[], o: Record<string, unknown>, prefix: string): Read {
-  const out: Record<string, unknown> = {};
-  for (const f of fields) {
-    const r = readField(f, o, `${prefix}${f.name}`);
-    if (!r.ok) return r;
-    if (r.value !== undefined) out[f.name] = r.value;
-  }
-  return { ok: true, value: out };
-}
+/** The fields collection gives: read back and checked. The others are worked out again on this host. */
+const COLLECTED = SOCKET_FIELDS.filter((f) => f.setBy === "collect");
 
 /**
  * One socket from a parsed JSON value: the fields collection gives are read back and checked; those
@@ -85,12 +29,12 @@ function readObject(fields: readonly Field[], o: Record<string, unknown>, prefix
  */
 function readSocket(v: unknown, processes: Map<string, ProcessInfo>): { socket: Socket } | { reason: string } {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return { reason: "a JSON value that is not a portwatch socket object" };
+  const r = readFields(COLLECTED, v);
+  if (!r.ok) return { reason: r.reason };
   const out: Record<string, unknown> = {};
   for (const f of SOCKET_FIELDS) {
-    if (f.setBy !== "collect") { out[f.name] = f.initial; continue; }
-    const r = readField(f, v as Record<string, unknown>, f.name);
-    if (!r.ok) return { reason: r.reason };
-    if (r.value !== undefined) out[f.name] = r.value;
+    if (f.setBy !== "collect") out[f.name] = f.initial;
+    else if (Object.hasOwn(r.value, f.name)) out[f.name] = r.value[f.name];
   }
   const s = out as unknown as Socket;
   if (s.sharedWith.length === 0) s.sharedWith = NONE;
@@ -124,7 +68,7 @@ export function portwatchJsonReader(options: CaptureOptions): LineReader & { hos
           try {
             const sockets = (JSON.parse(t) as { sockets?: unknown }).sockets;
             if (Array.isArray(sockets)) for (const s of sockets) take(s, n, t);
-            else problems.push(lineProblem(options.source, n, raw, `field "sockets" must be a list, not ${got(sockets)}`));
+            else problems.push(lineProblem(options.source, n, raw, `field "sockets" must be a list, not ${quoteValue(sockets)}`));
           } catch (e) { problems.push(lineProblem(options.source, n, raw, `not valid JSON: ${(e as Error).message}`)); }
         }
         return;
