@@ -61,7 +61,7 @@ const INODE = { kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER } as const;
 const TEXT = { kind: "text" } as const;
 
 export const ENDPOINT_FIELDS = [
-  { name: "address", type: { kind: "text", pattern: /^[^\s\u0000-\u001f\u007f-\u009f]{1,100}$/, what: "an address (no spaces or control characters)" },
+  { name: "address", type: { kind: "text", pattern: /^[^\s\u0000-\u001f\u007f-\u009f]{1,255}$/, what: "an address or host name (no spaces or control characters)" },
     nullable: false, presence: "always", description: "IP address as the kernel or the tool printed it (\"::\", \"0.0.0.0\" or \"*\" for any)",
     policy: { match: "address", how: "an IP address or CIDR, IPv4 or IPv6 (an IPv4-mapped IPv6 address matches as IPv4)" } },
   { name: "port", type: PORT, nullable: false, presence: "always", description: "port number, never a service name; for raw sockets the IP protocol number",

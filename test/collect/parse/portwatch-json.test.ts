@@ -50,6 +50,12 @@ describe("portwatchJsonReader", () => {
     assert.deepEqual(Object.keys(s.process!), Object.keys(proc));
   });
 
+  it("portwatchJsonReader reads a host name where a capture printed one as the address (up to 255 characters)", () => {
+    const name = `${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.example.org`;
+    const { records, problems } = read(line({ remote: { address: name, port: 443, host: name } }));
+    assert.deepEqual([problems, records[0]?.remote?.address], [[], name]);
+  });
+
   it("portwatchJsonReader gives sockets of the same process one process object", () => {
     const { records } = read(line({}), line({ local: { address: "127.0.0.1", port: 632 } }), line({ process: { ...proc, pid: 9 } }));
     assert.equal(records[0]!.process, records[1]!.process);
@@ -63,7 +69,7 @@ describe("portwatchJsonReader", () => {
     ["a remote port that is text", line({ remote: { address: "1.2.3.4", port: "1,\"x\":1" } }), /field "remote\.port" must be a whole number/],
     ["a state that would write JSON of its own", line({ state: "LISTEN\",\"evil\":\"1" }), /field "state" must be "ESTABLISHED" \| .* not "LISTEN\\",\\"evil/],
     ["a namespace that is text", line({ netns: "1,\"evil\":2" }), /field "netns" must be a whole number \(0 or more\) or null/],
-    ["an address with a line break", line({ local: { address: "1.2.3.4\nEVIL", port: 1 } }), /field "local\.address" must be an address \(no spaces or control characters\)/],
+    ["an address with a line break", line({ local: { address: "1.2.3.4\nEVIL", port: 1 } }), /field "local\.address" must be an address or host name \(no spaces or control characters\)/],
     ["a negative pid", line({ process: { ...proc, pid: -1 } }), /field "process\.pid" must be a whole number from 0/],
     ["a container id that is not 64 hex digits", line({ process: { ...proc, containerId: "abc" } }), /field "process\.containerId" must be 64 hex digits or null, not "abc"/],
     ["an argument that is not text", line({ process: { ...proc, cmdline: ["a", 5] } }), /field "process\.cmdline\[1\]" must be text, not 5/],
