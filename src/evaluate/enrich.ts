@@ -1,3 +1,4 @@
+import { portKey } from "../model/protocol.js";
 import type { Service, Socket } from "../model/socket.js";
 import { serviceFor, type ServiceRegistry } from "../knowledge/service-registry.js";
 
@@ -8,7 +9,7 @@ export function enrich(sockets: Socket[], registry: ServiceRegistry): void {
   for (const s of sockets) {
     const found = serviceFor(registry, s);
     if (found === null) { s.service = null; continue; }
-    const key = found.port * 4 + (s.proto === "udp" ? 1 : s.proto === "raw" ? 2 : 0);
+    const key = portKey(found.port, s.proto);
     let one = shared.get(key);
     if (one === undefined) { one = found; shared.set(key, one); }
     s.service = one;

@@ -1,8 +1,9 @@
 import type { Knowledge } from "../knowledge/knowledge.js";
 import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
-import type { Socket } from "../model/socket.js";
-import { VERDICTS, type Reason, type Verdict } from "../model/verdict.js";
+import { portKey, PROTO_INDEX } from "../model/protocol.js";
+import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type Socket } from "../model/socket.js";
+import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, isFinished, type Origin } from "./explain.js";
 import { identityOf } from "./identity.js";
 import type { Policy } from "./policy.js";
@@ -22,12 +23,10 @@ export interface EvaluateOptions {
   baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
 }
 
-const rank = (v: Verdict) => VERDICTS.indexOf(v);
-
 /** The worst verdict among reasons ("unknown" when there are none). */
 export function worst(reasons: readonly Reason[]): Verdict {
   let v: Verdict | null = null;
-  for (const r of reasons) if (v === null || rank(r.verdict) > rank(v)) v = r.verdict;
+  for (const r of reasons) if (v === null || compareVerdicts(r.verdict, v) > 0) v = r.verdict;
   return v ?? "unknown";
 }
 
@@ -37,12 +36,11 @@ export function worst(reasons: readonly Reason[]): Verdict {
 const processIds = new WeakMap<ProcessInfo, number>();
 let nextProcessId = 1;
 
-const DIRECTION_BITS = { listening: 0, inbound: 1, outbound: 2, unknown: 3 } as const;
-const STATE_BITS: Record<Socket["state"], number> = {
-  ESTABLISHED: 0, SYN_SENT: 1, SYN_RECV: 2, FIN_WAIT1: 3, FIN_WAIT2: 4, TIME_WAIT: 5, CLOSE: 6, CLOSE_WAIT: 7,
-  LAST_ACK: 8, LISTEN: 9, CLOSING: 10, NEW_SYN_RECV: 11, UNCONN: 12,
-};
-const EXPOSURE_BITS = { none: 0, loopback: 1, "all-interfaces": 2, interface: 3, container: 4 } as const;
+// Small numbers for the words of a socket's fields, to pack into one number: their positions in the value lists.
+const positions = <T extends string>(values: readonly T[], from = 0) => Object.fromEntries(values.map((v, i) => [v, i + from])) as Record<T, number>;
+const DIRECTION_BITS = positions(DIRECTIONS); // 2 bits
+const STATE_BITS = positions(SOCKET_STATES); // 4 bits
+const EXPOSURE_BITS = { none: 0, ...positions(EXPOSURES, 1) }; // 3 bits
 
 const UNEXPLAINED: Reason = Object.freeze({ rule: "unexplained", verdict: "unknown", message: "Nothing explains this socket: look at who holds it" });
 
@@ -98,17 +96,16 @@ export interface Judge {
 export function createJudge(options: EvaluateOptions): Judge {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
   const perProcess = new WeakMap<ProcessInfo, Reason[]>();
-  // Listeners by namespace, then by port * 4 + protocol: numbers, no string built per socket.
+  // Listeners by namespace, then by portKey(port, protocol): numbers, no string built per socket.
   const listenerIndex = new Map<number | null, Map<number, Socket>>();
-  const PROTO = { tcp: 0, udp: 1, raw: 2 } as const;
   const listeners = {
-    get: (netns: number | null, proto: Socket["proto"], port: number) => listenerIndex.get(netns)?.get(port * 4 + PROTO[proto]),
+    get: (netns: number | null, proto: Socket["proto"], port: number) => listenerIndex.get(netns)?.get(portKey(port, proto)),
     set(s: Socket) {
       let m = listenerIndex.get(s.netns);
       if (m === undefined) { m = new Map(); listenerIndex.set(s.netns, m); }
-      const k = s.local.port * 4 + PROTO[s.proto];
+      const k = portKey(s.local.port, s.proto);
       const had = m.get(k);
-      if (had === undefined || rank(s.verdict) > rank(had.verdict)) m.set(k, s);
+      if (had === undefined || compareVerdicts(s.verdict, had.verdict) > 0) m.set(k, s);
     },
   };
   const lists = new ReasonLists();
@@ -192,9 +189,9 @@ export function createJudge(options: EvaluateOptions): Judge {
           : s.remote !== null && isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
         // Everything the judgement reads, packed in one number (the service follows from port, protocol and
         // direction); the namespace and, rarely, addresses and ports are added as text.
-        const bits = DIRECTION_BITS[s.direction] | (PROTO[s.proto] << 2) | (STATE_BITS[s.state] << 4) | (EXPOSURE_BITS[s.exposure ?? "none"] << 8) |
+        const bits = DIRECTION_BITS[s.direction] | (PROTO_INDEX[s.proto] << 2) | (STATE_BITS[s.state] << 4) | (EXPOSURE_BITS[s.exposure ?? "none"] << 8) |
           ((s.inode === 0 ? 1 : 0) << 11) | ((isLoopback(s.local.address) ? 1 : 0) << 12) | ((s.remote !== null && isLoopback(s.remote.address) ? 1 : 0) << 13) |
-          ((peer ? rank(peer.verdict) + 1 : 0) << 14);
+          ((peer ? VERDICT_RANK[peer.verdict] + 1 : 0) << 14);
         // Without an owner the explanation names the local port (how to find the owner), except for a
         // finished connection, which no program holds (its state is in the bits).
         const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown";

@@ -1,5 +1,7 @@
 import type { Knowledge } from "../knowledge/knowledge.js";
+import { ownerText } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
+import { ORPHAN_STATES } from "../model/socket-state.js";
 
 /** Where the sockets came from, for the "how to find out more" advice. */
 export type Origin = "live" | "linux-capture" | "windows-capture" | "bsd-capture";
@@ -25,21 +27,19 @@ export function ownerAdvice(port: number, proto: string, origin: Origin): string
   return `find its owner with "sudo lsof -i ${proto.toUpperCase()}:${port}" or "sudo ss -tunap 'sport = :${port}'"`;
 }
 
-const FINISHED = new Set<Socket["state"]>(["TIME_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"]);
-
 /**
  * A connection its program has closed, which the kernel keeps a little while (TIME_WAIT, or an orphan
  * still saying goodbye): no file descriptor refers to it (inode 0), so no program holds it and lsof cannot
  * find one. Captures without inodes never say so.
  */
 export function isFinished(s: Socket): boolean {
-  return s.process === null && s.inode === 0 && FINISHED.has(s.state);
+  return s.process === null && s.inode === 0 && ORPHAN_STATES.has(s.state);
 }
 
 /** One plain-words sentence or two about a socket: what the port is, who holds it, and how to learn more when nothing explains it. */
 export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): string {
   const p = s.process;
-  const owner = p ? `${p.name ?? "?"} (pid ${p.pid}${p.exe ? `, ${p.exe}` : ""})` : null;
+  const owner = p ? ownerText(p) : null;
   const finished = isFinished(s);
   const gone = `; the connection is closed (${s.state}) and the kernel keeps it a little while: no program holds it any more`;
   if (s.direction === "outbound" && s.remote) {

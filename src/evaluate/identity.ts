@@ -1,4 +1,4 @@
-import type { ProcessInfo } from "../model/process.js";
+import { programOf } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 
 /**
@@ -25,9 +25,4 @@ export function identityOf(s: Socket, hostNetns: number | null): string {
     case "inbound": return `I|${s.proto}|${s.local.port}|${program}`;
     default: return `U|${s.proto}|${s.local.port}|${program}`;
   }
-}
-
-/** The executable path, else the name, else "?": what identifies a program across restarts. */
-export function programOf(p: ProcessInfo | null): string {
-  return p?.exe ?? p?.name ?? "?";
 }

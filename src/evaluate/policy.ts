@@ -3,6 +3,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { z } from "zod";
 import { InputError } from "../model/errors.js";
 import type { Socket } from "../model/socket.js";
+import { POLICY_OPERANDS, type PolicyOperand, type PolicyOperandSpec, type PolicyOperandType } from "../model/socket-fields.js";
 import { processNames } from "./rules.js";
 
 /*
@@ -18,9 +19,8 @@ import { processNames } from "./rules.js";
  *       because: the old C2 network from the March incident
  */
 
-const FIELDS = [
-  "process.name", "process.exe", "process.user", "local.port", "local.address", "remote.port", "remote.address", "proto", "direction", "state", "because",
-] as const;
+/** What a rule can say besides its operands. */
+const BECAUSE = "because";
 
 const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
 const portValue = z.union([
@@ -31,26 +31,31 @@ const cidr = z.string().refine((v) => {
   try { if (v.includes("/")) ipaddr.parseCIDR(v); else ipaddr.parse(v); return true; } catch { return false; }
 }, "expected an IP address or a CIDR like 10.0.0.0/8");
 
+/** The values a rule may give for an operand, by how the operand matches (SOCKET_FIELDS says which). */
+function operandValues(o: PolicyOperandSpec): z.ZodType {
+  switch (o.match) {
+    case "one-of": return oneOrMany(z.enum(o.values as [string, ...string[]]));
+    case "port": return oneOrMany(portValue);
+    case "address": return oneOrMany(cidr);
+    case "glob": return oneOrMany(z.string().min(1));
+  }
+}
+
+/** The keys a rule may have: the operands, then "because". */
+const RULE_KEYS: readonly string[] = [...POLICY_OPERANDS.map((o) => o.path), BECAUSE];
+
 const PolicyRule = z.strictObject({
-  "process.name": oneOrMany(z.string().min(1)).optional(),
-  "process.exe": oneOrMany(z.string().min(1)).optional(),
-  "process.user": oneOrMany(z.string().min(1)).optional(),
-  "local.port": oneOrMany(portValue).optional(),
-  "local.address": oneOrMany(cidr).optional(),
-  "remote.port": oneOrMany(portValue).optional(),
-  "remote.address": oneOrMany(cidr).optional(),
-  proto: oneOrMany(z.enum(["tcp", "udp", "raw"])).optional(),
-  direction: oneOrMany(z.enum(["listening", "inbound", "outbound", "unknown"])).optional(),
-  state: oneOrMany(z.string().regex(/^[A-Z_0-9]+$/, "expected a state name like LISTEN or ESTABLISHED")).optional(),
-  because: z.string().min(1).optional(),
-}).refine((r) => Object.keys(r).some((k) => k !== "because"), { message: "a rule needs at least one field to match" });
+  ...Object.fromEntries(POLICY_OPERANDS.map((o) => [o.path, operandValues(o).optional()])),
+  [BECAUSE]: z.string().min(1).optional(),
+}).refine((r) => Object.keys(r).some((k) => k !== BECAUSE), { message: "a rule needs at least one field to match" });
 
 const PolicyFile = z.strictObject({
   allow: z.array(PolicyRule).optional(),
   deny: z.array(PolicyRule).optional(),
 }).nullable();
 
-type PolicyRuleData = z.infer<typeof PolicyRule>;
+/** A rule as checked: each operand's values (one or a list), and the message. */
+type PolicyRuleData = { [O in PolicyOperand]?: unknown } & { because?: string | undefined };
 
 /** A compiled policy: which rule (if any) allows or denies a socket. */
 export interface Policy {
@@ -113,7 +118,7 @@ export function loadPolicy(text: string, source: string): Policy {
         const path = issue.path;
         if (issue.code === "unrecognized_keys") {
           for (const key of issue.keys) {
-            const allowed = path.length === 0 ? ["allow", "deny"] : [...FIELDS];
+            const allowed = path.length === 0 ? ["allow", "deny"] : RULE_KEYS;
             errors.push(`${at(nodeAt(doc, path, key)?.range?.[0])}unknown field "${key}"${suggest(key, allowed)}`);
           }
           continue;
@@ -131,16 +136,14 @@ export function loadPolicy(text: string, source: string): Policy {
   throw new InputError(`Cannot load policy "${source}": ${errors.slice(0, 10).join("; ")}${errors.length > 10 ? `; and ${errors.length - 10} more` : ""}`);
 }
 
-const list = <T>(v: T | T[] | undefined): T[] | null => (v === undefined ? null : Array.isArray(v) ? v : [v]);
+const list = (v: unknown): unknown[] | null => (v === undefined ? null : Array.isArray(v) ? v : [v]);
 
-function portMatcher(v: (number | string)[] | null): ((p: number | undefined) => boolean) | null {
-  if (v === null) return null;
+function portMatcher(v: (number | string)[]): (p: number | undefined) => boolean {
   const ranges = v.map((x) => (typeof x === "number" ? [x, x] : x.split("-").map(Number)) as [number, number]);
   return (p) => p !== undefined && ranges.some(([a, b]) => p >= a && p <= b);
 }
 
-function addressMatcher(v: string[] | null): ((a: string | undefined) => boolean) | null {
-  if (v === null) return null;
+function addressMatcher(v: string[]): (a: string | undefined) => boolean {
   const nets = v.map((c) => (c.includes("/") ? ipaddr.parseCIDR(c) : (() => { const a = ipaddr.parse(c); return [a, a.kind() === "ipv4" ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]; })()));
   return (a) => {
     if (a === undefined || !ipaddr.isValid(a)) return false;
@@ -150,39 +153,52 @@ function addressMatcher(v: string[] | null): ((a: string | undefined) => boolean
   };
 }
 
-function globMatcher(v: string[] | null, get: (s: Socket) => string[]): ((s: Socket) => boolean) | null {
-  if (v === null) return null;
+function globMatcher(v: string[]): (values: string[]) => boolean {
   const res = v.map((g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`));
-  return (s) => get(s).some((x) => res.some((r) => r.test(x)));
+  return (values) => values.some((x) => res.some((r) => r.test(x)));
 }
 
+/** What each match kind compares a rule's values with. */
+interface MatchInput {
+  "one-of": string;
+  port: number | undefined;
+  address: string | undefined;
+  glob: string[];
+}
+
+/** What each operand reads of a socket: one entry per operand of SOCKET_FIELDS (the compiler checks). */
+const OPERAND_VALUE: { [O in PolicyOperandType as O["path"]]: (s: Socket) => MatchInput[O["match"]] } = {
+  proto: (s) => s.proto,
+  state: (s) => s.state,
+  direction: (s) => s.direction,
+  "local.address": (s) => s.local.address,
+  "local.port": (s) => s.local.port,
+  "remote.address": (s) => s.remote?.address,
+  "remote.port": (s) => s.remote?.port,
+  "process.name": (s) => processNames(s.process),
+  "process.exe": (s) => (s.process?.exe ? [s.process.exe] : []),
+  "process.user": (s) => [s.process?.user ?? "", String(s.process?.uid ?? s.uid ?? "")].filter(Boolean),
+};
+
+/** One check per operand the rule gives; all must pass. */
 function compileRule(r: PolicyRuleData): (s: Socket) => boolean {
   const checks: ((s: Socket) => boolean)[] = [];
-  const name = globMatcher(list(r["process.name"]), (s) => processNames(s.process));
-  if (name) checks.push(name);
-  const exe = globMatcher(list(r["process.exe"]), (s) => (s.process?.exe ? [s.process.exe] : []));
-  if (exe) checks.push(exe);
-  const user = globMatcher(list(r["process.user"]), (s) => [s.process?.user ?? "", String(s.process?.uid ?? s.uid ?? "")].filter(Boolean));
-  if (user) checks.push(user);
-  const lp = portMatcher(list(r["local.port"]));
-  if (lp) checks.push((s) => lp(s.local.port));
-  const rp = portMatcher(list(r["remote.port"]));
-  if (rp) checks.push((s) => rp(s.remote?.port));
-  const la = addressMatcher(list(r["local.address"]));
-  if (la) checks.push((s) => la(s.local.address));
-  const ra = addressMatcher(list(r["remote.address"]));
-  if (ra) checks.push((s) => ra(s.remote?.address));
-  const protos = list(r.proto);
-  if (protos) checks.push((s) => protos.includes(s.proto));
-  const dirs = list(r.direction);
-  if (dirs) checks.push((s) => dirs.includes(s.direction));
-  const states = list(r.state);
-  if (states) checks.push((s) => states.includes(s.state));
+  for (const o of POLICY_OPERANDS) {
+    const values = list(r[o.path]);
+    if (values === null) continue;
+    const read = OPERAND_VALUE[o.path] as (s: Socket) => unknown;
+    switch (o.match) {
+      case "one-of": { const allowed = values as string[]; checks.push((s) => allowed.includes(read(s) as string)); break; }
+      case "port": { const m = portMatcher(values as (number | string)[]); checks.push((s) => m(read(s) as number | undefined)); break; }
+      case "address": { const m = addressMatcher(values as string[]); checks.push((s) => m(read(s) as string | undefined)); break; }
+      case "glob": { const m = globMatcher(values as string[]); checks.push((s) => m(read(s) as string[])); break; }
+    }
+  }
   return (s) => checks.every((c) => c(s));
 }
 
 function describe(r: PolicyRuleData): string {
-  return Object.entries(r).filter(([k]) => k !== "because").map(([k, v]) => `${k} ${Array.isArray(v) ? v.join("|") : v}`).join(", ");
+  return Object.entries(r).filter(([k]) => k !== BECAUSE).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join("|") : v}`).join(", ");
 }
 
 function compilePolicy(data: { allow?: PolicyRuleData[] | undefined; deny?: PolicyRuleData[] | undefined }, source: string): Policy {

@@ -1,8 +1,9 @@
 import type { Knowledge, ProgramGroup } from "../knowledge/knowledge.js";
 import type { PortEntry } from "../knowledge/schema.js";
-import type { ProcessInfo } from "../model/process.js";
+import { ownerText, type ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
+import { SHUTDOWN_STATES } from "../model/socket-state.js";
 import type { Reason } from "../model/verdict.js";
 
 /** What the rules know besides the socket. */
@@ -64,19 +65,19 @@ export function judgedPort(s: Socket): number | null {
   return s.local.port;
 }
 
-const who = (p: ProcessInfo | null): string => (p === null ? "an unknown program" : `${p.name ?? "?"} (pid ${p.pid}${p.exe ? `, ${p.exe}` : ""})`);
+const who = (p: ProcessInfo | null): string => (p === null ? "an unknown program" : ownerText(p));
 const portText = (port: number, proto: string) => `${port}/${proto}`;
 
 const SYSTEM_DIRS = /^\/(usr|bin|sbin|lib|lib32|lib64|libx32|opt|snap|nix\/store)\//;
 const WRITABLE_DIRS = /^\/(tmp|var\/tmp|dev\/shm|run\/shm|var\/crash|run\/lock|var\/lock|dev\/mqueue|var\/spool\/cron\/crontabs|var\/metrics)(\/|$)/;
-const CLOSING = new Set(["TIME_WAIT", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"]);
 
 /**
- * A closing connection inside this computer that no process holds any more (TIME_WAIT and friends).
- * Once its listener is gone, which end was the server cannot be told, so port lists say nothing about it.
+ * A connection inside this computer that is shutting down and that no process is seen to hold (TIME_WAIT
+ * and friends, and CLOSE_WAIT: see socket-state.ts). Once its listener is gone, which end was the server
+ * cannot be told, so port lists say nothing about it.
  */
 function leftover(s: Socket): boolean {
-  return s.process === null && CLOSING.has(s.state) && s.remote !== null && isLoopback(s.remote.address) && isLoopback(s.local.address);
+  return s.process === null && SHUTDOWN_STATES.has(s.state) && s.remote !== null && isLoopback(s.remote.address) && isLoopback(s.local.address);
 }
 
 const reason = (rule: string, verdict: Reason["verdict"], message: string): Reason => ({ rule, verdict, message });
@@ -269,7 +270,7 @@ export const SOCKET_RULES: readonly Rule[] = [
     check(s) {
       if (s.remote === null || !isLoopback(s.local.address) || !isLoopback(s.remote.address)) return null;
       if (s.direction === "inbound" || s.direction === "listening") return null;
-      if (!CLOSING.has(s.state) || s.process !== null) return null;
+      if (!SHUTDOWN_STATES.has(s.state) || s.process !== null) return null;
       return reason("local-traffic", "expected", "A finished connection between two programs on this computer (the kernel keeps it a minute)");
     },
   },

@@ -1,3 +1,4 @@
+import { portKey } from "../model/protocol.js";
 import type { Proto } from "../model/socket.js";
 import indicatorsJson from "./data/indicators.json" with { type: "json" };
 import portsJson from "./data/ports.json" with { type: "json" };
@@ -74,14 +75,14 @@ export function createKnowledge(data: KnowledgeData = BUILT_IN): Knowledge {
       }
     }
   }
-  // Lookups run for every socket: keyed by number (port * 2 + udp), no string building.
+  // Lookups run for every socket: keyed by number (portKey), no string building.
   const portCache = new Map<number, PortEntry | null>();
   const indicatorCache = new Map<number, readonly IndicatorHit[]>();
   const NO_HITS: readonly IndicatorHit[] = Object.freeze([]);
   return {
     port(port, proto) {
       if (proto === "raw") return null;
-      const n = port * 2 + (proto === "udp" ? 1 : 0);
+      const n = portKey(port, proto);
       let hit = portCache.get(n);
       if (hit === undefined) {
         hit = single.get(`${port}/${proto}`) ?? ranges.find((e) => covers(e, port) && (e.proto === "both" || e.proto === proto)) ?? null;
@@ -91,7 +92,7 @@ export function createKnowledge(data: KnowledgeData = BUILT_IN): Knowledge {
     },
     indicators(port, proto) {
       if (proto === "raw") return NO_HITS;
-      const n = port * 2 + (proto === "udp" ? 1 : 0);
+      const n = portKey(port, proto);
       let hits = indicatorCache.get(n);
       if (hits === undefined) {
         hits = byPort.get(`${port}/${proto}`) ?? NO_HITS;

@@ -1,3 +1,4 @@
+import { portKey } from "../model/protocol.js";
 import type { Direction, Proto, Service } from "../model/socket.js";
 import curated from "./data/curated-services.json" with { type: "json" };
 import ianaServices from "./data/iana-services.json" with { type: "json" };
@@ -55,11 +56,11 @@ function ianaEntries(table: string): [number, string][] {
 export function createServiceRegistry(options: { etcServices?: string | null } = {}): ServiceRegistry {
   // The curated table and /etc/services are small: index them now. IANA's 11k names are looked up
   // in place (ianaLookup), and indexed by name only when a name is asked.
-  const names = new Map<number, string>(); // key: port * 2 + (udp ? 1 : 0)
+  const names = new Map<number, string>(); // key: portKey(port, proto)
   const ports = new Map<string, number>(); // key: "name/proto"
   const add = (port: number, proto: string, name: string, aliases: readonly string[] = []) => {
     if (proto !== "tcp" && proto !== "udp") return;
-    const key = port * 2 + (proto === "udp" ? 1 : 0);
+    const key = portKey(port, proto);
     if (!names.has(key)) names.set(key, name);
     for (const n of [name, ...aliases]) if (!ports.has(`${n}/${proto}`)) ports.set(`${n}/${proto}`, port);
   };
@@ -70,7 +71,7 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
   return {
     name(port, proto) {
       if (proto === "raw") return null;
-      const key = port * 2 + (proto === "udp" ? 1 : 0);
+      const key = portKey(port, proto);
       let name = cache.get(key);
       if (name === undefined) {
         name = names.get(key) ?? ianaLookup(iana[proto], port);
@@ -102,7 +103,7 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
     get size() {
       let n = names.size;
       for (const proto of ["tcp", "udp"] as const) {
-        for (const [port] of ianaEntries(iana[proto])) if (!names.has(port * 2 + (proto === "udp" ? 1 : 0))) n++;
+        for (const [port] of ianaEntries(iana[proto])) if (!names.has(portKey(port, proto))) n++;
       }
       return n;
     },

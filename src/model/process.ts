@@ -1,22 +1,13 @@
-/** A process that holds a socket, as read from /proc/<pid>/* (or named by another tool's output). */
+/** A process that holds a socket (the fields are described in PROCESS_FIELDS, socket-fields.ts). */
 export interface ProcessInfo {
-  /** Process id. */
   pid: number;
-  /** Short name (/proc/<pid>/comm), or the name another tool printed. */
   name: string | null;
-  /** Executable path (/proc/<pid>/exe); `deleted` is true when the kernel marks it "(deleted)". */
   exe: string | null;
-  /** True when the executable was deleted or replaced after the process started. */
   exeDeleted: boolean;
-  /** Arguments (/proc/<pid>/cmdline, NUL-separated); null when unreadable, [] for kernel threads. */
   cmdline: string[] | null;
-  /** Real user id (/proc/<pid>/status "Uid:" first field). */
   uid: number | null;
-  /** User name for `uid` from /etc/passwd; null when unknown. */
   user: string | null;
-  /** Container id (64 hex digits) found in /proc/<pid>/cgroup, when the process runs in a container. */
   containerId: string | null;
-  /** Network namespace inode (/proc/<pid>/ns/net). */
   netns: number | null;
 }
 
@@ -24,4 +15,17 @@ export interface ProcessInfo {
 export interface SharedHolder {
   pid: number;
   name: string | null;
+}
+
+/**
+ * A process in words, as messages name it: "sshd (pid 812, /usr/sbin/sshd)", or without the executable
+ * "sshd (pid 812)"; "?" for an unknown name. Not escaped: a terminal renderer passes it through safeText.
+ */
+export function ownerText(p: Pick<ProcessInfo, "pid" | "name" | "exe">, options: { exe?: boolean } = {}): string {
+  return `${p.name ?? "?"} (pid ${p.pid}${options.exe !== false && p.exe ? `, ${p.exe}` : ""})`;
+}
+
+/** The executable path, else the name, else "?": what identifies a program across restarts. */
+export function programOf(p: Pick<ProcessInfo, "name" | "exe"> | null): string {
+  return p?.exe ?? p?.name ?? "?";
 }

@@ -1,22 +1,43 @@
 import type { ProcessInfo, SharedHolder } from "./process.js";
 import type { Reason, Verdict } from "./verdict.js";
 
-export type Proto = "tcp" | "udp" | "raw";
-export type Family = 4 | 6;
+/*
+ * The Socket record. Each field is described once, in SOCKET_FIELDS (socket-fields.ts): its meaning, its
+ * JSON form, whether a policy can match it and whether it is a metric label. The value lists below are
+ * the only place the words of each enumerated field are written.
+ */
 
-/** TCP states with netstat's names, plus UNCONN for unconnected UDP and raw sockets. */
-export type SocketState =
-  | "ESTABLISHED" | "SYN_SENT" | "SYN_RECV" | "FIN_WAIT1" | "FIN_WAIT2" | "TIME_WAIT" | "CLOSE"
-  | "CLOSE_WAIT" | "LAST_ACK" | "LISTEN" | "CLOSING" | "NEW_SYN_RECV" | "UNCONN";
+/** Transport protocols, in protocol-index order (see protocol.ts). */
+export const PROTOS = ["tcp", "udp", "raw"] as const;
+export type Proto = (typeof PROTOS)[number];
 
-export type Direction = "listening" | "inbound" | "outbound" | "unknown";
-export type Exposure = "loopback" | "all-interfaces" | "interface" | "container";
+export const FAMILIES = [4, 6] as const;
+export type Family = (typeof FAMILIES)[number];
 
-/** One end of a socket. Ports are numbers, never service names. For raw sockets `port` is the IP protocol number. */
+/**
+ * TCP states with netstat's names, in the kernel's order (TCP state code n, as /proc/net and sock_diag
+ * print it, is SOCKET_STATES[n - 1]; include/net/tcp_states.h), plus UNCONN for unconnected UDP and raw sockets.
+ */
+export const SOCKET_STATES = [
+  "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
+  "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV", "UNCONN",
+] as const;
+export type SocketState = (typeof SOCKET_STATES)[number];
+
+export const DIRECTIONS = ["listening", "inbound", "outbound", "unknown"] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+export const EXPOSURES = ["loopback", "all-interfaces", "interface", "container"] as const;
+export type Exposure = (typeof EXPOSURES)[number];
+
+/** The kernel view a listener is missing from: "proc" (/proc/net, what netstat reads) or "netlink" (what ss reads). */
+export const HIDDEN_FROM = ["proc", "netlink"] as const;
+export type HiddenFrom = (typeof HIDDEN_FROM)[number];
+
+/** One end of a socket. */
 export interface Endpoint {
   address: string;
   port: number;
-  /** Reverse-DNS or capture-given host name, when known. */
   host?: string;
 }
 
@@ -26,37 +47,25 @@ export interface Service {
   port: number;
 }
 
-/** One socket with everything portwatch knows about it (the JSON contract, see docs/json.md). */
+/** One socket with everything portwatch knows about it (the JSON contract: docs/json.md; the fields: SOCKET_FIELDS). */
 export interface Socket {
   proto: Proto;
   family: Family;
   local: Endpoint;
-  /** null when not connected. */
   remote: Endpoint | null;
   state: SocketState;
   direction: Direction;
-  /** For listeners: who can reach it; null for connections. */
   exposure: Exposure | null;
-  /** Network namespace inode; null when unknown (e.g. read from another tool's output). */
   netns: number | null;
-  /** Socket inode (0 for TIME_WAIT and other sockets no longer held by a file); null when unknown. */
   inode: number | null;
-  /** Owner uid of the socket as the kernel reports it; null when unknown. */
   uid: number | null;
   service: Service | null;
   process: ProcessInfo | null;
-  /** Other holders; replaced, never pushed to (a fresh socket shares one frozen empty list). */
   sharedWith: readonly SharedHolder[];
   verdict: Verdict;
-  /** Why the verdict; replaced, never pushed to. */
   reasons: readonly Reason[];
   explanation: string | null;
-  /**
-   * Set only when the kernel's two views of its socket tables disagree about this listener, look after
-   * look: "proc" — netlink (what ss reads) shows it and /proc/net (what netstat reads) does not; "netlink" —
-   * the reverse. Rootkits hide their ports from one view. Absent when the views agree or only one was read.
-   */
-  hiddenFrom?: "proc" | "netlink";
+  hiddenFrom?: HiddenFrom;
 }
 
 /** The empty list every new socket starts with for `sharedWith` and `reasons` (frozen: one allocation for all). */

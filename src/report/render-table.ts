@@ -1,7 +1,8 @@
 import type { Endpoint, Socket } from "../model/socket.js";
+import { verdictCounts } from "../model/verdict.js";
 import { columnWidths, formatLine, type Column } from "./columns.js";
 import { safeText } from "./safe-text.js";
-import { compareSockets, VERDICT_GROUPS, VERDICT_RANK } from "./socket-order.js";
+import { compareSockets, groupIndex, VERDICT_GROUPS } from "./socket-order.js";
 import { formatEndpoint, processUserText, protoText, reasonText, serviceText } from "./socket-text.js";
 
 export { formatEndpoint } from "./socket-text.js";
@@ -75,7 +76,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
       user(s),
     ],
     lengths(s, into) {
-      into[0] = s.proto.length + (s.family === 6 ? 1 : 0);
+      into[0] = protoText(s).length;
       into[1] = endpointLength(s.local);
       into[2] = endpointLength(s.remote);
       into[3] = s.state.length;
@@ -98,7 +99,7 @@ const PIECE = 256;
  */
 export function* renderTableChunks(sockets: readonly Socket[], options: TableOptions = {}): Generator<string> {
   const groups = VERDICT_GROUPS.map((g) => ({ ...g, sockets: [] as Socket[] }));
-  for (const s of sockets) groups[VERDICT_RANK[s.verdict]]?.sockets.push(s);
+  for (const s of sockets) groups[groupIndex(s.verdict)]?.sockets.push(s);
   for (const g of groups) g.sockets.sort(compareSockets);
   const rows = rowMaker();
   const scratch: number[] = [];
@@ -162,7 +163,7 @@ export function renderTable(sockets: readonly Socket[], options: TableOptions = 
 /** One line that counts what the table shows: verdicts first, then directions and owners. */
 export function renderCounts(sockets: readonly Socket[]): string {
   const by = { listening: 0, inbound: 0, outbound: 0, unknown: 0 };
-  const verdicts = { suspicious: 0, unknown: 0, expected: 0 };
+  const verdicts = verdictCounts();
   let owned = 0;
   for (const s of sockets) { by[s.direction]++; verdicts[s.verdict]++; if (s.process !== null) owned++; }
   return `${sockets.length} sockets: ${verdicts.suspicious} suspicious, ${verdicts.unknown} unknown, ${verdicts.expected} expected; ` +

@@ -1,7 +1,7 @@
 // The order and colours of verdicts and the order of sockets within a verdict, shared by the terminal
 // table and the dashboard (src/serve/ui/). Pure and free of Node.
 import type { Socket } from "../model/socket.js";
-import type { Verdict } from "../model/verdict.js";
+import { VERDICT_RANK, VERDICTS, type Verdict } from "../model/verdict.js";
 
 /** A colour of the terminal table (picocolors) and of the dashboard (CSS classes of the same names). */
 export type VerdictColour = "red" | "yellow" | "green";
@@ -13,12 +13,14 @@ export const VERDICT_GROUPS: readonly { verdict: Verdict; title: string; colour:
   { verdict: "expected", title: "EXPECTED", colour: "green" },
 ];
 
-/** The place of each verdict in VERDICT_GROUPS (0 = worst). */
-export const VERDICT_RANK: Readonly<Record<Verdict, number>> = { suspicious: 0, unknown: 1, expected: 2 };
+/** The place of a verdict in VERDICT_GROUPS (0 = worst): the model's rank (VERDICT_RANK), turned around. */
+export function groupIndex(v: Verdict): number {
+  return VERDICTS.length - 1 - VERDICT_RANK[v];
+}
 
 /** The colour a verdict is shown in. */
 export function verdictColour(v: Verdict): VerdictColour {
-  return (VERDICT_GROUPS[VERDICT_RANK[v]] as (typeof VERDICT_GROUPS)[number]).colour;
+  return (VERDICT_GROUPS[groupIndex(v)] as (typeof VERDICT_GROUPS)[number]).colour;
 }
 
 const DIRECTION_ORDER = { listening: 0, inbound: 1, outbound: 2, unknown: 3 } as const;

@@ -1,7 +1,8 @@
 // The text of a socket's parts, shared by every view: the terminal table, the change lines of `watch`,
 // `explain`, and the dashboard (src/serve/ui/, bundled for the browser). Pure and free of Node: the
 // dashboard's build (scripts/build-ui.mjs) refuses any import outside model/, report/ and serve/ui/.
-import type { ProcessInfo } from "../model/process.js";
+import { ownerText as ownerWords, type ProcessInfo } from "../model/process.js";
+import { protoLabel } from "../model/protocol.js";
 import type { Endpoint, Socket } from "../model/socket.js";
 import { safeText } from "./safe-text.js";
 
@@ -14,12 +15,12 @@ export function formatEndpoint(e: Endpoint | null): string {
 
 /** "tcp", "udp6", "raw6": netstat's Proto column. */
 export function protoText(s: Pick<Socket, "proto" | "family">): string {
-  return s.family === 6 ? `${s.proto}6` : s.proto;
+  return protoLabel(s.proto, s.family);
 }
 
 /** "cupsd (pid 812)", the name escaped; "? (pid 812)" when the name is unknown. */
 export function processText(p: Pick<ProcessInfo, "pid" | "name">): string {
-  return `${safeText(p.name ?? "?")} (pid ${p.pid})`;
+  return safeText(ownerWords({ ...p, exe: null }, { exe: false }));
 }
 
 /** processText of the socket's owner, or "no visible owner". */

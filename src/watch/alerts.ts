@@ -1,4 +1,5 @@
 import type { ChangeEvent } from "../model/change.js";
+import { VERDICT_RANK } from "../model/verdict.js";
 
 /**
  * Which changes are alerts: a socket that appeared, or changed verdict, and is now unknown or
@@ -7,10 +8,9 @@ import type { ChangeEvent } from "../model/change.js";
  */
 export function alertFilter(): (e: ChangeEvent) => boolean {
   const alerted = new Map<string, number>();
-  const rank = { expected: 0, unknown: 1, suspicious: 2 } as const;
   return (e) => {
     if (e.type === "disappeared" || e.socket.verdict === "expected") return false;
-    const level = rank[e.socket.verdict];
+    const level = VERDICT_RANK[e.socket.verdict];
     const before = alerted.get(e.identity);
     if (before !== undefined && before >= level) return false;
     alerted.set(e.identity, level);

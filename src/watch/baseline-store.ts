@@ -2,6 +2,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { InputError } from "../model/errors.js";
+import { readFields } from "../model/read-fields.js";
+import { SOCKET_FIELDS } from "../model/socket-fields.js";
+import { VERDICTS } from "../model/verdict.js";
 import type { Seen } from "./diff.js";
 
 /** The baseline file: what this host normally has, by identity (see evaluate/identity.ts). */
@@ -12,7 +15,10 @@ export interface Baseline {
   entries: Seen[];
 }
 
-/** Checks a parsed baseline file by hand (zod would cost 90 ms of start-up on every run); names the first bad field. */
+/**
+ * Checks a parsed baseline file by hand (zod would cost 90 ms of start-up on every run), and rebuilds
+ * each entry's socket from SOCKET_FIELDS; names the first bad field.
+ */
 function checkBaseline(data: unknown): string | null {
   if (typeof data !== "object" || data === null) return "(top): expected an object";
   const d = data as Record<string, unknown>;
@@ -24,9 +30,11 @@ function checkBaseline(data: unknown): string | null {
     const entry = e as Record<string, unknown> | null;
     if (typeof entry !== "object" || entry === null) return `entries.${i}: expected an object`;
     if (typeof entry["identity"] !== "string" || entry["identity"].length < 3) return `entries.${i}.identity: expected an identity like "L|tcp|22|/usr/sbin/sshd|root|host"`;
-    if (!["expected", "unknown", "suspicious"].includes(entry["verdict"] as string)) return `entries.${i}.verdict: expected one of expected, unknown, suspicious`;
-    const socket = entry["socket"] as Record<string, unknown> | null;
-    if (typeof socket !== "object" || socket === null || !["tcp", "udp", "raw"].includes(socket["proto"] as string)) return `entries.${i}.socket: expected a portwatch socket`;
+    if (!(VERDICTS as readonly unknown[]).includes(entry["verdict"])) return `entries.${i}.verdict: expected one of ${VERDICTS.join(", ")}`;
+    // The socket is evidence, shown and written again: read with the table's fields only, each checked.
+    const socket = readFields(SOCKET_FIELDS, entry["socket"], `entries.${i}.socket.`);
+    if (!socket.ok) return socket.reason;
+    entry["socket"] = socket.value;
   }
   return null;
 }

@@ -1,18 +1,18 @@
 import type { ChangeEvent, Seen } from "../model/change.js";
 import type { Socket } from "../model/socket.js";
+import { compareVerdicts } from "../model/verdict.js";
 
 export type { ChangeEvent, Seen };
 
 /** Groups sockets by identity; the worst verdict of the group stands for it. `counts`, when given, receives how many sockets each identity has. */
 export function byIdentity(sockets: readonly Socket[], identity: (s: Socket) => string, counts?: Map<string, number>): Map<string, Seen> {
-  const rank = { expected: 0, unknown: 1, suspicious: 2 } as const;
   const out = new Map<string, Seen>();
   for (const s of sockets) {
     const id = identity(s);
     if (counts) counts.set(id, (counts.get(id) ?? 0) + 1);
     const had = out.get(id);
     if (had === undefined) out.set(id, { identity: id, verdict: s.verdict, socket: s });
-    else if (rank[s.verdict] > rank[had.verdict]) out.set(id, { identity: id, verdict: s.verdict, socket: s });
+    else if (compareVerdicts(s.verdict, had.verdict) > 0) out.set(id, { identity: id, verdict: s.verdict, socket: s });
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { ChangeEvent, HistoryEntry, Seen } from "../model/change.js";
+import { programOf } from "../model/process.js";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS identities (
@@ -45,7 +46,7 @@ export class HistoryStore {
     const tx = this.db.transaction(() => {
       for (const s of seen.values()) {
         const p = s.socket.process;
-        const owner = p ? (p.exe ?? p.name ?? "?") : "-";
+        const owner = p ? programOf(p) : "-";
         this.upsert.run({
           identity: s.identity, at, owners: JSON.stringify([owner]), owner, ownerKey: JSON.stringify(owner), verdict: s.verdict,
           proto: s.socket.proto, port: s.socket.direction === "outbound" ? s.socket.remote?.port ?? null : s.socket.local.port, direction: s.socket.direction,

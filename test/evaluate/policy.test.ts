@@ -5,6 +5,7 @@ import { loadPolicy } from "../../src/evaluate/policy.js";
 import { InputError } from "../../src/model/errors.js";
 import type { ProcessInfo } from "../../src/model/process.js";
 import type { Socket } from "../../src/model/socket.js";
+import { POLICY_OPERANDS } from "../../src/model/socket-fields.js";
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), "utf8");
 const proc = (name: string, exe = `/usr/bin/${name}`): ProcessInfo => ({ pid: 5, name, exe, exeDeleted: false, cmdline: [exe], uid: 0, user: "root", containerId: null, netns: 1 });
@@ -56,4 +57,44 @@ describe("loadPolicy", () => {
   }
 
   it("loadPolicy accepts an empty file as no rules", () => assert.equal(loadPolicy("", "empty.yaml").size, 0));
+
+  // The operands, their values and the suggestions come from SOCKET_FIELDS.
+  const sample = (o: (typeof POLICY_OPERANDS)[number]) => (o.match === "port" ? "1-2" : o.match === "address" ? "10.0.0.0/8" : o.values?.[0] ?? "x");
+  it("loadPolicy accepts a rule with every operand of the table", () => {
+    assert.equal(loadPolicy(`allow:\n  - ${POLICY_OPERANDS.map((o) => `${o.path}: "${sample(o)}"`).join("\n    ")}\n`, "p.yaml").size, 1);
+  });
+  const refused: [string, string, RegExp][] = [
+    ["a misspelt operand, with the nearest one", "remote.adress: 10.0.0.1", /line 2, column 5: unknown field "remote\.adress" \(did you mean "remote\.address"\?\)/],
+    ["a word far from any operand, with the list from the table", "colour: red", /unknown field "colour" \(allowed: proto, local\.address, local\.port, remote\.address, remote\.port, state, direction, process\.name, process\.exe, process\.user, because\)/],
+    ["a state sockets never have", "state: ESTABLISED", /line 2, column 12: allow\.0\.state: Invalid option: expected one of "ESTABLISHED"\|/],
+    ["a direction sockets never have", "direction: [listening, out]", /allow\.0\.direction: Invalid option: expected one of "listening"\|"inbound"\|"outbound"\|"unknown"/],
+    ["a field of the socket that is no operand", "exposure: loopback", /unknown field "exposure"/],
+  ];
+  for (const [what, rule, message] of refused) {
+    it(`loadPolicy refuses ${what}`, () => {
+      assert.throws(() => loadPolicy(`allow:\n  - ${rule}\n`, "p.yaml"), (e: unknown) => e instanceof InputError && (message.test(e.message) || assert.fail(e.message)));
+    });
+  }
+
+  it("loadPolicy matches each operand as the table says", () => {
+    const s = sock(["127.0.0.1", 8000], null, proc("gunicorn"));
+    const rules: [string, boolean][] = [
+      ["proto: [udp, tcp]", true], ["state: LISTEN", true], ["direction: inbound", false], ["local.port: 7000-8000", true],
+      ["local.address: 127.0.0.0/8", true], ["remote.port: 1-65535", false], ["process.name: guni*", true], ["process.exe: /usr/bin/gunicorn", true],
+      ["process.user: '0'", true], ["process.user: nobody", false],
+    ];
+    for (const [rule, want] of rules) assert.equal(loadPolicy(`allow:\n  - ${rule}\n`, "p.yaml").decide(s)?.decision === "allow", want, rule);
+  });
+});
+
+describe("the policy's operands in the docs", () => {
+  it("docs/policy.example.yaml lists exactly the table's operands under Fields", () => {
+    const block = /# Fields:\n((?:#   .*\n)+)/.exec(read("../../docs/policy.example.yaml"))?.[1] ?? "";
+    assert.deepEqual(block.split("\n").filter(Boolean).map((l) => l.slice(4).split(/\s+/)[0]).sort(), POLICY_OPERANDS.map((o) => o.path).sort());
+  });
+  it("README.md's Policy section names exactly the table's operands", () => {
+    const section = /## Policy\n([\s\S]*?)\n## /.exec(read("../../README.md"))?.[1] ?? "";
+    const sentence = /Fields: ([\s\S]*?)See /.exec(section)?.[1] ?? "";
+    assert.deepEqual([...sentence.matchAll(/`([^`]+)`/g)].map((m) => m[1]).sort(), POLICY_OPERANDS.map((o) => o.path).sort());
+  });
 });

@@ -76,6 +76,9 @@ const cases: [string, Case, Verdict, string[], string[]][] = [
   ["NTP", out(123, proc("chronyd"), "udp"), "expected", ["usual-outbound"], []],
   ["an unknown high port, nothing explains it", { proto: "udp", local: ep("0.0.0.0", 38142), direction: "listening", exposure: "all-interfaces", process: proc("mystery", "/opt/m/mystery") }, "unknown", ["unexplained"], []],
   ["a leftover TIME_WAIT to a 'backdoor' port inside this computer: must not fire", { local: ep("127.0.0.1", 38409), remote: ep("127.0.0.1", 60922), state: "TIME_WAIT", direction: "outbound", process: null, inode: 0 }, "expected", ["local-traffic"], ["backdoor-port"]],
+  // CLOSE_WAIT is shutting down too (SHUTDOWN_STATES), though never an orphan.
+  ["a CLOSE_WAIT to a 'backdoor' port inside this computer, owner unseen: must not fire", { local: ep("127.0.0.1", 38410), remote: ep("127.0.0.1", 60922), state: "CLOSE_WAIT", direction: "outbound", process: null, inode: 9 }, "expected", ["local-traffic"], ["backdoor-port"]],
+  ["an ESTABLISHED connection to a 'backdoor' port inside this computer, owner unseen: fires", { local: ep("127.0.0.1", 38411), remote: ep("127.0.0.1", 60922), direction: "outbound", process: null }, "suspicious", ["backdoor-port"], ["local-traffic"]],
 ];
 
 describe("evaluate", () => {
@@ -121,6 +124,11 @@ describe("evaluate", () => {
     const held = sock({ local: ep("192.0.2.10", 40004), remote: ep("198.51.100.7", 44119), state: "FIN_WAIT2", direction: "outbound", process: null, inode: 77 });
     evaluate([held], { knowledge, mode: "live-root", origin: "live" });
     assert.match(held.explanation!, /sudo lsof -i TCP:40004/);
+    // CLOSE_WAIT: only the peer has closed, so a program holds it even with inode 0 as a capture may print it (ORPHAN_STATES has no CLOSE_WAIT).
+    const closeWait = sock({ local: ep("192.0.2.10", 40005), remote: ep("198.51.100.7", 44119), state: "CLOSE_WAIT", direction: "outbound", process: null, inode: 0 });
+    evaluate([closeWait], { knowledge, mode: "live-root", origin: "live" });
+    assert.match(closeWait.explanation!, /sudo lsof -i TCP:40005/);
+    assert.doesNotMatch(closeWait.explanation!, /no program holds it/);
     const inbound = sock({ local: ep("192.0.2.10", 8088), remote: ep("198.51.100.7", 50000), state: "TIME_WAIT", direction: "inbound", process: null, inode: 0 });
     evaluate([inbound], { knowledge, mode: "live-root", origin: "live" });
     assert.match(inbound.explanation!, /^A connection to port 8088\/tcp of this computer; the connection is closed \(TIME_WAIT\).*no program holds it any more$/);

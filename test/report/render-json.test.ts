@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { collectLinux } from "../../src/collect/linux.js";
 import type { Socket } from "../../src/model/socket.js";
+import { allFields, SOCKET_FIELDS } from "../../src/model/socket-fields.js";
 import { renderJson, renderNdjsonChunks, socketJson } from "../../src/report/render-json.js";
 import { jsonSafe } from "../../src/report/safe-text.js";
 
@@ -36,6 +37,40 @@ describe("socketJson", () => {
   });
   it("socketJson matches JSON.stringify for arbitrary sockets, control characters and all", () => {
     fc.assert(fc.property(arbSocket, (s) => socketJson(s) === jsonSafe(JSON.stringify(s))), { numRuns: 1000 });
+  });
+});
+
+describe("socketJson against SOCKET_FIELDS", () => {
+  const base = c.sockets.find((s) => s.process !== null && s.remote === null)!;
+  const keysOf = (json: string) => Object.keys(JSON.parse(json) as object);
+  const cases: [string, Socket, string[]][] = [
+    ["a socket has the table's keys in its order, hiddenFrom left out when unset", base, SOCKET_FIELDS.filter((f) => f.presence === "always").map((f) => f.name)],
+    ["hiddenFrom is written last when set", { ...base, hiddenFrom: "netlink" }, SOCKET_FIELDS.map((f) => f.name)],
+  ];
+  for (const [what, s, keys] of cases) it(`socketJson: ${what}`, () => assert.deepEqual(keysOf(socketJson(s)), keys));
+
+  it("socketJson writes every field path of the table, and no other", () => {
+    const paths = new Set<string>();
+    const walk = (v: unknown, prefix: string) => {
+      if (Array.isArray(v)) { for (const x of v) walk(x, `${prefix}[]`); return; }
+      if (v === null || typeof v !== "object") return;
+      for (const [k, x] of Object.entries(v)) { const p = prefix ? `${prefix}.${k}` : k; paths.add(p); walk(x, p); }
+    };
+    const full: Socket = {
+      ...base, remote: { address: "192.0.2.1", port: 443, host: "example.org" }, local: { ...base.local, host: "me" }, service: { name: "https", port: 443 },
+      sharedWith: [{ pid: 2, name: "x" }], reasons: [{ rule: "r", verdict: "unknown", message: "m" }], hiddenFrom: "proc",
+    };
+    walk(JSON.parse(socketJson(full)), "");
+    assert.deepEqual([...paths].sort(), allFields().map((f) => f.path).sort());
+  });
+
+  // Objects that do not come from collect (hand-made, or read from a file by an older reader) cannot add keys to the contract.
+  it("socketJson writes a process's fields in the table's order and leaves out keys the table does not have", () => {
+    const p = base.process!;
+    const odd = { evil: "x\n", netns: p.netns, containerId: p.containerId, user: p.user, uid: p.uid, cmdline: p.cmdline, exeDeleted: p.exeDeleted, exe: p.exe, name: p.name, pid: p.pid };
+    const json = socketJson({ ...base, process: odd, reasons: [{ rule: "r", verdict: "unknown", message: "m", extra: 1 } as never] });
+    assert.equal(json, socketJson({ ...base, process: { ...p }, reasons: [{ rule: "r", verdict: "unknown", message: "m" }] }));
+    assert.ok(!json.includes("evil") && !json.includes("extra"));
   });
 });
 

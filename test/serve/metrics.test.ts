@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import type { Socket } from "../../src/model/socket.js";
+import { metricLabels, type MetricName } from "../../src/model/socket-fields.js";
 import { createMetrics } from "../../src/serve/metrics.js";
 
 function sock(i: number, direction: Socket["direction"]): Socket {
@@ -29,5 +31,38 @@ describe("createMetrics", () => {
     assert.match(text, /portwatch_scan_duration_seconds 1\.25/);
     const total = by("portwatch_sockets").reduce((n, l) => n + Number(l.split(" ").pop()), 0);
     assert.equal(total, 102_000);
+  });
+});
+
+describe("createMetrics labels", () => {
+  const labels: [MetricName, string[]][] = [
+    ["portwatch_sockets", ["proto", "state", "direction", "verdict"]],
+    ["portwatch_listeners", ["proto", "port", "program", "verdict"]],
+    ["portwatch_suspicious_sockets", ["rule"]],
+  ];
+  for (const [metric, names] of labels) {
+    it(`createMetrics labels ${metric} with the fields SOCKET_FIELDS names (${names.join(", ")})`, async () => {
+      assert.deepEqual(metricLabels(metric).map((l) => l.label), names);
+      const m = createMetrics();
+      m.update([sock(0, "listening"), sock(1000, "outbound")], 1);
+      const line = (await m.registry.metrics()).split("\n").find((l) => l.startsWith(`${metric}{`)) ?? "";
+      assert.deepEqual([...line.matchAll(/(\w+)="/g)].map((x) => x[1]), names, line);
+    });
+  }
+  it("createMetrics never labels with a remote field", () => {
+    for (const metric of ["portwatch_sockets", "portwatch_listeners", "portwatch_suspicious_sockets"] as const) {
+      assert.ok(!metricLabels(metric).some((l) => l.path.startsWith("remote.")), metric);
+    }
+  });
+  it("createMetrics writes a listener's hostile program name as printable ASCII, and no owner as -", async () => {
+    const m = createMetrics();
+    m.update([{ ...sock(1, "listening"), process: { ...sock(1, "listening").process!, name: "ev\u001bil\u00e9" } }, { ...sock(2, "listening"), process: null }], 1);
+    const text = await m.registry.metrics();
+    assert.match(text, /program="ev\?il\?"/);
+    assert.match(text, /port="1026",program="-"/);
+  });
+  it("README.md names each metric with the table's labels", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    for (const [metric, names] of labels) assert.ok(readme.includes(`\`${metric}{${metricLabels(metric).map((l) => l.label).join(",")}}\``), `${metric}{${names.join(",")}}`);
   });
 });

@@ -24,6 +24,11 @@ describe("saveBaseline and loadBaseline", () => {
     ["broken.json", "{ not json", /Cannot load baseline ".*broken.json": not JSON/],
     ["wrong.json", JSON.stringify({ schema: 2, savedAt: "x", hostname: null, entries: [] }), /Cannot load baseline ".*wrong.json": schema: expected 1, found 2/],
     ["entry.json", JSON.stringify({ schema: 1, savedAt: "x", hostname: null, entries: [{ identity: "L|tcp|22", verdict: "fine", socket }] }), /entries\.0\.verdict: expected one of expected, unknown, suspicious/],
+    ["no-socket.json", JSON.stringify({ schema: 1, savedAt: "x", hostname: null, entries: [{ identity: "L|tcp|22", verdict: "expected", socket: 5 }] }), /field "entries\.0\.socket" must be an object, not 5/],
+    ["forged-state.json", JSON.stringify({ schema: 1, savedAt: "x", hostname: null, entries: [{ identity: "L|tcp|22", verdict: "expected", socket: { ...socket, state: 'LISTEN","verdict":"expected' } }] }),
+      /field "entries\.0\.socket\.state" must be "ESTABLISHED" \| /],
+    ["bad-reason.json", JSON.stringify({ schema: 1, savedAt: "x", hostname: null, entries: [{ identity: "L|tcp|22", verdict: "expected", socket: { ...socket, reasons: [{ rule: "r", verdict: "bad", message: "m" }] } }] }),
+      /field "entries\.0\.socket\.reasons\[0\]\.verdict" must be "expected" \| "unknown" \| "suspicious", not "bad"/],
   ];
   for (const [name, text, message] of bad) {
     it(`loadBaseline refuses ${name} with a message that says what to do`, () => {
@@ -32,6 +37,11 @@ describe("saveBaseline and loadBaseline", () => {
       assert.throws(() => loadBaseline(file), (e: unknown) => e instanceof InputError && message.test(e.message));
     });
   }
+  it("loadBaseline keeps of each socket only the fields SOCKET_FIELDS has", () => {
+    const file = join(dir, "extra.json");
+    writeFileSync(file, JSON.stringify({ schema: 1, savedAt: "x", hostname: null, entries: [{ identity: "L|tcp|22", verdict: "expected", socket: { ...socket, evil: 1, local: { ...socket.local, evil: 2 } } }] }));
+    assert.deepEqual(loadBaseline(file).entries[0]?.socket, socket);
+  });
   it("saveBaseline leaves no temporary file behind", () => {
     const file = join(dir, "b2.json");
     saveBaseline(file, baselineOf(new Map(), null, "2026-11-26T12:00:00.000Z"));

@@ -1,5 +1,8 @@
 import type { Problem } from "../../model/problem.js";
+import type { ProcessInfo } from "../../model/process.js";
 import { NONE, type Socket } from "../../model/socket.js";
+import { quoteValue, readFields } from "../../model/read-fields.js";
+import { SOCKET_FIELDS } from "../../model/socket-fields.js";
 import type { CaptureOptions, LineReader } from "./capture-common.js";
 import { lineProblem } from "./capture-common.js";
 
@@ -15,29 +18,44 @@ import { lineProblem } from "./capture-common.js";
  * A JSON object on one line is also accepted whole (pretty-printed JSON is not: re-run with --json).
  */
 
-function isSocket(v: unknown): v is Socket {
-  if (typeof v !== "object" || v === null) return false;
-  const s = v as Record<string, unknown>;
-  const local = s["local"] as Record<string, unknown> | undefined;
-  return (s["proto"] === "tcp" || s["proto"] === "udp" || s["proto"] === "raw") && (s["family"] === 4 || s["family"] === 6) &&
-    typeof local === "object" && local !== null && typeof local["address"] === "string" && typeof local["port"] === "number" && typeof s["state"] === "string";
+/** The fields collection gives: read back and checked. The others are worked out again on this host. */
+const COLLECTED = SOCKET_FIELDS.filter((f) => f.setBy === "collect");
+
+/**
+ * One socket from a parsed JSON value: the fields collection gives are read back and checked; those
+ * worked out afterwards (direction and exposure, service, verdict, reasons, explanation) start again from
+ * their initial values, to be worked out on this host. `processes` hands out one object per distinct
+ * process, as a live collection does, so a server's 10,000 connections share it.
+ */
+function readSocket(v: unknown, processes: Map<string, ProcessInfo>): { socket: Socket } | { reason: string } {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return { reason: "a JSON value that is not a portwatch socket object" };
+  const r = readFields(COLLECTED, v);
+  if (!r.ok) return { reason: r.reason };
+  const out: Record<string, unknown> = {};
+  for (const f of SOCKET_FIELDS) {
+    if (f.setBy !== "collect") out[f.name] = f.initial;
+    else if (Object.hasOwn(r.value, f.name)) out[f.name] = r.value[f.name];
+  }
+  const s = out as unknown as Socket;
+  if (s.sharedWith.length === 0) s.sharedWith = NONE;
+  if (s.process !== null) {
+    const key = JSON.stringify(s.process);
+    const had = processes.get(key);
+    if (had === undefined) processes.set(key, s.process); else s.process = had;
+  }
+  return { socket: s };
 }
 
 /** A line reader for portwatch's --json and --ndjson output. */
 export function portwatchJsonReader(options: CaptureOptions): LineReader & { hostname(): string | null } {
   const records: Socket[] = [];
   const problems: Problem[] = [];
+  const processes = new Map<string, ProcessInfo>();
   let hostname: string | null = null;
   const take = (v: unknown, n: number, text: string) => {
-    if (!isSocket(v)) { problems.push(lineProblem(options.source, n, text, "a JSON object that is not a portwatch socket")); return; }
-    const { hiddenFrom, ...rest } = v;
-    records.push({
-      ...rest, remote: v.remote ?? null, process: v.process ?? null, netns: v.netns ?? null, inode: v.inode ?? null, uid: v.uid ?? null,
-      service: null, sharedWith: Array.isArray(v.sharedWith) && v.sharedWith.length ? v.sharedWith : NONE,
-      direction: "unknown", exposure: null, verdict: "unknown", reasons: NONE, explanation: null,
-      // What the capturing host's cross-view check found stays evidence; any other value is dropped.
-      ...(hiddenFrom === "proc" || hiddenFrom === "netlink" ? { hiddenFrom } : {}),
-    });
+    const r = readSocket(v, processes);
+    if ("reason" in r) problems.push(lineProblem(options.source, n, text, r.reason));
+    else records.push(r.socket);
   };
   return {
     line(raw, n) {
@@ -47,7 +65,11 @@ export function portwatchJsonReader(options: CaptureOptions): LineReader & { hos
         const m = /"hostname":("(?:[^"\\]|\\.)*"|null)/.exec(t);
         if (m) hostname = JSON.parse(m[1] as string) as string | null;
         if (t.endsWith("}")) {
-          try { for (const s of (JSON.parse(t) as { sockets?: unknown[] }).sockets ?? []) take(s, n, t); } catch (e) { problems.push(lineProblem(options.source, n, raw, `not valid JSON: ${(e as Error).message}`)); }
+          try {
+            const sockets = (JSON.parse(t) as { sockets?: unknown }).sockets;
+            if (Array.isArray(sockets)) for (const s of sockets) take(s, n, t);
+            else problems.push(lineProblem(options.source, n, raw, `field "sockets" must be a list, not ${quoteValue(sockets)}`));
+          } catch (e) { problems.push(lineProblem(options.source, n, raw, `not valid JSON: ${(e as Error).message}`)); }
         }
         return;
       }

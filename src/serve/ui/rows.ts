@@ -3,7 +3,7 @@
 // from src/report/, the functions the table and the change lines use.
 import type { Verdict } from "../../model/verdict.js";
 import { safeText } from "../../report/safe-text.js";
-import { compareSockets, VERDICT_RANK } from "../../report/socket-order.js";
+import { compareSockets, groupIndex } from "../../report/socket-order.js";
 import { formatEndpoint, processText, protoText, reasonText, serviceText, userText } from "../../report/socket-text.js";
 import type { IdentityRow } from "./api.js";
 
@@ -86,6 +86,6 @@ export function matches(row: IdentityRow, f: Filter): boolean {
 
 /** The table's order: worst verdict first, then listeners, protocol, port, address (compareSockets), then identity. */
 export function compareRows(a: IdentityRow, b: IdentityRow): number {
-  return VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] || compareSockets(a.socket, b.socket) ||
+  return groupIndex(a.verdict) - groupIndex(b.verdict) || compareSockets(a.socket, b.socket) ||
     (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0);
 }
