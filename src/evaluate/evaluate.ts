@@ -3,7 +3,7 @@ import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import { VERDICTS, type Reason, type Verdict } from "../model/verdict.js";
-import { explainer, isFinished, type Origin } from "./explain.js";
+import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
 import { identityOf } from "./identity.js";
 import type { Policy } from "./policy.js";
 import { PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
@@ -20,6 +20,13 @@ export interface EvaluateOptions {
   memo?: Map<string, Socket>;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
   baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
+  /**
+   * Share work between like sockets (default true): connections that agree on everything the judgement
+   * reads share one judgement (`memo`), and each process's findings, each explanation and each repeated
+   * reason are made once. `false` judges every socket from scratch: much slower, and meant only as the
+   * reference the tests hold the shortcuts to (test/evaluate/judge-memo.test.ts).
+   */
+  memoize?: boolean;
 }
 
 const rank = (v: Verdict) => VERDICTS.indexOf(v);
@@ -97,6 +104,7 @@ export interface Judge {
 /** A judge that keeps what it learnt (listeners, shared reasons, judgements of like connections) between calls. */
 export function createJudge(options: EvaluateOptions): Judge {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
+  const fast = options.memoize !== false;
   const perProcess = new WeakMap<ProcessInfo, Reason[]>();
   // Listeners by namespace, then by port * 4 + protocol: numbers, no string built per socket.
   const listenerIndex = new Map<number | null, Map<number, Socket>>();
@@ -116,21 +124,22 @@ export function createJudge(options: EvaluateOptions): Judge {
   const peerReasons = new Map<string, Reason>();
   const policyReasons = new Map<string, Reason>();
   const shared = (cache: Map<string, Reason>, k: string, make: () => Reason) => {
+    if (!fast) return make();
     let r = cache.get(k);
     if (r === undefined) { r = make(); cache.set(k, r); }
     return r;
   };
 
-  const explain = explainer(options.knowledge, options.origin);
+  const explain = fast ? explainer(options.knowledge, options.origin) : (s: Socket) => explainSocket(s, options.knowledge, options.origin);
   let baselineReason: Reason | undefined;
   const judge = (s: Socket): void => {
     const reasons: Reason[] = [];
     if (s.process !== null) {
-      let pr = perProcess.get(s.process);
+      let pr = fast ? perProcess.get(s.process) : undefined;
       if (pr === undefined) {
         pr = [];
         for (const rule of PROCESS_RULES) { const r = rule.check(s, ctx); if (r) pr.push(r); }
-        perProcess.set(s.process, pr);
+        if (fast) perProcess.set(s.process, pr);
       }
       reasons.push(...pr);
     }
@@ -181,6 +190,7 @@ export function createJudge(options: EvaluateOptions): Judge {
     others(sockets) {
       for (const s of sockets) {
         if (s.direction === "listening") continue;
+        if (!fast) { judge(s); continue; }
         let pid = 0;
         if (s.process !== null) {
           pid = processIds.get(s.process) ?? 0;
