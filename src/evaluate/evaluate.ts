@@ -4,7 +4,7 @@ import { isLoopback } from "../model/address.js";
 import { portKey, PROTO_INDEX } from "../model/protocol.js";
 import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type Socket } from "../model/socket.js";
 import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
-import { explainer, isFinished, type Origin } from "./explain.js";
+import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
 import { identityOf } from "./identity.js";
 import type { Policy } from "./policy.js";
 import { PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
@@ -21,6 +21,13 @@ export interface EvaluateOptions {
   memo?: Map<string, Socket>;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
   baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
+  /**
+   * Share work between like sockets (default true): connections that agree on everything the judgement
+   * reads share one judgement (`memo`), and each process's findings, each explanation and each repeated
+   * reason are made once. `false` judges every socket from scratch: much slower, and meant only as the
+   * reference the tests hold the shortcuts to (test/evaluate/judge-memo.test.ts).
+   */
+  memoize?: boolean;
 }
 
 /** The worst verdict among reasons ("unknown" when there are none). */
@@ -35,6 +42,11 @@ export function worst(reasons: readonly Reason[]): Verdict {
 // look (or kept between looks by watch) never mix up two processes.
 const processIds = new WeakMap<ProcessInfo, number>();
 let nextProcessId = 1;
+function idOf(p: ProcessInfo): number {
+  let id = processIds.get(p);
+  if (id === undefined) { id = nextProcessId++; processIds.set(p, id); }
+  return id;
+}
 
 // Small numbers for the words of a socket's fields, to pack into one number: their positions in the value lists.
 const positions = <T extends string>(values: readonly T[], from = 0) => Object.fromEntries(values.map((v, i) => [v, i + from])) as Record<T, number>;
@@ -95,6 +107,7 @@ export interface Judge {
 /** A judge that keeps what it learnt (listeners, shared reasons, judgements of like connections) between calls. */
 export function createJudge(options: EvaluateOptions): Judge {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
+  const fast = options.memoize !== false;
   const perProcess = new WeakMap<ProcessInfo, Reason[]>();
   // Listeners by namespace, then by portKey(port, protocol): numbers, no string built per socket.
   const listenerIndex = new Map<number | null, Map<number, Socket>>();
@@ -113,37 +126,38 @@ export function createJudge(options: EvaluateOptions): Judge {
   const peerReasons = new Map<string, Reason>();
   const policyReasons = new Map<string, Reason>();
   const shared = (cache: Map<string, Reason>, k: string, make: () => Reason) => {
+    if (!fast) return make();
     let r = cache.get(k);
     if (r === undefined) { r = make(); cache.set(k, r); }
     return r;
   };
 
-  const explain = explainer(options.knowledge, options.origin);
+  const explain = fast ? explainer(options.knowledge, options.origin) : (s: Socket) => explainSocket(s, options.knowledge, options.origin);
   let baselineReason: Reason | undefined;
-  const judge = (s: Socket): void => {
+  /** The listener on this computer a connection belongs to: the one that accepted it, or the one it talks to over loopback. */
+  const peerOf = (s: Socket): Socket | undefined => {
+    if (s.direction === "listening" || s.remote === null) return undefined;
+    if (s.direction === "inbound") return listeners.get(s.netns, s.proto, s.local.port);
+    return isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
+  };
+  const judge = (s: Socket, peer: Socket | undefined = peerOf(s)): void => {
     const reasons: Reason[] = [];
     if (s.process !== null) {
-      let pr = perProcess.get(s.process);
+      let pr = fast ? perProcess.get(s.process) : undefined;
       if (pr === undefined) {
         pr = [];
         for (const rule of PROCESS_RULES) { const r = rule.check(s, ctx); if (r) pr.push(r); }
-        perProcess.set(s.process, pr);
+        if (fast) perProcess.set(s.process, pr);
       }
       reasons.push(...pr);
     }
     for (const rule of SOCKET_RULES) { const r = rule.check(s, ctx); if (r) reasons.push(r); }
-    if (s.direction !== "listening" && s.remote !== null) {
-      // A connection inside this computer: the other end's listener speaks for it too.
-      const peer = s.direction === "inbound"
-        ? listeners.get(s.netns, s.proto, s.local.port)
-        : isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
-      const decided = reasons.some((r) => r.verdict !== "unknown");
-      if (peer && peer !== s && (peer.verdict === "suspicious" || !decided)) {
-        const name = peer.process?.name ?? "a listener";
-        const verb = s.direction === "inbound" ? "A connection to" : "Talks to";
-        reasons.push(shared(peerReasons, `${verb}/${name}/${peer.local.port}/${peer.verdict}`, () =>
-          ({ rule: "local-peer", verdict: peer.verdict, message: `${verb} ${name} on port ${peer.local.port} of this computer, which is ${peer.verdict}` })));
-      }
+    // A connection inside this computer: the other end's listener speaks for it too.
+    if (peer && peer !== s && (peer.verdict === "suspicious" || !reasons.some((r) => r.verdict !== "unknown"))) {
+      const name = peer.process?.name ?? "a listener";
+      const verb = s.direction === "inbound" ? "A connection to" : "Talks to";
+      reasons.push(shared(peerReasons, `${verb}/${name}/${peer.local.port}/${peer.verdict}`, () =>
+        ({ rule: "local-peer", verdict: peer.verdict, message: `${verb} ${name} on port ${peer.local.port} of this computer, which is ${peer.verdict}` })));
     }
     const decision = options.policy?.decide(s) ?? null;
     if (decision) {
@@ -178,24 +192,27 @@ export function createJudge(options: EvaluateOptions): Judge {
     others(sockets) {
       for (const s of sockets) {
         if (s.direction === "listening") continue;
-        let pid = 0;
-        if (s.process !== null) {
-          pid = processIds.get(s.process) ?? 0;
-          if (pid === 0) { pid = nextProcessId++; processIds.set(s.process, pid); }
-        }
+        if (!fast) { judge(s); continue; }
+        const pid = s.process === null ? 0 : idOf(s.process);
         const port = (s.direction === "outbound" ? s.remote?.port : s.local.port) ?? 0;
-        // The verdict of the listener a connection belongs to is part of its judgement (local-peer).
-        const peer = s.direction === "inbound" ? listeners.get(s.netns, s.proto, s.local.port)
-          : s.remote !== null && isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
+        // The listener a connection belongs to speaks for it (local-peer): its verdict, and its owner, whose
+        // name the reason gives (a memo kept between looks may have judged this connection when another
+        // program held that port).
+        const peer = peerOf(s);
+        const peerOwner = peer?.process ? idOf(peer.process) : 0;
+        // A port one of the kernel's two views hides (hidden-port): rare, and its message names the local port.
+        const hidden = s.hiddenFrom === undefined ? 0 : s.hiddenFrom === "proc" ? 1 : 2;
         // Everything the judgement reads, packed in one number (the service follows from port, protocol and
-        // direction); the namespace and, rarely, addresses and ports are added as text.
+        // direction); the namespace, the owners and, rarely, addresses and ports are added as text.
         const bits = DIRECTION_BITS[s.direction] | (PROTO_INDEX[s.proto] << 2) | (STATE_BITS[s.state] << 4) | (EXPOSURE_BITS[s.exposure ?? "none"] << 8) |
           ((s.inode === 0 ? 1 : 0) << 11) | ((isLoopback(s.local.address) ? 1 : 0) << 12) | ((s.remote !== null && isLoopback(s.remote.address) ? 1 : 0) << 13) |
           ((peer ? VERDICT_RANK[peer.verdict] + 1 : 0) << 14);
         // Without an owner the explanation names the local port (how to find the owner), except for a
-        // finished connection, which no program holds (its state is in the bits).
-        const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown";
-        const k = `${s.netns}|${port * 65_536 + bits}|${pid}${exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}` : ""}`;
+        // finished connection, which no program holds (its state is in the bits). A policy reads addresses,
+        // ports and, for a process.user rule on a socket without a known owner uid, the socket's uid.
+        const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0;
+        const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}` +
+          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
         const same = memo.get(k);
         if (same !== undefined) {
           s.reasons = same.reasons;
@@ -203,7 +220,7 @@ export function createJudge(options: EvaluateOptions): Judge {
           s.explanation = same.explanation;
           continue;
         }
-        judge(s);
+        judge(s, peer);
         if (memo.size >= 20_000) memo.clear(); // many unlike connections (a capture of a busy host): keep memory flat
         memo.set(k, s);
       }

@@ -1,5 +1,5 @@
 import type { Knowledge } from "../knowledge/knowledge.js";
-import { ownerText } from "../model/process.js";
+import { ownerText, type ProcessInfo } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 import { ORPHAN_STATES } from "../model/socket-state.js";
 
@@ -76,9 +76,17 @@ export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): 
  */
 export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => string {
   const cache = new Map<string, string>();
+  // The owner by its ProcessInfo object, not its pid: the text names the process, and a capture can give
+  // one pid two names (Windows netstat -b: "svchost.exe (RpcSs)" on one row, "svchost.exe (Dnscache)" on another).
+  const owners = new WeakMap<ProcessInfo, number>();
+  let nextOwner = 1;
   return (s) => {
     const p = s.process;
-    const owner = p === null ? "" : `${p.pid}`;
+    let owner = 0;
+    if (p !== null) {
+      owner = owners.get(p) ?? 0;
+      if (owner === 0) { owner = nextOwner++; owners.set(p, owner); }
+    }
     const finished = isFinished(s) ? s.state : "";
     const key = s.direction === "outbound" && s.remote
       ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}`

@@ -1,0 +1,149 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAuditor, createLookSession, type HostLook, type LookSession } from "../../src/audit/auditor.js";
+import { nativeAddon } from "../../src/collect/native.js";
+import type { Socket } from "../../src/model/socket.js";
+import { nodeProgram, plant, PLANT_MARK, python, type Planted } from "../helpers/plant.js";
+
+/*
+ * The steady-host shortcut: with a LookSession (what watch and serve keep between looks), a look at a host
+ * whose kernel dumps and owners did not change hands back the last look's judged sockets (`unchanged`), and
+ * other looks reuse the session's owner cache and judgement memo. Whatever the session hands back must be
+ * what a fresh look (no session, no shortcut) gives. Only the planted processes' sockets are compared: the
+ * rest of the machine may change at any time.
+ */
+
+const auditor = createAuditor();
+
+/** Everything a look says about a socket: where it is, its owner, verdict, reasons and explanation. */
+const view = (s: Socket) => JSON.stringify({
+  proto: s.proto, local: s.local, remote: s.remote, state: s.state, inode: s.inode, netns: s.netns, direction: s.direction, exposure: s.exposure,
+  service: s.service, owner: s.process, sharedWith: s.sharedWith, verdict: s.verdict,
+  reasons: s.reasons.map((r) => ({ rule: r.rule, verdict: r.verdict, message: r.message })), explanation: s.explanation,
+});
+
+/** The sockets of the planted processes in a look. */
+function plantedIn(look: HostLook, planted: readonly Planted[]): Socket[] {
+  const pids = new Set(planted.map((p) => p.pid));
+  return look.sockets.filter((s) => s.process !== null && pids.has(s.process.pid));
+}
+
+/** Asserts that the session's look says of the planted sockets exactly what a fresh look says; returns the fresh ones. */
+async function sameAsFresh(look: HostLook, planted: readonly Planted[], what: string): Promise<Socket[]> {
+  const fresh = await auditor.lookAtHost({});
+  assert.equal(fresh.unchanged, false);
+  const mine = plantedIn(look, planted), theirs = plantedIn(fresh, planted);
+  const a = mine.map(view), b = theirs.map(view);
+  // Only what differs, so a failure shows the socket in question.
+  assert.deepEqual(a.filter((x) => !b.includes(x)).sort(), b.filter((x) => !a.includes(x)).sort(), `${what}: the session's look (actual) and a fresh one (expected) differ`);
+  assert.equal(a.length, b.length);
+  assert.ok(mine.every((s) => s.process?.cmdline?.includes(PLANT_MARK)));
+  return theirs;
+}
+
+/**
+ * Looks with `session` until a look comes back `unchanged` (bounded: other work on the machine may open
+ * and close sockets between looks); returns it and the look before it.
+ */
+async function settle(session: LookSession): Promise<{ before: HostLook; steady: HostLook }> {
+  let before = await auditor.lookAtHost({}, session);
+  for (let tries = 0; tries < 150; tries++) {
+    const next = await auditor.lookAtHost({}, session);
+    if (next.unchanged) return { before, steady: next };
+    before = next;
+  }
+  assert.fail("the host never held still for two looks in a row in 150 tries: other work keeps opening and closing sockets; run this test alone");
+}
+
+const peerMessage = (sockets: readonly Socket[], pid: number, localPort: number | undefined) =>
+  sockets.find((s) => s.process?.pid === pid && s.proto === "udp" && s.local.port === localPort)?.reasons.find((r) => r.rule === "local-peer")?.message;
+
+/**
+ * Plants (with `prefix`, e.g. `ip netns exec NS`): a one-line Python server (a TCP listener, a client of
+ * it, a UDP socket), a Python UDP "resolver", and a Python client connected to both. Looks with one
+ * session until the host is steady and compares with a fresh look; then the resolver exits and a Node
+ * program takes its UDP port (the client's connected UDP socket stays: it now talks to another program
+ * of the same verdict), and later the server exits: each time the session's next look is a full one and
+ * matches a fresh look.
+ */
+async function steadyHostScenario(prefix: readonly string[], exposure: "loopback" | "container"): Promise<void> {
+  assert.ok(nativeAddon(), "the steady-host shortcut needs the native netlink addon (build/Release/portwatch.node, built by npm ci)");
+  const dir = mkdtempSync(join(tmpdir(), "pw-session-plant-"));
+  const planted: Planted[] = [];
+  const start = async (argv: string[]) => { const p = await plant(argv); planted.push(p); return p; };
+  try {
+    const server = await start(python([
+      "import threading",
+      "l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('127.0.0.1', 0)); l.listen(16)",
+      "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', 0))",
+      "held = []",
+      "threading.Thread(target=lambda: [held.append(l.accept()) for _ in iter(int, 1)], daemon=True).start()",
+      "c = socket.create_connection(l.getsockname())",
+      "print(json.dumps({'tcp': l.getsockname()[1], 'udp': u.getsockname()[1]}), flush=True)",
+    ], { prefix }));
+    const resolver = await start(python([
+      "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', 0))",
+      "print(json.dumps({'udp': u.getsockname()[1]}), flush=True)",
+    ], { dir, name: "resolver", prefix }));
+    const client = await start(python([
+      `d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); d.connect(('127.0.0.1', ${resolver.ready.udp}))`,
+      `t = socket.create_connection(('127.0.0.1', ${server.ready.tcp}))`,
+      "print(json.dumps({'udp': d.getsockname()[1], 'tcp': t.getsockname()[1]}), flush=True)",
+    ], { dir, name: "client", prefix }));
+
+    // 1. A steady host: the session hands back its last look, which says what a fresh look says.
+    const session = createLookSession();
+    const { before, steady } = await settle(session);
+    assert.equal(steady.sockets, before.sockets, "an unchanged look hands back the last look's sockets");
+    const first = await sameAsFresh(steady, planted, "steady host");
+    assert.equal(first.length, 8, "server: listener, UDP, its client, two accepted; resolver: UDP; client: UDP, TCP");
+    assert.ok(first.filter((s) => s.direction === "listening").every((s) => s.exposure === exposure));
+    assert.match(peerMessage(first, client.pid, client.ready.udp) ?? "", new RegExp(`^Talks to python3 on port ${resolver.ready.udp} `));
+    assert.ok(first.some((s) => s.process?.pid === server.pid && s.verdict === "suspicious"), "the one-line server is suspicious");
+
+    // 2. A program exits and another starts on its port: not unchanged, and the same as a fresh look.
+    await resolver.stop();
+    planted.splice(planted.indexOf(resolver), 1);
+    const takeover = await start(nodeProgram(`const u = require("dgram").createSocket("udp4"); u.bind(${resolver.ready.udp}, "127.0.0.1", () => console.log(JSON.stringify({ udp: u.address().port })));`, { dir, name: "takeover", prefix }));
+    const changed = await auditor.lookAtHost({}, session);
+    assert.equal(changed.unchanged, false, "a look after a process exited and another started is not unchanged");
+    const second = await sameAsFresh(changed, planted, "after the resolver was replaced");
+    assert.equal(second.length, 8);
+    assert.match(peerMessage(second, client.pid, client.ready.udp) ?? "", new RegExp(`^Talks to node on port ${takeover.ready.udp} `));
+
+    // 3. Steady again, then the server exits.
+    const again = await settle(session);
+    await sameAsFresh(again.steady, planted, "steady again");
+    await server.stop();
+    planted.splice(planted.indexOf(server), 1);
+    const gone = await auditor.lookAtHost({}, session);
+    assert.equal(gone.unchanged, false, "a look after a process exited is not unchanged");
+    const third = await sameAsFresh(gone, planted, "after the server exited");
+    assert.ok(third.some((s) => s.process?.pid === client.pid && s.proto === "tcp" && s.state === "CLOSE_WAIT"), "the client's end of the closed connection");
+  } finally {
+    for (const p of planted) await p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("LookSession on this live host", () => {
+  it("Auditor.lookAtHost with a session says of planted loopback sockets what a fresh look says, when the host is steady (unchanged) and after processes exit and start", async () => {
+    await steadyHostScenario([], "loopback");
+  });
+
+  const root = process.getuid?.() === 0;
+  it("Auditor.lookAtHost with a session says of sockets planted in a network namespace what a fresh look says, steady and after changes (needs root, as in CI)", { skip: root ? false : "needs root: ip netns add (CI runs as root)" }, async () => {
+    const ns = `pwfence${process.pid}`;
+    execFileSync("ip", ["netns", "add", ns]);
+    try {
+      execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+      await steadyHostScenario(["ip", "netns", "exec", ns], "container");
+    } finally {
+      execFileSync("ip", ["netns", "del", ns]);
+    }
+  });
+});
