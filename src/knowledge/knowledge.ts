@@ -35,7 +35,7 @@ export interface Knowledge {
   grammar(id: string): Grammar | null;
 }
 
-export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "shells" | "netcats" | "interpreters";
+export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp";
 
 /** One option of a grammar, ready for matching. */
 export interface GrammarFlag {

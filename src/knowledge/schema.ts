@@ -44,7 +44,7 @@ const regex = z.string().refine((p) => { try { new RegExp(p); return true; } cat
 
 export const ProgramsFile = z.strictObject({
   $comment: z.string().optional(),
-  browsers: names, ircClients: names, outboundAny: names, randomUdp: names, shells: names, netcats: names, interpreters: names,
+  browsers: names, ircClients: names, outboundAny: names, randomUdp: names,
   kernelThreadPatterns: z.array(regex),
 });
 export type ProgramsData = z.infer<typeof ProgramsFile>;
