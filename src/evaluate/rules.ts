@@ -1,4 +1,5 @@
 import type { Knowledge, ProgramGroup } from "../knowledge/knowledge.js";
+import { readCommandLine, type CommandLine, type InlineCode } from "./command-line.js";
 import type { PortEntry } from "../knowledge/schema.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
@@ -82,6 +83,59 @@ function leftover(s: Socket): boolean {
 
 const reason = (rule: string, verdict: Reason["verdict"], message: string): Reason => ({ rule, verdict, message });
 
+/** Each process's command line, read once with its program's grammar (the rules run once per process; two of them ask). */
+const commandLines = new WeakMap<ProcessInfo, { knowledge: Knowledge; read: CommandLine | null }>();
+function commandLineOf(p: ProcessInfo, knowledge: Knowledge): CommandLine | null {
+  const had = commandLines.get(p);
+  if (had !== undefined && had.knowledge === knowledge) return had.read;
+  const read = readCommandLine(p.cmdline, p.exe, p.name, knowledge);
+  commandLines.set(p, { knowledge, read });
+  return read;
+}
+
+/** How the code flag was written, in a few words: "-c", "-Ic: -c inside a cluster", "-enc: short for -EncodedCommand". */
+function codeFlag(c: InlineCode, program: string): string {
+  switch (c.how) {
+    case "cluster": return `${c.written}: ${c.flag} inside a cluster`;
+    case "glued": return `${c.flag} with the code glued to it`;
+    case "abbreviated": return `${c.written}: short for ${c.flag}`;
+    case "operand": return "its program is its first argument";
+    case "subcommand": return `${program} ${c.flag}`;
+    default: return c.written;
+  }
+}
+
+const stdinText = (cl: CommandLine): string =>
+  cl.stdinCode?.flag == null ? `${cl.program} with no script: from a pipe, a socket or a terminal` : `${cl.program} ${cl.stdinCode.flag}`;
+
+function shellSocketMessage(p: ProcessInfo, cl: CommandLine, knowledge: Knowledge): string | null {
+  switch (cl.kind) {
+    case "shell": {
+      const what = cl.interactive ? `an interactive shell (${cl.interactive.flag})`
+        : cl.code ? `a shell running the command given with ${codeFlag(cl.code, cl.program)}`
+        : cl.stdinCode ? `a shell reading its commands from standard input (${stdinText(cl)})`
+        : cl.script ? `a shell running ${cl.script}` : "a shell";
+      const tail = cl.interactive ? "the classic reverse shell is bash -i >& /dev/tcp/HOST/PORT 0>&1" : "that is what a reverse or bind shell looks like";
+      return `${who(p)} is ${what}${cl.applet ? ` (busybox ${cl.applet})` : ""} holding a network socket: ${tail}`;
+    }
+    case "netcat":
+      return `${who(p)} is a netcat-like tool holding a network socket${cl.exec ? `, set to run ${cl.exec.text} for the other end (${cl.exec.flag})` : ""}: that is what a reverse or bind shell looks like`;
+    case "server": {
+      const run = cl.exec ? readCommandLine([cl.exec.text], null, null, knowledge) : null;
+      if (cl.exec === undefined || run?.kind !== "shell") return null;
+      return `${who(p)} serves ${cl.exec.text} to whoever connects (${cl.exec.flag}), with no login: a bind shell`;
+    }
+    case "interpreter":
+      if (cl.fileServer) return null; // ad-hoc-server says what it is
+      if (cl.code && cl.code.known === undefined) return `${who(p)} runs code given on its command line (${codeFlag(cl.code, cl.program)}) and holds a network socket: the shape of a one-line reverse shell`;
+      if (cl.stdinCode) return `${who(p)} reads its program from standard input (${stdinText(cl)}) and holds a network socket: the shape of a reverse shell piped in (curl \u2026 | ${cl.program})`;
+      if (cl.interactive) return `${who(p)} runs interactively (${cl.interactive.flag}) and holds a network socket: its commands come from standard input`;
+      return null;
+    default:
+      return null; // a busybox applet that is no shell (httpd, udhcpc)
+  }
+}
+
 /** Process-level findings: they go on every socket of the process. */
 export const PROCESS_RULES: readonly Rule[] = [
   {
@@ -116,18 +170,31 @@ export const PROCESS_RULES: readonly Rule[] = [
     },
   },
   {
+    // A shell or netcat holding a socket, or an interpreter running code from its command line or its
+    // standard input: what reverse and bind shells look like. The command line is read with the
+    // program's own grammar (command-line.ts, data/interpreters.json), so `python3 -Ic '...'` and
+    // `curl ... | python3` are caught while `node -r dotenv/config app.js` and `ruby -run -e httpd` are not.
+    // A shell stays suspicious whatever it runs, `sh -c '...'` included: a wrapper that ends in
+    // `exec /usr/sbin/foo` is replaced by foo and never seen as a shell, so a shell that holds a socket
+    // itself is what `nc -e /bin/sh` leaves behind (a service that does it on purpose: allow it by policy).
     id: "shell-socket",
     check(s, ctx) {
       const p = s.process;
       if (p === null) return null;
-      if (inGroup(ctx, "shells", p) || inGroup(ctx, "netcats", p)) {
-        return reason("shell-socket", "suspicious", `${who(p)} is a shell or netcat-like tool holding a network socket: that is what a reverse or bind shell looks like`);
-      }
-      const args = p.cmdline ?? [];
-      if (inGroup(ctx, "interpreters", p) && args.slice(1).some((a) => a === "-c" || a === "-e" || a === "-r" || a === "--eval")) {
-        return reason("shell-socket", "suspicious", `${who(p)} runs code given on its command line (${args.slice(1).find((a) => a.startsWith("-"))}) and holds a network socket: the shape of a one-line reverse shell`);
-      }
-      return null;
+      const cl = commandLineOf(p, ctx.knowledge);
+      if (cl === null) return null;
+      const message = shellSocketMessage(p, cl, ctx.knowledge);
+      return message === null ? null : reason("shell-socket", "suspicious", message);
+    },
+  },
+  {
+    // python3 -m http.server, ruby -run -e httpd, php -S: a folder shared by a command someone typed.
+    id: "ad-hoc-server",
+    check(s, ctx) {
+      const p = s.process;
+      const f = p === null ? undefined : commandLineOf(p, ctx.knowledge)?.fileServer;
+      if (f === undefined) return null;
+      return reason("ad-hoc-server", "unknown", `A quick ${f.what} started from the command line (${f.shown}): ${f.risk}`);
     },
   },
 ];

