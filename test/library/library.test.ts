@@ -24,7 +24,7 @@ describe("the public library", () => {
       mkdirSync(join(dir, "node_modules"));
       symlinkSync(root, join(dir, "node_modules", "portwatch"));
       writeFileSync(join(dir, "example.mjs"), readmeExample());
-      const r = spawnSync(process.execPath, [join(dir, "example.mjs")], { cwd: dir, encoding: "utf8", timeout: 60_000, env: { ...process.env, PORTWATCH_STATE_DIR: dir } });
+      const r = spawnSync(process.execPath, [join(dir, "example.mjs")], { cwd: dir, encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 28, env: { ...process.env, PORTWATCH_STATE_DIR: dir } });
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trim().split("\n");
       assert.match(lines[0] ?? "", /expected: \d+, unknown: \d+, suspicious: \d+/);
