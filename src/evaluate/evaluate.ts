@@ -6,6 +6,7 @@ import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type Socket } from "../model/sock
 import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
 import { identityOf } from "./identity.js";
+import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
 import { PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 
@@ -152,6 +153,8 @@ export function createJudge(options: EvaluateOptions): Judge {
       reasons.push(...pr);
     }
     for (const rule of SOCKET_RULES) { const r = rule.check(s, ctx); if (r) reasons.push(r); }
+    // A reason for "expected" is not listed beside one that makes the socket suspicious: it would argue the other way.
+    if (reasons.some((r) => r.verdict === "suspicious")) for (let i = reasons.length - 1; i >= 0; i--) if ((reasons[i] as Reason).verdict === "expected") reasons.splice(i, 1);
     // A connection inside this computer: the other end's listener speaks for it too.
     if (peer && peer !== s && (peer.verdict === "suspicious" || !reasons.some((r) => r.verdict !== "unknown"))) {
       const name = peer.process?.name ?? "a listener";
@@ -211,7 +214,9 @@ export function createJudge(options: EvaluateOptions): Judge {
         // finished connection, which no program holds (its state is in the bits). A policy reads addresses,
         // ports and, for a process.user rule on a socket without a known owner uid, the socket's uid.
         const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0;
-        const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}` +
+        // Whether the far end is on the Internet (rules-trust.ts: direct DNS, unpackaged programs calling out).
+        const away = s.remote !== null && isPublicAddress(s.remote.address) ? 1 : 0;
+        const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
         const same = memo.get(k);
         if (same !== undefined) {

@@ -1,6 +1,8 @@
-import type { Knowledge, ProgramGroup } from "../knowledge/knowledge.js";
+import type { Knowledge } from "../knowledge/knowledge.js";
+import { processNames } from "./program-names.js";
+import { TRUST_RULES } from "./rules-trust.js";
+import { genuine } from "./trust.js";
 import { readCommandLine, type CommandLine, type InlineCode } from "./command-line.js";
-import type { PortEntry } from "../knowledge/schema.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
@@ -25,35 +27,7 @@ export interface Rule {
   check(s: Socket, ctx: RuleContext): Reason | null;
 }
 
-const basename = (p: string | null | undefined): string | null => (p ? p.slice(p.lastIndexOf("/") + 1) || null : null);
-
-/** The names a process goes by: comm, executable file name, argv[0] file name (and each without a version suffix: python3.11 → python3 → python). */
-const namesCache = new WeakMap<ProcessInfo, string[]>();
-export function processNames(p: ProcessInfo | null): string[] {
-  if (p === null) return [];
-  const cached = namesCache.get(p);
-  if (cached) return cached;
-  const out = new Set<string>();
-  for (const raw of [p.name, basename(p.exe), basename(p.cmdline?.[0])]) {
-    if (!raw) continue;
-    // Windows captures name "svchost.exe (RpcSs)": match "svchost.exe" and "svchost" too.
-    const n = raw.replace(/ \([^)]*\)$/, "");
-    out.add(raw);
-    out.add(n);
-    if (/\.exe$/i.test(n)) out.add(n.slice(0, -4));
-    const bare = n.replace(/[\d.]+$/, "");
-    if (bare) out.add(bare);
-    const minor = n.replace(/\.\d+$/, "");
-    if (minor) out.add(minor);
-  }
-  const names = [...out];
-  namesCache.set(p, names);
-  return names;
-}
-
-function inGroup(ctx: RuleContext, group: ProgramGroup, p: ProcessInfo | null): boolean {
-  return processNames(p).some((n) => ctx.knowledge.is(group, n));
-}
+export { processNames };
 
 function ownedBy(owners: readonly string[], p: ProcessInfo | null): boolean {
   const names = processNames(p);
@@ -207,7 +181,7 @@ export const SOCKET_RULES: readonly Rule[] = [
       if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp" || leftover(s)) return null;
       const hit = ctx.knowledge.indicators(s.remote.port, "tcp").find((h) => h.list === "irc");
       if (!hit) return null;
-      if (inGroup(ctx, "ircClients", s.process)) return null;
+      if (genuine(ctx.knowledge, "ircClients", s.process, processNames(s.process))) return null;
       if (hit.entry.collisions?.some((c) => ownedBy(c.owners, s.process))) return null;
       return reason("irc-outbound", "suspicious", `Connected to an IRC server port (${s.remote.port}) by ${s.process === null ? "an unknown program" : `${s.process.name ?? "?"}, which is not an IRC client`}: ${hit.why}`);
     },
@@ -235,7 +209,7 @@ export const SOCKET_RULES: readonly Rule[] = [
       if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp" || leftover(s)) return null;
       const hit = ctx.knowledge.indicators(s.remote.port, "tcp").find((h) => h.list === "miner");
       if (!hit) return null;
-      if (inGroup(ctx, "browsers", s.process) || hit.entry.collisions?.some((c) => ownedBy(c.owners, s.process))) return null;
+      if (genuine(ctx.knowledge, "browsers", s.process, processNames(s.process)) || hit.entry.collisions?.some((c) => ownedBy(c.owners, s.process))) return null;
       if (s.process === null) return reason("mining-pool", "unknown", `Connected to port ${s.remote.port}, a common mining-pool port, by a program portwatch cannot see: find its owner`);
       return reason("mining-pool", "suspicious", `Connected to port ${s.remote.port}, a common cryptocurrency-mining pool port (${hit.entry.source}), by ${who(s.process)}: ${hit.why}`);
     },
@@ -287,49 +261,13 @@ export const SOCKET_RULES: readonly Rule[] = [
         : reason("hidden-port", "suspicious", `This listener (${port}) is in /proc/net, which netstat reads, but the kernel leaves it out when asked through netlink, as ss asks, in three reads in a row: a rootkit may be hiding it from ss`);
     },
   },
-  // --- what makes a socket expected ---
+  // --- what makes a socket expected (and what takes it away from an impostor): rules-trust.ts ---
+  ...TRUST_RULES,
   {
     id: "portwatch",
     check(s, ctx) {
       if (ctx.mode === "capture" || !ctx.selfPid || s.process?.pid !== ctx.selfPid) return null;
       return reason("portwatch", "expected", "portwatch itself (its dashboard, or a lookup it is making)");
-    },
-  },
-  {
-    id: "known-service",
-    check(s, ctx) {
-      if (s.direction !== "listening" && s.direction !== "inbound") return null;
-      const entry = ctx.knowledge.port(s.local.port, s.proto);
-      if (!entry || !exposureFits(entry, s)) return null;
-      if (processNames(s.process).length > 0) {
-        if (!ownedBy(entry.owners, s.process)) return null;
-        return reason("known-service", "expected", `${s.process?.name} is the usual owner of ${portText(s.local.port, s.proto)} (${entry.name})`);
-      }
-      if (entry.normal === "none" || ctx.mode === "live-root") return null;
-      return reason("known-service", "expected", `${portText(s.local.port, s.proto)} (${entry.name}) is part of a default ${entry.normal === "both" ? "desktop and server" : entry.normal} install${ctx.mode === "live" ? " (its owner could not be checked without root)" : ""}`);
-    },
-  },
-  {
-    id: "random-udp",
-    check(s, ctx) {
-      if (s.proto !== "udp" || s.direction !== "listening" || s.local.port < 1024 || !inGroup(ctx, "randomUdp", s.process)) return null;
-      return reason("random-udp", "expected", `${s.process?.name} normally opens a random UDP port like this one for its own queries`);
-    },
-  },
-  {
-    id: "usual-outbound",
-    check(s, ctx) {
-      if (s.direction !== "outbound" || s.remote === null) return null;
-      const port = s.remote.port;
-      const common = s.proto === "udp" ? [53, 123, 443, 853, 3478, 19302] : [80, 443, 53, 853];
-      if (common.includes(port)) {
-        const what = port === 53 || port === 853 ? "a DNS lookup" : port === 123 ? "a clock sync (NTP)" : port === 3478 || port === 19302 ? "a video-call (STUN) connection" : "an ordinary web connection";
-        return reason("usual-outbound", "expected", `${what[0]?.toUpperCase()}${what.slice(1)} to port ${port}${s.process ? ` by ${s.process.name}` : ""}`);
-      }
-      if (inGroup(ctx, "browsers", s.process) || inGroup(ctx, "outboundAny", s.process)) {
-        return reason("usual-outbound", "expected", `${s.process?.name} connects to many ports as part of its job`);
-      }
-      return null;
     },
   },
   {
@@ -343,7 +281,3 @@ export const SOCKET_RULES: readonly Rule[] = [
   },
 ];
 
-function exposureFits(entry: PortEntry, s: Socket): boolean {
-  if (s.direction !== "listening" || entry.scope !== "loopback") return true;
-  return s.exposure === "loopback" || s.exposure === "container";
-}

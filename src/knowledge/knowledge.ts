@@ -22,6 +22,8 @@ export interface Knowledge {
   indicators(port: number, proto: Proto): readonly IndicatorHit[];
   /** Whether a program name (comm or executable file name) belongs to a group of programs.json. */
   is(group: ProgramGroup, name: string | null): boolean;
+  /** The first argument only a cryptocurrency miner takes (stratum+tcp://…, --donate-level), or null. */
+  miningArgument(args: readonly string[]): string | null;
   /** Whether a name looks like a kernel thread's (kworker/0:1, [kthreadd], ...). */
   looksLikeKernelThread(name: string | null): boolean;
   /** Every port entry (for `portwatch explain NAME`). */
@@ -36,7 +38,7 @@ export interface Knowledge {
   grammar(id: string): Grammar | null;
 }
 
-export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp";
+export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "resolvers" | "timeClients" | "miners";
 
 /** One option of a grammar, ready for matching. */
 export interface GrammarFlag {
@@ -132,6 +134,7 @@ export function createKnowledge(data: KnowledgeData = BUILT_IN): Knowledge {
       if (!single.has(key)) single.set(key, e);
     }
   }
+  const miningPatterns = programs.miningArguments.map((p) => new RegExp(p));
   const groups = new Map<string, Set<string>>(Object.entries(programs).filter(([, v]) => Array.isArray(v)).map(([k, v]) => [k, new Set(v as string[])]));
   const kernelPatterns = programs.kernelThreadPatterns.map((p) => new RegExp(p));
   const grammars = new Map<string, Grammar>(Object.entries(data.interpreters.families).map(([id, g]) => [id, compileGrammar(id, g)]));
@@ -178,6 +181,10 @@ export function createKnowledge(data: KnowledgeData = BUILT_IN): Knowledge {
     },
     is(group, name) {
       return name !== null && (groups.get(group)?.has(name) ?? false);
+    },
+    miningArgument(args) {
+      for (const a of args) if (miningPatterns.some((r) => r.test(a))) return a;
+      return null;
     },
     looksLikeKernelThread(name) {
       return name !== null && kernelPatterns.some((r) => r.test(name));

@@ -31,8 +31,8 @@ const cases: [string, Case, Verdict, string[], string[]][] = [
   // IRC
   ["a bot connecting out to IRC 6667", out(6667, proc("kworker", "/tmp/.x/kworker")), "suspicious", ["irc-outbound", "writable-dir-exe"], []],
   ["an unknown program connected to IRC 6697 (from a capture)", out(6697, null), "suspicious", ["irc-outbound"], []],
-  ["an IRC client (weechat) on 6667: must not fire", out(6667, proc("weechat")), "unknown", [], ["irc-outbound"]],
-  ["hexchat on 6697: must not fire", out(6697, proc("hexchat")), "unknown", [], ["irc-outbound"]],
+  ["an IRC client (weechat) on 6667: an IRC client on an IRC port", out(6667, proc("weechat")), "expected", ["irc-client"], ["irc-outbound"]],
+  ["hexchat on 6697: an IRC client on an IRC port", out(6697, proc("hexchat")), "expected", ["irc-client"], ["irc-outbound"]],
   ["Cassandra (java) to 7000, the IRC collision: must not fire", out(7000, proc("java")), "unknown", [], ["irc-outbound"]],
   // backdoors
   ["a listener on 31337", { local: ep("0.0.0.0", 31337), direction: "listening", exposure: "all-interfaces", process: proc("x") }, "suspicious", ["backdoor-port"], []],

@@ -72,6 +72,7 @@ describe("createKnowledge", () => {
     ["a range that ends before it starts", () => validateKnowledgeData({ ports: invalid("ports-bad-range.json"), indicators, programs, interpreters }), /ports\.0\.to: 'to' must not be below 'port'/],
     ["an indicator without a source", () => validateKnowledgeData({ ports, indicators: invalid("indicators-no-source.json"), programs, interpreters }), /"indicators.json": irc\.entries\.0\.source: Invalid input/],
     ["a kernel-thread pattern that is not a regular expression", () => validateKnowledgeData({ ports, indicators, programs: invalid("programs-bad-regex.json"), interpreters }), /"programs.json": kernelThreadPatterns\.0: not a valid regular expression/],
+    ["a mining-argument pattern that is not a regular expression", () => validateKnowledgeData({ ports, indicators, programs: invalid("programs-bad-mining-regex.json"), interpreters }), /"programs.json": miningArguments\.0: not a valid regular expression/],
     ...([
       ["a code flag that takes no argument", "interpreters-code-without-argument.json", /"interpreters.json": families\.python\.options\.0\.arg: a "code" option takes an argument: "none" is not allowed/],
       ["a busybox applet pointing to no family", "interpreters-unknown-applet.json", /"interpreters.json": families\.busybox\.applets\.sh: "ash-shell" is not a family of this file/],

@@ -1,0 +1,148 @@
+import type { PortEntry } from "../knowledge/schema.js";
+import { ownerText, type ProcessInfo } from "../model/process.js";
+import type { Socket } from "../model/socket.js";
+import type { Reason } from "../model/verdict.js";
+import { processNames } from "./program-names.js";
+import type { Rule, RuleContext } from "./rules.js";
+import { exeOrigin, identify, isPublicAddress, originWords, type Identity } from "./trust.js";
+
+// What makes a socket expected, and the rules that take "expected" away from a program that only looks
+// the part. Expected needs a reason, not a port or a name (issue 12):
+// - knowledge that a daemon owns a port holds only when the holder *is* that daemon (trust.ts identify:
+//   its executable, not its name);
+// - an outbound connection is expected when the program is a known client of that protocol, or its
+//   executable is installed (a system folder, and not found changed by a package check), or the
+//   baseline or policy says so; a program from a home, hidden, temporary or deleted place talking to a
+//   public address is unknown and says where it runs from;
+// - DNS and NTP straight to a public address are a resolver's and a time daemon's job only;
+// - a miner is suspicious on any port, by its name or by arguments only miners take.
+
+const reason = (rule: string, verdict: Reason["verdict"], message: string): Reason => ({ rule, verdict, message });
+const portText = (port: number, proto: string) => `${port}/${proto}`;
+const who = (p: ProcessInfo | null): string => (p === null ? "an unknown program" : ownerText(p));
+
+/** Whether the holder is one of `owners` (see trust.ts identify), from its names. */
+function identity(p: ProcessInfo | null, owners: readonly string[]): Identity {
+  return identify(p, processNames(p), owners);
+}
+
+/** The members of a program group (programs.json) that the holder's names are in. */
+function groupNames(ctx: RuleContext, group: Parameters<RuleContext["knowledge"]["is"]>[0], p: ProcessInfo | null): string[] {
+  return processNames(p).filter((n) => ctx.knowledge.is(group, n));
+}
+
+/** Whether the holder is a genuine member of a program group: in it by name, and (live) by executable. */
+function genuineIn(ctx: RuleContext, group: Parameters<RuleContext["knowledge"]["is"]>[0], p: ProcessInfo | null): Identity {
+  const members = groupNames(ctx, group, p);
+  return members.length === 0 ? null : identity(p, members);
+}
+
+/** "(by name only: a capture shows no executable)" and the like, for messages that trust a name. */
+function byNameNote(ctx: RuleContext, id: Identity): string {
+  if (id === null || !id.is || id.by === "exe") return "";
+  return ctx.mode === "capture" ? " (by its name: the capture shows no program file)" : " (by its name: its program file could not be read)";
+}
+
+function exposureFits(entry: PortEntry, s: Socket): boolean {
+  if (s.direction !== "listening" || entry.scope !== "loopback") return true;
+  return s.exposure === "loopback" || s.exposure === "container";
+}
+
+/** Whether an outbound connection's program is installed: a system folder, not deleted, not found changed. */
+function installed(p: ProcessInfo): boolean {
+  const pkg = (p as { package?: { verified: boolean | null } | null }).package;
+  return exeOrigin(p) === "system" && pkg?.verified !== false;
+}
+
+const WEB_PORTS = { tcp: [80, 443], udp: [443, 3478, 19302] } as const;
+
+export const TRUST_RULES: readonly Rule[] = [
+  {
+    id: "miner",
+    check(s, ctx) {
+      const p = s.process;
+      if (p === null || s.direction === "listening") return null;
+      const named = groupNames(ctx, "miners", p)[0];
+      const arg = ctx.knowledge.miningArgument(p.cmdline?.slice(1) ?? []);
+      if (named === undefined && arg === null) return null;
+      const sign = arg !== null ? `its arguments say mining (${arg.length > 60 ? `${arg.slice(0, 60)}…` : arg})` : `${named} is a cryptocurrency miner`;
+      return reason("miner", "suspicious", `${who(p)}: ${sign}; miners dropped on servers hide behind any port, 443 included`);
+    },
+  },
+  {
+    id: "known-service",
+    check(s, ctx) {
+      if (s.direction !== "listening" && s.direction !== "inbound") return null;
+      const entry = ctx.knowledge.port(s.local.port, s.proto);
+      if (!entry || !exposureFits(entry, s)) return null;
+      if (processNames(s.process).length > 0) {
+        const id = identity(s.process, entry.owners);
+        if (id === null || !id.is) return null; // not that daemon: unexpected-owner / impostor say so
+        return reason("known-service", "expected", `${s.process?.name} is the usual owner of ${portText(s.local.port, s.proto)} (${entry.name})${byNameNote(ctx, id)}`);
+      }
+      if (entry.normal === "none" || ctx.mode === "live-root") return null;
+      return reason("known-service", "expected", `${portText(s.local.port, s.proto)} (${entry.name}) is part of a default ${entry.normal === "both" ? "desktop and server" : entry.normal} install${ctx.mode === "live" ? " (its owner could not be checked without root)" : ""}`);
+    },
+  },
+  {
+    id: "impostor",
+    check(s, ctx) {
+      if (s.process === null || (s.direction !== "listening" && s.direction !== "inbound")) return null;
+      const entry = ctx.knowledge.port(s.local.port, s.proto);
+      let id = entry ? identity(s.process, entry.owners) : null;
+      if (id === null && s.proto === "udp" && s.direction === "listening") id = genuineIn(ctx, "randomUdp", s.process);
+      if (id === null || id.is) return null;
+      const exposed = s.direction === "listening" && s.exposure !== "loopback";
+      const root = s.process.uid === 0;
+      const verdict = exposed && (root || exeOrigin(s.process) !== "system") ? "suspicious" : "unknown";
+      return reason("impostor", verdict, `${who(s.process)} goes by a daemon's name, but ${id.why}: a name is what a program calls itself, not what it is`);
+    },
+  },
+  {
+    id: "random-udp",
+    check(s, ctx) {
+      if (s.proto !== "udp" || s.direction !== "listening" || s.local.port < 1024) return null;
+      const id = genuineIn(ctx, "randomUdp", s.process);
+      if (id === null || !id.is) return null;
+      return reason("random-udp", "expected", `${s.process?.name} normally opens a random UDP port like this one for its own queries${byNameNote(ctx, id)}`);
+    },
+  },
+  {
+    id: "irc-client",
+    check(s, ctx) {
+      if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp") return null;
+      if (!ctx.knowledge.indicators(s.remote.port, "tcp").some((h) => h.list === "irc")) return null;
+      const id = genuineIn(ctx, "ircClients", s.process);
+      if (id === null || !id.is) return null;
+      return reason("irc-client", "expected", `${s.process?.name} is an IRC client on an IRC server's port${byNameNote(ctx, id)}`);
+    },
+  },
+  {
+    id: "usual-outbound",
+    check(s, ctx) {
+      if (s.direction !== "outbound" || s.remote === null) return null;
+      const port = s.remote.port;
+      const p = s.process;
+      const isPublic = isPublicAddress(s.remote.address);
+      const clientOf = (group: "resolvers" | "timeClients") => { const id = genuineIn(ctx, group, p); return id !== null && id.is; };
+      if (port === 53 || port === 853) {
+        if (!isPublic || clientOf("resolvers") || p === null) return reason("usual-outbound", "expected", `A DNS lookup to port ${port}${p ? ` by ${p.name}` : ""}`);
+        return reason("direct-dns", "unknown", `${who(p)} sends DNS straight to a server on the Internet instead of asking this computer's resolver: programs normally ask the resolver; malware beacons and tunnels data this way`);
+      }
+      if (port === 123 && s.proto === "udp") {
+        if (!isPublic || clientOf("timeClients") || p === null) return reason("usual-outbound", "expected", `A clock sync (NTP) to port 123${p ? ` by ${p.name}` : ""}`);
+        return reason("direct-ntp", "unknown", `${who(p)} is not a time daemon but sends NTP-shaped traffic straight to a server on the Internet`);
+      }
+      const browser = genuineIn(ctx, "browsers", p), anyPort = genuineIn(ctx, "outboundAny", p);
+      if ((browser?.is ?? false) || (anyPort?.is ?? false)) {
+        return reason("usual-outbound", "expected", `${p?.name} connects to many ports as part of its job${byNameNote(ctx, browser?.is ? browser : anyPort)}`);
+      }
+      const web = (WEB_PORTS[s.proto as "tcp" | "udp"] as readonly number[] | undefined)?.includes(port) ?? false;
+      if (!web) return null;
+      const what = port === 3478 || port === 19302 ? "A video-call (STUN) connection" : "An ordinary web connection";
+      // Without a program file (a capture, no root) the port is all there is, as before.
+      if (p === null || p.exe === null || !isPublic || installed(p)) return reason("usual-outbound", "expected", `${what} to port ${port}${p ? ` by ${p.name}${p.exe && isPublic ? ", an installed program" : ""}` : ""}`);
+      return reason("unpackaged-outbound", "unknown", `${who(p)} runs ${originWords(p)} and talks to a server on the Internet (port ${port}): a program nobody installed, calling out to the Internet`);
+    },
+  },
+];
