@@ -39,7 +39,7 @@ await build({
   target: "node20",
   charset: "ascii",
   external: ["better-sqlite3", "prom-client", "zod", "yaml"],
-  // src/collect/native.ts and linux.ts find the addon and the fd-walk worker relative to their own file
+  // src/collect/native.ts and fd-walk.ts find the addon and the fd-walk worker relative to their own file
   // (dist/collect/*.js): in the bundle, import.meta.url says the same place.
   define: { "import.meta.url": "__portwatchModuleUrl" },
   banner: { js: "var __portwatchModuleUrl = require(\"node:url\").pathToFileURL(require(\"node:path\").join(__dirname, \"collect\", \"bundle.js\")).href;" },
