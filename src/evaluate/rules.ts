@@ -4,6 +4,7 @@ import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import type { Reason } from "../model/verdict.js";
+import { PROVENANCE_PROCESS_RULES, PROVENANCE_SOCKET_RULES } from "./rules-provenance.js";
 
 /** What the rules know besides the socket. */
 export interface RuleContext {
@@ -129,6 +130,7 @@ export const PROCESS_RULES: readonly Rule[] = [
       return null;
     },
   },
+  ...PROVENANCE_PROCESS_RULES,
 ];
 
 /** Socket-level rules. */
@@ -219,6 +221,7 @@ export const SOCKET_RULES: readonly Rule[] = [
         : reason("hidden-port", "suspicious", `This listener (${port}) is in /proc/net, which netstat reads, but the kernel leaves it out when asked through netlink, as ss asks, in three reads in a row: a rootkit may be hiding it from ss`);
     },
   },
+  ...PROVENANCE_SOCKET_RULES,
   // --- what makes a socket expected ---
   {
     id: "portwatch",
