@@ -1,4 +1,5 @@
 export type { ProcessInfo, SharedHolder } from "./process.js";
+export type { ForeignCode, LoadedVia, PackageInfo, Provenance } from "./provenance.js";
 export type { Problem } from "./problem.js";
 export { formatProblem } from "./problem.js";
 export type { Reason, Verdict } from "./verdict.js";

@@ -19,6 +19,8 @@ const code = (path: string, place: ForeignCode["place"], via: ForeignCode["via"]
 function proc(name: string, exe: string, extra: Partial<ProcessInfo> = {}): ProcessInfo {
   return { pid: 4242, name, exe, exeDeleted: false, cmdline: [exe], uid: 0, user: "root", containerId: null, netns: 1, package: pkg(name), provenance: prov(), ...extra };
 }
+/** The process as a capture gives it: no provenance read. */
+const bare = (p: ProcessInfo): ProcessInfo => { const { package: _p, provenance: _v, ...rest } = p; return rest; };
 const ep = (address: string, port: number): Endpoint => ({ address, port });
 function listener(p: ProcessInfo | null, address: string, port: number, proto: Proto = "tcp"): Socket {
   return {
@@ -63,7 +65,7 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   ["the real avahi-daemon on a random UDP port (benign nearest)", listener(proc("avahi-daemon", "/usr/sbin/avahi-daemon", { uid: 108, user: "avahi" }), "0.0.0.0", 41234, "udp"), "expected", ["random-udp"], ["name-only"]],
   ["chronyd from /usr/local on a host with dpkg: no package owns it", listener(proc("chronyd", "/usr/local/sbin/chronyd", { package: null }), "127.0.0.1", 323, "udp"), "unknown", ["name-only"], []],
   ["a container's nginx (another mount namespace: no package database)", listener(proc("nginx", "/usr/sbin/nginx", { package: null, provenance: prov({ database: null }) }), "0.0.0.0", 80), "expected", ["known-service"], ["name-only"]],
-  ["root's sshd from a home directory in a capture (no provenance: only the path speaks)", listener(proc("sshd", "/root/sshd", { package: undefined, provenance: undefined }), "0.0.0.0", 22), "suspicious", ["home-exe", "known-service"], ["name-only", "modified-binary", "injected-library"]],
+  ["root's sshd from a home directory in a capture (no provenance: only the path speaks)", listener(bare(proc("sshd", "/root/sshd")), "0.0.0.0", 22), "suspicious", ["home-exe", "known-service"], ["name-only", "modified-binary", "injected-library"]],
   // unpackaged-outbound
   ["a program in ~/.cache talking to a public address on 443", outbound(proc("syncd", "/home/alice/.cache/syncd", { ...alice, package: null }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound", "usual-outbound"], [],
     /runs from \/home\/alice\/\.cache\/, a home directory, not from any package, and talks to 203\.0\.113\.7 port 443/],
@@ -106,7 +108,7 @@ describe("provenanceAdvice", () => {
       const s = listener({ ...proc("x", exe, { package: null }), exeDeleted: exe.startsWith("/memfd:") }, "127.0.0.1", 47111);
       assert.doesNotMatch(explainSocket(s, knowledge, "live"), /dpkg -S/, exe);
     }
-    const packaged = listener({ ...proc("x", "/opt/x/x"), package: undefined, provenance: undefined }, "127.0.0.1", 47111);
+    const packaged = listener(bare(proc("x", "/opt/x/x")), "127.0.0.1", 47111);
     assert.match(explainSocket(packaged, knowledge, "linux-capture"), /dpkg -S \/opt\/x\/x/);
   });
 });
