@@ -13,6 +13,7 @@ export { readCaptureText, detectFormat, CAPTURE_FORMATS, type CaptureFormat } fr
 export { baselineFromLook, diffWithBaseline, loadBaseline, saveBaseline, type Baseline } from "./audit/baseline.js";
 export { explainPort, type PortFacts } from "./audit/explain-port.js";
 export { statePaths, type StatePaths } from "./audit/state-dir.js";
+export type { ProvenanceOptions } from "./collect/linux.js";
 export type { Knowledge } from "./knowledge/knowledge.js";
 export type { ServiceRegistry } from "./knowledge/service-registry.js";
 export { renderTable, renderTableChunks, renderCounts, formatEndpoint, type TableOptions } from "./report/render-table.js";

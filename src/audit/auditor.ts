@@ -1,4 +1,6 @@
-import { collectLinux, collectLinuxInParts, createOwnerCache, type OwnerCache } from "../collect/linux.js";
+import {
+  collectLinux, collectLinuxInParts, createOwnerCache, createProvenanceSession, type OwnerCache, type ProvenanceOptions, type ProvenanceSession,
+} from "../collect/linux.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
 import { summarize } from "../evaluate/enrich.js";
 import type { EvaluateOptions } from "../evaluate/evaluate.js";
@@ -31,6 +33,11 @@ export interface HostOptions {
   baseline?: Baseline | null;
   /** Keep only these sockets (-t/-u/-w/-l), before judging. */
   select?: Selection;
+  /**
+   * Where the holders' code came from (packages, checksums, libraries; collect/provenance.ts): on for the live
+   * host, off for a captured proc tree unless given, off with `false`. `cacheFile` keeps answers between runs.
+   */
+  provenance?: ProvenanceOptions | false;
 }
 
 /**
@@ -40,6 +47,8 @@ export interface HostOptions {
 export interface LookSession {
   cache: OwnerCache;
   memo: Map<string, Socket>;
+  /** Made by the first look that checks provenance, with that look's options. */
+  provenance?: ProvenanceSession;
 }
 
 /** A new look session (see LookSession). */
@@ -118,6 +127,14 @@ export function appliedNotes(policy: Policy | null | undefined, baseline: Baseli
   return notes;
 }
 
+/** The provenance session of a look: the LookSession's (made on its first look), or one for this look; none when off. */
+function provenanceOf(o: HostOptions, session: LookSession | null): ProvenanceSession | null {
+  const live = !o.procRoot || o.procRoot === "/proc";
+  if (o.provenance === false || (o.provenance === undefined && !live) || o.owners === false) return null;
+  if (session) return (session.provenance ??= createProvenanceSession(o.provenance ?? {}));
+  return createProvenanceSession(o.provenance ?? {});
+}
+
 /** Makes the auditor (see Auditor). Knowledge is validated by the build, so this is cheap. */
 export function createAuditor(options: AuditorOptions = {}): Auditor {
   const knowledge = options.knowledge ?? createKnowledge();
@@ -135,14 +152,17 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       ...(memo ? { memo } : {}), selfPid: ownProc ? self.pid : null,
     };
   };
-  const collectOptions = (o: HostOptions, timings: Record<string, number>) => ({ ...(o.procRoot ? { procRoot: o.procRoot } : {}), owners: o.owners ?? true, timings });
+  const collectOptions = (o: HostOptions, timings: Record<string, number>, session: LookSession | null = null) => {
+    const provenance = provenanceOf(o, session);
+    return { ...(o.procRoot ? { procRoot: o.procRoot } : {}), owners: o.owners ?? true, timings, ...(provenance ? { provenance } : {}) };
+  };
 
   return {
     knowledge,
     registry,
 
     async lookAtHost(o = {}, session = null, timings = {}) {
-      const collection = await collectLinux({ ...collectOptions(o, timings), ...(session ? { cache: session.cache } : {}) });
+      const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       const hostname = collection.hostname ?? self.hostname;
       const warnings = [...appliedNotes(o.policy, o.baseline), ...collection.warnings];
       if (collection.unchanged && !o.select) {

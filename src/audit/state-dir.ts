@@ -18,10 +18,12 @@ export interface StatePaths {
   queue: string;
   /** Downloaded address lists. */
   lists: string;
+  /** What the provenance check learnt (package answers, checksums by file identity): saves time only, safe to delete. */
+  provenanceCache: string;
 }
 
 /** The state directory's paths; `stateDir` (the command line's --state-dir) wins over the environment. */
 export function statePaths(stateDir?: string, env: Readonly<Record<string, string | undefined>> = process.env, uid: number | undefined = process.getuid?.()): StatePaths {
   const dir = stateDir || env["PORTWATCH_STATE_DIR"] || (uid === 0 ? "/var/lib/portwatch" : join(env["XDG_STATE_HOME"] || join(homedir(), ".local", "state"), "portwatch"));
-  return { dir, baseline: join(dir, "baseline.json"), history: join(dir, "history.sqlite"), queue: join(dir, "queue"), lists: join(dir, "lists") };
+  return { dir, baseline: join(dir, "baseline.json"), history: join(dir, "history.sqlite"), queue: join(dir, "queue"), lists: join(dir, "lists"), provenanceCache: join(dir, "cache", "provenance.json") };
 }

@@ -8,7 +8,7 @@ import { renderJsonChunks, renderJsonHead, renderJsonSockets, renderJsonTail, re
 import { renderCounts, renderTableChunks } from "../report/render-table.js";
 import { safeText } from "../report/safe-text.js";
 import { summarize } from "../model/summary.js";
-import { auditorOnce, baselineFor, stateOf } from "./context.js";
+import { auditorOnce, baselineFor, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 
@@ -44,7 +44,9 @@ function selection(options: AuditOptions): Selection {
   return { protos, listening: options.listening ?? false };
 }
 
-const hostOptions = (options: AuditOptions) => ({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true });
+const hostOptions = (options: AuditOptions) => ({
+  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, ...provenanceOf(options),
+});
 
 /** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */
 async function auditCapture(options: AuditOptions & { from: string }): Promise<Snapshot & { hostNetns: number | null }> {

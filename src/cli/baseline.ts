@@ -1,7 +1,7 @@
 import { baselineFromLook, diffWithBaseline, loadBaseline, saveBaseline } from "../audit/baseline.js";
 import { renderEventJson, renderEventLine } from "../report/render-events.js";
 import { safeText } from "../report/safe-text.js";
-import { auditorOnce, stateOf } from "./context.js";
+import { auditorOnce, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 
@@ -16,7 +16,9 @@ export interface BaselineOptions {
 }
 
 async function look(options: BaselineOptions) {
-  return auditorOnce().lookAtHost({ ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy: await readPolicy(options.policy) });
+  return auditorOnce().lookAtHost({
+    ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy: await readPolicy(options.policy), ...provenanceOf(options),
+  });
 }
 
 /** `portwatch baseline save`: records what this host normally has, by identity. */

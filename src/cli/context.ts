@@ -11,8 +11,13 @@ export function auditorOnce(): Auditor {
 }
 
 /** The state directory's paths for a command's --state-dir (else PORTWATCH_STATE_DIR, else the default). */
-export function stateOf(options: { stateDir?: string }): StatePaths {
+export function stateOf(options: { stateDir?: string | undefined }): StatePaths {
   return statePaths(options.stateDir);
+}
+
+/** The provenance check's cache in the state directory, for a look at the live host (a captured proc tree gets none: its programs are another host's). */
+export function provenanceOf(options: { procRoot?: string | undefined; stateDir?: string | undefined }): { provenance?: { cacheFile: string } } {
+  return options.procRoot && options.procRoot !== "/proc" ? {} : { provenance: { cacheFile: stateOf(options).provenanceCache } };
 }
 
 /** The baseline to judge against: --baseline FILE, else the state directory's baseline when it exists. */

@@ -3,7 +3,7 @@ import { openHistory } from "../audit/alerting.js";
 import { createLooker } from "../audit/look-loop.js";
 import { safeText } from "../report/safe-text.js";
 import { startDashboard } from "../serve/server.js";
-import { auditorOnce, baselineFor, stateOf } from "./context.js";
+import { auditorOnce, baselineFor, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 
@@ -29,7 +29,7 @@ export async function runServe(options: ServeCliOptions, io: Output, signal: Abo
   const baseline = baselineFor(options.baseline, state);
   const dbPath = options.db ?? state.history;
   const history = existsSync(dbPath) ? await openHistory(dbPath) : null;
-  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, baseline });
+  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, baseline, ...provenanceOf(options) });
   const dashboard = await startDashboard({
     host: options.host, port: options.port, exposed: options.expose, intervalMs: options.intervalMs,
     look: () => looker.next(),

@@ -11,6 +11,7 @@ import { nativeAddon, type NativeAddon } from "./native.js";
 import { createCollectSession, type Dumps } from "./netlink-dumps.js";
 import { fillOwnerCache, hasLastLook, lastLookAgain, refreshOwners, rememberLook, type OwnerCache, type OwnerRefresh } from "./owner-cache.js";
 import { readProcessDetails } from "./process-details.js";
+import { readProvenance, type ProvenanceSession } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
 import { eachSourceInode, prefetchDumps, readTables, type TableReader, type Tables } from "./tables.js";
 
@@ -20,6 +21,7 @@ import { eachSourceInode, prefetchDumps, readTables, type TableReader, type Tabl
 export type { Collection, CollectionParts } from "./collection.js";
 export { DUMP_TRIES, dumpNamespace } from "./netlink-dumps.js";
 export { createOwnerCache, type OwnerCache } from "./owner-cache.js";
+export { createProvenanceSession, type ProvenanceOptions, type ProvenanceSession } from "./provenance.js";
 
 /** Where and how to read a Linux host. */
 export interface CollectOptions {
@@ -53,6 +55,12 @@ export interface CollectOptions {
    * more than reading the socket tables.
    */
   cache?: OwnerCache;
+  /**
+   * Where the holders' code came from (collect/provenance.ts): their executables' packages and checksums,
+   * code from places no package installs to. Off without it; keep one session between looks (a watcher
+   * pays once per binary).
+   */
+  provenance?: ProvenanceSession;
 }
 
 /**
@@ -234,6 +242,11 @@ function ownerDetails(look: Look, holders: HolderLookup, denied: number): Map<nu
   const processes = readProcessDetails(holders, {
     procRoot: look.procRoot, passwdFile: look.options.passwdFile ?? "/etc/passwd", netnsOf: look.namespaces.netnsOf, known: look.cache?.processes,
   });
+  if (look.options.provenance) {
+    look.lap("processes");
+    readProvenance(look.options.provenance, processes.values(), look.procRoot, look.warnings);
+    look.lap("provenance");
+  }
   if (denied > 0) {
     look.warnings.push(`Cannot read the open files of ${denied} of ${look.pids.length} processes: permission denied (run as root to see every owner)`);
   }

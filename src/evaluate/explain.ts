@@ -2,6 +2,7 @@ import type { Knowledge } from "../knowledge/knowledge.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 import { ORPHAN_STATES } from "../model/socket-state.js";
+import { provenanceAdvice } from "./provenance-advice.js";
 
 /** Where the sockets came from, for the "how to find out more" advice. */
 export type Origin = "live" | "linux-capture" | "windows-capture" | "bsd-capture";
@@ -14,8 +15,10 @@ const EXPOSURE_WORDS = {
 } as const;
 
 /** How to learn what a process is, on the machine the sockets came from. */
-function programAdvice(p: { pid: number; name: string | null; exe: string | null }, origin: Origin): string {
+function programAdvice(p: ProcessInfo, origin: Origin): string {
   if (origin === "windows-capture") return p.name ? `look ${p.name} up in Task Manager's Details tab (its Description and publisher)` : `find its program there with 'tasklist /FI "PID eq ${p.pid}" /V'`;
+  const known = provenanceAdvice(p);
+  if (known !== null) return known;
   if (p.exe) return `look up that program ("dpkg -S ${p.exe}" or "rpm -qf ${p.exe}" names its package)`;
   return `find out what it is there with "ps -p ${p.pid} -o user,args" and "ls -l /proc/${p.pid}/exe"`;
 }

@@ -48,10 +48,13 @@ function exposureFits(entry: PortEntry, s: Socket): boolean {
   return s.exposure === "loopback" || s.exposure === "container";
 }
 
-/** Whether an outbound connection's program is installed: a system folder, not deleted, not found changed. */
+/**
+ * Whether an outbound connection's program is installed: a system folder, not deleted, not found changed;
+ * and, where the host has a package database portwatch reads (dpkg), owned by a package.
+ */
 function installed(p: ProcessInfo): boolean {
-  const pkg = (p as { package?: { verified: boolean | null } | null }).package;
-  return exeOrigin(p) === "system" && pkg?.verified !== false;
+  if (exeOrigin(p) !== "system" || p.package?.verified === false) return false;
+  return p.provenance?.database !== "dpkg" || (p.package !== null && p.package !== undefined);
 }
 
 const WEB_PORTS = { tcp: [80, 443], udp: [443, 3478, 19302] } as const;

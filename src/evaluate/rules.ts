@@ -8,6 +8,7 @@ import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import { SHUTDOWN_STATES } from "../model/socket-state.js";
 import type { Reason } from "../model/verdict.js";
+import { PROVENANCE_PROCESS_RULES, PROVENANCE_SOCKET_RULES } from "./rules-provenance.js";
 
 /** What the rules know besides the socket. */
 export interface RuleContext {
@@ -171,6 +172,7 @@ export const PROCESS_RULES: readonly Rule[] = [
       return reason("ad-hoc-server", "unknown", `A quick ${f.what} started from the command line (${f.shown}): ${f.risk}`);
     },
   },
+  ...PROVENANCE_PROCESS_RULES,
 ];
 
 /** Socket-level rules. */
@@ -261,6 +263,7 @@ export const SOCKET_RULES: readonly Rule[] = [
         : reason("hidden-port", "suspicious", `This listener (${port}) is in /proc/net, which netstat reads, but the kernel leaves it out when asked through netlink, as ss asks, in three reads in a row: a rootkit may be hiding it from ss`);
     },
   },
+  ...PROVENANCE_SOCKET_RULES,
   // --- what makes a socket expected (and what takes it away from an impostor): rules-trust.ts ---
   ...TRUST_RULES,
   {

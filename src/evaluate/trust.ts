@@ -88,7 +88,8 @@ export function identify(p: ProcessInfo | null, names: readonly string[], owners
   const upgraded = origin === "deleted" && SYSTEM_DIRS.test(p.exe) && !WRITABLE_DIRS.test(p.exe);
   if (origin !== "system" && !upgraded) return { is: false, why: `its name says ${owners.find((o) => names.includes(o))}, but it runs ${originWords(p)}` };
   if (!named) return { is: false, why: `its name says ${owners.find((o) => names.includes(o))}, but its program is ${p.exe}` };
-  const pkg = (p as { package?: { name: string; verified: boolean | null } | null }).package;
+  const pkg = p.package;
+  if (p.provenance?.database === "dpkg" && pkg === null) return { is: false, why: `${p.exe} comes from no installed package` };
   if (pkg && pkg.verified === false) return { is: false, why: `${p.exe} no longer matches the ${pkg.name} package's checksum` };
   return { is: true, by: "exe" };
 }

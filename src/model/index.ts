@@ -1,5 +1,6 @@
 export type { ProcessInfo, SharedHolder } from "./process.js";
 export { ownerText, programOf } from "./process.js";
+export type { ForeignCode, LoadedVia, PackageInfo, Provenance } from "./provenance.js";
 export type { Problem } from "./problem.js";
 export { formatProblem } from "./problem.js";
 export type { Reason, Verdict } from "./verdict.js";

@@ -1,3 +1,5 @@
+import type { PackageInfo, Provenance } from "./provenance.js";
+
 /** A process that holds a socket (the fields are described in PROCESS_FIELDS, socket-fields.ts). */
 export interface ProcessInfo {
   pid: number;
@@ -9,6 +11,13 @@ export interface ProcessInfo {
   user: string | null;
   containerId: string | null;
   netns: number | null;
+  /**
+   * The installed package of the executable, or null when none owns it (or there is no package database:
+   * `provenance.database` says). Live Linux only: absent when not looked up (captures, captured trees).
+   */
+  package?: PackageInfo | null;
+  /** Where the process's code came from beyond its package (live Linux only; absent when not looked up). */
+  provenance?: Provenance;
 }
 
 /** Another holder of the same socket (a forked server, a passed descriptor). */

@@ -79,6 +79,30 @@ export const SERVICE_FIELDS = [
   { name: "port", type: PORT, nullable: false, presence: "always", description: "the port that names it: local for listeners and inbound, remote for outbound" },
 ] as const satisfies readonly Field[];
 
+export const PACKAGE_FIELDS = [
+  { name: "name", type: TEXT, nullable: false, presence: "always", description: "package name, without the architecture (\"openssh-server\")" },
+  { name: "version", type: TEXT, nullable: true, presence: "always", description: "installed version (dpkg status)" },
+  { name: "verified", type: { kind: "bool" }, nullable: true, presence: "always", description: "the executable's bytes match the package's recorded checksum; false: changed since installed; null: nothing to compare" },
+] as const satisfies readonly Field[];
+
+export const WRITABLE_FIELDS = [
+  { name: "path", type: TEXT, nullable: false, presence: "always", description: "the file or folder someone other than root can write" },
+  { name: "by", type: TEXT, nullable: false, presence: "always", description: "who: \"anyone\", \"uid 1000\", \"gid 100\"" },
+] as const satisfies readonly Field[];
+
+export const FOREIGN_CODE_FIELDS = [
+  { name: "path", type: TEXT, nullable: false, presence: "always", description: "the library as the kernel or the environment names it" },
+  { name: "place", type: { kind: "enum", values: ["memfd", "world-writable", "home", "hidden"] }, nullable: true, presence: "always", description: "where it lives; null for an ordinary place" },
+  { name: "deleted", type: { kind: "bool" }, nullable: false, presence: "always", description: "deleted or replaced after it was mapped" },
+  { name: "via", type: { kind: "enum", values: ["mapped", "LD_PRELOAD", "ld.so.preload"] }, nullable: false, presence: "always", description: "how it got in" },
+] as const satisfies readonly Field[];
+
+export const PROVENANCE_FIELDS = [
+  { name: "database", type: { kind: "enum", values: ["dpkg"] }, nullable: true, presence: "always", description: "the package database looked in; null when there is none portwatch reads (or another mount namespace)" },
+  { name: "writable", type: { kind: "object", fields: WRITABLE_FIELDS }, nullable: true, presence: "always", description: "someone other than root can replace the executable; null when only root can" },
+  { name: "foreign", type: { kind: "list", of: { kind: "object", fields: FOREIGN_CODE_FIELDS } }, nullable: false, presence: "always", description: "code from world-writable, hidden, home or deleted places, or named in /etc/ld.so.preload" },
+] as const satisfies readonly Field[];
+
 export const PROCESS_FIELDS = [
   { name: "pid", type: ID, nullable: false, presence: "always", description: "process id" },
   { name: "name", type: TEXT, nullable: true, presence: "always", description: "short name (/proc/<pid>/comm), or the name the capture printed",
@@ -93,6 +117,8 @@ export const PROCESS_FIELDS = [
     policy: { match: "glob", how: "the user name, or the uid (the process's, else the socket's) as digits; * and ? are wildcards" } },
   { name: "containerId", type: { kind: "text", pattern: /^[0-9a-f]{64}$/, what: "64 hex digits" }, nullable: true, presence: "always", description: "container id, when /proc/<pid>/cgroup names one" },
   { name: "netns", type: INODE, nullable: true, presence: "always", description: "network namespace inode (/proc/<pid>/ns/net)" },
+  { name: "package", type: { kind: "object", fields: PACKAGE_FIELDS }, nullable: true, presence: "when-set", description: "the installed package of the executable; null when none owns it (live Linux only)" },
+  { name: "provenance", type: { kind: "object", fields: PROVENANCE_FIELDS }, nullable: false, presence: "when-set", description: "where the process's code came from beyond its package (live Linux only)" },
 ] as const satisfies readonly Field[];
 
 export const HOLDER_FIELDS = [

@@ -1,0 +1,114 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { evaluate } from "../../src/evaluate/evaluate.js";
+import { explainSocket } from "../../src/evaluate/explain.js";
+import { provenanceAdvice } from "../../src/evaluate/provenance-advice.js";
+import { createKnowledge } from "../../src/knowledge/knowledge.js";
+import type { ProcessInfo } from "../../src/model/process.js";
+import type { ForeignCode, PackageInfo, Provenance } from "../../src/model/provenance.js";
+import type { Endpoint, Proto, Socket } from "../../src/model/socket.js";
+import type { Verdict } from "../../src/model/verdict.js";
+
+const knowledge = createKnowledge();
+
+const pkg = (name: string, verified: boolean | null = true): PackageInfo => ({ name, version: "1.0-1", verified });
+const prov = (extra: Partial<Provenance> = {}): Provenance => ({ database: "dpkg", writable: null, foreign: [], ...extra });
+const code = (path: string, place: ForeignCode["place"], via: ForeignCode["via"] = "mapped", deleted = false): ForeignCode => ({ path, place, deleted, via });
+
+/** A live process with provenance: packaged by default. */
+function proc(name: string, exe: string, extra: Partial<ProcessInfo> = {}): ProcessInfo {
+  return { pid: 4242, name, exe, exeDeleted: false, cmdline: [exe], uid: 0, user: "root", containerId: null, netns: 1, package: pkg(name), provenance: prov(), ...extra };
+}
+/** The process as a capture gives it: no provenance read. */
+const bare = (p: ProcessInfo): ProcessInfo => { const { package: _p, provenance: _v, ...rest } = p; return rest; };
+const ep = (address: string, port: number): Endpoint => ({ address, port });
+function listener(p: ProcessInfo | null, address: string, port: number, proto: Proto = "tcp"): Socket {
+  return {
+    proto, family: 4, local: ep(address, port), remote: null, state: proto === "tcp" ? "LISTEN" : "UNCONN", direction: "listening",
+    exposure: address.startsWith("127.") ? "loopback" : "all-interfaces", netns: 1, inode: 7, uid: 0, service: null, process: p,
+    sharedWith: [], verdict: "unknown", reasons: [], explanation: null,
+  };
+}
+function outbound(p: ProcessInfo | null, remote: string, port: number): Socket {
+  return { ...listener(p, "192.0.2.10", 40000), remote: ep(remote, port), state: "ESTABLISHED", direction: "outbound", exposure: null };
+}
+const alice = { uid: 1000, user: "alice" };
+
+// [what, socket, verdict, rules that must fire, rules that must not fire, text the provenance reason must hold]
+const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
+  // modified-binary
+  ["sshd whose bytes no longer match openssh-server's checksum", listener(proc("sshd", "/usr/sbin/sshd", { package: pkg("openssh-server", false) }), "0.0.0.0", 22), "suspicious", ["modified-binary"], [],
+    /\/usr\/sbin\/sshd does not match the openssh-server package's checksum: a trojaned binary, or a file changed by hand/],
+  ["sshd that matches its package (benign nearest)", listener(proc("sshd", "/usr/sbin/sshd", { package: pkg("openssh-server") }), "0.0.0.0", 22), "expected", ["known-service"], ["modified-binary", "name-only", "injected-library"]],
+  ["a packaged program with no checksum recorded", listener(proc("sshd", "/usr/sbin/sshd", { package: pkg("openssh-server", null) }), "0.0.0.0", 22), "expected", [], ["modified-binary"]],
+  // injected-library
+  ["sshd with LD_PRELOAD from /dev/shm", listener(proc("sshd", "/usr/sbin/sshd", { provenance: prov({ foreign: [code("/dev/shm/libx.so", "world-writable", "LD_PRELOAD")] }) }), "0.0.0.0", 22), "suspicious", ["injected-library"], [],
+    /\/dev\/shm\/libx\.so, preloaded by LD_PRELOAD from a folder anyone can write to/],
+  ["sshd with a library /etc/ld.so.preload forces in", listener(proc("sshd", "/usr/sbin/sshd", { provenance: prov({ foreign: [code("/usr/lib/libhide.so", null, "ld.so.preload")] }) }), "0.0.0.0", 22), "suspicious", ["injected-library"], [], /\/etc\/ld\.so\.preload/],
+  ["a library mapped from a hidden folder under /var/tmp", listener(proc("nginx", "/usr/sbin/nginx", { provenance: prov({ foreign: [code("/var/tmp/.x/libz.so", "world-writable")] }) }), "0.0.0.0", 80), "suspicious", ["injected-library"], [], /\/var\/tmp\/\.x\/libz\.so/],
+  ["a library in a hidden folder of /usr/lib", listener(proc("nginx", "/usr/sbin/nginx", { provenance: prov({ foreign: [code("/usr/lib/.cache/libz.so", "hidden")] }) }), "0.0.0.0", 80), "suspicious", ["injected-library"], [], /a hidden folder/],
+  ["fileless code (memfd) mapped into a daemon", listener(proc("nginx", "/usr/sbin/nginx", { provenance: prov({ foreign: [code("/memfd:x", "memfd")] }) }), "0.0.0.0", 80), "suspicious", ["injected-library"], [], /memfd/],
+  ["a root daemon with a library from alice's home", listener(proc("nginx", "/usr/sbin/nginx", { provenance: prov({ foreign: [code("/home/alice/libz.so", "home")] }) }), "0.0.0.0", 80), "suspicious", ["injected-library"], [], /someone else's home directory \(\/home\/alice\)/],
+  ["alice's python with a module from her own ~/.local: unknown, not suspicious", listener(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["python3", "/home/alice/app.py"], provenance: prov({ foreign: [code("/home/alice/.local/lib/python3.11/site-packages/x.so", "home")] }) }), "127.0.0.1", 8000), "unknown", ["injected-library"], [], /a hidden folder in alice's home directory/],
+  ["a system library replaced by an upgrade: unknown, restart it", listener(proc("sshd", "/usr/sbin/sshd", { provenance: prov({ foreign: [code("/usr/lib/x86_64-linux-gnu/libssl.so.3", null, "mapped", true)] }) }), "0.0.0.0", 22), "unknown", ["injected-library"], [], /usually a package upgrade \(restart sshd/],
+  ["a deleted library outside the system folders", listener(proc("nginx", "/usr/sbin/nginx", { provenance: prov({ foreign: [code("/srv/x/libz.so", null, "mapped", true)] }) }), "0.0.0.0", 80), "suspicious", ["injected-library"], [], /deleted after it was loaded/],
+  // home-exe
+  ["root running a program from /root with a listener on every interface", listener(proc("server", "/root/bin/server", { package: null }), "0.0.0.0", 8080), "suspicious", ["home-exe"], [], /Root runs this program from \/root\/bin\/, in a home directory, and it listens beyond this computer/],
+  ["root running a program from a home directory, loopback only", listener(proc("server", "/home/alice/bin/server", { package: null }), "127.0.0.1", 8080), "unknown", ["home-exe"], [], /Root runs this program from \/home\/alice\/bin\/, in a home directory:/],
+  ["root running a program that uid 1000 can replace, listening on every interface", listener(proc("server", "/opt/app/server", { package: null, provenance: prov({ writable: { path: "/opt/app/", by: "uid 1000" } }) }), "0.0.0.0", 8080), "suspicious", ["home-exe"], [], /which uid 1000 can replace \(\/opt\/app\/ is writable\)/],
+  ["alice running her own program from her home: no home-exe", listener(proc("server", "/home/alice/bin/server", { ...alice, package: null }), "0.0.0.0", 8080), "unknown", [], ["home-exe"]],
+  ["root running a packaged program nobody else can replace", listener(proc("server", "/usr/bin/server"), "0.0.0.0", 8080), "unknown", [], ["home-exe"]],
+  // name-only (a name is not an identity)
+  ["root's sshd run from a home directory on port 22", listener(proc("sshd", "/root/sshd", { package: null }), "0.0.0.0", 22), "suspicious", ["home-exe", "impostor"], ["known-service"]],
+  ["a program in ~/.cache calling itself avahi-daemon on a random UDP port", listener(proc("avahi-daemon", "/home/alice/.cache/avahi-daemon", { ...alice, package: null }), "0.0.0.0", 41234, "udp"), "suspicious", ["impostor"], ["random-udp"],
+    /goes by a daemon's name, but .*\/home\/alice\/\.cache\/avahi-daemon/],
+  ["the real avahi-daemon on a random UDP port (benign nearest)", listener(proc("avahi-daemon", "/usr/sbin/avahi-daemon", { uid: 108, user: "avahi" }), "0.0.0.0", 41234, "udp"), "expected", ["random-udp"], ["impostor"]],
+  ["chronyd from /usr/local on a host with dpkg: no package owns it", listener(proc("chronyd", "/usr/local/sbin/chronyd", { package: null }), "127.0.0.1", 323, "udp"), "unknown", ["impostor"], ["known-service"]],
+  ["a container's nginx (another mount namespace: no package database)", listener(proc("nginx", "/usr/sbin/nginx", { package: null, provenance: prov({ database: null }) }), "0.0.0.0", 80), "expected", ["known-service"], ["impostor"]],
+  ["root's sshd from a home directory in a capture (no provenance: only the path speaks)", listener(bare(proc("sshd", "/root/sshd")), "0.0.0.0", 22), "suspicious", ["home-exe", "impostor"], ["known-service", "modified-binary", "injected-library"]],
+  // unpackaged-outbound
+  ["a program in ~/.cache talking to a public address on 443", outbound(proc("syncd", "/home/alice/.cache/syncd", { ...alice, package: null }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"],
+    /runs from a hidden folder \(\/home\/alice\/\.cache\/syncd\) and talks to a server on the Internet \(port 443\)/],
+  ["the same program talking to the local network", outbound(proc("syncd", "/home/alice/.cache/syncd", { ...alice, package: null }), "192.168.1.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+  ["a packaged client to a public address on 443", outbound(proc("apt", "/usr/bin/apt"), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+];
+
+describe("provenance rules", () => {
+  for (const [what, s, verdict, fire, silent, text] of cases) {
+    it(`provenance rules on ${what}: ${verdict}`, () => {
+      evaluate([s], { knowledge, mode: "live-root", origin: "live" });
+      const rules = s.reasons.map((r) => r.rule);
+      assert.equal(s.verdict, verdict, `${s.verdict}: ${s.reasons.map((r) => `${r.rule}: ${r.message}`).join(" | ")}`);
+      for (const r of fire) assert.ok(rules.includes(r), `${r} did not fire (${rules.join(", ")})`);
+      for (const r of silent) assert.ok(!rules.includes(r), `${r} fired`);
+      if (text) assert.match(s.reasons.filter((r) => fire.includes(r.rule)).map((r) => r.message).join(" | "), text);
+    });
+  }
+});
+
+describe("provenanceAdvice", () => {
+  const cases: [string, Parameters<typeof provenanceAdvice>[0], RegExp | null][] = [
+    ["fileless (memfd)", { pid: 9, exe: "/memfd:x", exeDeleted: true, package: null, provenance: prov() }, /fileless \(memfd "x"/],
+    ["a deleted program in /tmp", { pid: 9, exe: "/tmp/x", exeDeleted: true, package: null, provenance: prov() }, /deleted, so it is not from any package/],
+    ["a home directory", { pid: 9, exe: "/home/alice/x", exeDeleted: false, package: null, provenance: prov() }, /runs from \/home\/alice\/, not from any package/],
+    ["/tmp from a capture (no provenance)", { pid: 9, exe: "/tmp/x", exeDeleted: false }, /not from any package/],
+    ["a packaged, verified program", { pid: 9, exe: "/usr/sbin/sshd", exeDeleted: false, package: pkg("openssh-server"), provenance: prov() }, /comes from the openssh-server package \(version 1\.0-1\), and its bytes match/],
+    ["a modified packaged program", { pid: 9, exe: "/usr/sbin/sshd", exeDeleted: false, package: pkg("openssh-server", false), provenance: prov() }, /do NOT match/],
+    ["an unowned program where dpkg was asked", { pid: 9, exe: "/opt/x/y", exeDeleted: false, package: null, provenance: prov() }, /no installed package owns \/opt\/x\/y/],
+    ["an ordinary path from a capture: the caller's advice", { pid: 9, exe: "/opt/x/y", exeDeleted: false }, null],
+  ];
+  for (const [what, p, want] of cases) {
+    it(`provenanceAdvice for ${what}`, () => {
+      const advice = provenanceAdvice(p);
+      if (want === null) assert.equal(advice, null); else { assert.match(advice ?? "", want); assert.doesNotMatch(advice ?? "", /dpkg -S|rpm -qf/); }
+    });
+  }
+  it("explainSocket never offers dpkg -S for a program no package can own", () => {
+    for (const exe of ["/home/alice/x", "/tmp/x", "/memfd:x", "/dev/shm/x"]) {
+      const s = listener({ ...proc("x", exe, { package: null }), exeDeleted: exe.startsWith("/memfd:") }, "127.0.0.1", 47111);
+      assert.doesNotMatch(explainSocket(s, knowledge, "live"), /dpkg -S/, exe);
+    }
+    const packaged = listener(bare(proc("x", "/opt/x/x")), "127.0.0.1", 47111);
+    assert.match(explainSocket(packaged, knowledge, "linux-capture"), /dpkg -S \/opt\/x\/x/);
+  });
+});
