@@ -1,4 +1,4 @@
-export type { ProcessInfo, SharedHolder } from "./process.js";
+export type { ProcessInfo, ProcessRef, SharedHolder, TerminalBelow } from "./process.js";
 export type { Problem } from "./problem.js";
 export { formatProblem } from "./problem.js";
 export type { Reason, Verdict } from "./verdict.js";
