@@ -4,6 +4,7 @@ import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import { VERDICTS, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, isFinished, type Origin } from "./explain.js";
+import { holderFindings, sharedKey } from "./holders.js";
 import { identityOf } from "./identity.js";
 import type { Policy } from "./policy.js";
 import { PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
@@ -73,7 +74,7 @@ class ReasonLists {
 /**
  * Gives every socket its verdict, reasons and explanation, in place.
  * 1. Process findings (deleted or temporary executable, kernel-thread disguise, shell with a socket) are
- *    computed once per process and put on each of its sockets.
+ *    computed once per process and put on each of its sockets, for every holder of a shared socket.
  * 2. The socket rules add theirs; the verdict is the worst reason.
  * 3. Connections to or from a listener on this computer also carry the listener's verdict.
  * 4. A socket whose identity is in the host's baseline is expected unless a rule calls it suspicious.
@@ -97,7 +98,7 @@ export interface Judge {
 /** A judge that keeps what it learnt (listeners, shared reasons, judgements of like connections) between calls. */
 export function createJudge(options: EvaluateOptions): Judge {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
-  const perProcess = new WeakMap<ProcessInfo, Reason[]>();
+  const findings = holderFindings(PROCESS_RULES, ctx);
   // Listeners by namespace, then by port * 4 + protocol: numbers, no string built per socket.
   const listenerIndex = new Map<number | null, Map<number, Socket>>();
   const PROTO = { tcp: 0, udp: 1, raw: 2 } as const;
@@ -124,16 +125,7 @@ export function createJudge(options: EvaluateOptions): Judge {
   const explain = explainer(options.knowledge, options.origin);
   let baselineReason: Reason | undefined;
   const judge = (s: Socket): void => {
-    const reasons: Reason[] = [];
-    if (s.process !== null) {
-      let pr = perProcess.get(s.process);
-      if (pr === undefined) {
-        pr = [];
-        for (const rule of PROCESS_RULES) { const r = rule.check(s, ctx); if (r) pr.push(r); }
-        perProcess.set(s.process, pr);
-      }
-      reasons.push(...pr);
-    }
+    const reasons: Reason[] = [...findings.of(s)];
     for (const rule of SOCKET_RULES) { const r = rule.check(s, ctx); if (r) reasons.push(r); }
     if (s.direction !== "listening" && s.remote !== null) {
       // A connection inside this computer: the other end's listener speaks for it too.
@@ -198,7 +190,8 @@ export function createJudge(options: EvaluateOptions): Judge {
         // Without an owner the explanation names the local port (how to find the owner), except for a
         // finished connection, which no program holds (its state is in the bits).
         const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown";
-        const k = `${s.netns}|${port * 65_536 + bits}|${pid}${exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}` : ""}`;
+        // Every holder is judged (holders.ts): the others are part of the key too.
+        const k = `${s.netns}|${port * 65_536 + bits}|${pid}${sharedKey(s)}${exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}` : ""}`;
         const same = memo.get(k);
         if (same !== undefined) {
           s.reasons = same.reasons;

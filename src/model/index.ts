@@ -1,4 +1,5 @@
 export type { ProcessInfo, ProcessRef, SharedHolder, TerminalBelow } from "./process.js";
+export { holderDetails } from "./holders.js";
 export type { Problem } from "./problem.js";
 export { formatProblem } from "./problem.js";
 export type { Reason, Verdict } from "./verdict.js";
