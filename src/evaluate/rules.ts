@@ -4,6 +4,7 @@ import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Socket } from "../model/socket.js";
 import type { Reason } from "../model/verdict.js";
+import { REVERSE_SHELL } from "./rules-process-tree.js";
 
 /** What the rules know besides the socket. */
 export interface RuleContext {
@@ -129,6 +130,7 @@ export const PROCESS_RULES: readonly Rule[] = [
       return null;
     },
   },
+  REVERSE_SHELL,
 ];
 
 /** Socket-level rules. */

@@ -26,7 +26,7 @@ export interface Knowledge {
   readonly entries: readonly PortEntry[];
 }
 
-export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "shells" | "netcats" | "interpreters";
+export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "shells" | "netcats" | "interpreters" | "terminals";
 
 function covers(e: { port: number; to?: number | undefined }, port: number): boolean {
   return port >= e.port && port <= (e.to ?? e.port);

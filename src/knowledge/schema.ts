@@ -42,7 +42,7 @@ export type IndicatorsData = z.infer<typeof IndicatorsFile>;
 
 export const ProgramsFile = z.strictObject({
   $comment: z.string().optional(),
-  browsers: names, ircClients: names, outboundAny: names, randomUdp: names, shells: names, netcats: names, interpreters: names,
+  browsers: names, ircClients: names, outboundAny: names, randomUdp: names, shells: names, netcats: names, interpreters: names, terminals: names,
   kernelThreadPatterns: z.array(z.string().refine((p) => { try { new RegExp(p); return true; } catch { return false; } }, "not a valid regular expression")),
 });
 export type ProgramsData = z.infer<typeof ProgramsFile>;
