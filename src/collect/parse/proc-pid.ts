@@ -85,10 +85,19 @@ export function parseStat(text: string): StatRecord | null {
   const close = text.lastIndexOf(")");
   if (open < 1 || close < open) return null;
   const pid = Number(text.slice(0, open));
-  const f = text.slice(close + 2).split(" ");
-  // f[0] state, f[1] ppid, f[2] pgrp, f[3] session, f[4] tty_nr, ... f[19] starttime
-  const ppid = Number(f[1]), ttyNr = Number(f[4]), startTime = Number(f[19]);
-  if (!Number.isSafeInteger(pid) || pid <= 0 || f.length < 20 || !Number.isSafeInteger(ppid) || ppid < 0 || !Number.isSafeInteger(ttyNr) || !Number.isSafeInteger(startTime)) return null;
+  // After ") ": f0 state, f1 ppid, f2 pgrp, f3 session, f4 tty_nr, ... f19 starttime. Runs for every
+  // process on every look, so the fields are found by their spaces rather than by splitting all 52.
+  let ppid = NaN, ttyNr = NaN, startTime = NaN;
+  for (let f = 0, at = close + 2; f <= 19; f++) {
+    let end = text.indexOf(" ", at);
+    if (end < 0) end = text.length;
+    if (f === 1) ppid = Number(text.slice(at, end));
+    else if (f === 4) ttyNr = Number(text.slice(at, end));
+    else if (f === 19) { if (end === text.length || at >= end) return null; startTime = Number(text.slice(at, end)); }
+    if (end >= text.length) return null;
+    at = end + 1;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !Number.isSafeInteger(ppid) || ppid < 0 || !Number.isSafeInteger(ttyNr) || !Number.isSafeInteger(startTime)) return null;
   return { pid, name: text.slice(open + 2, close), ppid, ttyNr, startTime };
 }
 
@@ -112,6 +121,16 @@ export function ttyName(ttyNr: number): string | null {
 export function isPty(ttyNr: number): boolean {
   const major = (ttyNr >>> 8) & 0xfff;
   return major >= 136 && major <= 143;
+}
+
+/*
+ * /proc/sys/kernel/pty/nr: "3\n", the pseudo-terminals in use on the whole system (every devpts instance,
+ * containers' too). 0 means no process has a pty as its controlling terminal.
+ */
+/** The number in /proc/sys/kernel/pty/nr; null when the text is not one. */
+export function parsePtyCount(text: string): number | null {
+  const n = Number(text.trim());
+  return text.trim() !== "" && Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
 /*

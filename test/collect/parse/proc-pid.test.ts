@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readlinkSync } from "node:fs";
+import fc from "fast-check";
 import {
   isPty, parseCgroupContainerId, parseCgroupUnit, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parseSocketLink, parseStat,
   parseStatusUid, ttyName, type StatRecord,
@@ -110,6 +111,13 @@ describe("parseStat", () => {
     ["a ppid that is no number", "12 (cat) R y 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0\n", null],
   ];
   for (const [what, text, want] of cases) it(`parseStat reads ${what}`, () => assert.deepEqual(parseStat(text), want));
+  it("parseStat never throws, and reads back any name and numbers it is given", () => {
+    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 120 }), (text) => { parseStat(text); }), { numRuns: 2000 });
+    fc.assert(fc.property(fc.string({ maxLength: 15 }), fc.nat(), fc.nat(), fc.nat(), (name, ppid, ttyNr, startTime) => {
+      const line = `42 (${name}) S ${ppid} 1 1 ${ttyNr} -1 4194304 ${"0 ".repeat(12)}${startTime} 1 2 3\n`;
+      assert.deepEqual(parseStat(line), { pid: 42, name, ppid, ttyNr, startTime });
+    }), { numRuns: 500 });
+  });
 });
 
 describe("ttyName", () => {
