@@ -7,7 +7,8 @@ need=""
 command -v ip >/dev/null 2>&1 || need="$need iproute2"          # network-namespace tests (ip netns, veth)
 command -v python3 >/dev/null 2>&1 || need="$need python3"      # planted processes
 [ -x /usr/bin/chromium ] || need="$need chromium"               # the dashboard in a real browser (playwright-core)
-command -v logger >/dev/null 2>&1 || need="$need bsdutils"      # syslog alerts
+command -v logger >/dev/null 2>&1 || need="$need bsdutils"      # syslog alerts; script (a program on a pty)
+command -v tmux >/dev/null 2>&1 || need="$need tmux"            # a shell on a pty tmux made (rule reverse-shell)
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "test-deps: missing Debian packages:$need (run as root, or: sudo apt-get install$need)" >&2

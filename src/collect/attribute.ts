@@ -1,4 +1,5 @@
-import type { ProcessInfo } from "../model/process.js";
+import { sharedHolder } from "../model/holders.js";
+import type { ProcessInfo, SharedHolder } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 
 /** Socket inode → the pid(s) holding it: a Map, or an InodeTable for one big look. */
@@ -109,8 +110,11 @@ export function addHolder(holders: Map<number, number | number[]>, inode: number
  *    Those links went into one Map, inode → pid(s), built once for the whole host (O(fds)).
  * 3. Here each socket looks its inode up in that Map (O(1)), so the join is linear in sockets,
  *    unlike ss/netstat -p whose small fixed hash tables make it quadratic at 100k sockets.
- * 4. Several pids can hold one socket (a forking server, an inherited descriptor): the lowest pid,
- *    usually the parent, becomes `process`, the others go to `sharedWith`.
+ * 4. Several pids can hold one socket (a forking server, an inherited descriptor): the eldest holder,
+ *    the one none of whose ancestors holds it too (usually the parent), becomes `process`; among
+ *    unrelated holders, the lowest pid. The others go to `sharedWith`, their full details beside each
+ *    entry (model/holders.ts), since every holder is judged. A pid number never decides which of a
+ *    parent and its child is `process` (pids wrap around, and a descriptor can be passed to anyone).
  * 5. Socket inodes are unique across network namespaces, so one Map serves every namespace.
  * A socket whose inode is in no readable fd table keeps `process: null` (an owner we could not see,
  * or a kernel socket such as the NFS or WireGuard ones).
@@ -127,8 +131,24 @@ export function attribute(sockets: Socket[], owners: OwnerMap): number {
       continue;
     }
     held.sort((a, b) => a - b);
-    socket.process = owners.processes.get(held[0] as number) ?? null;
-    socket.sharedWith = held.slice(1).map((pid) => ({ pid, name: owners.processes.get(pid)?.name ?? null }));
+    const first = eldest(held, owners.processes);
+    socket.process = owners.processes.get(first) ?? null;
+    const others: SharedHolder[] = [];
+    for (const pid of held) {
+      if (pid === first) continue;
+      const p = owners.processes.get(pid);
+      others.push(p === undefined ? { pid, name: null } : sharedHolder(p));
+    }
+    socket.sharedWith = others;
   }
   return unowned;
+}
+
+/** The first of `held` (ascending pids) whose ancestry has no other holder of the socket. */
+function eldest(held: readonly number[], processes: ReadonlyMap<number, ProcessInfo>): number {
+  for (const pid of held) {
+    const ancestry = processes.get(pid)?.ancestry;
+    if (!ancestry?.some((a) => a.pid !== pid && held.includes(a.pid))) return pid;
+  }
+  return held[0] as number;
 }

@@ -240,7 +240,8 @@ function tablesRead(tables: Tables | null): Tables {
 /** Step 4: the details of the processes that hold sockets, and a warning for fd tables that could not be read. */
 function ownerDetails(look: Look, holders: HolderLookup, denied: number): Map<number, ProcessInfo> {
   const processes = readProcessDetails(holders, {
-    procRoot: look.procRoot, passwdFile: look.options.passwdFile ?? "/etc/passwd", netnsOf: look.namespaces.netnsOf, known: look.cache?.processes,
+    procRoot: look.procRoot, passwdFile: look.options.passwdFile ?? "/etc/passwd", netnsOf: look.namespaces.netnsOf, pids: look.pids,
+    known: look.cache?.processes, refs: look.cache?.refs,
   });
   if (look.options.provenance) {
     look.lap("processes");

@@ -3,6 +3,7 @@ import { addHolder } from "./attribute.js";
 import type { Collection } from "./collection.js";
 import { scanFdShare } from "./fd-scan.js";
 import { createCollectSession, sameDumps, type CollectSession, type Dumps } from "./netlink-dumps.js";
+import type { KnownRef } from "./process-details.js";
 
 // Watching (portwatch watch, serve): what one look learnt about owners, kept for the next look, so that
 // a look at a steady host reads only new processes' fd tables, or nothing but the kernel's dumps.
@@ -13,6 +14,8 @@ export interface OwnerCache {
   /** pid → the socket inodes in its fd table at its last scan. */
   byPid: Map<number, number[]>;
   processes: Map<number, ProcessInfo>;
+  /** Ancestors of holders and processes near terminals below them (exe, uid, arguments): read once while their pid runs the same program. */
+  refs: Map<number, KnownRef>;
   /** Processes whose fd table cannot be read (no root): not tried again. */
   denied: Set<number>;
   /** Socket inodes no readable process held at the last full read (kernel sockets, hidden owners): not looked for again. */
@@ -31,7 +34,7 @@ export interface OwnerCache {
 
 /** An empty owner cache. */
 export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0, previous: null, session: createCollectSession() };
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0, previous: null, session: createCollectSession() };
 }
 
 /** What refreshOwners found: fd tables it could not read, and whether any socket changed hands. */

@@ -27,6 +27,19 @@ export function tryRead(path: string, encoding: BufferEncoding = "utf8"): string
   try { return readFileSync(path, encoding); } catch { return null; }
 }
 
+const small = Buffer.allocUnsafe(4096);
+
+/**
+ * A small proc file (stat: under 400 bytes) as UTF-8 text, as the comm file is read, or null when it cannot be read: one open, one
+ * read and one close into a shared buffer, about a third of tryRead's cost (no fstat, no new buffer), for
+ * the files read once per process on every look.
+ */
+export function tryReadSmall(path: string): string | null {
+  let fd: number;
+  try { fd = openSync(path, "r"); } catch { return null; }
+  try { return small.toString("utf8", 0, readSync(fd, small, 0, small.length, 0)); } catch { return null; } finally { closeSync(fd); }
+}
+
 /** A whole file as latin1 text, or "" when there is no such file (a table this kernel lacks); other errors are thrown. */
 export function readIfThere(path: string): string {
   try { return readFileSync(path, "latin1"); } catch (e) {

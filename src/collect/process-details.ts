@@ -1,12 +1,15 @@
-import type { ProcessInfo } from "../model/process.js";
+import type { ProcessInfo, ProcessRef, TerminalBelow } from "../model/process.js";
 import type { HolderLookup } from "./attribute.js";
 import {
-  parseCgroupContainerId, parseCmdline, parseComm, parseExeLink, parsePasswd, parseStatusUid,
+  parseCgroupContainerId, parseCgroupUnit, parseCmdline, parseComm, parseExeLink, parsePasswd, parsePtyCount, parseStat, parseStatusUid, ttyName,
+  type StatRecord,
 } from "./parse/proc-pid.js";
-import { tryRead, tryReadlink } from "./proc-files.js";
+import { tryRead, tryReadlink, tryReadSmall } from "./proc-files.js";
+import { ancestorPids, terminalsBelow, type ProcessTable, type TerminalPids } from "./process-tree.js";
 
 // Step 4 of the live collection: comm, exe, cmdline, status and cgroup of the processes that hold
-// sockets, and only of those.
+// sockets, and only of those; then their context from every process's stat (the process tree): who
+// started each, its terminal, and the pseudo-terminals in use below it.
 
 /** Where to read the holders' details, and what is already known. */
 export interface DetailsSource {
@@ -15,8 +18,19 @@ export interface DetailsSource {
   passwdFile: string;
   /** pid → its network namespace (from step 1). */
   netnsOf: ReadonlyMap<number, number>;
+  /** Every pid of the look (step 1): each one's stat is read once, for the process tree. */
+  pids?: readonly number[];
   /** Details read in earlier looks (OwnerCache.processes): used, and filled with what is read now. */
   known?: Map<number, ProcessInfo> | undefined;
+  /** Ancestors and processes near terminals read in earlier looks (OwnerCache.refs): used, and kept current. */
+  refs?: Map<number, KnownRef> | undefined;
+}
+
+/** A ProcessRef read in an earlier look, valid while the pid's start time and name stay the same. */
+export interface KnownRef {
+  startTime: number;
+  ref: ProcessRef;
+  cmdline?: string[] | null;
 }
 
 /** The details of every process that `holders` names; processes that exited meanwhile are left out. */
@@ -27,11 +41,54 @@ export function readProcessDetails(holders: HolderLookup, from: DetailsSource): 
     if (typeof held === "number") ownerPids.add(held); else for (const p of held) ownerPids.add(p);
   }
   const processes = new Map<number, ProcessInfo>();
+  if (ownerPids.size === 0) return processes;
+  // The process tree: every process's stat when some pseudo-terminal is in use (a terminal below a holder
+  // can only be found among them all), else only the holders' and their ancestors' (about 20 µs a process).
+  const table = new Map<number, StatRecord>();
+  const ptys = parsePtyCount(tryRead(`${from.procRoot}/sys/kernel/pty/nr`) ?? "");
+  if (ptys !== 0) readProcessTable(from.procRoot, from.pids ?? [...ownerPids], table);
   for (const pid of ownerPids) {
+    readChain(from.procRoot, pid, table);
     const info = from.known?.get(pid) ?? readProcess(from.procRoot, pid, from.netnsOf.get(pid) ?? null, users);
-    if (info !== null) { processes.set(pid, info); from.known?.set(pid, info); }
+    if (info !== null) processes.set(pid, info);
+  }
+  const refs = refReader(from, table, processes);
+  const terminals = ptys === 0 ? new Map<number, TerminalPids[]>() : terminalsBelow(table, ownerPids);
+  for (const [pid, info] of processes) {
+    const withContext = inContext(info, table, terminals.get(pid) ?? [], refs);
+    processes.set(pid, withContext);
+    from.known?.set(pid, withContext);
+  }
+  if (from.refs && from.pids) {
+    const alive = new Set(from.pids);
+    for (const pid of from.refs.keys()) if (!alive.has(pid)) from.refs.delete(pid);
   }
   return processes;
+}
+
+/** Every pid's stat fields, into `table` (processes that exit meanwhile are left out). */
+export function readProcessTable(procRoot: string, pids: readonly number[], table = new Map<number, StatRecord>()): Map<number, StatRecord> {
+  for (const pid of pids) readStat(procRoot, pid, table);
+  return table;
+}
+
+/** The stat fields of `pid` and of its parents up to pid 1, into `table` (those already there are not read again). */
+function readChain(procRoot: string, pid: number, table: Map<number, StatRecord>): void {
+  for (let p = pid, n = 0; p > 0 && n < 4096; n++) {
+    const had = table.get(p);
+    if (had !== undefined) { if (p !== pid) return; p = had.ppid; continue; }
+    const r = readStat(procRoot, p, table);
+    if (r === null) return;
+    p = r.ppid;
+  }
+}
+
+function readStat(procRoot: string, pid: number, table: Map<number, StatRecord>): StatRecord | null {
+  const text = tryReadSmall(`${procRoot}/${pid}/stat`);
+  const r = text === null ? null : parseStat(text);
+  if (r === null || r.pid !== pid) return null;
+  table.set(pid, r);
+  return r;
 }
 
 /** Reads what is known about one process; null when it exited meanwhile. */
@@ -55,5 +112,68 @@ function readProcess(procRoot: string, pid: number, netns: number | null, users:
     user: uid === null ? null : users.get(uid) ?? null,
     containerId: cgroup === null ? null : parseCgroupContainerId(cgroup),
     netns,
+    unit: cgroup === null ? null : parseCgroupUnit(cgroup),
   };
+}
+
+/** pid → ProcessRef (and arguments, when asked), each read once per look, and across looks through DetailsSource.refs. */
+type RefReader = (pid: number, withCmdline?: boolean) => KnownRef | null;
+
+function refReader(from: DetailsSource, table: ProcessTable, holders: ReadonlyMap<number, ProcessInfo>): RefReader {
+  const cache = from.refs ?? new Map<number, KnownRef>();
+  return (pid, withCmdline = false) => {
+    const stat = table.get(pid);
+    if (stat === undefined) return null;
+    let known = cache.get(pid);
+    if (known === undefined || known.startTime !== stat.startTime || known.ref.name !== stat.name) {
+      const h = holders.get(pid);
+      let ref: ProcessRef;
+      if (h !== undefined) ref = { pid, name: h.name, exe: h.exe, uid: h.uid };
+      else {
+        const link = tryReadlink(`${from.procRoot}/${pid}/exe`);
+        const status = tryRead(`${from.procRoot}/${pid}/status`);
+        ref = { pid, name: stat.name, exe: link === null ? null : parseExeLink(link).exe, uid: status === null ? null : parseStatusUid(status) };
+      }
+      known = { startTime: stat.startTime, ref };
+      cache.set(pid, known);
+    }
+    if (withCmdline && known.cmdline === undefined) {
+      const h = holders.get(pid);
+      const text = h === undefined ? tryRead(`${from.procRoot}/${pid}/cmdline`) : null;
+      known.cmdline = h !== undefined ? h.cmdline : text === null ? null : parseCmdline(text);
+    }
+    return known;
+  };
+}
+
+/**
+ * The process with this look's context: its ancestry, terminal and the terminals below it. The same
+ * object when nothing changed since an earlier look (the judgement's memo keys by object), else a new one.
+ */
+function inContext(info: ProcessInfo, table: ProcessTable, terminals: readonly TerminalPids[], refs: RefReader): ProcessInfo {
+  const stat = table.get(info.pid);
+  const up = ancestorPids(table, info.pid);
+  const ancestry = up === null ? null : up.map((p) => refs(p)?.ref).filter((r): r is ProcessRef => r !== undefined);
+  const below: TerminalBelow[] = [];
+  for (const t of terminals) {
+    const between = t.between.map((p) => refs(p)?.ref).filter((r): r is ProcessRef => r !== undefined);
+    const on: TerminalBelow["on"] = [];
+    for (const p of t.on) {
+      const k = refs(p, true);
+      if (k) on.push({ ...k.ref, cmdline: k.cmdline ?? null });
+    }
+    below.push({ tty: ttyName(t.ttyNr) ?? "?", between, on });
+  }
+  const tty = stat === undefined ? null : ttyName(stat.ttyNr);
+  const unit = info.unit ?? null;
+  if (info.ancestry !== undefined && sameContext(info, ancestry, tty, below)) return info;
+  // Field order is the JSON order (docs/json.md).
+  return {
+    pid: info.pid, name: info.name, exe: info.exe, exeDeleted: info.exeDeleted, cmdline: info.cmdline, uid: info.uid, user: info.user,
+    containerId: info.containerId, netns: info.netns, ancestry, tty, unit, terminalsBelow: below,
+  };
+}
+
+function sameContext(info: ProcessInfo, ancestry: ProcessRef[] | null, tty: string | null, below: TerminalBelow[]): boolean {
+  return info.tty === tty && JSON.stringify(info.ancestry) === JSON.stringify(ancestry) && JSON.stringify(info.terminalsBelow) === JSON.stringify(below);
 }

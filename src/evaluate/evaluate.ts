@@ -5,6 +5,7 @@ import { portKey, PROTO_INDEX } from "../model/protocol.js";
 import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type Socket } from "../model/socket.js";
 import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
+import { holderFindings, sharedKey } from "./holders.js";
 import { identityOf } from "./identity.js";
 import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
@@ -84,7 +85,7 @@ class ReasonLists {
 /**
  * Gives every socket its verdict, reasons and explanation, in place.
  * 1. Process findings (deleted or temporary executable, kernel-thread disguise, shell with a socket) are
- *    computed once per process and put on each of its sockets.
+ *    computed once per process and put on each of its sockets, for every holder of a shared socket.
  * 2. The socket rules add theirs; the verdict is the worst reason.
  * 3. Connections to or from a listener on this computer also carry the listener's verdict.
  * 4. A socket whose identity is in the host's baseline is expected unless a rule calls it suspicious.
@@ -109,7 +110,7 @@ export interface Judge {
 export function createJudge(options: EvaluateOptions): Judge {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
   const fast = options.memoize !== false;
-  const perProcess = new WeakMap<ProcessInfo, Reason[]>();
+  const findings = holderFindings(PROCESS_RULES, ctx);
   // Listeners by namespace, then by portKey(port, protocol): numbers, no string built per socket.
   const listenerIndex = new Map<number | null, Map<number, Socket>>();
   const listeners = {
@@ -142,16 +143,8 @@ export function createJudge(options: EvaluateOptions): Judge {
     return isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
   };
   const judge = (s: Socket, peer: Socket | undefined = peerOf(s)): void => {
-    const reasons: Reason[] = [];
-    if (s.process !== null) {
-      let pr = fast ? perProcess.get(s.process) : undefined;
-      if (pr === undefined) {
-        pr = [];
-        for (const rule of PROCESS_RULES) { const r = rule.check(s, ctx); if (r) pr.push(r); }
-        if (fast) perProcess.set(s.process, pr);
-      }
-      reasons.push(...pr);
-    }
+    // Every holder is judged (holders.ts): the process findings of each, the holder named when it is not the owner.
+    const reasons: Reason[] = [...findings.of(s)];
     for (const rule of SOCKET_RULES) { const r = rule.check(s, ctx); if (r) reasons.push(r); }
     // A reason for "expected" is not listed beside one that makes the socket suspicious: it would argue the other way.
     if (reasons.some((r) => r.verdict === "suspicious")) for (let i = reasons.length - 1; i >= 0; i--) if ((reasons[i] as Reason).verdict === "expected") reasons.splice(i, 1);
@@ -214,9 +207,9 @@ export function createJudge(options: EvaluateOptions): Judge {
         // finished connection, which no program holds (its state is in the bits). A policy reads addresses,
         // ports and, for a process.user rule on a socket without a known owner uid, the socket's uid.
         const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0;
-        // Whether the far end is on the Internet (rules-trust.ts: direct DNS, unpackaged programs calling out).
+        // Every holder is judged (holders.ts): the others are part of the key too. Whether the far end is on the Internet (rules-trust.ts: direct DNS, unpackaged programs calling out).
         const away = s.remote !== null && isPublicAddress(s.remote.address) ? 1 : 0;
-        const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}` +
+        const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}${sharedKey(s)}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
         const same = memo.get(k);
         if (same !== undefined) {

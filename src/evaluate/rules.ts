@@ -9,6 +9,7 @@ import type { Socket } from "../model/socket.js";
 import { SHUTDOWN_STATES } from "../model/socket-state.js";
 import type { Reason } from "../model/verdict.js";
 import { PROVENANCE_PROCESS_RULES, PROVENANCE_SOCKET_RULES } from "./rules-provenance.js";
+import { REVERSE_SHELL } from "./rules-process-tree.js";
 
 /** What the rules know besides the socket. */
 export interface RuleContext {
@@ -173,6 +174,7 @@ export const PROCESS_RULES: readonly Rule[] = [
     },
   },
   ...PROVENANCE_PROCESS_RULES,
+  REVERSE_SHELL,
 ];
 
 /** Socket-level rules. */

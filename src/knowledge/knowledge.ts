@@ -38,7 +38,7 @@ export interface Knowledge {
   grammar(id: string): Grammar | null;
 }
 
-export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "resolvers" | "timeClients" | "miners";
+export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "resolvers" | "timeClients" | "miners" | "shells" | "terminals";
 
 /** One option of a grammar, ready for matching. */
 export interface GrammarFlag {

@@ -1,6 +1,8 @@
 export type { ProcessInfo, SharedHolder } from "./process.js";
 export { ownerText, programOf } from "./process.js";
 export type { ForeignCode, LoadedVia, PackageInfo, Provenance } from "./provenance.js";
+export type { ProcessRef, TerminalBelow } from "./process.js";
+export { holderDetails } from "./holders.js";
 export type { Problem } from "./problem.js";
 export { formatProblem } from "./problem.js";
 export type { Reason, Verdict } from "./verdict.js";

@@ -103,6 +103,24 @@ export const PROVENANCE_FIELDS = [
   { name: "foreign", type: { kind: "list", of: { kind: "object", fields: FOREIGN_CODE_FIELDS } }, nullable: false, presence: "always", description: "code from world-writable, hidden, home or deleted places, or named in /etc/ld.so.preload" },
 ] as const satisfies readonly Field[];
 
+export const PROCESS_REF_FIELDS = [
+  { name: "pid", type: ID, nullable: false, presence: "always", description: "process id" },
+  { name: "name", type: TEXT, nullable: true, presence: "always", description: "short name" },
+  { name: "exe", type: TEXT, nullable: true, presence: "always", description: "executable path" },
+  { name: "uid", type: ID, nullable: true, presence: "always", description: "real user id" },
+] as const satisfies readonly Field[];
+
+export const TERMINAL_PROCESS_FIELDS = [
+  ...PROCESS_REF_FIELDS,
+  { name: "cmdline", type: { kind: "list", of: TEXT }, nullable: true, presence: "always", description: "arguments" },
+] as const satisfies readonly Field[];
+
+export const TERMINAL_BELOW_FIELDS = [
+  { name: "tty", type: TEXT, nullable: false, presence: "always", description: "the pseudo-terminal (\"pts/5\")" },
+  { name: "between", type: { kind: "list", of: { kind: "object", fields: PROCESS_REF_FIELDS } }, nullable: false, presence: "always", description: "the processes between the holder and the first process on the terminal" },
+  { name: "on", type: { kind: "list", of: { kind: "object", fields: TERMINAL_PROCESS_FIELDS } }, nullable: false, presence: "always", description: "the first process on the terminal, then its descendants there (at most 4)" },
+] as const satisfies readonly Field[];
+
 export const PROCESS_FIELDS = [
   { name: "pid", type: ID, nullable: false, presence: "always", description: "process id" },
   { name: "name", type: TEXT, nullable: true, presence: "always", description: "short name (/proc/<pid>/comm), or the name the capture printed",
@@ -119,6 +137,10 @@ export const PROCESS_FIELDS = [
   { name: "netns", type: INODE, nullable: true, presence: "always", description: "network namespace inode (/proc/<pid>/ns/net)" },
   { name: "package", type: { kind: "object", fields: PACKAGE_FIELDS }, nullable: true, presence: "when-set", description: "the installed package of the executable; null when none owns it (live Linux only)" },
   { name: "provenance", type: { kind: "object", fields: PROVENANCE_FIELDS }, nullable: false, presence: "when-set", description: "where the process's code came from beyond its package (live Linux only)" },
+  { name: "ancestry", type: { kind: "list", of: { kind: "object", fields: PROCESS_REF_FIELDS } }, nullable: true, presence: "when-set", description: "who started it: its parent first, up to pid 1; null when unreadable (live only)" },
+  { name: "tty", type: TEXT, nullable: true, presence: "when-set", description: "controlling terminal (\"pts/3\", \"tty1\"); null for none (live only)" },
+  { name: "unit", type: TEXT, nullable: true, presence: "when-set", description: "systemd service or scope from /proc/<pid>/cgroup; null for none (live only)" },
+  { name: "terminalsBelow", type: { kind: "list", of: { kind: "object", fields: TERMINAL_BELOW_FIELDS } }, nullable: false, presence: "when-set", description: "pseudo-terminals in use below it other than its own (live only; the reverse-shell rule)" },
 ] as const satisfies readonly Field[];
 
 export const HOLDER_FIELDS = [

@@ -3,7 +3,7 @@ import { verdictCounts } from "../model/verdict.js";
 import { columnWidths, formatLine, type Column } from "./columns.js";
 import { safeText } from "./safe-text.js";
 import { compareSockets, groupIndex, VERDICT_GROUPS } from "./socket-order.js";
-import { formatEndpoint, processUserText, protoText, reasonText, serviceText } from "./socket-text.js";
+import { contextText, formatEndpoint, processUserText, protoText, reasonText, serviceText } from "./socket-text.js";
 
 export { formatEndpoint } from "./socket-text.js";
 
@@ -125,6 +125,7 @@ export function* renderTableChunks(sockets: readonly Socket[], options: TableOpt
   };
   // A reason list is shared by many sockets (see evaluate): its lines are made once.
   const details = new WeakMap<readonly object[], string>();
+  const contexts = new WeakMap<object, string>();
   let out = `${paint ? paint.bold(header) : header}\n`;
   let n = 0;
   for (const g of groups) {
@@ -143,6 +144,12 @@ export function* renderTableChunks(sockets: readonly Socket[], options: TableOpt
         out += reasons;
         if (s.netns !== null && options.hostNetns != null && s.netns !== options.hostNetns) out += `${detail(`↳ in network namespace ${s.netns}`)}\n`;
         if (options.explain && s.explanation) out += `${detail(`= ${s.explanation}`)}\n`;
+        if (options.explain && s.process) {
+          // Who started the owner, its unit and terminal: made once per process.
+          let context = contexts.get(s.process);
+          if (context === undefined) { const c = contextText(s.process); contexts.set(s.process, context = c === null ? "" : `${detail(c)}\n`); }
+          out += context;
+        }
       }
       if (++n % PIECE === 0) {
         yield out;

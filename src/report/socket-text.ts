@@ -23,6 +23,21 @@ export function processText(p: Pick<ProcessInfo, "pid" | "name">): string {
   return safeText(ownerWords({ ...p, exe: null }, { exe: false }));
 }
 
+/** Who started a process: "sshd (pid 800) ← systemd (pid 1)", the names escaped; null when not known (another tool's output). */
+export function ancestryText(p: Pick<ProcessInfo, "ancestry">): string | null {
+  return p.ancestry?.length ? p.ancestry.map(processText).join(" ← ") : null;
+}
+
+/** A process's context in one line: "started by: sshd (pid 800) ← systemd (pid 1); unit ssh.service; terminal pts/0"; null when none is known. */
+export function contextText(p: Pick<ProcessInfo, "ancestry" | "unit" | "tty">): string | null {
+  const parts: string[] = [];
+  const up = ancestryText(p);
+  if (up !== null) parts.push(`started by: ${up}`);
+  if (p.unit) parts.push(`unit ${safeText(p.unit)}`);
+  if (p.tty) parts.push(`terminal ${safeText(p.tty)}`);
+  return parts.length > 0 ? parts.join("; ") : null;
+}
+
 /** processText of the socket's owner, or "no visible owner". */
 export function ownerText(s: Pick<Socket, "process">): string {
   return s.process ? processText(s.process) : "no visible owner";

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { addHolder, attribute, InodeTable } from "../../src/collect/attribute.js";
+import { holderDetails } from "../../src/model/holders.js";
 import type { ProcessInfo } from "../../src/model/process.js";
 import type { Socket } from "../../src/model/socket.js";
 
@@ -27,6 +28,40 @@ describe("attribute", () => {
     assert.equal(sockets[1]!.process?.name, "sshd");
     assert.deepEqual(sockets[1]!.sharedWith, []);
     assert.equal(sockets[2]!.process, null);
+  });
+
+  // [what, holders as [pid, name, parent pid], owner pid, shared pids]: the eldest holder is `process`, whatever the pids.
+  const family: [string, [number, string, number][], number, number[]][] = [
+    ["a parent and the shell it started: the parent", [[812, "python3", 1], [813, "sh", 812]], 812, [813]],
+    ["the same, pids the other way round (wrapped): still the parent", [[813, "python3", 1], [812, "sh", 813]], 813, [812]],
+    ["a forked server and two workers", [[900, "nginx", 1], [902, "nginx", 900], [901, "nginx", 900]], 900, [901, 902]],
+    ["a grandchild below a child", [[50, "sh", 60], [60, "python3", 70], [70, "socat", 1]], 70, [50, 60]],
+    ["two unrelated processes (a passed descriptor): the lowest pid", [[700, "a", 1], [600, "b", 1]], 600, [700]],
+  ];
+  for (const [what, rows, owner, shared] of family) {
+    it(`attribute picks the eldest holder of a shared socket: ${what}`, () => {
+      const processes = new Map(rows.map(([pid, name, parent]) => {
+        const ancestry = [];
+        for (let p = parent; p > 0; p = rows.find((r) => r[0] === p)?.[2] ?? 0) ancestry.push({ pid: p, name: null, exe: null, uid: 0 });
+        return [pid, { ...proc(pid, name), ancestry }] as const;
+      }));
+      const holders = new Map<number, number | number[]>();
+      for (const [pid] of rows) addHolder(holders, 100, pid);
+      const sockets = [sock(100)];
+      attribute(sockets, { holders, processes });
+      assert.equal(sockets[0]!.process?.pid, owner);
+      assert.deepEqual(sockets[0]!.sharedWith, shared.map((pid) => ({ pid, name: processes.get(pid)!.name })));
+      // Each entry stays {pid, name} (the JSON), with the holder's full details beside it.
+      for (const h of sockets[0]!.sharedWith) assert.equal(holderDetails(h), processes.get(h.pid));
+    });
+  }
+
+  it("attribute gives a holder whose details are gone a bare entry", () => {
+    const holders = new Map<number, number | number[]>([[5, [10, 11]]]);
+    const sockets = [sock(5)];
+    attribute(sockets, { holders, processes: new Map([[10, proc(10, "a")]]) });
+    assert.deepEqual(sockets[0]!.sharedWith, [{ pid: 11, name: null }]);
+    assert.equal(holderDetails(sockets[0]!.sharedWith[0]!), null);
   });
 
   it("attribute leaves the process null when the holder exited before its details were read", () => {

@@ -75,6 +75,16 @@ describe("renderTable", () => {
     assert.ok(renderTable(judged, { hostNetns: c.hostNetns, explain: true }).includes("why 2 [r]"));
   });
 
+  it("renderTable --explain says who started the owner, its unit and its terminal, names escaped", () => {
+    const s0 = c.sockets.find((s) => s.process !== null)!;
+    const ancestry = [{ pid: 800, name: "ss\u001bhd", exe: "/usr/sbin/sshd", uid: 0 }, { pid: 1, name: "systemd", exe: "/usr/lib/systemd/systemd", uid: 0 }];
+    const s = { ...s0, verdict: "unknown" as const, process: { ...s0.process!, ancestry, unit: "ssh.service", tty: "pts/0" } };
+    const explained = renderTable([s], { explain: true }).split("\n");
+    assert.ok(explained.includes("      started by: ss\\x1bhd (pid 800) ← systemd (pid 1); unit ssh.service; terminal pts/0"), explained.join("\n"));
+    assert.ok(!renderTable([s]).includes("started by"), "only with --explain");
+    assert.ok(!renderTable([{ ...s, process: s0.process }], { explain: true }).includes("started by"), "nothing when the context is unknown (the captured tree has no stat files)");
+  });
+
   it("renderTable wraps long reasons on a terminal instead of cutting them", () => {
     const message = "It runs from a deleted file (/tmp/pwcap-bMut83/kworker): malware often deletes its own program after starting, to leave no trace";
     const judged = [{ ...c.sockets[0]!, verdict: "suspicious" as const, reasons: [{ rule: "deleted-exe", verdict: "suspicious" as const, message }] }];

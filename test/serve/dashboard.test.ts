@@ -75,6 +75,7 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
       assert.match(detail, new RegExp(`L\\|tcp\\|${port}\\|`));
       assert.match(detail, /Explanation/);
       assert.match(detail, new RegExp(`This process listens on.*tcp ${port}`));
+      assert.match(detail, new RegExp(`Started by.*\\(pid ${process.pid}\\)`), "the planted listener was started by this test");
       if (SHOTS) await page.screenshot({ path: `${SHOTS}dashboard-detail.png` });
       kill(child);
       await page.waitForSelector(row, { state: "detached", timeout: 10_000 });

@@ -1,7 +1,7 @@
 // The panel beside the list: everything portwatch knows about one identity, its process and its history.
 import { safeText } from "../../report/safe-text.js";
 import { verdictColour } from "../../report/socket-order.js";
-import { formatEndpoint, ownerText, processText, reasonText, serviceText, userText } from "../../report/socket-text.js";
+import { ancestryText, formatEndpoint, ownerText, processText, reasonText, serviceText, userText } from "../../report/socket-text.js";
 import type { IdentityResponse } from "./api.js";
 import { el } from "./dom.js";
 
@@ -32,6 +32,10 @@ export function renderDetail(data: IdentityResponse): HTMLElement[] {
       add("Executable", `${safeText(s.process.exe ?? "?")}${s.process.exeDeleted ? " (deleted)" : ""}`);
       add("Command line", s.process.cmdline === null ? "?" : safeText(s.process.cmdline.join(" ")));
       if (s.process.containerId) add("Container", s.process.containerId);
+      const up = ancestryText(s.process);
+      if (up !== null) add("Started by", up);
+      if (s.process.unit) add("Unit", safeText(s.process.unit));
+      if (s.process.tty) add("Terminal", safeText(s.process.tty));
     }
     add("User", userText(s));
     if (s.sharedWith.length > 0) add("Shared with", s.sharedWith.map(processText).join(", "));

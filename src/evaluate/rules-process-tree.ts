@@ -1,0 +1,93 @@
+import type { ProcessInfo, ProcessRef, TerminalBelow } from "../model/process.js";
+import type { Reason } from "../model/verdict.js";
+import type { Rule, RuleContext } from "./rules.js";
+
+// Rules about where a socket holder sits in the process tree (ProcessInfo.ancestry, terminalsBelow,
+// read by collect/process-details.ts on a live host).
+
+const base = (path: string | null | undefined): string | null => (path ? path.slice(path.lastIndexOf("/") + 1) || null : null);
+
+/** The names a process goes by: its name, its executable's file name, argv[0]'s (a login shell's "-bash" as "bash"). */
+function namesOf(p: ProcessRef & { cmdline?: string[] | null }): string[] {
+  const argv0 = base(p.cmdline?.[0])?.replace(/^-(?=.)/, "");
+  return [p.name, base(p.exe), argv0].filter((n): n is string => !!n);
+}
+
+const isA = (ctx: RuleContext, group: "shells" | "terminals", p: ProcessRef & { cmdline?: string[] | null }) =>
+  namesOf(p).some((n) => ctx.knowledge.is(group, n));
+
+// Editors' remote servers run their terminals from a node or java of their own, named only by its path.
+const TERMINAL_HOSTS = /\/\.(vscode-server|vscode-server-insiders|cursor-server|windsurf-server|vscodium-server)\/|\/jbr\/bin\/java$/;
+
+/** A terminal program (knowledge group "terminals"), or an editor's remote server by its executable's path. */
+function makesTerminals(ctx: RuleContext, p: ProcessRef): boolean {
+  return isA(ctx, "terminals", p) || (p.exe !== null && TERMINAL_HOSTS.test(p.exe));
+}
+
+const SHELL_APPLETS = new Set(["sh", "ash", "hush", "bash"]);
+
+/**
+ * A shell that reads its commands from its terminal: `-i` (alone or in a cluster: -il), or neither `-c`
+ * nor a script to run (bash, sh -l, busybox sh). Unreadable arguments count as interactive: it is on a
+ * terminal. (The command-line grammar of shells, on branch grammar, will answer this when merged.)
+ */
+function interactiveShell(ctx: RuleContext, p: ProcessRef & { cmdline: string[] | null }): boolean {
+  if (!isA(ctx, "shells", p)) return false;
+  if (p.cmdline === null) return true;
+  let args = p.cmdline.slice(1);
+  if (base(p.cmdline[0]) === "busybox") {
+    if (!SHELL_APPLETS.has(args[0] ?? "")) return false; // another applet (httpd, udhcpc)
+    args = args.slice(1);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "--") return i + 1 >= args.length;
+    if (/^[-+]o$/.test(a) || a === "--rcfile" || a === "--init-file") { i++; continue; } // options that take a word
+    if (a.startsWith("--")) continue; // --login, --norc, --posix
+    if (/^[-+][A-Za-z]+$/.test(a)) {
+      if (a[0] === "-" && a.includes("i")) return true;
+      if (a[0] === "-" && (a.includes("c") || a.includes("s"))) return a.includes("s"); // -c runs its argument; -s reads stdin
+      continue;
+    }
+    return false; // an operand: the script to run
+  }
+  return true;
+}
+
+const text = (p: Pick<ProcessRef, "pid" | "name">): string => `${p.name ?? "?"} (pid ${p.pid})`;
+
+/** From the holder down to the shell: "python3 (pid 812) → bash (pid 815)", "… → sh (pid 820) → … → bash (pid 822)" when the shell is deeper. */
+function chain(holder: ProcessInfo, t: TerminalBelow, shell: ProcessRef): string {
+  const first = t.on[0];
+  const steps = [holder, ...t.between].map(text);
+  if (first !== undefined && first.pid !== shell.pid) steps.push(text(first), "…");
+  steps.push(text(shell));
+  return steps.join(" → ");
+}
+
+/**
+ * reverse-shell: an interactive shell on a pseudo-terminal below a socket holder, where neither the
+ * holder nor any process between them makes terminals for people (terminal emulators, sshd, tmux,
+ * screen, login, a container runtime's shim, an editor): the pty was made by the holder's own code.
+ * That is a reverse shell upgraded to a pty (`python3 -c 'import pty; pty.spawn("/bin/bash")'`,
+ * `script -qc /bin/bash /dev/null`) after connecting out, so that the attacker gets job control and
+ * can run su, ssh or an editor. A shell you start over ssh, in tmux or in a terminal window has one of
+ * those programs above it; a program you run from such a shell has the shell above it, not below.
+ */
+export const REVERSE_SHELL: Rule = {
+  id: "reverse-shell",
+  check(s, ctx) {
+    const p = s.process;
+    if (!p?.terminalsBelow?.length || makesTerminals(ctx, p)) return null;
+    for (const t of p.terminalsBelow) {
+      if (t.between.some((b) => makesTerminals(ctx, b))) continue;
+      const shell = t.on.find((o) => interactiveShell(ctx, o));
+      if (shell === undefined) continue;
+      return reason(`It has an interactive shell below it, ${text(shell)} on ${t.tty}, a terminal that no terminal emulator, sshd, tmux, screen, login or container runtime made ` +
+        `(${chain(p, t, shell)}): a reverse shell upgraded to a pty looks like this (python3 -c 'import pty; pty.spawn("/bin/bash")' after connecting out)`);
+    }
+    return null;
+  },
+};
+
+const reason = (message: string): Reason => ({ rule: "reverse-shell", verdict: "suspicious", message });
