@@ -34,7 +34,7 @@ describe("evaluate judges every holder", () => {
   // [what, socket, verdict, rules that must fire, a reason message must match]
   const cases: [string, () => Socket, Verdict, string[], RegExp | null][] = [
     ["a sh -i sharing python3's connection: suspicious, naming the shell", () => conn(python(812), [sharedHolder(shell(813))]), "suspicious", ["shell-socket"],
-      /^Held with python3 \(pid 812\) by sh \(pid 813\): sh \(pid 813, \/usr\/bin\/dash\) is a shell/],
+      /^Held with python3 \(pid 812\) by sh \(pid 813\): sh \(pid 813, \/usr\/bin\/dash\) is (a|an interactive) shell/],
     ["the same connection without the shell: not suspicious", () => conn(python(812), []), "expected", ["usual-outbound"], null],
     ["a shell known only by its name (another tool's output)", () => conn(python(812), [{ pid: 813, name: "bash" }]), "suspicious", ["shell-socket"], /^Held with python3 \(pid 812\) by bash \(pid 813\)/],
     ["a holder with a deleted program from /tmp: its finding says it is about that holder", () => conn(python(812), [sharedHolder(proc(900, "upd", "/tmp/.x/upd", ["/tmp/.x/upd"], { exeDeleted: true }))]),

@@ -59,7 +59,9 @@ describe("socketJson against SOCKET_FIELDS", () => {
     const full: Socket = {
       ...base, remote: { address: "192.0.2.1", port: 443, host: "example.org" }, local: { ...base.local, host: "me" }, service: { name: "https", port: 443 },
       sharedWith: [{ pid: 2, name: "x" }], reasons: [{ rule: "r", verdict: "unknown", message: "m" }], hiddenFrom: "proc",
-      process: { ...base.process!, package: { name: "p", version: "1", verified: true }, provenance: { database: "dpkg", writable: { path: "/opt/x", by: "anyone" }, foreign: [{ path: "/dev/shm/x.so", place: "world-writable", deleted: false, via: "mapped" }] } },
+      process: { ...base.process!, package: { name: "p", version: "1", verified: true }, provenance: { database: "dpkg", writable: { path: "/opt/x", by: "anyone" }, foreign: [{ path: "/dev/shm/x.so", place: "world-writable", deleted: false, via: "mapped" }] },
+        ancestry: [{ pid: 1, name: "systemd", exe: "/usr/lib/systemd/systemd", uid: 0 }], tty: "pts/1", unit: "x.service",
+        terminalsBelow: [{ tty: "pts/2", between: [{ pid: 5, name: "a", exe: null, uid: 0 }], on: [{ pid: 6, name: "sh", exe: "/bin/sh", uid: 0, cmdline: ["sh"] }] }] },
     };
     walk(JSON.parse(socketJson(full)), "");
     assert.deepEqual([...paths].sort(), allFields().map((f) => f.path).sort());
@@ -68,7 +70,7 @@ describe("socketJson against SOCKET_FIELDS", () => {
   // Objects that do not come from collect (hand-made, or read from a file by an older reader) cannot add keys to the contract.
   it("socketJson writes a process's fields in the table's order and leaves out keys the table does not have", () => {
     const p = base.process!;
-    const odd = { evil: "x\n", netns: p.netns, containerId: p.containerId, user: p.user, uid: p.uid, cmdline: p.cmdline, exeDeleted: p.exeDeleted, exe: p.exe, name: p.name, pid: p.pid };
+    const odd = { evil: "x\n", terminalsBelow: p.terminalsBelow ?? [], unit: p.unit ?? null, tty: p.tty ?? null, ancestry: p.ancestry ?? null, netns: p.netns, containerId: p.containerId, user: p.user, uid: p.uid, cmdline: p.cmdline, exeDeleted: p.exeDeleted, exe: p.exe, name: p.name, pid: p.pid };
     const json = socketJson({ ...base, process: odd, reasons: [{ rule: "r", verdict: "unknown", message: "m", extra: 1 } as never] });
     assert.equal(json, socketJson({ ...base, process: { ...p }, reasons: [{ rule: "r", verdict: "unknown", message: "m" }] }));
     assert.ok(!json.includes("evil") && !json.includes("extra"));
