@@ -3,7 +3,7 @@ import { addHolder } from "./attribute.js";
 import type { Collection } from "./collection.js";
 import { scanFdShare } from "./fd-scan.js";
 import { createCollectSession, sameDumps, type CollectSession, type Dumps } from "./netlink-dumps.js";
-import type { KnownRef } from "./process-details.js";
+import { newTerminal, type KnownRef } from "./process-details.js";
 
 // Watching (portwatch watch, serve): what one look learnt about owners, kept for the next look, so that
 // a look at a steady host reads only new processes' fd tables, or nothing but the kernel's dumps.
@@ -44,13 +44,15 @@ export interface OwnerRefresh {
 }
 
 /**
- * The steady-host shortcut: when every namespace's `dumps` are the bytes of the last look's and no
- * socket changed hands, the last look's collection is this one too (marked `unchanged`): nothing to
- * decode, join or judge. Otherwise what was learnt on the way: with the same dumps, the owners are
- * already refreshed (`refreshed`) and hold for the full look.
+ * The steady-host shortcut: when every namespace's `dumps` are the bytes of the last look's, no socket
+ * changed hands and no new process is the first on a terminal, the last look's collection is this one
+ * too (marked `unchanged`): nothing to decode, join or judge. Otherwise what was learnt on the way:
+ * with the same dumps, the owners are already refreshed (`refreshed`) and hold for the full look.
  */
 export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonly number[], dumps: ReadonlyMap<number | null, Dumps>): { unchanged: Collection } | { refreshed: OwnerRefresh | null } {
   if (cache.previous === null || !sameDumpsByNamespace(dumps, cache.previous.dumps)) return { refreshed: null };
+  // A new terminal may have put a shell below a holder (rule reverse-shell): the context is read again.
+  if (newTerminal(procRoot, pids, (pid) => cache.byPid.has(pid) || cache.denied.has(pid))) return { refreshed: null };
   const previous = cache.previous.collection;
   const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
   const refreshed = refreshOwners(procRoot, pids, inodes, cache);

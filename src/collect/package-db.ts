@@ -32,6 +32,22 @@ export interface DpkgAnswers {
   stamp: string | null;
   /** File path → its package, or null when no package owns it. */
   owners: Map<string, PackageOwner | null>;
+  /**
+   * The folders packages install to, to two levels ("/usr/bin", "/opt/google", "/etc"), once one search
+   * has read every list: a path elsewhere (/work/app/bin/x, /srv/x) is no package's without reading them
+   * again. null until then.
+   */
+  folders?: Set<string> | null;
+}
+
+/** The first two levels of a file's folder: /usr/lib/x86_64-linux-gnu/libc.so.6 → /usr/lib; /bin/sh → /bin; /x → /. */
+export function topFolders(path: string): string {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  if (dir === "") return "/";
+  const second = dir.indexOf("/", 1);
+  if (second < 0) return dir;
+  const third = dir.indexOf("/", second + 1);
+  return third < 0 ? dir : dir.slice(0, third);
 }
 
 const mtime = (path: string): string => {
@@ -68,8 +84,9 @@ interface Search {
 /**
  * Answers `paths` that `answers` does not know yet: searches the .list files, packages whose name looks
  * like a file's name first, and stops once every path is found (a path no package owns costs one pass over
- * every list, once per database change). Paths no package can own (home, /tmp, /usr/local, memfd) are
- * answered without looking.
+ * every list, once per database change). Paths no package can own (home, /tmp, /usr/local, memfd), and
+ * once one pass has read every list, paths outside the folders packages install to, are answered
+ * without looking.
  */
 export function lookUpOwners(roots: DatabaseRoots, answers: DpkgAnswers, paths: Iterable<string>): void {
   const searches: Search[] = [];
@@ -80,16 +97,23 @@ export function lookUpOwners(roots: DatabaseRoots, answers: DpkgAnswers, paths: 
     asked.add(path);
     if (noPackageCanOwn(path)) { answers.owners.set(path, null); continue; }
     diversions ??= parseDiversions(readOr(`${roots.dpkgRoot}/diversions`), "diversions").records;
-    searches.push(searchFor(path, diversions, mergedDirs(roots.fsRoot)));
+    const search = searchFor(path, diversions, mergedDirs(roots.fsRoot));
+    const folders = answers.folders;
+    if (folders && !search.keys.some((k) => folders.has(topFolders(k)))) { answers.owners.set(path, null); continue; }
+    searches.push(search);
   }
   if (searches.length === 0) return;
   const info = `${roots.dpkgRoot}/info`;
   let stems: string[];
   try { stems = readdirSync(info).filter((f) => f.endsWith(".list")).map((f) => f.slice(0, -5)); } catch { stems = []; }
   let left = searches.length;
+  let read = 0;
+  const folders = new Set<string>();
   for (const stem of likelyFirst(stems, searches)) {
     const { name } = splitStem(stem);
     const text = readOr(`${info}/${stem}.list`);
+    read++;
+    addFolders(text, folders);
     for (const s of searches) {
       if (s.found !== null || name === s.notBy || (s.onlyBy !== undefined && name !== s.onlyBy)) continue;
       const key = s.keys.find((k) => listHasPath(text, k));
@@ -97,6 +121,7 @@ export function lookUpOwners(roots: DatabaseRoots, answers: DpkgAnswers, paths: 
     }
     if (left === 0) break;
   }
+  if (read === stems.length && stems.length > 0) answers.folders = folders;
   const versions = left < searches.length ? installedVersions(roots.dpkgRoot) : new Map<string, string | null>();
   for (const s of searches) {
     if (s.found === null) { answers.owners.set(s.path, null); continue; }
@@ -168,6 +193,16 @@ function likelyFirst(stems: readonly string[], searches: readonly Search[]): str
     return name.length >= 3 && names.some((b) => name.startsWith(b) || b.startsWith(name));
   };
   return [...stems.filter(likely), ...stems.filter((s) => !likely(s))];
+}
+
+/** Adds the top folders (see topFolders) of every path a .list text names. */
+function addFolders(text: string, folders: Set<string>): void {
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (end > start) folders.add(topFolders(text.slice(start, end)));
+    start = end + 1;
+  }
 }
 
 function readOr(path: string): string {

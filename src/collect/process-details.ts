@@ -1,7 +1,7 @@
 import type { ProcessInfo, ProcessRef, TerminalBelow } from "../model/process.js";
 import type { HolderLookup } from "./attribute.js";
 import {
-  parseCgroupContainerId, parseCgroupUnit, parseCmdline, parseComm, parseExeLink, parsePasswd, parsePtyCount, parseStat, parseStatusUid, ttyName,
+  isPty, parseCgroupContainerId, parseCgroupUnit, parseCmdline, parseComm, parseExeLink, parsePasswd, parsePtyCount, parseStat, parseStatusUid, ttyName,
   type StatRecord,
 } from "./parse/proc-pid.js";
 import { tryRead, tryReadlink, tryReadSmall } from "./proc-files.js";
@@ -64,6 +64,25 @@ export function readProcessDetails(holders: HolderLookup, from: DetailsSource): 
     for (const pid of from.refs.keys()) if (!alive.has(pid)) from.refs.delete(pid);
   }
   return processes;
+}
+
+/**
+ * Whether one of the pids that `known` does not know is the first process on a pseudo-terminal (one its
+ * parent does not have): a new terminal may have put a shell below a socket holder without any socket
+ * changing hands (a reverse shell upgraded to a pty after it connected), so the last look's judgement
+ * no longer holds. Reads /proc/sys/kernel/pty/nr, then only new pids' stat (and their parents').
+ */
+export function newTerminal(procRoot: string, pids: readonly number[], known: (pid: number) => boolean): boolean {
+  if (parsePtyCount(tryRead(`${procRoot}/sys/kernel/pty/nr`) ?? "") === 0) return false;
+  const table = new Map<number, StatRecord>();
+  for (const pid of pids) {
+    if (known(pid)) continue;
+    const r = readStat(procRoot, pid, table);
+    if (r === null || !isPty(r.ttyNr)) continue;
+    const parent = table.get(r.ppid) ?? readStat(procRoot, r.ppid, table);
+    if (parent?.ttyNr !== r.ttyNr) return true;
+  }
+  return false;
 }
 
 /** Every pid's stat fields, into `table` (processes that exit meanwhile are left out). */

@@ -71,8 +71,9 @@ export function readProvenance(session: ProvenanceSession, processes: Iterable<P
   if (db.kind === "dpkg") {
     if (session.dpkg.stamp !== db.stamp) { session.dpkg = { stamp: db.stamp, owners: new Map() }; session.dirty = true; }
     const before = session.dpkg.owners.size;
+    const knewFolders = session.dpkg.folders;
     lookUpOwners(session.roots, session.dpkg, [...mine].flatMap((p) => (p.exe === null ? [] : [p.exe])));
-    if (session.dpkg.owners.size !== before) session.dirty = true;
+    if (session.dpkg.owners.size !== before || session.dpkg.folders !== knewFolders) session.dirty = true;
   }
   for (const p of pending) {
     const here = mine.has(p);
@@ -193,7 +194,7 @@ const MAX_ENTRIES = 4096;
 
 interface CacheFile {
   v: 1;
-  dpkg: { stamp: string; owners: Record<string, PackageOwner | null> } | null;
+  dpkg: { stamp: string; owners: Record<string, PackageOwner | null>; folders?: string[] } | null;
   digests: Record<string, string>;
 }
 
@@ -204,7 +205,10 @@ function loadCache(session: ProvenanceSession): void {
   try { data = JSON.parse(readFileSync(session.cacheFile, "utf8")); } catch { return; } // none yet, or unreadable: start afresh
   if (!isCacheFile(data)) return;
   for (const [k, v] of Object.entries(data.digests)) if (!session.digests.has(k)) session.digests.set(k, v);
-  if (data.dpkg !== null && session.dpkg.owners.size === 0) session.dpkg = { stamp: data.dpkg.stamp, owners: new Map(Object.entries(data.dpkg.owners)) };
+  if (data.dpkg !== null && session.dpkg.owners.size === 0) {
+    const { stamp, owners, folders } = data.dpkg;
+    session.dpkg = { stamp, owners: new Map(Object.entries(owners)), folders: folders ? new Set(folders) : null };
+  }
 }
 
 /** Writes the cache file when something was learnt (a new file, then renamed over the old); a warning when it cannot. */
@@ -212,7 +216,8 @@ function saveCache(session: ProvenanceSession): string | null {
   if (!session.dirty || session.cacheFile === null) return null;
   const keep = <T>(m: Map<string, T>) => Object.fromEntries([...m].slice(-MAX_ENTRIES));
   const data: CacheFile = {
-    v: 1, dpkg: session.dpkg.stamp === null ? null : { stamp: session.dpkg.stamp, owners: keep(session.dpkg.owners) }, digests: keep(session.digests),
+    v: 1, digests: keep(session.digests),
+    dpkg: session.dpkg.stamp === null ? null : { stamp: session.dpkg.stamp, owners: keep(session.dpkg.owners), ...(session.dpkg.folders ? { folders: [...session.dpkg.folders] } : {}) },
   };
   const tmp = `${session.cacheFile}.${process.pid}.tmp`;
   try {
@@ -236,5 +241,6 @@ function isCacheFile(v: unknown): v is CacheFile {
   const { dpkg, digests } = v as CacheFile;
   if (typeof digests !== "object" || digests === null || !Object.values(digests).every((d) => typeof d === "string" && /^[0-9a-f]{32}$/.test(d))) return false;
   if (dpkg === null) return true;
-  return typeof dpkg === "object" && typeof dpkg.stamp === "string" && typeof dpkg.owners === "object" && dpkg.owners !== null && Object.values(dpkg.owners).every(isOwner);
+  return typeof dpkg === "object" && typeof dpkg.stamp === "string" && typeof dpkg.owners === "object" && dpkg.owners !== null && Object.values(dpkg.owners).every(isOwner) &&
+    (dpkg.folders === undefined || (Array.isArray(dpkg.folders) && dpkg.folders.every((f) => typeof f === "string")));
 }

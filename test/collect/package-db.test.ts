@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findPackageDatabase, lookUpOwners, type DpkgAnswers } from "../../src/collect/package-db.js";
+import { findPackageDatabase, lookUpOwners, topFolders, type DpkgAnswers } from "../../src/collect/package-db.js";
 
 // The dpkg excerpts of a Debian 12 host (test/fixtures/dpkg/SOURCE.md): merged /usr, dash's diversion of /bin/sh.
 const fsRoot = new URL("../fixtures/dpkg/root", import.meta.url).pathname;
@@ -51,6 +51,32 @@ describe("lookUpOwners", () => {
     const answers = fresh();
     lookUpOwners({ ...roots, dpkgRoot: "/nonexistent/dpkg" }, answers, ["/usr/bin/python3.11"]);
     assert.equal(answers.owners.get("/usr/bin/python3.11"), null);
+  });
+});
+
+describe("topFolders", () => {
+  const cases: [string, string][] = [
+    ["/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib"], ["/usr/bin/python3.11", "/usr/bin"], ["/bin/sh", "/bin"], ["/x", "/"],
+    ["/opt/google/chrome/chrome", "/opt/google"], ["/.", "/"], ["/usr", "/"],
+  ];
+  for (const [path, want] of cases) it(`topFolders of ${path} is ${want}`, () => assert.equal(topFolders(path), want));
+});
+
+describe("lookUpOwners and the folders packages install to", () => {
+  it("lookUpOwners learns the folders once a search reads every list (a path no package owns)", () => {
+    const answers = fresh();
+    lookUpOwners(roots, answers, ["/usr/bin/python3.11"]);
+    assert.equal(answers.folders ?? null, null, "found early: not every list was read");
+    lookUpOwners(roots, answers, ["/usr/bin/not-packaged"]);
+    for (const f of ["/", "/usr/bin", "/usr/lib", "/bin", "/lib", "/usr/share"]) assert.ok(answers.folders?.has(f), f);
+    assert.ok(!answers.folders?.has("/srv/app"));
+  });
+  it("lookUpOwners answers a path outside the known folders without reading the lists", () => {
+    const answers: DpkgAnswers = { ...fresh(), folders: new Set(["/usr/bin"]) };
+    lookUpOwners(roots, answers, ["/usr/lib/x86_64-linux-gnu/libc.so.6", "/srv/app/bin/server", "/usr/bin/python3.11"]);
+    assert.equal(answers.owners.get("/usr/lib/x86_64-linux-gnu/libc.so.6"), null, "libc6 owns it, but /usr/lib is not among the folders given: not looked for");
+    assert.equal(answers.owners.get("/srv/app/bin/server"), null);
+    assert.equal(answers.owners.get("/usr/bin/python3.11")?.stem, "python3.11-minimal");
   });
 });
 
