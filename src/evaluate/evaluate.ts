@@ -208,7 +208,8 @@ export function createJudge(options: EvaluateOptions): Judge {
         // ports and, for a process.user rule on a socket without a known owner uid, the socket's uid.
         const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0;
         // Every holder is judged (holders.ts): the others are part of the key too. Whether the far end is on the Internet (rules-trust.ts: direct DNS, unpackaged programs calling out).
-        const away = s.remote !== null && isPublicAddress(s.remote.address) ? 1 : 0;
+        // Only outbound rules read it; loopback peers (most connections of a busy server) are decided at once.
+        const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? 1 : 0;
         const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}${sharedKey(s)}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
         const same = memo.get(k);
