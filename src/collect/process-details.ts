@@ -26,6 +26,24 @@ export interface DetailsSource {
   refs?: Map<number, KnownRef> | undefined;
 }
 
+/** The stat fields of the look's processes: all of them (`complete`), or, while no pseudo-terminal is in use, only those read on demand. */
+interface ProcessTree {
+  table: Map<number, StatRecord>;
+  complete: boolean;
+}
+
+/**
+ * The process tree to start from: every process's stat when some pseudo-terminal is in use
+ * (/proc/sys/kernel/pty/nr > 0: a terminal below a holder can only be found among them all; about 20 µs
+ * a process), else an empty table that readProcessDetails fills with the holders and their ancestors.
+ */
+function startProcessTree(procRoot: string, pids: readonly number[]): ProcessTree {
+  const table = new Map<number, StatRecord>();
+  if (parsePtyCount(tryRead(`${procRoot}/sys/kernel/pty/nr`) ?? "") === 0) return { table, complete: false };
+  for (const pid of pids) readStat(procRoot, pid, table);
+  return { table, complete: true };
+}
+
 /** A ProcessRef read in an earlier look, valid while the pid's start time and name stay the same. */
 export interface KnownRef {
   startTime: number;
@@ -42,18 +60,14 @@ export function readProcessDetails(holders: HolderLookup, from: DetailsSource): 
   }
   const processes = new Map<number, ProcessInfo>();
   if (ownerPids.size === 0) return processes;
-  // The process tree: every process's stat when some pseudo-terminal is in use (a terminal below a holder
-  // can only be found among them all), else only the holders' and their ancestors' (about 20 µs a process).
-  const table = new Map<number, StatRecord>();
-  const ptys = parsePtyCount(tryRead(`${from.procRoot}/sys/kernel/pty/nr`) ?? "");
-  if (ptys !== 0) readProcessTable(from.procRoot, from.pids ?? [...ownerPids], table);
+  const { table, complete } = startProcessTree(from.procRoot, from.pids ?? [...ownerPids]);
   for (const pid of ownerPids) {
     readChain(from.procRoot, pid, table);
     const info = from.known?.get(pid) ?? readProcess(from.procRoot, pid, from.netnsOf.get(pid) ?? null, users);
     if (info !== null) processes.set(pid, info);
   }
   const refs = refReader(from, table, processes);
-  const terminals = ptys === 0 ? new Map<number, TerminalPids[]>() : terminalsBelow(table, ownerPids);
+  const terminals = complete ? terminalsBelow(table, ownerPids) : new Map<number, TerminalPids[]>();
   for (const [pid, info] of processes) {
     const withContext = inContext(info, table, terminals.get(pid) ?? [], refs);
     processes.set(pid, withContext);
@@ -83,12 +97,6 @@ export function newTerminal(procRoot: string, pids: readonly number[], known: (p
     if (parent?.ttyNr !== r.ttyNr) return true;
   }
   return false;
-}
-
-/** Every pid's stat fields, into `table` (processes that exit meanwhile are left out). */
-export function readProcessTable(procRoot: string, pids: readonly number[], table = new Map<number, StatRecord>()): Map<number, StatRecord> {
-  for (const pid of pids) readStat(procRoot, pid, table);
-  return table;
 }
 
 /** The stat fields of `pid` and of its parents up to pid 1, into `table` (those already there are not read again). */

@@ -78,8 +78,10 @@ export const REVERSE_SHELL: Rule = {
   id: "reverse-shell",
   check(s, ctx) {
     const p = s.process;
-    if (!p?.terminalsBelow?.length || makesTerminals(ctx, p)) return null;
+    if (!Array.isArray(p?.terminalsBelow) || p.terminalsBelow.length === 0 || makesTerminals(ctx, p)) return null;
     for (const t of p.terminalsBelow) {
+      // Read back from a JSON file, the context is whatever the file says: skip what is not well formed.
+      if (!Array.isArray(t?.between) || !Array.isArray(t.on)) continue;
       if (t.between.some((b) => makesTerminals(ctx, b))) continue;
       const shell = t.on.find((o) => interactiveShell(ctx, o));
       if (shell === undefined) continue;

@@ -54,6 +54,7 @@ describe("reverse-shell", () => {
     ["a REPL that is no shell", holder("python3", PY, [term([], on(815, "python3", ["python3"], PY))]), false],
     ["no terminal below", holder("python3", PY, []), false],
     ["another tool's output (no context)", { ...holder("python3", PY, []), terminalsBelow: undefined } as unknown as ProcessInfo, false],
+    ["a JSON file read back with a malformed context", { ...holder("python3", PY, []), terminalsBelow: [1, { tty: "pts/1" }, { between: [], on: null }] } as unknown as ProcessInfo, false],
   ];
   for (const [what, p, fires] of cases) {
     it(`reverse-shell ${fires ? "fires on" : "stays quiet for"} ${what}`, () => {
