@@ -18,8 +18,14 @@ export interface OwnerCache {
   refs: Map<number, KnownRef>;
   /** Processes whose fd table cannot be read (no root): not tried again. */
   denied: Set<number>;
-  /** Socket inodes no readable process held at the last full read (kernel sockets, hidden owners): not looked for again. */
-  orphans: Set<number>;
+  /**
+   * Socket inodes no readable process held when every fd table was last read (kernel sockets, hidden
+   * owners, but also a connection still in a listener's accept queue, or one made while the walk ran):
+   * inode → when to look for it again (see ORPHAN_BACKOFF), so that an owner that turns up later is found.
+   */
+  orphans: Map<number, Orphan>;
+  /** Looks taken with this cache (the orphans' clock). */
+  looks: number;
   /** fd tables read in the last look (to measure how cheap it was). */
   lastScanned: number;
   /**
@@ -34,7 +40,28 @@ export interface OwnerCache {
 
 /** An empty owner cache. */
 export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Set(), lastScanned: 0, previous: null, session: createCollectSession() };
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, lastScanned: 0, previous: null, session: createCollectSession() };
+}
+
+/** An inode nobody was seen to hold: how often every fd table was read for it, and the look to read them again. */
+export interface Orphan {
+  searches: number;
+  nextLook: number;
+}
+
+/**
+ * Looks to wait before an orphan is looked for again, after its n-th search: 1, 2, 4 … 64. A kernel
+ * socket costs a full read of the fd tables at most once per 64 looks; a socket accepted or handed over
+ * later (accept queue, a walk that read its process just before the socket was made) gets its owner at
+ * the next look.
+ */
+export function orphanBackoff(searches: number): number {
+  return Math.min(64, 2 ** Math.max(0, searches - 1));
+}
+
+function markOrphan(cache: OwnerCache, inode: number): void {
+  const searches = (cache.orphans.get(inode)?.searches ?? 0) + 1;
+  cache.orphans.set(inode, { searches, nextLook: cache.looks + orphanBackoff(searches) });
 }
 
 /** What refreshOwners found: fd tables it could not read, and whether any socket changed hands. */
@@ -87,7 +114,7 @@ export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holde
   cache.holders = holders;
   for (const pid of pids) cache.byPid.set(pid, []);
   for (const [inode, held] of holders) for (const pid of typeof held === "number" ? [held] : held) cache.byPid.get(pid)?.push(inode);
-  eachSocketInode((inode) => { if (inode && !holders.has(inode)) cache.orphans.add(inode); });
+  eachSocketInode((inode) => { if (inode && !holders.has(inode)) markOrphan(cache, inode); });
   cache.lastScanned = pids.length;
 }
 
@@ -96,6 +123,7 @@ export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holde
  * of the others (busiest first) only until every socket in the tables has an owner or all were read.
  */
 export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): OwnerRefresh {
+  cache.looks++;
   const changed = forgetExited(cache, new Set(pids));
   const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed };
   for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescanFds(rescan, pid);
@@ -104,10 +132,12 @@ export function refreshOwners(procRoot: string, pids: readonly number[], eachSoc
   eachSocketInode((inode) => {
     if (!inode) return;
     live.add(inode);
-    if (!cache.holders.has(inode) && !cache.orphans.has(inode)) unknown.add(inode);
+    if (cache.holders.has(inode)) return;
+    const orphan = cache.orphans.get(inode);
+    if (orphan === undefined || orphan.nextLook <= cache.looks) unknown.add(inode);
   });
   if (unknown.size > 0) findOwners(rescan, pids, unknown);
-  for (const inode of cache.orphans) if (!live.has(inode)) cache.orphans.delete(inode);
+  for (const inode of cache.orphans.keys()) if (!live.has(inode) || cache.holders.has(inode)) cache.orphans.delete(inode);
   for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
   cache.lastScanned = rescan.scanned;
   return { denied: rescan.denied, changed: rescan.changed };
@@ -163,7 +193,7 @@ function findOwners(rescan: Rescan, pids: readonly number[], unknown: Set<number
     rescanFds(rescan, pid);
     for (const inode of cache.byPid.get(pid) ?? []) unknown.delete(inode);
   }
-  for (const inode of unknown) cache.orphans.add(inode); // every table was read: nobody we can see holds these
+  for (const inode of unknown) markOrphan(cache, inode); // every table was read: nobody we can see holds these, for now
 }
 
 function dropHolder(holders: Map<number, number | number[]>, inode: number, pid: number): void {

@@ -80,7 +80,11 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
   }
   const token = options.token ?? randomBytes(16).toString("hex");
   const metrics = createMetrics();
-  let current: { look: Look; seen: Map<string, Seen>; at: string } | null = null;
+  // `seq` numbers the looks: a change event carries its look's number and /api/identities the number of
+  // the look it shows, so a page that reads the identities after its event stream opened applies only
+  // the changes that came later, and misses none (a look between the two reads, or a reconnect).
+  let current: { look: Look; seen: Map<string, Seen>; at: string; seq: number } | null = null;
+  let seq = 0;
   const timeline: { at: string; expected: number; unknown: number; suspicious: number; sockets: number }[] = [];
   const clients = new Set<ServerResponse>();
   let timer: NodeJS.Timeout | null = null;
@@ -99,13 +103,14 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
       return;
     }
     const { look, seen, counts, events, at } = next;
-    current = { look, seen, at };
+    seq++;
+    current = { look, seen, at, seq };
     identityCounts = counts;
     metrics.update(look.sockets, (Date.now() - started) / 1000);
     const summary = { ...summarize(look.sockets), sockets: look.sockets.length, at };
     timeline.push(summary);
     if (timeline.length > 300) timeline.shift();
-    for (const e of events) send("change", `${renderEventJson(e).slice(0, -1)},"count":${counts.get(e.identity) ?? 0}}`);
+    for (const e of events) send("change", `${renderEventJson(e).slice(0, -1)},"count":${counts.get(e.identity) ?? 0},"seq":${seq}}`);
     send("summary", JSON.stringify(summary));
   };
   let identityCounts = new Map<string, number>();
@@ -163,7 +168,7 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
         if (!current) await refresh();
         const c = current as NonNullable<typeof current>;
         res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS });
-        res.write(`{"hostname":${JSON.stringify(c.look.hostname)},"at":"${c.at}","summary":${JSON.stringify({ ...summarize(c.look.sockets), sockets: c.look.sockets.length })},"timeline":${JSON.stringify(timeline)},"identities":[`);
+        res.write(`{"hostname":${JSON.stringify(c.look.hostname)},"at":"${c.at}","seq":${c.seq},"summary":${JSON.stringify({ ...summarize(c.look.sockets), sockets: c.look.sockets.length })},"timeline":${JSON.stringify(timeline)},"identities":[`);
         let first = true;
         for (const seen of c.seen.values()) {
           res.write(`${first ? "" : ","}{"identity":${JSON.stringify(seen.identity)},"verdict":"${seen.verdict}","count":${identityCounts.get(seen.identity) ?? 1},"socket":${socketJson(seen.socket)}}`);

@@ -1,10 +1,11 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, cpSync, symlinkSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, cpSync, symlinkSync, mkdirSync, writeFileSync, readdirSync, readlinkSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collectLinux, createOwnerCache, type Collection } from "../../src/collect/linux.js";
+import { orphanBackoff } from "../../src/collect/owner-cache.js";
 import type { Socket } from "../../src/model/socket.js";
 import { startFdScanWorkerFromSource } from "../helpers/fd-scan-worker-from-source.js";
 import { spawnHolder, type HolderPorts } from "../helpers/spawn-holder.js";
@@ -125,6 +126,30 @@ describe("collectLinux on damaged and partial trees", () => {
     assert.ok(!c.warnings.some((w) => w.includes("999999")));
   });
 
+  it("collectLinux with an owner cache finds the owner of a socket that nobody held at the last look (made while the walk ran, or handed over)", async () => {
+    const own = join(dir, String(capture.host.pid), "fd");
+    const inode = find((await collectLinux({ procRoot: tree, netnsDir: "/x" })).sockets, "tcp", capture.host.tcpListen, "LISTEN").inode;
+    const link = readdirSync(own).find((fd) => readlinkSync(join(own, fd)) === `socket:[${inode}]`);
+    assert.ok(link, "the holder's fd table has the listener");
+    const target = readlinkSync(join(own, link));
+    unlinkSync(join(own, link));
+    try {
+      const cache = createOwnerCache();
+      const first = await collectLinux({ procRoot: dir, netnsDir: "/nonexistent", cache });
+      assert.equal(find(first.sockets, "tcp", capture.host.tcpListen, "LISTEN").process, null, "nobody holds it yet");
+      symlinkSync(target, join(own, link));
+      const second = await collectLinux({ procRoot: dir, netnsDir: "/nonexistent", cache });
+      assert.equal(find(second.sockets, "tcp", capture.host.tcpListen, "LISTEN").process?.pid, capture.host.pid, "the next look finds the owner");
+      assert.equal(cache.orphans.has(inode as number), false);
+    } finally {
+      if (!readdirSync(own).includes(link)) symlinkSync(target, join(own, link));
+    }
+  });
+
+  it("orphanBackoff looks for a socket nobody holds again after 1, 2, 4 … looks, at most every 64", () => {
+    assert.deepEqual([1, 2, 3, 4, 7, 8, 20].map(orphanBackoff), [1, 2, 4, 8, 64, 64, 64]);
+  });
+
   it("collectLinux names a named network namespace that has no process in it", async () => {
     const netnsDir = join(dir, "run-netns");
     mkdirSync(netnsDir);
@@ -156,6 +181,7 @@ describe("collectLinux on this live host", () => {
     const cache = createOwnerCache();
     const first = await collectLinux({ cache });
     assert.ok(cache.byPid.size > 0);
+    await collectLinux({ cache }); // looks once more for the sockets nobody held at the first (see orphanBackoff)
     const second = await collectLinux({ cache });
     assert.ok(cache.lastScanned < Math.max(3, cache.byPid.size / 2), `a steady look read ${cache.lastScanned} of ${cache.byPid.size} fd tables`);
     const owned = (c: Collection) => new Set(c.sockets.filter((s) => s.process && s.inode).map((s) => `${s.inode}/${s.process!.pid}`));

@@ -85,7 +85,8 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
     }
   });
 
-  it("the dashboard filters by verdict, protocol, process and port", async () => {
+  it("the dashboard filters by verdict, protocol, process and port", async (t) => {
+    t.after(async () => { for (const f of ["#f-search", "#f-port", "#f-process"]) await page.fill(f, ""); await page.selectOption("#f-proto", ""); await page.selectOption("#f-verdict", ""); });
     await page.fill("#f-search", "");
     const own = new URL(dashboard.url).port; // the dashboard's own port: its listener and the browser's connections
     await page.fill("#f-port", own);
@@ -95,7 +96,8 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
     await page.fill("#f-port", "");
     await page.fill("#f-process", "chromium");
     const progs = await page.$$eval("#rows .row .c-process", (els) => els.map((e) => e.textContent));
-    assert.ok(progs.length > 0, "the browser's own connections are listed");
+    const onOwnPort = async () => (await page.$$eval("#rows .row", (els) => els.map((e) => e.textContent ?? ""))).join(" / ");
+    assert.ok(progs.length > 0, `the browser's own connections are listed; on port ${own}: ${await (async () => { await page.fill("#f-process", ""); await page.fill("#f-port", own); return onOwnPort(); })()}`);
     assert.ok(progs.every((p) => p?.startsWith("chromium")));
     await page.fill("#f-process", "");
     await page.selectOption("#f-proto", "udp");
@@ -148,5 +150,40 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
 
   it("startDashboard will not bind beyond loopback unless told to", async () => {
     await assert.rejects(startDashboard({ host: "0.0.0.0", intervalMs: 1000, look: () => createLooker(createAuditor()).next() }), /Refusing to serve on "0\.0\.0\.0".*--expose/);
+  });
+});
+
+describe("portwatch serve: the page misses no look (Debian chromium, loopback only)", () => {
+  let dashboard: Dashboard;
+  let browser: Browser;
+  before(async () => {
+    const looker = createLooker(createAuditor());
+    dashboard = await startDashboard({ intervalMs: 3_600_000, look: () => looker.next() }); // looks only when the test says
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+  });
+  after(async () => {
+    await browser?.close();
+    await dashboard?.close();
+  });
+
+  it("the dashboard shows a listener whose look came before its event stream opened (a slow page, a reconnect)", async () => {
+    const page = await browser.newPage();
+    let open = () => {};
+    const gate = new Promise<void>((ok) => { open = ok; });
+    await page.route("**/api/events", async (route) => { await gate; await route.continue(); });
+    const { child, port } = await plantListener();
+    try {
+      const asked = page.waitForRequest("**/api/events");
+      await page.goto(dashboard.loginUrl);
+      await asked; // the page has asked for its event stream (and read whatever it reads first)
+      await dashboard.refresh(); // the look that sees the listener: its change goes to no open stream
+      open();
+      await page.fill("#f-search", String(port));
+      await page.waitForSelector(`#rows .row:has-text("127.0.0.1:${port}"):has-text("LISTEN")`, { timeout: 10_000 });
+    } finally {
+      kill(child);
+      open();
+      await page.close();
+    }
   });
 });

@@ -26,6 +26,8 @@ export interface IdentityRow {
 export interface IdentitiesResponse {
   hostname: string;
   at: string;
+  /** The number of the look shown (change events carry theirs). */
+  seq: number;
   summary: Summary;
   timeline: Summary[];
   identities: IdentityRow[];
@@ -46,7 +48,7 @@ export interface IdentityResponse {
 export type BaselineDiffResponse = { available: false } | { available: true; savedAt: string; events: ChangeEvent[] };
 
 /** The `change` event: a change with the number of sockets its identity has now. */
-export type LiveChange = ChangeEvent & { count?: number };
+export type LiveChange = ChangeEvent & { count?: number; seq: number };
 
 /** GET a JSON document of this server (the token is in the session cookie). */
 export async function getJson<T>(path: string): Promise<T> {

@@ -115,32 +115,50 @@ function layout(): void {
   byId("head").append(...LIST_COLUMNS.map((c) => el("span", c.header, `c-${c.key}`)));
 }
 
-async function start(): Promise<void> {
-  layout();
-  const status = byId("status");
-  const [ids, diff] = await Promise.all([getJson<IdentitiesResponse>("/api/identities"), getJson<BaselineDiffResponse>("/api/baseline-diff")]);
+/**
+ * The identities, read again each time the event stream (re)opens: changes that arrive before they are
+ * read wait, and those of looks the read already shows (`seq`) are not applied twice. So a look between
+ * the two reads, or while the stream was lost, is never missed.
+ */
+const sync = { seq: null as number | null, waiting: [] as LiveChange[] };
+
+async function readIdentities(): Promise<void> {
+  sync.seq = null;
+  const ids = await getJson<IdentitiesResponse>("/api/identities");
   byId("host").textContent = ids.hostname;
+  state.rows.clear();
   for (const r of ids.identities) state.rows.set(r.identity, r);
   showCounts(ids.summary);
   state.timeline = ids.timeline;
   showTimeline();
-  const baseline = byId("baseline");
-  if (!diff.available) baseline.append(el("li", "No baseline saved: run \"portwatch baseline save\".", "hint"));
-  else if (diff.events.length === 0) baseline.append(el("li", `No change since the baseline of ${diff.savedAt}.`, "hint"));
-  else for (const e of diff.events) feedLine(baseline, renderEventLine(e), e.socket.verdict);
+  sync.seq = ids.seq;
+  for (const e of sync.waiting.splice(0)) applyChange(e);
   refilter();
+}
 
+function applyChange(e: LiveChange): void {
+  if (sync.seq === null) { sync.waiting.push(e); return; }
+  if (e.seq <= sync.seq) return;
+  if (e.type === "disappeared") {
+    state.rows.delete(e.identity);
+    if (e.identity === state.selected) byId("detail").prepend(el("p", `Gone since ${e.at.slice(11, 19)}: what follows is the last look that had it.`, "hint"));
+  } else state.rows.set(e.identity, { identity: e.identity, verdict: e.socket.verdict, count: e.count ?? 1, socket: e.socket });
+  refilterSoon();
+}
+
+async function start(): Promise<void> {
+  layout();
+  const status = byId("status");
   const events = new EventSource("/api/events");
-  events.addEventListener("open", () => { status.textContent = ""; });
+  events.addEventListener("open", () => {
+    status.textContent = "";
+    readIdentities().catch((e: unknown) => { status.textContent = `Cannot load the identities: ${(e as Error).message}`; });
+  });
   events.addEventListener("error", () => { status.textContent = "connection lost: retrying…"; });
   events.addEventListener("change", (m: MessageEvent<string>) => {
     const e = JSON.parse(m.data) as LiveChange;
-    if (e.type === "disappeared") {
-      state.rows.delete(e.identity);
-      if (e.identity === state.selected) byId("detail").prepend(el("p", `Gone since ${e.at.slice(11, 19)}: what follows is the last look that had it.`, "hint"));
-    } else state.rows.set(e.identity, { identity: e.identity, verdict: e.socket.verdict, count: e.count ?? 1, socket: e.socket });
     feedLine(byId("feed"), renderEventLine(e), e.socket.verdict);
-    refilterSoon();
+    applyChange(e);
   });
   events.addEventListener("summary", (m: MessageEvent<string>) => {
     const s = JSON.parse(m.data) as Summary;
@@ -149,6 +167,11 @@ async function start(): Promise<void> {
     if (state.timeline.length > TIMELINE_MAX) state.timeline.shift();
     showTimeline();
   });
+  const diff = await getJson<BaselineDiffResponse>("/api/baseline-diff");
+  const baseline = byId("baseline");
+  if (!diff.available) baseline.append(el("li", "No baseline saved: run \"portwatch baseline save\".", "hint"));
+  else if (diff.events.length === 0) baseline.append(el("li", `No change since the baseline of ${diff.savedAt}.`, "hint"));
+  else for (const e of diff.events) feedLine(baseline, renderEventLine(e), e.socket.verdict);
 }
 
 list.addEventListener("scroll", draw);
