@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Comparative benchmark: times `portwatch audit --json`, `ss -tunap`, `netstat -tunap` and `lsof -nP -i`
 // in the same run, at N = 1k, 10k, 50k and 100k established loopback connections (bench/sockets.mjs),
-// with GNU time: one warm-up, then R counted runs; median wall (min–max), cpu, peak RSS, rows printed,
+// with GNU time: one warm-up, then R counted runs in rounds (each tool once per round); median wall (min–max), cpu, peak RSS, rows printed,
 // and each tool's wall time as a ratio to portwatch's. Writes bench/RESULTS.md (and prints it).
 // Usage: node bench/run.mjs [--sizes 1000,10000,50000,100000] [--runs 5] [--slow-runs 3] [--out bench/RESULTS.md]
 //        node bench/run.mjs --watch-only --sizes 10000,100000 --out bench/RESULTS-watch.md
+//        node bench/run.mjs --compare /path/to/other/checkout   (adds that build's audit, e.g. an older commit's)
+//        node bench/run.mjs --only portwatch                    (only the tools whose name contains the word)
 // Needs: GNU time (/usr/bin/time, Debian package "time"), iproute2 (ss), net-tools (netstat), lsof; root
 // for every owner. Loopback only; the socket holder is stopped by pid after each size.
 import { spawn, spawnSync } from "node:child_process";
@@ -37,6 +39,14 @@ const TOOLS = [
   { name: "lsof -nP -i", argv: ["lsof", "-nP", "-i"] },
   { name: "ss -tuna (no owners)", argv: ["ss", "-tuna"] },
 ];
+// Another build of portwatch in the same run (a checkout with `npm ci` done, at another commit): the A/B of a change.
+const compare = arg("--compare", null);
+if (compare !== null) {
+  const head = spawnSync("git", ["-C", compare, "log", "-1", "--format=%h"], { encoding: "utf8" }).stdout.trim() || compare;
+  TOOLS.splice(1, 0, { name: `portwatch audit --json (build at ${head})`, argv: [join(compare, "bin/portwatch"), "audit", "--json"] });
+}
+const only = arg("--only", null);
+if (only !== null) TOOLS.splice(0, TOOLS.length, ...TOOLS.filter((t, i) => i === 0 || t.name.includes(only)));
 const tmp = mkdtempSync(join(tmpdir(), "pw-bench-"));
 // The bench's own state directory (the provenance cache, no baseline): never the machine's /var/lib/portwatch.
 process.env["PORTWATCH_STATE_DIR"] = join(tmp, "state");
@@ -106,13 +116,17 @@ for (const n of sizes) {
       results.push({ n, info: load.info, rows });
       continue;
     }
-    for (const tool of TOOLS) {
-      const count = tool.slow && n >= 50_000 ? slowRuns : runs;
-      await timeOnce(tool.argv); // warm-up
-      const samples = [];
-      for (let i = 0; i < count; i++) samples.push(await timeOnce(tool.argv));
-      const walls = samples.map((s) => s.wall);
-      rows.push({ tool: tool.name, runs: count, wall: median(walls), min: Math.min(...walls), max: Math.max(...walls), cpu: median(samples.map((s) => s.cpu)), rss: Math.max(...samples.map((s) => s.rss)), lines: samples[0].lines });
+    // Rounds: each tool once per round (after one warm-up each), so that a machine getting busier or
+    // quieter during the size touches every tool alike.
+    const countOf = (tool) => (tool.slow && n >= 50_000 ? slowRuns : runs);
+    const samples = TOOLS.map(() => []);
+    for (const tool of TOOLS) await timeOnce(tool.argv); // warm-up
+    for (let round = 0; round < Math.max(...TOOLS.map(countOf)); round++) {
+      for (const [i, tool] of TOOLS.entries()) if (round < countOf(tool)) samples[i].push(await timeOnce(tool.argv));
+    }
+    for (const [i, tool] of TOOLS.entries()) {
+      const walls = samples[i].map((s) => s.wall);
+      rows.push({ tool: tool.name, runs: countOf(tool), wall: median(walls), min: Math.min(...walls), max: Math.max(...walls), cpu: median(samples[i].map((s) => s.cpu)), rss: Math.max(...samples[i].map((s) => s.rss)), lines: samples[i][0].lines });
       console.error(`  ${tool.name}: ${f3(median(walls))} s`);
     }
     results.push({ n, info: load.info, rows });
@@ -129,7 +143,7 @@ const version = (argv, pick = (l) => l.trim() !== "") => {
 let md = `# Benchmark results\n\nMeasured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`node bench/run.mjs\` on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ` +
   `Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}, Node ${process.version}; ${version(["ss", "-V"]).trim()}; ${version(["netstat", "-V"]).trim()}; lsof ${version(["lsof", "-v"], (l) => /revision:/.test(l)).replace(/.*revision: /, "").trim()}.\n\n` +
   `N = established loopback TCP connections (2N sockets) plus N/10 UDP sockets and 50 extra listeners, spread over several processes ` +
-  `(bench/sockets.mjs). Whole-process wall times on the harness's clock (spawn to exit, start-up included), cpu and peak RSS from GNU time, output read through a pipe; one warm-up, then the counted runs; ` +
+  `(bench/sockets.mjs). Whole-process wall times on the harness's clock (spawn to exit, start-up included), cpu and peak RSS from GNU time, output read through a pipe; one warm-up, then the counted runs, in rounds (each tool once per round); ` +
   `median (min–max). Peak RSS is the largest run. "× portwatch" is the tool's median wall time over portwatch's (above 1: portwatch is faster). ` +
   `"rows" counts output lines (portwatch --json prints about one line per socket). ` +
   `Environment: NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? "is set (Node parses that certificate file at every start; bin/portwatch sets it aside, see there)" : "is not set"}.\n`;

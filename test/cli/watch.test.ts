@@ -74,7 +74,8 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
       process.kill(listener.pid!, "SIGKILL");
       await waitFor(2);
       await new Promise((ok) => setTimeout(ok, 800)); // a few more looks: nothing else may come
-      assert.deepEqual(mine().map((e) => e.type), ["appeared", "disappeared"]);
+      const said = mine().map((e) => `${e.at} ${e.type} ${e.identity} pid ${e.socket.process?.pid ?? "-"} ${e.socket.state} inode ${e.socket.inode}`).join("\n");
+      assert.deepEqual(mine().map((e) => e.type), ["appeared", "disappeared"], said);
       assert.equal(mine()[0].socket.process.pid, listener.pid);
     } finally {
       if (listener?.pid && listener.exitCode === null) { try { process.kill(listener.pid, "SIGKILL"); } catch { /* gone */ } }

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collectLinux } from "../../src/collect/linux.js";
@@ -47,14 +47,31 @@ function parentOf(pid: number): number | null {
   }
 }
 
-/** Whether a holder of `s` runs below the test runner (or is gone already: some test's short-lived plant). */
-function heldByTests(s: Socket): boolean {
-  const runner = new Set([process.pid, process.ppid]);
+const RUNNER = new Set([process.pid, process.ppid]);
+
+/** Whether `pid` runs below the test runner (or is gone already: some test's short-lived plant). */
+function belowTests(pid: number): boolean {
+  for (let p: number | null = pid, hops = 0; p !== null && p > 1 && hops < 64; p = parentOf(p), hops++) if (RUNNER.has(p)) return true;
+  return parentOf(pid) === null;
+}
+
+/** The network namespaces (other than this one) that test processes are in: the remote ends tests make. */
+function testNamespaces(): Set<number> {
+  const ns = (pid: number | string) => { try { return Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/net`))?.[1]); } catch { return null; } };
+  const own = ns("self");
+  const out = new Set<number>();
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number)) {
+    const n = ns(pid);
+    if (n !== null && n !== own && belowTests(pid)) out.add(n);
+  }
+  return out;
+}
+
+/** Whether `s` is some test's: held by a process below the test runner, or in a namespace a test made. */
+function heldByTests(s: Socket, namespaces: Set<number>): boolean {
+  if (s.netns !== null && namespaces.has(s.netns)) return true;
   const holders = [s.process?.pid, ...(s.sharedWith ?? []).map((h) => h.pid)].filter((p): p is number => p !== undefined);
-  return holders.some((pid) => {
-    for (let p: number | null = pid, hops = 0; p !== null && p > 1 && hops < 64; p = parentOf(p), hops++) if (runner.has(p)) return true;
-    return parentOf(pid) === null;
-  });
+  return holders.some(belowTests);
 }
 
 /** Ends a child we started and waits (at most 5 s) until it has exited, so its sockets are gone for the next test. */
@@ -110,7 +127,10 @@ describe("evaluate on planted processes (live, loopback only)", () => {
 
   it("evaluate calls nothing on this machine suspicious except what the tests planted", async () => {
     // Test files run side by side (node --test): anything below the test runner is some test's plant.
-    const suspicious = (await judgeLive()).filter((s) => s.verdict === "suspicious" && !(s.process?.cmdline ?? []).includes(PLANT_MARK) && !heldByTests(s));
+    const before = testNamespaces();
+    const sockets = await judgeLive();
+    const namespaces = new Set([...before, ...testNamespaces()]); // before and after: a test may end meanwhile
+    const suspicious = sockets.filter((s) => s.verdict === "suspicious" && !(s.process?.cmdline ?? []).includes(PLANT_MARK) && !heldByTests(s, namespaces));
     assert.deepEqual(suspicious.map((s) => `${s.proto} ${s.local.address}:${s.local.port} ${s.process?.name ?? "-"}: ${s.reasons.map((r) => r.message).join(" | ")}`), []);
   });
 });
