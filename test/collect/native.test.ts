@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { nativeAddon, type NativeAddon } from "../../src/collect/native.js";
-import { DUMP_TRIES, dumpNamespace } from "../../src/collect/linux.js";
+import { collectLinux, createOwnerCache, DUMP_TRIES, dumpNamespace } from "../../src/collect/linux.js";
 import { createCollectSession } from "../../src/collect/netlink-dumps.js";
 import { scanFdShare } from "../../src/collect/fd-scan.js";
 import { decodeSockDiag } from "../../src/collect/parse/sock-diag.js";
@@ -161,5 +161,29 @@ describe("dumpNamespace", () => {
     assert.ok(parts.raw.includes("\n"));
     const none = dumpNamespace(fake, undefined, "/nonexistent-net");
     assert.deepEqual([none?.raw, none?.raw6], ["", ""]);
+  });
+});
+
+describe("collectLinux's session", () => {
+  it("collectLinux with an owner cache remembers between looks that the kernel refused the one-walk TCP dump", async () => {
+    assert.ok(addon);
+    const real = addon;
+    const families: number[] = [];
+    const refusing: NativeAddon = {
+      sockDiag(family, protocol, netnsPath) {
+        if (protocol === 6) families.push(family);
+        if (family === 0) throw Object.assign(new Error("sock_diag dump: Operation not supported"), { code: "EOPNOTSUPP" });
+        return netnsPath === undefined ? real.sockDiag(family, protocol) : real.sockDiag(family, protocol, netnsPath);
+      },
+      scanFds: (...args) => real.scanFds(...args),
+    };
+    const cache = createOwnerCache();
+    const first = await collectLinux({ native: refusing, cache });
+    assert.ok([...first.readVia.values()].includes("netlink"));
+    assert.equal(families[0], 0, "the first look tries the one-walk dump");
+    assert.equal(cache.session.tcpOfBothFamilies, false);
+    families.length = 0;
+    await collectLinux({ native: refusing, cache });
+    assert.ok(families.length > 0 && !families.includes(0), `a later look asks per family only (asked ${families.join(", ")})`);
   });
 });
