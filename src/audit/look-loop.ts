@@ -28,24 +28,46 @@ export interface Looker {
  * A looker for `auditor` with `options` (see Looker). On a steady host the collector hands back the last
  * look's sockets unchanged: then the identities are the last look's too, and there is nothing to diff.
  */
-export function createLooker(auditor: Auditor, options: HostOptions = {}, now: () => Date = () => new Date()): Looker {
+export function createLooker(auditor: Auditor, options: HostOptions = {}, now: () => Date = () => new Date(), lingerMs = CONNECTION_LINGER_MS): Looker {
   const session = createLookSession();
   let before: { seen: Map<string, Seen>; counts: Map<string, number>; sockets: HostLook["sockets"] } | null = null;
+  const lastSeen = new Map<string, number>();
   let tick = 0;
   return {
     async next(timings = {}) {
       const look = await auditor.lookAtHost(options, session, timings);
-      const at = now().toISOString();
+      const clock = now();
+      const at = clock.toISOString();
       if (before !== null && look.sockets === before.sockets) {
         return { look, seen: before.seen, counts: before.counts, events: [], at, tick: tick++ };
       }
       const counts = new Map<string, number>();
       const seen = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns), counts);
+      for (const id of seen.keys()) if (!isListener(id)) lastSeen.set(id, clock.getTime());
+      if (before !== null) linger(before.seen, seen, lastSeen, clock.getTime() - lingerMs);
       const events = before === null ? [] : diff(before.seen, seen, at);
       before = { seen, counts, sockets: look.sockets };
       return { look, seen, counts, events, at, tick: tick++ };
     },
   };
+}
+
+/**
+ * How long a connection's identity outlives its last socket: short connections that come and go (a
+ * client polling a local server, a monitoring check) are one steady thing, not an "appeared" and a
+ * "disappeared" at every look. Listeners are never kept: a listener that closes is news at once.
+ */
+export const CONNECTION_LINGER_MS = 30_000;
+
+const isListener = (identity: string) => identity.startsWith("L|");
+
+/** Keeps in `seen` the connection identities of `before` last seen after `since` (see CONNECTION_LINGER_MS); forgets older ones. */
+function linger(before: ReadonlyMap<string, Seen>, seen: Map<string, Seen>, lastSeen: Map<string, number>, since: number): void {
+  for (const [id, was] of before) {
+    if (seen.has(id) || isListener(id)) continue;
+    if ((lastSeen.get(id) ?? 0) > since) seen.set(id, was);
+    else lastSeen.delete(id);
+  }
 }
 
 /** When to take looks: every `intervalMs` (measured from the start of each look), until `signal` or `count`. */

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { homeOf, placeOf } from "../model/places.js";
 import type { ProcessInfo } from "../model/process.js";
 import type { ForeignCode, Provenance } from "../model/provenance.js";
-import { findPackageDatabase, lookUpOwners, type DatabaseRoots, type DpkgAnswers, type PackageOwner } from "./package-db.js";
+import { findPackageDatabase, lookUpOwners, ownCopy, type DatabaseRoots, type DpkgAnswers, type PackageOwner } from "./package-db.js";
 import { environValue, executableFiles, parseLdSoPreload, parseMaps, splitPreload } from "./parse/proc-maps.js";
 import { splitStem } from "./parse/dpkg.js";
 import { tryRead, tryReadlink } from "./proc-files.js";
@@ -156,18 +156,18 @@ function foreignCode(procRoot: string, p: ProcessInfo, preloaded: ReadonlySet<st
   const dotnet = mapped.some((m) => m.path.endsWith("/libcoreclr.so"));
   for (const m of mapped) {
     if (m.path === p.exe) continue;
-    if (preloaded.has(m.path)) { found.set(m.path, { path: m.path, place: placeOf(m.path), deleted: m.deleted, via: "ld.so.preload" }); continue; }
+    if (preloaded.has(m.path)) { found.set(m.path, { path: ownCopy(m.path), place: placeOf(m.path), deleted: m.deleted, via: "ld.so.preload" }); continue; }
     const place = placeOf(m.path);
     if (place !== null && own !== null && m.path.startsWith(own)) continue; // the program's own files
     if (place === "memfd" && dotnet && m.path === "/memfd:doublemapper") continue; // .NET maps its generated code twice through one memfd
-    if (place !== null || m.deleted) found.set(m.path, { path: m.path, place, deleted: m.deleted, via: "mapped" });
+    if (place !== null || m.deleted) found.set(m.path, { path: ownCopy(m.path), place, deleted: m.deleted, via: "mapped" });
   }
   const environ = tryRead(`${procRoot}/${p.pid}/environ`);
   const value = environ === null ? null : environValue(environ, "LD_PRELOAD");
   for (const lib of value === null ? [] : splitPreload(value)) {
     const place = placeOf(lib);
     if (place === null || found.get(lib)?.via === "ld.so.preload") continue;
-    found.set(lib, { path: lib, place, deleted: found.get(lib)?.deleted ?? false, via: "LD_PRELOAD" });
+    found.set(lib, { path: ownCopy(lib), place, deleted: found.get(lib)?.deleted ?? false, via: "LD_PRELOAD" });
   }
   return [...found.values()];
 }

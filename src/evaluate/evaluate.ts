@@ -3,13 +3,14 @@ import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import { portKey, PROTO_INDEX } from "../model/protocol.js";
 import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type Socket } from "../model/socket.js";
+import { ORPHAN_STATES } from "../model/socket-state.js";
 import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
 import { holderFindings, sharedKey } from "./holders.js";
-import { identityOf } from "./identity.js";
+import { finishedPort, identityOf } from "./identity.js";
 import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
-import { PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
+import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 
 /** What evaluation needs besides the sockets. */
 export interface EvaluateOptions {
@@ -142,6 +143,20 @@ export function createJudge(options: EvaluateOptions): Judge {
     if (s.direction === "inbound") return listeners.get(s.netns, s.proto, s.local.port);
     return isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
   };
+  // No rule had anything to say. For a port portwatch knows, say what it knows and what is missing.
+  const unexplainedByPort = new Map<string, Reason>();
+  const unexplained = (s: Socket): Reason => {
+    const port = judgedPort(s);
+    const entry = port === null || s.proto === "raw" ? null : options.knowledge.port(port, s.proto);
+    if (entry === null || port === null) return UNEXPLAINED;
+    const out = s.direction === "outbound";
+    return shared(unexplainedByPort, `${out ? "o" : "l"}/${port}/${s.proto}`, () => ({
+      rule: "unexplained", verdict: "unknown",
+      message: out
+        ? `A connection to port ${port}/${s.proto} (${entry.name}), but nothing says this program should make it: look at which program it is`
+        : `Port ${port}/${s.proto} is ${entry.name}, but nothing here says who should hold it: look at who holds it`,
+    }));
+  };
   const judge = (s: Socket, peer: Socket | undefined = peerOf(s)): void => {
     // Every holder is judged (holders.ts): the process findings of each, the holder named when it is not the owner.
     const reasons: Reason[] = [...findings.of(s)];
@@ -166,7 +181,7 @@ export function createJudge(options: EvaluateOptions): Judge {
       reasons.push(baselineReason ??= { rule: "baseline", verdict: "expected", message: `This host had it when its baseline was saved (${baseline.savedAt.slice(0, 16).replace("T", " ")} UTC)` });
       verdict = "expected";
     }
-    if (reasons.length === 0) reasons.push(UNEXPLAINED);
+    if (reasons.length === 0) reasons.push(unexplained(s));
     s.reasons = lists.intern(reasons);
     s.verdict = decision ? (decision.decision === "allow" ? "expected" : "suspicious") : verdict;
     s.explanation = explain(s);
@@ -210,7 +225,9 @@ export function createJudge(options: EvaluateOptions): Judge {
         // Every holder is judged (holders.ts): the others are part of the key too. Whether the far end is on the Internet (rules-trust.ts: direct DNS, unpackaged programs calling out).
         // Only outbound rules read it; loopback peers (most connections of a busy server) are decided at once.
         const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? 1 : 0;
-        const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}${sharedKey(s)}` +
+        // A finished connection's identity (the baseline's key) is the port of its service end, read from both ports.
+        const finishedAt = s.process === null && s.remote !== null && ORPHAN_STATES.has(s.state) ? finishedPort(s.local.port, s.remote.port) : 0;
+        const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}|${finishedAt}${sharedKey(s)}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
         const same = memo.get(k);
         if (same !== undefined) {

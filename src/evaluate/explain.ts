@@ -1,7 +1,9 @@
 import type { Knowledge } from "../knowledge/knowledge.js";
+import { isLoopback } from "../model/address.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 import { ORPHAN_STATES } from "../model/socket-state.js";
+import { titleProgram } from "./program-names.js";
 import { provenanceAdvice } from "./provenance-advice.js";
 
 /** Where the sockets came from, for the "how to find out more" advice. */
@@ -39,16 +41,33 @@ export function isFinished(s: Socket): boolean {
   return s.process === null && s.inode === 0 && ORPHAN_STATES.has(s.state);
 }
 
+/**
+ * What a capture's cut name may be: "; the capture cut the program's name to "avahi-dae" (avahi-daemon
+ * starts so)". Empty for a whole name, and for a process title whose program is whole ("sshd: /usr/sbi").
+ */
+function cutNote(p: ProcessInfo | null, knowledge: Knowledge): string {
+  if (p === null || !p.nameCut || p.name === null || titleProgram(p.name) !== null) return "";
+  const full = knowledge.namesStartingWith(p.name).filter((n) => n !== p.name);
+  const may = full.length === 0 ? "so it may be longer" : full.length <= 3 ? `${full.join(" or ")} starts so` : `${full.length} programs portwatch knows start so`;
+  return `; the capture cut the program's name to "${p.name}" (${may})`;
+}
+
 /** One plain-words sentence or two about a socket: what the port is, who holds it, and how to learn more when nothing explains it. */
 export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): string {
+  return explainWhat(s, knowledge, origin) + cutNote(s.process, knowledge);
+}
+
+function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin): string {
   const p = s.process;
   const owner = p ? ownerText(p) : null;
   const finished = isFinished(s);
   const gone = `; the connection is closed (${s.state}) and the kernel keeps it a little while: no program holds it any more`;
   if (s.direction === "outbound" && s.remote) {
     const entry = knowledge.port(s.remote.port, s.proto);
-    if (finished) return `A program was connected to port ${s.remote.port} of the other computer${entry ? ` (${entry.name})` : ", a port with no well-known service"}${gone}`;
-    const base = `${owner ?? "A program"} is connected to port ${s.remote.port} of the other computer`;
+    // A loopback peer is a program on this same computer, never "the other computer".
+    const there = isLoopback(s.remote.address) ? "on this computer" : "of the other computer";
+    if (finished) return `A program was connected to port ${s.remote.port} ${there}${entry ? ` (${entry.name})` : ", a port with no well-known service"}${gone}`;
+    const base = `${owner ?? "A program"} is connected to port ${s.remote.port} ${there}`;
     return entry ? `${base}: ${entry.what}` : `${base}, a port with no well-known service${owner ? "" : `; ${ownerAdvice(s.local.port, s.proto, origin)}`}`;
   }
   if (finished) {
@@ -92,7 +111,7 @@ export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => 
     }
     const finished = isFinished(s) ? s.state : "";
     const key = s.direction === "outbound" && s.remote
-      ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}`
+      ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}/${isLoopback(s.remote.address) ? "here" : ""}`
       : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}`;
     let text = cache.get(key);
     if (text === undefined) {

@@ -22,19 +22,19 @@ const portText = (port: number, proto: string) => `${port}/${proto}`;
 const who = (p: ProcessInfo | null): string => (p === null ? "an unknown program" : ownerText(p));
 
 /** Whether the holder is one of `owners` (see trust.ts identify), from its names. */
-function identity(p: ProcessInfo | null, owners: readonly string[]): Identity {
-  return identify(p, processNames(p), owners);
+function identity(ctx: RuleContext, p: ProcessInfo | null, owners: readonly string[]): Identity {
+  return identify(p, processNames(p, ctx.knowledge), owners);
 }
 
 /** The members of a program group (programs.json) that the holder's names are in. */
 function groupNames(ctx: RuleContext, group: Parameters<RuleContext["knowledge"]["is"]>[0], p: ProcessInfo | null): string[] {
-  return processNames(p).filter((n) => ctx.knowledge.is(group, n));
+  return processNames(p, ctx.knowledge).filter((n) => ctx.knowledge.is(group, n));
 }
 
 /** Whether the holder is a genuine member of a program group: in it by name, and (live) by executable. */
 function genuineIn(ctx: RuleContext, group: Parameters<RuleContext["knowledge"]["is"]>[0], p: ProcessInfo | null): Identity {
   const members = groupNames(ctx, group, p);
-  return members.length === 0 ? null : identity(p, members);
+  return members.length === 0 ? null : identity(ctx, p, members);
 }
 
 /** "(by name only: a capture shows no executable)" and the like, for messages that trust a name. */
@@ -78,8 +78,8 @@ export const TRUST_RULES: readonly Rule[] = [
       if (s.direction !== "listening" && s.direction !== "inbound") return null;
       const entry = ctx.knowledge.port(s.local.port, s.proto);
       if (!entry || !exposureFits(entry, s)) return null;
-      if (processNames(s.process).length > 0) {
-        const id = identity(s.process, entry.owners);
+      if (processNames(s.process, ctx.knowledge).length > 0) {
+        const id = identity(ctx, s.process, entry.owners);
         if (id === null || !id.is) return null; // not that daemon: unexpected-owner / impostor say so
         return reason("known-service", "expected", `${s.process?.name} is the usual owner of ${portText(s.local.port, s.proto)} (${entry.name})${byNameNote(ctx, id)}`);
       }
@@ -92,7 +92,7 @@ export const TRUST_RULES: readonly Rule[] = [
     check(s, ctx) {
       if (s.process === null || (s.direction !== "listening" && s.direction !== "inbound")) return null;
       const entry = ctx.knowledge.port(s.local.port, s.proto);
-      let id = entry ? identity(s.process, entry.owners) : null;
+      let id = entry ? identity(ctx, s.process, entry.owners) : null;
       if (id === null && s.proto === "udp" && s.direction === "listening") id = genuineIn(ctx, "randomUdp", s.process);
       if (id === null || id.is) return null;
       const exposed = s.direction === "listening" && s.exposure !== "loopback";

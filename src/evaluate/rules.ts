@@ -31,8 +31,8 @@ export interface Rule {
 
 export { processNames };
 
-function ownedBy(owners: readonly string[], p: ProcessInfo | null): boolean {
-  const names = processNames(p);
+function ownedBy(ctx: RuleContext, owners: readonly string[], p: ProcessInfo | null): boolean {
+  const names = processNames(p, ctx.knowledge);
   return owners.some((o) => names.includes(o));
 }
 
@@ -185,8 +185,8 @@ export const SOCKET_RULES: readonly Rule[] = [
       if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp" || leftover(s)) return null;
       const hit = ctx.knowledge.indicators(s.remote.port, "tcp").find((h) => h.list === "irc");
       if (!hit) return null;
-      if (genuine(ctx.knowledge, "ircClients", s.process, processNames(s.process))) return null;
-      if (hit.entry.collisions?.some((c) => ownedBy(c.owners, s.process))) return null;
+      if (genuine(ctx.knowledge, "ircClients", s.process, processNames(s.process, ctx.knowledge))) return null;
+      if (hit.entry.collisions?.some((c) => ownedBy(ctx, c.owners, s.process))) return null;
       return reason("irc-outbound", "suspicious", `Connected to an IRC server port (${s.remote.port}) by ${s.process === null ? "an unknown program" : `${s.process.name ?? "?"}, which is not an IRC client`}: ${hit.why}`);
     },
   },
@@ -198,7 +198,7 @@ export const SOCKET_RULES: readonly Rule[] = [
       const hit = ctx.knowledge.indicators(port, s.proto).find((h) => h.list === "backdoor");
       if (!hit) return null;
       const collisions = hit.entry.collisions ?? [];
-      if (collisions.some((c) => ownedBy(c.owners, s.process))) return null;
+      if (collisions.some((c) => ownedBy(ctx, c.owners, s.process))) return null;
       if (s.direction === "outbound" && hit.entry.outboundIsNormal) return null; // a client of the legitimate service
       const where = s.direction === "outbound" ? `Connected to port ${port}` : `Port ${port}`;
       if (collisions.length > 0 && s.process === null) {
@@ -213,7 +213,7 @@ export const SOCKET_RULES: readonly Rule[] = [
       if (s.direction !== "outbound" || s.remote === null || s.proto !== "tcp" || leftover(s)) return null;
       const hit = ctx.knowledge.indicators(s.remote.port, "tcp").find((h) => h.list === "miner");
       if (!hit) return null;
-      if (genuine(ctx.knowledge, "browsers", s.process, processNames(s.process)) || hit.entry.collisions?.some((c) => ownedBy(c.owners, s.process))) return null;
+      if (genuine(ctx.knowledge, "browsers", s.process, processNames(s.process, ctx.knowledge)) || hit.entry.collisions?.some((c) => ownedBy(ctx, c.owners, s.process))) return null;
       if (s.process === null) return reason("mining-pool", "unknown", `Connected to port ${s.remote.port}, a common mining-pool port, by a program portwatch cannot see: find its owner`);
       return reason("mining-pool", "suspicious", `Connected to port ${s.remote.port}, a common cryptocurrency-mining pool port (${hit.entry.source}), by ${who(s.process)}: ${hit.why}`);
     },
@@ -231,7 +231,7 @@ export const SOCKET_RULES: readonly Rule[] = [
       if (s.direction !== "listening" || (s.exposure !== "all-interfaces" && s.exposure !== "interface")) return null;
       const entry = ctx.knowledge.port(s.local.port, s.proto);
       if (!entry || entry.scope !== "loopback") return null;
-      if (entry.owners.length > 0 && s.process !== null && !ownedBy(entry.owners, s.process)) return null; // not that service: unexpected-owner says so
+      if (entry.owners.length > 0 && s.process !== null && !ownedBy(ctx, entry.owners, s.process)) return null; // not that service: unexpected-owner says so
       const where = s.exposure === "all-interfaces" ? "on every network interface" : `on ${s.local.address}`;
       return reason("exposed-service", "unknown", `${entry.name} (${portText(s.local.port, s.proto)}) should stay on this computer but listens ${where}${entry.ifExposed ? `: ${entry.ifExposed}` : ""}`);
     },
@@ -239,9 +239,9 @@ export const SOCKET_RULES: readonly Rule[] = [
   {
     id: "unexpected-owner",
     check(s, ctx) {
-      if ((s.direction !== "listening" && s.direction !== "inbound") || processNames(s.process).length === 0) return null;
+      if ((s.direction !== "listening" && s.direction !== "inbound") || processNames(s.process, ctx.knowledge).length === 0) return null;
       const entry = ctx.knowledge.port(s.local.port, s.proto);
-      if (!entry || entry.owners.length === 0 || ownedBy(entry.owners, s.process)) return null;
+      if (!entry || entry.owners.length === 0 || ownedBy(ctx, entry.owners, s.process)) return null;
       if (s.local.port >= 1024 && entry.normal === "none") return null; // a high port anyone may pick: only named services are checked
       return reason("unexpected-owner", "unknown", `Port ${portText(s.local.port, s.proto)} (${entry.name}) is normally held by ${entry.owners.slice(0, 3).join(", ")}, but here by ${who(s.process)}`);
     },

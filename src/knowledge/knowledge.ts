@@ -36,6 +36,11 @@ export interface Knowledge {
   grammarOf(program: string | null): Grammar | null;
   /** A grammar by its family id (what a busybox applet points to). */
   grammar(id: string): Grammar | null;
+  /**
+   * The program names portwatch knows (ports' usual owners, programs.json groups, interpreters) that
+   * start with `prefix`: what a name cut by a capture tool ("avahi-dae", lsof's 9 characters) may be.
+   */
+  namesStartingWith(prefix: string): readonly string[];
 }
 
 export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "resolvers" | "timeClients" | "miners" | "shells" | "terminals";
@@ -141,6 +146,10 @@ export function createKnowledge(data: KnowledgeData = BUILT_IN): Knowledge {
   const grammarByName = new Map<string, Grammar>();
   for (const g of grammars.values()) for (const n of g.names) grammarByName.set(n, g);
   const grammarCache = new Map<string, Grammar | null>();
+  // Every program name known, sorted, for names cut by a capture tool (namesStartingWith).
+  const allNames = [...new Set([
+    ...ports.flatMap((e) => e.owners), ...[...groups.values()].flatMap((g) => [...g]), ...grammarByName.keys(),
+  ])].filter((n) => n !== "kernel").sort();
   // Index the known-bad lists by "port/proto" (ranges are short), so a lookup is one Map get.
   const byPort = new Map<string, IndicatorHit[]>();
   for (const id of ["irc", "backdoor", "miner"] as const) {
@@ -178,6 +187,14 @@ export function createKnowledge(data: KnowledgeData = BUILT_IN): Knowledge {
         indicatorCache.set(n, hits);
       }
       return hits;
+    },
+    namesStartingWith(prefix) {
+      if (prefix === "") return [];
+      let lo = 0, hi = allNames.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if ((allNames[mid] as string) < prefix) lo = mid + 1; else hi = mid; }
+      const out: string[] = [];
+      for (let i = lo; i < allNames.length && (allNames[i] as string).startsWith(prefix); i++) out.push(allNames[i] as string);
+      return out;
     },
     is(group, name) {
       return name !== null && (groups.get(group)?.has(name) ?? false);

@@ -4,6 +4,8 @@ import type { PackageInfo, Provenance } from "./provenance.js";
 export interface ProcessInfo {
   pid: number;
   name: string | null;
+  /** A capture tool cut the name to its column (netstat's "pid/name" in 19 characters, lsof's 9): `name` is where the real one starts. */
+  nameCut?: boolean;
   exe: string | null;
   exeDeleted: boolean;
   cmdline: string[] | null;
@@ -55,10 +57,14 @@ export interface SharedHolder {
 
 /**
  * A process in words, as messages name it: "sshd (pid 812, /usr/sbin/sshd)", or without the executable
- * "sshd (pid 812)"; "?" for an unknown name. Not escaped: a terminal renderer passes it through safeText.
+ * "sshd (pid 812)"; "process 812" without a name; a name a capture cut ends in "…". Not escaped: a terminal
+ * renderer passes it through safeText.
  */
-export function ownerText(p: Pick<ProcessInfo, "pid" | "name" | "exe">, options: { exe?: boolean } = {}): string {
-  return `${p.name ?? "?"} (pid ${p.pid}${options.exe !== false && p.exe ? `, ${p.exe}` : ""})`;
+export function ownerText(p: Pick<ProcessInfo, "pid" | "name" | "exe" | "nameCut">, options: { exe?: boolean } = {}): string {
+  const exe = options.exe !== false && p.exe ? p.exe : null;
+  if (p.name === null) return `process ${p.pid}${exe ? ` (${exe})` : ""}`;
+  // A name the capture cut ends in "…": the reader sees it is not whole.
+  return `${p.name}${p.nameCut ? "…" : ""} (pid ${p.pid}${exe ? `, ${exe}` : ""})`;
 }
 
 /** The executable path, else the name, else "?": what identifies a program across restarts. */

@@ -126,6 +126,7 @@ export const PROCESS_FIELDS = [
   { name: "name", type: TEXT, nullable: true, presence: "always", description: "short name (/proc/<pid>/comm), or the name the capture printed",
     policy: { match: "glob", how: "the name, or the file name of the executable or of argv[0]; * and ? are wildcards" },
     metric: { label: "program", in: ["portwatch_listeners"] } },
+  { name: "nameCut", type: { kind: "bool" }, nullable: false, presence: "when-set", description: "captures only: the tool cut the name to its column (netstat's \"pid/name\" to 19 characters, lsof's COMMAND to 9), so name is the start of the real one" },
   { name: "exe", type: TEXT, nullable: true, presence: "always", description: "executable path (/proc/<pid>/exe, without \" (deleted)\")",
     policy: { match: "glob", how: "the full path; * and ? are wildcards" } },
   { name: "exeDeleted", type: { kind: "bool" }, nullable: false, presence: "always", description: "the executable was deleted or replaced after the process started" },

@@ -12,7 +12,7 @@ function more() {
     const port = 1024 + (k % 60000);
     const peer = `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
     chunk += k % 10 === 0
-      ? `udp        0      0 0.0.0.0:${port}            0.0.0.0:*                           ${100 + (k % 50)}/avahi-daemon: r\n`
+      ? `udp        0      0 0.0.0.0:${port}            0.0.0.0:*                           ${100 + (k % 50)}/python3\n`
       : `tcp        0      0 192.168.1.5:${port}       ${peer}:443       ESTABLISHED ${200 + (k % 97)}/firefox\n`;
   }
   if (chunk === "") { process.stdout.end(); return; }

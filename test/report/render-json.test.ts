@@ -59,7 +59,7 @@ describe("socketJson against SOCKET_FIELDS", () => {
     const full: Socket = {
       ...base, remote: { address: "192.0.2.1", port: 443, host: "example.org" }, local: { ...base.local, host: "me" }, service: { name: "https", port: 443 },
       sharedWith: [{ pid: 2, name: "x" }], reasons: [{ rule: "r", verdict: "unknown", message: "m" }], hiddenFrom: "proc",
-      process: { ...base.process!, package: { name: "p", version: "1", verified: true }, provenance: { database: "dpkg", writable: { path: "/opt/x", by: "anyone" }, foreign: [{ path: "/dev/shm/x.so", place: "world-writable", deleted: false, via: "mapped" }] },
+      process: { ...base.process!, nameCut: true, package: { name: "p", version: "1", verified: true }, provenance: { database: "dpkg", writable: { path: "/opt/x", by: "anyone" }, foreign: [{ path: "/dev/shm/x.so", place: "world-writable", deleted: false, via: "mapped" }] },
         ancestry: [{ pid: 1, name: "systemd", exe: "/usr/lib/systemd/systemd", uid: 0 }], tty: "pts/1", unit: "x.service",
         terminalsBelow: [{ tty: "pts/2", between: [{ pid: 5, name: "a", exe: null, uid: 0 }], on: [{ pid: 6, name: "sh", exe: "/bin/sh", uid: 0, cmdline: ["sh"] }] }] },
     };

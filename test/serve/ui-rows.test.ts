@@ -38,7 +38,7 @@ describe("rowCells", () => {
       assert.deepEqual([cells[at("proto")], cells[at("local")], cells[at("remote")], cells[at("state")], cells[at("service")], cells[at("user")]], [proto, local, remote, state, service, user]);
       // The table keeps netstat's "pid/name"; the dashboard says "name (pid N)", the same escaped name.
       const m = /^(\d+)\/(.*)$/.exec(owner as string);
-      assert.equal(cells[at("process")], m ? `${m[2]} (pid ${m[1]})` : "-");
+      assert.equal(cells[at("process")], m ? (m[2] === "?" ? `process ${m[1]}` : `${m[2]} (pid ${m[1]})`) : "-");
     });
   }
   it("rowCells shows control characters as \\xNN and HTML as it is", () => {

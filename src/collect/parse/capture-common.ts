@@ -34,21 +34,31 @@ export function own<T>(table: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
-/** A process as another tool names it: pid and (maybe truncated) name; the rest unknown. */
-export function captureProcess(pid: number, name: string | null, user: string | null = null, uid: number | null = null): ProcessInfo {
-  return { pid, name, exe: null, exeDeleted: false, cmdline: null, uid, user, containerId: null, netns: null };
+/** A process as another tool names it: pid and (maybe cut: `nameCut`) name; the rest unknown. */
+export function captureProcess(pid: number, name: string | null, user: string | null = null, uid: number | null = null, nameCut = false): ProcessInfo {
+  const p: ProcessInfo = { pid, name, exe: null, exeDeleted: false, cmdline: null, uid, user, containerId: null, netns: null };
+  if (nameCut) p.nameCut = true;
+  return p;
 }
+
+/**
+ * The widths at which the tools cut a program's name: a name that long may be the start of a longer
+ * one. The kernel keeps 15 characters of a process's name (comm: what ss and lsof print); lsof prints 9
+ * of them unless told otherwise (+c); netstat prints "pid/name" in 19 characters, the name taken from
+ * the process title (argv[0]: "avahi-daemon: running [host.local]", "sshd: /usr/sbin/sshd -D").
+ */
+export const CUT_AT = { comm: 15, lsof: 9, netstatPidName: 19 } as const;
 
 /**
  * Hands out one ProcessInfo per (pid, name, user): a server's 10,000 connections share it, so a
  * million-line capture does not hold a million copies of the same process.
  */
-export function processPool(): (pid: number, name: string | null, user?: string | null, uid?: number | null) => ProcessInfo {
+export function processPool(): (pid: number, name: string | null, user?: string | null, uid?: number | null, nameCut?: boolean) => ProcessInfo {
   const pool = new Map<string, ProcessInfo>();
-  return (pid, name, user = null, uid = null) => {
+  return (pid, name, user = null, uid = null, nameCut = false) => {
     const key = `${pid}\u0000${name ?? ""}\u0000${user ?? ""}\u0000${uid ?? ""}`;
     let p = pool.get(key);
-    if (p === undefined) { p = captureProcess(pid, name, user, uid); pool.set(key, p); }
+    if (p === undefined) { p = captureProcess(pid, name, user, uid, nameCut); pool.set(key, p); }
     return p;
   };
 }

@@ -1,6 +1,6 @@
 import type { Problem } from "../../model/problem.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
-import { processPool, captureSocket, lineProblem, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
+import { CUT_AT, processPool, captureSocket, lineProblem, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint, splitColon } from "./netstat-linux.js";
 
 /*
@@ -64,7 +64,7 @@ export function lsofReader(options: CaptureOptions): LineReader {
       let state: SocketState | null = m[3] ? readState(m[3]) : null;
       if (state === null) state = proto === "tcp" ? (remote ? "ESTABLISHED" : "CLOSE") : remote ? "ESTABLISHED" : "UNCONN";
       const uid = user !== null && /^\d+$/.test(user) ? Number(user) : null;
-      const process = processOf(pid, command, uid === null ? user : null, uid);
+      const process = processOf(pid, command, uid === null ? user : null, uid, command.length === CUT_AT.lsof || command.length >= CUT_AT.comm);
       const key = `${device}/${proto}`;
       const had = /^0x[0-9a-f]+$|^\d+$/i.test(device) ? byDevice.get(key) : undefined;
       if (had) {

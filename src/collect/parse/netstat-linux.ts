@@ -1,7 +1,7 @@
 import type { Problem } from "../../model/problem.js";
 import type { Endpoint, Family, Proto, Socket, SocketState } from "../../model/socket.js";
 import {
-  processPool, own, captureSocket, lineProblem, readHost, readPort, readState, type CaptureOptions, type LineReader,
+  CUT_AT, processPool, own, captureSocket, lineProblem, readHost, readPort, readState, type CaptureOptions, type LineReader,
 } from "./capture-common.js";
 
 /*
@@ -125,7 +125,7 @@ export function linuxNetstatReader(options: CaptureOptions): LineReader {
       else if (before.length > 0) { problems.push(lineProblem(options.source, n, text, `cannot read the columns after the state: "${before.join(" ")}"`)); return; }
       let process = null;
       const m = /^(\d+)\/(.*)$/.exec(owner);
-      if (m) process = processOf(Number(m[1]), m[2] || null, user !== null && !/^\d+$/.test(user) ? user : null, user !== null && /^\d+$/.test(user) ? Number(user) : null);
+      if (m) process = processOf(Number(m[1]), m[2] || null, user !== null && !/^\d+$/.test(user) ? user : null, user !== null && /^\d+$/.test(user) ? Number(user) : null, owner.length >= CUT_AT.netstatPidName);
       else if (owner !== "" && owner !== "-") { problems.push(lineProblem(options.source, n, text, `cannot read the PID/Program column "${owner}"`)); return; }
       const family = local.family === 6 || remote.family === 6 ? 6 : family0;
       const noPeer = isNoPeer(remote.endpoint);

@@ -1,7 +1,7 @@
 import type { Problem } from "../../model/problem.js";
 import type { SharedHolder } from "../../model/process.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
-import { processPool, captureSocket, lineProblem, own, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
+import { CUT_AT, processPool, captureSocket, lineProblem, own, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint } from "./netstat-linux.js";
 
 /*
@@ -85,7 +85,7 @@ export function ssReader(options: CaptureOptions): LineReader {
       const uid = /\buid:(\d+)/.exec(extra);
       const ino = /\bino:(\d+)/.exec(extra);
       const main = unique[0];
-      const process = main ? processOf(main.pid, main.name, null, uid ? Number(uid[1]) : null) : null;
+      const process = main ? processOf(main.pid, main.name, null, uid ? Number(uid[1]) : null, main.name !== null && main.name.length >= CUT_AT.comm) : null;
       const sharedWith: SharedHolder[] = unique.slice(1).map((h) => ({ pid: h.pid, name: h.name }));
       const noPeer = isNoPeer(peer.endpoint) || (peer.endpoint.port === 0 && peer.endpoint.address === "::");
       let state: SocketState = state0;
