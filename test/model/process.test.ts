@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ownerText, programOf, type ProcessInfo } from "../../src/model/process.js";
 
-const p = (name: string | null, exe: string | null): Pick<ProcessInfo, "pid" | "name" | "exe"> => ({ pid: 812, name, exe });
+const p = (name: string | null, exe: string | null): Pick<ProcessInfo, "pid" | "name" | "exe" | "nameCut"> => ({ pid: 812, name, exe });
 
 describe("ownerText", () => {
   const cases: [string, Pick<ProcessInfo, "pid" | "name" | "exe">, { exe?: boolean } | undefined, string][] = [
