@@ -15,8 +15,9 @@ import { isBrokenPipe, processOutput } from "./output.js";
 /** Exit codes: 0 fine, 1 a --fail-on condition was met, 2 usage or input error, 3 internal error. */
 export const EXIT = { ok: 0, failOn: 1, usage: 2, internal: 3 } as const;
 
+/** "suspicious,Unknown" → the verdicts; any case, as people type them. */
 function parseVerdicts(value: string): Verdict[] {
-  const list = value.split(",").map((v) => v.trim()).filter(Boolean);
+  const list = value.split(",").map((v) => v.trim().toLowerCase()).filter(Boolean);
   const bad = list.find((v) => !(VERDICTS as readonly string[]).includes(v));
   if (bad !== undefined || list.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of ${VERDICTS.join(", ")}; got "${bad ?? value}"`);
   return list as Verdict[];
@@ -36,6 +37,28 @@ async function untilInterrupted(run: (signal: AbortSignal) => Promise<number>): 
   }
 }
 
+/** --fail-on: "suspicious" or "unknown", in any case. */
+function parseFailOn(value: string): "suspicious" | "unknown" {
+  const v = value.trim().toLowerCase();
+  if (v === "suspicious" || v === "unknown") return v;
+  throw new InvalidArgumentError("Allowed choices are suspicious, unknown (in any case).");
+}
+
+/** The exit codes, as every command's help states them. */
+const EXIT_HELP = "Exit codes: 0 fine, 1 --fail-on met, 2 usage or input error, 3 internal error (please report it).";
+
+/** What netstat's and ss's flags do here, for people who type them out of habit. */
+const HABITS = `netstat and ss habits work: -t TCP, -u UDP, -l listening, as there, so "portwatch -tulpn" is
+"netstat -tulpn" with verdicts. -a, -n, -p and -W are accepted and change nothing: portwatch always
+shows every socket, numeric addresses and ports, and each socket's owner. -e explains each socket.`;
+
+/** The error for a word that is no command: what it was, and the commands there are. */
+function unknownCommand(word: string, cli: { readonly commands: readonly { name(): string }[] }): CommanderError {
+  const names = cli.commands.map((c) => c.name());
+  if (names.includes(word)) return new CommanderError(EXIT.usage, "portwatch.usage", `portwatch: put the command first: "portwatch ${word} ...", its options after it`);
+  return new CommanderError(EXIT.usage, "portwatch.usage", `portwatch: unknown command "${safeText(word)}"\nCommands: ${names.join(", ")} (audit when none is given); "portwatch --help" says what each does.`);
+}
+
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port from 0 to 65535");
@@ -48,7 +71,10 @@ function program(setCode: (code: number) => void): Command {
     .description("For every port this computer has open: what it is, who opened it, and whether it should be there.")
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
+    .exitOverride()
+    .addHelpText("after", `
+${HABITS}
+${EXIT_HELP}`);
 
   cli.command("audit", { isDefault: true })
     .description("List every TCP, UDP and raw socket (IPv4 and IPv6, every network namespace) with its owning process")
@@ -58,6 +84,12 @@ function program(setCode: (code: number) => void): Command {
     .option("-u, --udp", "UDP sockets only")
     .option("-w, --raw", "raw sockets only")
     .option("-l, --listening", "listening sockets only (TCP LISTEN, unconnected UDP and raw)")
+    // netstat's and ss's flags that portwatch needs no option for (see HABITS): accepted, without effect.
+    .addOption(new Option("-a, --all", "every socket (always)").hideHelp())
+    .addOption(new Option("-n, --numeric", "numeric addresses and ports (always)").hideHelp())
+    .addOption(new Option("-p, --program", "each socket's owner (always)").hideHelp())
+    .addOption(new Option("-W, --wide", "whole addresses (always)").hideHelp())
+    .allowExcessArguments()
     .option("--from <file>", "read another machine's netstat, ss, lsof or portwatch output instead of this host (- for stdin)")
     .addOption(new Option("--format <format>", "the capture's format, when detection guesses wrong").choices(CAPTURE_FORMATS))
     .option("--no-owners", "skip the owner lookup (faster; no process columns)")
@@ -65,7 +97,7 @@ function program(setCode: (code: number) => void): Command {
     .addOption(baselineOption())
     .addOption(stateDirOption())
     .addOption(new Option("--only <verdicts>", "show only these verdicts, e.g. suspicious,unknown").argParser(parseVerdicts))
-    .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad").choices(["suspicious", "unknown"] as const))
+    .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad: suspicious or unknown").argParser(parseFailOn))
     .option("-e, --explain", "show every reason and a plain-words explanation under each socket")
     .option("-r, --resolve", "name remote hosts by reverse DNS (bounded in time)")
     .addOption(procRootOption())
@@ -79,9 +111,12 @@ Examples:
   portwatch --json > a.json          the JSON contract, for scripts
   portwatch --from netstat.txt       judge a netstat/ss/lsof capture from another machine
   ssh host 'ss -tunap' | portwatch --from -
-Exit codes: 0 fine, 1 --fail-on met, 2 usage or input error.
+${HABITS}
+${EXIT_HELP}
 Run as root to see the owner of every socket.`)
     .action(async (opts, cmd) => {
+      const stray = cmd.args[0];
+      if (stray !== undefined) throw unknownCommand(stray, cli);
       if (opts.json && opts.ndjson) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: choose one of --json and --ndjson");
       const io = processOutput(cmd.getOptionValueSource("color") === "cli" ? opts.color : undefined);
       const { runAudit } = await audit();
@@ -96,14 +131,19 @@ Run as root to see the owner of every socket.`)
     });
   const baseline = cli.command("baseline").description("Record what this host normally has, and show what changed since");
   baseline.command("save")
-    .description("Save this host's sockets, by stable identity (program, port, user; never pid or client port)")
+    .description("Save this host's sockets, by stable identity (program, port, user; never pid or client port): its unknown ones count as expected from then on; suspicious ones are left out unless --accept names them")
     .option("--file <file>", "where to save (default: baseline.json in the state directory)")
+    .addOption(new Option("--accept <rule-or-port>", "take suspicious sockets of this rule (irc-outbound) or port (6667) in anyway; repeatable. They stay suspicious in audits (a policy allow rule changes that), but baseline diff no longer shows them").argParser((v: string, previous: string[] | undefined) => [...(previous ?? []), v]))
     .addOption(policyOption())
     .addOption(stateDirOption())
     .addOption(procRootOption())
+    .addHelpText("after", `
+It lists the unknown sockets it takes in and the suspicious ones it leaves out (with the --accept that
+would take each in). Leaving some out is no error: the rest is saved.
+Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or input error, 3 internal error.`)
     .action(async (opts) => {
       const { runBaselineSave } = await baselineCmd();
-      setCode(await runBaselineSave({ ...(opts.file ? { file: opts.file } : {}), ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), procRoot: opts.procRoot }, processOutput()));
+      setCode(await runBaselineSave({ ...(opts.file ? { file: opts.file } : {}), ...(opts.accept ? { accept: opts.accept } : {}), ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), procRoot: opts.procRoot }, processOutput()));
     });
   baseline.command("diff")
     .description("Show what appeared, disappeared or changed verdict since the baseline")
@@ -203,7 +243,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
-      if (e.code === "portwatch.conflict") process.stderr.write(`${e.message}\n`);
+      if (e.code === "portwatch.conflict" || e.code === "portwatch.usage") process.stderr.write(`${e.message}\n`);
       return EXIT.usage;
     }
     if (isBrokenPipe(e)) return EXIT.ok;

@@ -4,6 +4,7 @@ import { InputError } from "../model/errors.js";
 import { renderEventJson, renderEventLine } from "../report/render-events.js";
 import { renderCounts } from "../report/render-table.js";
 import { safeText } from "../report/safe-text.js";
+import { clockText } from "../report/time-text.js";
 import { auditorOnce, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
@@ -44,7 +45,7 @@ export function parseInterval(text: string): number {
 function screen(sockets: Parameters<typeof renderCounts>[0], feed: readonly string[]): string {
   const bad = sockets.filter((s) => s.verdict !== "expected").slice(0, 20)
     .map((s) => safeText(`  ${s.verdict.padEnd(10)} ${s.proto} ${s.local.address}:${s.local.port} ${s.process?.name ?? "-"}`));
-  return `\u001b[H\u001b[2J${new Date().toISOString().slice(11, 19)}  ${renderCounts(sockets)}\n${bad.join("\n")}\n\nChanges:\n${feed.join("\n") || "  (none yet)"}\n`;
+  return `\u001b[H\u001b[2J${clockText(new Date())}  ${renderCounts(sockets)}\n${bad.join("\n")}\n\nChanges:\n${feed.join("\n") || "  (none yet)"}\n`;
 }
 
 /**

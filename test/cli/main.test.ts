@@ -104,9 +104,13 @@ describe("portwatch (built CLI)", () => {
   const usage: [string[], RegExp][] = [
     [["--bogus"], /unknown option '--bogus'/],
     [["audit", "--json", "--ndjson"], /choose one of --json and --ndjson/],
-    [["frobnicate"], /too many arguments|unknown command/],
+    [["frobnicate"], /^portwatch: unknown command "frobnicate"\nCommands: audit, baseline, watch, history, serve, explain \(audit when none is given\)/],
+    [["-tl", "frobnicate"], /^portwatch: unknown command "frobnicate"\n/],
+    [["--json", "explain", "631"], /^portwatch: put the command first: "portwatch explain \.\.\.", its options after it\n/],
+    [["fr\u001bob"], /^portwatch: unknown command "fr\\x1bob"\n/],
     [["--only", "bad"], /expected a comma-separated list of expected, unknown, suspicious; got "bad"/],
     [["--fail-on", "maybe"], /Allowed choices are suspicious, unknown/],
+    [["--only", "Suspicious,maybe"], /got "maybe"/],
   ];
   for (const [args, msg] of usage) {
     it(`portwatch ${args.join(" ")} is a usage error (exit 2) that says what is wrong`, () => {
@@ -123,6 +127,48 @@ describe("portwatch (built CLI)", () => {
     const audit = run("audit", "--help");
     assert.equal(audit.status, 0);
     assert.match(audit.stdout, /--listening/);
+  });
+
+  it("portwatch --help and audit --help say that netstat's flags work and which change nothing, and list exit codes 0 to 3", () => {
+    for (const args of [["--help"], ["audit", "--help"]]) {
+      const help = run(...args).stdout.replace(/\s+/g, " ");
+      assert.match(help, /"portwatch -tulpn" is "netstat -tulpn" with verdicts/, args.join(" "));
+      assert.match(help, /-a, -n, -p and -W are accepted and change nothing: portwatch always shows every socket, numeric addresses and ports, and each socket's owner/, args.join(" "));
+      assert.match(help, /Exit codes: 0 fine, 1 --fail-on met, 2 usage or input error, 3 internal error/, args.join(" "));
+    }
+    const save = run("baseline", "save", "--help").stdout.replace(/\s+/g, " ");
+    assert.match(save, /--accept <rule-or-port>/);
+    assert.match(save, /Exit codes: 0 saved \(also when suspicious sockets were left out\), 2 usage or input error, 3 internal error/);
+  });
+
+  it("portwatch takes netstat's and ss's flags, in one word or several: -tulpn is -t -u -l, and -a -n -p -W change nothing", () => {
+    const same: [string[], string[]][] = [
+      [["-tulpn"], ["-t", "-u", "-l"]],
+      [["-tlnp"], ["-tl"]],
+      [["-tunap"], ["-t", "-u"]],
+      [["-a", "-n", "-p", "-W"], []],
+      [["-anpW", "-l"], ["--listening"]],
+      [["audit", "-tulpn"], ["-tul"]],
+    ];
+    for (const [habit, plain] of same) {
+      const a = run(...habit, "--ndjson", "--proc-root", tree);
+      const b = run("--ndjson", ...plain, "--proc-root", tree);
+      assert.equal(a.status, 0, `${habit.join(" ")}: ${a.stderr}`);
+      assert.ok(a.stdout.length > 0, habit.join(" "));
+      assert.equal(a.stdout, b.stdout, `${habit.join(" ")} is ${plain.join(" ") || "nothing"}`);
+      assert.equal(a.stderr, b.stderr, habit.join(" "));
+    }
+    const udp = run("--ndjson", "-ulpn", "--proc-root", tree).stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(udp.length > 0 && udp.every((s) => s.proto === "udp" && s.direction === "listening"));
+  });
+
+  it("portwatch reads verdict names in any case: --only UNKNOWN,Expected and --fail-on Suspicious", () => {
+    const lower = run("--only", "unknown,expected", "--proc-root", tree);
+    const mixed = run("--only", "UNKNOWN,Expected", "--proc-root", tree);
+    assert.equal(mixed.status, 0, mixed.stderr);
+    assert.equal(mixed.stdout, lower.stdout);
+    assert.equal(run("--fail-on", "Suspicious", "--proc-root", tree).status, 1);
+    assert.equal(run("--fail-on", "UNKNOWN", "--only", "expected", "--proc-root", tree).status, 0);
   });
 
   it("portwatch says what to do when the proc root cannot be read (exit 2, no stack trace)", () => {
@@ -156,7 +202,8 @@ describe("portwatch (built CLI)", () => {
       assert.ok(existsSync(join(dir, "baseline.json")));
       const diff = run("baseline", "diff", "--state-dir", dir, "--proc-root", tree);
       assert.equal(diff.status, 0, diff.stderr);
-      assert.match(diff.stdout, /No change\./);
+      assert.match(diff.stdout, /^Since the baseline of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \(/);
+      assert.match(diff.stdout, /\n2 appeared, 0 disappeared, 0 changed verdict\n$/); // the suspicious ones it left out
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

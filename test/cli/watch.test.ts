@@ -15,13 +15,42 @@ const run = (...args: string[]) => spawnSync(main, args, { encoding: "utf8", tim
 
 describe("portwatch baseline (built CLI)", () => {
   const file = join(dir, "baseline.json");
-  it("portwatch baseline save records identities, diff against the same host shows no change", () => {
+  it("portwatch baseline save records identities; diff against the same host shows only the suspicious ones it left out", () => {
     const saved = run("baseline", "save", "--file", file, "--proc-root", tree);
     assert.equal(saved.status, 0, saved.stderr);
-    assert.match(saved.stdout, /^Saved the baseline of .+: \d+ identities from 19 sockets, to .*baseline\.json\n$/);
-    const same = run("baseline", "diff", "--file", file, "--proc-root", tree, "--fail-on-change");
-    assert.equal(same.status, 0, same.stderr);
-    assert.match(same.stdout, /No change\.\n$/);
+    assert.match(saved.stdout, /^Saved the baseline of .+: 17 identities from 19 sockets, to .*baseline\.json\n/);
+    const same = run("baseline", "diff", "--file", file, "--proc-root", tree, "--fail-on-change", "--json");
+    // The suspicious listeners were left out of the baseline, so they, and only they, are new to it.
+    assert.equal(same.status, 1, same.stderr);
+    const events = same.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(events.map((e) => [e.type, e.socket.verdict]), [["appeared", "suspicious"], ["appeared", "suspicious"]]);
+  });
+  it("portwatch baseline save lists the unknown sockets it takes in and the suspicious ones it leaves out, with the --accept that takes each in (exit 0)", () => {
+    const saved = run("baseline", "save", "--file", join(dir, "listed.json"), "--proc-root", tree);
+    assert.equal(saved.status, 0, saved.stderr);
+    assert.match(saved.stdout, /\n15 unknown identities will count as expected from now on:\n {2}inbound {3}tcp to port 36647 {2}node \(pid 2494\), user root\n/);
+    assert.match(saved.stdout, /\n {2}listening tcp 127\.0\.0\.1:36647 {2}node \(pid 2494\), user root\n/);
+    assert.match(saved.stdout, /\nLeft out 2 suspicious identities: .*\n {2}listening tcp 127\.0\.0\.1:56303 {2}ev\\x1b\[31mil \(pid 2518\), user root \[deleted-exe, writable-dir-exe\]\n {2}listening udp 127\.0\.0\.1:53407 .*\n/);
+    assert.match(saved.stdout, /portwatch baseline save --accept deleted-exe \(every socket that rule fired on\) or --accept 56303 \(that port\)\n$/);
+    assert.ok(!saved.stdout.includes("\u001b"));
+  });
+  it("portwatch baseline save --accept takes the suspicious sockets of a rule or port in, warns of one that names nothing, and refuses a malformed one (exit 2)", () => {
+    const accepted = join(dir, "accepted.json");
+    const saved = run("baseline", "save", "--file", accepted, "--proc-root", tree, "--accept", "Deleted-Exe", "--accept", "6667");
+    assert.equal(saved.status, 0, saved.stderr);
+    assert.match(saved.stdout, /^Saved the baseline of .+: 19 identities/);
+    assert.match(saved.stdout, /\n2 suspicious identities taken in with --accept .*\n/);
+    assert.doesNotMatch(saved.stdout, /Left out/);
+    assert.match(saved.stderr, /^warning: --accept 6667 named no suspicious socket of this host$/m);
+    const same = run("baseline", "diff", "--file", accepted, "--proc-root", tree, "--fail-on-change");
+    assert.equal(same.status, 0, same.stdout);
+    const byPort = run("baseline", "save", "--file", accepted, "--proc-root", tree, "--accept", "53407");
+    assert.match(byPort.stdout, /\n1 suspicious identity taken in .*\n {2}listening udp 127\.0\.0\.1:53407 .*\nLeft out 1 suspicious identity: look at it first/);
+    for (const bad of ["70000", "not a rule"]) {
+      const r = run("baseline", "save", "--file", accepted, "--proc-root", tree, "--accept", bad);
+      assert.equal(r.status, 2, bad);
+      assert.match(r.stderr, new RegExp(`^portwatch: Cannot use --accept "${bad}": `));
+    }
   });
   it("portwatch audit --baseline makes the baseline's unknown sockets expected, never the suspicious ones", () => {
     const r = run("audit", "--json", "--baseline", file, "--proc-root", tree);
@@ -35,7 +64,7 @@ describe("portwatch baseline (built CLI)", () => {
     const r = run("baseline", "diff", "--file", file, "--json", "--fail-on-change");
     assert.equal(r.status, 1, r.stderr);
     const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    assert.ok(events.some((e) => e.type === "disappeared" && e.identity === "L|tcp|56303|/tmp/pwcap-bMut83/kworker|root|host"));
+    assert.ok(events.some((e) => e.type === "disappeared" && e.identity === "L|tcp|36647|/usr/bin/node|root|host"));
     assert.ok(events.every((e) => ["appeared", "disappeared", "verdict-changed"].includes(e.type) && typeof e.at === "string" && e.socket.proto));
   });
   it("portwatch baseline diff without a baseline says how to make one (exit 2)", () => {
