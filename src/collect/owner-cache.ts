@@ -26,6 +26,12 @@ export interface OwnerCache {
   orphans: Map<number, Orphan>;
   /** Looks taken with this cache (the orphans' clock). */
   looks: number;
+  /**
+   * Sockets still listed whose last holder closed them or exited since the look before (a process being
+   * killed: its fds close while the kernel still lists its listener): inode → that holder, kept as the
+   * owner for this one look, so that a closing socket does not turn into an ownerless new one.
+   */
+  kept: Map<number, number>;
   /** fd tables read in the last look (to measure how cheap it was). */
   lastScanned: number;
   /**
@@ -40,7 +46,7 @@ export interface OwnerCache {
 
 /** An empty owner cache. */
 export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, lastScanned: 0, previous: null, session: createCollectSession() };
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, session: createCollectSession() };
 }
 
 /** An inode nobody was seen to hold: how often every fd table was read for it, and the look to read them again. */
@@ -124,8 +130,10 @@ export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holde
  */
 export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): OwnerRefresh {
   cache.looks++;
-  const changed = forgetExited(cache, new Set(pids));
-  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed };
+  for (const [inode, pid] of cache.kept) dropHolder(cache.holders, inode, pid); // kept one look only
+  const dropped = new Map<number, number>();
+  const { changed, exited } = forgetExited(cache, new Set(pids), dropped);
+  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped };
   for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescanFds(rescan, pid);
   const live = new Set<number>();
   const unknown = new Set<number>();
@@ -137,24 +145,46 @@ export function refreshOwners(procRoot: string, pids: readonly number[], eachSoc
     if (orphan === undefined || orphan.nextLook <= cache.looks) unknown.add(inode);
   });
   if (unknown.size > 0) findOwners(rescan, pids, unknown);
+  keepLastHolders(cache, dropped, live, exited);
   for (const inode of cache.orphans.keys()) if (!live.has(inode) || cache.holders.has(inode)) cache.orphans.delete(inode);
   for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
   cache.lastScanned = rescan.scanned;
   return { denied: rescan.denied, changed: rescan.changed };
 }
 
-/** Forgets the processes that are no longer `alive`; true when one of them held a socket. */
-function forgetExited(cache: OwnerCache, alive: ReadonlySet<number>): boolean {
+/**
+ * Forgets the processes that are no longer `alive` (their details only after keepLastHolders); says
+ * whether one of them held a socket, and which exited.
+ */
+function forgetExited(cache: OwnerCache, alive: ReadonlySet<number>, dropped: Map<number, number>): { changed: boolean; exited: number[] } {
   let changed = false;
+  const exited: number[] = [];
   for (const [pid, inodes] of cache.byPid) {
     if (alive.has(pid)) continue;
     if (inodes.length > 0) changed = true;
-    for (const inode of inodes) dropHolder(cache.holders, inode, pid);
+    for (const inode of inodes) dropHolder(cache.holders, inode, pid, dropped);
     cache.byPid.delete(pid);
-    cache.processes.delete(pid);
+    exited.push(pid);
   }
   for (const pid of cache.denied) if (!alive.has(pid)) cache.denied.delete(pid);
-  return changed;
+  return { changed, exited };
+}
+
+/**
+ * A socket still listed whose last holder just let go of it (closed it, or exited with the kernel still
+ * listing it) and that nobody else was found holding: that holder stays its owner for this look (see
+ * OwnerCache.kept), with the details read before. Then the exited processes' details are forgotten.
+ */
+function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: ReadonlySet<number>, exited: readonly number[]): void {
+  const kept = new Map<number, number>();
+  for (const [inode, pid] of dropped) {
+    if (!live.has(inode) || cache.holders.has(inode) || cache.kept.has(inode) || !cache.processes.has(pid)) continue;
+    addHolder(cache.holders, inode, pid);
+    kept.set(inode, pid);
+  }
+  cache.kept = kept;
+  const keep = new Set(kept.values());
+  for (const pid of exited) if (!keep.has(pid)) cache.processes.delete(pid);
 }
 
 /** fd tables read again during one refresh, and what that found. */
@@ -164,6 +194,8 @@ interface Rescan {
   scanned: number;
   denied: number;
   changed: boolean;
+  /** Inodes that lost their last holder in this refresh → that holder (see keepLastHolders). */
+  dropped: Map<number, number>;
 }
 
 /** Reads one process's fd table again into the cache. */
@@ -177,7 +209,7 @@ function rescanFds(rescan: Rescan, pid: number): void {
   cache.processes.delete(pid); // it may have exec'd another program: read its details again
   const had = cache.byPid.get(pid) ?? [];
   if (had.length > 0 || found.length > 0) rescan.changed = true;
-  for (const inode of had) dropHolder(cache.holders, inode, pid);
+  for (const inode of had) dropHolder(cache.holders, inode, pid, rescan.dropped);
   for (const inode of found) addHolder(cache.holders, inode, pid);
   cache.byPid.set(pid, found);
 }
@@ -196,10 +228,11 @@ function findOwners(rescan: Rescan, pids: readonly number[], unknown: Set<number
   for (const inode of unknown) markOrphan(cache, inode); // every table was read: nobody we can see holds these, for now
 }
 
-function dropHolder(holders: Map<number, number | number[]>, inode: number, pid: number): void {
+/** Takes `pid` off the holders of `inode`; notes in `dropped` an inode it was the last holder of. */
+function dropHolder(holders: Map<number, number | number[]>, inode: number, pid: number, dropped?: Map<number, number>): void {
   const held = holders.get(inode);
   if (held === undefined) return;
-  if (typeof held === "number") { if (held === pid) holders.delete(inode); return; }
+  if (typeof held === "number") { if (held === pid) { holders.delete(inode); dropped?.set(inode, pid); } return; }
   const rest = held.filter((p) => p !== pid);
   if (rest.length === 0) holders.delete(inode); else holders.set(inode, rest.length === 1 ? (rest[0] as number) : rest);
 }

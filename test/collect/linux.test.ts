@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, cpSync, symlinkSync, mkdirSync, writeFileSync, readdirSync, readlinkSync, unlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, cpSync, symlinkSync, mkdirSync, writeFileSync, readdirSync, readlinkSync, renameSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collectLinux, createOwnerCache, type Collection } from "../../src/collect/linux.js";
@@ -143,6 +143,27 @@ describe("collectLinux on damaged and partial trees", () => {
       assert.equal(cache.orphans.has(inode as number), false);
     } finally {
       if (!readdirSync(own).includes(link)) symlinkSync(target, join(own, link));
+    }
+  });
+
+  it("collectLinux with an owner cache keeps a socket's last holder for one look when the holder exits while the kernel still lists it", async () => {
+    const own = mkdtempSync(join(tmpdir(), "pw-tree-")); // a tree of its own: other tests here add holders
+    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
+    const pidDir = join(own, String(capture.host.pid));
+    const aside = `${pidDir}.aside`;
+    assert.notEqual(capture.host.pid, capture.capturePid, "the tables are read through another pid");
+    const cache = createOwnerCache();
+    const listener = (c: Collection) => find(c.sockets, "tcp", capture.host.tcpListen, "LISTEN");
+    assert.equal(listener(await collectLinux({ procRoot: own, netnsDir: "/nonexistent", cache })).process?.pid, capture.host.pid);
+    renameSync(pidDir, aside); // the holder is gone; its listener is still in the table (a process being killed)
+    try {
+      const dying = listener(await collectLinux({ procRoot: own, netnsDir: "/nonexistent", cache }));
+      assert.equal(dying.process?.pid, capture.host.pid, "the look while it closes still names its holder");
+      assert.equal(dying.process?.name, "node");
+      const after = listener(await collectLinux({ procRoot: own, netnsDir: "/nonexistent", cache }));
+      assert.equal(after.process, null, "one look only: a socket nobody holds is not given an owner for good");
+    } finally {
+      rmSync(own, { recursive: true, force: true });
     }
   });
 
