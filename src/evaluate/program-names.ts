@@ -9,14 +9,13 @@ export interface NameCompletion {
 
 /**
  * The program a process title or a cut name stands for: "sshd: /usr/sbin/sshd -D" and "sshd: /usr/sbi"
- * (netstat prints the title, cut) are sshd; "postgres: checkpointer" is postgres; null when the name is
- * not a title.
+ * (netstat prints the title, cut) are sshd, and so is "sshd:" cut after its colon; "postgres: checkpointer"
+ * is postgres; null when the name is not a title.
  */
 export function titleProgram(name: string): string | null {
-  const at = name.indexOf(": ");
-  if (at <= 0) return null;
-  const program = name.slice(0, at);
-  return /^[\w.+-]+$/.test(program) ? program : null;
+  // The title may be cut just after its colon ("avahi-daemon:", netstat's column, trimmed).
+  const m = /^([\w.+-]+):(?: |$)/.exec(name);
+  return m ? (m[1] as string) : null;
 }
 
 /**

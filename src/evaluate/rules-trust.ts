@@ -26,6 +26,17 @@ function identity(ctx: RuleContext, p: ProcessInfo | null, owners: readonly stri
   return identify(p, processNames(p, ctx.knowledge), owners);
 }
 
+/**
+ * The holder's name in a message: its own, or, when a capture printed a cut name or a process title
+ * ("avahi-dae", "sshd: /usr/sb"), the program that name was taken for, with what the capture showed.
+ */
+function calledAs(ctx: RuleContext, p: ProcessInfo | null, candidates: readonly string[]): string {
+  const name = p?.name ?? "?";
+  if (p === null || candidates.includes(name)) return name;
+  const as = candidates.find((c) => processNames(p, ctx.knowledge).includes(c));
+  return as === undefined ? name : `${as} (shown as "${name}")`;
+}
+
 /** The members of a program group (programs.json) that the holder's names are in. */
 function groupNames(ctx: RuleContext, group: Parameters<RuleContext["knowledge"]["is"]>[0], p: ProcessInfo | null): string[] {
   return processNames(p, ctx.knowledge).filter((n) => ctx.knowledge.is(group, n));
@@ -81,7 +92,7 @@ export const TRUST_RULES: readonly Rule[] = [
       if (processNames(s.process, ctx.knowledge).length > 0) {
         const id = identity(ctx, s.process, entry.owners);
         if (id === null || !id.is) return null; // not that daemon: unexpected-owner / impostor say so
-        return reason("known-service", "expected", `${s.process?.name} is the usual owner of ${portText(s.local.port, s.proto)} (${entry.name})${byNameNote(ctx, id)}`);
+        return reason("known-service", "expected", `${calledAs(ctx, s.process, entry.owners)} is the usual owner of ${portText(s.local.port, s.proto)} (${entry.name})${byNameNote(ctx, id)}`);
       }
       if (entry.normal === "none" || ctx.mode === "live-root") return null;
       return reason("known-service", "expected", `${portText(s.local.port, s.proto)} (${entry.name}) is part of a default ${entry.normal === "both" ? "desktop and server" : entry.normal} install${ctx.mode === "live" ? " (its owner could not be checked without root)" : ""}`);
@@ -107,7 +118,7 @@ export const TRUST_RULES: readonly Rule[] = [
       if (s.proto !== "udp" || s.direction !== "listening" || s.local.port < 1024) return null;
       const id = genuineIn(ctx, "randomUdp", s.process);
       if (id === null || !id.is) return null;
-      return reason("random-udp", "expected", `${s.process?.name} normally opens a random UDP port like this one for its own queries${byNameNote(ctx, id)}`);
+      return reason("random-udp", "expected", `${calledAs(ctx, s.process, groupNames(ctx, "randomUdp", s.process))} normally opens a random UDP port like this one for its own queries${byNameNote(ctx, id)}`);
     },
   },
   {
@@ -117,7 +128,7 @@ export const TRUST_RULES: readonly Rule[] = [
       if (!ctx.knowledge.indicators(s.remote.port, "tcp").some((h) => h.list === "irc")) return null;
       const id = genuineIn(ctx, "ircClients", s.process);
       if (id === null || !id.is) return null;
-      return reason("irc-client", "expected", `${s.process?.name} is an IRC client on an IRC server's port${byNameNote(ctx, id)}`);
+      return reason("irc-client", "expected", `${calledAs(ctx, s.process, groupNames(ctx, "ircClients", s.process))} is an IRC client on an IRC server's port${byNameNote(ctx, id)}`);
     },
   },
   {
