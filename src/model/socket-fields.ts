@@ -75,7 +75,7 @@ export const LOCAL_ENDPOINT_FIELDS = [
 ] as const satisfies readonly Field[];
 
 export const SERVICE_FIELDS = [
-  { name: "name", type: TEXT, nullable: false, presence: "always", description: "the service's registered name (curated table, /etc/services, IANA)" },
+  { name: "name", type: TEXT, nullable: false, presence: "always", description: "portwatch's name for a port it knows (the name its reasons use, from its knowledge of ports), else the registered name (curated table, /etc/services, IANA)" },
   { name: "port", type: PORT, nullable: false, presence: "always", description: "the port that names it: local for listeners and inbound, remote for outbound" },
 ] as const satisfies readonly Field[];
 

@@ -5,14 +5,29 @@ export interface Column {
   right?: boolean;
   /** The narrowest this column may be squeezed to; it never shrinks when absent. */
   min?: number;
-  /** How to shorten a cell that is too wide: cut the end (default) or the middle (addresses keep their port). */
-  elide?: "end" | "middle";
+  /** How to shorten a cell that is too wide: cut the end (default), the middle, or an address's host (its ":port" stays whole). */
+  elide?: "end" | "middle" | "address";
+  /**
+   * When this column gives up width to fit the screen: columns of a lower tier shrink first, down to their
+   * `min`, before a higher tier gives anything (default 0: all alike). The widest of a tier shrinks first.
+   */
+  tier?: number;
 }
 
-/** Shortens text to `width` characters with an ellipsis at the end or in the middle. */
-export function elide(text: string, width: number, where: "end" | "middle" = "end"): string {
+/**
+ * Shortens text to `width` characters with an ellipsis at the end or in the middle; "address" cuts the
+ * middle of the host and keeps the ":port" after the last colon whole ("192.168…143:60742"), as long as
+ * there is room for it and the ellipsis.
+ */
+export function elide(text: string, width: number, where: "end" | "middle" | "address" = "end"): string {
   if (text.length <= width) return text;
   if (width <= 1) return text.slice(0, width);
+  if (where === "address") {
+    const colon = text.lastIndexOf(":");
+    const port = colon < 0 ? "" : text.slice(colon);
+    if (colon > 0 && port.length + 1 < width) return `${elide(text.slice(0, colon), width - port.length, "middle")}${port}`;
+    return elide(text, width, "end");
+  }
   if (where === "end") return `${text.slice(0, width - 1)}…`;
   const tail = Math.ceil((width - 1) / 2);
   return `${text.slice(0, width - 1 - tail)}…${text.slice(text.length - tail)}`;
@@ -36,9 +51,10 @@ export function columnWidths(columns: readonly Column[], lengths: Iterable<reado
     while (total > maxWidth) {
       let pick = -1;
       for (let i = 0; i < columns.length; i++) {
-        const min = columns[i]?.min;
-        if (min === undefined || (widths[i] as number) <= min) continue;
-        if (pick < 0 || (widths[i] as number) > (widths[pick] as number)) pick = i;
+        const c = columns[i] as Column;
+        if (c.min === undefined || (widths[i] as number) <= c.min) continue;
+        const tier = c.tier ?? 0, best = pick < 0 ? 0 : (columns[pick]?.tier ?? 0);
+        if (pick < 0 || tier < best || (tier === best && (widths[i] as number) > (widths[pick] as number))) pick = i;
       }
       if (pick < 0) break;
       widths[pick] = (widths[pick] as number) - 1;

@@ -1,9 +1,9 @@
-import type { Endpoint, Socket } from "../model/socket.js";
+import type { Endpoint, Socket, SocketState } from "../model/socket.js";
 import { verdictCounts } from "../model/verdict.js";
-import { columnWidths, formatLine, type Column } from "./columns.js";
+import { columnWidths, elide, formatLine, type Column } from "./columns.js";
 import { safeText } from "./safe-text.js";
 import { compareSockets, groupIndex, VERDICT_GROUPS } from "./socket-order.js";
-import { contextText, formatEndpoint, processUserText, protoText, reasonText, serviceText } from "./socket-text.js";
+import { closingKind, contextText, formatEndpoint, processUserText, protoText, reasonText, serverEnd, serviceText } from "./socket-text.js";
 
 export { formatEndpoint } from "./socket-text.js";
 
@@ -19,14 +19,16 @@ export interface TableOptions {
   hostNetns?: number | null;
 }
 
+// On a narrow terminal the addresses give up width first (their hosts are cut, their ports stay whole),
+// then state, service and user; the program last, so it and the port stay readable at 80 columns.
 const COLUMNS: readonly Column[] = [
-  { header: "Proto" },
-  { header: "Local Address", min: 15, elide: "middle" },
-  { header: "Foreign Address", min: 15, elide: "middle" },
-  { header: "State", min: 6 },
-  { header: "Service", min: 7 },
-  { header: "PID/Program", min: 10 },
-  { header: "User", min: 4 },
+  { header: "Proto", min: 4, tier: 1 },
+  { header: "Local Address", min: 8, elide: "address", tier: 0 },
+  { header: "Foreign Address", min: 8, elide: "address", tier: 0 },
+  { header: "State", min: 4, tier: 1 },
+  { header: "Service", min: 3, tier: 1 },
+  { header: "PID/Program", min: 10, tier: 2 },
+  { header: "User", min: 2, tier: 1 },
 ];
 
 /** Digits of a port number (0–65535). */
@@ -61,6 +63,8 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
       const u = ofProcess(s.process).user;
       if (u !== "") return u;
     }
+    // The kernel keeps a closing connection's uid as 0 once its program has let go: no user to show.
+    if (closingKind(s) !== null) return "";
     let u = uids.get(s.uid);
     if (u === undefined) { u = s.uid !== null ? String(s.uid) : "-"; uids.set(s.uid, u); }
     return u;
@@ -88,6 +92,50 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
   };
 }
 
+/** Closing connections that no program holds, alike in kind, protocol, end, namespace and judgement: one line of the table. */
+interface Quiet {
+  first: Socket;
+  count: number;
+  kind: "finished" | "closing";
+  states: SocketState[];
+}
+
+/**
+ * The rows of one verdict group, in order: a socket, or in place of the first of several alike closing
+ * connections nobody holds, their one line ("12 finished connections to 127.0.0.1:3000"). A single one
+ * stays a row.
+ */
+function withQuietLines(sorted: readonly Socket[]): (Socket | Quiet)[] {
+  const reasonIds = new Map<object, number>();
+  const keys: (string | null)[] = [];
+  const count = new Map<string, number>();
+  for (const s of sorted) {
+    const kind = closingKind(s);
+    if (kind === null) { keys.push(null); continue; }
+    let r = reasonIds.get(s.reasons);
+    if (r === undefined) reasonIds.set(s.reasons, r = reasonIds.size);
+    const end = serverEnd(s);
+    const key = `${kind}|${s.direction}|${s.family}|${end.host ?? end.address}|${end.port}|${s.netns}|${r}|${s.explanation ?? ""}`;
+    keys.push(key);
+    count.set(key, (count.get(key) ?? 0) + 1);
+  }
+  const items: (Socket | Quiet)[] = [];
+  const lines = new Map<string, Quiet>();
+  sorted.forEach((s, i) => {
+    const key = keys[i];
+    if (key == null || (count.get(key) as number) < 2) { items.push(s); return; }
+    const q = lines.get(key);
+    if (q === undefined) {
+      const line: Quiet = { first: s, count: count.get(key) as number, kind: closingKind(s) as Quiet["kind"], states: [s.state] };
+      lines.set(key, line);
+      items.push(line);
+    } else if (!q.states.includes(s.state)) q.states.push(s.state);
+  });
+  return items;
+}
+
+const isQuiet = (item: Socket | Quiet): item is Quiet => "first" in item;
+
 /** Rows per piece of output. */
 const PIECE = 256;
 
@@ -96,14 +144,29 @@ const PIECE = 256;
  * by its reasons when it is not expected, and by its explanation with `explain`; in pieces of a few
  * hundred rows, so 200,000 sockets never sit in memory as one string. Column widths come from a first
  * pass over the lengths of the cells, so the cells themselves are made once, as each piece is written.
+ * Closing connections that no program holds any more are one line per kind and end (withQuietLines).
  */
 export function* renderTableChunks(sockets: readonly Socket[], options: TableOptions = {}): Generator<string> {
-  const groups = VERDICT_GROUPS.map((g) => ({ ...g, sockets: [] as Socket[] }));
-  for (const s of sockets) groups[groupIndex(s.verdict)]?.sockets.push(s);
-  for (const g of groups) g.sockets.sort(compareSockets);
+  const buckets = VERDICT_GROUPS.map(() => [] as Socket[]);
+  for (const s of sockets) buckets[groupIndex(s.verdict)]?.push(s);
+  const groups = VERDICT_GROUPS.map((g, i) => {
+    const list = buckets[i] as Socket[];
+    list.sort(compareSockets);
+    return { ...g, count: list.length, items: withQuietLines(list) };
+  });
+  buckets.length = 0;
   const rows = rowMaker();
   const scratch: number[] = [];
-  const widths = columnWidths(COLUMNS, (function* () { for (const g of groups) for (const s of g.sockets) yield rows.lengths(s, scratch); })(), options.width);
+  const quietLengths = COLUMNS.map(() => 0);
+  const widths = columnWidths(COLUMNS, (function* () {
+    for (const g of groups) {
+      for (const item of g.items) {
+        if (!isQuiet(item)) { yield rows.lengths(item, scratch); continue; }
+        quietLengths[0] = protoText(item.first).length;
+        yield quietLengths;
+      }
+    }
+  })(), options.width);
   const paint = options.paint;
   const header = formatLine(COLUMNS, widths, COLUMNS.map((c) => c.header));
   const width = options.width;
@@ -128,12 +191,19 @@ export function* renderTableChunks(sockets: readonly Socket[], options: TableOpt
   const contexts = new WeakMap<object, string>();
   let out = `${paint ? paint.bold(header) : header}\n`;
   let n = 0;
+  const quietLine = (q: Quiet) => {
+    const s = q.first;
+    const service = s.service ? `${safeText(s.service.name)}, ` : "";
+    const line = `${protoText(s).padEnd(widths[0] as number)}  ${q.count} ${q.kind} connections to ${formatEndpoint(serverEnd(s))} (${service}${q.states.join(", ")})`;
+    return width === undefined ? line : elide(line, width);
+  };
   for (const g of groups) {
-    if (g.sockets.length === 0) continue;
-    const heading = `${g.title} (${g.sockets.length})`;
+    if (g.count === 0) continue;
+    const heading = `${g.title} (${g.count})`;
     out += `${paint ? paint[g.colour](paint.bold(heading)) : heading}\n`;
-    for (const s of g.sockets) {
-      out += `${formatLine(COLUMNS, widths, rows.cells(s))}\n`;
+    for (const item of g.items) {
+      const s = isQuiet(item) ? item.first : item;
+      out += `${isQuiet(item) ? quietLine(item) : formatLine(COLUMNS, widths, rows.cells(s))}\n`;
       if (s.verdict !== "expected" || options.explain) {
         let reasons = details.get(s.reasons);
         if (reasons === undefined) {

@@ -48,8 +48,12 @@ export function processUserText(p: Pick<ProcessInfo, "user" | "uid">): string | 
   return p.user != null ? safeText(p.user) : p.uid != null ? String(p.uid) : null;
 }
 
-/** The User column: the owner's user, else the socket's uid, else "-". */
-export function userText(s: Pick<Socket, "process" | "uid">): string {
+/**
+ * The User column: the owner's user, else the socket's uid, else "-"; empty for a closing connection no
+ * program holds (the kernel reports uid 0 for it once its program has let go: no user to show).
+ */
+export function userText(s: Pick<Socket, "process" | "uid" | "proto" | "state">): string {
+  if (s.process === null && closingKind(s) !== null) return "";
   return (s.process ? processUserText(s.process) : null) ?? (s.uid !== null ? String(s.uid) : "-");
 }
 
@@ -61,4 +65,19 @@ export function serviceText(s: Pick<Socket, "service">): string {
 /** A reason as the table shows it under its row: "message [rule]", escaped. */
 export function reasonText(r: { rule: string; message: string }): string {
   return safeText(`${r.message} [${r.rule}]`);
+}
+
+/**
+ * A connection no program holds that is only closing, as the table groups it: "finished" (TIME_WAIT)
+ * or "closing" (FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING); null for any other socket.
+ */
+export function closingKind(s: Pick<Socket, "proto" | "state" | "process">): "finished" | "closing" | null {
+  if (s.process !== null || s.proto !== "tcp") return null;
+  if (s.state === "TIME_WAIT") return "finished";
+  return s.state === "FIN_WAIT1" || s.state === "FIN_WAIT2" || s.state === "CLOSE_WAIT" || s.state === "LAST_ACK" || s.state === "CLOSING" ? "closing" : null;
+}
+
+/** The end a connection was made to: the remote one for outbound, the local one for inbound. */
+export function serverEnd(s: Pick<Socket, "direction" | "local" | "remote">): Endpoint {
+  return s.direction === "inbound" ? s.local : (s.remote ?? s.local);
 }

@@ -22,9 +22,10 @@ describe("parseEtcServices", () => {
 describe("createServiceRegistry", () => {
   const withEtc = createServiceRegistry({ etcServices });
   const bare = createServiceRegistry();
+  // 6667 is in portwatch's range 6665-6669 (ircu, as IANA names the range), which its reasons name: /etc/services' ircd yields.
   const cases: [number, "tcp" | "udp" | "raw", string | null][] = [
     [631, "tcp", "ipp"], [5353, "udp", "mdns"], [68, "udp", "bootpc"], [53, "udp", "domain"], [80, "tcp", "http"],
-    [6667, "tcp", "ircd"], [22, "tcp", "ssh"], [9100, "tcp", "jetdirect"], [38142, "udp", null], [1, "raw", null],
+    [6667, "tcp", "ircu"], [22, "tcp", "ssh"], [9100, "tcp", "jetdirect"], [38142, "udp", null], [1, "raw", null],
   ];
   for (const [port, proto, want] of cases) {
     it(`createServiceRegistry names ${port}/${proto} ${want} with and without /etc/services`, () => {

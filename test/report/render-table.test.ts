@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { elide, layoutColumns } from "../../src/report/columns.js";
 import { formatEndpoint, renderCounts, renderTable, renderTableChunks } from "../../src/report/render-table.js";
 import { jsonSafe, safeText } from "../../src/report/safe-text.js";
+import { readdirSync, readFileSync } from "node:fs";
+import { createAuditor } from "../../src/audit/auditor.js";
+import { readCaptureText } from "../../src/audit/capture.js";
 import { collectLinux } from "../../src/collect/linux.js";
 
 const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
@@ -26,7 +29,18 @@ describe("elide", () => {
   });
 });
 
+describe("elide by address", () => {
+  it("elide cuts an address's host and keeps its port whole", () => {
+    assert.deepEqual([elide("192.168.100.200:54321", 12, "address"), elide("[2001:db8::1234]:443", 10, "address"), elide("*:*", 2, "address"), elide("Local Address", 9, "address")],
+      ["19…200:54321", "[2…34]:443", "*…", "Local Ad…"]);
+  });
+});
+
 describe("layoutColumns", () => {
+  it("layoutColumns takes width from the lowest tier first, down to its min, before a higher tier gives any", () => {
+    const { widths } = layoutColumns([{ header: "A", min: 2, tier: 1 }, { header: "B", min: 3, tier: 0 }, { header: "C", min: 3, tier: 2 }], [["aaaaaa", "bbbbbbbbbb", "cccccccccccc"]], 22);
+    assert.deepEqual(widths, [3, 3, 12]); // B to its min, then A; C keeps all
+  });
   it("layoutColumns squeezes the widest squeezable column until the table fits", () => {
     const { widths, lines } = layoutColumns([{ header: "A" }, { header: "B", min: 3 }, { header: "C", min: 3 }], [["x", "bbbbbbbbbb", "ccccc"]], 14);
     assert.deepEqual(widths, [1, 4, 5]); // B shrinks first, then on a tie the first one
@@ -43,8 +57,10 @@ describe("renderTable", () => {
     assert.ok(pieces.every((p) => p.endsWith("\n")));
     const text = pieces.join("");
     assert.equal(text, renderTable(many, { hostNetns: c.hostNetns }));
-    const rows = text.split("\n").filter((l) => /^(tcp|udp|raw)6? /.test(l));
-    assert.equal(rows.length, many.length);
+    const lines = text.split("\n").filter((l) => /^(tcp|udp|raw)6? /.test(l));
+    const quiet = (l: string) => /^\S+\s+(\d+) (finished|closing) connections to /.exec(l);
+    assert.equal(lines.reduce((n, l) => n + Number(quiet(l)?.[1] ?? 1), 0), many.length, "every socket is a row or counted in a line of finished connections");
+    const rows = lines.filter((l) => !quiet(l));
     // Every row is as wide as the widest one in its columns: widths come from all rows, not from each piece.
     const stateAt = (text.split("\n")[0] as string).indexOf("State");
     assert.ok(rows.every((l) => /^\S/.test(l.slice(stateAt)) && l[stateAt - 1] === " "), "the State column lines up in every piece");
@@ -102,4 +118,48 @@ describe("renderTable", () => {
   it("renderCounts counts by verdict, direction and owner", () => {
     assert.match(renderCounts(c.sockets), /^19 sockets: 0 suspicious, 19 unknown, 0 expected; 11 listening, 2 inbound, 6 outbound; 16 with a known owner\n$/);
   });
+});
+
+describe("renderTable over real captures", () => {
+  const root = new URL("../fixtures/captures/", import.meta.url);
+  const captures = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".txt")).sort();
+  const auditor = createAuditor();
+  const judged = (file: string) => auditor.judgeCapture(readCaptureText(auditor, readFileSync(new URL(file, root), "utf8"), { name: file })).sockets;
+
+  it("renderTable shows 12 TIME_WAIT connections to one port as one line of finished connections, with no user", () => {
+    const text = renderTable(judged("debian12-timewait/netstat-tunaep-timewait.txt"));
+    assert.match(text, /^tcp\s+12 finished connections to 127\.0\.0\.1:3000 \(dev web server, TIME_WAIT\)$/m);
+    assert.ok(!text.includes("127.0.0.1:3000  TIME_WAIT"), "no single row of them is left");
+    const singles = text.split("\n").filter((l) => l.includes("TIME_WAIT") && !l.includes("finished connections"));
+    assert.ok(singles.length > 0 && singles.every((l) => /TIME_WAIT\s+-\s+-\s*$/.test(l)), `the user column is empty, not 0:\n${singles.join("\n")}`);
+    assert.match(renderTable(judged("windows/netstat-anb-fr.txt")), /^tcp\s+7 finished connections to 8\.8\.4\.4:443 \(https, TIME_WAIT\)$/m);
+  });
+
+  // A table's rows split into cells at the header's column starts (cells hold no runs of two spaces).
+  const cellsOf = (header: string, line: string) => {
+    const starts = ["Local Address", "Foreign Address", "State", "Service", "PID/Program", "User"].map((h) => header.indexOf(h));
+    return [0, ...starts].map((at, i, all) => line.slice(at, all[i + 1]).trim());
+  };
+  for (const width of [80, 120]) {
+    for (const file of captures) {
+      it(`renderTable fits ${file} into ${width} columns and keeps every program and port whole`, () => {
+        const sockets = judged(file);
+        const isRow = (l: string) => /^(tcp|udp|raw)6? /.test(l);
+        const fullText = renderTable(sockets).split("\n");
+        const narrowText = renderTable(sockets, { width }).split("\n");
+        for (const line of narrowText) assert.ok(line.length <= width, `too wide (${line.length}): ${line}`);
+        // Reasons wrap on a terminal; the rows correspond one to one.
+        const full = fullText.filter(isRow), narrow = narrowText.filter(isRow);
+        assert.equal(narrow.length, full.length);
+        full.forEach((line, i) => {
+          const cut = narrow[i] as string;
+          const quiet = / \d+ (finished|closing) connections to (\S+)/.exec(line);
+          if (quiet) { assert.ok(cut.includes(quiet[2]!), `${quiet[2]} lost in: ${cut}`); return; }
+          const [, local, remote, , , program] = cellsOf(fullText[0]!, line);
+          assert.ok(cut.includes(program!), `program "${program}" cut in: ${cut}`);
+          for (const address of [local!, remote!]) assert.ok(cut.includes(address.slice(address.lastIndexOf(":"))), `port of ${address} cut in: ${cut}`);
+        });
+      });
+    }
+  }
 });
