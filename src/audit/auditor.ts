@@ -20,6 +20,7 @@ import {
   classifiedByCollector, classifyStage, collected, judgeStage, nameStage, selectStage, streamJudge, type Judged,
 } from "./pipeline.js";
 import { thisProcess, type ThisProcess } from "./this-process.js";
+import { count } from "../model/words.js";
 
 /** How a look at a live host (or a captured proc tree) is taken and judged. */
 export interface HostOptions {
@@ -196,7 +197,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const named = nameStage(classifyStage(collected(capture.records), null), registry);
       const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, { knowledge, mode: "capture", origin: ORIGINS[capture.format], policy: o.policy ?? null });
       lap("evaluate");
-      const warnings = [`Read "${capture.name}" as ${capture.format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${capture.records.length} sockets`];
+      const warnings = [`Read "${capture.name}" as ${capture.format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${count(capture.records.length, "socket")}`];
       if (o.policy) warnings.push(`Policy "${o.policy.source}" applied (${o.policy.size} rules)`);
       warnings.push(...capture.notes);
       for (const p of capture.problems.slice(0, 50)) warnings.push(`Skipped a line: ${formatProblem(p)}`);

@@ -8,6 +8,7 @@ import { timeText } from "../report/time-text.js";
 import { auditorOnce, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
+import { count } from "../model/words.js";
 
 /** Options of `portwatch baseline save|diff`. */
 export interface BaselineOptions {
@@ -71,7 +72,7 @@ export async function runBaselineSave(options: BaselineOptions, io: Output): Pro
   const now = await look(options);
   const made = baselineFromLook(now, new Date().toISOString(), accept);
   saveBaseline(file, made.baseline);
-  io.out(`Saved the baseline of ${safeText(now.hostname)}: ${made.identities} identities from ${now.sockets.length} sockets, to ${safeText(file)}\n`);
+  io.out(`Saved the baseline of ${safeText(now.hostname)}: ${count(made.identities, "identity", "identities")} from ${count(now.sockets.length, "socket")}, to ${safeText(file)}\n`);
   if (made.unknown.length > 0) io.out(`${plural(made.unknown.length, "unknown identity", "unknown identities")} will count as expected from now on:\n${listOf(made.unknown, false)}`);
   if (made.accepted.length > 0) io.out(`${plural(made.accepted.length, "suspicious identity", "suspicious identities")} taken in with --accept (still suspicious in audits; only no longer new to "baseline diff"):\n${listOf(made.accepted, true)}`);
   if (made.leftOut.length > 0) {

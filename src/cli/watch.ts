@@ -8,6 +8,7 @@ import { clockText } from "../report/time-text.js";
 import { auditorOnce, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
+import { count } from "../model/words.js";
 
 /** Options of `portwatch watch`. */
 export interface WatchOptions {
@@ -76,7 +77,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     return phases;
   })) {
     history?.record(seen, events, at);
-    if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${look.sockets.length} sockets, ${seen.size} identities; every ${options.intervalMs} ms\n`);
+    if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${count(look.sockets.length, "socket")}, ${count(seen.size, "identity", "identities")}; every ${options.intervalMs} ms\n`);
     await alerts.deliver(events);
     if (options.ndjson) for (const e of events) io.out(`${renderEventJson(e)}\n`);
     else if (!tty) for (const e of events) io.out(`${renderEventLine(e)}\n`);

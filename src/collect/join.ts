@@ -8,6 +8,7 @@ import { markHiddenListeners, netlinkListeners } from "./hidden-listeners.js";
 import { NETLINK_TABLES } from "./netlink-dumps.js";
 import { decodeSockDiag, recordCount } from "./parse/sock-diag.js";
 import type { Source } from "./tables.js";
+import { count } from "../model/words.js";
 
 // Step 5 of the live collection: the sockets joined to their owners by inode (attribute.ts) and
 // classified (classify.ts), in two passes: every listener first, then the other sockets in batches.
@@ -88,6 +89,6 @@ function* otherSockets(src: Source): Generator<Socket[]> {
 
 function unownedWarning(unowned: number, denied: number): string {
   return denied > 0
-    ? `${unowned} sockets have no visible owner: they belong to processes whose files could not be read, or to the kernel`
-    : `${unowned} sockets have no owning process that portwatch can see: a kernel socket (NFS, WireGuard), a process outside this PID namespace, or one that exited during the scan`;
+    ? `${count(unowned, "socket has", "sockets have")} no visible owner: they belong to processes whose files could not be read, or to the kernel`
+    : `${count(unowned, "socket has", "sockets have")} no owning process that portwatch can see: a kernel socket (NFS, WireGuard), a process outside this PID namespace, or one that exited during the scan`;
 }

@@ -4,6 +4,7 @@ import { columnWidths, elide, formatLine, type Column } from "./columns.js";
 import { safeText } from "./safe-text.js";
 import { compareSockets, groupIndex, VERDICT_GROUPS } from "./socket-order.js";
 import { closingKind, contextText, formatEndpoint, processUserText, protoText, reasonText, serverEnd, serviceText } from "./socket-text.js";
+import { count } from "../model/words.js";
 
 export { formatEndpoint } from "./socket-text.js";
 
@@ -243,6 +244,6 @@ export function renderCounts(sockets: readonly Socket[]): string {
   const verdicts = verdictCounts();
   let owned = 0;
   for (const s of sockets) { by[s.direction]++; verdicts[s.verdict]++; if (s.process !== null) owned++; }
-  return `${sockets.length} sockets: ${verdicts.suspicious} suspicious, ${verdicts.unknown} unknown, ${verdicts.expected} expected; ` +
+  return `${count(sockets.length, "socket")}: ${verdicts.suspicious} suspicious, ${verdicts.unknown} unknown, ${verdicts.expected} expected; ` +
     `${by.listening} listening, ${by.inbound} inbound, ${by.outbound} outbound` + (by.unknown ? `, ${by.unknown} other` : "") + `; ${owned} with a known owner\n`;
 }

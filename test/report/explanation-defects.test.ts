@@ -16,11 +16,13 @@ const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 
 interface Defect {
   name: string;
+  /** The defect is in the words alone (it is looked for in warnings too). */
+  textOnly?: boolean;
   /** The defect in a text about `s` (its explanation, or one reason's message), or null. */
   find(text: string, s: Socket, auditor: Auditor): string | null;
 }
 
-const pattern = (name: string, re: RegExp): Defect => ({ name, find: (t) => re.exec(t)?.[0] ?? null });
+const pattern = (name: string, re: RegExp): Defect => ({ name, textOnly: true, find: (t) => re.exec(t)?.[0] ?? null });
 
 const DEFECTS: Defect[] = [
   pattern("a missing value printed as a word", /\b(null|undefined|NaN)\b|\[object Object\]/),
@@ -75,8 +77,15 @@ function captureFiles(dir: string): string[] {
   return out.sort();
 }
 
-function defectsOf(sockets: Socket[], auditor: Auditor, source: string): string[] {
+function defectsOf(sockets: Socket[], auditor: Auditor, source: string, warnings: readonly string[] = []): string[] {
   const found: string[] = [];
+  for (const warning of warnings) {
+    const text = warning.replace(/"[^"]*"/g, '""'); // what a warning quotes from the input is the input's
+    for (const d of DEFECTS) {
+      const hit = d.textOnly ? d.find(text, sockets[0] as Socket, auditor) : null;
+      if (hit !== null) found.push(`${source}: ${d.name} (${hit}) in a warning: ${warning}`);
+    }
+  }
   for (const s of sockets) {
     for (const text of [s.explanation ?? "", ...s.reasons.map((r) => r.message)]) {
       for (const d of DEFECTS) {
@@ -104,14 +113,14 @@ describe("explanations and reasons over every fixture", () => {
       }
       const snapshot = auditor.judgeCapture(capture);
       if (snapshot.sockets.length === 0) t.diagnostic(`${name}: no sockets in it (a raw-socket capture of a host without any)`);
-      assert.deepEqual(defectsOf(snapshot.sockets, auditor, name), []);
+      assert.deepEqual(defectsOf(snapshot.sockets, auditor, name, snapshot.warnings), []);
     });
   }
   for (const tree of readdirSync(join(FIXTURES, "proc"))) {
     it(`explanations of the captured /proc tree ${tree} have none of the listed defects`, async () => {
       const look = await auditor.lookAtHost({ procRoot: join(FIXTURES, "proc", tree), owners: true });
       assert.ok(look.sockets.length > 0);
-      assert.deepEqual(defectsOf(look.sockets, auditor, `proc/${tree}`), []);
+      assert.deepEqual(defectsOf(look.sockets, auditor, `proc/${tree}`, look.warnings), []);
     });
   }
 
