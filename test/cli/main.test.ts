@@ -47,7 +47,7 @@ describe("portwatch (built CLI)", () => {
     assert.match(r.stdout, /^Proto\s+Local Address\s+Foreign Address\s+State\s+Service\s+PID\/Program\s+User\nSUSPICIOUS \(2\)\n/);
     assert.ok(!r.stdout.includes("\u001b"));
     assert.match(r.stdout, /19 sockets: 2 suspicious, 15 unknown, 2 expected; 11 listening/);
-    assert.match(r.stderr, /^warning: 1 sockets have no owning process/m);
+    assert.match(r.stderr, /^warning: 1 socket has no owning process/m);
   });
 
   it("portwatch --only suspicious shows only the planted process of the captured tree, with its reasons", () => {
