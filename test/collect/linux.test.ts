@@ -82,7 +82,7 @@ describe("collectLinux on a captured /proc tree", () => {
     const agent = find(c.sockets, "tcp", 2024, "LISTEN");
     assert.equal(agent.process, null);
     assert.ok(c.sockets.some((s) => s.state === "TIME_WAIT" && s.process === null && s.inode === 0));
-    assert.equal(c.warnings.filter((w) => /1 sockets have no owning process/.test(w)).length, 1);
+    assert.equal(c.warnings.filter((w) => /1 socket has no owning process/.test(w)).length, 1);
     assert.deepEqual(c.problems, []);
     assert.equal(c.hostname, readFileSync(join(tree, "sys/kernel/hostname"), "utf8").trim());
   });
