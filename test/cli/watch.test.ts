@@ -136,3 +136,38 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
     assert.match(r.stderr, /Cannot use interval "soon": expected a duration like 2s, 500ms or 1m/);
   });
 });
+
+describe("portwatch watch with steady short connections (built CLI, live, loopback only)", () => {
+  it("portwatch watch prints no appeared/disappeared pairs for a client that keeps opening short connections to a local server", async () => {
+    // A server and a client in one marked process: a connection every 40 ms, each closed after 20 ms by
+    // the client (so TIME_WAIT piles up on the client's side, as with a poller), for at most 30 s.
+    const code = `const net=require("net");const s=net.createServer((c)=>{c.on("error",()=>{});c.resume();}).listen(0,"127.0.0.1",()=>{` +
+      `console.log(s.address().port);const t=setInterval(()=>{const c=net.connect(s.address().port,"127.0.0.1",()=>setTimeout(()=>c.end(),20));c.on("error",()=>{});},40);` +
+      `setTimeout(()=>{clearInterval(t);process.exit(0);},30000);});process.stdin.on("end",()=>process.exit(0));process.stdin.resume();`;
+    const traffic = spawn(process.execPath, ["-e", code, "portwatch-test-plant"], { stdio: ["pipe", "pipe", "ignore"] });
+    let watch: ChildProcess | null = null;
+    try {
+      const port = await new Promise<number>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error("the traffic did not start")), 10_000);
+        traffic.stdout!.once("data", (d: Buffer) => { clearTimeout(timer); ok(Number(String(d).trim())); });
+      });
+      await new Promise((ok) => setTimeout(ok, 1500)); // TIME_WAIT and the client's identity are there before the first look
+      const w = spawn(main, ["watch", "--ndjson", "--interval", "250ms", "--count", "24", "--no-history"], { stdio: ["ignore", "pipe", "pipe"] });
+      watch = w;
+      let out = "";
+      w.stdout!.on("data", (d: Buffer) => { out += d; });
+      const code = await new Promise<number | null>((ok) => { const t = setTimeout(() => { w.kill("SIGTERM"); }, 30_000); w.once("close", (c) => { clearTimeout(t); ok(c); }); });
+      assert.equal(code, 0);
+      const events = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type: string; identity: string; socket: { local: { port: number }; remote: { port: number } | null } });
+      const mine = events.filter((e) => e.socket.local.port === port || e.socket.remote?.port === port);
+      const byIdentity = new Map<string, string[]>();
+      for (const e of mine) byIdentity.set(e.identity, [...(byIdentity.get(e.identity) ?? []), e.type]);
+      const flapping = [...byIdentity].filter(([, types]) => types.includes("appeared") && types.includes("disappeared"));
+      assert.deepEqual(flapping, [], `events for the server's port: ${mine.map((e) => `${e.type} ${e.identity}`).join("; ")}`);
+    } finally {
+      if (watch?.pid && watch.exitCode === null) { try { process.kill(watch.pid, "SIGKILL"); } catch { /* gone */ } }
+      traffic.stdin!.end();
+      if (traffic.pid && traffic.exitCode === null) { try { process.kill(traffic.pid, "SIGKILL"); } catch { /* gone */ } }
+    }
+  });
+});
