@@ -314,4 +314,22 @@ describe("portwatch serve: the changes since the baseline, as baseline diff prin
       await page.close();
     }
   });
+
+  it("the dashboard's \"since the baseline\" panel follows the looks: a listener opened after the page shows up in it", async (t) => {
+    // The live host with a baseline of nothing: the panel lists what the host has; the test asserts only
+    // about the listener it plants.
+    const baseline: Baseline = { schema: 1, savedAt: "2026-11-20T08:30:00.000Z", hostname: null, entries: [] };
+    const looker = createLooker(createAuditor(), { baseline });
+    const live = await startDashboard({ intervalMs: 300, look: () => looker.next(), baseline: () => baseline });
+    const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    t.after(async () => { await page.close(); await live.close(); });
+    await page.goto(live.loginUrl);
+    await page.waitForSelector("#baseline li.total", { timeout: 10_000 });
+    const { child, port } = await plantListener();
+    try {
+      await page.waitForSelector(`#baseline li:has-text("appeared"):has-text("127.0.0.1:${port} LISTEN")`, { timeout: 15_000 });
+    } finally {
+      kill(child);
+    }
+  });
 });

@@ -181,6 +181,7 @@ async function start(): Promise<void> {
     if (state.timeline.length > TIMELINE_MAX) state.timeline.shift();
     showTimeline();
   });
+  baselineRead = Date.now();
   await showBaselineDiff();
 }
 
@@ -206,12 +207,14 @@ async function showBaselineDiff(): Promise<void> {
 }
 
 let baselineTimer: ReturnType<typeof setTimeout> | null = null;
-/** showBaselineDiff, a moment after the changes of one look. */
+let baselineRead = 0;
+/** showBaselineDiff, a moment after the changes of one look, and at most every 5 seconds (the server diffs the whole look). */
 function showBaselineDiffSoon(): void {
   baselineTimer ??= setTimeout(() => {
     baselineTimer = null;
+    baselineRead = Date.now();
     showBaselineDiff().catch((e: unknown) => { byId("baseline-note").textContent = `Cannot load the changes since the baseline: ${(e as Error).message}`; });
-  }, 500);
+  }, Math.max(500, baselineRead + 5000 - Date.now()));
 }
 
 list.addEventListener("scroll", draw);
