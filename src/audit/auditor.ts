@@ -21,6 +21,7 @@ import {
 } from "./pipeline.js";
 import { thisProcess, type ThisProcess } from "./this-process.js";
 import { count } from "../model/words.js";
+import { timeText } from "../report/time-text.js";
 
 /** How a look at a live host (or a captured proc tree) is taken and judged. */
 export interface HostOptions {
@@ -123,7 +124,7 @@ const ORIGINS: Record<CaptureFormat, Origin> = {
 /** A live audit's warnings, led by which baseline and policy it applied. */
 export function appliedNotes(policy: Policy | null | undefined, baseline: Baseline | null | undefined): string[] {
   const notes: string[] = [];
-  if (baseline) notes.push(`Baseline of ${baseline.savedAt} applied (${baseline.entries.length} identities)`);
+  if (baseline) notes.push(`Baseline of ${timeText(baseline.savedAt)} applied (${count(baseline.entries.length, "identity", "identities")})`);
   if (policy) notes.push(`Policy "${policy.source}" applied (${policy.size} rules)`);
   return notes;
 }

@@ -1,10 +1,11 @@
 import { identityOf } from "../evaluate/identity.js";
-import type { ChangeEvent, Seen } from "../model/change.js";
+import type { Seen } from "../model/change.js";
 import { baselineOf, type Baseline } from "../watch/baseline-store.js";
-import { byIdentity, diff } from "../watch/diff.js";
+import { byIdentity } from "../watch/diff.js";
 import type { HostLook } from "./auditor.js";
 
 export { loadBaseline, saveBaseline, type Baseline } from "../watch/baseline-store.js";
+export { diffWithBaseline } from "./baseline-diff.js";
 
 /** What a baseline took in and what it refused, beside the baseline itself. */
 export interface BaselineMade {
@@ -61,10 +62,4 @@ export function baselineFromLook(look: Pick<HostLook, "sockets" | "hostname" | "
     unknown: unknown.sort(order), accepted: accepted.sort(order), leftOut: leftOut.sort(order),
     unmatched: accept.filter((entry) => !used.has(entry)),
   };
-}
-
-/** What appeared, disappeared or changed verdict since `baseline`, in diff's stable order. */
-export function diffWithBaseline(baseline: Baseline, look: Pick<HostLook, "sockets" | "hostNetns">, at: string): ChangeEvent[] {
-  const before = new Map(baseline.entries.map((e) => [e.identity, e]));
-  return diff(before, byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns)), at);
 }

@@ -60,6 +60,22 @@ const EXPOSURE_BITS = { none: 0, ...positions(EXPOSURES, 1) }; // 3 bits
 const UNEXPLAINED: Reason = Object.freeze({ rule: "unexplained", verdict: "unknown", message: "Nothing explains this socket: look at who holds it" });
 
 /**
+ * The reason of a socket no rule had anything to say about: for a port portwatch knows, what it knows
+ * and what is missing; else "Nothing explains this socket".
+ */
+export function unexplainedReason(s: Socket, knowledge: Knowledge): Reason {
+  const port = judgedPort(s);
+  const entry = port === null || s.proto === "raw" ? null : knowledge.port(port, s.proto);
+  if (entry === null || port === null) return UNEXPLAINED;
+  return {
+    rule: "unexplained", verdict: "unknown",
+    message: s.direction === "outbound"
+      ? `A connection to port ${port}/${s.proto} (${entry.name}), but nothing says this program should make it: look at which program it is`
+      : `Port ${port}/${s.proto} is ${entry.name}, but nothing here says who should hold it: look at who holds it`,
+  };
+}
+
+/**
  * Shares equal reasons and equal reason lists between sockets (by content): a server with 10,000
  * connections gives each the same list, so memory and JSON output grow with what differs, not with
  * the number of sockets.
@@ -143,19 +159,12 @@ export function createJudge(options: EvaluateOptions): Judge {
     if (s.direction === "inbound") return listeners.get(s.netns, s.proto, s.local.port);
     return isLoopback(s.remote.address) ? listeners.get(s.netns, s.proto, s.remote.port) : undefined;
   };
-  // No rule had anything to say. For a port portwatch knows, say what it knows and what is missing.
+  // No rule had anything to say (unexplainedReason), shared by port.
   const unexplainedByPort = new Map<string, Reason>();
   const unexplained = (s: Socket): Reason => {
     const port = judgedPort(s);
-    const entry = port === null || s.proto === "raw" ? null : options.knowledge.port(port, s.proto);
-    if (entry === null || port === null) return UNEXPLAINED;
-    const out = s.direction === "outbound";
-    return shared(unexplainedByPort, `${out ? "o" : "l"}/${port}/${s.proto}`, () => ({
-      rule: "unexplained", verdict: "unknown",
-      message: out
-        ? `A connection to port ${port}/${s.proto} (${entry.name}), but nothing says this program should make it: look at which program it is`
-        : `Port ${port}/${s.proto} is ${entry.name}, but nothing here says who should hold it: look at who holds it`,
-    }));
+    if (port === null || s.proto === "raw" || options.knowledge.port(port, s.proto) === null) return UNEXPLAINED;
+    return shared(unexplainedByPort, `${s.direction === "outbound" ? "o" : "l"}/${port}/${s.proto}`, () => unexplainedReason(s, options.knowledge));
   };
   const judge = (s: Socket, peer: Socket | undefined = peerOf(s)): void => {
     // Every holder is judged (holders.ts): the process findings of each, the holder named when it is not the owner.

@@ -4,13 +4,13 @@ import { identityOf } from "../evaluate/identity.js";
 import { summarize } from "../evaluate/enrich.js";
 import type { HistoryEntry, Seen } from "../model/change.js";
 import type { HostLook } from "../audit/auditor.js";
+import { diffWithBaseline } from "../audit/baseline-diff.js";
 import type { LoopLook } from "../audit/look-loop.js";
 import { isLoopback } from "../model/address.js";
 import { InputError } from "../model/errors.js";
 import { SCHEMA_VERSION } from "../model/snapshot.js";
 import { renderEventJson } from "../report/render-events.js";
 import { renderJsonChunks, socketJson } from "../report/render-json.js";
-import { diff } from "../watch/diff.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
 import { createMetrics } from "./metrics.js";
 
@@ -200,7 +200,8 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
       case "/api/baseline-diff": {
         const b = options.baseline?.() ?? null;
         if (!b || !current) { json({ available: false }); return; }
-        const events = diff(new Map(b.entries.map((e) => [e.identity, e])), current.seen, current.at);
+        // The same comparison as `portwatch baseline diff`, though this look was judged with the baseline.
+        const events = diffWithBaseline(b, current.look, current.at);
         res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS });
         res.end(`{"available":true,"savedAt":${JSON.stringify(b.savedAt)},"events":[${events.map(renderEventJson).join(",")}]}`);
         return;

@@ -6,7 +6,7 @@ import type { Socket } from "../../src/model/socket.js";
 import type { Verdict } from "../../src/model/verdict.js";
 import { renderTable } from "../../src/report/render-table.js";
 import type { IdentityRow } from "../../src/serve/ui/api.js";
-import { compareRows, LIST_COLUMNS, matches, rowCells, type Filter } from "../../src/serve/ui/rows.js";
+import { cellParts, compareRows, LIST_COLUMNS, matches, rowCells, type Filter } from "../../src/serve/ui/rows.js";
 
 // The dashboard's list (src/serve/ui/rows.ts) against the terminal table: same text, same order.
 const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
@@ -35,7 +35,8 @@ describe("rowCells", () => {
     it(`rowCells shows ${renderTable([s]).split("\n")[2]?.trim()} with the terminal table's text`, () => {
       const cells = rowCells(row(s));
       const [proto, local, remote, state, service, owner, user] = tableCells(s);
-      assert.deepEqual([cells[at("proto")], cells[at("local")], cells[at("remote")], cells[at("state")], cells[at("service")], cells[at("user")]], [proto, local, remote, state, service, user]);
+      // The table keeps netstat's "*:*" for no peer; the dashboard leaves the cell empty.
+      assert.deepEqual([cells[at("proto")], cells[at("local")], cells[at("remote")], cells[at("state")], cells[at("service")], cells[at("user")]], [proto, local, s.remote === null ? "" : remote, state, service, user]);
       // The table keeps netstat's "pid/name"; the dashboard says "name (pid N)", the same escaped name.
       const m = /^(\d+)\/(.*)$/.exec(owner as string);
       assert.equal(cells[at("process")], m ? (m[2] === "?" ? `process ${m[1]}` : `${m[2]} (pid ${m[1]})`) : "-");
@@ -49,11 +50,36 @@ describe("rowCells", () => {
   });
 });
 
+describe("rowCells and cellParts", () => {
+  const at = (key: string) => LIST_COLUMNS.findIndex((col) => col.key === key);
+  it("rowCells leaves the Foreign Address of every listener and unconnected socket empty", () => {
+    const peerless = c.sockets.filter((s) => s.direction === "listening" || s.remote === null);
+    assert.ok(peerless.length > 0);
+    assert.deepEqual(peerless.map((s) => rowCells(row(s))[at("remote")]), peerless.map(() => ""));
+  });
+  const cases: [string, string, string[], 0 | 1][] = [
+    ["local", "127.0.0.1:631", ["127.0.0.1", ":631"], 0],
+    ["local", "[::ffff:127.0.0.1]:8080", ["[::ffff:127.0.0.1]", ":8080"], 0],
+    ["remote", "evil\\x07.example:443", ["evil\\x07.example", ":443"], 0],
+    ["remote", "", [""], 0],
+    ["process", "cupsd (pid 812)", ["cupsd", " (pid 812)"], 1],
+    ["process", "a (pid 1) (pid 2)", ["a (pid 1)", " (pid 2)"], 1],
+    ["process", "-", ["-"], 0],
+    ["service", "ipp", ["ipp"], 0],
+  ];
+  for (const [key, text, parts, cutFirst] of cases) {
+    it(`cellParts cuts ${JSON.stringify(text)} in the ${key} column at ${JSON.stringify(parts)}, the ${cutFirst === 0 ? "first" : "second"} part first`, () => {
+      assert.deepEqual(cellParts(key, text), { parts, cutFirst });
+      assert.equal(cellParts(key, text).parts.join(""), text);
+    });
+  }
+});
+
 describe("compareRows", () => {
   it("compareRows puts the rows in the terminal table's order: suspicious, unknown, expected; listeners, protocol, port, address", () => {
     const verdicts: Verdict[] = ["expected", "suspicious", "unknown"];
     const sockets = [...c.sockets, ...hostile].map((s, i) => sock({ ...s, verdict: verdicts[i % 3] as Verdict }));
-    const table = renderTable(sockets).split("\n").filter((l) => /^(tcp|udp|raw)/.test(l)).map((l) => l.split(/ {2,}/).slice(0, 3).join(" "));
+    const table = renderTable(sockets).split("\n").filter((l) => /^(tcp|udp|raw)/.test(l)).map((l) => l.split(/ {2,}/).slice(0, 3).join(" ").replace(/\*:\*$/, ""));
     const rows = sockets.map(row).sort(compareRows).map((r) => rowCells(r).slice(1, 4).join(" "));
     assert.deepEqual(rows, table);
   });

@@ -2,6 +2,7 @@
 // identities once, then follows the server's events: `change` (an identity appeared, disappeared or
 // changed verdict) and `summary` (the counts of each look). Only the rows in view exist in the page, so
 // 100,000 identities scroll as fast as 100.
+import type { ChangeEvent } from "../../model/change.js";
 import type { Verdict } from "../../model/verdict.js";
 import { renderEventLine } from "../../report/event-line.js";
 import { VERDICT_GROUPS, verdictColour } from "../../report/socket-order.js";
@@ -9,14 +10,17 @@ import type { BaselineDiffResponse, IdentitiesResponse, IdentityResponse, Identi
 import { getJson } from "./api.js";
 import { renderDetail } from "./detail.js";
 import { byId, el, valueOf } from "./dom.js";
-import { compareRows, LIST_COLUMNS, matches, rowCells, type Filter } from "./rows.js";
+import { cellParts, compareRows, LIST_COLUMNS, matches, rowCells, type Filter } from "./rows.js";
 import { drawTimeline } from "./timeline.js";
+import { clockText, timeText } from "../../report/time-text.js";
 
 /** Height of a row in pixels (dashboard.css says the same). */
 const ROW = 24;
 /** Lines kept in each change list, and points in the timeline. */
 const FEED_MAX = 200;
 const TIMELINE_MAX = 300;
+/** Lines shown in the "since the baseline" panel. */
+const BASELINE_MAX = 1000;
 
 const state = {
   rows: new Map<string, IdentityRow>(),
@@ -67,7 +71,11 @@ function draw(): void {
     const cells = rowCells(r);
     row.append(...LIST_COLUMNS.map((c, i) => {
       const text = cells[i] ?? "";
-      const cell = el("span", text, c.key === "verdict" ? `c-${c.key} ${verdictColour(r.verdict)}` : `c-${c.key}`);
+      const className = c.key === "verdict" ? `c-${c.key} ${verdictColour(r.verdict)}` : `c-${c.key}`;
+      // An address is cut before its port, a pid before its program's name (rows.ts, cellParts).
+      const { parts, cutFirst } = cellParts(c.key, text);
+      const cell = parts.length === 1 ? el("span", text, className) : el("span", undefined, `${className} split`);
+      if (parts.length === 2) cell.append(...parts.map((p, k) => el("span", p, k === cutFirst ? "give" : "hold")));
       cell.title = text;
       return cell;
     }));
@@ -112,7 +120,13 @@ function layout(): void {
   for (const g of VERDICT_GROUPS) counts.append(count(`n-${g.verdict}`, `count ${g.colour}`), ` ${g.verdict} · `);
   counts.append(count("n-sockets", "count"), " sockets");
   byId("f-verdict").append(...VERDICT_GROUPS.map((g) => el("option", g.verdict)));
-  byId("head").append(...LIST_COLUMNS.map((c) => el("span", c.header, `c-${c.key}`)));
+  byId("head").append(...LIST_COLUMNS.map((c) => {
+    if (c.short === undefined) return el("span", c.header, `c-${c.key}`);
+    const head = el("span", undefined, `c-${c.key}`);
+    head.append(el("span", c.header, "long"), el("span", c.short, "short"));
+    head.title = c.header;
+    return head;
+  }));
 }
 
 /**
@@ -141,7 +155,7 @@ function applyChange(e: LiveChange): void {
   if (e.seq <= sync.seq) return;
   if (e.type === "disappeared") {
     state.rows.delete(e.identity);
-    if (e.identity === state.selected) byId("detail").prepend(el("p", `Gone since ${e.at.slice(11, 19)}: what follows is the last look that had it.`, "hint"));
+    if (e.identity === state.selected) byId("detail").prepend(el("p", `Gone since ${clockText(e.at)}: what follows is the last look that had it.`, "hint"));
   } else state.rows.set(e.identity, { identity: e.identity, verdict: e.socket.verdict, count: e.count ?? 1, socket: e.socket });
   refilterSoon();
 }
@@ -159,6 +173,7 @@ async function start(): Promise<void> {
     const e = JSON.parse(m.data) as LiveChange;
     feedLine(byId("feed"), renderEventLine(e), e.socket.verdict);
     applyChange(e);
+    showBaselineDiffSoon();
   });
   events.addEventListener("summary", (m: MessageEvent<string>) => {
     const s = JSON.parse(m.data) as Summary;
@@ -167,11 +182,40 @@ async function start(): Promise<void> {
     if (state.timeline.length > TIMELINE_MAX) state.timeline.shift();
     showTimeline();
   });
+  baselineRead = Date.now();
+  await showBaselineDiff();
+}
+
+/**
+ * The "since the baseline" panel: what `portwatch baseline diff` prints for the look the server has (the
+ * same function makes both, audit/baseline-diff.ts), in its order, with its count line. Read at the start
+ * and again after a look that changed something.
+ */
+async function showBaselineDiff(): Promise<void> {
   const diff = await getJson<BaselineDiffResponse>("/api/baseline-diff");
-  const baseline = byId("baseline");
-  if (!diff.available) baseline.append(el("li", "No baseline saved: run \"portwatch baseline save\".", "hint"));
-  else if (diff.events.length === 0) baseline.append(el("li", `No change since the baseline of ${diff.savedAt}.`, "hint"));
-  else for (const e of diff.events) feedLine(baseline, renderEventLine(e), e.socket.verdict);
+  const baseline = byId("baseline"), note = byId("baseline-note");
+  if (!diff.available) {
+    note.textContent = "No baseline saved: run \"portwatch baseline save\".";
+    baseline.replaceChildren();
+    return;
+  }
+  note.textContent = `Since the baseline of ${timeText(diff.savedAt)}:`;
+  const count = (t: ChangeEvent["type"]) => diff.events.filter((e) => e.type === t).length;
+  const lines = diff.events.slice(0, BASELINE_MAX).map((e) => el("li", renderEventLine(e), verdictColour(e.socket.verdict)));
+  if (diff.events.length > BASELINE_MAX) lines.push(el("li", `… and ${diff.events.length - BASELINE_MAX} more (portwatch baseline diff lists them all)`, "hint"));
+  lines.push(el("li", diff.events.length === 0 ? "No change." : `${count("appeared")} appeared, ${count("disappeared")} disappeared, ${count("verdict-changed")} changed verdict`, "total"));
+  baseline.replaceChildren(...lines);
+}
+
+let baselineTimer: ReturnType<typeof setTimeout> | null = null;
+let baselineRead = 0;
+/** showBaselineDiff, a moment after the changes of one look, and at most every 5 seconds (the server diffs the whole look). */
+function showBaselineDiffSoon(): void {
+  baselineTimer ??= setTimeout(() => {
+    baselineTimer = null;
+    baselineRead = Date.now();
+    showBaselineDiff().catch((e: unknown) => { byId("baseline-note").textContent = `Cannot load the changes since the baseline: ${(e as Error).message}`; });
+  }, Math.max(500, baselineRead + 5000 - Date.now()));
 }
 
 list.addEventListener("scroll", draw);

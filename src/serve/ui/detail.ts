@@ -22,7 +22,7 @@ export function renderDetail(data: IdentityResponse): HTMLElement[] {
     for (const r of s.reasons) add(`Reason (${r.verdict})`, reasonText(r), verdictColour(r.verdict));
     if (s.hiddenFrom) add("Hidden", s.hiddenFrom === "proc" ? "from /proc/net (what netstat reads), shown by netlink (what ss reads)" : "from netlink (what ss reads), shown by /proc/net (what netstat reads)", "red");
     add("Local", formatEndpoint(s.local));
-    add("Remote", formatEndpoint(s.remote));
+    add("Remote", s.remote === null ? "none (no peer)" : formatEndpoint(s.remote));
     add("Service", serviceText(s));
     add("State", s.state);
     add("Direction", s.direction);

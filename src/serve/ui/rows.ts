@@ -11,25 +11,51 @@ import type { IdentityRow } from "./api.js";
 export interface ListColumn {
   key: string;
   header: string;
+  /** The head in a narrow window (dashboard.css), when `header` is too long for it. */
+  short?: string;
   cell(row: IdentityRow): string;
 }
 
 /**
  * The columns: the terminal table's (src/report/render-table.ts), between the verdict and the number of
- * sockets, with the same text; only the process reads "cupsd (pid 812)" as in the change lines, where the
- * table keeps netstat's "812/cupsd".
+ * sockets, with the same text, but for two: the process reads "cupsd (pid 812)" as in the change lines,
+ * where the table keeps netstat's "812/cupsd"; and a socket with no peer (a listener, an unconnected UDP
+ * socket) has an empty Foreign Address, where the table keeps netstat's "*:*".
  */
 export const LIST_COLUMNS: readonly ListColumn[] = [
   { key: "verdict", header: "Verdict", cell: (r) => r.verdict },
   { key: "proto", header: "Proto", cell: (r) => protoText(r.socket) },
-  { key: "local", header: "Local Address", cell: (r) => formatEndpoint(r.socket.local) },
-  { key: "remote", header: "Foreign Address", cell: (r) => formatEndpoint(r.socket.remote) },
+  { key: "local", header: "Local Address", short: "Local", cell: (r) => formatEndpoint(r.socket.local) },
+  { key: "remote", header: "Foreign Address", short: "Foreign", cell: (r) => (r.socket.remote === null ? "" : formatEndpoint(r.socket.remote)) },
   { key: "state", header: "State", cell: (r) => r.socket.state },
   { key: "service", header: "Service", cell: (r) => serviceText(r.socket) },
   { key: "process", header: "Process", cell: (r) => (r.socket.process ? processText(r.socket.process) : "-") },
   { key: "user", header: "User", cell: (r) => userText(r.socket) },
   { key: "sockets", header: "Sockets", cell: (r) => String(r.count) },
 ];
+
+/** A cell's text in parts, and which part gives way first when the column is narrow. */
+export interface CellParts {
+  parts: [string] | [string, string];
+  /** The index of the part that is cut (with "…") before the other. */
+  cutFirst: 0 | 1;
+}
+
+/**
+ * A cell's text in two parts, for narrow windows: an address gives way to its port ("127.0.0.1" cut before
+ * ":631"), a pid to its program's name (" (pid 812)" cut before "cupsd"); other cells are one part.
+ */
+export function cellParts(key: string, text: string): CellParts {
+  if (key === "local" || key === "remote") {
+    const colon = text.lastIndexOf(":");
+    if (colon > 0) return { parts: [text.slice(0, colon), text.slice(colon)], cutFirst: 0 };
+  }
+  if (key === "process") {
+    const pid = text.lastIndexOf(" (pid ");
+    if (pid > 0) return { parts: [text.slice(0, pid), text.slice(pid)], cutFirst: 1 };
+  }
+  return { parts: [text], cutFirst: 0 };
+}
 
 // A row object is replaced, never changed, when its identity changes: its texts are made once.
 const cellCache = new WeakMap<IdentityRow, string[]>();
