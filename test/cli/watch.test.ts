@@ -98,7 +98,8 @@ describe("portwatch watch (built CLI, live, loopback only)", () => {
       listener = spawn(process.execPath, ["-e", code, "portwatch-test-plant"], { stdio: ["ignore", "pipe", "ignore"] });
       port = await new Promise<number>((ok) => listener!.stdout!.once("data", (d: Buffer) => ok(Number(String(d).trim()))));
       const mine = () => out.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.identity.startsWith(`L|tcp|${port}|`));
-      const waitFor = async (n: number) => { for (let i = 0; i < 60 && mine().length < n; i++) await new Promise((ok) => setTimeout(ok, 100)); };
+      // Bounded (20 s): a look takes longer while other test files load the machine.
+      const waitFor = async (n: number) => { for (let i = 0; i < 200 && mine().length < n; i++) await new Promise((ok) => setTimeout(ok, 100)); };
       await waitFor(1);
       process.kill(listener.pid!, "SIGKILL");
       await waitFor(2);
