@@ -16,6 +16,8 @@ export interface AlertOptions {
   queueDir: string;
   /** Run this program with each alert's JSON on stdin (split on spaces, no shell). */
   exec?: string;
+  /** Time one --exec handler (and what it starts) may take, in ms: default 10 s. */
+  execTimeoutMs?: number;
   /** Send alerts to syslog (RFC 5424) through this socket (true: /dev/log). */
   syslog?: string | boolean;
   onProblem: (message: string) => void;
@@ -23,9 +25,9 @@ export interface AlertOptions {
 
 /** The watcher's alert sinks behind one call: which changes are alerts (alertFilter), and their delivery. */
 export interface Alerting {
-  /** Sends the alerts among `events`; resolves when the synchronous sinks (exec, syslog) are done. */
-  deliver(events: readonly ChangeEvent[]): Promise<void>;
-  /** Stops: waits up to `ms` for queued webhook alerts; returns how many still wait on disk. */
+  /** Hands the alerts among `events` to the sinks and returns at once: the look loop never waits for a handler. */
+  deliver(events: readonly ChangeEvent[]): void;
+  /** Stops: waits for running handlers (up to their timeout) and up to `ms` for queued webhook alerts; returns how many webhook alerts still wait on disk. */
   close(ms: number): Promise<number>;
 }
 
@@ -41,19 +43,22 @@ export function openAlerting(options: AlertOptions): Alerting {
     }
     webhook.kick(); // alerts a previous run could not deliver
   }
-  const run = options.exec !== undefined ? execSink(options.exec, { onProblem: options.onProblem }) : null;
+  const run = options.exec !== undefined ? execSink(options.exec, { onProblem: options.onProblem, ...(options.execTimeoutMs !== undefined ? { timeoutMs: options.execTimeoutMs } : {}) }) : null;
   const syslog = options.syslog ? syslogSink({ ...(typeof options.syslog === "string" ? { socket: options.syslog } : {}), onProblem: options.onProblem }) : null;
   return {
-    async deliver(events) {
+    deliver(events) {
       for (const e of events) {
         if (!isAlert(e)) continue;
         const json = renderEventJson(e);
         webhook?.send(json);
-        if (run) await run(json);
-        if (syslog) await syslog(json, e.socket.verdict === "suspicious" ? "crit" : "warning");
+        void run?.send(json);
+        void syslog?.send(json, e.socket.verdict === "suspicious" ? "crit" : "warning");
       }
     },
     async close(ms) {
+      // A handler that started gets its whole time; what still waits after that is dropped, and said.
+      const [handlersLeft] = await Promise.all([run?.close(Math.max(ms, options.execTimeoutMs ?? 10_000)), syslog?.close(ms)]);
+      if (handlersLeft) options.onProblem(`--exec: ${handlersLeft} alert(s) were not handled before portwatch stopped`);
       if (!webhook) return 0;
       const left = await webhook.settle(ms);
       webhook.close();

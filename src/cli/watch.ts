@@ -78,7 +78,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   })) {
     history?.record(seen, events, at);
     if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${count(look.sockets.length, "socket")}, ${count(seen.size, "identity", "identities")}; every ${options.intervalMs} ms\n`);
-    await alerts.deliver(events);
+    alerts.deliver(events);
     if (options.ndjson) for (const e of events) io.out(`${renderEventJson(e)}\n`);
     else if (!tty) for (const e of events) io.out(`${renderEventLine(e)}\n`);
     else {
