@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ChangeEvent } from "../model/change.js";
 import { InputError } from "../model/errors.js";
 import { renderEventJson } from "../report/render-events.js";
@@ -5,7 +6,7 @@ import { alertFilter } from "../watch/alerts.js";
 import { execSink } from "../watch/exec-sink.js";
 import type { HistoryStore } from "../watch/history-store.js";
 import { syslogSink } from "../watch/syslog-sink.js";
-import { WebhookSink } from "../watch/webhook-sink.js";
+import { WebhookSink, webhookUrl } from "../watch/webhook-sink.js";
 
 /** Where the watcher's alerts go. */
 export interface AlertOptions {
@@ -31,11 +32,23 @@ export interface Alerting {
   close(ms: number): Promise<number>;
 }
 
-/** Opens the sinks `options` asks for; a user's mistake in them (a queue folder that cannot be made, an empty --exec) is an InputError. */
+/** The alert's stable id: the same for the same change (kind, identity, time, verdicts), on every retry and in every sink. */
+export function alertId(e: ChangeEvent): string {
+  return createHash("sha256").update(JSON.stringify([e.type, e.identity, e.at, e.socket.verdict, e.was ?? null])).digest("hex").slice(0, 32);
+}
+
+/** One change as the JSON the sinks and `watch --ndjson` print: renderEventJson's object with the alert's "id" first. */
+export function alertJson(e: ChangeEvent): string {
+  const inner = renderEventJson(e).slice(1, -1);
+  return `{"id":"${alertId(e)}",${inner}}`;
+}
+
+/** Opens the sinks `options` asks for; a user's mistake in them (a non-HTTP URL, a queue folder that cannot be made, an empty --exec) is an InputError. */
 export function openAlerting(options: AlertOptions): Alerting {
   const isAlert = alertFilter();
   let webhook: WebhookSink | null = null;
-  if (options.webhook) {
+  if (options.webhook !== undefined) {
+    webhookUrl(options.webhook);
     try {
       webhook = new WebhookSink({ url: options.webhook, queueDir: options.queueDir, baseDelayMs: options.webhookRetryMs ?? 1000, onProblem: options.onProblem });
     } catch (e) {
@@ -49,7 +62,7 @@ export function openAlerting(options: AlertOptions): Alerting {
     deliver(events) {
       for (const e of events) {
         if (!isAlert(e)) continue;
-        const json = renderEventJson(e);
+        const json = alertJson(e);
         webhook?.send(json);
         void run?.send(json);
         void syslog?.send(json, e.socket.verdict === "suspicious" ? "crit" : "warning");

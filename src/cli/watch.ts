@@ -1,7 +1,7 @@
-import { openAlerting, openHistory } from "../audit/alerting.js";
+import { alertJson, openAlerting, openHistory } from "../audit/alerting.js";
 import { createLooker, lookLoop } from "../audit/look-loop.js";
 import { InputError } from "../model/errors.js";
-import { renderEventJson, renderEventLine } from "../report/render-events.js";
+import { renderEventLine } from "../report/render-events.js";
 import { renderCounts } from "../report/render-table.js";
 import { safeText } from "../report/safe-text.js";
 import { clockText } from "../report/time-text.js";
@@ -59,7 +59,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const state = stateOf(options);
   const problem = (m: string) => io.err(`warning: ${safeText(m)}\n`);
   const alerts = openAlerting({
-    ...(options.webhook ? { webhook: options.webhook } : {}), ...(options.webhookRetryMs !== undefined ? { webhookRetryMs: options.webhookRetryMs } : {}),
+    ...(options.webhook !== undefined ? { webhook: options.webhook } : {}), ...(options.webhookRetryMs !== undefined ? { webhookRetryMs: options.webhookRetryMs } : {}),
     queueDir: options.queueDir ?? state.queue, ...(options.exec !== undefined ? { exec: options.exec } : {}),
     ...(options.syslog !== undefined ? { syslog: options.syslog } : {}), onProblem: problem,
   });
@@ -79,7 +79,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     history?.record(seen, events, at);
     if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${count(look.sockets.length, "socket")}, ${count(seen.size, "identity", "identities")}; every ${options.intervalMs} ms\n`);
     alerts.deliver(events);
-    if (options.ndjson) for (const e of events) io.out(`${renderEventJson(e)}\n`);
+    if (options.ndjson) for (const e of events) io.out(`${alertJson(e)}\n`);
     else if (!tty) for (const e of events) io.out(`${renderEventLine(e)}\n`);
     else {
       feed.push(...events.map(renderEventLine));
