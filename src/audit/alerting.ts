@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import type { ChangeEvent } from "../model/change.js";
+import type { ChangeEvent, Seen } from "../model/change.js";
 import { InputError } from "../model/errors.js";
 import { renderEventJson } from "../report/render-events.js";
 import { alertFilter } from "../watch/alerts.js";
 import { execSink } from "../watch/exec-sink.js";
 import type { HistoryStore } from "../watch/history-store.js";
 import { syslogSink } from "../watch/syslog-sink.js";
+import { changesWhileNotWatching } from "../watch/unwatched.js";
 import { WebhookSink, webhookUrl } from "../watch/webhook-sink.js";
 
 /** Where the watcher's alerts go. */
@@ -37,10 +38,13 @@ export function alertId(e: ChangeEvent): string {
   return createHash("sha256").update(JSON.stringify([e.type, e.identity, e.at, e.socket.verdict, e.was ?? null])).digest("hex").slice(0, 32);
 }
 
-/** One change as the JSON the sinks and `watch --ndjson` print: renderEventJson's object with the alert's "id" first. */
+/**
+ * One change as the JSON the sinks and `watch --ndjson` print: renderEventJson's object with the alert's
+ * "id" first and, for a change found at start, "unwatchedSince" (the last look history knew).
+ */
 export function alertJson(e: ChangeEvent): string {
   const inner = renderEventJson(e).slice(1, -1);
-  return `{"id":"${alertId(e)}",${inner}}`;
+  return `{"id":"${alertId(e)}",${inner}${e.unwatchedSince ? `,"unwatchedSince":${JSON.stringify(e.unwatchedSince)}` : ""}}`;
 }
 
 /** Opens the sinks `options` asks for; a user's mistake in them (a non-HTTP URL, a queue folder that cannot be made, an empty --exec) is an InputError. */
@@ -78,6 +82,11 @@ export function openAlerting(options: AlertOptions): Alerting {
       return left;
     },
   };
+}
+
+/** The changes since the last look the history knows (see changesWhileNotWatching); none without history. */
+export function unwatchedChanges(last: ReturnType<HistoryStore["lastLook"]>, seen: ReadonlyMap<string, Seen>, at: string): ChangeEvent[] {
+  return last ? changesWhileNotWatching(last, seen, at) : [];
 }
 
 /** Opens (or creates) the history database; a path that cannot be opened is the user's to fix. */
