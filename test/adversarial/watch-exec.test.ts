@@ -2,7 +2,7 @@
 // handler, and an empty --exec. Handlers are small node scripts written here; only their pids are checked.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,6 +58,39 @@ describe("watch --exec (adversarial)", () => {
     for (let i = 0; i < 5; i++) void sink.send("{}");
     assert.match(problems.join("\n"), /1 alert\(s\) dropped so far: 2 already wait and 1 run at once/);
     await sink.close(5000);
+  });
+
+  it("portwatch watch keeps looking every interval while an --exec handler's child runs on, and the child is gone when watch stops", async () => {
+    const main = fileURLToPath(new URL("../../bin/portwatch", import.meta.url));
+    const db = join(dir, "history.sqlite");
+    const pidFile = join(dir, "cli-child.pid");
+    const handler = join(dir, "cli-leave-child.cjs");
+    writeFileSync(handler, `const c = require("child_process").spawn(process.execPath, ["-e", "setTimeout(()=>{},60000)"], { stdio: ["ignore", "ignore", "inherit"] }); require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(c.pid)); process.exit(0);`);
+    const once = spawnSync(main, ["watch", "--count", "1", "--db", db, "--ndjson"], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(once.status, 0, once.stderr);
+    // A listener planted after that look is an alert at the next watcher's first look (see watch-unwatched).
+    let listener: ChildProcess | null = null;
+    try {
+      listener = spawn(process.execPath, ["-e", `const s=require("net").createServer().listen(0,"127.0.0.1",()=>console.log(s.address().port));setTimeout(()=>process.exit(0),60000)`, "portwatch-test-plant"], { stdio: ["ignore", "pipe", "ignore"] });
+      await new Promise((ok) => listener!.stdout!.once("data", ok));
+      const started = Date.now();
+      const r = await new Promise<{ code: number | null; err: string }>((ok) => {
+        const w = spawn(main, ["watch", "--count", "8", "--interval", "250ms", "--db", db, "--ndjson", "--queue-dir", join(dir, "q2"), "--exec", `${process.execPath} ${handler}`], { stdio: ["ignore", "ignore", "pipe"] });
+        let err = "";
+        w.stderr!.on("data", (d: Buffer) => { err += d; });
+        const t = setTimeout(() => w.kill("SIGKILL"), 30_000);
+        w.once("close", (code) => { clearTimeout(t); ok({ code, err }); });
+      });
+      const took = Date.now() - started;
+      assert.equal(r.code, 0, r.err);
+      assert.ok(took < 8000, `8 looks 250 ms apart took ${took} ms`);
+      const child = Number(readFileSync(pidFile, "utf8"));
+      assert.ok(child > 0);
+      for (let i = 0; i < 20 && alive(child); i++) await sleep(50);
+      assert.equal(alive(child), false, "the handler's child outlived the watcher");
+    } finally {
+      if (listener?.pid && listener.exitCode === null) { try { process.kill(listener.pid, "SIGKILL"); } catch { /* gone */ } }
+    }
   });
 
   it("portwatch watch --exec with an empty or blank command exits 2 with a message", () => {
