@@ -1,11 +1,13 @@
-import type { ChangeEvent } from "../model/change.js";
+import { createHash } from "node:crypto";
+import type { ChangeEvent, Seen } from "../model/change.js";
 import { InputError } from "../model/errors.js";
 import { renderEventJson } from "../report/render-events.js";
 import { alertFilter } from "../watch/alerts.js";
 import { execSink } from "../watch/exec-sink.js";
 import type { HistoryStore } from "../watch/history-store.js";
 import { syslogSink } from "../watch/syslog-sink.js";
-import { WebhookSink } from "../watch/webhook-sink.js";
+import { changesWhileNotWatching } from "../watch/unwatched.js";
+import { WebhookSink, webhookUrl } from "../watch/webhook-sink.js";
 
 /** Where the watcher's alerts go. */
 export interface AlertOptions {
@@ -16,6 +18,8 @@ export interface AlertOptions {
   queueDir: string;
   /** Run this program with each alert's JSON on stdin (split on spaces, no shell). */
   exec?: string;
+  /** Time one --exec handler (and what it starts) may take, in ms: default 10 s. */
+  execTimeoutMs?: number;
   /** Send alerts to syslog (RFC 5424) through this socket (true: /dev/log). */
   syslog?: string | boolean;
   onProblem: (message: string) => void;
@@ -23,17 +27,32 @@ export interface AlertOptions {
 
 /** The watcher's alert sinks behind one call: which changes are alerts (alertFilter), and their delivery. */
 export interface Alerting {
-  /** Sends the alerts among `events`; resolves when the synchronous sinks (exec, syslog) are done. */
-  deliver(events: readonly ChangeEvent[]): Promise<void>;
-  /** Stops: waits up to `ms` for queued webhook alerts; returns how many still wait on disk. */
+  /** Hands the alerts among `events` to the sinks and returns at once: the look loop never waits for a handler. */
+  deliver(events: readonly ChangeEvent[]): void;
+  /** Stops: waits for running handlers (up to their timeout) and up to `ms` for queued webhook alerts; returns how many webhook alerts still wait on disk. */
   close(ms: number): Promise<number>;
 }
 
-/** Opens the sinks `options` asks for; a user's mistake in them (a queue folder that cannot be made, an empty --exec) is an InputError. */
+/** The alert's stable id: the same for the same change (kind, identity, time, verdicts), on every retry and in every sink. */
+export function alertId(e: ChangeEvent): string {
+  return createHash("sha256").update(JSON.stringify([e.type, e.identity, e.at, e.socket.verdict, e.was ?? null])).digest("hex").slice(0, 32);
+}
+
+/**
+ * One change as the JSON the sinks and `watch --ndjson` print: renderEventJson's object with the alert's
+ * "id" first and, for a change found at start, "unwatchedSince" (the last look history knew).
+ */
+export function alertJson(e: ChangeEvent): string {
+  const inner = renderEventJson(e).slice(1, -1);
+  return `{"id":"${alertId(e)}",${inner}${e.unwatchedSince ? `,"unwatchedSince":${JSON.stringify(e.unwatchedSince)}` : ""}}`;
+}
+
+/** Opens the sinks `options` asks for; a user's mistake in them (a non-HTTP URL, a queue folder that cannot be made, an empty --exec) is an InputError. */
 export function openAlerting(options: AlertOptions): Alerting {
   const isAlert = alertFilter();
   let webhook: WebhookSink | null = null;
-  if (options.webhook) {
+  if (options.webhook !== undefined) {
+    webhookUrl(options.webhook);
     try {
       webhook = new WebhookSink({ url: options.webhook, queueDir: options.queueDir, baseDelayMs: options.webhookRetryMs ?? 1000, onProblem: options.onProblem });
     } catch (e) {
@@ -41,25 +60,33 @@ export function openAlerting(options: AlertOptions): Alerting {
     }
     webhook.kick(); // alerts a previous run could not deliver
   }
-  const run = options.exec !== undefined ? execSink(options.exec, { onProblem: options.onProblem }) : null;
+  const run = options.exec !== undefined ? execSink(options.exec, { onProblem: options.onProblem, ...(options.execTimeoutMs !== undefined ? { timeoutMs: options.execTimeoutMs } : {}) }) : null;
   const syslog = options.syslog ? syslogSink({ ...(typeof options.syslog === "string" ? { socket: options.syslog } : {}), onProblem: options.onProblem }) : null;
   return {
-    async deliver(events) {
+    deliver(events) {
       for (const e of events) {
         if (!isAlert(e)) continue;
-        const json = renderEventJson(e);
+        const json = alertJson(e);
         webhook?.send(json);
-        if (run) await run(json);
-        if (syslog) await syslog(json, e.socket.verdict === "suspicious" ? "crit" : "warning");
+        void run?.send(json);
+        void syslog?.send(json, e.socket.verdict === "suspicious" ? "crit" : "warning");
       }
     },
     async close(ms) {
+      // A handler that started gets its whole time; what still waits after that is dropped, and said.
+      const [handlersLeft] = await Promise.all([run?.close(Math.max(ms, options.execTimeoutMs ?? 10_000)), syslog?.close(ms)]);
+      if (handlersLeft) options.onProblem(`--exec: ${handlersLeft} alert(s) were not handled before portwatch stopped`);
       if (!webhook) return 0;
       const left = await webhook.settle(ms);
       webhook.close();
       return left;
     },
   };
+}
+
+/** The changes since the last look the history knows (see changesWhileNotWatching); none without history. */
+export function unwatchedChanges(last: ReturnType<HistoryStore["lastLook"]>, seen: ReadonlyMap<string, Seen>, at: string): ChangeEvent[] {
+  return last ? changesWhileNotWatching(last, seen, at) : [];
 }
 
 /** Opens (or creates) the history database; a path that cannot be opened is the user's to fix. */

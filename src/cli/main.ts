@@ -176,8 +176,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
     .action(async (opts) => {
       const { parseInterval, runWatch } = await watchCmd();
       const sinks = {
-        ...(opts.webhook ? { webhook: opts.webhook, webhookRetryMs: parseInterval(opts.webhookRetry) } : {}),
-        ...(opts.queueDir ? { queueDir: opts.queueDir } : {}), ...(opts.exec ? { exec: opts.exec } : {}),
+        ...(opts.webhook !== undefined ? { webhook: opts.webhook, webhookRetryMs: parseInterval(opts.webhookRetry) } : {}),
+        ...(opts.queueDir ? { queueDir: opts.queueDir } : {}), ...(opts.exec !== undefined ? { exec: opts.exec } : {}),
         ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
         ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       };

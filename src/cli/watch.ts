@@ -1,7 +1,8 @@
-import { openAlerting, openHistory } from "../audit/alerting.js";
+import { alertJson, openAlerting, openHistory, unwatchedChanges } from "../audit/alerting.js";
 import { createLooker, lookLoop } from "../audit/look-loop.js";
 import { InputError } from "../model/errors.js";
-import { renderEventJson, renderEventLine } from "../report/render-events.js";
+import type { ChangeEvent } from "../model/change.js";
+import { renderEventLine } from "../report/render-events.js";
 import { renderCounts } from "../report/render-table.js";
 import { safeText } from "../report/safe-text.js";
 import { clockText } from "../report/time-text.js";
@@ -42,6 +43,11 @@ export function parseInterval(text: string): number {
   return ms;
 }
 
+/** One change as a line; a change found at start says it happened while no watcher ran. */
+function eventLine(e: ChangeEvent): string {
+  return e.unwatchedSince ? `${renderEventLine(e)} (while portwatch was not watching, since ${clockText(e.unwatchedSince)})` : renderEventLine(e);
+}
+
 /** The terminal view of `watch`: counts, the sockets that need a look, the last changes; redrawn in place. */
 function screen(sockets: Parameters<typeof renderCounts>[0], feed: readonly string[]): string {
   const bad = sockets.filter((s) => s.verdict !== "expected").slice(0, 20)
@@ -59,11 +65,12 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const state = stateOf(options);
   const problem = (m: string) => io.err(`warning: ${safeText(m)}\n`);
   const alerts = openAlerting({
-    ...(options.webhook ? { webhook: options.webhook } : {}), ...(options.webhookRetryMs !== undefined ? { webhookRetryMs: options.webhookRetryMs } : {}),
+    ...(options.webhook !== undefined ? { webhook: options.webhook } : {}), ...(options.webhookRetryMs !== undefined ? { webhookRetryMs: options.webhookRetryMs } : {}),
     queueDir: options.queueDir ?? state.queue, ...(options.exec !== undefined ? { exec: options.exec } : {}),
     ...(options.syslog !== undefined ? { syslog: options.syslog } : {}), onProblem: problem,
   });
   const history = options.db === null ? null : await openHistory(options.db ?? state.history);
+  const lastWatched = history?.lastLook() ?? null; // what was there when a watcher last looked
   const feed: string[] = [];
   const tty = io.width !== undefined && !options.ndjson;
   const timings = Boolean(process.env["PORTWATCH_TIMINGS"]); // per-look cost on stderr (for the benchmark)
@@ -72,17 +79,19 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   let started = Date.now();
   let cpuBefore = timings ? process.cpuUsage() : null;
   const timing = { intervalMs: options.intervalMs, signal, ...(options.count !== undefined ? { count: options.count } : {}) };
-  for await (const { look, seen, events, at, tick } of lookLoop(looker, timing, () => {
+  for await (const { look, seen, events: changes, at, tick } of lookLoop(looker, timing, () => {
     phases = {}; started = Date.now(); cpuBefore = timings ? process.cpuUsage() : null;
     return phases;
   })) {
+    const events = tick === 0 ? [...unwatchedChanges(lastWatched, seen, at), ...changes] : changes;
     history?.record(seen, events, at);
     if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${count(look.sockets.length, "socket")}, ${count(seen.size, "identity", "identities")}; every ${options.intervalMs} ms\n`);
-    await alerts.deliver(events);
-    if (options.ndjson) for (const e of events) io.out(`${renderEventJson(e)}\n`);
-    else if (!tty) for (const e of events) io.out(`${renderEventLine(e)}\n`);
+    if (tick === 0 && lastWatched) io.err(`compared with the last look of ${lastWatched.at} in the history: ${count(events.length, "change")} while portwatch was not watching\n`);
+    alerts.deliver(events);
+    if (options.ndjson) for (const e of events) io.out(`${alertJson(e)}\n`);
+    else if (!tty) for (const e of events) io.out(`${eventLine(e)}\n`);
     else {
-      feed.push(...events.map(renderEventLine));
+      feed.push(...events.map(eventLine));
       feed.splice(0, Math.max(0, feed.length - 15));
       io.out(screen(look.sockets, feed));
     }

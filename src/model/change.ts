@@ -17,6 +17,11 @@ export interface ChangeEvent {
   /** For verdict-changed: the verdict before. */
   was?: Verdict;
   at: string;
+  /**
+   * The change happened while no watcher ran: the time of the last look the history knows (the first
+   * look after a start is compared with it).
+   */
+  unwatchedSince?: string;
 }
 
 

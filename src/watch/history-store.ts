@@ -73,22 +73,21 @@ export class HistoryStore {
     if (options.port !== undefined) { where.push("port = ?"); args.push(options.port); }
     const rows = this.db.prepare(`SELECT * FROM identities ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY last_seen DESC, identity LIMIT ?`)
       .all(...args, options.limit ?? 1000) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      identity: r["identity"] as string, firstSeen: r["first_seen"] as string, lastSeen: r["last_seen"] as string, timesSeen: r["times_seen"] as number,
-      owners: JSON.parse(r["owners"] as string) as string[], lastVerdict: r["last_verdict"] as string, proto: r["proto"] as string,
-      port: r["port"] as number | null, direction: r["direction"] as string,
-    }));
+    return rows.map(entryOf);
   }
 
   /** What history knows of one identity, or null. */
   get(identity: string): HistoryEntry | null {
     const r = this.db.prepare("SELECT * FROM identities WHERE identity = ?").get(identity) as Record<string, unknown> | undefined;
-    if (!r) return null;
-    return {
-      identity: r["identity"] as string, firstSeen: r["first_seen"] as string, lastSeen: r["last_seen"] as string, timesSeen: r["times_seen"] as number,
-      owners: JSON.parse(r["owners"] as string) as string[], lastVerdict: r["last_verdict"] as string, proto: r["proto"] as string,
-      port: r["port"] as number | null, direction: r["direction"] as string,
-    };
+    return r ? entryOf(r) : null;
+  }
+
+  /** The identities of the last look recorded (those last seen at the latest time), with that time; null when none is. */
+  lastLook(): { at: string; entries: HistoryEntry[] } | null {
+    const r = this.db.prepare("SELECT max(last_seen) AS at FROM identities").get() as { at: string | null } | undefined;
+    if (!r?.at) return null;
+    const rows = this.db.prepare("SELECT * FROM identities WHERE last_seen = ?").all(r.at) as Record<string, unknown>[];
+    return { at: r.at, entries: rows.map(entryOf) };
   }
 
   /** Change events since `since`, oldest first. */
@@ -104,4 +103,13 @@ export class HistoryStore {
   close(): void {
     this.db.close();
   }
+}
+
+/** One row of the identities table as a HistoryEntry. */
+function entryOf(r: Record<string, unknown>): HistoryEntry {
+  return {
+    identity: r["identity"] as string, firstSeen: r["first_seen"] as string, lastSeen: r["last_seen"] as string, timesSeen: r["times_seen"] as number,
+    owners: JSON.parse(r["owners"] as string) as string[], lastVerdict: r["last_verdict"] as string, proto: r["proto"] as string,
+    port: r["port"] as number | null, direction: r["direction"] as string,
+  };
 }

@@ -1,5 +1,33 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { InputError } from "../model/errors.js";
+
+/** The --webhook URL, checked: an absolute http: or https: URL (anything else would swallow alerts). */
+export function webhookUrl(text: string): URL {
+  let url: URL;
+  try { url = new URL(text); } catch {
+    throw new InputError(`Cannot use --webhook "${text}": it is not a URL (give one like https://alerts.example.org/portwatch)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InputError(`Cannot use --webhook "${text}": only http: and https: URLs can take alerts, not ${url.protocol} (give one like https://alerts.example.org/portwatch)`);
+  }
+  return url;
+}
+
+/** The alert's idempotency key: its "id" field, or (for an alert queued without one) a hash of its text: the same on every retry. */
+export function alertKey(body: string): { key: string; body: string } {
+  try {
+    const a = JSON.parse(body) as unknown;
+    if (a !== null && typeof a === "object" && !Array.isArray(a)) {
+      const id = (a as Record<string, unknown>)["id"];
+      if (typeof id === "string" && id !== "") return { key: id, body };
+      const key = createHash("sha256").update(body).digest("hex").slice(0, 32);
+      return { key, body: JSON.stringify({ id: key, ...(a as object) }) };
+    }
+  } catch { /* not JSON: sent as it is */ }
+  return { key: createHash("sha256").update(body).digest("hex").slice(0, 32), body };
+}
 
 /** Options of the webhook sink. */
 export interface WebhookOptions {
@@ -18,7 +46,10 @@ export interface WebhookOptions {
 /**
  * Sends alerts as JSON in HTTP POSTs. Each alert is first written to the queue folder (write, then
  * rename: a crash never leaves half a file), and removed only after the server answered 2xx; failures
- * are retried in order with exponential backoff, so no alert is lost across restarts.
+ * are retried in order with exponential backoff, so no alert is lost across restarts. Delivery is
+ * at-least-once: an alert whose answer was lost (a kill, a timeout) is sent again, with the same
+ * `Idempotency-Key` header and "id" field, so the receiver can drop the repeat. A redirect (3xx) is not
+ * followed: it is a failure, and the alert stays queued.
  */
 export class WebhookSink {
   private seq = 0;
@@ -26,8 +57,11 @@ export class WebhookSink {
   private delay: number;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** An alert was queued since the current delivery round listed the queue. */
+  private dirty = false;
 
   constructor(private readonly options: WebhookOptions) {
+    webhookUrl(options.url);
     mkdirSync(options.queueDir, { recursive: true, mode: 0o700 });
     this.delay = options.baseDelayMs ?? 1000;
   }
@@ -38,6 +72,7 @@ export class WebhookSink {
     const tmp = join(this.options.queueDir, `.${name}.tmp`);
     writeFileSync(tmp, json, { mode: 0o600 });
     renameSync(tmp, join(this.options.queueDir, name));
+    this.dirty = true;
     this.kick();
   }
 
@@ -49,7 +84,9 @@ export class WebhookSink {
   /** Starts delivering whatever is queued (also what a previous run left). */
   kick(): void {
     if (this.sending || this.timer || this.closed) return;
-    this.sending = this.drain().finally(() => { this.sending = null; });
+    this.dirty = false;
+    // What was queued while this round ran is sent by the next round, not left until shutdown.
+    this.sending = this.drain().finally(() => { this.sending = null; if (this.dirty) this.kick(); });
   }
 
   /** Waits until the queue is empty or `ms` passed; returns how many alerts are still queued. */
@@ -87,13 +124,20 @@ export class WebhookSink {
     }
   }
 
-  private async post(body: string): Promise<boolean> {
+  private async post(text: string): Promise<boolean> {
+    const { key, body } = alertKey(text);
     try {
       const res = await fetch(this.options.url, {
-        method: "POST", body, headers: { "content-type": "application/json", "user-agent": "portwatch" },
+        method: "POST", body, redirect: "manual",
+        headers: { "content-type": "application/json", "user-agent": "portwatch", "idempotency-key": key },
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
       });
       await res.arrayBuffer().catch(() => undefined);
+      if (res.status >= 300 && res.status < 400) {
+        const to = res.headers.get("location");
+        this.options.onProblem?.(`webhook ${this.options.url} answered ${res.status}, a redirect${to ? ` to ${to}` : ""}: portwatch does not follow redirects with alerts (give the final URL with --webhook); the alert stays queued, will retry in ${Math.round(this.delay / 1000)} s`);
+        return false;
+      }
       if (res.ok) return true;
       this.options.onProblem?.(`webhook ${this.options.url} answered ${res.status}; will retry in ${Math.round(this.delay / 1000)} s`);
       return false;
