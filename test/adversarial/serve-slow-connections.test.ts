@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { connect, type Socket as NetSocket } from "node:net";
 import { fileURLToPath } from "node:url";
+import type { Judged } from "../../src/audit/pipeline.js";
 import { startDashboard } from "../../src/serve/server.js";
 
 // Issue 14: 1,100 slow unauthenticated connections locked the token holder out of the dashboard and
@@ -12,6 +13,9 @@ import { startDashboard } from "../../src/serve/server.js";
 
 const TOKEN = "fedcba9876543210fedcba9876543210";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A look with no sockets (the server only passes them on). */
+const NO_SOCKETS = [] as unknown as Judged;
 
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -78,7 +82,7 @@ describe("startDashboard with slow connections", () => {
   });
 
   it("startDashboard closes a connection whose headers do not arrive within headersTimeoutMs", async () => {
-    const dashboard = await startDashboard({ token: TOKEN, intervalMs: 3_600_000, limits: { headersTimeoutMs: 300 }, look: async () => ({ look: { sockets: [], hostname: "slow", hostNetns: 1, warnings: [] }, seen: new Map(), counts: new Map(), events: [], at: new Date().toISOString() }) });
+    const dashboard = await startDashboard({ token: TOKEN, intervalMs: 3_600_000, limits: { headersTimeoutMs: 300 }, look: async () => ({ look: { sockets: NO_SOCKETS, hostname: "slow", hostNetns: 1, warnings: [] }, seen: new Map(), counts: new Map(), events: [], at: new Date().toISOString() }) });
     const port = Number(new URL(dashboard.url).port);
     try {
       const half = await slowClient(port, true);
@@ -91,7 +95,7 @@ describe("startDashboard with slow connections", () => {
   });
 
   it("startDashboard closes the oldest connection that never showed the token when maxConnections are open", async () => {
-    const dashboard = await startDashboard({ token: TOKEN, intervalMs: 3_600_000, limits: { maxConnections: 20 }, look: async () => ({ look: { sockets: [], hostname: "slow", hostNetns: 1, warnings: [] }, seen: new Map(), counts: new Map(), events: [], at: new Date().toISOString() }) });
+    const dashboard = await startDashboard({ token: TOKEN, intervalMs: 3_600_000, limits: { maxConnections: 20 }, look: async () => ({ look: { sockets: NO_SOCKETS, hostname: "slow", hostNetns: 1, warnings: [] }, seen: new Map(), counts: new Map(), events: [], at: new Date().toISOString() }) });
     const port = Number(new URL(dashboard.url).port);
     const slow: NetSocket[] = [];
     try {

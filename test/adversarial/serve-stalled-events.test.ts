@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { connect, type Socket as NetSocket } from "node:net";
 import type { ChangeEvent } from "../../src/model/change.js";
 import type { Socket } from "../../src/model/socket.js";
+import type { Judged } from "../../src/audit/pipeline.js";
 import { startDashboard } from "../../src/serve/server.js";
 
 // Issue 14: 2,000 event-stream clients that stop reading grew `serve` from 114 MiB to 4.3 GiB in a minute.
@@ -22,6 +23,9 @@ function sock(i: number): Socket {
     sharedWith: [], verdict: "unknown", reasons: [], explanation: "e".repeat(2000),
   };
 }
+
+/** A look with no sockets (the server only passes them on). */
+const NO_SOCKETS = [] as unknown as Judged;
 
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -60,7 +64,7 @@ describe("startDashboard with event-stream clients that never read", () => {
         n++;
         const at = new Date().toISOString();
         const events: ChangeEvent[] = n === 1 ? [] : Array.from({ length: 400 }, (_, i) => ({ type: "appeared" as const, identity: `tcp|listening|${n}|${i}`, socket: sock(i), at }));
-        return { look: { sockets: [], hostname: "stalled", hostNetns: 1, warnings: [] }, seen: new Map(), counts: new Map(), events, at };
+        return { look: { sockets: NO_SOCKETS, hostname: "stalled", hostNetns: 1, warnings: [] }, seen: new Map(), counts: new Map(), events, at };
       },
     });
     const port = Number(new URL(dashboard.url).port);
