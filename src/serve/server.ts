@@ -150,6 +150,8 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
   let allowedHosts: Set<string>;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const plain = (status: number, text: string, headers: Record<string, string> = {}) => {
+      // A refused request does not keep its connection: a stranger's slot is free again at once.
+      if (status === 401 || status === 403 || status === 503) headers = { ...headers, connection: "close" };
       res.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS, ...headers });
       res.end(`${text}\n`);
     };

@@ -108,4 +108,21 @@ describe("startDashboard with slow connections", () => {
       await dashboard.close();
     }
   });
+
+  it("startDashboard closes the connection of a request refused for want of the token, so it holds no slot", async () => {
+    const dashboard = await startDashboard({ token: TOKEN, intervalMs: 3_600_000, look: async () => ({ look: { sockets: NO_SOCKETS, hostname: "slow", hostNetns: 1, warnings: [] }, seen: new Map(), counts: new Map(), events: [], at: new Date().toISOString() }) });
+    const port = Number(new URL(dashboard.url).port);
+    const s = connect(port, "127.0.0.1");
+    try {
+      let answer = "";
+      s.on("data", (d: Buffer) => { answer += d.toString(); });
+      s.on("error", () => { /* closed */ });
+      s.write(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`);
+      await within(3_000, "the server closing a refused connection", new Promise<void>((ok) => s.once("close", () => ok())));
+      assert.match(answer, /^HTTP\/1\.1 401 /);
+    } finally {
+      s.destroy();
+      await dashboard.close();
+    }
+  });
 });
