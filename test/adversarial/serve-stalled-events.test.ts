@@ -2,9 +2,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { connect, type Socket as NetSocket } from "node:net";
+import type { Judged } from "../../src/audit/pipeline.js";
 import type { ChangeEvent } from "../../src/model/change.js";
 import type { Socket } from "../../src/model/socket.js";
-import type { Judged } from "../../src/audit/pipeline.js";
 import { startDashboard } from "../../src/serve/server.js";
 
 // Issue 14: 2,000 event-stream clients that stop reading grew `serve` from 114 MiB to 4.3 GiB in a minute.
@@ -86,6 +86,31 @@ describe("startDashboard with event-stream clients that never read", () => {
       assert.ok(Date.now() - started < 2_000, `GET /metrics took ${Date.now() - started} ms`);
     } finally {
       for (const s of sockets) s.destroy();
+      await dashboard.close();
+    }
+  });
+
+  it("startDashboard disconnects a client that stops reading a large answer for longer than idleTimeoutMs", async () => {
+    const sockets = Array.from({ length: 5000 }, (_, i) => sock(i)) as unknown as Judged;
+    const dashboard = await startDashboard({
+      token: TOKEN, intervalMs: 3_600_000, limits: { idleTimeoutMs: 500 },
+      look: async () => ({ look: { sockets, hostname: "stalled", hostNetns: 1, warnings: [] }, seen: new Map(), counts: new Map(), events: [], at: new Date().toISOString() }),
+    });
+    const port = Number(new URL(dashboard.url).port);
+    const s = connect(port, "127.0.0.1");
+    try {
+      let received = 0;
+      s.on("error", () => { /* closed by the server */ });
+      s.on("data", (d: Buffer) => { received += d.length; });
+      s.write(`GET /api/snapshot HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+      await within(5_000, "the first bytes of the snapshot", new Promise((ok) => s.once("data", ok)));
+      s.pause();
+      await new Promise((ok) => setTimeout(ok, 2_000));
+      s.resume();
+      await within(5_000, "the end of the connection", new Promise<void>((ok) => s.once("close", () => ok())));
+      assert.ok(received < 5000 * 2000, `the whole snapshot (${received} bytes) was kept for a client that did not read`);
+    } finally {
+      s.destroy();
       await dashboard.close();
     }
   });
