@@ -198,9 +198,11 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
 
   cli.command("serve")
     .description("Serve a live dashboard, a JSON API and Prometheus /metrics, on loopback, behind a token")
-    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--host <address>", "IP address to listen on (or localhost)", "127.0.0.1")
     .addOption(new Option("--port <n>", "port to listen on (0: any free one)").default(0).argParser(parsePort))
     .option("--expose", "allow a --host that other machines can reach (prints a warning)")
+    .addOption(new Option("--allow-host <name>", "with --expose: a name (or address) other machines use to reach this host; accepted in the Host header and printed (repeatable)").argParser((v: string, all: string[] | undefined) => [...(all ?? []), v]))
+    .option("--token-file <file>", "read the token from this file (created with a random token, mode 600, when missing); refused when other users can write or read it")
     .option("--interval <duration>", "time between looks at the host", "2s")
     .addOption(policyOption())
     .addOption(baselineOption())
@@ -212,7 +214,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
       const { parseInterval } = await watchCmd();
       const { runServe } = await import("./serve.js");
       setCode(await untilInterrupted((signal) => runServe({
-        host: opts.host, port: opts.port, expose: opts.expose ?? false, intervalMs: parseInterval(opts.interval), procRoot: opts.procRoot,
+        host: opts.host, port: opts.port, expose: opts.expose ?? false, allowHosts: opts.allowHost ?? [], intervalMs: parseInterval(opts.interval), procRoot: opts.procRoot,
+        ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.db ? { db: opts.db } : {}),
         ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), ...(opts.for ? { forMs: parseInterval(opts.for) } : {}),
       }, processOutput(), signal)));

@@ -2,7 +2,10 @@ import { existsSync } from "node:fs";
 import { openHistory } from "../audit/alerting.js";
 import { createLooker } from "../audit/look-loop.js";
 import { safeText } from "../report/safe-text.js";
+import { InputError } from "../model/errors.js";
+import { checkBind } from "../serve/addresses.js";
 import { startDashboard } from "../serve/server.js";
+import { readTokenFile } from "../serve/token-file.js";
 import { auditorOnce, baselineFor, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
@@ -12,6 +15,10 @@ export interface ServeCliOptions {
   host: string;
   port: number;
   expose: boolean;
+  /** --allow-host: names other machines use to reach this host (with --expose). */
+  allowHosts?: string[];
+  /** --token-file: the token, kept across restarts. */
+  tokenFile?: string;
   intervalMs: number;
   procRoot?: string;
   policy?: string;
@@ -24,6 +31,9 @@ export interface ServeCliOptions {
 
 /** `portwatch serve`: the dashboard, JSON API and /metrics on loopback, until interrupted. */
 export async function runServe(options: ServeCliOptions, io: Output, signal: AbortSignal): Promise<number> {
+  checkBind(options.host, options.expose); // before anything is opened: a mistake exits 2 at once
+  if ((options.allowHosts ?? []).length > 0 && !options.expose) throw new InputError("Cannot use --allow-host without --expose: on loopback only this computer's own names are answered");
+  const fromFile = options.tokenFile !== undefined ? readTokenFile(options.tokenFile) : null;
   const policy = await readPolicy(options.policy);
   const state = stateOf(options);
   const baseline = baselineFor(options.baseline, state);
@@ -32,13 +42,22 @@ export async function runServe(options: ServeCliOptions, io: Output, signal: Abo
   const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, baseline, ...provenanceOf(options) });
   const dashboard = await startDashboard({
     host: options.host, port: options.port, exposed: options.expose, intervalMs: options.intervalMs,
+    ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}), ...(fromFile ? { token: fromFile.token } : {}),
     look: () => looker.next(),
     history: (id) => history?.get(id) ?? null,
     baseline: () => baseline,
     onProblem: (m) => io.err(`warning: ${safeText(m)}\n`),
   });
   if (options.expose) io.err(`warning: serving on ${safeText(options.host)}: other machines can reach this dashboard; keep the token secret\n`);
-  io.out(`portwatch dashboard: ${dashboard.loginUrl}\n(open it in a browser; the token in it is the password. /metrics and /api/* take "Authorization: Bearer ${dashboard.token}")\n`);
+  if (fromFile?.created) io.err(`portwatch: wrote a new token to ${safeText(options.tokenFile ?? "")}\n`);
+  if (options.tokenFile !== undefined) {
+    // The token stays in its file: it is not printed (a service's output goes to the journal).
+    const urls = dashboard.urls.map((u) => `portwatch dashboard: ${u}?token=TOKEN\n`).join("");
+    io.out(`${urls}(TOKEN is the content of ${safeText(options.tokenFile)}; open the URL with it in a browser. /metrics and /api/* take "Authorization: Bearer TOKEN")\n`);
+  } else {
+    const urls = dashboard.urls.map((u) => `portwatch dashboard: ${u}?token=${dashboard.token}\n`).join("");
+    io.out(`${urls}(open it in a browser; the token in it is the password. /metrics and /api/* take "Authorization: Bearer ${dashboard.token}")\n`);
+  }
   await new Promise<void>((ok) => {
     const timer = options.forMs !== undefined ? setTimeout(ok, options.forMs) : null;
     signal.addEventListener("abort", () => { if (timer) clearTimeout(timer); ok(); }, { once: true });

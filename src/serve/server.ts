@@ -1,18 +1,20 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { networkInterfaces } from "node:os";
 import { identityOf } from "../evaluate/identity.js";
 import { summarize } from "../evaluate/enrich.js";
 import type { HistoryEntry, Seen } from "../model/change.js";
 import type { HostLook } from "../audit/auditor.js";
 import { diffWithBaseline } from "../audit/baseline-diff.js";
 import type { LoopLook } from "../audit/look-loop.js";
-import { isLoopback } from "../model/address.js";
-import { InputError } from "../model/errors.js";
 import { SCHEMA_VERSION } from "../model/snapshot.js";
 import { renderEventJson } from "../report/render-events.js";
 import { renderJsonChunks, socketJson } from "../report/render-json.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
+import { checkAllowedHost, checkBind, servedHosts } from "./addresses.js";
+import { createEventHub, DEFAULT_LIMITS, guardConnections, pour, type ServeLimits } from "./limits.js";
 import { createMetrics } from "./metrics.js";
+import { TOKEN_PATTERN } from "./token-file.js";
 
 /** One look at the host, as the server needs it. */
 export type Look = Pick<HostLook, "sockets" | "hostname" | "hostNetns" | "warnings">;
@@ -27,6 +29,10 @@ export interface ServeOptions {
   token?: string;
   /** Binding beyond loopback was asked for explicitly. */
   exposed?: boolean;
+  /** Host names (or addresses) other machines use to reach the server (--allow-host): accepted in Host and printed. */
+  allowHosts?: string[];
+  /** Caps and timeouts (default DEFAULT_LIMITS). */
+  limits?: Partial<ServeLimits>;
   intervalMs: number;
   /** Takes the next look at the host and diffs it with the last (audit/look-loop.ts: the watcher's loop). */
   look: () => Promise<Pick<LoopLook, "seen" | "counts" | "events" | "at"> & { look: Look }>;
@@ -43,6 +49,8 @@ export interface Dashboard {
   url: string;
   /** The URL with the token: opening it logs the browser in. */
   loginUrl: string;
+  /** Every URL other machines can use (one per address or allowed name; the first is `url`). */
+  urls: string[];
   token: string;
   /** Takes a look now (tests; the timer does it every interval). */
   refresh(): Promise<void>;
@@ -63,7 +71,7 @@ function same(a: string, b: string): boolean {
 }
 
 function cookieToken(req: IncomingMessage): string | null {
-  const m = /(?:^|;\s*)portwatch_token=([0-9a-f]+)/.exec(req.headers.cookie ?? "");
+  const m = /(?:^|;\s*)portwatch_token=([A-Za-z0-9._~-]+)/.exec(req.headers.cookie ?? "");
   return m ? (m[1] as string) : null;
 }
 
@@ -75,10 +83,11 @@ function cookieToken(req: IncomingMessage): string | null {
  */
 export async function startDashboard(options: ServeOptions): Promise<Dashboard> {
   const bind = options.host ?? "127.0.0.1";
-  if (!isLoopback(bind) && bind !== "localhost" && !options.exposed) {
-    throw new InputError(`Refusing to serve on "${bind}": that address is reachable from other machines; add --expose if you mean it`);
-  }
+  checkBind(bind, options.exposed ?? false);
+  const allowHosts = (options.allowHosts ?? []).map(checkAllowedHost);
   const token = options.token ?? randomBytes(16).toString("hex");
+  if (!TOKEN_PATTERN.test(token)) throw new Error("startDashboard: the token must be 16 to 256 letters, digits, '.', '_', '~' or '-'");
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = createMetrics();
   // `seq` numbers the looks: a change event carries its look's number and /api/identities the number of
   // the look it shows, so a page that reads the identities after its event stream opened applies only
@@ -86,13 +95,11 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
   let current: { look: Look; seen: Map<string, Seen>; at: string; seq: number } | null = null;
   let seq = 0;
   const timeline: { at: string; expected: number; unknown: number; suspicious: number; sockets: number }[] = [];
-  const clients = new Set<ServerResponse>();
+  const clients = createEventHub(limits);
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
-
-  const send = (event: string, data: string) => {
-    for (const res of clients) res.write(`event: ${event}\ndata: ${data}\n\n`);
-  };
+  const heartbeat = setInterval(() => clients.send(": still here\n\n"), limits.heartbeatMs);
+  heartbeat.unref();
 
   const refresh = async () => {
     const started = Date.now();
@@ -110,8 +117,10 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
     const summary = { ...summarize(look.sockets), sockets: look.sockets.length, at };
     timeline.push(summary);
     if (timeline.length > 300) timeline.shift();
-    for (const e of events) send("change", `${renderEventJson(e).slice(0, -1)},"count":${counts.get(e.identity) ?? 0},"seq":${seq}}`);
-    send("summary", JSON.stringify(summary));
+    // One write per client and look: its bytes are checked against the client's buffer limit first.
+    let text = "";
+    for (const e of events) text += `event: change\ndata: ${renderEventJson(e).slice(0, -1)},"count":${counts.get(e.identity) ?? 0},"seq":${seq}}\n\n`;
+    clients.send(`${text}event: summary\ndata: ${JSON.stringify(summary)}\n\n`);
   };
   let identityCounts = new Map<string, number>();
 
@@ -121,16 +130,28 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
     if (!closed) timer = setTimeout(() => void tick(), options.intervalMs);
   };
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often the two timeouts above are checked (Node's default, 30 s, would let a slow request live 40 s).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  }, (req, res) => {
     void handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS });
       res.end(`portwatch: internal error: ${(e as Error).message}\n`);
     });
   });
 
+  // A connection with nothing sent or received for this long is closed (Node destroys it on "timeout").
+  server.setTimeout(limits.idleTimeoutMs);
+  const guard = guardConnections(server, limits.maxConnections);
+
   let allowedHosts: Set<string>;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const plain = (status: number, text: string, headers: Record<string, string> = {}) => {
+      // A refused request does not keep its connection: a stranger's slot is free again at once.
+      if (status === 401 || status === 403 || status === 503) headers = { ...headers, connection: "close" };
       res.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS, ...headers });
       res.end(`${text}\n`);
     };
@@ -140,9 +161,10 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
     if (origin !== undefined && !allowedHosts.has(origin.replace(/^https?:\/\//, "").toLowerCase())) { plain(403, "portwatch: cross-origin requests are refused"); return; }
     if (req.method !== "GET" && req.method !== "HEAD") { plain(405, "portwatch: only GET", { allow: "GET, HEAD" }); return; }
     const url = new URL(req.url ?? "/", "http://portwatch.invalid");
-    const bearer = /^Bearer ([0-9a-f]+)$/.exec(req.headers.authorization ?? "")?.[1];
+    const bearer = /^Bearer ([A-Za-z0-9._~-]+)$/.exec(req.headers.authorization ?? "")?.[1];
     const given = url.searchParams.get("token") ?? bearer ?? cookieToken(req);
     if (given === null || !same(given, token)) { plain(401, "portwatch: a token is needed: open the URL with ?token=… that portwatch serve printed", { "www-authenticate": "Bearer" }); return; }
+    guard.trust(req.socket);
     if (url.searchParams.has("token") && url.pathname === "/") {
       // Trade the token in the URL for a cookie, and drop it from the address bar and history.
       res.writeHead(303, { location: "/", "set-cookie": `portwatch_token=${token}; HttpOnly; SameSite=Strict; Path=/`, ...SECURITY_HEADERS });
@@ -160,21 +182,23 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
         const look = (current as NonNullable<typeof current>).look;
         res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS });
         const snapshot = { schema: SCHEMA_VERSION, host: { hostname: look.hostname, source: "live" as const, collectedAt: (current as NonNullable<typeof current>).at }, sockets: look.sockets, warnings: look.warnings, summary: summarize(look.sockets) };
-        for (const chunk of renderJsonChunks(snapshot)) res.write(chunk);
-        res.end();
+        await pour(res, renderJsonChunks(snapshot));
         return;
       }
       case "/api/identities": {
         if (!current) await refresh();
         const c = current as NonNullable<typeof current>;
         res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS });
-        res.write(`{"hostname":${JSON.stringify(c.look.hostname)},"at":"${c.at}","seq":${c.seq},"summary":${JSON.stringify({ ...summarize(c.look.sockets), sockets: c.look.sockets.length })},"timeline":${JSON.stringify(timeline)},"identities":[`);
-        let first = true;
-        for (const seen of c.seen.values()) {
-          res.write(`${first ? "" : ","}{"identity":${JSON.stringify(seen.identity)},"verdict":"${seen.verdict}","count":${identityCounts.get(seen.identity) ?? 1},"socket":${socketJson(seen.socket)}}`);
-          first = false;
-        }
-        res.end("]}");
+        const counts = identityCounts;
+        await pour(res, (function* () {
+          yield `{"hostname":${JSON.stringify(c.look.hostname)},"at":"${c.at}","seq":${c.seq},"summary":${JSON.stringify({ ...summarize(c.look.sockets), sockets: c.look.sockets.length })},"timeline":${JSON.stringify(timeline)},"identities":[`;
+          let first = true;
+          for (const seen of [...c.seen.values()]) {
+            yield `${first ? "" : ","}{"identity":${JSON.stringify(seen.identity)},"verdict":"${seen.verdict}","count":${counts.get(seen.identity) ?? 1},"socket":${socketJson(seen.socket)}}`;
+            first = false;
+          }
+          yield "]}";
+        })());
         return;
       }
       case "/api/identity": {
@@ -207,10 +231,10 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
         return;
       }
       case "/api/events": {
+        if (clients.size() >= limits.maxEventClients) { plain(503, `portwatch: too many event streams open (${limits.maxEventClients}); close a dashboard tab`, { "retry-after": "10" }); return; }
         res.writeHead(200, { "content-type": "text/event-stream", ...SECURITY_HEADERS, connection: "keep-alive" });
         res.write("retry: 2000\n\n");
         clients.add(res);
-        req.on("close", () => clients.delete(res));
         return;
       }
       default: plain(404, "portwatch: no such page");
@@ -222,19 +246,21 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
     server.listen(options.port ?? 0, bind, () => ok());
   });
   const port = (server.address() as { port: number }).port;
-  const hostText = bind.includes(":") ? `[${bind}]` : bind;
-  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${hostText}:${port}`.toLowerCase()]);
+  const served = servedHosts(bind, port, allowHosts, networkInterfaces());
+  allowedHosts = served.allowed;
+  const url = served.urls[0] as string;
   await tick();
   return {
-    url: `http://${hostText}:${port}/`,
-    loginUrl: `http://${hostText}:${port}/?token=${token}`,
+    url,
+    loginUrl: `${url}?token=${token}`,
+    urls: served.urls,
     token,
     refresh,
     close: () => new Promise<void>((ok) => {
       closed = true;
       if (timer) clearTimeout(timer);
-      for (const res of clients) res.end();
-      clients.clear();
+      clearInterval(heartbeat);
+      clients.close();
       server.close(() => ok());
       server.closeAllConnections();
     }),
