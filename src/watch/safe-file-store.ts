@@ -7,7 +7,7 @@ import { InputError } from "../model/errors.js";
  * Every file portwatch keeps (the baseline, the history, the webhook queue) is written and read here, so
  * that root never follows a link or reads a file another user planted:
  * - a folder is used only when it and every folder above it belong to root or to the user running
- *   portwatch, and none can be written by group or others (unless it has the sticky bit, as /tmp does,
+ *   portwatch, and none can be written by others or by a group other than root's or the user's own (unless it has the sticky bit, as /tmp does,
  *   where others cannot rename or remove what is not theirs); `private` folders (the queue, the history,
  *   whose files have fixed names) may not be writable by others at all, sticky or not;
  * - new files are made with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, under a random name, then renamed into
@@ -23,6 +23,7 @@ export class UnsafePlaceError extends InputError {
 
 const me = (): number | undefined => process.getuid?.();
 const trusted = (uid: number) => uid === 0 || uid === me();
+const trustedGroup = (gid: number) => gid === 0 || gid === process.getgid?.();
 const who = (uid: number) => (uid === 0 ? "root" : `user ${uid}`);
 /** "root", or "root or user 1000 (you)": whom portwatch trusts. */
 const trustedText = () => { const u = me(); return u === undefined || u === 0 ? "root" : `root or ${who(u)} (you)`; };
@@ -35,7 +36,8 @@ function folderProblem(path: string, st: Stats, last: boolean, privateFolder: bo
   }
   if (!st.isDirectory()) return `"${path}" is not a folder`;
   if (!trusted(st.uid)) return `the folder "${path}" belongs to ${who(st.uid)}, not to ${trustedText()}: that user could put files there for portwatch to read or links for it to follow; remove it or choose another folder`;
-  const othersWrite = (st.mode & 0o022) !== 0;
+  // Group write is others' write unless the group is root's or this user's own (umask 002 with one group per user).
+  const othersWrite = (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && !trustedGroup(st.gid));
   const sticky = (st.mode & 0o1000) !== 0;
   if (othersWrite && (!sticky || (last && privateFolder))) {
     return `the folder "${path}" can be written by ${(st.mode & 0o002) !== 0 ? "every user" : "its group"} (mode ${octal(st.mode)}${sticky ? ", sticky" : ""}): others could put files there for portwatch to read or links for it to follow; make it private (chmod 700 "${path}") or choose another folder`;

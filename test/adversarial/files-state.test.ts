@@ -71,6 +71,17 @@ describe("state files against another user of the host", { skip: root ? false : 
     }
   });
 
+  it("portwatch refuses a state folder another user made, so it never trusts a provenance cache planted there (exit 2)", () => {
+    const state = join(dir, "state-theirs");
+    mkdirSync(join(state, "cache"), { recursive: true, mode: 0o755 });
+    // A forged cache would vouch for a replaced program's checksum.
+    writeFileSync(join(state, "cache", "provenance.json"), JSON.stringify({ v: 1, digests: {}, dpkg: null }));
+    chownSync(state, 65534, 65534);
+    const r = spawnSync(main, ["-tl"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, PORTWATCH_STATE_DIR: state } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`Cannot use the state folder "${state}": the folder "${state}" belongs to user 65534, not to root.*--state-dir DIR`));
+  });
+
   it("portwatch watch creates a history database outside the state folder readable by its owner only (0600)", () => {
     const place = join(dir, "elsewhere");
     mkdirSync(place, { mode: 0o755 });

@@ -25,7 +25,7 @@ describe("checkFolder", { skip: root ? false : "needs root to plant another user
     assert.throws(() => checkFolder(join(f, "sub"), { create: true }), unsafe(new RegExp(`the folder "${f}" belongs to user 65534, not to root.*remove it or choose another folder`)));
     assert.deepEqual(readdirSync(f), []);
   });
-  it("checkFolder refuses a folder every user can write without the sticky bit, and a sticky one for a private folder", () => {
+  it("checkFolder refuses a folder every user or another group can write without the sticky bit, and a sticky one for a private folder", () => {
     const open = join(dir, "open");
     mkdirSync(open);
     chmodSync(open, 0o777);
@@ -38,6 +38,8 @@ describe("checkFolder", { skip: root ? false : "needs root to plant another user
     const group = join(dir, "group");
     mkdirSync(group);
     chmodSync(group, 0o770);
+    checkFolder(group); // root's group
+    chownSync(group, 0, 100); // "users"
     assert.throws(() => checkFolder(group), unsafe(/can be written by its group \(mode 0770\)/));
   });
   it("checkFolder refuses a link on the way that belongs to another user, and a link to an unsafe folder", () => {
