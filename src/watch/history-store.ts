@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import type { ChangeEvent, HistoryEntry, Seen } from "../model/change.js";
 import { InputError } from "../model/errors.js";
 import { programOf } from "../model/process.js";
-import { prepareFile } from "./safe-file-store.js";
+import { prepareFile, UnsafePlaceError } from "./safe-file-store.js";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS identities (
@@ -65,14 +65,12 @@ export class HistoryStore {
   constructor(readonly path: string, private readonly retentionDays = 30, options: { readonly?: boolean } = {}) {
     const readonly = options.readonly ?? false;
     if (path !== ":memory:") {
-      try {
-        if (!prepareFile(path, { create: !readonly, privateFolder: true })) {
-          throw new InputError(`Cannot read history "${path}": there is none yet (run "portwatch watch" to record it)`);
-        }
-      } catch (e) {
-        if (e instanceof InputError) throw e.message.startsWith("Cannot") ? e : new InputError(`Cannot open the history database "${path}": ${e.message}`);
-        throw new InputError(`Cannot open the history database "${path}": ${(e as { code?: string }).code ?? (e as Error).message}`);
+      let there: boolean;
+      try { there = prepareFile(path, { create: !readonly, privateFolder: true }); } catch (e) {
+        if (e instanceof UnsafePlaceError) throw new InputError(`Cannot open the history database "${path}": ${e.message}`);
+        throw new InputError(`Cannot open the history database "${path}": ${(e as { code?: string }).code ?? (e as Error).message} (choose another with --db FILE or --state-dir DIR${readonly ? "" : ", or --no-history"})`);
       }
+      if (!there) throw new InputError(`Cannot read history "${path}": there is none yet (run "portwatch watch" to record it)`);
     }
     let db: Database.Database;
     try { db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {}); } catch (e) {
