@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parsePolicy } from "../../src/audit/policy.js";
+import { InputError } from "../../src/model/errors.js";
 
 // Replays of issue 14's input cases: a capture line longer than memory allows, a policy that makes the
 // "did you mean" distance quadratic, a policy file of megabytes, a YAML alias bomb.
@@ -50,10 +52,18 @@ describe("bounded input", () => {
     assert.ok(r.stderr.length < 1000, `${r.stderr.length} characters of message`);
   });
 
-  it("portwatch --policy refuses a policy file of more than 1 MiB with its size, exit 2", () => {
+  it("portwatch --policy refuses a policy file of more than 1 MiB, and /dev/zero, at once with exit 2", () => {
     const r = withPolicy("huge.yaml", `${"# padding\n".repeat(120_000)}allow:\n  - local.port: 22\n`);
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /Cannot load policy ".*huge\.yaml": it has 1,200,026 characters, more than a policy may \(1,048,576\)/);
+    assert.match(r.stderr, /Cannot load policy ".*huge\.yaml": it is larger than a policy may be \(more than 1,048,576 bytes\); is it the right file\?/);
+    const zero = spawnSync(main, ["--policy", "/dev/zero", "--proc-root", tree], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(zero.status, 2, zero.stderr);
+    assert.match(zero.stderr, /Cannot load policy "\/dev\/zero": it is larger than a policy may be/);
+  });
+
+  it("parsePolicy refuses a text of more than 1 MiB with its length", async () => {
+    await assert.rejects(parsePolicy(`${"# padding\n".repeat(120_000)}allow:\n  - local.port: 22\n`, "big.yaml"),
+      (e: unknown) => e instanceof InputError && /Cannot load policy "big\.yaml": it has 1,200,026 characters, more than a policy may \(1,048,576\)/.test(e.message));
   });
 
   it("portwatch --policy refuses a YAML alias bomb with the place of its first alias, exit 2", () => {
