@@ -91,7 +91,7 @@ export function unwatchedChanges(last: ReturnType<HistoryStore["lastLook"]>, see
 
 /**
  * Opens (or creates) the history database; a path that cannot be opened is the user's to fix. `readonly`
- * (the history command and the dashboard): opened read-only and never created; a missing, damaged or
+ * (the history command): opened read-only and never created; a missing, damaged or
  * foreign database is an InputError.
  */
 export async function openHistory(path: string, options: { readonly?: boolean } = {}): Promise<HistoryStore> {

@@ -129,12 +129,16 @@ export class HistoryStore {
     const args: (string | number)[] = [];
     if (options.since) { where.push("last_seen >= ?"); args.push(options.since); }
     if (options.port !== undefined) { where.push("port = ?"); args.push(options.port); }
-    try {
+    return this.reading(() => {
       const rows = this.db.prepare(`SELECT * FROM identities ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY last_seen DESC, identity LIMIT ?`)
         .all(...args, options.limit ?? 1000) as Record<string, unknown>[];
       return rows.map(entryOf);
-    } catch (e) {
-      // A damaged file passes the opening checks and fails here, page by page: the user's to move away.
+    });
+  }
+
+  /** Runs a read; a damaged file passes the opening checks and fails here, page by page: an InputError (the user's to move away). */
+  private reading<T>(read: () => T): T {
+    try { return read(); } catch (e) {
       throw new InputError(`Cannot read the history database "${this.path}": ${e instanceof SyntaxError ? "it holds a row portwatch did not write (an owners list that is not JSON)" : sqliteReason(e)}`);
     }
   }
@@ -147,10 +151,12 @@ export class HistoryStore {
 
   /** The identities of the last look recorded (those last seen at the latest time), with that time; null when none is. */
   lastLook(): { at: string; entries: HistoryEntry[] } | null {
-    const r = this.db.prepare("SELECT max(last_seen) AS at FROM identities").get() as { at: string | null } | undefined;
-    if (!r?.at) return null;
-    const rows = this.db.prepare("SELECT * FROM identities WHERE last_seen = ?").all(r.at) as Record<string, unknown>[];
-    return { at: r.at, entries: rows.map(entryOf) };
+    return this.reading(() => {
+      const r = this.db.prepare("SELECT max(last_seen) AS at FROM identities").get() as { at: string | null } | undefined;
+      if (!r?.at) return null;
+      const rows = this.db.prepare("SELECT * FROM identities WHERE last_seen = ?").all(r.at) as Record<string, unknown>[];
+      return { at: r.at, entries: rows.map(entryOf) };
+    });
   }
 
   /** Change events since `since`, oldest first. */

@@ -113,6 +113,9 @@ describe("portwatch history against missing, damaged and foreign databases", () 
     assert.equal(d.status, 2, d.stderr);
     assert.match(d.stderr, /history database ".*damaged\.sqlite": it is damaged \(SQLITE_CORRUPT/);
     assert.doesNotMatch(d.stderr, /please report|internal error/);
+    const again = run("watch", "--proc-root", tree, "--count", "1", "--db", damaged, "--interval", "100ms");
+    assert.equal(again.status, 2, again.stderr);
+    assert.match(again.stderr, /history database ".*damaged\.sqlite": it is damaged \(SQLITE_CORRUPT/);
   });
 
   it("portwatch history --db on another program's database refuses it (exit 2) and changes nothing in it", () => {
