@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ChangeEvent, Seen } from "../model/change.js";
-import { InputError } from "../model/errors.js";
+import { InputError, isInputError } from "../model/errors.js";
 import { renderEventJson } from "../report/render-events.js";
 import { alertFilter } from "../watch/alerts.js";
 import { execSink } from "../watch/exec-sink.js";
@@ -89,10 +89,15 @@ export function unwatchedChanges(last: ReturnType<HistoryStore["lastLook"]>, see
   return last ? changesWhileNotWatching(last, seen, at) : [];
 }
 
-/** Opens (or creates) the history database; a path that cannot be opened is the user's to fix. */
-export async function openHistory(path: string): Promise<HistoryStore> {
+/**
+ * Opens (or creates) the history database; a path that cannot be opened is the user's to fix. `readonly`
+ * (the history command): opened read-only and never created; a missing, damaged or
+ * foreign database is an InputError.
+ */
+export async function openHistory(path: string, options: { readonly?: boolean } = {}): Promise<HistoryStore> {
   const { HistoryStore } = await import("../watch/history-store.js");
-  try { return new HistoryStore(path); } catch (e) {
+  try { return new HistoryStore(path, 30, options); } catch (e) {
+    if (isInputError(e)) throw e; // it names the file, the reason and what to do
     throw new InputError(`Cannot open the history database "${path}": ${(e as { code?: string }).code ?? (e as Error).message} (choose another with --db FILE or --state-dir DIR, or --no-history)`);
   }
 }

@@ -1,5 +1,7 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { InputError } from "../model/errors.js";
+import { checkFolder, UnsafePlaceError } from "../watch/safe-file-store.js";
 
 /**
  * Where portwatch keeps what outlives a run: the baseline, the watcher's history, the webhook queue and
@@ -26,4 +28,19 @@ export interface StatePaths {
 export function statePaths(stateDir?: string, env: Readonly<Record<string, string | undefined>> = process.env, uid: number | undefined = process.getuid?.()): StatePaths {
   const dir = stateDir || env["PORTWATCH_STATE_DIR"] || (uid === 0 ? "/var/lib/portwatch" : join(env["XDG_STATE_HOME"] || join(homedir(), ".local", "state"), "portwatch"));
   return { dir, baseline: join(dir, "baseline.json"), history: join(dir, "history.sqlite"), queue: join(dir, "queue"), lists: join(dir, "lists"), provenanceCache: join(dir, "cache", "provenance.json") };
+}
+
+/**
+ * The provenance cache's file, once its folder is checked and made (watch/safe-file-store.ts): what the
+ * cache says decides whether a program's bytes are its package's, so it is never read from, or written
+ * to, a folder another user could change; such a state folder is an InputError that names it. A folder
+ * that cannot be made (no rights, a read-only disk) is left to the provenance check, which warns.
+ */
+export function provenanceCacheFile(paths: StatePaths): string {
+  try {
+    checkFolder(dirname(paths.provenanceCache), { create: true, privateFolder: true });
+  } catch (e) {
+    if (e instanceof UnsafePlaceError) throw new InputError(`Cannot use the state folder "${paths.dir}": ${e.message} (or give another with --state-dir DIR or PORTWATCH_STATE_DIR)`);
+  }
+  return paths.provenanceCache;
 }

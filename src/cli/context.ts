@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { createAuditor, type Auditor } from "../audit/auditor.js";
 import { loadBaseline, type Baseline } from "../audit/baseline.js";
-import { statePaths, type StatePaths } from "../audit/state-dir.js";
+import { provenanceCacheFile, statePaths, type StatePaths } from "../audit/state-dir.js";
 import { etcServicesText } from "../audit/this-process.js";
 
 let auditor: Auditor | undefined;
@@ -17,7 +17,7 @@ export function stateOf(options: { stateDir?: string | undefined }): StatePaths 
 
 /** The provenance check's cache in the state directory, for a look at the live host (a captured proc tree gets none: its programs are another host's). */
 export function provenanceOf(options: { procRoot?: string | undefined; stateDir?: string | undefined }): { provenance?: { cacheFile: string } } {
-  return options.procRoot && options.procRoot !== "/proc" ? {} : { provenance: { cacheFile: stateOf(options).provenanceCache } };
+  return options.procRoot && options.procRoot !== "/proc" ? {} : { provenance: { cacheFile: provenanceCacheFile(stateOf(options)) } };
 }
 
 /** The baseline to judge against: --baseline FILE, else the state directory's baseline when it exists. */

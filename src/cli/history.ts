@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { openHistory } from "../audit/alerting.js";
 import { InputError } from "../model/errors.js";
 import { renderHistory } from "../report/render-history.js";
@@ -20,8 +19,8 @@ export function parseSince(text: string, now: Date): string {
 /** `portwatch history`: what the watcher has seen, per identity. */
 export async function runHistory(options: { db?: string; stateDir?: string; since?: string; port?: number; json?: boolean }, io: Output): Promise<number> {
   const path = options.db ?? stateOf(options).history;
-  if (!existsSync(path)) throw new InputError(`Cannot read history "${path}": there is none yet (run "portwatch watch" to record it)`);
-  const store = await openHistory(path);
+  // Read-only: a database that is not portwatch's is refused, never changed (no tables added, no WAL switch).
+  const store = await openHistory(path, { readonly: true });
   try {
     const rows = store.query({
       ...(options.since ? { since: parseSince(options.since, new Date()) } : {}),

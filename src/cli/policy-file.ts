@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parsePolicy, type Policy } from "../audit/policy.js";
+import { parsePolicy, POLICY_MAX_CHARS, type Policy } from "../audit/policy.js";
 import { InputError } from "../model/errors.js";
 
 /** The policy files looked for when --policy is not given: the system one, then the user's. */
@@ -15,8 +15,21 @@ export async function readPolicy(path: string | undefined): Promise<Policy | nul
   const file = path ?? defaultPolicyPaths().find((p) => existsSync(p));
   if (file === undefined) return null;
   let text: string;
-  try { text = readFileSync(file, "utf8"); } catch (e) {
+  try { text = readAtMost(file, POLICY_MAX_CHARS); } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`Cannot load policy "${file}": ${(e as { code?: string }).code ?? String(e)}`);
   }
   return parsePolicy(text, file);
+}
+
+/** A policy file's text, read no further than `max` bytes (so /dev/zero or a wrong multi-gigabyte file stops at once). */
+function readAtMost(file: string, max: number): string {
+  const fd = openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    for (let got = -1; n < buf.length && got !== 0; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > max) throw new InputError(`Cannot load policy "${file}": it is larger than a policy may be (more than ${max.toLocaleString("en")} bytes); is it the right file? Keep only the allow and deny rules in it`);
+    return buf.toString("utf8", 0, n);
+  } finally { closeSync(fd); }
 }

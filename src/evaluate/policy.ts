@@ -1,5 +1,5 @@
 import ipaddr from "ipaddr.js";
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { isAlias, isMap, isSeq, LineCounter, parseDocument, visit, type Node } from "yaml";
 import { z } from "zod";
 import { InputError } from "../model/errors.js";
 import type { Socket } from "../model/socket.js";
@@ -41,6 +41,9 @@ function operandValues(o: PolicyOperandSpec): z.ZodType {
   }
 }
 
+/** How far aliases may expand a policy (yaml's own default, said here): beyond it the text is an alias bomb. */
+const MAX_ALIAS_COUNT = 100;
+
 /** The keys a rule may have: the operands, then "because". */
 const RULE_KEYS: readonly string[] = [...POLICY_OPERANDS.map((o) => o.path), BECAUSE];
 
@@ -77,7 +80,16 @@ function levenshtein(a: string, b: string): number {
   return (d[a.length] as number[])[b.length] as number;
 }
 
+/** Keys longer than this get no "did you mean": the distance costs length × length, and no field name is near one. */
+const SUGGEST_MAX = 64;
+
+/** A key as messages quote it: a long one cut, with its length. */
+function keyText(key: string): string {
+  return key.length > SUGGEST_MAX ? `${key.slice(0, SUGGEST_MAX)}..." (${key.length} characters)` : `${key}"`;
+}
+
 function suggest(word: string, options: readonly string[]): string {
+  if (word.length > SUGGEST_MAX) return ` (allowed: ${options.join(", ")})`;
   const best = options.map((o) => [o, levenshtein(word, o)] as const).sort((x, y) => x[1] - y[1])[0];
   return best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : ` (allowed: ${options.join(", ")})`;
 }
@@ -111,7 +123,15 @@ export function loadPolicy(text: string, source: string): Policy {
   };
   const errors: string[] = doc.errors.map((e) => `${at(e.pos[0])}${e.message.split("\n")[0]}`);
   if (errors.length === 0) {
-    const data = doc.toJS() as unknown;
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      // yaml refuses a document whose aliases expand too far (an "alias bomb"): say where the first alias is.
+      let first: number | undefined;
+      visit(doc, { Alias(_, node) { if (isAlias(node)) first = node.range?.[0]; return visit.BREAK; } });
+      throw new InputError(`Cannot load policy "${source}": ${at(first)}${/alias/i.test((e as Error).message) ? `its aliases (*name) expand too far (more than ${MAX_ALIAS_COUNT} copies of a part): write the rules out, a policy needs no aliases` : (e as Error).message}`);
+    }
     const r = PolicyFile.safeParse(data);
     if (!r.success) {
       for (const issue of r.error.issues) {
@@ -119,7 +139,7 @@ export function loadPolicy(text: string, source: string): Policy {
         if (issue.code === "unrecognized_keys") {
           for (const key of issue.keys) {
             const allowed = path.length === 0 ? ["allow", "deny"] : RULE_KEYS;
-            errors.push(`${at(nodeAt(doc, path, key)?.range?.[0])}unknown field "${key}"${suggest(key, allowed)}`);
+            errors.push(`${at(nodeAt(doc, path, key)?.range?.[0])}unknown field "${keyText(key)}${suggest(key, allowed)}`);
           }
           continue;
         }

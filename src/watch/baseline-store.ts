@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { InputError } from "../model/errors.js";
 import { readFields } from "../model/read-fields.js";
 import { SOCKET_FIELDS } from "../model/socket-fields.js";
 import { VERDICTS } from "../model/verdict.js";
 import type { Seen } from "./diff.js";
+import { readTrustedFile, UnsafePlaceError, writeFileAtomic } from "./safe-file-store.js";
 
 /** The baseline file: what this host normally has, by identity (see evaluate/identity.ts). */
 export interface Baseline {
@@ -49,7 +49,8 @@ export function defaultBaselinePath(): string {
 /** Reads and checks a baseline file; a bad one is an InputError that names the file and the field. */
 export function loadBaseline(path: string): Baseline {
   let text: string;
-  try { text = readFileSync(path, "utf8"); } catch (e) {
+  try { text = readTrustedFile(path); } catch (e) {
+    if (e instanceof UnsafePlaceError) throw new InputError(`Cannot load baseline "${path}": ${e.message}`);
     const code = (e as { code?: string }).code;
     throw new InputError(`Cannot load baseline "${path}": ${code ?? String(e)}${code === "ENOENT" ? ' (save one first with "portwatch baseline save")' : ""}`);
   }
@@ -60,14 +61,15 @@ export function loadBaseline(path: string): Baseline {
   return data as Baseline;
 }
 
-/** Writes a baseline atomically (a temporary file renamed over the old one), creating its folder. */
+/**
+ * Writes a baseline atomically and safely (safe-file-store.ts: a checked folder, made when missing; a new
+ * file under a random name, O_EXCL|O_NOFOLLOW, renamed over the old one).
+ */
 export function saveBaseline(path: string, baseline: Baseline): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(baseline)}\n`, { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileAtomic(path, `${JSON.stringify(baseline)}\n`);
   } catch (e) {
+    if (e instanceof UnsafePlaceError) throw new InputError(`Cannot save the baseline to "${path}": ${e.message}`);
     throw new InputError(`Cannot save the baseline to "${path}": ${(e as { code?: string }).code ?? (e as Error).message} (choose another place with --file)`);
   }
 }

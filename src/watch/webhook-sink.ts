@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../model/errors.js";
+import { checkFolder } from "./safe-file-store.js";
 
 /** The --webhook URL, checked: an absolute http: or https: URL (anything else would swallow alerts). */
 export function webhookUrl(text: string): URL {
@@ -62,7 +63,7 @@ export class WebhookSink {
 
   constructor(private readonly options: WebhookOptions) {
     webhookUrl(options.url);
-    mkdirSync(options.queueDir, { recursive: true, mode: 0o700 });
+    checkFolder(options.queueDir, { create: true, privateFolder: true }); // others may not plant alerts or links there
     this.delay = options.baseDelayMs ?? 1000;
   }
 

@@ -1,7 +1,9 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import Database from "better-sqlite3";
+import { InputError } from "../../src/model/errors.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,6 +43,24 @@ describe("HistoryStore", () => {
       store.prune("2026-11-26T00:00:00.000Z");
       assert.deepEqual(store.query().map((r) => r.identity), ["new"]);
     } finally { store.close(); }
+  });
+
+  it("HistoryStore makes a new database with mode 0600; read-only, it refuses a missing or foreign one and changes nothing", () => {
+    const own = join(dir, "own.sqlite");
+    new HistoryStore(own).close();
+    assert.equal(statSync(own).mode & 0o777, 0o600);
+    const ro = new HistoryStore(own, 30, { readonly: true });
+    try { assert.deepEqual(ro.query(), []); } finally { ro.close(); }
+    assert.throws(() => new HistoryStore(join(dir, "none.sqlite"), 30, { readonly: true }), (e: unknown) => e instanceof InputError && /there is none yet/.test(e.message));
+    const foreign = join(dir, "foreign.sqlite");
+    const db = new Database(foreign);
+    db.exec("CREATE TABLE identities (id INTEGER)");
+    db.close();
+    const before = readFileSync(foreign);
+    for (const readonly of [true, false]) {
+      assert.throws(() => new HistoryStore(foreign, 30, { readonly }), (e: unknown) => e instanceof InputError && /not a portwatch history \(table "identities" has no column "identity"\)/.test(e.message));
+    }
+    assert.deepEqual(readFileSync(foreign), before);
   });
 
   it("HistoryStore loses nothing committed and stays sound when its writer is killed with SIGKILL mid-write", async () => {
