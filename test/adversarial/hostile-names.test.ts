@@ -15,7 +15,6 @@ import type { Socket } from "../../src/model/socket.js";
 import { renderEventLine } from "../../src/report/event-line.js";
 import { renderExplain } from "../../src/report/render-explain.js";
 import { renderTable } from "../../src/report/render-table.js";
-import { renderDetail } from "../../src/serve/ui/detail.js";
 import { LIST_COLUMNS } from "../../src/serve/ui/rows.js";
 
 /** What no view may print raw: controls other than its own line breaks, invisible formatting characters, U+2028/2029. */
@@ -39,6 +38,10 @@ const hostile = (name: string): Socket => ({
 function assertClean(what: string, text: string, name: string): void {
   assert.doesNotMatch(text, RAW, `${what} printed ${JSON.stringify(name)} raw: ${JSON.stringify(text)}`);
 }
+
+// The detail view is browser code (DOM types): loaded by a path the type checker does not follow, run on fakeDocument.
+const detailModule = "../../src/serve/ui/detail.js";
+const { renderDetail } = (await import(detailModule)) as { renderDetail(data: unknown): unknown[] };
 
 /** A minimal document for the dashboard's detail view: elements with text, class and children. */
 function fakeDocument(): void {
