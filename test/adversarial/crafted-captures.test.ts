@@ -32,6 +32,7 @@ function refused(format: keyof typeof good, crafted: string, reason: RegExp): vo
 describe("crafted text captures", () => {
   const cases: [keyof typeof good, string, string, RegExp][] = [
     ["netstat", "a port over 65535", "tcp 0 0 127.0.0.1:70000 0.0.0.0:* LISTEN root 1 812/cupsd", /port 70000 .* is out of range \(from 0 to 65535\)/],
+    ["netstat", "a port of 400 digits (the service names read it as Infinity, which is no JSON)", `tcp 0 0 127.0.0.1:${"9".repeat(400)} 0.0.0.0:* LISTEN root 1 812/cupsd`, /port 999999999\.\.\. in .* is out of range/],
     ["netstat", "an IPv4 address with a number over 255", "tcp 0 0 999.1.1.1:80 0.0.0.0:* LISTEN root 1 812/cupsd", /"999\.1\.1\.1" is not an IPv4 address/],
     ["netstat", "pid 0", "tcp 0 0 127.0.0.1:80 0.0.0.0:* LISTEN root 1 0/init", /pid 0 is out of range \(from 1 to 4194304\)/],
     ["netstat", "a pid of 20 digits", "tcp 0 0 127.0.0.1:80 0.0.0.0:* LISTEN root 1 99999999999999999999/x", /pid 99999999999999999999 is out of range/],

@@ -91,12 +91,16 @@ export function readHost(text: string, family: Family): { address: string; host?
   return { address: t, host: t, family };
 }
 
-/** Reads a port as printed: a number, "*" (none: 0), or a service name mapped back through `servicePort`. */
+/**
+ * Reads a port as printed: a number, "*" (none: 0), or a service name mapped back through `servicePort`.
+ * null for a number over 65535 (never handed to `servicePort`, which reads digits as a number too) and
+ * for a name no service has; whatever `servicePort` answers is checked to be a port.
+ */
 export function readPort(text: string, proto: Proto, servicePort: ServicePort | undefined): number | null {
   if (text === "*" || text === "") return 0;
-  if (/^\d{1,5}$/.test(text)) { const n = Number(text); return n <= 65535 ? n : null; }
-  if (proto === "raw") return servicePort?.(text, "tcp") ?? own(RAW_PROTOCOLS, text) ?? null; // netstat prints "ipv6-icmp"
-  return servicePort?.(text, proto) ?? null;
+  if (/^\d+$/.test(text)) return /^\d{1,5}$/.test(text) && Number(text) <= 65535 ? Number(text) : null;
+  const n = proto === "raw" ? servicePort?.(text, "tcp") ?? own(RAW_PROTOCOLS, text) : servicePort?.(text, proto); // netstat prints "ipv6-icmp"
+  return n !== undefined && n !== null && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : null;
 }
 
 const RAW_PROTOCOLS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, "ipv6-icmp": 58, "icmpv6": 58, ospf: 89, vrrp: 112, sctp: 132 };
