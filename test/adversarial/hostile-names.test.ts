@@ -13,6 +13,7 @@ import { collectLinux } from "../../src/collect/linux.js";
 import type { ProcessInfo } from "../../src/model/process.js";
 import type { Socket } from "../../src/model/socket.js";
 import { renderEventLine } from "../../src/report/event-line.js";
+import { renderEventJson } from "../../src/report/render-events.js";
 import { renderExplain } from "../../src/report/render-explain.js";
 import { renderTable } from "../../src/report/render-table.js";
 import { LIST_COLUMNS } from "../../src/serve/ui/rows.js";
@@ -67,6 +68,11 @@ describe("hostile process names in every view", () => {
     });
     it(`renderEventLine shows ${JSON.stringify(name)} escaped`, () => {
       assertClean("a change line", renderEventLine({ type: "appeared", identity: "x", socket: s, at: "2026-12-01T10:00:00.000Z" }), name);
+    });
+    it(`renderEventJson (watch --ndjson, alerts) keeps ${JSON.stringify(name)} escaped in the identity and the socket, one line`, () => {
+      const line = renderEventJson({ type: "appeared", identity: `L|tcp|47111|/tmp/${name}|${name}|host`, socket: s, at: "2026-12-01T10:00:00.000Z" });
+      assertClean("a change as JSON", line, name);
+      assert.equal(JSON.parse(line).identity, `L|tcp|47111|/tmp/${name}|${name}|host`);
     });
     it(`the dashboard's list cells show ${JSON.stringify(name)} escaped`, () => {
       for (const col of LIST_COLUMNS) assertClean(`the ${col.key} cell`, col.cell({ identity: name, verdict: s.verdict, count: 1, socket: s }), name);
