@@ -52,6 +52,13 @@ describe("crafted text captures", () => {
     it(`the ${format} reader refuses ${what} with the line and the reason, and reads the rest`, () => refused(format, line, reason));
   }
 
+  it("the readers still read every scoped address as the tools print it: [fe80::1]%eth0 (ss), [fe80::1%9] (Windows), 127.0.0.53%lo", () => {
+    const ss = runPipeline([SS_HEAD, "udp UNCONN 0 0 [fe80::5054:ff:fe12:3456]%enp1s0:546 [::]:*", "udp UNCONN 0 0 127.0.0.53%lo:53 0.0.0.0:*"].join("\n"), "ss");
+    assert.deepEqual(ss.snapshot.sockets.map((s) => s.local.address).sort(), ["127.0.0.53", "fe80::5054:ff:fe12:3456"]);
+    const win = runPipeline([heads["windows-netstat"], "  UDP    [fe80::1c1:6b45:9b7e:293a%9]:1900  *:*   4"].join("\n"), "windows-netstat");
+    assert.deepEqual(win.snapshot.sockets.map((s) => s.local.address), ["fe80::1c1:6b45:9b7e:293a"]);
+  });
+
   it("the BSD netstat reader refuses a port over 65535 and an impossible IPv4 address", () => {
     const text = ["Proto Recv-Q Send-Q Local Address          Foreign Address        (state)", "tcp4 0 0 127.0.0.1.70000 *.* LISTEN", "tcp4 0 0 300.0.0.1.22 *.* LISTEN", "tcp4 0 0 127.0.0.1.25 *.* LISTEN"].join("\n");
     const out = runPipeline(text, "bsd-netstat");

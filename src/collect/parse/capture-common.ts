@@ -79,9 +79,10 @@ export function isIpAddress(text: string): boolean {
  */
 export function readHost(text: string, family: Family): { address: string; host?: string; family: Family } | string {
   let t = text;
-  if (t.startsWith("[") && t.endsWith("]")) t = t.slice(1, -1);
-  const zone = t.indexOf("%");
+  const zone = t.indexOf("%"); // inside the brackets ("[fe80::1%9]", Windows) or after them ("[fe80::1]%eth0", ss)
   if (zone > 0) t = t.slice(0, zone);
+  if (t.startsWith("[") && t.endsWith("]")) t = t.slice(1, -1);
+  else if (t.startsWith("[") && zone > 0) t = t.slice(1);
   if (t === "*" || t === "") return { address: family === 6 ? "::" : "0.0.0.0", family };
   if (t === "localhost" || t === "localhost.localdomain" || t === "ip6-localhost") return { address: family === 6 ? "::1" : "127.0.0.1", family };
   const bad = addressProblem(t);
