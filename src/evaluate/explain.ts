@@ -2,6 +2,7 @@ import type { Knowledge } from "../knowledge/knowledge.js";
 import { isLoopback } from "../model/address.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
+import { shellQuote } from "../model/shell-quote.js";
 import { ORPHAN_STATES } from "../model/socket-state.js";
 import { titleProgram } from "./program-names.js";
 import { provenanceAdvice } from "./provenance-advice.js";
@@ -16,12 +17,12 @@ const EXPOSURE_WORDS = {
   container: "here inside a container or separate network namespace",
 } as const;
 
-/** How to learn what a process is, on the machine the sockets came from. */
+/** How to learn what a process is, on the machine the sockets came from. Every value in a command is shell-quoted (shellQuote). */
 function programAdvice(p: ProcessInfo, origin: Origin): string {
   if (origin === "windows-capture") return p.name ? `look ${p.name} up in Task Manager's Details tab (its Description and publisher)` : `find its program there with 'tasklist /FI "PID eq ${p.pid}" /V'`;
   const known = provenanceAdvice(p);
   if (known !== null) return known;
-  if (p.exe) return `look up that program ("dpkg -S ${p.exe}" or "rpm -qf ${p.exe}" names its package)`;
+  if (p.exe) return `look up that program ("dpkg -S ${shellQuote(p.exe)}" or "rpm -qf ${shellQuote(p.exe)}" names its package)`;
   return `find out what it is there with "ps -p ${p.pid} -o user,args" and "ls -l /proc/${p.pid}/exe"`;
 }
 

@@ -1,3 +1,4 @@
+import { ADDRESS_PATTERN } from "./address.js";
 import type { ProcessInfo, SharedHolder } from "./process.js";
 import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, type Endpoint, type Service, type Socket } from "./socket.js";
 import { VERDICTS, type Reason } from "./verdict.js";
@@ -61,7 +62,7 @@ const INODE = { kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER } as const;
 const TEXT = { kind: "text" } as const;
 
 export const ENDPOINT_FIELDS = [
-  { name: "address", type: { kind: "text", pattern: /^[^\s\u0000-\u001f\u007f-\u009f]{1,255}$/, what: "an address or host name (no spaces or control characters)" },
+  { name: "address", type: { kind: "text", pattern: ADDRESS_PATTERN, what: "an IPv4 or IPv6 address or a host name (no spaces, control or formatting characters)" },
     nullable: false, presence: "always", description: "IP address as the kernel or the tool printed it (\"::\", \"0.0.0.0\" or \"*\" for any)",
     policy: { match: "address", how: "an IP address or CIDR, IPv4 or IPv6 (an IPv4-mapped IPv6 address matches as IPv4)" } },
   { name: "port", type: PORT, nullable: false, presence: "always", description: "port number, never a service name; for raw sockets the IP protocol number",

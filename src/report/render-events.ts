@@ -1,10 +1,11 @@
 import type { ChangeEvent } from "../model/change.js";
 import { socketJson } from "./render-json.js";
+import { jsonSafe } from "./safe-text.js";
 
 export { renderEventLine } from "./event-line.js";
 
-/** One change as a JSON line: {"type","identity","socket","at"} (and "was" for a verdict change). */
+/** One change as a JSON line: {"type","identity","socket","at"} (and "was" for a verdict change); the identity holds names and paths, escaped as the socket's are. */
 export function renderEventJson(e: ChangeEvent): string {
   const was = e.was ? `,"was":"${e.was}"` : "";
-  return `{"type":"${e.type}","identity":${JSON.stringify(e.identity)},"socket":${socketJson(e.socket)}${was},"at":"${e.at}"}`;
+  return `{"type":"${e.type}","identity":${jsonSafe(JSON.stringify(e.identity))},"socket":${socketJson(e.socket)}${was},"at":"${e.at}"}`;
 }

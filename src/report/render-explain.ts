@@ -2,6 +2,7 @@ import { ownerAdvice } from "../evaluate/explain.js";
 import type { IndicatorHit } from "../knowledge/knowledge.js";
 import type { PortEntry } from "../knowledge/schema.js";
 import type { Socket } from "../model/socket.js";
+import { safeText } from "./safe-text.js";
 import { formatEndpoint, ownerText, protoText, reasonText } from "./socket-text.js";
 
 /** What `portwatch explain` knows about one port and protocol. */
@@ -30,7 +31,7 @@ const SCOPE = {
 export function renderExplain(facts: readonly PortFacts[], live: readonly Socket[] | null): string {
   const out: string[] = [];
   for (const f of facts) {
-    out.push(`${f.port}/${f.proto}${f.serviceName ? `  ${f.serviceName}` : ""}`);
+    out.push(`${f.port}/${f.proto}${f.serviceName ? `  ${safeText(f.serviceName)}` : ""}`);
     if (f.entry) {
       out.push(`  What:        ${f.entry.what}`);
       const owners = f.entry.owners.filter((o) => o !== "kernel");
@@ -39,7 +40,7 @@ export function renderExplain(facts: readonly PortFacts[], live: readonly Socket
       out.push(`  Reach:       ${SCOPE[f.entry.scope]}`);
       if (f.entry.ifExposed) out.push(`  If exposed:  ${f.entry.ifExposed}`);
     } else {
-      out.push(`  What:        ${f.serviceName ? `IANA registers it as "${f.serviceName}", but` : "It is not a registered or well-known service, and"} portwatch knows nothing more about it`);
+      out.push(`  What:        ${f.serviceName ? `IANA registers it as "${safeText(f.serviceName)}", but` : "It is not a registered or well-known service, and"} portwatch knows nothing more about it`);
       out.push(`  To check:    ${ownerAdvice(f.port, f.proto, "live")}, then look up that program`);
     }
     for (const hit of f.indicators) {

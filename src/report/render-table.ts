@@ -39,7 +39,7 @@ const digits = (n: number) => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 100
 function endpointLength(e: Endpoint | null): number {
   if (e === null) return 3;
   if (e.host) return safeText(e.host).length + 1 + digits(e.port);
-  return e.address.length + 1 + digits(e.port) + (e.address.includes(":") ? 2 : 0);
+  return safeText(e.address).length + 1 + digits(e.port) + (e.address.includes(":") ? 2 : 0);
 }
 
 /** The cells of a row; what a process or a uid contributes is made once, not once per socket. */
@@ -85,7 +85,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
       into[1] = endpointLength(s.local);
       into[2] = endpointLength(s.remote);
       into[3] = s.state.length;
-      into[4] = s.service === null ? 1 : s.service.name.length;
+      into[4] = serviceText(s).length;
       into[5] = owner(s).length;
       into[6] = user(s).length;
       return into;

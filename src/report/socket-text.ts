@@ -6,10 +6,10 @@ import { protoLabel } from "../model/protocol.js";
 import type { Endpoint, Socket } from "../model/socket.js";
 import { safeText } from "./safe-text.js";
 
-/** "127.0.0.1:631", "[::1]:631", "host.example:443" (a resolved name, escaped), "*:*" for no peer. */
+/** "127.0.0.1:631", "[::1]:631", "host.example:443" (a resolved name), "*:*" for no peer; escaped (a capture's address is its text). */
 export function formatEndpoint(e: Endpoint | null): string {
   if (e === null) return "*:*";
-  const address = e.host ? safeText(e.host) : e.address;
+  const address = safeText(e.host ? e.host : e.address);
   return e.address.includes(":") && !e.host ? `[${address}]:${e.port}` : `${address}:${e.port}`;
 }
 
@@ -57,9 +57,9 @@ export function userText(s: Pick<Socket, "process" | "uid" | "proto" | "state">)
   return (s.process ? processUserText(s.process) : null) ?? (s.uid !== null ? String(s.uid) : "-");
 }
 
-/** The Service column: the service's name, or "-". */
+/** The Service column: the service's name (escaped: /etc/services is a file too), or "-". */
 export function serviceText(s: Pick<Socket, "service">): string {
-  return s.service === null ? "-" : s.service.name;
+  return s.service === null ? "-" : safeText(s.service.name);
 }
 
 /** A reason as the table shows it under its row: "message [rule]", escaped. */

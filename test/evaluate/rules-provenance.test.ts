@@ -111,4 +111,11 @@ describe("provenanceAdvice", () => {
     const packaged = listener(bare(proc("x", "/opt/x/x")), "127.0.0.1", 47111);
     assert.match(explainSocket(packaged, knowledge, "linux-capture"), /dpkg -S \/opt\/x\/x/);
   });
+  it("explainSocket and provenanceAdvice shell-quote every path and package name in the commands they suggest", () => {
+    const evil = "/opt/x;touch /tmp/pwned";
+    assert.match(explainSocket(listener(bare(proc("x", evil)), "127.0.0.1", 47111), knowledge, "linux-capture"), /"dpkg -S '\/opt\/x;touch \/tmp\/pwned'" or "rpm -qf '\/opt\/x;touch \/tmp\/pwned'"/);
+    assert.match(provenanceAdvice({ pid: 9, exe: "/tmp/it's;id", exeDeleted: false }) ?? "", /"ls -l '\/tmp\/it'\\''s;id'"/);
+    assert.match(provenanceAdvice({ pid: 9, exe: evil, exeDeleted: false, package: null, provenance: prov() }) ?? "", /"ls -l '\/opt\/x;touch \/tmp\/pwned'"/);
+    assert.match(provenanceAdvice({ pid: 9, exe: "/usr/sbin/x", exeDeleted: false, package: pkg("x$(id)", false), provenance: prov() }) ?? "", /"dpkg --verify 'x\$\(id\)'"/);
+  });
 });

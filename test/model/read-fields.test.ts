@@ -16,7 +16,7 @@ describe("readFields", () => {
     ["not an object", ENDPOINT_FIELDS, "x", "", 'the value must be an object, not "x"'],
     ["not an object, with its place", ENDPOINT_FIELDS, [1], "local.", 'field "local" must be an object, not [1]'],
     ["a missing field that has no unknown value", ENDPOINT_FIELDS, { address: "::" }, "remote.", 'field "remote.port" is missing'],
-    ["null where null is not allowed", ENDPOINT_FIELDS, { address: null, port: 1 }, "", 'field "address" must be an address or host name (no spaces or control characters), not null'],
+    ["null where null is not allowed", ENDPOINT_FIELDS, { address: null, port: 1 }, "", 'field "address" must be an IPv4 or IPv6 address or a host name (no spaces, control or formatting characters), not null'],
     ["a number that is not whole", ENDPOINT_FIELDS, { address: "::", port: 1.5 }, "", 'field "port" must be a whole number from 0 to 65535, not 1.5'],
     ["a boolean given as text", PROCESS_FIELDS, { pid: 1, exeDeleted: "no" }, "process.", 'field "process.exeDeleted" must be true or false, not "no"'],
     ["a long value, cut", PROCESS_FIELDS, { pid: "x".repeat(100) }, "", `field "pid" must be a whole number from 0 to 4294967295, not "${"x".repeat(36)}...`],

@@ -1,3 +1,4 @@
+import { addressProblem } from "../../model/address.js";
 import type { Problem } from "../../model/problem.js";
 import type { ProcessInfo, SharedHolder } from "../../model/process.js";
 import { NONE, type Endpoint, type Family, type Proto, type Socket, type SocketState } from "../../model/socket.js";
@@ -73,26 +74,34 @@ export function isIpAddress(text: string): boolean {
 /**
  * Reads the host part of an address as a tool printed it: "*" and "0.0.0.0"/"::" are the wildcard,
  * "localhost" is loopback, "[::1]" loses its brackets, "127.0.0.53%lo" its zone; a (maybe truncated)
- * host name stays a name, kept in `host` too.
+ * host name stays a name, kept in `host` too. Anything else (an IPv4 address with a number over 255, a
+ * name with a control or bidi character) is the reason it cannot be read (model/address.ts).
  */
-export function readHost(text: string, family: Family): { address: string; host?: string; family: Family } {
+export function readHost(text: string, family: Family): { address: string; host?: string; family: Family } | string {
   let t = text;
-  if (t.startsWith("[") && t.endsWith("]")) t = t.slice(1, -1);
-  const zone = t.indexOf("%");
+  const zone = t.indexOf("%"); // inside the brackets ("[fe80::1%9]", Windows) or after them ("[fe80::1]%eth0", ss)
   if (zone > 0) t = t.slice(0, zone);
+  if (t.startsWith("[") && t.endsWith("]")) t = t.slice(1, -1);
+  else if (t.startsWith("[") && zone > 0) t = t.slice(1);
   if (t === "*" || t === "") return { address: family === 6 ? "::" : "0.0.0.0", family };
   if (t === "localhost" || t === "localhost.localdomain" || t === "ip6-localhost") return { address: family === 6 ? "::1" : "127.0.0.1", family };
+  const bad = addressProblem(t);
+  if (bad !== null) return `"${t.length > 60 ? `${t.slice(0, 57)}...` : t}" is ${bad}`;
   if (IPV4.test(t)) return { address: t, family: family === 6 ? 6 : 4 };
   if (t.includes(":") && /^[0-9a-fA-F:.]+$/.test(t)) return { address: t.toLowerCase(), family: 6 };
   return { address: t, host: t, family };
 }
 
-/** Reads a port as printed: a number, "*" (none: 0), or a service name mapped back through `servicePort`. */
+/**
+ * Reads a port as printed: a number, "*" (none: 0), or a service name mapped back through `servicePort`.
+ * null for a number over 65535 (never handed to `servicePort`, which reads digits as a number too) and
+ * for a name no service has; whatever `servicePort` answers is checked to be a port.
+ */
 export function readPort(text: string, proto: Proto, servicePort: ServicePort | undefined): number | null {
   if (text === "*" || text === "") return 0;
-  if (/^\d{1,5}$/.test(text)) { const n = Number(text); return n <= 65535 ? n : null; }
-  if (proto === "raw") return servicePort?.(text, "tcp") ?? own(RAW_PROTOCOLS, text) ?? null; // netstat prints "ipv6-icmp"
-  return servicePort?.(text, proto) ?? null;
+  if (/^\d+$/.test(text)) return /^\d{1,5}$/.test(text) && Number(text) <= 65535 ? Number(text) : null;
+  const n = proto === "raw" ? servicePort?.(text, "tcp") ?? own(RAW_PROTOCOLS, text) : servicePort?.(text, proto); // netstat prints "ipv6-icmp"
+  return n !== undefined && n !== null && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : null;
 }
 
 const RAW_PROTOCOLS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, "ipv6-icmp": 58, "icmpv6": 58, ospf: 89, vrrp: 112, sctp: 132 };
@@ -116,6 +125,23 @@ export const STATE_WORDS: Record<string, SocketState> = {
 /** The state word as netstat names it, or null when it is not one. */
 export function readState(word: string): SocketState | null {
   return own(STATE_WORDS, word) ?? own(STATE_WORDS, word.toUpperCase()) ?? null;
+}
+
+/** The highest process id Linux can give (PID_MAX_LIMIT on 64 bits, 2^22); BSD and macOS stay below it too. */
+export const UNIX_PID_MAX = 4_194_304;
+/** Windows process ids are DWORDs. */
+export const WINDOWS_PID_MAX = 4_294_967_295;
+/** The highest uid (uid_t is 32 bits), as the JSON contract's ids. */
+export const ID_MAX = 4_294_967_295;
+
+/**
+ * A whole number printed in a capture, from `min` to `max` (a pid, a uid, an inode), or the reason it
+ * cannot be one: `pid 0 is not a process id (from 1 to 4194304)`. Digits only; 400 of them are no number.
+ */
+export function readCount(text: string, what: string, min: number, max: number): number | string {
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+  return `${what} ${text.length > 20 ? `${text.slice(0, 17)}...` : text} is out of range (from ${min} to ${max})`;
 }
 
 /** A problem about one line of a capture. */

@@ -1,6 +1,6 @@
 import type { Problem } from "../../model/problem.js";
 import type { Socket } from "../../model/socket.js";
-import type { CaptureOptions, LineReader } from "./capture-common.js";
+import { lineProblem, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { lsofReader } from "./lsof.js";
 import { bsdNetstatReader } from "./netstat-bsd.js";
 import { linuxNetstatReader } from "./netstat-linux.js";
@@ -37,8 +37,7 @@ export function detectFormat(lines: readonly string[]): { format: CaptureFormat 
   return { format: best, scores };
 }
 
-/** A line reader for a format. */
-export function captureReader(format: CaptureFormat, options: CaptureOptions): LineReader & { hostname?(): string | null } {
+function formatReader(format: CaptureFormat, options: CaptureOptions): LineReader & { hostname?(): string | null } {
   switch (format) {
     case "netstat": return linuxNetstatReader(options);
     case "ss": return ssReader(options);
@@ -47,6 +46,28 @@ export function captureReader(format: CaptureFormat, options: CaptureOptions): L
     case "bsd-netstat": return bsdNetstatReader(options);
     case "portwatch-json": return portwatchJsonReader(options);
   }
+}
+
+/**
+ * A line reader for a format. The readers never throw on a line (each turns a bad one into a problem);
+ * should one still fail on a line it did not foresee, that line becomes a problem too, with its place,
+ * and the capture goes on: one hostile line never ends the run.
+ */
+export function captureReader(format: CaptureFormat, options: CaptureOptions): LineReader & { hostname?(): string | null } {
+  const reader = formatReader(format, options);
+  const failed: Problem[] = [];
+  return {
+    line(text, n) {
+      try { reader.line(text, n); } catch (e) {
+        failed.push(lineProblem(options.source, n, text, `portwatch could not read this line (${e instanceof Error ? e.message : String(e)}); please report it`));
+      }
+    },
+    finish() {
+      const r = reader.finish();
+      return failed.length === 0 ? r : { ...r, problems: [...r.problems, ...failed].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
+    },
+    ...(reader.hostname ? { hostname: reader.hostname.bind(reader) } : {}),
+  };
 }
 
 /** What a capture gave: sockets, lines that were not, the tool's own notes, and the format read. */

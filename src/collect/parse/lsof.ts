@@ -1,6 +1,6 @@
 import type { Problem } from "../../model/problem.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
-import { CUT_AT, processPool, captureSocket, lineProblem, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
+import { CUT_AT, ID_MAX, processPool, captureSocket, lineProblem, readCount, readState, UNIX_PID_MAX, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint, splitColon } from "./netstat-linux.js";
 
 /*
@@ -42,7 +42,8 @@ export function lsofReader(options: CaptureOptions): LineReader {
         return;
       }
       const command = (tokens[0] as string).replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-      const pid = Number(tokens[1]);
+      const pid = readCount(tokens[1] as string, "pid", 1, UNIX_PID_MAX);
+      if (typeof pid === "string") { problems.push(lineProblem(options.source, n, text, pid)); return; }
       const user = tokens[typeAt - 2] ?? null;
       const family: Family = tokens[typeAt] === "IPv6" ? 6 : 4;
       const device = tokens[typeAt + 1] as string;
@@ -63,7 +64,8 @@ export function lsofReader(options: CaptureOptions): LineReader {
       }
       let state: SocketState | null = m[3] ? readState(m[3]) : null;
       if (state === null) state = proto === "tcp" ? (remote ? "ESTABLISHED" : "CLOSE") : remote ? "ESTABLISHED" : "UNCONN";
-      const uid = user !== null && /^\d+$/.test(user) ? Number(user) : null;
+      const uid = user !== null && /^\d+$/.test(user) ? readCount(user, "uid", 0, ID_MAX) : null;
+      if (typeof uid === "string") { problems.push(lineProblem(options.source, n, text, uid)); return; }
       const process = processOf(pid, command, uid === null ? user : null, uid, command.length === CUT_AT.lsof || command.length >= CUT_AT.comm);
       const key = `${device}/${proto}`;
       const had = /^0x[0-9a-f]+$|^\d+$/i.test(device) ? byDevice.get(key) : undefined;

@@ -1,7 +1,7 @@
 import type { Problem } from "../../model/problem.js";
 import type { Endpoint, Family, Proto, Socket, SocketState } from "../../model/socket.js";
 import {
-  CUT_AT, processPool, own, captureSocket, lineProblem, readHost, readPort, readState, type CaptureOptions, type LineReader,
+  CUT_AT, ID_MAX, processPool, own, captureSocket, lineProblem, readCount, readHost, readPort, readState, UNIX_PID_MAX, type CaptureOptions, type LineReader,
 } from "./capture-common.js";
 
 /*
@@ -50,7 +50,9 @@ export function readEndpoint(text: string, proto: Proto, family: Family, split: 
   const parts = split(text);
   if (parts === null) return `"${text}" is not an address:port`;
   const host = readHost(parts[0], family);
+  if (typeof host === "string") return host;
   const port = readPort(parts[1], proto, options.servicePort);
+  if (port === null && /^\d+$/.test(parts[1])) return `port ${parts[1].length > 12 ? `${parts[1].slice(0, 9)}...` : parts[1]} in "${text.slice(0, 80)}" is out of range (from 0 to 65535)`;
   if (port === null) return `unknown service name "${parts[1]}" in "${text}" (a capture made with -n has numbers instead)`;
   const address = intern(host.address);
   const endpoint: Endpoint = host.host === undefined ? { address, port } : { address, port, host: address };
@@ -119,17 +121,26 @@ export function linuxNetstatReader(options: CaptureOptions): LineReader {
       const pidAt = words.findIndex((w) => /^(\d+\/|-$)/.test(w));
       const before = pidAt < 0 ? words : words.slice(0, pidAt);
       const owner = pidAt < 0 ? "" : words.slice(pidAt).join(" ");
-      if (before.length === 2 && /^\d+$/.test(before[1] as string)) { user = before[0] as string; inode = Number(before[1]); }
-      else if (before.length === 1 && /^\d+$/.test(before[0] as string) && cols.inode && !cols.user) inode = Number(before[0]);
+      let inodeText: string | null = null;
+      if (before.length === 2 && /^\d+$/.test(before[1] as string)) { user = before[0] as string; inodeText = before[1] as string; }
+      else if (before.length === 1 && /^\d+$/.test(before[0] as string) && cols.inode && !cols.user) inodeText = before[0] as string;
       else if (before.length === 1 && !cols.inode) user = before[0] as string;
       else if (before.length > 0) { problems.push(lineProblem(options.source, n, text, `cannot read the columns after the state: "${before.join(" ")}"`)); return; }
+      // Numbers a kernel can give: a pid from 1, a uid and an inode that fit their types.
+      const uid = user !== null && /^\d+$/.test(user) ? readCount(user, "uid", 0, ID_MAX) : null;
+      if (inodeText !== null) inode = readCount(inodeText, "inode", 0, Number.MAX_SAFE_INTEGER) as number;
+      const badNumber = [uid, inode].find((x) => typeof x === "string");
+      if (badNumber !== undefined) { problems.push(lineProblem(options.source, n, text, badNumber as string)); return; }
       let process = null;
       const m = /^(\d+)\/(.*)$/.exec(owner);
-      if (m) process = processOf(Number(m[1]), m[2] || null, user !== null && !/^\d+$/.test(user) ? user : null, user !== null && /^\d+$/.test(user) ? Number(user) : null, owner.length >= CUT_AT.netstatPidName);
-      else if (owner !== "" && owner !== "-") { problems.push(lineProblem(options.source, n, text, `cannot read the PID/Program column "${owner}"`)); return; }
+      if (m) {
+        const pid = readCount(m[1] as string, "pid", 1, UNIX_PID_MAX);
+        if (typeof pid === "string") { problems.push(lineProblem(options.source, n, text, pid)); return; }
+        process = processOf(pid, m[2] || null, user !== null && uid === null ? user : null, uid as number | null, owner.length >= CUT_AT.netstatPidName);
+      } else if (owner !== "" && owner !== "-") { problems.push(lineProblem(options.source, n, text, `cannot read the PID/Program column "${owner}"`)); return; }
       const family = local.family === 6 || remote.family === 6 ? 6 : family0;
       const noPeer = isNoPeer(remote.endpoint);
-      records.push(captureSocket(p, family, local.endpoint, noPeer ? null : remote.endpoint, state, process, { inode, uid: user !== null && /^\d+$/.test(user) ? Number(user) : null }));
+      records.push(captureSocket(p, family, local.endpoint, noPeer ? null : remote.endpoint, state, process, { inode, uid: uid as number | null }));
     },
     finish: () => ({ records, problems, notes }),
   };

@@ -1,6 +1,6 @@
 import type { Problem } from "../../model/problem.js";
 import type { Proto, Socket } from "../../model/socket.js";
-import { captureProcess, captureSocket, lineProblem, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
+import { captureProcess, captureSocket, lineProblem, readCount, readState, WINDOWS_PID_MAX, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint, splitColon } from "./netstat-linux.js";
 
 /*
@@ -78,7 +78,8 @@ export function windowsNetstatReader(options: CaptureOptions): LineReader {
         if (state !== null) at++;
         if (proto === "tcp" && state === null) { problems.push(lineProblem(options.source, n, text, `unknown TCP state "${tokens[3] ?? ""}"`)); last = null; return; }
         const pidText = tokens[at];
-        const pid = pidText !== undefined && /^\d+$/.test(pidText) ? Number(pidText) : null;
+        const pid = pidText !== undefined && /^\d+$/.test(pidText) ? readCount(pidText, "pid", 0, WINDOWS_PID_MAX) : null;
+        if (typeof pid === "string") { problems.push(lineProblem(options.source, n, text, pid)); last = null; return; }
         // A peer on port 0 is no peer, whatever the address is called ("0.0.0.0", "[::]", "*", "adclick").
         const noPeer = state === "LISTEN" || isNoPeer(remote.endpoint) || remote.endpoint.port === 0;
         state ??= noPeer ? "UNCONN" : "ESTABLISHED";

@@ -1,3 +1,4 @@
+import { addressProblem } from "../../model/address.js";
 import type { Problem } from "../../model/problem.js";
 import type { ProcessInfo } from "../../model/process.js";
 import { NONE, type Socket } from "../../model/socket.js";
@@ -46,38 +47,62 @@ function readSocket(v: unknown, processes: Map<string, ProcessInfo>): { socket: 
   return { socket: s };
 }
 
+/**
+ * The host name of the header, checked as an address is (model/address.ts: no white space, control or
+ * formatting characters), or the reason it cannot be used: `field "host.hostname" must be ...`.
+ */
+function readHostname(json: string): { name: string | null } | { reason: string } {
+  let v: unknown;
+  try { v = JSON.parse(json); } catch { return { reason: `field "host.hostname" is not a valid JSON string: ${quoteValue(json)}` }; }
+  if (v === null) return { name: null };
+  const bad = typeof v === "string" ? addressProblem(v) : "not text";
+  return bad === null ? { name: v as string } : { reason: `field "host.hostname" must be a host name (${bad}), not ${quoteValue(v)}` };
+}
+
+/** JSON.parse's complaint with the column in the line, where it gives a position ("... at position 12" → "... at column 14"). */
+function jsonError(e: unknown, offset: number): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/\bat position (\d+)/, (_, p: string) => `at column ${Number(p) + offset + 1}`);
+}
+
 /** A line reader for portwatch's --json and --ndjson output. */
 export function portwatchJsonReader(options: CaptureOptions): LineReader & { hostname(): string | null } {
   const records: Socket[] = [];
   const problems: Problem[] = [];
   const processes = new Map<string, ProcessInfo>();
   let hostname: string | null = null;
-  const take = (v: unknown, n: number, text: string) => {
+  const take = (v: unknown, n: number, text: string, at = "") => {
     const r = readSocket(v, processes);
-    if ("reason" in r) problems.push(lineProblem(options.source, n, text, r.reason));
+    if ("reason" in r) problems.push(lineProblem(options.source, n, text, `${at}${r.reason}`));
     else records.push(r.socket);
   };
+  const notJson = (n: number, raw: string, e: unknown, at: number) => problems.push(lineProblem(options.source, n, raw, `not valid JSON: ${jsonError(e, at)}`));
   return {
     line(raw, n) {
       let t = raw.trim();
       if (t === "" || t === "]," || t.startsWith("],\"warnings\"") || t === "]" || t === "}") return;
       if (t.startsWith("{\"schema\"")) {
         const m = /"hostname":("(?:[^"\\]|\\.)*"|null)/.exec(t);
-        if (m) hostname = JSON.parse(m[1] as string) as string | null;
+        if (m) {
+          const h = readHostname(m[1] as string);
+          if ("reason" in h) problems.push(lineProblem(options.source, n, raw, h.reason));
+          else hostname = h.name;
+        }
         if (t.endsWith("}")) {
-          try {
-            const sockets = (JSON.parse(t) as { sockets?: unknown }).sockets;
-            if (Array.isArray(sockets)) for (const s of sockets) take(s, n, t);
-            else problems.push(lineProblem(options.source, n, raw, `field "sockets" must be a list, not ${quoteValue(sockets)}`));
-          } catch (e) { problems.push(lineProblem(options.source, n, raw, `not valid JSON: ${(e as Error).message}`)); }
+          let doc: unknown;
+          try { doc = JSON.parse(t); } catch (e) { notJson(n, raw, e, raw.indexOf(t)); return; }
+          const sockets = typeof doc === "object" && doc !== null ? (doc as { sockets?: unknown }).sockets : undefined;
+          // One line holding the whole document: a bad socket is named by its place in the list.
+          if (Array.isArray(sockets)) sockets.forEach((s, i) => take(s, n, t, `sockets[${i}]: `));
+          else problems.push(lineProblem(options.source, n, raw, `field "sockets" must be a list, not ${quoteValue(sockets)}`));
         }
         return;
       }
       if (t.startsWith(",")) t = t.slice(1);
       if (t.endsWith(",")) t = t.slice(0, -1);
-      try { take(JSON.parse(t), n, raw); } catch (e) {
-        problems.push(lineProblem(options.source, n, raw, `not valid JSON: ${(e as Error).message}`));
-      }
+      let v: unknown;
+      try { v = JSON.parse(t); } catch (e) { notJson(n, raw, e, raw.indexOf(t)); return; }
+      take(v, n, raw);
     },
     finish: () => ({ records, problems, notes: [] }),
     hostname: () => hostname,

@@ -1,7 +1,7 @@
 import type { Problem } from "../../model/problem.js";
 import type { SharedHolder } from "../../model/process.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
-import { CUT_AT, processPool, captureSocket, lineProblem, own, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
+import { CUT_AT, ID_MAX, processPool, captureSocket, lineProblem, own, readCount, readState, UNIX_PID_MAX, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint } from "./netstat-linux.js";
 
 /*
@@ -79,18 +79,27 @@ export function ssReader(options: CaptureOptions): LineReader {
       if (family === 6 && local.endpoint.address === "0.0.0.0") local.endpoint.address = "::";
       const extra = tokens.slice(at).join(" ");
       const holders: { pid: number; name: string }[] = [];
-      for (const m of extra.matchAll(USERS)) holders.push({ pid: Number(m[2]), name: (m[1] as string).replace(/\\(.)/g, "$1") });
+      const bad: string[] = [];
+      for (const m of extra.matchAll(USERS)) {
+        const pid = readCount(m[2] as string, "pid", 1, UNIX_PID_MAX);
+        if (typeof pid === "string") bad.push(pid);
+        else holders.push({ pid, name: (m[1] as string).replace(/\\(.)/g, "$1") });
+      }
       const seen = new Set<number>();
       const unique = holders.filter((h) => !seen.has(h.pid) && seen.add(h.pid)).sort((a, b) => a.pid - b.pid);
-      const uid = /\buid:(\d+)/.exec(extra);
-      const ino = /\bino:(\d+)/.exec(extra);
+      const uidText = /\buid:(\d+)/.exec(extra)?.[1];
+      const inoText = /\bino:(\d+)/.exec(extra)?.[1];
+      const uid = uidText === undefined ? null : readCount(uidText, "uid", 0, ID_MAX);
+      const ino = inoText === undefined ? null : readCount(inoText, "inode", 0, Number.MAX_SAFE_INTEGER);
+      for (const x of [uid, ino]) if (typeof x === "string") bad.push(x);
+      if (bad.length > 0) { problems.push(lineProblem(options.source, n, text, bad[0] as string)); return; }
       const main = unique[0];
-      const process = main ? processOf(main.pid, main.name, null, uid ? Number(uid[1]) : null, main.name !== null && main.name.length >= CUT_AT.comm) : null;
+      const process = main ? processOf(main.pid, main.name, null, uid as number | null, main.name !== null && main.name.length >= CUT_AT.comm) : null;
       const sharedWith: SharedHolder[] = unique.slice(1).map((h) => ({ pid: h.pid, name: h.name }));
       const noPeer = isNoPeer(peer.endpoint) || (peer.endpoint.port === 0 && peer.endpoint.address === "::");
       let state: SocketState = state0;
       if (proto !== "tcp" && state === "CLOSE") state = "UNCONN";
-      records.push(captureSocket(proto, family, local.endpoint, noPeer ? null : peer.endpoint, state, process, { inode: ino ? Number(ino[1]) : null, uid: uid ? Number(uid[1]) : null, sharedWith }));
+      records.push(captureSocket(proto, family, local.endpoint, noPeer ? null : peer.endpoint, state, process, { inode: ino as number | null, uid: uid as number | null, sharedWith }));
     },
     finish: () => ({ records, problems, notes }),
   };

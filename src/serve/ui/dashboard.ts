@@ -6,6 +6,7 @@ import type { ChangeEvent } from "../../model/change.js";
 import type { Verdict } from "../../model/verdict.js";
 import { renderEventLine } from "../../report/event-line.js";
 import { VERDICT_GROUPS, verdictColour } from "../../report/socket-order.js";
+import { safeText } from "../../report/safe-text.js";
 import type { BaselineDiffResponse, IdentitiesResponse, IdentityResponse, IdentityRow, LiveChange, Summary } from "./api.js";
 import { getJson } from "./api.js";
 import { renderDetail } from "./detail.js";
@@ -139,7 +140,7 @@ const sync = { seq: null as number | null, waiting: [] as LiveChange[] };
 async function readIdentities(): Promise<void> {
   sync.seq = null;
   const ids = await getJson<IdentitiesResponse>("/api/identities");
-  byId("host").textContent = ids.hostname;
+  byId("host").textContent = safeText(ids.hostname);
   state.rows.clear();
   for (const r of ids.identities) state.rows.set(r.identity, r);
   showCounts(ids.summary);

@@ -1,5 +1,5 @@
 // The panel beside the list: everything portwatch knows about one identity, its process and its history.
-import { safeText } from "../../report/safe-text.js";
+import { jsonSafe, safeText } from "../../report/safe-text.js";
 import { verdictColour } from "../../report/socket-order.js";
 import { ancestryText, formatEndpoint, ownerText, processText, reasonText, serviceText, userText } from "../../report/socket-text.js";
 import type { IdentityResponse } from "./api.js";
@@ -10,7 +10,7 @@ function listenerText(identity: string): string {
   return safeText(identity.split("|").slice(1, 3).join(" "));
 }
 
-/** The detail of one identity as a definition list and its JSON, all set as text. */
+/** The detail of one identity as a definition list and its JSON, all set as text, every text from the host escaped (safeText, jsonSafe). */
 export function renderDetail(data: IdentityResponse): HTMLElement[] {
   const s = data.sockets[0];
   const dl = el("dl");
@@ -31,7 +31,7 @@ export function renderDetail(data: IdentityResponse): HTMLElement[] {
     if (s.process) {
       add("Executable", `${safeText(s.process.exe ?? "?")}${s.process.exeDeleted ? " (deleted)" : ""}`);
       add("Command line", s.process.cmdline === null ? "?" : safeText(s.process.cmdline.join(" ")));
-      if (s.process.containerId) add("Container", s.process.containerId);
+      if (s.process.containerId) add("Container", safeText(s.process.containerId));
       const up = ancestryText(s.process);
       if (up !== null) add("Started by", up);
       if (s.process.unit) add("Unit", safeText(s.process.unit));
@@ -49,6 +49,6 @@ export function renderDetail(data: IdentityResponse): HTMLElement[] {
     add("This process's connections", other.map((x) => `${safeText(x.identity)} ×${x.count} (${x.verdict})`).join("; ") || "none");
   }
   const h = data.history;
-  if (h) add("History", `first seen ${h.firstSeen}, last seen ${h.lastSeen}, seen ${h.timesSeen} times, owners: ${safeText(h.owners.join(", "))}`);
-  return [dl, el("h2", "JSON"), el("pre", s ? JSON.stringify(s, null, 2) : "null")];
+  if (h) add("History", safeText(`first seen ${h.firstSeen}, last seen ${h.lastSeen}, seen ${h.timesSeen} times, owners: ${h.owners.join(", ")}`));
+  return [dl, el("h2", "JSON"), el("pre", s ? jsonSafe(JSON.stringify(s, null, 2)) : "null")];
 }

@@ -69,7 +69,12 @@ describe("portwatchJsonReader", () => {
     ["a remote port that is text", line({ remote: { address: "1.2.3.4", port: "1,\"x\":1" } }), /field "remote\.port" must be a whole number/],
     ["a state that would write JSON of its own", line({ state: "LISTEN\",\"evil\":\"1" }), /field "state" must be "ESTABLISHED" \| .* not "LISTEN\\",\\"evil/],
     ["a namespace that is text", line({ netns: "1,\"evil\":2" }), /field "netns" must be a whole number \(0 or more\) or null/],
-    ["an address with a line break", line({ local: { address: "1.2.3.4\nEVIL", port: 1 } }), /field "local\.address" must be an address or host name \(no spaces or control characters\)/],
+    ["an address with a line break", line({ local: { address: "1.2.3.4\nEVIL", port: 1 } }), /field "local\.address" must be an IPv4 or IPv6 address or a host name \(no spaces, control or formatting characters\)/],
+    ["an IPv4 address with a number over 255", line({ local: { address: "999.1.1.1", port: 1 } }), /field "local\.address" must be an IPv4 or IPv6 address or a host name .*not "999\.1\.1\.1"/],
+    ["a host name with a bidi override", line({ remote: { address: "moc.\u202eevil", port: 443 } }), /field "remote\.address" must be an IPv4 or IPv6 address or a host name/],
+    ["a socket of a one-line document, by its place in the list", `{"schema":1,"host":{"hostname":null},"sockets":[${line({ proto: "sctp" })}]}`, /^sockets\[0\]: field "proto" must be/],
+    ["a header whose host name is not a valid JSON string", `{"schema":1,"host":{"hostname":"\\x"},"sockets":[`, /field "host\.hostname" is not a valid JSON string/],
+    ["a header whose host name holds an escape sequence", `{"schema":1,"host":{"hostname":"a\\u001b[2Jb"},"sockets":[`, /field "host\.hostname" must be a host name/],
     ["a negative pid", line({ process: { ...proc, pid: -1 } }), /field "process\.pid" must be a whole number from 0/],
     ["a container id that is not 64 hex digits", line({ process: { ...proc, containerId: "abc" } }), /field "process\.containerId" must be 64 hex digits or null, not "abc"/],
     ["an argument that is not text", line({ process: { ...proc, cmdline: ["a", 5] } }), /field "process\.cmdline\[1\]" must be text, not 5/],
@@ -80,6 +85,7 @@ describe("portwatchJsonReader", () => {
     ["a list instead of a socket", "[1,2]", /a JSON value that is not a portwatch socket object/],
     ["a number instead of a socket", "42", /a JSON value that is not a portwatch socket object/],
     ["text that is not JSON", "{\"proto\":", /not valid JSON/],
+    ["text after a JSON value, with the column where it starts", "  {\"proto\":\"tcp\"} x", /not valid JSON: Unexpected non-whitespace character after JSON at column 19/],
     ["a one-line document whose sockets are not a list", `{"schema":1,"host":{"hostname":null},"sockets":{"proto":"tcp"}}`, /field "sockets" must be a list/],
   ];
   for (const [what, text, reason] of refused) {
