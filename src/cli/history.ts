@@ -1,6 +1,7 @@
 import { openHistory } from "../audit/alerting.js";
 import { InputError } from "../model/errors.js";
 import { renderHistory } from "../report/render-history.js";
+import { jsonSafe } from "../report/safe-text.js";
 import { stateOf } from "./context.js";
 import type { Output } from "./output.js";
 
@@ -26,7 +27,7 @@ export async function runHistory(options: { db?: string; stateDir?: string; sinc
       ...(options.since ? { since: parseSince(options.since, new Date()) } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),
     });
-    if (options.json) io.out(`${JSON.stringify(rows)}\n`);
+    if (options.json) io.out(`${jsonSafe(JSON.stringify(rows))}\n`);
     else io.out(renderHistory(rows, io.width));
   } finally {
     store.close();
