@@ -145,28 +145,33 @@ const CHUNK = 1 << 20;
  * first one's `before` is `firstBefore`). Decoded and joined, the pieces are the text of the string writers.
  */
 function* socketsInBytes(sockets: readonly Socket[], firstBefore: string, before: string, after: string): Generator<Uint8Array> {
-  // Buffer.write encodes at an offset (a subarray per write would cost more than the encoding).
-  let buf = Buffer.allocUnsafe(CHUNK * 2);
+  let buf = new Uint8Array(CHUNK * 2);
   let at = 0;
+  // Encodes `text` at `at`, in a larger piece when this one is full (one socket's text is never split).
+  const put = (text: string) => {
+    const r = utf8.encodeInto(text, buf.subarray(at));
+    if (r.read < text.length) throw new RangeError("the output piece is full");
+    at += r.written;
+  };
   for (let i = 0; i < sockets.length; i++) {
     const s = sockets[i] as Socket;
     const head = (i === 0 ? firstBefore : before) + writeBeforeProcess(s);
     const proc = bytesOfProcess(s.process);
     const tail = writeAfterProcess(s) + after;
-    // At most 3 bytes per UTF-16 unit: room for all of it (one socket's text is never split), or a fresh piece.
+    // At most 3 bytes per UTF-16 unit: room for all of it, or a fresh piece.
     const need = 3 * (head.length + tail.length) + proc.length;
     if (at + need > buf.length) {
       if (at > 0) yield buf.subarray(0, at);
-      buf = Buffer.allocUnsafe(Math.max(CHUNK * 2, need));
+      buf = new Uint8Array(Math.max(CHUNK * 2, need));
       at = 0;
     }
-    at += buf.write(head, at, "utf8");
+    put(head);
     buf.set(proc, at);
     at += proc.length;
-    at += buf.write(tail, at, "utf8");
+    put(tail);
     if (at >= CHUNK) {
       yield buf.subarray(0, at);
-      buf = Buffer.allocUnsafe(CHUNK * 2);
+      buf = new Uint8Array(CHUNK * 2);
       at = 0;
     }
   }
