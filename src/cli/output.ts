@@ -4,8 +4,6 @@ import { createRequire } from "node:module";
 /** Where a command writes: stdout and stderr, with what is known about the terminal. */
 export interface Output {
   out(text: string): void;
-  /** Bytes for stdout, already UTF-8 (big JSON outputs: report/render-json.ts renderJsonSocketBytes); absent: use `out`. */
-  outBytes?(bytes: Uint8Array): void;
   err(text: string): void;
   /** Terminal width of stdout, or undefined when stdout is not a terminal. */
   width: number | undefined;
@@ -71,12 +69,6 @@ export function processOutput(colorFlag?: boolean): Output {
   const color = colorFlag ?? (env["NO_COLOR"] ? false : env["FORCE_COLOR"] ? env["FORCE_COLOR"] !== "0" : tty);
   return {
     out: (t) => writeAll(1, t),
-    outBytes: (b) => {
-      try { writeBytes(1, b); } catch (e) {
-        if ((e as { code?: string }).code === "EPIPE") throw new BrokenPipe("stdout closed");
-        throw e;
-      }
-    },
     err: (t) => writeAll(2, t),
     width: tty ? process.stdout.columns || 80 : undefined,
     color,

@@ -95,13 +95,12 @@ function loopWriter(fields: readonly Field[]): (o: object) => string {
  * over the fields takes twice as long at 100,000 sockets. The source holds only the table's field names
  * (checked to be plain identifiers) and calls to the field writers: no value of a socket becomes code.
  */
-function compiledWriter(fields: readonly Field[], ends: { open?: boolean; close?: boolean } = {}): (o: object) => string {
-  const open = ends.open !== false, close = ends.close !== false;
-  if (open && fields[0]?.presence !== "always") throw new Error("the first field of an object in SOCKET_FIELDS must always be present");
+function compiledWriter(fields: readonly Field[]): (o: object) => string {
+  if (fields[0]?.presence !== "always") throw new Error("the first field of an object in SOCKET_FIELDS must always be present");
   const writers: Write[] = [];
   const parts = fields.map((f, i) => {
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(f.name)) throw new Error(`a field name in SOCKET_FIELDS is not a plain identifier: "${f.name}"`);
-    const key = JSON.stringify(`${i === 0 && open ? "{" : ","}"${f.name}":`);
+    const key = JSON.stringify(`${i === 0 ? "{" : ","}"${f.name}":`);
     const v = `o.${f.name}`;
     let value: string;
     if (f.type.kind === "enum" && typeof f.type.values[0] === "string") value = f.nullable ? `(${v} === null ? "null" : '"' + ${v} + '"')` : `'"' + ${v} + '"'`;
@@ -109,84 +108,10 @@ function compiledWriter(fields: readonly Field[], ends: { open?: boolean; close?
     else { writers.push(fieldWriter(f, false)); value = `w[${writers.length - 1}](${v})`; }
     return f.presence === "when-set" ? `(${v} === undefined ? "" : ${key} + ${value})` : `${key} + ${value}`;
   });
-  return new Function("w", `return function write(o) { return "" + ${parts.join(" + ")}${close ? ' + "}"' : ""}; };`)(writers) as (o: object) => string;
+  return new Function("w", `return function write(o) { return "" + ${parts.join(" + ")} + "}"; };`)(writers) as (o: object) => string;
 }
 
 const writeSocket = compiledWriter(SOCKET_FIELDS);
-
-// The same text in bytes, for output at 100,000 sockets: the process object (the same for a server's
-// 10,000 connections, and most of each line) is encoded to UTF-8 once and copied, the rest of the socket
-// is encoded straight into the output buffer: no string per batch, no second encoding of the same text.
-const PROCESS_AT = SOCKET_FIELDS.findIndex((f) => f.name === "process");
-const writeBeforeProcess = compiledWriter(SOCKET_FIELDS.slice(0, PROCESS_AT), { close: false });
-const writeAfterProcess = compiledWriter(SOCKET_FIELDS.slice(PROCESS_AT + 1), { open: false });
-const processField = SOCKET_FIELDS[PROCESS_AT] as Field;
-const writeProcess = fieldWriter(processField, false) as (v: object | null) => string;
-const utf8 = new TextEncoder();
-const processBytes = new WeakMap<object, Uint8Array>();
-const PROCESS_KEY = `,${JSON.stringify(processField.name)}:`;
-const NULL_PROCESS = utf8.encode(`${PROCESS_KEY}null`);
-
-function bytesOfProcess(p: object | null): Uint8Array {
-  if (p === null) return NULL_PROCESS;
-  let b = processBytes.get(p);
-  if (b === undefined) {
-    b = utf8.encode(PROCESS_KEY + writeProcess(p));
-    processBytes.set(p, b);
-  }
-  return b;
-}
-
-/** Output pieces of about this size (and one socket more). */
-const CHUNK = 1 << 20;
-
-/**
- * Sockets as UTF-8 bytes, in pieces of about 1 MiB: each socket is `before` + its JSON + `after` (the
- * first one's `before` is `firstBefore`). Decoded and joined, the pieces are the text of the string writers.
- */
-function* socketsInBytes(sockets: readonly Socket[], firstBefore: string, before: string, after: string): Generator<Uint8Array> {
-  let buf = new Uint8Array(CHUNK * 2);
-  let at = 0;
-  // Encodes `text` at `at`, in a larger piece when this one is full (one socket's text is never split).
-  const put = (text: string) => {
-    const r = utf8.encodeInto(text, buf.subarray(at));
-    if (r.read < text.length) throw new RangeError("the output piece is full");
-    at += r.written;
-  };
-  for (let i = 0; i < sockets.length; i++) {
-    const s = sockets[i] as Socket;
-    const head = (i === 0 ? firstBefore : before) + writeBeforeProcess(s);
-    const proc = bytesOfProcess(s.process);
-    const tail = writeAfterProcess(s) + after;
-    // At most 3 bytes per UTF-16 unit: room for all of it, or a fresh piece.
-    const need = 3 * (head.length + tail.length) + proc.length;
-    if (at + need > buf.length) {
-      if (at > 0) yield buf.subarray(0, at);
-      buf = new Uint8Array(Math.max(CHUNK * 2, need));
-      at = 0;
-    }
-    put(head);
-    buf.set(proc, at);
-    at += proc.length;
-    put(tail);
-    if (at >= CHUNK) {
-      yield buf.subarray(0, at);
-      buf = new Uint8Array(CHUNK * 2);
-      at = 0;
-    }
-  }
-  if (at > 0) yield buf.subarray(0, at);
-}
-
-/** renderJsonSockets in UTF-8 bytes (for big outputs: see socketsInBytes). */
-export function renderJsonSocketBytes(sockets: readonly Socket[], first: boolean): Generator<Uint8Array> {
-  return socketsInBytes(sockets, first ? "\n" : ",\n", ",\n", "");
-}
-
-/** renderNdjsonChunks in UTF-8 bytes (for big outputs: see socketsInBytes). */
-export function renderNdjsonBytes(sockets: readonly Socket[]): Generator<Uint8Array> {
-  return socketsInBytes(sockets, "", "", "\n");
-}
 
 /** The JSON form of one socket (the contract in docs/json.md): the same text as JSON.stringify(s) with DEL and C1 escaped. */
 export function socketJson(s: Socket): string {

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { collectLinux } from "../../src/collect/linux.js";
 import type { Socket } from "../../src/model/socket.js";
 import { allFields, SOCKET_FIELDS } from "../../src/model/socket-fields.js";
-import { renderJson, renderJsonSocketBytes, renderJsonSockets, renderNdjsonBytes, renderNdjsonChunks, socketJson } from "../../src/report/render-json.js";
+import { renderJson, renderNdjsonChunks, socketJson } from "../../src/report/render-json.js";
 import { jsonSafe } from "../../src/report/safe-text.js";
 
 const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
@@ -90,28 +90,4 @@ describe("renderJson", () => {
     assert.equal(lines.length, c.sockets.length);
     assert.deepEqual(JSON.parse(lines[0]!), JSON.parse(JSON.stringify(c.sockets[0])));
   });
-});
-
-describe("renderJsonSocketBytes and renderNdjsonBytes", () => {
-  const capturedSockets = () => c.sockets;
-  const decode = (pieces: Iterable<Uint8Array>) => Buffer.concat([...pieces].map((p) => Buffer.from(p))).toString("utf8");
-  it("renderJsonSocketBytes is the UTF-8 of renderJsonSockets, for every captured socket, first or not", () => {
-    const sockets = capturedSockets();
-    for (const first of [true, false]) assert.equal(decode(renderJsonSocketBytes(sockets, first)), [...renderJsonSockets(sockets, first)].join(""));
-  });
-  it("renderNdjsonBytes is the UTF-8 of renderNdjsonChunks, across pieces, with non-ASCII names and a process shared by many sockets", () => {
-    const base = capturedSockets();
-    const shared = { ...(base.find((s) => s.process !== null)!.process!), name: "naïve ✓ \u202e\u0007" };
-    const many = Array.from({ length: 5000 }, (_, i) => ({ ...(base[i % base.length] as Socket), process: i % 3 === 0 ? null : shared, explanation: `é${i}` }));
-    const pieces = [...renderNdjsonBytes(many)];
-    assert.ok(pieces.length > 1, "more than one piece");
-    assert.equal(decode(pieces), [...renderNdjsonChunks(many)].join(""));
-  });
-});
-
-it("renderNdjsonBytes is the UTF-8 of renderNdjsonChunks for arbitrary sockets, control characters and all", () => {
-  const decode = (pieces: Iterable<Uint8Array>) => Buffer.concat([...pieces].map((p) => Buffer.from(p))).toString("utf8");
-  fc.assert(fc.property(fc.array(arbSocket, { maxLength: 30 }), (sockets) => {
-    assert.equal(decode(renderNdjsonBytes(sockets)), [...renderNdjsonChunks(sockets)].join(""));
-  }), { seed: 20261201, numRuns: 300 });
 });
