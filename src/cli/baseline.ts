@@ -57,7 +57,6 @@ function listOf(list: readonly Seen[], rules: boolean): string {
   return list.slice(0, SHOWN).map((s) => seenLine(s, rules)).join("") + more;
 }
 
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 async function look(options: BaselineOptions) {
   return auditorOnce().lookAtHost({
@@ -73,12 +72,12 @@ export async function runBaselineSave(options: BaselineOptions, io: Output): Pro
   const made = baselineFromLook(now, new Date().toISOString(), accept);
   saveBaseline(file, made.baseline);
   io.out(`Saved the baseline of ${safeText(now.hostname)}: ${count(made.identities, "identity", "identities")} from ${count(now.sockets.length, "socket")}, to ${safeText(file)}\n`);
-  if (made.unknown.length > 0) io.out(`${plural(made.unknown.length, "unknown identity", "unknown identities")} will count as expected from now on:\n${listOf(made.unknown, false)}`);
-  if (made.accepted.length > 0) io.out(`${plural(made.accepted.length, "suspicious identity", "suspicious identities")} taken in with --accept (still suspicious in audits; only no longer new to "baseline diff"):\n${listOf(made.accepted, true)}`);
+  if (made.unknown.length > 0) io.out(`${count(made.unknown.length, "unknown identity", "unknown identities")} will count as expected from now on:\n${listOf(made.unknown, false)}`);
+  if (made.accepted.length > 0) io.out(`${count(made.accepted.length, "suspicious identity", "suspicious identities")} taken in with --accept (still suspicious in audits; only no longer new to "baseline diff"):\n${listOf(made.accepted, true)}`);
   if (made.leftOut.length > 0) {
     const first = made.leftOut[0] as Seen;
     const rule = first.socket.reasons.find((r) => r.verdict === "suspicious")?.rule;
-    io.out(`Left out ${plural(made.leftOut.length, "suspicious identity", "suspicious identities")}: look at ${made.leftOut.length === 1 ? "it" : "them"} first ("portwatch --only suspicious --explain").\n${listOf(made.leftOut, true)}`);
+    io.out(`Left out ${count(made.leftOut.length, "suspicious identity", "suspicious identities")}: look at ${made.leftOut.length === 1 ? "it" : "them"} first ("portwatch --only suspicious --explain").\n${listOf(made.leftOut, true)}`);
     const byPort = `--accept ${portOfSeen(first)} (that port)`;
     io.out(`To take one in anyway, name its rule or its port: portwatch baseline save ${rule ? `--accept ${safeText(rule)} (every socket that rule fired on) or ${byPort}` : byPort}\n`);
   }

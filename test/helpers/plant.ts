@@ -8,6 +8,20 @@ export const PLANT_MARK = "portwatch-test-plant";
 /** The system's python3 (its own path, not a version manager's shim script). */
 export const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
+/**
+ * Python lines that start an interactive bash on a new pseudo-terminal (`pid`, `master`) and wait (at most
+ * 10 s) for its prompt: the pty-upgraded shell of the reverse-shell scenarios. Needs os, pty, select,
+ * signal and time imported.
+ */
+export const PY_SHELL_ON_PTY = String.raw`pid, master = pty.fork()
+if pid == 0:
+    signal.alarm(30)
+    os.execv("/bin/bash", ["bash", "--norc", "--noprofile"])
+buf, end = b"", time.time() + 10
+while b"# " not in buf and b"$ " not in buf and time.time() < end:
+    if select.select([master], [], [], 0.5)[0]: buf += os.read(master, 1024)
+`;
+
 /** A planted process: its pid, the JSON line it printed when ready, and how to end it. */
 export interface Planted {
   child: ChildProcess;
