@@ -3,7 +3,7 @@ import {
 } from "../collect/linux.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
 import { summarize } from "../evaluate/enrich.js";
-import type { EvaluateOptions } from "../evaluate/evaluate.js";
+import { JudgementMemo, type EvaluateOptions } from "../evaluate/evaluate.js";
 import type { Origin } from "../evaluate/explain.js";
 import type { Policy } from "../evaluate/policy.js";
 import type { Selection } from "../evaluate/select.js";
@@ -48,14 +48,14 @@ export interface HostOptions {
  */
 export interface LookSession {
   cache: OwnerCache;
-  memo: Map<string, Socket>;
+  memo: JudgementMemo;
   /** Made by the first look that checks provenance, with that look's options. */
   provenance?: ProvenanceSession;
 }
 
 /** A new look session (see LookSession). */
 export function createLookSession(): LookSession {
-  return { cache: createOwnerCache(), memo: new Map() };
+  return { cache: createOwnerCache(), memo: new JudgementMemo() };
 }
 
 /** What one look at this host gives: every socket judged (after any selection). */
@@ -144,7 +144,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   const self = options.self ?? thisProcess();
 
   /** How sockets of this host are judged: root or not, the policy, the baseline, portwatch's own pid. */
-  const liveJudgement = (o: HostOptions, hostNetns: number | null, memo?: Map<string, Socket>): EvaluateOptions => {
+  const liveJudgement = (o: HostOptions, hostNetns: number | null, memo?: JudgementMemo): EvaluateOptions => {
     const baseline = o.baseline
       ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns }
       : null;

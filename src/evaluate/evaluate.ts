@@ -20,7 +20,7 @@ export interface EvaluateOptions {
   /** portwatch's own pid on a live host: its sockets are expected. */
   selfPid?: number | null;
   /** Kept by a caller that judges the same host again and again (watch): judgements carry over between looks. */
-  memo?: Map<string, Socket>;
+  memo?: JudgementMemo;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
   baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
   /**
@@ -72,6 +72,35 @@ export function unexplainedReason(s: Socket, knowledge: Knowledge): Reason {
       ? `A connection to port ${port}/${s.proto} (${entry.name}), but nothing says this program should make it: look at which program it is`
       : `Port ${port}/${s.proto} is ${entry.name}, but nothing here says who should hold it: look at who holds it`,
   };
+}
+
+/**
+ * Judgements of connections by everything the judgement reads (see createJudge's `others`). The common
+ * parts of that key are numbers, so the key is a path through maps keyed by numbers, with a text only for
+ * what is rare (other holders, a finished connection, the exact addresses): a text built and hashed for
+ * each of 200,000 connections was most of the judging time.
+ */
+export class JudgementMemo {
+  private readonly root = new Map<number | null, Map<number, Map<number, Map<number, Map<string, Socket>>>>>();
+  /** How many judgements it holds. */
+  size = 0;
+  get(netns: number | null, packed: number, pid: number, peerOwner: number, rest: string): Socket | undefined {
+    return this.root.get(netns)?.get(packed)?.get(pid)?.get(peerOwner)?.get(rest);
+  }
+  set(netns: number | null, packed: number, pid: number, peerOwner: number, rest: string, s: Socket): void {
+    const level = <K, V>(m: Map<K, V>, k: K, make: () => V): V => {
+      let v = m.get(k);
+      if (v === undefined) { v = make(); m.set(k, v); }
+      return v;
+    };
+    const last = level(level(level(level(this.root, netns, () => new Map()), packed, () => new Map()), pid, () => new Map()), peerOwner, () => new Map<string, Socket>());
+    if (!last.has(rest)) this.size++;
+    last.set(rest, s);
+  }
+  clear(): void {
+    this.root.clear();
+    this.size = 0;
+  }
 }
 
 /**
@@ -197,7 +226,7 @@ export function createJudge(options: EvaluateOptions): Judge {
 
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
   // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).
-  const memo = options.memo ?? new Map<string, Socket>();
+  const memo = options.memo ?? new JudgementMemo();
   const withPolicy = options.policy != null;
   return {
     // Listeners first, so the connections to them can take their verdict into account.
@@ -235,9 +264,12 @@ export function createJudge(options: EvaluateOptions): Judge {
         const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? 1 : 0;
         // A finished connection's identity (the baseline's key) is the port of its service end, read from both ports.
         const finishedAt = finishedServicePort(s) ?? 0;
-        const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}|${finishedAt}${sharedKey(s)}` +
+        // bits < 2^17, port < 2^16, hidden < 3, away < 2: under 2^37, an exact number.
+        const packed = ((away * 4 + hidden) * 65_536 + port) * 2 ** 17 + bits;
+        const others = sharedKey(s);
+        const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
-        const same = memo.get(k);
+        const same = memo.get(s.netns, packed, pid, peerOwner, rest);
         if (same !== undefined) {
           s.reasons = same.reasons;
           s.verdict = same.verdict;
@@ -246,7 +278,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         }
         judge(s, peer);
         if (memo.size >= 20_000) memo.clear(); // many unlike connections (a capture of a busy host): keep memory flat
-        memo.set(k, s);
+        memo.set(s.netns, packed, pid, peerOwner, rest, s);
       }
     },
   };

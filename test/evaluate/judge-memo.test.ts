@@ -10,7 +10,7 @@ import { classifiedByCollector, classifyStage, collected, nameStage } from "../.
 import { classify, isListening } from "../../src/collect/classify.js";
 import { collectLinux } from "../../src/collect/linux.js";
 import { enrich } from "../../src/evaluate/enrich.js";
-import { createJudge, type EvaluateOptions } from "../../src/evaluate/evaluate.js";
+import { createJudge, JudgementMemo, type EvaluateOptions } from "../../src/evaluate/evaluate.js";
 import type { Origin } from "../../src/evaluate/explain.js";
 import { identityOf } from "../../src/evaluate/identity.js";
 import { loadPolicy, type Policy } from "../../src/evaluate/policy.js";
@@ -45,9 +45,9 @@ const describeSocket = (s: Socket) =>
  * `memo` when given) and a deep copy of them afresh; returns how they differ (empty when equal) and how
  * many connections took a judgement from the memo.
  */
-function judgeBoth(sockets: Socket[], options: EvaluateOptions, cuts: readonly number[] = [], memo?: Map<string, Socket>): { diffs: string[]; shared: number } {
+function judgeBoth(sockets: Socket[], options: EvaluateOptions, cuts: readonly number[] = [], memo?: JudgementMemo): { diffs: string[]; shared: number } {
   const reference = structuredClone(sockets); // keeps ProcessInfo objects shared as the collector shares them
-  const own = memo ?? new Map<string, Socket>();
+  const own = memo ?? new JudgementMemo();
   const before = own.size;
   const judge = createJudge({ ...options, memo: own });
   judge.listeners(sockets);
@@ -395,7 +395,7 @@ describe("createJudge memo on generated sockets", () => {
         knowledge, mode: o.mode, origin: "live", selfPid: o.selfPid, policy: o.policy ? policy : null,
         baseline: o.baseline === null ? null : baselineOf(one, o.baseline, HOST),
       };
-      const memo = new Map<string, Socket>();
+      const memo = new JudgementMemo();
       const r1 = judgeBoth(one, options, o.cuts, memo);
       if (r1.diffs.length > 0) throw new Error(`first look:\n${r1.diffs.slice(0, 3).join("\n")}`);
       // The next look: the collector makes new Socket objects but keeps each running process's ProcessInfo
