@@ -100,6 +100,7 @@ ${EXIT_HELP}`);
     .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad: suspicious or unknown").argParser(parseFailOn))
     .option("-e, --explain", "show every reason and a plain-words explanation under each socket")
     .option("-r, --resolve", "name remote hosts by reverse DNS (bounded in time)")
+    .option("--deep", "also bind every TCP and UDP port of each network namespace and report ports in use that no socket table lists (rule unlisted-port; root, native addon; about a second per namespace)")
     .addOption(procRootOption())
     .option("--no-color", "no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)")
     .addHelpText("after", `
@@ -108,6 +109,7 @@ Examples:
   portwatch -tl --explain            TCP listeners, each explained in plain words
   portwatch --only suspicious,unknown what needs a look
   portwatch --fail-on suspicious     exit 1 if anything is suspicious (for cron and CI)
+  portwatch --deep                   also bind every port: finds ports in use that no socket table lists
   portwatch --json > a.json          the JSON contract, for scripts
   portwatch --from netstat.txt       judge a netstat/ss/lsof capture from another machine
   ssh host 'ss -tunap' | portwatch --from -
@@ -118,13 +120,14 @@ Run as root to see the owner of every socket.`)
       const stray = cmd.args[0];
       if (stray !== undefined) throw unknownCommand(stray, cli);
       if (opts.json && opts.ndjson) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: choose one of --json and --ndjson");
+      if (opts.deep && opts.from !== undefined) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: --deep probes the ports of this host; it cannot judge a capture (--from)");
       const io = processOutput(cmd.getOptionValueSource("color") === "cli" ? opts.color : undefined);
       const { runAudit } = await audit();
       setCode(await runAudit({
         json: opts.json ?? false, ndjson: opts.ndjson ?? false, tcp: opts.tcp ?? false, udp: opts.udp ?? false,
         raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
-        explain: opts.explain ?? false, resolve: opts.resolve ?? false,
+        explain: opts.explain ?? false, resolve: opts.resolve ?? false, ...(opts.deep ? { deep: true } : {}),
         ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.format ? { format: opts.format } : {}),
         ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       }, io));
