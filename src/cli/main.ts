@@ -44,6 +44,9 @@ function parseFailOn(value: string): "suspicious" | "unknown" {
   throw new InvalidArgumentError("Allowed choices are suspicious, unknown (in any case).");
 }
 
+/** How often `watch --deep` probes the ports: every this many looks (at the default 2 s interval, once a minute). */
+const DEEP_EVERY = 30;
+
 /** The exit codes, as every command's help states them. */
 const EXIT_HELP = "Exit codes: 0 fine, 1 --fail-on met, 2 usage or input error, 3 internal error (please report it).";
 
@@ -173,6 +176,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
     .option("--syslog [socket]", "send alerts to syslog, RFC 5424, through /dev/log (or this socket)")
     .addOption(dbOption("the history database"))
     .option("--no-history", "keep no history")
+    .option("--deep", `also look for ports nobody lists (the bind probe of audit --deep, seconds per look) on the first look and every ${DEEP_EVERY}th after it`)
+    .addOption(new Option("--deep-every <looks>", "with --deep: every this many looks instead (implies --deep)").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number from 1"); return n; }))
     .addOption(policyOption())
     .addOption(stateDirOption())
     .addOption(procRootOption())
@@ -184,7 +189,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
         ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
         ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       };
-      setCode(await untilInterrupted((signal) => runWatch({ ...sinks, intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), signal)));
+      const deepEvery = opts.deepEvery ?? (opts.deep ? DEEP_EVERY : 0);
+      setCode(await untilInterrupted((signal) => runWatch({ ...sinks, ...(deepEvery > 0 ? { deepEvery } : {}), intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), signal)));
     });
 
   cli.command("history")

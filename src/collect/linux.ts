@@ -135,7 +135,8 @@ interface Look {
 /** The sockets' sources and their owners, ready to join; or the last look again (see OwnerCache.previous). */
 async function gather(options: CollectOptions, lap: (phase: string) => void): Promise<Read | { unchanged: Collection }> {
   const look = startLook(options, lap);
-  const steady = steadyHost(look);
+  // A deep look probes the ports, whatever the dumps say: never the last look again.
+  const steady = options.deep ? { prefetched: null, refreshed: null } : steadyHost(look);
   if ("unchanged" in steady) return steady;
   const { tables, holders, denied } = await tablesAndOwners(look, steady);
   if (options.deep) {
@@ -143,7 +144,10 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     const deep = await deepCheck({ addon: look.addon, procRoot: look.procRoot, namespaces: look.nsList, sources: tables.sources, session: look.reader.session });
     tables.sources.push(...deep.sources);
     look.warnings.push(...deep.warnings);
+    if (look.cache) look.cache.unlisted = deep.sources;
     lap("deep");
+  } else if (look.cache?.unlisted) {
+    tables.sources.push(...look.cache.unlisted); // the last deep look's findings stand until the next one
   }
   look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
   const processes = look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>();

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync, statSync } from "node:fs";
 import { deepCheck, deepUnavailable } from "../../src/collect/deep-probe.js";
 import { nativeAddon, type NativeAddon } from "../../src/collect/native.js";
+import { collectLinux, createOwnerCache } from "../../src/collect/linux.js";
 import { createCollectSession, dumpNamespace } from "../../src/collect/netlink-dumps.js";
 import { eachProcNetLocalPort } from "../../src/collect/parse/proc-net.js";
 import { RECORD_BYTES } from "../../src/collect/parse/sock-diag.js";
@@ -170,6 +171,32 @@ describe("bindProbe", () => {
   it("bindProbe refuses a namespace file that is not there, with its errno as the code", async () => {
     assert.ok(real?.bindProbe);
     await assert.rejects(real.bindProbe(6, 4, "/proc/nonexistent/ns/net", 1), (e: Error & { code?: string }) => e.code === "ENOENT");
+  });
+});
+
+describe("collectLinux with deep looks and an owner cache (watch --deep)", () => {
+  it("collectLinux carries the last deep look's unlisted ports into the looks between deep looks, and drops them when a deep look no longer finds them", async () => {
+    assert.ok(real);
+    // The probe is doctored, not the views: it says TCP port 1 of our own namespace is in use (nothing
+    // lists it on this host) until told otherwise, and probes no other namespace (no real binds at all).
+    let planted = true;
+    const addon: NativeAddon = {
+      sockDiag: (...args) => real.sockDiag(...args),
+      scanFds: (...args) => real.scanFds(...args),
+      bindProbe: async (protocol, family, netnsPath) => ({
+        inUse: Uint32Array.from(planted && netnsPath === null && protocol === 6 && family === 4 ? [1 | (3 << 16)] : []), errors: new Uint32Array(0),
+      }),
+    };
+    const cache = createOwnerCache();
+    const port1 = (c: Awaited<ReturnType<typeof collectLinux>>) => c.sockets.filter((s) => s.unlisted !== undefined && s.local.port === 1 && s.proto === "tcp");
+    const first = await collectLinux({ native: addon, cache, deep: true });
+    assert.deepEqual(port1(first).map((s) => [s.local.address, s.unlisted, s.direction]), [["0.0.0.0", "wildcard-and-loopback", "listening"]]);
+    const between = await collectLinux({ native: addon, cache });
+    assert.equal(port1(between).length, 1, "a look between deep looks keeps the finding");
+    planted = false;
+    const next = await collectLinux({ native: addon, cache, deep: true });
+    assert.equal(port1(next).length, 0);
+    assert.equal(port1(await collectLinux({ native: addon, cache })).length, 0);
   });
 });
 
