@@ -103,7 +103,7 @@ ${EXIT_HELP}`);
     .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad: suspicious or unknown").argParser(parseFailOn))
     .option("-e, --explain", "show every reason and a plain-words explanation under each socket")
     .option("-r, --resolve", "name remote hosts by reverse DNS (bounded in time)")
-    .option("--deep", "also bind every TCP and UDP port of each network namespace and report ports in use that no socket table lists (rule unlisted-port; root, native addon; about a second per namespace)")
+    .option("--deep", "also bind every TCP and UDP port of each network namespace and report ports in use that no socket table lists (rule unlisted-port; root, native addon; seconds per namespace)")
     .addOption(procRootOption())
     .option("--no-color", "no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)")
     .addHelpText("after", `

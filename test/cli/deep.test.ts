@@ -17,6 +17,14 @@ describe("portwatch audit --deep", () => {
     assert.match(r.stdout.replace(/\s+/g, " "), /--deep also bind every TCP and UDP port of each network namespace and report ports in use that no socket table lists \(rule unlisted-port/);
   });
 
+  it("portwatch watch --help describes --deep and --deep-every", () => {
+    const r = run(["watch", "--help"]);
+    assert.equal(r.status, 0);
+    const text = r.stdout.replace(/\s+/g, " ");
+    assert.match(text, /--deep also look for ports nobody lists \(the bind probe of audit --deep, seconds per look\) on the first look and every 30th after it/);
+    assert.match(text, /--deep-every <looks> with --deep: every this many looks instead \(implies --deep\)/);
+  });
+
   it("portwatch audit --deep on a captured proc tree says the probe did not run, and lists the tree as without it", () => {
     const r = run(["audit", "--deep", "--json", "--proc-root", tree]);
     assert.equal(r.status, 0, r.stderr);
