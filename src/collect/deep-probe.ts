@@ -76,13 +76,16 @@ export async function deepCheck(check: DeepCheck): Promise<DeepFound> {
   return found;
 }
 
-/** One namespace, through the first of its directories whose process is still there. */
 /** The addon's two doors the deep check uses: the netlink dumps and the bind probe. */
 interface Doors {
   diag: NativeAddon;
   probe: NonNullable<NativeAddon["bindProbe"]>;
 }
 
+/**
+ * One namespace, through the first of its directories whose process is still there: the probe, then the
+ * comparison with the look's own sockets of it and netstat's view read now, then the re-checks.
+ */
 async function probeNamespace(check: DeepCheck, addon: Doors, netns: number, dirs: readonly string[], warnings: string[]): Promise<Socket[]> {
   let last = "";
   for (const dir of dirs) {
