@@ -136,17 +136,26 @@ async function recheck(view: View, candidates: readonly UnlistedCandidate[]): Pr
   return stillUnlisted(candidates, again, listed);
 }
 
-/** The four probes of one namespace (all ports), with a warning for ports that could not be bound for another reason than "in use". */
+/** The four probes of one namespace (all ports), with a warning for each reason other than "in use" that some ports could not be bound for. */
 async function probeAll(probe: Doors["probe"], path: string | undefined, threads: number, warnings: string[], netns: number): Promise<PortProbe[]> {
   const probes: PortProbe[] = [];
+  const failed = new Map<number, { ports: number; tables: string[] }>();
   for (const p of PROBES) {
     const r = await probe(p.protocol, p.family, path ?? null, threads);
     probes.push({ proto: p.proto, family: p.family, inUse: r.inUse });
-    const failed = new Map<number, number>();
-    for (const e of r.errors) if ((e >>> 31) === 0) failed.set((e >>> 16) & 0x7fff, (failed.get((e >>> 16) & 0x7fff) ?? 0) + 1);
-    for (const [errno, n] of failed) {
-      warnings.push(`In network namespace ${netns}, ${count(n, `${p.proto}${p.family === 6 ? "6" : ""} port`)} could not be probed (--deep): bind failed with ${errnoName(errno)}, not "address in use"${errnoName(errno) === "EACCES" ? " (run as root to probe ports below 1024)" : ""}`);
+    for (const e of r.errors) {
+      if ((e >>> 31) !== 0) continue; // the loopback bind (e.g. no loopback address in this namespace): the wildcard's answer stands
+      const errno = (e >>> 16) & 0x7fff;
+      const entry = failed.get(errno) ?? { ports: 0, tables: [] };
+      entry.ports++;
+      const table = `${p.proto}${p.family === 6 ? "6" : ""}`;
+      if (!entry.tables.includes(table)) entry.tables.push(table);
+      failed.set(errno, entry);
     }
+  }
+  for (const [errno, { ports, tables }] of failed) {
+    const name = errnoName(errno);
+    warnings.push(`In network namespace ${netns}, ${count(ports, "port")} (${tables.join(", ")}) could not be probed (--deep): bind failed with ${name}, not "address in use"${name === "EACCES" ? " (run as root to probe ports below 1024)" : ""}`);
   }
   return probes;
 }

@@ -200,6 +200,25 @@ describe("collectLinux with deep looks and an owner cache (watch --deep)", () =>
   });
 });
 
+describe("deepCheck's warnings", () => {
+  it("deepCheck warns once per reason other than \"in use\" that ports could not be bound for, naming the tables, and not for loopback binds", async () => {
+    assert.ok(real);
+    // A doctored probe (no real binds): what it answers without root (ports below 1024: EACCES), plus a loopback bind that failed.
+    const EACCES = 13, EADDRNOTAVAIL = 99;
+    const addon: NativeAddon = {
+      sockDiag: (...args) => real.sockDiag(...args), scanFds: (...args) => real.scanFds(...args),
+      bindProbe: async (protocol) => ({
+        inUse: new Uint32Array(0),
+        errors: Uint32Array.from(protocol === 6 ? [22 | (EACCES << 16), 80 | (EACCES << 16), (5000 | (EADDRNOTAVAIL << 16) | (1 << 31)) >>> 0] : [53 | (EACCES << 16)]),
+      }),
+    };
+    const netns = statSync("/proc/self/ns/net").ino;
+    const found = await deepCheck({ addon, procRoot: "/proc", namespaces: [[netns, ["self"]]], sources: [], session: createCollectSession() });
+    assert.deepEqual(found.warnings, [`In network namespace ${netns}, 6 ports (tcp, tcp6, udp, udp6) could not be probed (--deep): bind failed with EACCES, not "address in use" (run as root to probe ports below 1024)`]);
+    assert.deepEqual(found.sources, []);
+  });
+});
+
 describe("deepUnavailable", () => {
   it("deepUnavailable says plainly that --deep needs the addon, and that it cannot probe a captured tree", () => {
     assert.match(deepUnavailable(null, "/proc") ?? "", /needs portwatch's native addon/);
