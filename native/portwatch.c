@@ -14,6 +14,17 @@
  *    through /proc/<pid>/ that readlink("/proc/<pid>/fd/<n>") repeats for every fd. Resolves to
  *    { pairs: Float64Array [inode, pid, inode, pid, ...], count, denied, scanned }.
  *
+ * 3. bindProbe(protocol, family, netnsPath, threads[, ports]) — the bind probe of unhide-tcp, on `threads`
+ *    POSIX threads (a Promise): for each port (1..65535, or the given ones) a fresh socket with
+ *    SO_REUSEADDR off (a new socket's default) tries bind() on the wildcard address (0.0.0.0, or ::
+ *    with IPV6_V6ONLY on, so an IPv6 probe meets only IPv6 sockets); when that fails with EADDRINUSE, on
+ *    loopback (127.0.0.1, ::1). Resolves to { inUse: Uint32Array [port | flags << 16] (flag 1: the
+ *    wildcard bind failed with EADDRINUSE, 2: the loopback bind did), errors: Uint32Array [port |
+ *    errno << 16 | loopback << 31] (any other failure) }. With netnsPath each probe thread joins that
+ *    network namespace first (setns affects only the calling thread; the threads end with the probe).
+ *    A successful bind is closed at once: the port is "in use" for other programs only for the few
+ *    microseconds between bind() and close() (a bind() of theirs then fails, or connect() skips the port).
+ *
  * Nothing here builds a command or trusts a path beyond reading it; every loop is bounded by what the
  * kernel returns. Built by node-gyp from binding.gyp at `npm ci`; portwatch works without it (/proc text).
  */
@@ -378,12 +389,213 @@ static napi_value scan_fds(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* ---- the bind probe ---- */
+
+#define PROBE_CHUNK 512
+
+typedef struct probe_s {
+  char netns[4096];
+  int has_netns, nsfd;
+  int type, family; /* SOCK_STREAM|SOCK_DGRAM, AF_INET|AF_INET6 */
+  uint16_t *ports;
+  size_t nports;
+  int threads;
+  size_t next; /* shared, taken with __atomic_fetch_add, PROBE_CHUNK ports at a time */
+  uint8_t *flags;  /* per port index: 1 wildcard EADDRINUSE, 2 loopback EADDRINUSE */
+  uint32_t *errs;  /* per port index: errno << 1 | loopback, 0 when none */
+  int err;         /* setns/open failure: the whole probe fails */
+  napi_async_work work;
+  napi_deferred deferred;
+} probe_t;
+
+/* One bind of `port` on the wildcard or loopback address. Reuses *fdp when it holds an unbound socket
+ * (a bind that failed leaves the socket unbound); a socket that bound is closed at once. 0 or errno. */
+static int probe_bind(const probe_t *p, int loopback, uint16_t port, int *fdp) {
+  int fd = *fdp;
+  if (fd < 0) {
+    fd = socket(p->family, p->type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return errno;
+    /* SO_REUSEADDR is off on a new socket (no setsockopt: a syscall per port saved). */
+    int on = 1;
+    if (p->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) < 0) {
+      int e = errno;
+      close(fd);
+      return e;
+    }
+  }
+  int rc;
+  if (p->family == AF_INET) {
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+    a.sin_addr.s_addr = htonl(loopback ? INADDR_LOOPBACK : INADDR_ANY);
+    rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+  } else {
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+    a.sin6_addr = loopback ? in6addr_loopback : in6addr_any;
+    rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+  }
+  if (rc == 0) {
+    close(fd); /* an unconnected socket frees its port at once */
+    *fdp = -1;
+    return 0;
+  }
+  int e = errno;
+  *fdp = fd;
+  return e;
+}
+
+static void *probe_worker(void *arg) {
+  probe_t *p = arg;
+  if (p->has_netns && setns(p->nsfd, CLONE_NEWNET) < 0) {
+    int e = errno;
+    __atomic_store_n(&p->err, e, __ATOMIC_RELAXED);
+    return NULL;
+  }
+  int fd = -1;
+  for (;;) {
+    size_t from = __atomic_fetch_add(&p->next, PROBE_CHUNK, __ATOMIC_RELAXED);
+    if (from >= p->nports) break;
+    size_t to = from + PROBE_CHUNK < p->nports ? from + PROBE_CHUNK : p->nports;
+    for (size_t i = from; i < to; i++) {
+      uint16_t port = p->ports[i];
+      int e = probe_bind(p, 0, port, &fd);
+      if (e == 0) continue;
+      if (e != EADDRINUSE) { p->errs[i] = (uint32_t)e << 1; continue; }
+      p->flags[i] = 1;
+      e = probe_bind(p, 1, port, &fd);
+      if (e == EADDRINUSE) p->flags[i] |= 2;
+      else if (e != 0) p->errs[i] = (uint32_t)e << 1 | 1;
+    }
+  }
+  if (fd >= 0) close(fd);
+  return NULL;
+}
+
+/* Runs on a libuv thread, which must never change namespace: every probe thread is a new pthread. */
+static void probe_execute(napi_env env, void *data) {
+  (void)env;
+  probe_t *p = data;
+  p->nsfd = -1;
+  if (p->has_netns) {
+    p->nsfd = open(p->netns, O_RDONLY | O_CLOEXEC);
+    if (p->nsfd < 0) { p->err = errno; return; }
+  }
+  pthread_t th[16];
+  int started = 0;
+  for (int t = 0; t < p->threads; t++) {
+    if (pthread_create(&th[t], NULL, probe_worker, p) != 0) break;
+    started++;
+  }
+  if (started == 0) p->err = EAGAIN;
+  for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+  if (p->nsfd >= 0) close(p->nsfd);
+}
+
+static const char *errno_name(int err) {
+  return err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : err == ENOENT ? "ENOENT" : err == EINVAL ? "EINVAL"
+    : err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : "EIO";
+}
+
+static void probe_complete(napi_env env, napi_status status, void *data) {
+  probe_t *p = data;
+  if (status != napi_ok || p->err) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "bind probe: %s", strerror(p->err ? p->err : EIO));
+    napi_value err, m, code;
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+    napi_create_string_utf8(env, errno_name(p->err), NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, m, &err);
+    napi_reject_deferred(env, p->deferred, err);
+  } else {
+    size_t used = 0, failed = 0;
+    for (size_t i = 0; i < p->nports; i++) { used += p->flags[i] != 0; failed += p->errs[i] != 0; }
+    napi_value ab, in_use, errors, result;
+    void *raw = NULL;
+    napi_create_arraybuffer(env, used * sizeof(uint32_t), &raw, &ab);
+    uint32_t *w = raw;
+    for (size_t i = 0; i < p->nports; i++) if (p->flags[i]) *w++ = p->ports[i] | (uint32_t)p->flags[i] << 16;
+    napi_create_typedarray(env, napi_uint32_array, used, ab, 0, &in_use);
+    napi_create_arraybuffer(env, failed * sizeof(uint32_t), &raw, &ab);
+    w = raw;
+    for (size_t i = 0; i < p->nports; i++) {
+      if (!p->errs[i]) continue;
+      uint32_t e = p->errs[i] >> 1;
+      *w++ = p->ports[i] | (e > 0x7fff ? 0x7fff : e) << 16 | (p->errs[i] & 1) << 31;
+    }
+    napi_create_typedarray(env, napi_uint32_array, failed, ab, 0, &errors);
+    napi_create_object(env, &result);
+    napi_set_named_property(env, result, "inUse", in_use);
+    napi_set_named_property(env, result, "errors", errors);
+    napi_resolve_deferred(env, p->deferred, result);
+  }
+  napi_delete_async_work(env, p->work);
+  free(p->ports);
+  free(p->flags);
+  free(p->errs);
+  free(p);
+}
+
+static napi_value bind_probe(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t protocol = 0, family = 0, threads = 1;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 3) napi_typeof(env, argv[2], &t);
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &protocol) != napi_ok || napi_get_value_int32(env, argv[1], &family) != napi_ok ||
+      (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) || (family != 4 && family != 6) ||
+      (t != napi_string && t != napi_null && t != napi_undefined) || napi_get_value_int32(env, argv[3], &threads) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bindProbe(protocol 6|17, family 4|6, netnsPath|null, threads[, ports Uint16Array])");
+    return NULL;
+  }
+  probe_t *p = calloc(1, sizeof *p);
+  if (!p) return throw_errno(env, ENOMEM, "bindProbe");
+  p->type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+  p->family = family == 4 ? AF_INET : AF_INET6;
+  p->threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+  if (t == napi_string) {
+    if (get_string(env, argv[2], p->netns, sizeof p->netns) < 0) { free(p); napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
+    p->has_netns = 1;
+  }
+  napi_valuetype pt = napi_undefined;
+  if (argc >= 5) napi_typeof(env, argv[4], &pt);
+  if (pt != napi_undefined && pt != napi_null) {
+    bool is_typed = false;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void *data = NULL;
+    if (napi_is_typedarray(env, argv[4], &is_typed) != napi_ok || !is_typed ||
+        napi_get_typedarray_info(env, argv[4], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint16_array) {
+      free(p);
+      napi_throw_type_error(env, NULL, "bindProbe: ports must be a Uint16Array");
+      return NULL;
+    }
+    p->nports = length;
+    p->ports = malloc((length ? length : 1) * sizeof(uint16_t));
+    if (p->ports && length) memcpy(p->ports, data, length * sizeof(uint16_t));
+  } else {
+    p->nports = 65535;
+    p->ports = malloc(p->nports * sizeof(uint16_t));
+    if (p->ports) for (size_t i = 0; i < p->nports; i++) p->ports[i] = (uint16_t)(i + 1);
+  }
+  p->flags = calloc(p->nports ? p->nports : 1, 1);
+  p->errs = calloc(p->nports ? p->nports : 1, sizeof(uint32_t));
+  if (!p->ports || !p->flags || !p->errs) { free(p->ports); free(p->flags); free(p->errs); free(p); return throw_errno(env, ENOMEM, "bindProbe"); }
+  napi_value promise, name;
+  napi_create_promise(env, &p->deferred, &promise);
+  napi_create_string_utf8(env, "portwatch.bindProbe", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, probe_execute, probe_complete, p, &p->work);
+  napi_queue_async_work(env, p->work);
+  return promise;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "sockDiag", NAPI_AUTO_LENGTH, sock_diag, NULL, &fn);
   napi_set_named_property(env, exports, "sockDiag", fn);
   napi_create_function(env, "scanFds", NAPI_AUTO_LENGTH, scan_fds, NULL, &fn);
   napi_set_named_property(env, exports, "scanFds", fn);
+  napi_create_function(env, "bindProbe", NAPI_AUTO_LENGTH, bind_probe, NULL, &fn);
+  napi_set_named_property(env, exports, "bindProbe", fn);
   return exports;
 }
 

@@ -40,6 +40,12 @@ export interface HostOptions {
    * host, off for a captured proc tree unless given, off with `false`. `cacheFile` keeps answers between runs.
    */
   provenance?: ProvenanceOptions | false;
+  /**
+   * Ports nobody lists (audit --deep): bind every TCP and UDP port of each visible network namespace and
+   * report a port in use that no view lists as a suspicious socket (rule unlisted-port). Needs the native
+   * addon; seconds per namespace (4 x 65,535 binds).
+   */
+  deep?: boolean;
 }
 
 /**
@@ -156,7 +162,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   };
   const collectOptions = (o: HostOptions, timings: Record<string, number>, session: LookSession | null = null) => {
     const provenance = provenanceOf(o, session);
-    return { ...(o.procRoot ? { procRoot: o.procRoot } : {}), owners: o.owners ?? true, timings, ...(provenance ? { provenance } : {}) };
+    return { ...(o.procRoot ? { procRoot: o.procRoot } : {}), owners: o.owners ?? true, timings, ...(provenance ? { provenance } : {}), ...(o.deep ? { deep: true } : {}) };
   };
 
   return {

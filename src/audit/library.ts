@@ -25,6 +25,8 @@ export interface AuditRequest {
   select?: Selection;
   /** Look up owners (default true; live audits only). */
   owners?: boolean;
+  /** Also bind every TCP and UDP port and report ports in use that no view lists (`--deep`; live host, root, native addon). */
+  deep?: boolean;
   /** Reuse an auditor (its knowledge and service names) across calls. */
   auditor?: Auditor;
 }
@@ -60,7 +62,7 @@ export async function audit(request: AuditRequest = {}): Promise<AuditResult> {
   }
   const look = await auditor.lookAtHost({
     ...(request.procRoot ? { procRoot: request.procRoot } : {}), owners: request.owners ?? true, policy,
-    baseline: request.baseline ?? null, ...(request.select ? { select: request.select } : {}),
+    baseline: request.baseline ?? null, ...(request.select ? { select: request.select } : {}), ...(request.deep ? { deep: true } : {}),
   });
   return {
     schema: SCHEMA_VERSION, host: { hostname: look.hostname, source: "live", collectedAt: new Date().toISOString() },
@@ -78,6 +80,8 @@ export interface WatchRequest {
   procRoot?: string;
   policy?: Policy | string | null;
   baseline?: Baseline | null;
+  /** Every this many looks (from the first), also look for ports nobody lists (`watch --deep-every`); default never. */
+  deepEvery?: number;
   auditor?: Auditor;
 }
 
@@ -100,7 +104,7 @@ export interface WatchLook {
 export async function* watch(request: WatchRequest = {}): AsyncGenerator<WatchLook> {
   const auditor = request.auditor ?? defaultAuditor();
   const policy = await policyOf(request.policy);
-  const looker = createLooker(auditor, { ...(request.procRoot ? { procRoot: request.procRoot } : {}), policy, baseline: request.baseline ?? null });
+  const looker = createLooker(auditor, { ...(request.procRoot ? { procRoot: request.procRoot } : {}), policy, baseline: request.baseline ?? null, ...(request.deepEvery ? { deepEvery: request.deepEvery } : {}) });
   const timing = { intervalMs: request.intervalMs ?? 2000, ...(request.count !== undefined ? { count: request.count } : {}), ...(request.signal ? { signal: request.signal } : {}) };
   for await (const l of lookLoop(looker, timing)) {
     yield { at: l.at, hostname: l.look.hostname, sockets: l.look.sockets, warnings: l.look.warnings, changes: l.events };

@@ -24,18 +24,31 @@ export interface Looker {
   next(timings?: Record<string, number>): Promise<LoopLook>;
 }
 
+/** How a looker looks: the host options of every look, and how often a look is a deep one. */
+export interface LookerOptions extends HostOptions {
+  /**
+   * Every this many looks, from the first, a look also runs the deep check (ports nobody lists: the bind
+   * probe of audit --deep, seconds per look); the looks between carry its findings. 0 (default): never.
+   * `deep` itself is ignored here: this says when.
+   */
+  deepEvery?: number;
+}
+
 /**
  * A looker for `auditor` with `options` (see Looker). On a steady host the collector hands back the last
  * look's sockets unchanged: then the identities are the last look's too, and there is nothing to diff.
  */
-export function createLooker(auditor: Auditor, options: HostOptions = {}, now: () => Date = () => new Date(), lingerMs = CONNECTION_LINGER_MS): Looker {
+export function createLooker(auditor: Auditor, options: LookerOptions = {}, now: () => Date = () => new Date(), lingerMs = CONNECTION_LINGER_MS): Looker {
   const session = createLookSession();
+  const { deepEvery = 0, deep: _deep, ...plain } = options;
+  const deepLook = { ...plain, deep: true };
   let before: { seen: Map<string, Seen>; counts: Map<string, number>; sockets: HostLook["sockets"] } | null = null;
   const lastSeen = new Map<string, number>();
   let tick = 0;
   return {
     async next(timings = {}) {
-      const look = await auditor.lookAtHost(options, session, timings);
+      // Every deepEvery-th look, from the first, also probes the ports (see LookerOptions.deepEvery).
+      const look = await auditor.lookAtHost(deepEvery > 0 && tick % deepEvery === 0 ? deepLook : plain, session, timings);
       const clock = now();
       const at = clock.toISOString();
       if (before !== null && look.sockets === before.sockets) {

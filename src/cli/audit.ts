@@ -33,6 +33,8 @@ export interface AuditOptions {
   /** Read this capture (a file, or "-" for stdin) instead of the live host. */
   from?: string;
   format?: CaptureFormat;
+  /** Ports nobody lists: the bind probe of every TCP and UDP port of each namespace (live host only). */
+  deep?: boolean;
 }
 
 /** The -t/-u/-w/-l flags as a selection. */
@@ -45,7 +47,7 @@ function selection(options: AuditOptions): Selection {
 }
 
 const hostOptions = (options: AuditOptions) => ({
-  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, ...provenanceOf(options),
+  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, ...provenanceOf(options), ...(options.deep ? { deep: true } : {}),
 });
 
 /** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */

@@ -44,6 +44,9 @@ function parseFailOn(value: string): "suspicious" | "unknown" {
   throw new InvalidArgumentError("Allowed choices are suspicious, unknown (in any case).");
 }
 
+/** How often `watch --deep` probes the ports: every this many looks (at the default 2 s interval, once a minute). */
+const DEEP_EVERY = 30;
+
 /** The exit codes, as every command's help states them. */
 const EXIT_HELP = "Exit codes: 0 fine, 1 --fail-on met, 2 usage or input error, 3 internal error (please report it).";
 
@@ -100,6 +103,7 @@ ${EXIT_HELP}`);
     .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad: suspicious or unknown").argParser(parseFailOn))
     .option("-e, --explain", "show every reason and a plain-words explanation under each socket")
     .option("-r, --resolve", "name remote hosts by reverse DNS (bounded in time)")
+    .option("--deep", "also bind every TCP and UDP port of each network namespace and report ports in use that no socket table lists (rule unlisted-port; root, native addon; seconds per namespace)")
     .addOption(procRootOption())
     .option("--no-color", "no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)")
     .addHelpText("after", `
@@ -108,6 +112,7 @@ Examples:
   portwatch -tl --explain            TCP listeners, each explained in plain words
   portwatch --only suspicious,unknown what needs a look
   portwatch --fail-on suspicious     exit 1 if anything is suspicious (for cron and CI)
+  portwatch --deep                   also bind every port: finds ports in use that no socket table lists
   portwatch --json > a.json          the JSON contract, for scripts
   portwatch --from netstat.txt       judge a netstat/ss/lsof capture from another machine
   ssh host 'ss -tunap' | portwatch --from -
@@ -118,13 +123,14 @@ Run as root to see the owner of every socket.`)
       const stray = cmd.args[0];
       if (stray !== undefined) throw unknownCommand(stray, cli);
       if (opts.json && opts.ndjson) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: choose one of --json and --ndjson");
+      if (opts.deep && opts.from !== undefined) throw new CommanderError(EXIT.usage, "portwatch.conflict", "error: --deep probes the ports of this host; it cannot judge a capture (--from)");
       const io = processOutput(cmd.getOptionValueSource("color") === "cli" ? opts.color : undefined);
       const { runAudit } = await audit();
       setCode(await runAudit({
         json: opts.json ?? false, ndjson: opts.ndjson ?? false, tcp: opts.tcp ?? false, udp: opts.udp ?? false,
         raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
-        explain: opts.explain ?? false, resolve: opts.resolve ?? false,
+        explain: opts.explain ?? false, resolve: opts.resolve ?? false, ...(opts.deep ? { deep: true } : {}),
         ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.format ? { format: opts.format } : {}),
         ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       }, io));
@@ -170,6 +176,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
     .option("--syslog [socket]", "send alerts to syslog, RFC 5424, through /dev/log (or this socket)")
     .addOption(dbOption("the history database"))
     .option("--no-history", "keep no history")
+    .option("--deep", `also look for ports nobody lists (the bind probe of audit --deep, seconds per look) on the first look and every ${DEEP_EVERY}th after it`)
+    .addOption(new Option("--deep-every <looks>", "with --deep: every this many looks instead (implies --deep)").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number from 1"); return n; }))
     .addOption(policyOption())
     .addOption(stateDirOption())
     .addOption(procRootOption())
@@ -181,7 +189,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
         ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
         ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       };
-      setCode(await untilInterrupted((signal) => runWatch({ ...sinks, intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), signal)));
+      const deepEvery = opts.deepEvery ?? (opts.deep ? DEEP_EVERY : 0);
+      setCode(await untilInterrupted((signal) => runWatch({ ...sinks, ...(deepEvery > 0 ? { deepEvery } : {}), intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), signal)));
     });
 
   cli.command("history")

@@ -32,6 +32,8 @@ export interface WatchOptions {
   syslog?: string | boolean;
   /** The history database (default: the state directory's history.sqlite); null: keep no history. */
   db?: string | null;
+  /** Every this many looks (from the first), also look for ports nobody lists (--deep); 0 or absent: never. */
+  deepEvery?: number;
 }
 
 /** "2s", "500ms", "1m", "1.5s" → milliseconds; at least 100 ms. */
@@ -74,7 +76,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const feed: string[] = [];
   const tty = io.width !== undefined && !options.ndjson;
   const timings = Boolean(process.env["PORTWATCH_TIMINGS"]); // per-look cost on stderr (for the benchmark)
-  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options) });
+  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}) });
   let phases: Record<string, number> = {};
   let started = Date.now();
   let cpuBefore = timings ? process.cpuUsage() : null;

@@ -4,6 +4,7 @@ import { formatProblem, type Problem } from "../model/problem.js";
 import { phaseTimer } from "../model/timings.js";
 import { addHolder, InodeTable, type HolderLookup } from "./attribute.js";
 import type { Collection, CollectionParts } from "./collection.js";
+import { deepCheck } from "./deep-probe.js";
 import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type StartFdScanWorker } from "./fd-walk.js";
 import { joinInParts, type Gathered } from "./join.js";
 import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, type NamespaceDirs, type Namespaces } from "./namespaces.js";
@@ -61,6 +62,13 @@ export interface CollectOptions {
    * pays once per binary).
    */
   provenance?: ProvenanceSession;
+  /**
+   * Ports nobody lists (audit --deep; collect/deep-probe.ts): bind every TCP and UDP port of each visible
+   * namespace and report a port in use that no view lists as a socket with `unlisted` set. Needs the
+   * native addon and the live host (a warning says so otherwise); as root for other namespaces. About a
+   * second per namespace.
+   */
+  deep?: boolean;
 }
 
 /**
@@ -127,9 +135,20 @@ interface Look {
 /** The sockets' sources and their owners, ready to join; or the last look again (see OwnerCache.previous). */
 async function gather(options: CollectOptions, lap: (phase: string) => void): Promise<Read | { unchanged: Collection }> {
   const look = startLook(options, lap);
-  const steady = steadyHost(look);
+  // A deep look probes the ports, whatever the dumps say: never the last look again.
+  const steady = options.deep ? { prefetched: null, refreshed: null } : steadyHost(look);
   if ("unchanged" in steady) return steady;
   const { tables, holders, denied } = await tablesAndOwners(look, steady);
+  if (options.deep) {
+    // After the fd walk, so the probe's threads do not compete with its threads.
+    const deep = await deepCheck({ addon: look.addon, procRoot: look.procRoot, namespaces: look.nsList, sources: tables.sources, session: look.reader.session });
+    tables.sources.push(...deep.sources);
+    look.warnings.push(...deep.warnings);
+    if (look.cache) look.cache.unlisted = deep.sources;
+    lap("deep");
+  } else if (look.cache?.unlisted) {
+    tables.sources.push(...look.cache.unlisted); // the last deep look's findings stand until the next one
+  }
   look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
   const processes = look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>();
   malformedLineWarnings(look.problems, look.warnings);

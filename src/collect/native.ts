@@ -2,9 +2,11 @@ import { createRequire } from "node:module";
 
 /**
  * portwatch's native fast path (native/portwatch.c, built by node-gyp at `npm ci`): the kernel's socket
- * tables through netlink sock_diag (what `ss` uses) and the /proc/<pid>/fd walk on POSIX threads.
+ * tables through netlink sock_diag (what `ss` uses), the /proc/<pid>/fd walk on POSIX threads, and the
+ * bind probe of `audit --deep`.
  * Optional: without it (no compiler at install, another OS, PORTWATCH_NATIVE=0) the collector reads the
- * /proc/net text tables and walks the fds in JavaScript, with the same results.
+ * /proc/net text tables and walks the fds in JavaScript, with the same results; only --deep cannot run
+ * (it says so in a warning).
  */
 export interface NativeAddon {
   /**
@@ -16,6 +18,15 @@ export interface NativeAddon {
   sockDiag(family: 0 | 4 | 6, protocol: 6 | 17, netnsPath?: string): { records: Buffer; interrupted: boolean };
   /** Walks /proc/<pid>/fd of `pids` on `threads` threads: [inode, pid] pairs of every socket fd. */
   scanFds(procRoot: string, pids: Int32Array, threads: number): Promise<{ pairs: Float64Array; count: number; denied: number; scanned: number }>;
+  /**
+   * The bind probe (portwatch audit --deep): tries to bind each port (1..65535, or `ports`) of `protocol`
+   * and `family` with SO_REUSEADDR off (IPV6_V6ONLY on for IPv6), on the wildcard address and, when that
+   * fails with EADDRINUSE, on loopback, on `threads` POSIX threads; each bound socket is closed at once.
+   * With `netnsPath` the threads join that network namespace first (needs CAP_SYS_ADMIN). `inUse`: port |
+   * flags << 16 (1: the wildcard bind failed with EADDRINUSE, 2: the loopback bind did); `errors`: port |
+   * errno << 16 | (1 for the loopback bind) << 31, for any other failure. Absent from an addon built before it.
+   */
+  bindProbe?(protocol: 6 | 17, family: 4 | 6, netnsPath: string | null, threads: number, ports?: Uint16Array): Promise<{ inUse: Uint32Array; errors: Uint32Array }>;
 }
 
 let loaded: NativeAddon | null | undefined;

@@ -4,6 +4,7 @@ import type { Collection } from "./collection.js";
 import { scanFdShare } from "./fd-scan.js";
 import { createCollectSession, sameDumps, type CollectSession, type Dumps } from "./netlink-dumps.js";
 import { newTerminal, type KnownRef } from "./process-details.js";
+import type { Source } from "./tables.js";
 
 // Watching (portwatch watch, serve): what one look learnt about owners, kept for the next look, so that
 // a look at a steady host reads only new processes' fd tables, or nothing but the kernel's dumps.
@@ -42,6 +43,11 @@ export interface OwnerCache {
   previous: { dumps: Map<number | null, Dumps>; collection: Collection } | null;
   /** What the looks so far taught about this kernel's dumps. */
   session: CollectSession;
+  /**
+   * The last deep look's ports nobody lists (watch --deep), a Source per namespace: carried into the looks
+   * between deep looks, so they do not vanish and reappear with every deep look.
+   */
+  unlisted?: Source[];
 }
 
 /** An empty owner cache. */

@@ -59,6 +59,7 @@ export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): 
 }
 
 function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin): string {
+  if (s.unlisted !== undefined) return explainUnlisted(s);
   const p = s.process;
   const owner = p ? ownerText(p) : null;
   const finished = isFinished(s);
@@ -93,6 +94,18 @@ function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin): string {
   return `${port} is not a service portwatch knows${where}: ${ownerAdvice(s.local.port, s.proto, origin)}`;
 }
 
+/** A port the bind probe finds in use that no view lists (audit --deep): how it was seen, and what to do. */
+function explainUnlisted(s: Socket): string {
+  const port = s.local.port, proto = s.proto;
+  const held = s.unlisted === "wildcard-and-loopback" ? "on every address and on loopback" : "on every address, though not on loopback (so it is held on another address)";
+  const scan = proto === "tcp" ? `nmap -sT -p ${port}` : `nmap -sU -p ${port}`;
+  return `Binding port ${port}/${proto} (IPv${s.family}) fails ${held}, in four tries, but neither ss's view (netlink) nor netstat's view (/proc/net) lists it, so ` +
+    `no program can be named: its owner, address and state are unknown. See for yourself with "sudo ss -${proto === "tcp" ? "t" : "u"}anp 'sport = :${port}'" (it shows nothing). ` +
+    `What to do: ask from another computer whether the port answers ("${scan} THIS-HOST"), look for kernel modules that are loaded but not listed ` +
+    `(compare /sys/module with lsmod), and check this computer with a rootkit scanner started from trusted media. ` +
+    `A program that has bound the port but neither listens nor connects yet is listed by no view on kernels before 6.7: run the deep check again to rule that out`;
+}
+
 /**
  * `explainSocket` with the answers shared: sockets that differ only in what the explanation does not
  * mention (the ephemeral port of a client, say) get the same string, made once.
@@ -113,7 +126,7 @@ export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => 
     const finished = isFinished(s) ? s.state : "";
     const key = s.direction === "outbound" && s.remote
       ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}/${isLoopback(s.remote.address) ? "here" : ""}`
-      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}`;
+      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.unlisted ?? ""}/${s.unlisted ? s.family : ""}`;
     let text = cache.get(key);
     if (text === undefined) {
       text = explainSocket(s, knowledge, origin);

@@ -265,6 +265,14 @@ export const SOCKET_RULES: readonly Rule[] = [
         : reason("hidden-port", "suspicious", `This listener (${port}) is in /proc/net, which netstat reads, but the kernel leaves it out when asked through netlink, as ss asks, in three reads in a row: a rootkit may be hiding it from ss`);
     },
   },
+  {
+    id: "unlisted-port",
+    check(s) {
+      if (s.unlisted === undefined) return null;
+      const where = s.unlisted === "wildcard-and-loopback" ? "on every address and on loopback" : "on every address (though it works on loopback: the port is held on another address)";
+      return reason("unlisted-port", "suspicious", `Binding port ${portText(s.local.port, s.proto)} over IPv${s.family} fails ${where}, as when a program holds it, in four tries, but neither ss's view (netlink) nor netstat's view (/proc/net) lists a socket on it: rootkits hide their ports this way`);
+    },
+  },
   ...PROVENANCE_SOCKET_RULES,
   // --- what makes a socket expected (and what takes it away from an impostor): rules-trust.ts ---
   ...TRUST_RULES,

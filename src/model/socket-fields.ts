@@ -1,6 +1,6 @@
 import { ADDRESS_PATTERN } from "./address.js";
 import type { ProcessInfo, SharedHolder } from "./process.js";
-import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, type Endpoint, type Service, type Socket } from "./socket.js";
+import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, UNLISTED_BINDS, type Endpoint, type Service, type Socket } from "./socket.js";
 import { VERDICTS, type Reason } from "./verdict.js";
 
 /*
@@ -187,6 +187,8 @@ export const SOCKET_FIELDS = [
     description: "what the socket is and how to learn more, in plain words" },
   { name: "hiddenFrom", type: { kind: "enum", values: HIDDEN_FROM }, nullable: false, presence: "when-set", setBy: "collect",
     description: "a listener one of the kernel's views leaves out, read after read: \"proc\" (/proc/net, netstat) or \"netlink\" (ss); rule hidden-port" },
+  { name: "unlisted", type: { kind: "enum", values: UNLISTED_BINDS }, nullable: false, presence: "when-set", setBy: "collect",
+    description: "a port no view of the socket tables lists although binding it fails, try after try (audit --deep; owner, address and state unknown): \"wildcard-and-loopback\" (both binds failed) or \"wildcard-only\" (held on another address); rule unlisted-port" },
 ] as const satisfies readonly SocketField[];
 
 /** A field with its dotted path from the socket ("process.name"; "reasons[].rule" for a field of a list's items). */

@@ -34,6 +34,14 @@ export type Exposure = (typeof EXPOSURES)[number];
 export const HIDDEN_FROM = ["proc", "netlink"] as const;
 export type HiddenFrom = (typeof HIDDEN_FROM)[number];
 
+/**
+ * A port no view lists although binding it fails (portwatch audit --deep): which of the probe's binds
+ * failed with "address in use": on the wildcard address and on loopback, or only on the wildcard (so the
+ * port is held on another address of this computer).
+ */
+export const UNLISTED_BINDS = ["wildcard-and-loopback", "wildcard-only"] as const;
+export type UnlistedBind = (typeof UNLISTED_BINDS)[number];
+
 /** One end of a socket. */
 export interface Endpoint {
   address: string;
@@ -66,6 +74,7 @@ export interface Socket {
   reasons: readonly Reason[];
   explanation: string | null;
   hiddenFrom?: HiddenFrom;
+  unlisted?: UnlistedBind;
 }
 
 /** The empty list every new socket starts with for `sharedWith` and `reasons` (frozen: one allocation for all). */

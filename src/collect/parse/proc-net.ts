@@ -263,3 +263,27 @@ export function parseProcNet(text: string, options: ParseProcNetOptions): ParseR
   }
   return { records, problems };
 }
+
+/**
+ * Calls `each` with the local port of every socket line of a /proc/net table (any state), without
+ * parsing the rest: the second field's hex digits after its colon. The header and any line that does
+ * not have that shape are skipped (the full parser, parseProcNet, reports those).
+ */
+export function eachProcNetLocalPort(text: string, each: (port: number) => void): void {
+  for (let at = 0; at < text.length;) {
+    let end = text.indexOf("\n", at);
+    if (end < 0) end = text.length;
+    const sl = text.indexOf(": ", at);
+    if (sl >= 0 && sl < end) {
+      let i = sl + 2;
+      while (i < end && text.charCodeAt(i) === 32) i++;
+      const space = text.indexOf(" ", i);
+      const colon = text.indexOf(":", i);
+      if (colon > i && colon < (space < 0 || space > end ? end : space)) {
+        const port = hexAt(text, colon + 1, 4);
+        if (port >= 0) each(port);
+      }
+    }
+    at = end + 1;
+  }
+}

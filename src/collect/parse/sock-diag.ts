@@ -104,3 +104,11 @@ export function decodeSockDiag(records: Uint8Array, proto: Proto, netns: number 
   }
   return unknown;
 }
+
+/** Calls `each` with the local port and family of every record, in any state, without decoding the rest. */
+export function eachLocalPort(records: Uint8Array, each: (port: number, family: 4 | 6) => void): void {
+  const r = aligned(records);
+  const count = recordCount(r);
+  const words = new Uint32Array(r.buffer, r.byteOffset, count * (RECORD_BYTES / 4));
+  for (let w = 0; w < words.length; w += RECORD_BYTES / 4) each((words[w + 1] as number) & 0xffff, ((words[w] as number) & 0xff) === 4 ? 4 : 6);
+}
