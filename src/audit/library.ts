@@ -25,6 +25,8 @@ export interface AuditRequest {
   select?: Selection;
   /** Look up owners (default true; live audits only). */
   owners?: boolean;
+  /** The slower checks for what hides (`portwatch audit --deep`): processes missing from /proc's listing. */
+  deep?: boolean;
   /** Reuse an auditor (its knowledge and service names) across calls. */
   auditor?: Auditor;
 }
@@ -59,7 +61,7 @@ export async function audit(request: AuditRequest = {}): Promise<AuditResult> {
     return { ...auditor.judgeCapture(read, { policy, ...(request.select ? { select: request.select } : {}) }), hostNetns: null };
   }
   const look = await auditor.lookAtHost({
-    ...(request.procRoot ? { procRoot: request.procRoot } : {}), owners: request.owners ?? true, policy,
+    ...(request.procRoot ? { procRoot: request.procRoot } : {}), owners: request.owners ?? true, deep: request.deep ?? false, policy,
     baseline: request.baseline ?? null, ...(request.select ? { select: request.select } : {}),
   });
   return {

@@ -21,6 +21,8 @@ export interface AuditOptions {
   raw?: boolean;
   listening?: boolean;
   owners?: boolean;
+  /** The slower checks for what hides (--deep): processes missing from /proc's listing. */
+  deep?: boolean;
   procRoot?: string;
   policy?: string;
   only?: Verdict[];
@@ -45,7 +47,7 @@ function selection(options: AuditOptions): Selection {
 }
 
 const hostOptions = (options: AuditOptions) => ({
-  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, ...provenanceOf(options),
+  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, deep: options.deep ?? false, ...provenanceOf(options),
 });
 
 /** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */

@@ -93,6 +93,7 @@ ${EXIT_HELP}`);
     .option("--from <file>", "read another machine's netstat, ss, lsof or portwatch output instead of this host (- for stdin)")
     .addOption(new Option("--format <format>", "the capture's format, when detection guesses wrong").choices(CAPTURE_FORMATS))
     .option("--no-owners", "skip the owner lookup (faster; no process columns)")
+    .option("--deep", "also look for processes hidden from /proc's listing: every pid up to pid_max with kill(pid, 0), and every process's children (slower)")
     .addOption(policyOption())
     .addOption(baselineOption())
     .addOption(stateDirOption())
@@ -124,7 +125,7 @@ Run as root to see the owner of every socket.`)
         json: opts.json ?? false, ndjson: opts.ndjson ?? false, tcp: opts.tcp ?? false, udp: opts.udp ?? false,
         raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
-        explain: opts.explain ?? false, resolve: opts.resolve ?? false,
+        explain: opts.explain ?? false, resolve: opts.resolve ?? false, deep: opts.deep ?? false,
         ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.format ? { format: opts.format } : {}),
         ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       }, io));

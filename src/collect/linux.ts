@@ -1,10 +1,11 @@
 import { endianness } from "node:os";
+import type { HiddenProcess } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { phaseTimer } from "../model/timings.js";
 import { addHolder, InodeTable, type HolderLookup } from "./attribute.js";
 import type { Collection, CollectionParts } from "./collection.js";
-import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type StartFdScanWorker } from "./fd-walk.js";
+import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type SocketFds, type StartFdScanWorker } from "./fd-walk.js";
 import { joinInParts, type Gathered } from "./join.js";
 import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, type NamespaceDirs, type Namespaces } from "./namespaces.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
@@ -13,6 +14,8 @@ import { fillOwnerCache, hasLastLook, lastLookAgain, refreshOwners, rememberLook
 import { readProcessDetails } from "./process-details.js";
 import { readProvenance, type ProvenanceSession } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
+import { findHiddenProcesses } from "./hidden-processes.js";
+import { thirdView } from "./third-view.js";
 import { eachSourceInode, prefetchDumps, readTables, type TableReader, type Tables } from "./tables.js";
 
 // The live collection of a Linux host, step by step (docs/architecture.md): this file runs the steps;
@@ -56,6 +59,11 @@ export interface CollectOptions {
    */
   cache?: OwnerCache;
   /**
+   * Also the slow checks for processes hidden from the /proc listing (`portwatch audit --deep`): every id
+   * up to pid_max with kill(id, 0), and every task's children. Mounts over /proc/<pid> are checked always.
+   */
+  deep?: boolean;
+  /**
    * Where the holders' code came from (collect/provenance.ts): their executables' packages and checksums,
    * code from places no package installs to. Off without it; keep one session between looks (a watcher
    * pays once per binary).
@@ -81,7 +89,7 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   const sockets = parts.listeners;
   for (const batch of parts.rest()) for (const s of batch) sockets.push(s);
   lap("join");
-  const collection: Collection = { sockets, hostname: parts.hostname, hostNetns: parts.hostNetns, problems: parts.problems, warnings: parts.warnings, readVia: parts.readVia };
+  const collection: Collection = { sockets, hostname: parts.hostname, hostNetns: parts.hostNetns, problems: parts.problems, warnings: parts.warnings, readVia: parts.readVia, hiding: parts.hiding };
   if (options.cache && found.wantOwners) rememberLook(options.cache, found.dumps, found.namespaceCount, collection);
   return collection;
 }
@@ -127,17 +135,35 @@ interface Look {
 /** The sockets' sources and their owners, ready to join; or the last look again (see OwnerCache.previous). */
 async function gather(options: CollectOptions, lap: (phase: string) => void): Promise<Read | { unchanged: Collection }> {
   const look = startLook(options, lap);
+  const hidden = findHiddenProcesses({ procRoot: look.procRoot, pids: look.pids, deep: options.deep ?? false, addon: look.addon });
+  lap("hidden processes");
+  // The last look's judgement read which processes hid (rules.ts): reused only while that did not change.
+  if (look.cache?.previous && hidingKey(look.cache.previous.collection.hiding.processes) !== hidingKey(hidden.processes)) look.cache.previous = null;
   const steady = steadyHost(look);
   if ("unchanged" in steady) return steady;
-  const { tables, holders, denied } = await tablesAndOwners(look, steady);
+  const { tables, holders, denied, located } = await tablesAndOwners(look, steady);
+  const emptyNamespaces: number[] = [];
+  if (look.wantOwners && look.reader.diag) {
+    thirdView({
+      addon: look.reader.diag, procRoot: look.procRoot, nsList: look.nsList, session: look.reader.session, littleEndian: look.reader.littleEndian,
+      sources: tables.sources, holders, located, notInet: look.cache?.notInet, warnings: look.warnings, emptyNamespaces,
+    });
+    look.lap("third view");
+  }
+  look.warnings.push(...hidden.warnings);
   look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
   const processes = look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>();
   malformedLineWarnings(look.problems, look.warnings);
   const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
   return {
     ...tables, holders, processes, denied, wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
-    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length,
+    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length, hiding: { processes: hidden.processes, emptyNamespaces },
   };
+}
+
+/** Which processes hide, and how, as one string (to compare two looks). */
+function hidingKey(processes: readonly HiddenProcess[]): string {
+  return processes.map((h) => `${h.pid}/${h.how}/${h.mount?.mountPoint ?? ""}`).join(",");
 }
 
 /** Step 1: the pids and their namespaces, and how this look reads the tables. */
@@ -186,6 +212,8 @@ interface TablesAndOwners {
   holders: HolderLookup;
   /** fd tables that could not be read (no root). */
   denied: number;
+  /** Each socket's fd, when the addon walked every fd table (for the third view). */
+  located?: SocketFds;
 }
 
 /** Steps 2 and 3: the tables, read while the fd walk runs, or before the owner cache's refresh. */
@@ -218,7 +246,7 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
     startWorker: look.options.startWorker, meanwhile: () => { tables = readAllTables(look, prefetched); },
   };
   const cache = look.cache;
-  let owners: { holders: HolderLookup; denied: number };
+  let owners: { holders: HolderLookup; denied: number; located?: SocketFds };
   if (cache) {
     // The first look fills the cache from the full walk (a Map: later looks change it).
     const walked = await walkFds(walk, new Map<number, number | number[]>(), addHolder);
