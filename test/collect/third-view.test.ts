@@ -1,6 +1,6 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { collectLinux } from "../../src/collect/linux.js";
 import { nativeAddon } from "../../src/collect/native.js";
 import type { Socket } from "../../src/model/socket.js";
 import { plant, python } from "../helpers/plant.js";
+import { buildRootkitShim } from "../helpers/rootkit-shim.js";
 
 // The fd tables as a third view (collect/third-view.ts), planted for real: a listener in a network namespace no
 // process is in, held by a process outside it; a listener hidden from both of the kernel's views by a
@@ -19,7 +20,6 @@ const root = process.getuid?.() === 0;
 const addon = nativeAddon();
 const skip = !root ? "needs root (pidfd_getfd, unshare)" : addon?.inspectHeld === undefined ? "needs the native addon (npm ci)" : false;
 const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
-const SHIM_SOURCE = fileURLToPath(new URL("../helpers/rootkit-shim.c", import.meta.url));
 const hostNetns = () => Number(/\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/net"))?.[1]);
 
 /** `portwatch audit --json` (dist/, built) with extra environment, as parsed JSON (bounded: 120 s). */
@@ -37,8 +37,7 @@ let shim = "";
 before(() => {
   tmp = mkdtempSync(join(tmpdir(), "pw-third-view-"));
   if (skip === false) {
-    shim = join(tmp, "rootkit-shim.so");
-    execFileSync("cc", ["-shared", "-fPIC", "-O2", "-o", shim, SHIM_SOURCE, "-ldl"], { timeout: 60_000 });
+    shim = buildRootkitShim(tmp);
   }
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
