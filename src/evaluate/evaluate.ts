@@ -222,7 +222,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         // program held that port).
         const peer = peerOf(s);
         const peerOwner = peer?.process ? idOf(peer.process) : 0;
-        // A port one of the kernel's two views hides (hidden-port): rare, and its message names the local port.
+        // A port one of the kernel's two views hides (hidden-port), or both (hidden-socket): rare, and their messages name the local port (hidden-socket also the inode).
         const hidden = s.hiddenFrom === undefined ? 0 : s.hiddenFrom === "proc" ? 1 : s.hiddenFrom === "netlink" ? 2 : 3;
         // Everything the judgement reads, packed in one number (the service follows from port, protocol and
         // direction); the namespace, the owners and, rarely, addresses and ports are added as text.
@@ -239,7 +239,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         // A finished connection's identity (the baseline's key) is the port of its service end, read from both ports.
         const finishedAt = finishedServicePort(s) ?? 0;
         const k = `${s.netns}|${hidden * 2 ** 32 + port * 65_536 + bits}|${pid}|${peerOwner}|${away}|${finishedAt}${sharedKey(s)}` +
-          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
+          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}${hidden === 3 ? `|${s.inode}` : ""}` : "");
         const same = memo.get(k);
         if (same !== undefined) {
           s.reasons = same.reasons;
