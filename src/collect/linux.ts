@@ -79,7 +79,9 @@ export interface CollectOptions {
  * 2. Read each namespace's tables once (netlink sock_diag for the live host when the native addon is
  *    there, else /proc text: through "self" for ours, one of its pids for the others), while the fd walk
  *    (native threads, or worker threads on busy hosts) collects socket inodes; then help it.
- * 3. Read the details of the pids that hold sockets only; join by inode; classify direction/exposure.
+ * 3. The fd tables as a third view: sockets processes hold that no table lists (third-view.ts); mounts over
+ *    /proc/<pid> and, with `deep`, pids the /proc listing leaves out (hidden-processes.ts).
+ * 4. Read the details of the pids that hold sockets only; join by inode; classify direction/exposure.
  */
 export async function collectLinux(options: CollectOptions = {}): Promise<Collection> {
   const lap = phaseTimer(options.timings);
