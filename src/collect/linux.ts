@@ -92,7 +92,11 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   for (const batch of parts.rest()) for (const s of batch) sockets.push(s);
   lap("join");
   const collection: Collection = { sockets, hostname: parts.hostname, hostNetns: parts.hostNetns, problems: parts.problems, warnings: parts.warnings, readVia: parts.readVia, hiding: parts.hiding };
-  if (options.cache && found.wantOwners) rememberLook(options.cache, found.dumps, found.namespaceCount, collection);
+  // A look that found hidden sockets is not reused by the next one (its dumps do not show them changing).
+  if (options.cache && found.wantOwners) {
+    if (found.hiddenSockets === 0) rememberLook(options.cache, found.dumps, found.namespaceCount, collection);
+    else options.cache.previous = null;
+  }
   return collection;
 }
 
@@ -115,6 +119,8 @@ interface Read extends Gathered {
   /** Each namespace's dumps, when read through netlink. */
   dumps: Map<number | null, Dumps>;
   namespaceCount: number;
+  /** Sockets the third view found hidden from both views (third-view.ts). */
+  hiddenSockets: number;
 }
 
 /** One look in progress: what step 1 found, how to read the rest, and what went wrong so far. */
@@ -145,8 +151,9 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   if ("unchanged" in steady) return steady;
   const { tables, holders, denied, located } = await tablesAndOwners(look, steady);
   const emptyNamespaces: number[] = [];
+  let hiddenSockets = 0;
   if (look.wantOwners && look.reader.diag) {
-    thirdView({
+    hiddenSockets = thirdView({
       addon: look.reader.diag, procRoot: look.procRoot, nsList: look.nsList, session: look.reader.session, littleEndian: look.reader.littleEndian,
       sources: tables.sources, holders, located, notInet: look.cache?.notInet, warnings: look.warnings, emptyNamespaces,
     });
@@ -159,7 +166,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
   return {
     ...tables, holders, processes, denied, wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
-    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length, hiding: { processes: hidden.processes, emptyNamespaces },
+    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length, hiddenSockets, hiding: { processes: hidden.processes, emptyNamespaces },
   };
 }
 
