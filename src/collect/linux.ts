@@ -156,6 +156,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     hiddenSockets = thirdView({
       addon: look.reader.diag, procRoot: look.procRoot, nsList: look.nsList, session: look.reader.session, littleEndian: look.reader.littleEndian,
       sources: tables.sources, holders, located, notInet: look.cache?.notInet, warnings: look.warnings, emptyNamespaces,
+      ...(look.cache && located === undefined ? { byPid: look.cache.byPid, keep: (inode: number, pid: number) => addHolder((look.cache as OwnerCache).holders, inode, pid) } : {}),
     });
     look.lap("third view");
   }

@@ -75,6 +75,13 @@ export interface ThirdViewLook {
   located: SocketFds | undefined;
   /** Kept by a watcher between looks: unlisted held inodes already found to be no TCP, UDP or raw socket (updated). */
   notInet: Set<number> | undefined;
+  /**
+   * A watcher's later looks (no full walk): each process's socket inodes at its last fd-table read
+   * (OwnerCache.byPid), since its holder table keeps only listed sockets; `keep` puts a hidden socket's
+   * holder back in it, so the join names the owner.
+   */
+  byPid?: ReadonlyMap<number, readonly number[]>;
+  keep?: (inode: number, pid: number) => void;
   warnings: string[];
   /** Namespaces no process is in where processes hold sockets: each one found is added. */
   emptyNamespaces: number[];
@@ -133,6 +140,14 @@ function unlistedHeld(look: ThirdViewLook): Float64Array {
       if (listed.has(inode) || seen.has(inode)) continue;
       seen.add(inode);
       found.push([inode, pairs[2 * k + 1] as number, fds[k] as number]);
+    }
+  } else if (look.byPid) {
+    for (const [pid, inodes] of look.byPid) {
+      for (const inode of inodes) {
+        if (listed.has(inode) || seen.has(inode)) continue;
+        seen.add(inode);
+        if (!notInet?.has(inode)) found.push([inode, pid, -1]);
+      }
     }
   } else {
     for (const [inode, pids] of look.holders.entries()) {
@@ -228,6 +243,7 @@ function stillThere(addon: NativeAddon, c: Candidate): Candidate[] {
 /** Adds the hidden sockets as a source of their own, as the sockets themselves describe them. */
 function madeFromFacts(look: ThirdViewLook, netns: number | null, candidates: readonly Candidate[], why: string | null): number {
   if (candidates.length === 0) return 0;
+  for (const c of candidates) look.keep?.(c.held.inode, c.held.pid);
   const made = candidates.map((c) => ({ ...c.socket, hiddenFrom: "both" as const }));
   look.sources.push({ netns, netlink: null, made });
   if (why !== null) look.warnings.push(`${made.length} socket${made.length > 1 ? "s" : ""} that processes hold could not be compared with the kernel's tables: ${why}`);
@@ -253,6 +269,7 @@ function notReadNamespace(look: ThirdViewLook, netns: number, nsfd: number | und
   look.emptyNamespaces.push(netns);
   const listed = inodesOf(dumps, []);
   const hiddenThere = new Set(candidates.filter((c) => listed.has(c.held.inode)).map((c) => c.held.inode));
+  for (const c of candidates) if (hiddenThere.has(c.held.inode)) look.keep?.(c.held.inode, c.held.pid);
   const { tcp, tcp6, udp, udp6 } = dumps;
   look.sources.push({ netns, netlink: { tcp, tcp6, udp, udp6 }, made: [], hidden: hiddenThere });
   const count = [...NETLINK_TABLES].reduce((n, t) => n + dumps[t.name].length / 48, 0);

@@ -5,7 +5,7 @@ import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { collectLinux } from "../../src/collect/linux.js";
+import { collectLinux, createOwnerCache } from "../../src/collect/linux.js";
 import { nativeAddon } from "../../src/collect/native.js";
 import type { Socket } from "../../src/model/socket.js";
 import { plant, python } from "../helpers/plant.js";
@@ -85,6 +85,18 @@ describe("the fd tables as a third view, on this live host", { skip }, () => {
     } finally {
       await p.stop();
     }
+  });
+
+  it("collectLinux with an owner cache (watch) lists the socket in a namespace no process is in at every look while it is held, and not after", async () => {
+    const p = await plant(python(ORPHANED_NAMESPACE));
+    const cache = createOwnerCache();
+    const find = (c: { sockets: Socket[] }) => c.sockets.find((s) => s.proto === "tcp" && s.local.port === p.ready["tcp"] && s.hiddenFrom === "both");
+    try {
+      for (let look = 1; look <= 3; look++) assert.equal(find(await collectLinux({ cache }))?.process?.pid, p.pid, `look ${look}`);
+    } finally {
+      await p.stop();
+    }
+    assert.equal(find(await collectLinux({ cache })), undefined, "gone once its holder exited");
   });
 
   it("portwatch audit calls a listener a user-space rootkit hides from both of its views hidden-socket, suspicious, naming its holder; without the rootkit it is an ordinary listener", async () => {
