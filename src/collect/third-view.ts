@@ -179,6 +179,12 @@ function sortOut(look: ThirdViewLook, held: readonly HeldSocket[]): number {
   // The inet sockets worth a second look, by namespace (null: their namespace could not be learnt).
   const byNetns = new Map<number | null, Candidate[]>();
   const nsfds = new Map<number, number>();
+  const refused = held.filter((h) => h.error === "EPERM" || h.error === "EACCES" || h.error === "ENOSYS");
+  if (refused.length > 0) {
+    const pids = [...new Set(refused.map((h) => h.pid))].slice(0, 5).join(", ");
+    look.warnings.push(`${refused.length} TCP, UDP or raw socket${refused.length > 1 ? "s" : ""} that processes hold (${pids}${refused.length > 5 ? " ..." : ""}) and no table lists could not be inspected ` +
+      `(${refused[0]?.error === "ENOSYS" ? "this kernel lacks pidfd_getfd, Linux 5.6" : "pidfd_getfd was refused: run as root"}), so portwatch cannot tell whether they are hidden`);
+  }
   for (const h of held) {
     if (h.record === undefined || h.protocol === undefined) continue;
     const netns = h.netns ?? null;
