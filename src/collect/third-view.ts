@@ -1,7 +1,7 @@
 import type { Proto, Socket } from "../model/socket.js";
 import type { HolderLookup } from "./attribute.js";
 import type { SocketFds } from "./fd-walk.js";
-import { netBase, netnsPath, type NamespaceDirs } from "./namespaces.js";
+import { findNamespaces, listPids, netBase, netnsPath, type NamespaceDirs } from "./namespaces.js";
 import type { HeldSocket, NativeAddon } from "./native.js";
 import { dumpNamespace, NETLINK_TABLES, type CollectSession, type Dumps } from "./netlink-dumps.js";
 import { decodeSockDiag, eachInode } from "./parse/sock-diag.js";
@@ -197,12 +197,37 @@ function sortOut(look: ThirdViewLook, held: readonly HeldSocket[]): number {
   }
   let hidden = 0;
   const dirsOf = new Map(look.nsList);
+  // A namespace the listing did not show may have a process now (one that entered it during the look, as
+  // `ip netns exec` does after portwatch read its ns link): the ns links are read again before calling it empty.
+  const now = [...byNetns.keys()].some((n) => n !== null && !dirsOf.has(n)) ? findNamespaces(look.procRoot, listPids(look.procRoot)).namespaces : null;
   for (const [netns, candidates] of byNetns) {
-    const dirs = netns === null ? undefined : dirsOf.get(netns);
-    if (dirs !== undefined) hidden += hiddenInDumped(look, netns, dirs, candidates);
-    else hidden += netns === null ? madeFromFacts(look, null, candidates, "its network namespace could not be told") : notReadNamespace(look, netns as number, nsfds.get(netns as number), candidates);
+    if (netns === null) { hidden += madeFromFacts(look, null, candidates, "its network namespace could not be told"); continue; }
+    const dirs = dirsOf.get(netns);
+    if (dirs !== undefined) { hidden += hiddenInDumped(look, netns, dirs, candidates); continue; }
+    const entered = now?.get(netns);
+    if (entered !== undefined) hidden += lateNamespace(look, netns, entered, candidates);
+    else hidden += notReadNamespace(look, netns, nsfds.get(netns), candidates);
   }
   return hidden;
+}
+
+/**
+ * A namespace a process entered during the look (not in the listing, but some process is in it now): its
+ * tables are read like any other's, the held sockets compared with them as in a namespace read before.
+ */
+function lateNamespace(look: ThirdViewLook, netns: number, dirs: readonly string[], candidates: readonly Candidate[]): number {
+  for (const dir of dirs) {
+    try {
+      const dumps = dumpNamespace(look.addon, netnsPath(look.procRoot, dir), netBase(look.procRoot, dir), [], look.session);
+      if (dumps === null) continue;
+      const { tcp, tcp6, udp, udp6 } = dumps;
+      look.sources.push({ netns, netlink: { tcp, tcp6, udp, udp6 }, made: [] });
+      return hiddenInDumped(look, netns, [dir], candidates);
+    } catch {
+      continue; // that process left: the next one
+    }
+  }
+  return 0;
 }
 
 /** The inodes of one namespace's dumps (netlink records and raw text, already parsed into `made`). */

@@ -1,12 +1,16 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { endianness, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { collectLinux, createOwnerCache } from "../../src/collect/linux.js";
-import { nativeAddon } from "../../src/collect/native.js";
+import type { NamespaceDirs } from "../../src/collect/namespaces.js";
+import { nativeAddon, type NativeAddon } from "../../src/collect/native.js";
+import { createCollectSession, dumpNamespace } from "../../src/collect/netlink-dumps.js";
+import type { Source } from "../../src/collect/tables.js";
+import { thirdView } from "../../src/collect/third-view.js";
 import type { Socket } from "../../src/model/socket.js";
 import { plant, python } from "../helpers/plant.js";
 import { buildRootkitShim } from "../helpers/rootkit-shim.js";
@@ -97,6 +101,36 @@ describe("the fd tables as a third view, on this live host", { skip }, () => {
       await p.stop();
     }
     assert.equal(find(await collectLinux({ cache })), undefined, "gone once its holder exited");
+  });
+
+  it("thirdView does not call a namespace empty when a process the listing missed is in it (one that entered it during the look): it reads that namespace plainly", async () => {
+    const ns = `pw-third-view-${process.pid}`;
+    execFileSync("ip", ["netns", "add", ns], { timeout: 10_000 });
+    const p = await plant(python(["s = socket.socket(); s.bind(('0.0.0.0', 0)); s.listen()", "print(json.dumps({'tcp': s.getsockname()[1]}), flush=True)"], { prefix: ["ip", "netns", "exec", ns] }));
+    try {
+      const own = hostNetns();
+      const dumps = dumpNamespace(addon as NativeAddon, undefined, "/proc/self/net");
+      assert.ok(dumps);
+      const sources: Source[] = [{ netns: own, netlink: { tcp: dumps.tcp, tcp6: dumps.tcp6, udp: dumps.udp, udp6: dumps.udp6 }, made: [] }];
+      // The look as if the listing had read the planted process's namespace link before it entered the new namespace.
+      const holders = new Map<number, number>();
+      for (const fd of readdirSync(`/proc/${p.pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p.pid}/fd/${fd}`))?.[1];
+        if (inode) holders.set(Number(inode), p.pid);
+      }
+      const look = {
+        addon: addon as NativeAddon, procRoot: "/proc", nsList: [[own, ["self"]]] as NamespaceDirs[], session: createCollectSession(), littleEndian: endianness() === "LE",
+        sources, holders, located: undefined, notInet: undefined, warnings: [] as string[], emptyNamespaces: [] as number[],
+      };
+      assert.equal(thirdView(look), 0);
+      assert.deepEqual(look.emptyNamespaces, []);
+      assert.deepEqual(look.warnings, []);
+      const theirs = Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${p.pid}/ns/net`))?.[1]);
+      assert.ok(sources.some((s) => s.netns === theirs && s.netlink !== null && s.hidden === undefined), "the namespace is read as an ordinary one");
+    } finally {
+      await p.stop();
+      execFileSync("ip", ["netns", "del", ns], { timeout: 10_000 });
+    }
   });
 
   it("portwatch audit calls a listener a user-space rootkit hides from both of its views hidden-socket, suspicious, naming its holder; without the rootkit it is an ordinary listener", async () => {
