@@ -2,11 +2,13 @@
 // No false "hidden" findings on a busy host (issue 15): runs the live collection (dist/, with the third view
 // and --deep's hidden-process checks) N times while a churn process makes and closes sockets as fast as it
 // can (listeners, connections, connected UDP, unbound sockets; some live up to 0.3 s, so they outlive the fd
-// walk though made after the tables were read) and forks children that listen and exit. Counts sockets
+// walk though made after the tables were read) and forks children that listen and exit, and processes keep
+// entering a network namespace this script creates (ip netns exec: a process listed in one namespace that
+// opens its sockets in another) to listen and connect there, then exit. Counts sockets
 // called hidden from both views, and hidden processes, that the churn made (and, separately, any at all).
 // Loopback only; the churn process is ended by its pid.
 // Usage: node bench/hidden-churn.mjs [--looks 200] [--deep]   (as root, after npm run build)
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { collectLinux } from "../dist/collect/linux.js";
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i < 0 ? fallback : process.argv[i + 1]; };
@@ -41,6 +43,20 @@ print(os.getpid(), flush=True)
 sys.stdin.read()
 `;
 
+// Processes that enter a namespace of their own, one after another: listen, connect, linger up to 0.2 s, exit.
+const ns = `pw-hidden-churn-${process.pid}`;
+execFileSync("ip", ["netns", "add", ns]);
+execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+const ENTER = "import random, socket, time\nl = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen()\nc = socket.socket(); c.connect(l.getsockname())\ntime.sleep(random.random() * 0.2)";
+let entering = true;
+let enterer = null;
+const enterLoop = () => {
+  if (!entering) return;
+  enterer = spawn("ip", ["netns", "exec", ns, "/usr/bin/python3", "-c", ENTER, "portwatch-hidden-churn"], { stdio: "ignore" });
+  enterer.once("exit", enterLoop);
+};
+enterLoop();
+
 const churn = spawn("/usr/bin/python3", ["-c", CHURN, "portwatch-hidden-churn"], { stdio: ["pipe", "pipe", "inherit"] });
 await new Promise((ok, fail) => { churn.stdout.once("data", ok); churn.once("exit", () => fail(new Error("the churn process exited"))); setTimeout(() => fail(new Error("the churn process did not start in 10 s")), 10_000); });
 const ours = (p) => p !== null && (p.pid === churn.pid || (p.cmdline ?? []).includes("portwatch-hidden-churn"));
@@ -65,6 +81,9 @@ try {
 } finally {
   churn.stdin.end();
   try { process.kill(churn.pid, "SIGKILL"); } catch { /* gone */ }
+  entering = false;
+  if (enterer?.exitCode === null) await new Promise((ok) => { enterer.once("exit", ok); setTimeout(ok, 2000); });
+  execFileSync("ip", ["netns", "del", ns]);
 }
 console.log(`${looks} looks${deep ? " with --deep" : ""} under churn in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
   `${hiddenOurs} sockets of the churn called hidden, ${hiddenAny} hidden sockets in all, ${hiddenProcesses} hidden processes; third view ${(candidatesMs / looks).toFixed(1)} ms a look on average`);
