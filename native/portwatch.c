@@ -24,6 +24,17 @@
  *    network namespace first (setns affects only the calling thread; the threads end with the probe).
  *    A successful bind is closed at once: the port is "in use" for other programs only for the few
  *    microseconds between bind() and close() (a bind() of theirs then fails, or connect() skips the port).
+ * 4. inspectHeld(procRoot, pairs) — the fd tables as a third view (src/collect/third-view.ts): for each
+ *    [inode, pid] pair (a socket a process holds that no dumped table lists), finds the fd in
+ *    /proc/<pid>/fd, asks sockfs its protocol (getxattr "system.sockprotoname": TCP, UDPv6, UNIX-STREAM,
+ *    NETLINK, ...) and, for TCP, UDP and raw sockets only, takes a copy of the fd (pidfd_getfd, Linux 5.6,
+ *    needs the right to ptrace the holder) to learn, from the socket itself, what the tables would have
+ *    said: addresses, state, uid (one RECORD) and its network namespace (ioctl SIOCGSKNS, Linux 4.9).
+ *    The copies are handed to JavaScript (`dup`, `nsfd`), which closes them (closeFds) when done.
+ *    describeHeld(dup) reads the same facts again from a copy (the re-check after a second dump).
+ *
+ * 5. liveTids(max) — the pids and thread ids from 1 to max that answer kill(pid, 0) (0 or EPERM): the
+ *    `--deep` check for processes hidden from the /proc listing (unhide's brute test).
  *
  * Nothing here builds a command or trusts a path beyond reading it; every loop is bounded by what the
  * kernel returns. Built by node-gyp from binding.gyp at `npm ci`; portwatch works without it (/proc text).
@@ -45,7 +56,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <signal.h>
 #include <unistd.h>
 
 /* RECORD: 12 native-endian uint32 words per socket.
@@ -228,6 +246,7 @@ static napi_value sock_diag(napi_env env, napi_callback_info info) {
 
 typedef struct {
   double *pairs;
+  int32_t *fds; /* the fd number of each pair (the third view finds a socket's fd without reading the table again) */
   size_t count, capacity;
   uint32_t denied, scanned;
   int oom;
@@ -244,15 +263,19 @@ typedef struct scan_s {
   napi_deferred deferred;
 } scan_t;
 
-static void found_push(found_t *f, double inode, double pid) {
+static void found_push(found_t *f, double inode, double pid, int32_t fd) {
   if (f->oom) return;
   if (f->count == f->capacity) {
     size_t cap = f->capacity ? f->capacity * 2 : 8192;
     double *grown = realloc(f->pairs, cap * 2 * sizeof(double));
     if (!grown) { f->oom = 1; return; }
     f->pairs = grown;
+    int32_t *more = realloc(f->fds, cap * sizeof(int32_t));
+    if (!more) { f->oom = 1; return; }
+    f->fds = more;
     f->capacity = cap;
   }
+  f->fds[f->count] = fd;
   f->pairs[f->count * 2] = inode;
   f->pairs[f->count * 2 + 1] = pid;
   f->count++;
@@ -289,7 +312,7 @@ static void *scan_worker(void *arg) {
       ssize_t k = 8;
       for (; k < n && link[k] >= '0' && link[k] <= '9' && k < 8 + 15; k++) inode = inode * 10 + (link[k] - '0');
       if (k == 8 || k >= n || link[k] != ']') continue;
-      found_push(w->found, inode, pid);
+      found_push(w->found, inode, pid, atoi(e->d_name));
     }
     closedir(dir); /* closes dfd */
   }
@@ -330,17 +353,23 @@ static void scan_complete(napi_env env, napi_status status, void *data) {
     napi_create_error(env, NULL, msg, &err);
     napi_reject_deferred(env, s->deferred, err);
   } else {
-    napi_value ab, pairs, result, v;
-    void *raw = NULL;
+    napi_value ab, pairs, result, v, fab, fds;
+    void *raw = NULL, *fraw = NULL;
     napi_create_arraybuffer(env, total * 2 * sizeof(double), &raw, &ab);
+    napi_create_arraybuffer(env, total * sizeof(int32_t), &fraw, &fab);
     size_t at = 0;
     for (int t = 0; t < s->threads; t++) {
-      if (s->found[t].count) memcpy((double *)raw + at * 2, s->found[t].pairs, s->found[t].count * 2 * sizeof(double));
+      if (s->found[t].count) {
+        memcpy((double *)raw + at * 2, s->found[t].pairs, s->found[t].count * 2 * sizeof(double));
+        memcpy((int32_t *)fraw + at, s->found[t].fds, s->found[t].count * sizeof(int32_t));
+      }
       at += s->found[t].count;
     }
     napi_create_typedarray(env, napi_float64_array, total * 2, ab, 0, &pairs);
+    napi_create_typedarray(env, napi_int32_array, total, fab, 0, &fds);
     napi_create_object(env, &result);
     napi_set_named_property(env, result, "pairs", pairs);
+    napi_set_named_property(env, result, "fds", fds);
     napi_create_double(env, (double)total, &v);
     napi_set_named_property(env, result, "count", v);
     napi_create_uint32(env, denied, &v);
@@ -350,7 +379,7 @@ static void scan_complete(napi_env env, napi_status status, void *data) {
     napi_resolve_deferred(env, s->deferred, result);
   }
   napi_delete_async_work(env, s->work);
-  for (int t = 0; t < s->threads; t++) free(s->found[t].pairs);
+  for (int t = 0; t < s->threads; t++) { free(s->found[t].pairs); free(s->found[t].fds); }
   free(s->found);
   free(s->pids);
   free(s);
@@ -387,6 +416,11 @@ static napi_value scan_fds(napi_env env, napi_callback_info info) {
   napi_create_async_work(env, NULL, name, scan_execute, scan_complete, s, &s->work);
   napi_queue_async_work(env, s->work);
   return promise;
+}
+
+static const char *errno_name(int err) {
+  return err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : err == ENOENT ? "ENOENT" : err == ESRCH ? "ESRCH"
+    : err == ENOSYS ? "ENOSYS" : err == EBADF ? "EBADF" : err == ENOTTY ? "ENOTTY" : err == EINVAL ? "EINVAL" : err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : "EIO";
 }
 
 /* ---- the bind probe ---- */
@@ -490,11 +524,6 @@ static void probe_execute(napi_env env, void *data) {
   if (p->nsfd >= 0) close(p->nsfd);
 }
 
-static const char *errno_name(int err) {
-  return err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : err == ENOENT ? "ENOENT" : err == EINVAL ? "EINVAL"
-    : err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : "EIO";
-}
-
 static void probe_complete(napi_env env, napi_status status, void *data) {
   probe_t *p = data;
   if (status != napi_ok || p->err) {
@@ -588,8 +617,264 @@ static napi_value bind_probe(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* ---- the fd tables as a third view ---- */
+
+/* The facts of one socket, read from a copy of its fd, as one RECORD; the protocol (6, 17, 255 for raw).
+ * Returns 0, or -1 when `fd` is not an IPv4/IPv6 TCP, UDP or raw socket. */
+static int describe_fd(int fd, uint32_t *w, int *protocol_out) {
+  int domain = 0, protocol = 0, type = 0;
+  socklen_t l = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l) < 0 || (domain != AF_INET && domain != AF_INET6)) return -1;
+  l = sizeof protocol;
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &l) < 0) return -1;
+  l = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0) return -1;
+  int raw = type == SOCK_RAW;
+  if (!raw && protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) return -1;
+  struct sockaddr_storage local, remote;
+  socklen_t ll = sizeof local, rl = sizeof remote;
+  memset(&local, 0, sizeof local);
+  memset(&remote, 0, sizeof remote);
+  if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0) return -1;
+  int connected = getpeername(fd, (struct sockaddr *)&remote, &rl) == 0;
+  int state = 7; /* TCP_CLOSE: how /proc/net prints unconnected UDP and raw sockets */
+  if (protocol == IPPROTO_TCP && !raw) {
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0) return -1;
+    state = ti.tcpi_state;
+  } else if (connected) {
+    state = 1; /* a connected UDP socket: TCP_ESTABLISHED, as /proc/net prints it */
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) return -1;
+  memset(w, 0, RECORD_WORDS * sizeof(uint32_t));
+  uint32_t lport = 0, rport = 0;
+  if (domain == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)&local, *b = (const struct sockaddr_in *)&remote;
+    lport = ntohs(a->sin_port);
+    memcpy(w + 2, &a->sin_addr, 4);
+    if (connected) { rport = ntohs(b->sin_port); memcpy(w + 6, &b->sin_addr, 4); }
+  } else {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&local, *b = (const struct sockaddr_in6 *)&remote;
+    lport = ntohs(a->sin6_port);
+    memcpy(w + 2, &a->sin6_addr, 16);
+    if (connected) { rport = ntohs(b->sin6_port); memcpy(w + 6, &b->sin6_addr, 16); }
+  }
+  if (raw) { lport = (uint32_t)protocol; rport = 0; } /* /proc/net/raw prints the IP protocol as the local port */
+  w[0] = (uint32_t)(domain == AF_INET ? 4 : 6) | (uint32_t)(raw ? 255 : protocol) << 8 | (uint32_t)state << 16;
+  w[1] = (lport & 0xffff) | (rport & 0xffff) << 16;
+  w[10] = st.st_uid;
+  w[11] = (uint32_t)st.st_ino;
+  *protocol_out = raw ? 255 : protocol;
+  return 0;
+}
+
+static const char *INET_NAMES[] = { "TCP", "TCPv6", "UDP", "UDPv6", "RAW", "RAWv6", NULL };
+
+static void set_num(napi_env env, napi_value o, const char *name, double v) {
+  napi_value n;
+  napi_create_double(env, v, &n);
+  napi_set_named_property(env, o, name, n);
+}
+
+static void set_str(napi_env env, napi_value o, const char *name, const char *v) {
+  napi_value s;
+  napi_create_string_utf8(env, v, NAPI_AUTO_LENGTH, &s);
+  napi_set_named_property(env, o, name, s);
+}
+
+/* One inspected socket as an object: { inode, pid, fd, name, dup, nsfd, netns, protocol, record, error }. */
+static napi_value held_object(napi_env env, double inode, int pid, int fdnum, const char *name, int procroot_live) {
+  napi_value o;
+  napi_create_object(env, &o);
+  set_num(env, o, "inode", inode);
+  set_num(env, o, "pid", pid);
+  set_num(env, o, "fd", fdnum);
+  set_str(env, o, "name", name);
+  int inet = 0;
+  for (const char **n = INET_NAMES; *n; n++) if (strcmp(*n, name) == 0) inet = 1;
+  if (!inet) return o;
+  if (!procroot_live) { set_str(env, o, "error", "ENOENT"); return o; }
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) { set_str(env, o, "error", errno_name(errno)); return o; }
+  int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fdnum, 0);
+  int err = errno;
+  close(pidfd);
+  if (dup < 0) { set_str(env, o, "error", errno_name(err)); return o; }
+  uint32_t w[RECORD_WORDS];
+  int protocol = 0;
+  struct stat st;
+  if (describe_fd(dup, w, &protocol) < 0 || fstat(dup, &st) < 0 || (double)st.st_ino != inode) {
+    close(dup); /* reused meanwhile, or not an inet socket after all */
+    set_str(env, o, "error", "ESTALE");
+    return o;
+  }
+  set_num(env, o, "dup", dup);
+  set_num(env, o, "protocol", protocol);
+  napi_value rec;
+  void *copy = NULL;
+  napi_create_buffer_copy(env, sizeof w, w, &copy, &rec);
+  napi_set_named_property(env, o, "record", rec);
+  int nsfd = ioctl(dup, SIOCGSKNS);
+  if (nsfd >= 0 && fstat(nsfd, &st) == 0) {
+    set_num(env, o, "nsfd", nsfd);
+    set_num(env, o, "netns", (double)st.st_ino);
+  } else {
+    if (nsfd >= 0) close(nsfd);
+    set_str(env, o, "nsError", errno_name(errno));
+  }
+  return o;
+}
+
+/* inspectHeld(procRoot, triples Float64Array [inode, pid, fd, ...] sorted by pid; fd -1 when not known) -> objects (see held_object). */
+static napi_value inspect_held(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char root[4096];
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (argc < 2 || get_string(env, argv[0], root, sizeof root) < 0 || napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "inspectHeld(procRoot, triples Float64Array [inode, pid, fd, ...])");
+    return NULL;
+  }
+  const double *triples = data;
+  size_t n = length / 3;
+  int live = strcmp(root, "/proc") == 0; /* pidfd_getfd reaches live processes only */
+  napi_value out;
+  napi_create_array(env, &out);
+  uint32_t found = 0;
+  char path[4400], link[64], name[64];
+  for (size_t i = 0; i < n;) {
+    int pid = (int)triples[3 * i + 1];
+    size_t end = i;
+    int all_known = 1;
+    while (end < n && (int)triples[3 * end + 1] == pid) { if (triples[3 * end + 2] < 0) all_known = 0; end++; }
+    if (all_known) {
+      /* The fd walk told each fd: read those links only (a process may hold 200,000 fds). */
+      for (size_t k = i; k < end; k++) {
+        int fdnum = (int)triples[3 * k + 2];
+        snprintf(path, sizeof path, "%s/%d/fd/%d", root, pid, fdnum);
+        ssize_t len = readlink(path, link, sizeof link - 1);
+        if (len < 9 || memcmp(link, "socket:[", 8) != 0) continue;
+        link[len] = 0;
+        if (strtod(link + 8, NULL) != triples[3 * k]) continue; /* closed and reused meanwhile */
+        ssize_t nl = getxattr(path, "system.sockprotoname", name, sizeof name - 1);
+        if (nl < 0) continue;
+        name[nl] = 0;
+        napi_set_element(env, out, found++, held_object(env, triples[3 * k], pid, fdnum, name, live));
+      }
+      i = end;
+      continue;
+    }
+    snprintf(path, sizeof path, "%s/%d/fd", root, pid);
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = dfd < 0 ? NULL : fdopendir(dfd);
+    if (!dir && dfd >= 0) close(dfd);
+    for (struct dirent *e; dir && (e = readdir(dir)) != NULL;) {
+      if (e->d_name[0] == '.') continue;
+      ssize_t len = readlinkat(dfd, e->d_name, link, sizeof link - 1);
+      if (len < 9 || memcmp(link, "socket:[", 8) != 0) continue;
+      link[len] = 0;
+      double inode = strtod(link + 8, NULL);
+      size_t k = i;
+      for (; k < end && triples[3 * k] != inode; k++) {}
+      if (k == end) continue;
+      snprintf(path, sizeof path, "%s/%d/fd/%s", root, pid, e->d_name);
+      ssize_t nl = getxattr(path, "system.sockprotoname", name, sizeof name - 1);
+      if (nl < 0) continue; /* closed meanwhile, or no right to look */
+      name[nl] = 0;
+      napi_value o = held_object(env, inode, pid, atoi(e->d_name), name, live);
+      napi_set_element(env, out, found++, o);
+    }
+    if (dir) closedir(dir);
+    i = end;
+  }
+  return out;
+}
+
+/* describeHeld(dup) -> { record, protocol } read again from our copy, or null when it is no inet socket any more. */
+static napi_value describe_held(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) { napi_throw_type_error(env, NULL, "describeHeld(fd)"); return NULL; }
+  uint32_t w[RECORD_WORDS];
+  int protocol = 0;
+  if (describe_fd(fd, w, &protocol) < 0) { napi_get_null(env, &result); return result; }
+  napi_create_object(env, &result);
+  napi_value rec;
+  void *copy = NULL;
+  napi_create_buffer_copy(env, sizeof w, w, &copy, &rec);
+  napi_set_named_property(env, result, "record", rec);
+  set_num(env, result, "protocol", protocol);
+  return result;
+}
+
+/* closeFds(fds) closes the copies inspectHeld handed out. */
+static napi_value close_fds(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint32_t len = 0;
+  if (argc < 1 || napi_get_array_length(env, argv[0], &len) != napi_ok) { napi_throw_type_error(env, NULL, "closeFds(fds)"); return NULL; }
+  for (uint32_t i = 0; i < len; i++) {
+    napi_value v;
+    int32_t fd = -1;
+    if (napi_get_element(env, argv[0], i, &v) == napi_ok && napi_get_value_int32(env, v, &fd) == napi_ok && fd > 2) close(fd);
+  }
+  return NULL;
+}
+
+/* liveTids(max) -> Int32Array of the ids from 1 to max that answer kill(id, 0) (0, or EPERM: there but not ours). */
+static napi_value live_tids(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t max = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &max) != napi_ok || max < 1 || max > (1 << 22)) {
+    napi_throw_type_error(env, NULL, "liveTids(max: 1 to 4194304)");
+    return NULL;
+  }
+  int32_t *ids = malloc(sizeof(int32_t) * 4096);
+  size_t count = 0, cap = 4096;
+  if (!ids) return throw_errno(env, ENOMEM, "liveTids");
+  for (int32_t id = 1; id <= max; id++) {
+    if (kill(id, 0) == 0 || errno == EPERM) {
+      if (count == cap) {
+        int32_t *grown = realloc(ids, sizeof(int32_t) * cap * 2);
+        if (!grown) { free(ids); return throw_errno(env, ENOMEM, "liveTids"); }
+        ids = grown;
+        cap *= 2;
+      }
+      ids[count++] = id;
+    }
+  }
+  napi_value ab, arr;
+  void *raw = NULL;
+  napi_create_arraybuffer(env, count * sizeof(int32_t), &raw, &ab);
+  if (count) memcpy(raw, ids, count * sizeof(int32_t));
+  free(ids);
+  napi_create_typedarray(env, napi_int32_array, count, ab, 0, &arr);
+  return arr;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
+  napi_create_function(env, "inspectHeld", NAPI_AUTO_LENGTH, inspect_held, NULL, &fn);
+  napi_set_named_property(env, exports, "inspectHeld", fn);
+  napi_create_function(env, "describeHeld", NAPI_AUTO_LENGTH, describe_held, NULL, &fn);
+  napi_set_named_property(env, exports, "describeHeld", fn);
+  napi_create_function(env, "closeFds", NAPI_AUTO_LENGTH, close_fds, NULL, &fn);
+  napi_set_named_property(env, exports, "closeFds", fn);
+  napi_create_function(env, "liveTids", NAPI_AUTO_LENGTH, live_tids, NULL, &fn);
+  napi_set_named_property(env, exports, "liveTids", fn);
   napi_create_function(env, "sockDiag", NAPI_AUTO_LENGTH, sock_diag, NULL, &fn);
   napi_set_named_property(env, exports, "sockDiag", fn);
   napi_create_function(env, "scanFds", NAPI_AUTO_LENGTH, scan_fds, NULL, &fn);

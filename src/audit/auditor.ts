@@ -11,6 +11,7 @@ import type { Selection } from "../evaluate/select.js";
 export type { Selection };
 import { createKnowledge, type Knowledge } from "../knowledge/knowledge.js";
 import { createServiceRegistry, type ServiceRegistry } from "../knowledge/service-registry.js";
+import type { Hiding } from "../model/hiding.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { SCHEMA_VERSION, type Snapshot, type SnapshotSource } from "../model/snapshot.js";
 import type { Socket } from "../model/socket.js";
@@ -42,8 +43,9 @@ export interface HostOptions {
   provenance?: ProvenanceOptions | false;
   /**
    * Ports nobody lists (audit --deep): bind every TCP and UDP port of each visible network namespace and
-   * report a port in use that no view lists as a suspicious socket (rule unlisted-port). Needs the native
-   * addon; seconds per namespace (4 x 65,535 binds).
+   * report a port in use that no view lists as a suspicious socket (rule unlisted-port; needs the native
+   * addon; seconds per namespace, 4 x 65,535 binds), and look for processes missing from /proc's listing
+   * (collect/hidden-processes.ts).
    */
   deep?: boolean;
 }
@@ -150,19 +152,19 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   const self = options.self ?? thisProcess();
 
   /** How sockets of this host are judged: root or not, the policy, the baseline, portwatch's own pid. */
-  const liveJudgement = (o: HostOptions, hostNetns: number | null, memo?: JudgementMemo): EvaluateOptions => {
+  const liveJudgement = (o: HostOptions, hostNetns: number | null, hiding: Hiding, memo?: JudgementMemo): EvaluateOptions => {
     const baseline = o.baseline
       ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns }
       : null;
     const ownProc = !o.procRoot || o.procRoot === "/proc";
     return {
       knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline,
-      ...(memo ? { memo } : {}), selfPid: ownProc ? self.pid : null,
+      ...(memo ? { memo } : {}), selfPid: ownProc ? self.pid : null, hiding,
     };
   };
   const collectOptions = (o: HostOptions, timings: Record<string, number>, session: LookSession | null = null) => {
     const provenance = provenanceOf(o, session);
-    return { ...(o.procRoot ? { procRoot: o.procRoot } : {}), owners: o.owners ?? true, timings, ...(provenance ? { provenance } : {}), ...(o.deep ? { deep: true } : {}) };
+    return { ...(o.procRoot ? { procRoot: o.procRoot } : {}), owners: o.owners ?? true, deep: o.deep ?? false, timings, ...(provenance ? { provenance } : {}) };
   };
 
   return {
@@ -180,14 +182,14 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const lap = phaseTimer(timings);
       const named = nameStage(classifiedByCollector(collection.sockets), registry);
       lap("services");
-      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, liveJudgement(o, collection.hostNetns, session?.memo));
+      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, liveJudgement(o, collection.hostNetns, collection.hiding, session?.memo));
       lap("evaluate");
       return { sockets, hostname, hostNetns: collection.hostNetns, warnings, unchanged: false };
     },
 
     async streamHost(o = {}, timings = {}) {
       const parts = await collectLinuxInParts(collectOptions(o, timings));
-      const judge = streamJudge(liveJudgement(o, parts.hostNetns));
+      const judge = streamJudge(liveJudgement(o, parts.hostNetns, parts.hiding));
       const select = o.select ?? {};
       const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
       const warnings = appliedNotes(o.policy, o.baseline);

@@ -25,7 +25,10 @@ export interface AuditRequest {
   select?: Selection;
   /** Look up owners (default true; live audits only). */
   owners?: boolean;
-  /** Also bind every TCP and UDP port and report ports in use that no view lists (`--deep`; live host, root, native addon). */
+  /**
+   * The slower checks for what hides (`portwatch audit --deep`): every TCP and UDP port is bound to find ports in
+   * use that no view lists (live host, root, native addon), and processes missing from /proc's listing are looked for.
+   */
   deep?: boolean;
   /** Reuse an auditor (its knowledge and service names) across calls. */
   auditor?: Auditor;
@@ -61,8 +64,8 @@ export async function audit(request: AuditRequest = {}): Promise<AuditResult> {
     return { ...auditor.judgeCapture(read, { policy, ...(request.select ? { select: request.select } : {}) }), hostNetns: null };
   }
   const look = await auditor.lookAtHost({
-    ...(request.procRoot ? { procRoot: request.procRoot } : {}), owners: request.owners ?? true, policy,
-    baseline: request.baseline ?? null, ...(request.select ? { select: request.select } : {}), ...(request.deep ? { deep: true } : {}),
+    ...(request.procRoot ? { procRoot: request.procRoot } : {}), owners: request.owners ?? true, deep: request.deep ?? false, policy,
+    baseline: request.baseline ?? null, ...(request.select ? { select: request.select } : {}),
   });
   return {
     schema: SCHEMA_VERSION, host: { hostname: look.hostname, source: "live", collectedAt: new Date().toISOString() },

@@ -33,7 +33,7 @@ export interface AuditOptions {
   /** Read this capture (a file, or "-" for stdin) instead of the live host. */
   from?: string;
   format?: CaptureFormat;
-  /** Ports nobody lists: the bind probe of every TCP and UDP port of each namespace (live host only). */
+  /** What hides, the slow way: the bind probe of every TCP and UDP port of each namespace, and pids missing from /proc's listing (live host only). */
   deep?: boolean;
 }
 
@@ -47,7 +47,7 @@ function selection(options: AuditOptions): Selection {
 }
 
 const hostOptions = (options: AuditOptions) => ({
-  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, ...provenanceOf(options), ...(options.deep ? { deep: true } : {}),
+  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, deep: options.deep ?? false, ...provenanceOf(options),
 });
 
 /** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */

@@ -7,6 +7,8 @@ export interface HolderLookup {
   get(inode: number): number | number[] | undefined;
   has(inode: number): boolean;
   values(): Iterable<number | number[]>;
+  /** Every inode with its holders (the third view looks for inodes no table lists: collect/third-view.ts). */
+  entries(): Iterable<[number, number | number[]]>;
 }
 
 /**
@@ -68,6 +70,15 @@ export class InodeTable implements HolderLookup {
       yield v >= 0 ? v : (this.lists[-v - 1] as number[]);
     }
     yield* this.big.values();
+  }
+
+  *entries(): Generator<[number, number | number[]]> {
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.keys[i] === 0) continue;
+      const v = this.pids[i] as number;
+      yield [this.keys[i] as number, v >= 0 ? v : (this.lists[-v - 1] as number[])];
+    }
+    yield* this.big.entries();
   }
 
   private grow(): void {

@@ -1,3 +1,4 @@
+import type { Hiding } from "../model/hiding.js";
 import type { Problem } from "../model/problem.js";
 import type { Socket } from "../model/socket.js";
 
@@ -14,6 +15,8 @@ export interface Collection {
   warnings: string[];
   /** How each network namespace's tables were read (by namespace inode): the kernel's netlink dump or the /proc text. */
   readVia: Map<number | null, "netlink" | "proc">;
+  /** Processes hidden from /proc's view, and namespaces no process is in that hold sockets (the rules read them). */
+  hiding: Hiding;
   /**
    * True when this is the cached collection of the last look again (same dumps, same owners; see
    * OwnerCache.previous): the same Socket objects, already judged by the caller of the last look.
@@ -40,4 +43,5 @@ export interface CollectionParts {
   problems: Problem[];
   warnings: string[];
   readVia: Map<number | null, "netlink" | "proc">;
+  hiding: Hiding;
 }

@@ -40,24 +40,38 @@ export interface FdWalk {
   startWorker: StartFdScanWorker | undefined;
 }
 
+/** Sockets where the addon's walk found them: [inode, pid] pairs and each one's fd number (the third view reads them). */
+export interface SocketFds {
+  pairs: Float64Array;
+  fds: Int32Array;
+  count: number;
+}
+
+/** What the fd walk found: who holds which inode, how many fd tables could not be read, and (the addon's walk) each socket's fd. */
+export interface WalkedFds<H> {
+  holders: H;
+  denied: number;
+  located?: SocketFds;
+}
+
 /**
  * The fd walk, possibly in parallel: on the addon's threads, or on worker threads that take pids from a
  * shared counter at once, the main thread joining in once `meanwhile()` (reading the socket tables)
  * returns. With one thread it is a loop. Each socket fd found goes into `holders` through `add`.
  */
-export async function walkFds<H extends HolderLookup>(walk: FdWalk, holders: H, add: (holders: H, inode: number, pid: number) => void): Promise<{ holders: H; denied: number }> {
+export async function walkFds<H extends HolderLookup>(walk: FdWalk, holders: H, add: (holders: H, inode: number, pid: number) => void): Promise<WalkedFds<H>> {
   if (walk.addon) return walkOnNativeThreads(walk, walk.addon, holders, add);
   if (walk.threads <= 1) return walkInLoop(walk, holders, add);
   return walkOnWorkers(walk, holders, add);
 }
 
-async function walkOnNativeThreads<H>(walk: FdWalk, addon: NativeAddon, holders: H, add: (holders: H, inode: number, pid: number) => void): Promise<{ holders: H; denied: number }> {
+async function walkOnNativeThreads<H>(walk: FdWalk, addon: NativeAddon, holders: H, add: (holders: H, inode: number, pid: number) => void): Promise<WalkedFds<H>> {
   // The addon walks on its own threads while this one reads the socket tables.
   const scan = addon.scanFds(walk.procRoot, Int32Array.from(walk.pids), Math.max(1, Math.min(4, availableParallelism())));
   walk.meanwhile();
-  const { pairs, count, denied } = await scan;
+  const { pairs, fds, count, denied } = await scan;
   for (let k = 0; k < count; k++) add(holders, pairs[2 * k] as number, pairs[2 * k + 1] as number);
-  return { holders, denied };
+  return fds === undefined ? { holders, denied } : { holders, denied, located: { pairs, fds, count } };
 }
 
 function walkInLoop<H>(walk: FdWalk, holders: H, add: (holders: H, inode: number, pid: number) => void): { holders: H; denied: number } {

@@ -1,3 +1,4 @@
+import type { Hiding } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
 import type { Problem } from "../model/problem.js";
 import type { Socket } from "../model/socket.js";
@@ -26,6 +27,7 @@ export interface Gathered {
   problems: Problem[];
   warnings: string[];
   readVia: Map<number | null, "netlink" | "proc">;
+  hiding: Hiding;
 }
 
 // Sockets per batch of the second pass. Small enough that a batch dies young: with 512, a young-generation
@@ -56,7 +58,7 @@ export function joinInParts(found: Gathered, lap?: (phase: string) => void): Col
     if (unowned > 0) warnings.push(unownedWarning(unowned, found.denied));
   }
 
-  return { listeners, rest, hostname: found.hostname, hostNetns, problems: found.problems, warnings, readVia: found.readVia };
+  return { listeners, rest, hostname: found.hostname, hostNetns, problems: found.problems, warnings, readVia: found.readVia, hiding: found.hiding };
 }
 
 /** Every namespace's listeners: decoded from its netlink records (and cross-checked with /proc/net), or picked from its /proc-text sockets. */
@@ -67,8 +69,17 @@ function allListeners(sources: readonly Source[]): Socket[] {
     netlinkListeners(src.netlink, src.netns, listeners);
     if (src.crossCheck) markHiddenListeners(listeners, from, src.crossCheck, src.netns);
     for (const s of src.made) if (isListening(s)) listeners.push(s);
+    if (src.hidden) markHeld(listeners, from, src.hidden);
   }
   return listeners;
+}
+
+/** Sockets from index `from` on that processes hold in a namespace no process is in (Source.hidden): hidden from both views. */
+function markHeld(sockets: Socket[], from: number, hidden: ReadonlySet<number>): void {
+  for (let i = from; i < sockets.length; i++) {
+    const s = sockets[i] as Socket;
+    if (s.inode !== null && hidden.has(s.inode)) s.hiddenFrom = "both";
+  }
 }
 
 /** One namespace's sockets other than listeners, BATCH at a time: decoded from the netlink records only now, then those already made. */
@@ -79,6 +90,7 @@ function* otherSockets(src: Source): Generator<Socket[]> {
       for (let from = 0, n = recordCount(records); from < n; from += BATCH) {
         const batch: Socket[] = [];
         decodeSockDiag(records, t.proto, src.netns, batch, "other", from, from + BATCH);
+        if (src.hidden) markHeld(batch, 0, src.hidden);
         if (batch.length > 0) yield batch;
       }
     }

@@ -1,11 +1,12 @@
 import { endianness } from "node:os";
+import type { HiddenProcess } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { phaseTimer } from "../model/timings.js";
 import { addHolder, InodeTable, type HolderLookup } from "./attribute.js";
 import type { Collection, CollectionParts } from "./collection.js";
 import { deepCheck } from "./deep-probe.js";
-import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type StartFdScanWorker } from "./fd-walk.js";
+import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type SocketFds, type StartFdScanWorker } from "./fd-walk.js";
 import { joinInParts, type Gathered } from "./join.js";
 import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, type NamespaceDirs, type Namespaces } from "./namespaces.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
@@ -14,6 +15,8 @@ import { fillOwnerCache, hasLastLook, lastLookAgain, refreshOwners, rememberLook
 import { readProcessDetails } from "./process-details.js";
 import { readProvenance, type ProvenanceSession } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
+import { findHiddenProcesses } from "./hidden-processes.js";
+import { thirdView } from "./third-view.js";
 import { eachSourceInode, prefetchDumps, readTables, type TableReader, type Tables } from "./tables.js";
 
 // The live collection of a Linux host, step by step (docs/architecture.md): this file runs the steps;
@@ -66,7 +69,8 @@ export interface CollectOptions {
    * Ports nobody lists (audit --deep; collect/deep-probe.ts): bind every TCP and UDP port of each visible
    * namespace and report a port in use that no view lists as a socket with `unlisted` set. Needs the
    * native addon and the live host (a warning says so otherwise); as root for other namespaces. About a
-   * second per namespace.
+   * second per namespace. Also the slow checks for processes hidden from the /proc listing: every id up to
+   * pid_max with kill(id, 0), and every task's children (mounts over /proc/<pid> are checked always).
    */
   deep?: boolean;
 }
@@ -79,7 +83,9 @@ export interface CollectOptions {
  * 2. Read each namespace's tables once (netlink sock_diag for the live host when the native addon is
  *    there, else /proc text: through "self" for ours, one of its pids for the others), while the fd walk
  *    (native threads, or worker threads on busy hosts) collects socket inodes; then help it.
- * 3. Read the details of the pids that hold sockets only; join by inode; classify direction/exposure.
+ * 3. The fd tables as a third view: sockets processes hold that no table lists (third-view.ts); mounts over
+ *    /proc/<pid> and, with `deep`, pids the /proc listing leaves out (hidden-processes.ts).
+ * 4. Read the details of the pids that hold sockets only; join by inode; classify direction/exposure.
  */
 export async function collectLinux(options: CollectOptions = {}): Promise<Collection> {
   const lap = phaseTimer(options.timings);
@@ -89,8 +95,12 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   const sockets = parts.listeners;
   for (const batch of parts.rest()) for (const s of batch) sockets.push(s);
   lap("join");
-  const collection: Collection = { sockets, hostname: parts.hostname, hostNetns: parts.hostNetns, problems: parts.problems, warnings: parts.warnings, readVia: parts.readVia };
-  if (options.cache && found.wantOwners) rememberLook(options.cache, found.dumps, found.namespaceCount, collection);
+  const collection: Collection = { sockets, hostname: parts.hostname, hostNetns: parts.hostNetns, problems: parts.problems, warnings: parts.warnings, readVia: parts.readVia, hiding: parts.hiding };
+  // A look that found hidden sockets is not reused by the next one (its dumps do not show them changing).
+  if (options.cache && found.wantOwners) {
+    if (found.hiddenSockets === 0) rememberLook(options.cache, found.dumps, found.namespaceCount, collection);
+    else options.cache.previous = null;
+  }
   return collection;
 }
 
@@ -113,6 +123,8 @@ interface Read extends Gathered {
   /** Each namespace's dumps, when read through netlink. */
   dumps: Map<number | null, Dumps>;
   namespaceCount: number;
+  /** Sockets the third view found hidden from both views (third-view.ts). */
+  hiddenSockets: number;
 }
 
 /** One look in progress: what step 1 found, how to read the rest, and what went wrong so far. */
@@ -135,12 +147,27 @@ interface Look {
 /** The sockets' sources and their owners, ready to join; or the last look again (see OwnerCache.previous). */
 async function gather(options: CollectOptions, lap: (phase: string) => void): Promise<Read | { unchanged: Collection }> {
   const look = startLook(options, lap);
+  const hidden = findHiddenProcesses({ procRoot: look.procRoot, pids: look.pids, deep: options.deep ?? false, addon: look.addon });
+  lap("hidden processes");
+  // The last look's judgement read which processes hid (rules.ts): reused only while that did not change.
+  if (look.cache?.previous && hidingKey(look.cache.previous.collection.hiding.processes) !== hidingKey(hidden.processes)) look.cache.previous = null;
   // A deep look probes the ports, whatever the dumps say: never the last look again.
   const steady = options.deep ? { prefetched: null, refreshed: null } : steadyHost(look);
   if ("unchanged" in steady) return steady;
-  const { tables, holders, denied } = await tablesAndOwners(look, steady);
+  const { tables, holders, denied, located } = await tablesAndOwners(look, steady);
+  const emptyNamespaces: number[] = [];
+  let hiddenSockets = 0;
+  if (look.wantOwners && look.reader.diag) {
+    hiddenSockets = thirdView({
+      addon: look.reader.diag, procRoot: look.procRoot, nsList: look.nsList, session: look.reader.session, littleEndian: look.reader.littleEndian,
+      sources: tables.sources, holders, located, notInet: look.cache?.notInet, warnings: look.warnings, emptyNamespaces,
+      ...(look.cache && located === undefined ? { byPid: look.cache.byPid, keep: (inode: number, pid: number) => addHolder((look.cache as OwnerCache).holders, inode, pid) } : {}),
+    });
+    look.lap("third view");
+  }
+  look.warnings.push(...hidden.warnings);
   if (options.deep) {
-    // After the fd walk, so the probe's threads do not compete with its threads.
+    // After the fd walk and the third view (whose sockets count as listed), so the probe's threads do not compete with the walk's.
     const deep = await deepCheck({ addon: look.addon, procRoot: look.procRoot, namespaces: look.nsList, sources: tables.sources, session: look.reader.session });
     tables.sources.push(...deep.sources);
     look.warnings.push(...deep.warnings);
@@ -155,8 +182,13 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
   return {
     ...tables, holders, processes, denied, wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
-    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length,
+    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length, hiddenSockets, hiding: { processes: hidden.processes, emptyNamespaces },
   };
+}
+
+/** Which processes hide, and how, as one string (to compare two looks). */
+function hidingKey(processes: readonly HiddenProcess[]): string {
+  return processes.map((h) => `${h.pid}/${h.how}/${h.mount?.mountPoint ?? ""}`).join(",");
 }
 
 /** Step 1: the pids and their namespaces, and how this look reads the tables. */
@@ -205,6 +237,8 @@ interface TablesAndOwners {
   holders: HolderLookup;
   /** fd tables that could not be read (no root). */
   denied: number;
+  /** Each socket's fd, when the addon walked every fd table (for the third view). */
+  located?: SocketFds;
 }
 
 /** Steps 2 and 3: the tables, read while the fd walk runs, or before the owner cache's refresh. */
@@ -237,7 +271,7 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
     startWorker: look.options.startWorker, meanwhile: () => { tables = readAllTables(look, prefetched); },
   };
   const cache = look.cache;
-  let owners: { holders: HolderLookup; denied: number };
+  let owners: { holders: HolderLookup; denied: number; located?: SocketFds };
   if (cache) {
     // The first look fills the cache from the full walk (a Map: later looks change it).
     const walked = await walkFds(walk, new Map<number, number | number[]>(), addHolder);

@@ -16,8 +16,21 @@ export interface NativeAddon {
    * errno name (EPERM, EACCES, ENOENT, EPROTONOSUPPORT, ...).
    */
   sockDiag(family: 0 | 4 | 6, protocol: 6 | 17, netnsPath?: string): { records: Buffer; interrupted: boolean };
-  /** Walks /proc/<pid>/fd of `pids` on `threads` threads: [inode, pid] pairs of every socket fd. */
-  scanFds(procRoot: string, pids: Int32Array, threads: number): Promise<{ pairs: Float64Array; count: number; denied: number; scanned: number }>;
+  /** Walks /proc/<pid>/fd of `pids` on `threads` threads: [inode, pid] pairs of every socket fd, and each one's fd number (`fds`). */
+  scanFds(procRoot: string, pids: Int32Array, threads: number): Promise<{ pairs: Float64Array; fds?: Int32Array; count: number; denied: number; scanned: number }>;
+  /**
+   * The fd tables as a third view (collect/third-view.ts): for each [inode, pid, fd] triple (sorted by pid;
+   * fd -1 when the walk did not tell it: that fd table is read again), the fd of `pid` that holds socket
+   * `inode`, with its protocol as sockfs names it; for TCP, UDP and raw
+   * sockets, a copy of the fd (`dup`, pidfd_getfd), the socket's facts as one sock_diag record and its
+   * network namespace (SIOCGSKNS: `netns`, and `nsfd`, a file of it). Close every dup and nsfd with closeFds.
+   * Absent from addons built before it (and from test doubles).
+   */
+  inspectHeld?(procRoot: string, triples: Float64Array): HeldSocket[];
+  /** The facts of a socket again, read from a copy inspectHeld made; null when it is no TCP, UDP or raw socket any more. */
+  describeHeld?(dup: number): { record: Uint8Array; protocol: number } | null;
+  /** Closes the copies inspectHeld handed out. */
+  closeFds?(fds: readonly number[]): void;
   /**
    * The bind probe (portwatch audit --deep): tries to bind each port (1..65535, or `ports`) of `protocol`
    * and `family` with SO_REUSEADDR off (IPV6_V6ONLY on for IPv6), on the wildcard address and, when that
@@ -27,6 +40,27 @@ export interface NativeAddon {
    * errno << 16 | (1 for the loopback bind) << 31, for any other failure. Absent from an addon built before it.
    */
   bindProbe?(protocol: 6 | 17, family: 4 | 6, netnsPath: string | null, threads: number, ports?: Uint16Array): Promise<{ inUse: Uint32Array; errors: Uint32Array }>;
+  /** The ids from 1 to `max` that answer kill(id, 0) (processes and threads; `--deep`). */
+  liveTids?(max: number): Int32Array;
+}
+
+/** A socket a process holds, as inspectHeld read it (see NativeAddon.inspectHeld). */
+export interface HeldSocket {
+  inode: number;
+  pid: number;
+  /** The fd number in the holder. */
+  fd: number;
+  /** sockfs's name of its protocol: "TCP", "UDPv6", "RAW", "UNIX-STREAM", "NETLINK", ... */
+  name: string;
+  /** For TCP, UDP and raw sockets: portwatch's copy of the fd, and what it says. */
+  dup?: number;
+  protocol?: number;
+  record?: Uint8Array;
+  /** Its network namespace's inode, and a file of that namespace (SIOCGSKNS). */
+  netns?: number;
+  nsfd?: number;
+  /** Why no copy could be made (EPERM: no right to ptrace the holder; ENOSYS: kernel before 5.6). */
+  error?: string;
 }
 
 let loaded: NativeAddon | null | undefined;

@@ -47,12 +47,12 @@ const NO_RECORDS = new Uint8Array(0);
 
 /**
  * Dumps one namespace's TCP and UDP sockets through netlink sock_diag (our own namespace, or the one
- * `netnsPath` names) and reads its raw-socket tables (small) through `base`; null when the kernel
+ * `netnsPath` names) and reads its raw-socket tables (small) through `base` (none when null); null when the kernel
  * refused a dump (no sock_diag module, no right to enter the namespace), so the caller reads /proc text.
  * A table the kernel changed while dumping it (NLM_F_DUMP_INTR: a socket may be missing or listed twice)
  * is dumped again, up to DUMP_TRIES times; one that never came out whole is named in `unsettled`.
  */
-export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string, unsettled: string[] = [], session: CollectSession = createCollectSession()): Dumps | null {
+export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string | null, unsettled: string[] = [], session: CollectSession = createCollectSession()): Dumps | null {
   const take = (family: 0 | 4 | 6, protocol: 6 | 17, name: string) => {
     const dump = () => (netnsPath === undefined ? addon.sockDiag(family, protocol) : addon.sockDiag(family, protocol, netnsPath));
     let result = dump();
@@ -76,8 +76,8 @@ export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined,
   } catch {
     return null;
   }
-  // "" where the kernel has no raw sockets table.
-  return { ...records, raw: readIfThere(`${base}/raw`), raw6: readIfThere(`${base}/raw6`) };
+  // "" where the kernel has no raw sockets table, or no /proc/net shows the namespace (base null: one no process is in).
+  return { ...records, raw: base === null ? "" : readIfThere(`${base}/raw`), raw6: base === null ? "" : readIfThere(`${base}/raw6`) };
 }
 
 /** How many sockets the netlink records of one namespace hold. */

@@ -48,11 +48,13 @@ export interface OwnerCache {
    * between deep looks, so they do not vanish and reappear with every deep look.
    */
   unlisted?: Source[];
+  /** Held socket inodes no table lists that the third view found to be no TCP, UDP or raw socket (unix, netlink ...): not inspected again. */
+  notInet: Set<number>;
 }
 
 /** An empty owner cache. */
 export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, session: createCollectSession() };
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, session: createCollectSession(), notInet: new Set() };
 }
 
 /** An inode nobody was seen to hold: how often every fd table was read for it, and the look to read them again. */

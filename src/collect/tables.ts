@@ -19,6 +19,8 @@ export interface Source {
   made: Socket[];
   /** For a namespace read through netlink: how to cross-check its listeners against /proc/net (see hidden-listeners.ts). */
   crossCheck?: CrossCheck;
+  /** Inodes of sockets processes hold in a namespace no process is in: marked `hiddenFrom: "both"` when joined (third-view.ts). */
+  hidden?: ReadonlySet<number>;
 }
 
 /** How one collection reads the namespaces' socket tables. */

@@ -1,4 +1,5 @@
 import type { Knowledge } from "../knowledge/knowledge.js";
+import { NOTHING_HIDDEN, type Hiding } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import { portKey, PROTO_INDEX } from "../model/protocol.js";
@@ -19,6 +20,8 @@ export interface EvaluateOptions {
   policy?: Policy | null;
   /** portwatch's own pid on a live host: its sockets are expected. */
   selfPid?: number | null;
+  /** What hides on a live host (processes kept out of /proc's view, namespaces no process is in): rules.ts reads it. */
+  hiding?: Hiding;
   /** Kept by a caller that judges the same host again and again (watch): judgements carry over between looks. */
   memo?: JudgementMemo;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
@@ -153,7 +156,7 @@ export interface Judge {
 
 /** A judge that keeps what it learnt (listeners, shared reasons, judgements of like connections) between calls. */
 export function createJudge(options: EvaluateOptions): Judge {
-  const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null };
+  const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null, hiding: options.hiding ?? NOTHING_HIDDEN };
   const fast = options.memoize !== false;
   const findings = holderFindings(PROCESS_RULES, ctx);
   // Listeners by namespace, then by portKey(port, protocol): numbers, no string built per socket.
@@ -179,7 +182,7 @@ export function createJudge(options: EvaluateOptions): Judge {
     return r;
   };
 
-  const explain = fast ? explainer(options.knowledge, options.origin) : (s: Socket) => explainSocket(s, options.knowledge, options.origin);
+  const explain = fast ? explainer(options.knowledge, options.origin, options.hiding) : (s: Socket) => explainSocket(s, options.knowledge, options.origin, options.hiding);
   let baselineReason: Reason | undefined;
   /** The listener on this computer a connection belongs to: the one that accepted it, or the one it talks to over loopback. */
   const peerOf = (s: Socket): Socket | undefined => {
@@ -248,8 +251,8 @@ export function createJudge(options: EvaluateOptions): Judge {
         // program held that port).
         const peer = peerOf(s);
         const peerOwner = peer?.process ? idOf(peer.process) : 0;
-        // A port one of the kernel's two views hides (hidden-port): rare, and its message names the local port.
-        const hidden = s.hiddenFrom === undefined ? 0 : s.hiddenFrom === "proc" ? 1 : 2;
+        // A port one of the kernel's two views hides (hidden-port), or both (hidden-socket): rare, and their messages name the local port (hidden-socket also the inode).
+        const hidden = s.hiddenFrom === undefined ? 0 : s.hiddenFrom === "proc" ? 1 : s.hiddenFrom === "netlink" ? 2 : 3;
         // Everything the judgement reads, packed in one number (the service follows from port, protocol and
         // direction); the namespace, the owners and, rarely, addresses and ports are added as text.
         const bits = DIRECTION_BITS[s.direction] | (PROTO_INDEX[s.proto] << 2) | (STATE_BITS[s.state] << 4) | (EXPOSURE_BITS[s.exposure ?? "none"] << 8) |
@@ -268,7 +271,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         const packed = ((away * 4 + hidden) * 65_536 + port) * 2 ** 17 + bits;
         const others = sharedKey(s);
         const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
-          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
+          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}${hidden === 3 ? `|${s.inode}` : ""}` : "");
         const same = memo.get(s.netns, packed, pid, peerOwner, rest);
         if (same !== undefined) {
           s.reasons = same.reasons;

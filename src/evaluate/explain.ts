@@ -1,6 +1,7 @@
 import type { Knowledge } from "../knowledge/knowledge.js";
 import { isLoopback } from "../model/address.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
+import type { Hiding } from "../model/hiding.js";
 import type { Socket } from "../model/socket.js";
 import { shellQuote } from "../model/shell-quote.js";
 import { ORPHAN_STATES } from "../model/socket-state.js";
@@ -26,8 +27,15 @@ function programAdvice(p: ProcessInfo, origin: Origin): string {
   return `find out what it is there with "ps -p ${p.pid} -o user,args" and "ls -l /proc/${p.pid}/exe"`;
 }
 
-/** How to find a port's owner on the machine the sockets came from. */
-export function ownerAdvice(port: number, proto: string, origin: Origin): string {
+/** How to find a port's owner on the machine the sockets came from; while processes hide from /proc (live), which one to look at first. */
+export function ownerAdvice(port: number, proto: string, origin: Origin, hiding?: Hiding): string {
+  const hidden = origin === "live" ? hiding?.processes[0] : undefined;
+  if (hidden !== undefined) {
+    const look = hidden.how === "mount" && hidden.mount
+      ? `undo the mount that hides process ${hidden.pid} ("umount ${hidden.mount.mountPoint}"; "grep ${hidden.mount.mountPoint} /proc/self/mountinfo" shows it)`
+      : `read process ${hidden.pid}, which the /proc listing leaves out, by name ("ls -l /proc/${hidden.pid}/fd")`;
+    return `lsof and ss -p cannot find its owner while a process hides from /proc: ${look}, then run portwatch again`;
+  }
   if (origin === "windows-capture") return `find its owner there with "netstat -abno" (as Administrator) and look for port ${port}`;
   if (origin === "bsd-capture") return `find its owner there with "sudo lsof -i ${proto.toUpperCase()}:${port}" or "sockstat -l | grep ${port}"`;
   return `find its owner with "sudo lsof -i ${proto.toUpperCase()}:${port}" or "sudo ss -tunap 'sport = :${port}'"`;
@@ -54,11 +62,11 @@ function cutNote(p: ProcessInfo | null, knowledge: Knowledge): string {
 }
 
 /** One plain-words sentence or two about a socket: what the port is, who holds it, and how to learn more when nothing explains it. */
-export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin): string {
-  return explainWhat(s, knowledge, origin) + cutNote(s.process, knowledge);
+export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin, hiding?: Hiding): string {
+  return explainWhat(s, knowledge, origin, hiding) + cutNote(s.process, knowledge);
 }
 
-function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin): string {
+function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin, hiding: Hiding | undefined): string {
   if (s.unlisted !== undefined) return explainUnlisted(s);
   const p = s.process;
   const owner = p ? ownerText(p) : null;
@@ -70,7 +78,7 @@ function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin): string {
     const there = isLoopback(s.remote.address) ? "on this computer" : "of the other computer";
     if (finished) return `A program was connected to port ${s.remote.port} ${there}${entry ? ` (${entry.name})` : ", a port with no well-known service"}${gone}`;
     const base = `${owner ?? "A program"} is connected to port ${s.remote.port} ${there}`;
-    return entry ? `${base}: ${entry.what}` : `${base}, a port with no well-known service${owner ? "" : `; ${ownerAdvice(s.local.port, s.proto, origin)}`}`;
+    return entry ? `${base}: ${entry.what}` : `${base}, a port with no well-known service${owner ? "" : `; ${ownerAdvice(s.local.port, s.proto, origin, hiding)}`}`;
   }
   if (finished) {
     const entry = knowledge.port(s.local.port, s.proto);
@@ -91,7 +99,7 @@ function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin): string {
     const look = programAdvice(p, origin);
     return `${port} is not a service portwatch knows; ${owner} ${s.direction === "listening" ? "listens on it" : "holds it"}${where}: ${look}`;
   }
-  return `${port} is not a service portwatch knows${where}: ${ownerAdvice(s.local.port, s.proto, origin)}`;
+  return `${port} is not a service portwatch knows${where}: ${ownerAdvice(s.local.port, s.proto, origin, hiding)}`;
 }
 
 /** A port the bind probe finds in use that no view lists (audit --deep): how it was seen, and what to do. */
@@ -110,7 +118,7 @@ function explainUnlisted(s: Socket): string {
  * `explainSocket` with the answers shared: sockets that differ only in what the explanation does not
  * mention (the ephemeral port of a client, say) get the same string, made once.
  */
-export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => string {
+export function explainer(knowledge: Knowledge, origin: Origin, hiding?: Hiding): (s: Socket) => string {
   const cache = new Map<string, string>();
   // The owner by its ProcessInfo object, not its pid: the text names the process, and a capture can give
   // one pid two names (Windows netstat -b: "svchost.exe (RpcSs)" on one row, "svchost.exe (Dnscache)" on another).
@@ -129,7 +137,7 @@ export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => 
       : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.unlisted ?? ""}/${s.unlisted ? s.family : ""}`;
     let text = cache.get(key);
     if (text === undefined) {
-      text = explainSocket(s, knowledge, origin);
+      text = explainSocket(s, knowledge, origin, hiding);
       cache.set(key, text);
     }
     return text;

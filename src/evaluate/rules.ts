@@ -5,7 +5,9 @@ import { genuine } from "./trust.js";
 import { readCommandLine, type CommandLine, type InlineCode } from "./command-line.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
+import type { Hiding } from "../model/hiding.js";
 import type { Socket } from "../model/socket.js";
+import { hiddenSocketMessage, unownedWhileHiding } from "./rules-hiding.js";
 import { SHUTDOWN_STATES } from "../model/socket-state.js";
 import type { Reason } from "../model/verdict.js";
 import { PROVENANCE_PROCESS_RULES, PROVENANCE_SOCKET_RULES } from "./rules-provenance.js";
@@ -21,6 +23,8 @@ export interface RuleContext {
   mode: "live-root" | "live" | "capture";
   /** The pid of portwatch itself, on a live host (its own dashboard listens). */
   selfPid?: number | null;
+  /** What hides on a live host (model/hiding.ts): processes kept out of /proc's view, namespaces no process is in. */
+  hiding?: Hiding;
 }
 
 /** A built-in rule: an id, and a check that returns its reasons for one socket. */
@@ -249,20 +253,32 @@ export const SOCKET_RULES: readonly Rule[] = [
   {
     id: "unowned-listener",
     check(s, ctx) {
-      if (ctx.mode !== "live-root" || s.direction !== "listening" || s.process !== null || !s.inode) return null;
+      if (s.direction !== "listening" || s.process !== null || !s.inode) return null;
       const entry = ctx.knowledge.port(s.local.port, s.proto);
       if (entry?.owners.includes("kernel")) return null;
+      // A process hides (a mount over /proc/<pid>, or one the /proc listing leaves out): an unowned listener may be its.
+      if (ctx.mode !== "live-root") return null;
+      const hiding = ctx.hiding?.processes ?? [];
+      if (hiding.length > 0) return reason("unowned-listener", "suspicious", unownedWhileHiding(s, hiding));
       return reason("unowned-listener", "unknown", "No process that portwatch can see holds this listener although it runs as root: a kernel service, a process in another PID namespace, or one hidden from /proc (rootkits hide this way)");
     },
   },
   {
     id: "hidden-port",
     check(s) {
-      if (s.hiddenFrom === undefined) return null;
+      if (s.hiddenFrom !== "proc" && s.hiddenFrom !== "netlink") return null;
       const port = portText(s.local.port, s.proto);
+      const next = `compare "sudo ss -ltunp" with "sudo netstat -ltunp" yourself, then look for what filters them: /etc/ld.so.preload, "cat /proc/modules", and a check of this computer from a rescue system`;
       return s.hiddenFrom === "proc"
-        ? reason("hidden-port", "suspicious", `The kernel lists this listener (${port}) when asked through netlink, as ss asks, but leaves it out of /proc/net, which netstat reads, in three reads in a row: rootkits hide their ports this way`)
-        : reason("hidden-port", "suspicious", `This listener (${port}) is in /proc/net, which netstat reads, but the kernel leaves it out when asked through netlink, as ss asks, in three reads in a row: a rootkit may be hiding it from ss`);
+        ? reason("hidden-port", "suspicious", `ss's view (netlink) lists this listener (${port}), but netstat's view (/proc/net) leaves it out, in three reads in a row${s.process ? `, and ${who(s.process)} holds it` : ""}: rootkits hide their ports this way; ${next}`)
+        : reason("hidden-port", "suspicious", `netstat's view (/proc/net) lists this listener (${port}), but ss's view (netlink) leaves it out, in three reads in a row${s.process ? `, and ${who(s.process)} holds it` : ""}: a rootkit may be hiding it from ss; ${next}`);
+    },
+  },
+  {
+    id: "hidden-socket",
+    check(s, ctx) {
+      if (s.hiddenFrom !== "both") return null;
+      return reason("hidden-socket", "suspicious", hiddenSocketMessage(s, ctx.hiding?.emptyNamespaces ?? []));
     },
   },
   {

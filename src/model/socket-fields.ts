@@ -186,7 +186,7 @@ export const SOCKET_FIELDS = [
   { name: "explanation", type: TEXT, nullable: true, presence: "always", setBy: "evaluate", initial: null,
     description: "what the socket is and how to learn more, in plain words" },
   { name: "hiddenFrom", type: { kind: "enum", values: HIDDEN_FROM }, nullable: false, presence: "when-set", setBy: "collect",
-    description: "a listener one of the kernel's views leaves out, read after read: \"proc\" (/proc/net, netstat) or \"netlink\" (ss); rule hidden-port" },
+    description: "a socket the kernel's views leave out: a listener one of them leaves out read after read, \"proc\" (/proc/net, netstat) or \"netlink\" (ss), rule hidden-port; or \"both\", a socket a process holds that neither view of the namespaces portwatch reads through processes lists, rule hidden-socket" },
   { name: "unlisted", type: { kind: "enum", values: UNLISTED_BINDS }, nullable: false, presence: "when-set", setBy: "collect",
     description: "a port no view of the socket tables lists although binding it fails, try after try (audit --deep; owner, address and state unknown): \"wildcard-and-loopback\" (both binds failed) or \"wildcard-only\" (held on another address); rule unlisted-port" },
 ] as const satisfies readonly SocketField[];

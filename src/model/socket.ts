@@ -30,8 +30,12 @@ export type Direction = (typeof DIRECTIONS)[number];
 export const EXPOSURES = ["loopback", "all-interfaces", "interface", "container"] as const;
 export type Exposure = (typeof EXPOSURES)[number];
 
-/** The kernel view a listener is missing from: "proc" (/proc/net, what netstat reads) or "netlink" (what ss reads). */
-export const HIDDEN_FROM = ["proc", "netlink"] as const;
+/**
+ * The kernel views a socket is missing from: "proc" (/proc/net, what netstat reads) or "netlink" (what ss
+ * reads), read after read; or "both": a socket a process holds (its fd table shows socket:[inode]) that
+ * neither view of any namespace portwatch reads through a process lists (collect/third-view.ts).
+ */
+export const HIDDEN_FROM = ["proc", "netlink", "both"] as const;
 export type HiddenFrom = (typeof HIDDEN_FROM)[number];
 
 /**

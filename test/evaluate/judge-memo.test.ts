@@ -229,7 +229,7 @@ const arbEndpoint: fc.Arbitrary<Endpoint> = fc.record({ address: arbAddress, por
 /** A socket's fields, with the process as an index into the look's process pool (null: no owner). */
 interface Raw {
   proto: Proto; local: Endpoint; remote: Endpoint | null; state: SocketState; netns: number | null; inode: number | null;
-  uid: number | null; process: number | null; hiddenFrom: "proc" | "netlink" | undefined; direction: Direction; exposure: Exposure | null;
+  uid: number | null; process: number | null; hiddenFrom: "proc" | "netlink" | "both" | undefined; direction: Direction; exposure: Exposure | null;
 }
 const arbRaw: fc.Arbitrary<Raw> = fc.record({
   proto: fc.constantFrom<Proto>("tcp", "udp", "raw"),
@@ -240,7 +240,7 @@ const arbRaw: fc.Arbitrary<Raw> = fc.record({
   inode: fc.constantFrom(0, null, 4242, 4243),
   uid: fc.constantFrom(null, 0, 1000),
   process: fc.option(fc.nat(), { nil: null }),
-  hiddenFrom: fc.constantFrom(undefined, undefined, undefined, "proc" as const, "netlink" as const),
+  hiddenFrom: fc.constantFrom(undefined, undefined, undefined, "proc" as const, "netlink" as const, "both" as const),
   direction: fc.constantFrom(...DIRECTIONS),
   exposure: fc.constantFrom(...EXPOSURES),
 });
@@ -248,7 +248,7 @@ const arbRaw: fc.Arbitrary<Raw> = fc.record({
 /** Changes to one or two fields of a socket: what makes two connections near-twins for the memo. */
 interface Tweak {
   local?: Endpoint; remote?: Endpoint | null; localPort?: number; remotePort?: number; localAddress?: string; remoteAddress?: string; state?: SocketState;
-  netns?: number | null; inode?: number | null; uid?: number | null; process?: number | null; hiddenFrom?: "proc" | "netlink" | undefined;
+  netns?: number | null; inode?: number | null; uid?: number | null; process?: number | null; hiddenFrom?: "proc" | "netlink" | "both" | undefined;
   exposure?: Exposure | null; direction?: Direction;
 }
 const arbChange: fc.Arbitrary<Tweak> = fc.oneof(
@@ -261,7 +261,7 @@ const arbChange: fc.Arbitrary<Tweak> = fc.oneof(
   fc.record({ local: arbEndpoint }), fc.record({ remote: fc.option(arbEndpoint, { nil: null }) }),
   fc.record({ state: fc.constantFrom(...STATES) }), fc.record({ netns: fc.constantFrom(null, HOST, OTHER_NS) }),
   { weight: 2, arbitrary: fc.record({ process: fc.option(fc.nat(), { nil: null }) }) },
-  fc.record({ hiddenFrom: fc.constantFrom(undefined, "proc" as const, "netlink" as const) }),
+  fc.record({ hiddenFrom: fc.constantFrom(undefined, "proc" as const, "netlink" as const, "both" as const) }),
   fc.record({ exposure: fc.constantFrom(...EXPOSURES) }), fc.record({ direction: fc.constantFrom(...DIRECTIONS) }),
 );
 const arbTweak: fc.Arbitrary<Tweak> = fc.oneof({ weight: 3, arbitrary: arbChange }, { weight: 1, arbitrary: fc.tuple(arbChange, arbChange).map(([a, b]) => ({ ...a, ...b })) });

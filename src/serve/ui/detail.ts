@@ -20,7 +20,9 @@ export function renderDetail(data: IdentityResponse): HTMLElement[] {
   if (s) {
     add("Explanation", safeText(s.explanation ?? ""));
     for (const r of s.reasons) add(`Reason (${r.verdict})`, reasonText(r), verdictColour(r.verdict));
-    if (s.hiddenFrom) add("Hidden", s.hiddenFrom === "proc" ? "from /proc/net (what netstat reads), shown by netlink (what ss reads)" : "from netlink (what ss reads), shown by /proc/net (what netstat reads)", "red");
+    if (s.hiddenFrom) add("Hidden", s.hiddenFrom === "proc" ? "from /proc/net (what netstat reads), shown by netlink (what ss reads)"
+      : s.hiddenFrom === "netlink" ? "from netlink (what ss reads), shown by /proc/net (what netstat reads)"
+      : "from both netlink (ss) and /proc/net (netstat); its holder's fd table shows it", "red");
     add("Local", formatEndpoint(s.local));
     add("Remote", s.remote === null ? "none (no peer)" : formatEndpoint(s.remote));
     add("Service", serviceText(s));

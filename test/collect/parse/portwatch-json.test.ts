@@ -79,7 +79,7 @@ describe("portwatchJsonReader", () => {
     ["a container id that is not 64 hex digits", line({ process: { ...proc, containerId: "abc" } }), /field "process\.containerId" must be 64 hex digits or null, not "abc"/],
     ["an argument that is not text", line({ process: { ...proc, cmdline: ["a", 5] } }), /field "process\.cmdline\[1\]" must be text, not 5/],
     ["a holder list that is not a list", line({ sharedWith: { pid: 1 } }), /field "sharedWith" must be a list of objects, not {"pid":1}/],
-    ["a hiddenFrom it does not know", line({ hiddenFrom: "both" }), /field "hiddenFrom" must be "proc" \| "netlink", not "both"/],
+    ["a hiddenFrom it does not know", line({ hiddenFrom: "fd" }), /field "hiddenFrom" must be "proc" \| "netlink" \| "both", not "fd"/],
     ["a socket without a protocol", line({ proto: undefined }), /field "proto" is missing/],
     ["a socket without its local end", line({ local: undefined }), /field "local" is missing/],
     ["a list instead of a socket", "[1,2]", /a JSON value that is not a portwatch socket object/],
