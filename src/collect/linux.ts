@@ -13,7 +13,8 @@ import { fillOwnerCache, hasLastLook, lastLookAgain, refreshOwners, rememberLook
 import { readProcessDetails } from "./process-details.js";
 import { readProvenance, type ProvenanceSession } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
-import { eachSourceInode, prefetchDumps, readTables, type TableReader, type Tables } from "./tables.js";
+import { eachSourceInode, prefetchDumps, readTables, type Source, type TableReader, type Tables } from "./tables.js";
+import { closedDuringScan, unownedListeners } from "./unowned-recheck.js";
 
 // The live collection of a Linux host, step by step (docs/architecture.md): this file runs the steps;
 // the files it imports do them.
@@ -129,13 +130,13 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   const look = startLook(options, lap);
   const steady = steadyHost(look);
   if ("unchanged" in steady) return steady;
-  const { tables, holders, denied } = await tablesAndOwners(look, steady);
+  const { tables, holders, denied, closed } = await tablesAndOwners(look, steady);
   look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
   const processes = look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>();
   malformedLineWarnings(look.problems, look.warnings);
   const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
   return {
-    ...tables, holders, processes, denied, wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
+    ...tables, holders, processes, denied, closed: closed ?? new Set(), wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
     problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length,
   };
 }
@@ -186,6 +187,8 @@ interface TablesAndOwners {
   holders: HolderLookup;
   /** fd tables that could not be read (no root). */
   denied: number;
+  /** Inodes of listeners that closed while the look ran (see settleUnowned). */
+  closed?: ReadonlySet<number>;
 }
 
 /** Steps 2 and 3: the tables, read while the fd walk runs, or before the owner cache's refresh. */
@@ -225,10 +228,51 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
     fillOwnerCache(cache, look.pids, walked.holders, eachSourceInode(tablesRead(tables).sources));
     owners = walked;
   } else {
-    owners = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid));
+    const walked = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid));
+    look.lap("fds");
+    const closed = walked.denied === 0 ? await settleUnowned(look, tablesRead(tables).sources, walked.holders) : new Set<number>();
+    look.lap("unowned listeners");
+    return { tables: tablesRead(tables), ...walked, closed };
   }
   look.lap("fds");
   return { tables: tablesRead(tables), ...owners };
+}
+
+/** Fd walks and table reads after the first, for listeners nobody was seen holding (see settleUnowned). */
+const SETTLE_ROUNDS = 2;
+/** Between those rounds: a process being killed closes its fds a little before the kernel drops its listener. */
+const SETTLE_PAUSE_MS = 20;
+
+/**
+ * A one-off look as root: the listeners nobody was seen holding after the fd walk are asked about again
+ * (collect/unowned-recheck.ts). The fd tables of the pids that appeared since the walk's list was made are
+ * walked (a short-lived process that listened before the dump but after that list: found now, and added to
+ * `holders`), then the namespace's tables are read again through the view they came from: a listener they
+ * no longer list closed during the scan (its holder exited) and is returned, to be left out. What is still
+ * there and still unheld keeps no owner. Up to SETTLE_ROUNDS times; nothing is done when every listener has
+ * a holder.
+ */
+async function settleUnowned(look: Look, sources: readonly Source[], holders: InodeTable): Promise<Set<number>> {
+  const closed = new Set<number>();
+  let unowned = unownedListeners(sources, holders);
+  const walked = new Set(look.pids);
+  for (let round = 0; round < SETTLE_ROUNDS && unowned.size > 0; round++) {
+    if (round > 0) await new Promise((done) => setTimeout(done, SETTLE_PAUSE_MS));
+    const wanted = new Set<number>();
+    for (const inodes of unowned.values()) for (const inode of inodes) wanted.add(inode);
+    const now = listPids(look.procRoot);
+    const fresh = now.filter((pid) => !walked.has(pid));
+    for (const pid of fresh) walked.add(pid);
+    if (fresh.length > 0) {
+      look.pids = now;
+      const walk: FdWalk = { procRoot: look.procRoot, pids: fresh, threads: 1, addon: look.addon, startWorker: look.options.startWorker, meanwhile: () => {} };
+      await walkFds(walk, holders, (t, inode, pid) => { if (wanted.has(inode)) t.add(inode, pid); });
+      unowned = unownedListeners(sources, holders, closed);
+    }
+    for (const inode of closedDuringScan(unowned, (src) => src.readAgain?.() ?? null)) closed.add(inode);
+    unowned = unownedListeners(sources, holders, closed);
+  }
+  return closed;
 }
 
 /** The tables the fd walk read meanwhile (it always calls `meanwhile`). */
