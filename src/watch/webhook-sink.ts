@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../model/errors.js";
-import { checkFolder } from "./safe-file-store.js";
+import { checkFolder } from "../collect/safe-file-store.js";
 
 /** The --webhook URL, checked: an absolute http: or https: URL (anything else would swallow alerts). */
 export function webhookUrl(text: string): URL {
