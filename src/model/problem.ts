@@ -46,7 +46,7 @@ export class ProblemList {
 
   push(p: Problem): void {
     if (p.omitted !== undefined) this.omitted += p.omitted;
-    else if (this.kept.length < KEPT_PROBLEMS) this.kept.push(p);
+    else if (this.kept.length < KEPT_PROBLEMS) this.kept.push(keptProblem(p));
     else this.omitted++;
   }
 
@@ -61,6 +61,28 @@ export class ProblemList {
     if (this.omitted > 0) out.push(moreProblems(this.source, this.omitted));
     return out;
   }
+}
+
+/** The longest excerpt of a line a kept problem holds, and the longest reason. */
+const EXCERPT_CHARS = 200;
+const REASON_CHARS = 400;
+
+/**
+ * A problem as a list keeps it: its excerpt (trimmed) and reason as copies of at most EXCERPT_CHARS and
+ * REASON_CHARS characters. A slice of the line (or a reason quoting a word of it) would keep the whole line,
+ * and through it the whole input when the line is a slice of it, alive for as long as the problem.
+ */
+export function keptProblem(p: Problem): Problem {
+  return { ...p, text: p.text === null ? null : detachedText(p.text.trim(), EXCERPT_CHARS), reason: detachedText(p.reason, REASON_CHARS) };
+}
+
+/**
+ * At most `max` characters of `text` (with "..." when cut), as a string of its own: V8 makes a slice of 13
+ * or more characters a view of its parent, and joining single characters makes a fresh flat string.
+ */
+export function detachedText(text: string, max: number): string {
+  const cut = text.length > max ? `${text.slice(0, max - 3)}...` : text;
+  return cut.length < 13 ? cut : cut.split("").join("");
 }
 
 /** Two bounded lists of problems of one source as one (see ProblemList). */

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { lineProblem } from "../../src/collect/parse/capture-common.js";
 import { parseCapture } from "../../src/collect/parse/capture.js";
-import { KEPT_PROBLEMS, problemTotal } from "../../src/model/problem.js";
+import { KEPT_PROBLEMS, ProblemList, problemTotal } from "../../src/model/problem.js";
 
 const main = fileURLToPath(new URL("../../bin/portwatch", import.meta.url));
 const dist = new URL("../../dist/collect/parse/capture.js", import.meta.url).href;
@@ -27,8 +27,10 @@ describe("problems of a capture (adversarial)", () => {
     }
   });
 
-  it("lineProblem keeps at most 200 characters of the line and 400 of the reason", () => {
-    const p = lineProblem("cap", 7, `  ${"x".repeat(5000)}  `, `cannot read "${"y".repeat(5000)}"`);
+  it("ProblemList keeps at most 200 characters of a problem's line and 400 of its reason", () => {
+    const list = new ProblemList("cap");
+    list.push(lineProblem("cap", 7, `  ${"x".repeat(5000)}  `, `cannot read "${"y".repeat(5000)}"`));
+    const p = list.list()[0]!;
     assert.equal(p.text?.length, 200);
     assert.ok(p.text?.endsWith("..."));
     assert.equal(p.reason.length, 400);

@@ -144,24 +144,11 @@ export function readCount(text: string, what: string, min: number, max: number):
   return `${what} ${text.length > 20 ? `${text.slice(0, 17)}...` : text} is out of range (from ${min} to ${max})`;
 }
 
-/** The longest excerpt of a line a problem keeps, and the longest reason. */
-const EXCERPT_CHARS = 200;
-const REASON_CHARS = 400;
-
 /**
- * A problem about one line of a capture. Its excerpt and reason are copies of at most EXCERPT_CHARS and
- * REASON_CHARS characters: a slice of the line (or a reason quoting a word of it) would keep the whole
- * line, and through it the whole input when the line is a slice of it, alive for as long as the problem.
+ * A problem about one line of a capture. The list it goes into (ProblemList) keeps at most the first
+ * KEPT_PROBLEMS, each as a copy of at most 200 characters of the line and 400 of the reason (see
+ * keptProblem), so that nothing here is copied for the many problems that are only counted.
  */
 export function lineProblem(source: string, line: number, text: string, reason: string): Problem {
-  return { source, line, text: detachedText(text.trim(), EXCERPT_CHARS), reason: detachedText(reason, REASON_CHARS) };
-}
-
-/**
- * At most `max` characters of `text` (with "..." when cut), as a string of its own: V8 makes a slice of 13
- * or more characters a view of its parent, and joining single characters makes a fresh flat string.
- */
-export function detachedText(text: string, max: number): string {
-  const cut = text.length > max ? `${text.slice(0, max - 3)}...` : text;
-  return cut.length < 13 ? cut : cut.split("").join("");
+  return { source, line, text, reason };
 }
