@@ -14,7 +14,7 @@ import { readProcessDetails } from "./process-details.js";
 import { readProvenance, type ProvenanceSession } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
 import { eachSourceInode, prefetchDumps, readTables, type Source, type TableReader, type Tables } from "./tables.js";
-import { closedDuringScan, unownedListeners } from "./unowned-recheck.js";
+import { closedDuringScan, detailsKnown, unownedListeners } from "./unowned-recheck.js";
 
 // The live collection of a Linux host, step by step (docs/architecture.md): this file runs the steps;
 // the files it imports do them.
@@ -133,6 +133,12 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   const { tables, holders, denied, closed } = await tablesAndOwners(look, steady);
   look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
   const processes = look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>();
+  if (closed !== undefined) {
+    // A holder that exited before its details were read leaves its listener with no process: read the
+    // tables again for those too (see settleUnowned).
+    const late = unownedListeners(tables.sources, detailsKnown(holders, processes), closed);
+    for (const inode of closedDuringScan(late, (src) => src.readAgain?.() ?? null)) closed.add(inode);
+  }
   malformedLineWarnings(look.problems, look.warnings);
   const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
   return {
@@ -188,7 +194,7 @@ interface TablesAndOwners {
   /** fd tables that could not be read (no root). */
   denied: number;
   /** Inodes of listeners that closed while the look ran (see settleUnowned). */
-  closed?: ReadonlySet<number>;
+  closed?: Set<number>;
 }
 
 /** Steps 2 and 3: the tables, read while the fd walk runs, or before the owner cache's refresh. */
@@ -245,12 +251,12 @@ const SETTLE_PAUSE_MS = 20;
 
 /**
  * A one-off look as root: the listeners nobody was seen holding after the fd walk are asked about again
- * (collect/unowned-recheck.ts). The fd tables of the pids that appeared since the walk's list was made are
- * walked (a short-lived process that listened before the dump but after that list: found now, and added to
- * `holders`), then the namespace's tables are read again through the view they came from: a listener they
- * no longer list closed during the scan (its holder exited) and is returned, to be left out. What is still
- * there and still unheld keeps no owner. Up to SETTLE_ROUNDS times; nothing is done when every listener has
- * a holder.
+ * (collect/unowned-recheck.ts). The fd tables are walked again for them (every one in the first round: a
+ * process may have made its listener after the walk had read its table; in the next, only those of pids
+ * that appeared meanwhile), and a holder found is added to `holders`; then the namespace's tables are read
+ * again through the view they came from: a listener they no longer list closed during the scan (its holder
+ * exited) and is returned, to be left out. What is still there and still unheld keeps no owner. Up to
+ * SETTLE_ROUNDS times; nothing is done when every listener has a holder.
  */
 async function settleUnowned(look: Look, sources: readonly Source[], holders: InodeTable): Promise<Set<number>> {
   const closed = new Set<number>();
@@ -260,8 +266,10 @@ async function settleUnowned(look: Look, sources: readonly Source[], holders: In
     if (round > 0) await new Promise((done) => setTimeout(done, SETTLE_PAUSE_MS));
     const wanted = new Set<number>();
     for (const inodes of unowned.values()) for (const inode of inodes) wanted.add(inode);
+    // The first round walks every fd table (a process already walked may have made its listener since),
+    // the next only those of pids that appeared meanwhile.
     const now = listPids(look.procRoot);
-    const fresh = now.filter((pid) => !walked.has(pid));
+    const fresh = round === 0 ? now : now.filter((pid) => !walked.has(pid));
     for (const pid of fresh) walked.add(pid);
     if (fresh.length > 0) {
       look.pids = now;

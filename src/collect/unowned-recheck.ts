@@ -21,7 +21,7 @@ export interface ListenerSource {
  * The inodes of the TCP and UDP listeners of each source that no fd table holds (`holders`) and that are
  * not in `skip`. Raw sockets are left alone: the cross-check reads only TCP and UDP again.
  */
-export function unownedListeners<S extends ListenerSource>(sources: readonly S[], holders: HolderLookup, skip: ReadonlySet<number> = new Set()): Map<S, number[]> {
+export function unownedListeners<S extends ListenerSource>(sources: readonly S[], holders: Pick<HolderLookup, "has">, skip: ReadonlySet<number> = new Set()): Map<S, number[]> {
   const out = new Map<S, number[]>();
   for (const src of sources) {
     const inodes: number[] = [];
@@ -34,6 +34,21 @@ export function unownedListeners<S extends ListenerSource>(sources: readonly S[]
     if (inodes.length > 0) out.set(src, inodes);
   }
   return out;
+}
+
+/**
+ * For unownedListeners: false only for an inode whose holders all lack details (`processes`). A holder
+ * that exited between the fd walk and the reading of its details leaves its socket with no process, as
+ * if nobody held it; inodes nobody holds were asked about already (settleUnowned) and count as settled.
+ */
+export function detailsKnown(holders: HolderLookup, processes: ReadonlyMap<number, unknown>): Pick<HolderLookup, "has"> {
+  return {
+    has(inode) {
+      const held = holders.get(inode);
+      if (held === undefined) return true;
+      return typeof held === "number" ? processes.has(held) : held.some((pid) => processes.has(pid));
+    },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { closedDuringScan, dropClosed, unownedListeners, type ListenerSource } from "../../src/collect/unowned-recheck.js";
+import { closedDuringScan, detailsKnown, dropClosed, unownedListeners, type ListenerSource } from "../../src/collect/unowned-recheck.js";
 import type { Socket } from "../../src/model/socket.js";
 
 const sock = (proto: "tcp" | "udp" | "raw", port: number, state: string, inode: number, remote: Socket["remote"] = null): Socket => ({
@@ -17,6 +17,13 @@ describe("unowned listeners of a one-off look", () => {
     const held = new Map<number, number>([[11, 100], [20, 200]]);
     const unowned = unownedListeners([a, b], held, new Set([15]));
     assert.deepEqual([...unowned.entries()], [[a, [10, 14]]]);
+  });
+
+  it("detailsKnown makes unownedListeners list only the listeners whose holders all exited before their details were read", () => {
+    const a = source(1, [sock("tcp", 80, "LISTEN", 10), sock("tcp", 81, "LISTEN", 11), sock("tcp", 82, "LISTEN", 12), sock("udp", 53, "UNCONN", 13)]);
+    const held = new Map<number, number | number[]>([[10, 100], [11, 101], [13, [102, 103]]]);
+    const details = new Map<number, unknown>([[100, {}], [103, {}]]);
+    assert.deepEqual([...unownedListeners([a], detailsKnown(held, details)).values()], [[11]]);
   });
 
   it("closedDuringScan names the unowned listeners a fresh read of their namespace no longer lists, and keeps those of a namespace it could not read", () => {
