@@ -20,6 +20,8 @@ export interface AlertOptions {
   exec?: string;
   /** Time one --exec handler (and what it starts) may take, in ms: default 10 s. */
   execTimeoutMs?: number;
+  /** --exec handlers running at once: default 4. */
+  execConcurrency?: number;
   /** Send alerts to syslog (RFC 5424) through this socket (true: /dev/log). */
   syslog?: string | boolean;
   onProblem: (message: string) => void;
@@ -60,7 +62,10 @@ export function openAlerting(options: AlertOptions): Alerting {
     }
     webhook.kick(); // alerts a previous run could not deliver
   }
-  const run = options.exec !== undefined ? execSink(options.exec, { onProblem: options.onProblem, ...(options.execTimeoutMs !== undefined ? { timeoutMs: options.execTimeoutMs } : {}) }) : null;
+  const run = options.exec !== undefined ? execSink(options.exec, {
+    onProblem: options.onProblem, ...(options.execTimeoutMs !== undefined ? { timeoutMs: options.execTimeoutMs } : {}),
+    ...(options.execConcurrency !== undefined ? { concurrency: options.execConcurrency } : {}),
+  }) : null;
   const syslog = options.syslog ? syslogSink({ ...(typeof options.syslog === "string" ? { socket: options.syslog } : {}), onProblem: options.onProblem }) : null;
   return {
     deliver(events) {

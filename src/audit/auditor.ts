@@ -12,7 +12,7 @@ export type { Selection };
 import { createKnowledge, type Knowledge } from "../knowledge/knowledge.js";
 import { createServiceRegistry, type ServiceRegistry } from "../knowledge/service-registry.js";
 import type { Hiding } from "../model/hiding.js";
-import { formatProblem, type Problem } from "../model/problem.js";
+import { formatProblem, problemTotal, type Problem } from "../model/problem.js";
 import { SCHEMA_VERSION, type Snapshot, type SnapshotSource } from "../model/snapshot.js";
 import type { Socket } from "../model/socket.js";
 import { phaseTimer } from "../model/timings.js";
@@ -209,8 +209,10 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const warnings = [`Read "${capture.name}" as ${capture.format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${count(capture.records.length, "socket")}`];
       if (o.policy) warnings.push(`Policy "${o.policy.source}" applied (${o.policy.size} rules)`);
       warnings.push(...capture.notes);
-      for (const p of capture.problems.slice(0, 50)) warnings.push(`Skipped a line: ${formatProblem(p)}`);
-      if (capture.problems.length > 50) warnings.push(`... and ${capture.problems.length - 50} more lines that are not sockets`);
+      const shown = capture.problems.filter((p) => p.omitted === undefined).slice(0, 50);
+      for (const p of shown) warnings.push(`Skipped a line: ${formatProblem(p)}`);
+      const total = problemTotal(capture.problems);
+      if (total > shown.length) warnings.push(`... and ${total - shown.length} more lines that are not sockets`);
       return {
         schema: SCHEMA_VERSION,
         host: { hostname: capture.hostname, source: SOURCES[capture.format], collectedAt: new Date().toISOString() },

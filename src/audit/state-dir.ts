@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { InputError } from "../model/errors.js";
-import { checkFolder, UnsafePlaceError } from "../watch/safe-file-store.js";
+import { checkFolder, UnsafePlaceError } from "../collect/safe-file-store.js";
 
 /**
  * Where portwatch keeps what outlives a run: the baseline, the watcher's history, the webhook queue and

@@ -68,6 +68,20 @@ function parsePort(value: string): number {
   return n;
 }
 
+/** --exec-timeout SECONDS: a number of seconds from 0.1 to 3600 (fractions allowed), as milliseconds. */
+function parseExecTimeout(v: string): number {
+  const n = /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : Number.NaN;
+  if (!(n >= 0.1 && n <= 3600)) throw new InvalidArgumentError("expected a number of seconds from 0.1 to 3600, like 10 or 2.5");
+  return Math.round(n * 1000);
+}
+
+/** --exec-concurrency N: a whole number from 1 to 64. */
+function parseExecConcurrency(v: string): number {
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError("expected a whole number from 1 to 64");
+  return n;
+}
+
 function program(setCode: (code: number) => void): Command {
   const cli = new Command()
     .name("portwatch")
@@ -173,6 +187,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
     .option("--webhook-retry <duration>", "first retry delay of the webhook, doubled after each failure", "1s")
     .option("--queue-dir <dir>", "where undelivered webhook alerts wait (default: queue/ in the state directory)")
     .option("--exec <command>", "run this program for each alert, the alert's JSON on its stdin (no shell: split on spaces)")
+    .addOption(new Option("--exec-timeout <seconds>", "with --exec: stop a handler, and every process it started, after this many seconds (default 10)").argParser(parseExecTimeout))
+    .addOption(new Option("--exec-concurrency <n>", "with --exec: handlers run at once, at most (default 4)").argParser(parseExecConcurrency))
     .option("--syslog [socket]", "send alerts to syslog, RFC 5424, through /dev/log (or this socket)")
     .addOption(dbOption("the history database"))
     .option("--no-history", "keep no history")
@@ -186,6 +202,7 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
       const sinks = {
         ...(opts.webhook !== undefined ? { webhook: opts.webhook, webhookRetryMs: parseInterval(opts.webhookRetry) } : {}),
         ...(opts.queueDir ? { queueDir: opts.queueDir } : {}), ...(opts.exec !== undefined ? { exec: opts.exec } : {}),
+        ...(opts.execTimeout !== undefined ? { execTimeoutMs: opts.execTimeout } : {}), ...(opts.execConcurrency !== undefined ? { execConcurrency: opts.execConcurrency } : {}),
         ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
         ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       };

@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { captureReader, detectFormat, unknownFormatError, type CaptureFormat, type CaptureResult, type ServicePort } from "../audit/capture.js";
 import { InputError } from "../model/errors.js";
-import type { Problem } from "../model/problem.js";
+import { KEPT_PROBLEMS, mergeProblems, moreProblems, type Problem } from "../model/problem.js";
 
 /** The longest capture line read (1 MiB): a longer one is skipped, as a problem with its place. */
 export const MAX_LINE_BYTES = 1 << 20;
@@ -85,6 +85,7 @@ export async function readCapture(path: string, options: { format?: CaptureForma
   let format: CaptureFormat | null = options.format ?? null;
   let n = 0;
   const skipped: Problem[] = [];
+  let skippedMore = 0;
   const start = () => {
     if (format === null) format = detectFormat(head).format;
     if (format === null && skipped.length > 0 && head.every((l) => l.trim() === "")) {
@@ -109,7 +110,8 @@ export async function readCapture(path: string, options: { format?: CaptureForma
     (reader as ReturnType<typeof captureReader>).line(line, n);
   }, (bytes, text) => {
     n++;
-    // At most one per MiB of input: kept like the readers' problems.
+    // At most one per MiB of input, and only the first KEPT_PROBLEMS kept (the rest counted), like the readers' problems.
+    if (skipped.length >= KEPT_PROBLEMS) { skippedMore++; return; }
     skipped.push({ source, line: n, text, reason: `the line is ${bytes.toLocaleString("en")} bytes long, more than a capture line may be (${MAX_LINE_BYTES.toLocaleString("en")}); skipped` });
   });
   try {
@@ -123,6 +125,7 @@ export async function readCapture(path: string, options: { format?: CaptureForma
   if (reader === null) start();
   const r = reader as unknown as ReturnType<typeof captureReader>;
   const result = r.finish();
-  const problems = skipped.length === 0 ? result.problems : [...result.problems, ...skipped].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  if (skippedMore > 0) skipped.push(moreProblems(source, skippedMore));
+  const problems = skipped.length === 0 ? result.problems : mergeProblems(source, result.problems, skipped);
   return { ...result, problems, format, hostname: r.hostname?.() ?? null, detected: options.format === undefined };
 }

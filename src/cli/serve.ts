@@ -38,7 +38,9 @@ export async function runServe(options: ServeCliOptions, io: Output, signal: Abo
   const state = stateOf(options);
   const baseline = baselineFor(options.baseline, state);
   const dbPath = options.db ?? state.history;
-  const history = existsSync(dbPath) ? await openHistory(dbPath) : null;
+  // Read-only, as `portwatch history` reads it: serve never creates, changes or converts the watcher's file.
+  const history = existsSync(dbPath) ? await openHistory(dbPath, { readonly: true }) : null;
+  if (history === null) io.err(`portwatch: no history database at ${safeText(dbPath)} (run "portwatch watch" to record one, or give it with --db FILE); the detail view shows no history\n`);
   const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, baseline, ...provenanceOf(options) });
   const dashboard = await startDashboard({
     host: options.host, port: options.port, exposed: options.expose, intervalMs: options.intervalMs,

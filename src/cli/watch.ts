@@ -28,6 +28,10 @@ export interface WatchOptions {
   queueDir?: string;
   /** Run this program with each alert's JSON on stdin (split on spaces, no shell). */
   exec?: string;
+  /** --exec-timeout: the time one handler (with what it starts) may take, in ms (default 10 s). */
+  execTimeoutMs?: number;
+  /** --exec-concurrency: handlers running at once (default 4). */
+  execConcurrency?: number;
   /** Send alerts to syslog (RFC 5424) through this socket (true: /dev/log). */
   syslog?: string | boolean;
   /** The history database (default: the state directory's history.sqlite); null: keep no history. */
@@ -66,9 +70,13 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const policy = await readPolicy(options.policy);
   const state = stateOf(options);
   const problem = (m: string) => io.err(`warning: ${safeText(m)}\n`);
+  if (options.exec === undefined && (options.execTimeoutMs !== undefined || options.execConcurrency !== undefined)) {
+    throw new InputError(`Cannot use ${options.execTimeoutMs !== undefined ? "--exec-timeout" : "--exec-concurrency"} without --exec: it sets how the --exec handlers run`);
+  }
   const alerts = openAlerting({
     ...(options.webhook !== undefined ? { webhook: options.webhook } : {}), ...(options.webhookRetryMs !== undefined ? { webhookRetryMs: options.webhookRetryMs } : {}),
     queueDir: options.queueDir ?? state.queue, ...(options.exec !== undefined ? { exec: options.exec } : {}),
+    ...(options.execTimeoutMs !== undefined ? { execTimeoutMs: options.execTimeoutMs } : {}), ...(options.execConcurrency !== undefined ? { execConcurrency: options.execConcurrency } : {}),
     ...(options.syslog !== undefined ? { syslog: options.syslog } : {}), onProblem: problem,
   });
   const history = options.db === null ? null : await openHistory(options.db ?? state.history);

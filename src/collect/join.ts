@@ -9,6 +9,7 @@ import { markHiddenListeners, netlinkListeners } from "./hidden-listeners.js";
 import { NETLINK_TABLES } from "./netlink-dumps.js";
 import { decodeSockDiag, recordCount } from "./parse/sock-diag.js";
 import type { Source } from "./tables.js";
+import { dropClosed } from "./unowned-recheck.js";
 import { count } from "../model/words.js";
 
 // Step 5 of the live collection: the sockets joined to their owners by inode (attribute.ts) and
@@ -21,6 +22,8 @@ export interface Gathered {
   processes: Map<number, ProcessInfo>;
   /** fd tables that could not be read (no root). */
   denied: number;
+  /** Inodes of listeners that closed while the look ran (their holder exited): left out. */
+  closed?: ReadonlySet<number>;
   wantOwners: boolean;
   hostNetns: number | null;
   hostname: string | null;
@@ -42,7 +45,7 @@ export function joinInParts(found: Gathered, lap?: (phase: string) => void): Col
   let unowned = 0;
   const join = (batch: Socket[]) => { if (found.wantOwners) unowned += attribute(batch, owners); };
 
-  const listeners = allListeners(sources);
+  const listeners = allListeners(sources, found.closed ?? new Set());
   lap?.("listeners and cross-check");
   join(listeners);
   const index = classifyListeners(listeners, hostNetns);
@@ -62,13 +65,14 @@ export function joinInParts(found: Gathered, lap?: (phase: string) => void): Col
 }
 
 /** Every namespace's listeners: decoded from its netlink records (and cross-checked with /proc/net), or picked from its /proc-text sockets. */
-function allListeners(sources: readonly Source[]): Socket[] {
+function allListeners(sources: readonly Source[], closed: ReadonlySet<number>): Socket[] {
   const listeners: Socket[] = [];
   for (const src of sources) {
     const from = listeners.length;
     netlinkListeners(src.netlink, src.netns, listeners);
+    dropClosed(listeners, closed, from);
     if (src.crossCheck) markHiddenListeners(listeners, from, src.crossCheck, src.netns);
-    for (const s of src.made) if (isListening(s)) listeners.push(s);
+    for (const s of src.made) if (isListening(s) && (s.inode === null || !closed.has(s.inode))) listeners.push(s);
     if (src.hidden) markHeld(listeners, from, src.hidden);
   }
   return listeners;

@@ -17,7 +17,8 @@ import { readProvenance, type ProvenanceSession } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
 import { findHiddenProcesses } from "./hidden-processes.js";
 import { thirdView } from "./third-view.js";
-import { eachSourceInode, prefetchDumps, readTables, type TableReader, type Tables } from "./tables.js";
+import { eachSourceInode, prefetchDumps, readTables, type Source, type TableReader, type Tables } from "./tables.js";
+import { closedDuringScan, detailsKnown, unownedListeners } from "./unowned-recheck.js";
 
 // The live collection of a Linux host, step by step (docs/architecture.md): this file runs the steps;
 // the files it imports do them.
@@ -154,7 +155,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   // A deep look probes the ports, whatever the dumps say: never the last look again.
   const steady = options.deep ? { prefetched: null, refreshed: null } : steadyHost(look);
   if ("unchanged" in steady) return steady;
-  const { tables, holders, denied, located } = await tablesAndOwners(look, steady);
+  const { tables, holders, denied, located, closed } = await tablesAndOwners(look, steady);
   const emptyNamespaces: number[] = [];
   let hiddenSockets = 0;
   if (look.wantOwners && look.reader.diag) {
@@ -178,10 +179,16 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   }
   look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
   const processes = look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>();
+  if (closed !== undefined) {
+    // A holder that exited before its details were read leaves its listener with no process: read the
+    // tables again for those too (see settleUnowned).
+    const late = unownedListeners(tables.sources, detailsKnown(holders, processes), closed);
+    for (const inode of closedDuringScan(late, (src) => src.readAgain?.() ?? null)) closed.add(inode);
+  }
   malformedLineWarnings(look.problems, look.warnings);
   const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
   return {
-    ...tables, holders, processes, denied, wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
+    ...tables, holders, processes, denied, closed: closed ?? new Set(), wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
     problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length, hiddenSockets, hiding: { processes: hidden.processes, emptyNamespaces },
   };
 }
@@ -239,6 +246,8 @@ interface TablesAndOwners {
   denied: number;
   /** Each socket's fd, when the addon walked every fd table (for the third view). */
   located?: SocketFds;
+  /** Inodes of listeners that closed while the look ran (see settleUnowned). */
+  closed?: Set<number>;
 }
 
 /** Steps 2 and 3: the tables, read while the fd walk runs, or before the owner cache's refresh. */
@@ -278,10 +287,53 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
     fillOwnerCache(cache, look.pids, walked.holders, eachSourceInode(tablesRead(tables).sources));
     owners = walked;
   } else {
-    owners = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid));
+    const walked = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid));
+    look.lap("fds");
+    const closed = walked.denied === 0 ? await settleUnowned(look, tablesRead(tables).sources, walked.holders) : new Set<number>();
+    look.lap("unowned listeners");
+    return { tables: tablesRead(tables), ...walked, closed };
   }
   look.lap("fds");
   return { tables: tablesRead(tables), ...owners };
+}
+
+/** Fd walks and table reads after the first, for listeners nobody was seen holding (see settleUnowned). */
+const SETTLE_ROUNDS = 2;
+/** Between those rounds: a process being killed closes its fds a little before the kernel drops its listener. */
+const SETTLE_PAUSE_MS = 20;
+
+/**
+ * A one-off look as root: the listeners nobody was seen holding after the fd walk are asked about again
+ * (collect/unowned-recheck.ts). The fd tables are walked again for them (every one in the first round: a
+ * process may have made its listener after the walk had read its table; in the next, only those of pids
+ * that appeared meanwhile), and a holder found is added to `holders`; then the namespace's tables are read
+ * again through the view they came from: a listener they no longer list closed during the scan (its holder
+ * exited) and is returned, to be left out. What is still there and still unheld keeps no owner. Up to
+ * SETTLE_ROUNDS times; nothing is done when every listener has a holder.
+ */
+async function settleUnowned(look: Look, sources: readonly Source[], holders: InodeTable): Promise<Set<number>> {
+  const closed = new Set<number>();
+  let unowned = unownedListeners(sources, holders);
+  const walked = new Set(look.pids);
+  for (let round = 0; round < SETTLE_ROUNDS && unowned.size > 0; round++) {
+    if (round > 0) await new Promise((done) => setTimeout(done, SETTLE_PAUSE_MS));
+    const wanted = new Set<number>();
+    for (const inodes of unowned.values()) for (const inode of inodes) wanted.add(inode);
+    // The first round walks every fd table (a process already walked may have made its listener since),
+    // the next only those of pids that appeared meanwhile.
+    const now = listPids(look.procRoot);
+    const fresh = round === 0 ? now : now.filter((pid) => !walked.has(pid));
+    for (const pid of fresh) walked.add(pid);
+    if (fresh.length > 0) {
+      look.pids = now;
+      const walk: FdWalk = { procRoot: look.procRoot, pids: fresh, threads: 1, addon: look.addon, startWorker: look.options.startWorker, meanwhile: () => {} };
+      await walkFds(walk, holders, (t, inode, pid) => { if (wanted.has(inode)) t.add(inode, pid); });
+      unowned = unownedListeners(sources, holders, closed);
+    }
+    for (const inode of closedDuringScan(unowned, (src) => src.readAgain?.() ?? null)) closed.add(inode);
+    unowned = unownedListeners(sources, holders, closed);
+  }
+  return closed;
 }
 
 /** The tables the fd walk read meanwhile (it always calls `meanwhile`). */

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { homeOf, placeOf } from "../model/places.js";
@@ -8,6 +8,7 @@ import { findPackageDatabase, lookUpOwners, ownCopy, type DatabaseRoots, type Dp
 import { environValue, executableFiles, parseLdSoPreload, parseMaps, splitPreload } from "./parse/proc-maps.js";
 import { splitStem } from "./parse/dpkg.js";
 import { tryRead, tryReadlink } from "./proc-files.js";
+import { readTrustedFile, writeFileAtomic } from "./safe-file-store.js";
 
 // Step 4b of the live collection: where each socket holder's code came from. Once per process (its
 // ProcessInfo keeps the answer between looks), never per socket: the package of its executable and
@@ -202,7 +203,8 @@ function loadCache(session: ProvenanceSession): void {
   if (session.loaded || session.cacheFile === null) return;
   session.loaded = true;
   let data: unknown;
-  try { data = JSON.parse(readFileSync(session.cacheFile, "utf8")); } catch { return; } // none yet, or unreadable: start afresh
+  // None yet, unreadable, or not trusted (a link, another user's file: safe-file-store.ts): start afresh.
+  try { data = JSON.parse(readTrustedFile(session.cacheFile, { privateFolder: true })); } catch { return; }
   if (!isCacheFile(data)) return;
   for (const [k, v] of Object.entries(data.digests)) if (!session.digests.has(k)) session.digests.set(k, v);
   if (data.dpkg !== null && session.dpkg.owners.size === 0) {
@@ -211,7 +213,11 @@ function loadCache(session: ProvenanceSession): void {
   }
 }
 
-/** Writes the cache file when something was learnt (a new file, then renamed over the old); a warning when it cannot. */
+/**
+ * Writes the cache file when something was learnt, as every kept file is written (safe-file-store.ts: a
+ * checked private folder, a new file under a random name made with O_EXCL|O_NOFOLLOW and mode 0600, renamed
+ * over the old); a warning when it cannot.
+ */
 function saveCache(session: ProvenanceSession): string | null {
   if (!session.dirty || session.cacheFile === null) return null;
   const keep = <T>(m: Map<string, T>) => Object.fromEntries([...m].slice(-MAX_ENTRIES));
@@ -219,11 +225,8 @@ function saveCache(session: ProvenanceSession): string | null {
     v: 1, digests: keep(session.digests),
     dpkg: session.dpkg.stamp === null ? null : { stamp: session.dpkg.stamp, owners: keep(session.dpkg.owners), ...(session.dpkg.folders ? { folders: [...session.dpkg.folders] } : {}) },
   };
-  const tmp = `${session.cacheFile}.${process.pid}.tmp`;
   try {
-    mkdirSync(dirname(session.cacheFile), { recursive: true });
-    writeFileSync(tmp, JSON.stringify(data), { mode: 0o644 });
-    renameSync(tmp, session.cacheFile);
+    writeFileAtomic(session.cacheFile, JSON.stringify(data), { privateFolder: true });
     session.dirty = false;
     return null;
   } catch (e) {

@@ -21,6 +21,11 @@ export interface Source {
   crossCheck?: CrossCheck;
   /** Inodes of sockets processes hold in a namespace no process is in: marked `hiddenFrom: "both"` when joined (third-view.ts). */
   hidden?: ReadonlySet<number>;
+  /**
+   * Reads the namespace's tables again: the inodes of every TCP and UDP socket they list now (all of them
+   * through netlink, the listeners from /proc text); null when that failed (see unowned-recheck.ts).
+   */
+  readAgain?: () => ReadonlySet<number> | null;
 }
 
 /** How one collection reads the namespaces' socket tables. */
@@ -84,7 +89,7 @@ function readNamespace(reader: TableReader, netns: number | null, dir: string, p
     } else {
       const made: Socket[] = [];
       readNamespaceTables(base, netns, reader.littleEndian, made, problems);
-      tables.sources.push({ netns, netlink: null, made });
+      tables.sources.push({ netns, netlink: null, made, readAgain: () => procListenerInodes(base, netns, reader.littleEndian) });
       tables.readVia.set(netns, "proc");
     }
     return true;
@@ -117,12 +122,12 @@ function netlinkSource(reader: TableReader, diag: NativeAddon, netns: number | n
   }
   const { tcp, tcp6, udp, udp6 } = dumps;
   const netlink: NetlinkRecords = { tcp, tcp6, udp, udp6 };
-  const source: Source = { netns, netlink, made };
+  const path = netnsPath(reader.procRoot, dir);
+  const source: Source = { netns, netlink, made, readAgain: () => netlinkInodes(diag, path, base, reader.session) };
   const count = netlinkRecordCount(netlink);
   if (count > CROSS_CHECK_UP_TO) {
     warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${count.toLocaleString("en")} sockets would slow the audit down`);
   } else {
-    const path = netnsPath(reader.procRoot, dir);
     source.crossCheck = { base, littleEndian: reader.littleEndian, dumpAgain: () => dumpNamespace(diag, path, base, [], reader.session) };
   }
   const unsettled = reader.unsettled.get(netns) ?? [];
@@ -140,4 +145,21 @@ export function eachSourceInode(sources: readonly Source[]): (each: (inode: numb
       for (const s of src.made) if (s.inode !== null) each(s.inode);
     }
   };
+}
+
+/** Every TCP and UDP socket inode of a fresh netlink dump of one namespace; null when it failed. */
+function netlinkInodes(diag: NativeAddon, path: string | undefined, base: string, session: CollectSession): Set<number> | null {
+  let dumps: Dumps | null;
+  try { dumps = dumpNamespace(diag, path, base, [], session); } catch { return null; }
+  if (dumps === null) return null;
+  const inodes = new Set<number>();
+  for (const t of NETLINK_TABLES) eachInode(dumps[t.name], (inode) => inodes.add(inode));
+  return inodes;
+}
+
+/** The inodes of the TCP and UDP listeners of a fresh read of one namespace's /proc text; null when it failed. */
+function procListenerInodes(base: string, netns: number | null, littleEndian: boolean): Set<number> | null {
+  const listeners: Socket[] = [];
+  try { readNamespaceTables(base, netns, littleEndian, listeners, [], true); } catch { return null; }
+  return new Set(listeners.map((s) => s.inode ?? 0));
 }

@@ -5,7 +5,7 @@ import { readFields } from "../model/read-fields.js";
 import { SOCKET_FIELDS } from "../model/socket-fields.js";
 import { VERDICTS } from "../model/verdict.js";
 import type { Seen } from "./diff.js";
-import { readTrustedFile, UnsafePlaceError, writeFileAtomic } from "./safe-file-store.js";
+import { readTrustedFile, UnsafePlaceError, writeFileAtomic } from "../collect/safe-file-store.js";
 
 /** The baseline file: what this host normally has, by identity (see evaluate/identity.ts). */
 export interface Baseline {

@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import type { ChangeEvent, HistoryEntry, Seen } from "../model/change.js";
 import { InputError } from "../model/errors.js";
 import { programOf } from "../model/process.js";
-import { prepareFile, UnsafePlaceError } from "./safe-file-store.js";
+import { prepareFile, UnsafePlaceError } from "../collect/safe-file-store.js";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS identities (

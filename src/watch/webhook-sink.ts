@@ -1,17 +1,18 @@
+import { redactUrl, redactUrlIn } from "../model/redact-url.js";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../model/errors.js";
-import { checkFolder } from "./safe-file-store.js";
+import { checkFolder } from "../collect/safe-file-store.js";
 
 /** The --webhook URL, checked: an absolute http: or https: URL (anything else would swallow alerts). */
 export function webhookUrl(text: string): URL {
   let url: URL;
   try { url = new URL(text); } catch {
-    throw new InputError(`Cannot use --webhook "${text}": it is not a URL (give one like https://alerts.example.org/portwatch)`);
+    throw new InputError(`Cannot use --webhook "${redactUrl(text)}": it is not a URL (give one like https://alerts.example.org/portwatch)`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new InputError(`Cannot use --webhook "${text}": only http: and https: URLs can take alerts, not ${url.protocol} (give one like https://alerts.example.org/portwatch)`);
+    throw new InputError(`Cannot use --webhook "${redactUrl(text)}": only http: and https: URLs can take alerts, not ${url.protocol} (give one like https://alerts.example.org/portwatch)`);
   }
   return url;
 }
@@ -136,14 +137,15 @@ export class WebhookSink {
       await res.arrayBuffer().catch(() => undefined);
       if (res.status >= 300 && res.status < 400) {
         const to = res.headers.get("location");
-        this.options.onProblem?.(`webhook ${this.options.url} answered ${res.status}, a redirect${to ? ` to ${to}` : ""}: portwatch does not follow redirects with alerts (give the final URL with --webhook); the alert stays queued, will retry in ${Math.round(this.delay / 1000)} s`);
+        this.options.onProblem?.(`webhook ${redactUrl(this.options.url)} answered ${res.status}, a redirect${to ? ` to ${redactUrl(to)}` : ""}: portwatch does not follow redirects with alerts (give the final URL with --webhook); the alert stays queued, will retry in ${Math.round(this.delay / 1000)} s`);
         return false;
       }
       if (res.ok) return true;
-      this.options.onProblem?.(`webhook ${this.options.url} answered ${res.status}; will retry in ${Math.round(this.delay / 1000)} s`);
+      this.options.onProblem?.(`webhook ${redactUrl(this.options.url)} answered ${res.status}; will retry in ${Math.round(this.delay / 1000)} s`);
       return false;
     } catch (e) {
-      this.options.onProblem?.(`webhook ${this.options.url} failed (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}); will retry in ${Math.round(this.delay / 1000)} s`);
+      const why = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
+      this.options.onProblem?.(`webhook ${redactUrl(this.options.url)} failed (${redactUrlIn(why, this.options.url)}); will retry in ${Math.round(this.delay / 1000)} s`);
       return false;
     }
   }

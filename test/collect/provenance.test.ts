@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -225,6 +225,35 @@ describe("provenance of real processes (live, loopback only)", { skip, timeout: 
       readProvenance(third, [c], "/proc", warnings);
       assert.deepEqual(c.package, a.package);
       assert.deepEqual(warnings, []);
+    } finally {
+      await stopAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("readProvenance writes its cache file under a random temporary name with mode 0600 (a link planted at the old pid-named temporary file is not followed), and refuses a folder others can write", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pw-prov-safe-"));
+    const plain = await plant(PYTHON);
+    try {
+      const info = (): ProcessInfo => ({ pid: plain.pid, name: "python3.11", exe: readlinkSync(`/proc/${plain.pid}/exe`), exeDeleted: false, cmdline: [PYTHON], uid: 0, user: "root", containerId: null, netns: null });
+      mkdirSync(join(dir, "cache"), { mode: 0o700 });
+      const cacheFile = join(dir, "cache/provenance.json");
+      const victim = join(dir, "victim");
+      writeFileSync(victim, "root only\n", { mode: 0o600 });
+      symlinkSync(victim, `${cacheFile}.${process.pid}.tmp`);
+      const warnings: string[] = [];
+      readProvenance(createProvenanceSession({ cacheFile }), [info()], "/proc", warnings);
+      assert.equal(readFileSync(victim, "utf8"), "root only\n", "the planted link was followed");
+      assert.deepEqual(warnings, []);
+      assert.equal(statSync(cacheFile).mode & 0o777, 0o600);
+      assert.equal((JSON.parse(readFileSync(cacheFile, "utf8")) as { v: number }).v, 1);
+      const open = join(dir, "open");
+      mkdirSync(open);
+      chmodSync(open, 0o777);
+      const refused: string[] = [];
+      readProvenance(createProvenanceSession({ cacheFile: join(open, "provenance.json") }), [info()], "/proc", refused);
+      assert.equal(existsSync(join(open, "provenance.json")), false);
+      assert.match(refused.join("\n"), /Cannot save the provenance cache .*can be written by every user/);
     } finally {
       await stopAll();
       rmSync(dir, { recursive: true, force: true });

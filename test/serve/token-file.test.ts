@@ -48,14 +48,18 @@ describe("readTokenFile", () => {
     try {
       const cases: [() => string, RegExp][] = [
         [() => file(dir, TOKEN, 0o644), /^Refusing token file ".*\.token": every user can read it \(mode 644\); run: chmod 600 /],
-        [() => file(dir, TOKEN, 0o620), /^Refusing token file ".*": other users can write it \(mode 620\)/],
-        [() => file(dir, TOKEN, 0o666), /other users can write it \(mode 666\)/],
-        [() => { const p = file(dir, TOKEN, 0o600); const l = join(dir, "link.token"); rmSync(l, { force: true }); symlinkSync(p, l); return l; }, /^Refusing token file ".*link\.token": it is a symbolic link/],
-        ...(process.getuid?.() === 0 ? [[() => { const p = file(dir, TOKEN, 0o600); chownSync(p, 65534, 65534); return p; }, /^Refusing token file ".*": it belongs to uid 65534, not to this user/] as [() => string, RegExp]] : []),
+        [() => file(dir, TOKEN, 0o620), /^Refusing token file ".*": ".*" can be written by its group \(mode 0620\): make it private \(chmod 600 /],
+        [() => file(dir, TOKEN, 0o666), /can be written by every user \(mode 0666\)/],
+        [() => { const p = file(dir, TOKEN, 0o600); const l = join(dir, "link.token"); rmSync(l, { force: true }); symlinkSync(p, l); return l; }, /^Refusing token file ".*link\.token": ".*link\.token" is a link: portwatch does not follow links/],
+        ...(process.getuid?.() === 0 ? [
+          [() => { const p = file(dir, TOKEN, 0o600); chownSync(p, 65534, 65534); return p; }, /^Refusing token file ".*": ".*" belongs to user 65534, not to root: portwatch reads only its own files/],
+          // A folder above the file's that another user owns (the old check looked only at the file's own folder).
+          [() => { const theirs = join(dir, "theirs"); mkdirSync(join(theirs, "mine"), { recursive: true }); chownSync(theirs, 65534, 65534); chmodSync(theirs, 0o755); const p = join(theirs, "mine", "serve.token"); writeFileSync(p, TOKEN, { mode: 0o600 }); return p; }, /^Refusing token file ".*": the folder ".*theirs" belongs to user 65534, not to root/],
+        ] as [() => string, RegExp][] : []),
         [() => file(dir, "short\n", 0o600), /^Cannot use token file ".*": line 1: expected one token of 16 to 256/],
         [() => file(dir, `${TOKEN}\n${TOKEN}\n`, 0o600), /line 1: expected one token/],
         [() => file(dir, `${TOKEN}"<script>\n`, 0o600), /line 1: expected one token/],
-        [() => { const open = join(dir, "open"); mkdirSync(open, { recursive: true }); chmodSync(open, 0o777); return join(open, "serve.token"); }, /^Refusing token file ".*": its folder ".*open" can be written by other users/],
+        [() => { const open = join(dir, "open"); mkdirSync(open, { recursive: true }); chmodSync(open, 0o777); return join(open, "serve.token"); }, /^Refusing token file ".*": the folder ".*open" can be written by every user \(mode 0777\)/],
         [() => join(dir, "missing-folder", "serve.token"), /^Cannot read token file ".*": ENOENT \(its folder must exist\)/],
       ];
       for (const [make, message] of cases) {

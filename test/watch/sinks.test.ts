@@ -87,6 +87,23 @@ describe("WebhookSink", () => {
       assert.deepEqual(up.got.map((b) => { const { id, ...rest } = JSON.parse(b); assert.match(id, /^[0-9a-f]{32}$/); return rest; }), [{ n: "a" }, { n: "b" }]);
     } finally { second.close(); up.server.close(); }
   });
+
+  it("WebhookSink's messages show its URL without the user, password and query values it carries", async () => {
+    const down = await server(0);
+    const port = new URL(down.url).port;
+    await new Promise((ok) => down.server.close(ok));
+    const problems: string[] = [];
+    const sink = new WebhookSink({ url: `http://alice:s3cret@127.0.0.1:${port}/hook?token=t0ken`, queueDir: join(dir, "q-redact"), baseDelayMs: 50, onProblem: (m) => problems.push(m) });
+    try {
+      sink.send('{"n":1}');
+      await sink.settle(300);
+    } finally { sink.close(); }
+    assert.ok(problems.length > 0);
+    for (const m of problems) {
+      assert.doesNotMatch(m, /s3cret|alice|t0ken/);
+      assert.match(m, new RegExp(`http://\\*\\*\\*:\\*\\*\\*@127\\.0\\.0\\.1:${port}/hook\\?token=\\*\\*\\*`));
+    }
+  });
 });
 
 describe("execSink", () => {

@@ -144,7 +144,11 @@ export function readCount(text: string, what: string, min: number, max: number):
   return `${what} ${text.length > 20 ? `${text.slice(0, 17)}...` : text} is out of range (from ${min} to ${max})`;
 }
 
-/** A problem about one line of a capture. */
+/**
+ * A problem about one line of a capture. The list it goes into (ProblemList) keeps at most the first
+ * KEPT_PROBLEMS, each as a copy of at most 200 characters of the line and 400 of the reason (see
+ * keptProblem), so that nothing here is copied for the many problems that are only counted.
+ */
 export function lineProblem(source: string, line: number, text: string, reason: string): Problem {
-  return { source, line, text: text.trim().slice(0, 200), reason };
+  return { source, line, text, reason };
 }

@@ -1,4 +1,4 @@
-import type { Problem } from "../../model/problem.js";
+import { ProblemList, type Problem } from "../../model/problem.js";
 import type { Socket } from "../../model/socket.js";
 import { lineProblem, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { lsofReader } from "./lsof.js";
@@ -55,16 +55,20 @@ function formatReader(format: CaptureFormat, options: CaptureOptions): LineReade
  */
 export function captureReader(format: CaptureFormat, options: CaptureOptions): LineReader & { hostname?(): string | null } {
   const reader = formatReader(format, options);
-  const failed: Problem[] = [];
+  const failed = new ProblemList(options.source);
+  let anyFailed = false;
   return {
     line(text, n) {
       try { reader.line(text, n); } catch (e) {
+        anyFailed = true;
         failed.push(lineProblem(options.source, n, text, `portwatch could not read this line (${e instanceof Error ? e.message : String(e)}); please report it`));
       }
     },
     finish() {
       const r = reader.finish();
-      return failed.length === 0 ? r : { ...r, problems: [...r.problems, ...failed].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
+      if (!anyFailed) return r;
+      failed.addAll(r.problems);
+      return { ...r, problems: failed.list() };
     },
     ...(reader.hostname ? { hostname: reader.hostname.bind(reader) } : {}),
   };

@@ -1,4 +1,4 @@
-import type { Problem } from "../../model/problem.js";
+import { ProblemList } from "../../model/problem.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
 import { CUT_AT, ID_MAX, processPool, captureSocket, lineProblem, readCount, readState, UNIX_PID_MAX, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint, splitColon } from "./netstat-linux.js";
@@ -23,7 +23,7 @@ import { isNoPeer, readEndpoint, splitColon } from "./netstat-linux.js";
 /** A line reader for `lsof -i` output. */
 export function lsofReader(options: CaptureOptions): LineReader {
   const records: Socket[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList(options.source);
   const notes: string[] = [];
   const processOf = processPool();
   const byDevice = new Map<string, Socket>();
@@ -80,6 +80,6 @@ export function lsofReader(options: CaptureOptions): LineReader {
       byDevice.set(key, s);
       records.push(s);
     },
-    finish: () => ({ records, problems, notes }),
+    finish: () => ({ records, problems: problems.list(), notes }),
   };
 }

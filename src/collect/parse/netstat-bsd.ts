@@ -1,4 +1,4 @@
-import type { Problem } from "../../model/problem.js";
+import { ProblemList } from "../../model/problem.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
 import { captureSocket, lineProblem, own, readState, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint } from "./netstat-linux.js";
@@ -31,7 +31,7 @@ function splitDot(text: string): [string, string] | null {
 /** A line reader for BSD/macOS netstat output. */
 export function bsdNetstatReader(options: CaptureOptions): LineReader {
   const records: Socket[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList(options.source);
   let inet = true;
   return {
     line(raw, n) {
@@ -62,6 +62,6 @@ export function bsdNetstatReader(options: CaptureOptions): LineReader {
       if (family === 6 && local.endpoint.address === "0.0.0.0") local.endpoint.address = "::";
       records.push(captureSocket(p, family, local.endpoint, noPeer ? null : remote.endpoint, state, null));
     },
-    finish: () => ({ records, problems, notes: [] }),
+    finish: () => ({ records, problems: problems.list(), notes: [] }),
   };
 }

@@ -1,4 +1,4 @@
-import type { Problem } from "../../model/problem.js";
+import { ProblemList } from "../../model/problem.js";
 import type { Endpoint, Family, Proto, Socket, SocketState } from "../../model/socket.js";
 import {
   CUT_AT, ID_MAX, processPool, own, captureSocket, lineProblem, readCount, readHost, readPort, readState, UNIX_PID_MAX, type CaptureOptions, type LineReader,
@@ -67,7 +67,7 @@ export function isNoPeer(e: Endpoint): boolean {
 /** A line reader for Linux netstat output. */
 export function linuxNetstatReader(options: CaptureOptions): LineReader {
   const records: Socket[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList(options.source);
   const notes: string[] = [];
   const processOf = processPool();
   let section: "inet" | "other" | "none" = "none";
@@ -142,6 +142,6 @@ export function linuxNetstatReader(options: CaptureOptions): LineReader {
       const noPeer = isNoPeer(remote.endpoint);
       records.push(captureSocket(p, family, local.endpoint, noPeer ? null : remote.endpoint, state, process, { inode, uid: uid as number | null }));
     },
-    finish: () => ({ records, problems, notes }),
+    finish: () => ({ records, problems: problems.list(), notes }),
   };
 }

@@ -1,4 +1,4 @@
-import type { Problem } from "../../model/problem.js";
+import { ProblemList } from "../../model/problem.js";
 import type { Proto, Socket } from "../../model/socket.js";
 import { captureProcess, captureSocket, lineProblem, readCount, readState, WINDOWS_PID_MAX, type CaptureOptions, type LineReader } from "./capture-common.js";
 import { isNoPeer, readEndpoint, splitColon } from "./netstat-linux.js";
@@ -45,7 +45,7 @@ const HEADER = /^(Proto|Active|Aktive|Connexions|Conexiones|Conex\u00f5es|Connes
 /** A line reader for Windows netstat output. */
 export function windowsNetstatReader(options: CaptureOptions): LineReader {
   const records: Socket[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList(options.source);
   const notes: string[] = [];
   let last: Socket | null = null;
   let lastHasPid = false;
@@ -109,7 +109,7 @@ export function windowsNetstatReader(options: CaptureOptions): LineReader {
       settle();
       if (names) notes.push("The capture was made without -n: some hosts and ports are printed as names; hosts stay names (they cannot be turned back into addresses without the network), ports are read back through the service names");
       if (noPid) notes.push("The capture was made with -b but without -o: owners are named by their program only; they have no process id (shown as pid 0)");
-      return { records, problems, notes };
+      return { records, problems: problems.list(), notes };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { addressProblem } from "../../model/address.js";
-import type { Problem } from "../../model/problem.js";
+import { ProblemList } from "../../model/problem.js";
 import type { ProcessInfo } from "../../model/process.js";
 import { NONE, type Socket } from "../../model/socket.js";
 import { quoteValue, readFields } from "../../model/read-fields.js";
@@ -68,7 +68,7 @@ function jsonError(e: unknown, offset: number): string {
 /** A line reader for portwatch's --json and --ndjson output. */
 export function portwatchJsonReader(options: CaptureOptions): LineReader & { hostname(): string | null } {
   const records: Socket[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList(options.source);
   const processes = new Map<string, ProcessInfo>();
   let hostname: string | null = null;
   const take = (v: unknown, n: number, text: string, at = "") => {
@@ -104,7 +104,7 @@ export function portwatchJsonReader(options: CaptureOptions): LineReader & { hos
       try { v = JSON.parse(t); } catch (e) { notJson(n, raw, e, raw.indexOf(t)); return; }
       take(v, n, raw);
     },
-    finish: () => ({ records, problems, notes: [] }),
+    finish: () => ({ records, problems: problems.list(), notes: [] }),
     hostname: () => hostname,
   };
 }

@@ -1,4 +1,4 @@
-import type { Problem } from "../../model/problem.js";
+import { ProblemList } from "../../model/problem.js";
 import type { SharedHolder } from "../../model/process.js";
 import type { Family, Proto, Socket, SocketState } from "../../model/socket.js";
 import { CUT_AT, ID_MAX, processPool, captureSocket, lineProblem, own, readCount, readState, UNIX_PID_MAX, type CaptureOptions, type LineReader } from "./capture-common.js";
@@ -34,7 +34,7 @@ function splitSs(text: string): [string, string] | null {
 /** A line reader for `ss` output. */
 export function ssReader(options: CaptureOptions): LineReader {
   const records: Socket[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList(options.source);
   const notes: string[] = [];
   const processOf = processPool();
   let hasNetid: boolean | null = null;
@@ -101,6 +101,6 @@ export function ssReader(options: CaptureOptions): LineReader {
       if (proto !== "tcp" && state === "CLOSE") state = "UNCONN";
       records.push(captureSocket(proto, family, local.endpoint, noPeer ? null : peer.endpoint, state, process, { inode: ino as number | null, uid: uid as number | null, sharedWith }));
     },
-    finish: () => ({ records, problems, notes }),
+    finish: () => ({ records, problems: problems.list(), notes }),
   };
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkFolder, prepareFile, readTrustedFile, UnsafePlaceError, writeFileAtomic } from "../../src/watch/safe-file-store.js";
+import { checkFolder, prepareFile, readTrustedFile, UnsafePlaceError, writeFileAtomic } from "../../src/collect/safe-file-store.js";
 
 // These tests plant what another user would (folders and links owned by uid 65534, "nobody"): they need root.
 const root = process.getuid?.() === 0;
