@@ -1,0 +1,77 @@
+import { execFile } from "node:child_process";
+import type { NetInterface, Ruleset } from "../model/firewall.js";
+import { mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
+import { parseIptablesSave, type IptablesParse } from "./parse/iptables-save.js";
+import { parseNftJson, type NftParse } from "./parse/nft-json.js";
+
+/*
+ * Reads a network namespace's firewall and interfaces, without changing anything: `nft -j list ruleset`,
+ * `iptables-save` and `ip6tables-save` (and their -legacy- forms when iptables says legacy tables are
+ * present), `ip -j addr show`. Each runs with a fixed argument list, no shell; another namespace is
+ * entered with `nsenter --net=<proc>/<pid>/ns/net --` (root only). Parsing is in parse/.
+ */
+
+/** A namespace's firewall as read: null ruleset when no tool could be read (`problem` says why). */
+export interface FirewallView {
+  ruleset: Ruleset | null;
+  interfaces: NetInterface[];
+  /** Why the ruleset could not be read, in words; null when it was. */
+  problem: string | null;
+  /** Problems of the parsers, as lines. */
+  notes: string[];
+}
+
+interface Run { ok: boolean; stdout: string; stderr: string; missing: boolean; error: string }
+
+const TIMEOUT_MS = 5000;
+
+function run(prefix: readonly string[], argv: readonly string[]): Promise<Run> {
+  const [file, ...args] = [...prefix, ...argv];
+  return new Promise((resolve) => {
+    execFile(file!, args, { timeout: TIMEOUT_MS, maxBuffer: 64 << 20, encoding: "utf8", env: { ...process.env, LC_ALL: "C" } }, (err, stdout, stderr) => {
+      if (err === null) { resolve({ ok: true, stdout, stderr: String(stderr), missing: false, error: "" }); return; }
+      const code = (err as NodeJS.ErrnoException).code;
+      const text = String(stderr).trim().split("\n")[0] ?? "";
+      // nsenter reports a missing program as exit 127 with "failed to execute"
+      const missing = code === "ENOENT" || (typeof code === "number" && code === 127) || /No such file|failed to execute/.test(text);
+      resolve({ ok: false, stdout: "", stderr: String(stderr), missing, error: text || err.message });
+    });
+  });
+}
+
+/**
+ * Reads the firewall of the namespace `nsFile` names (`/proc/<pid>/ns/net`), or of our own when undefined.
+ * Never throws: what could not be read is in `problem`.
+ */
+export async function readFirewall(nsFile?: string): Promise<FirewallView> {
+  const prefix = nsFile === undefined ? [] : ["nsenter", `--net=${nsFile}`, "--"];
+  const [nft, ipt4, ipt6, addr] = await Promise.all([
+    run(prefix, ["nft", "-j", "list", "ruleset"]),
+    run(prefix, ["iptables-save"]),
+    run(prefix, ["ip6tables-save"]),
+    run(prefix, ["ip", "-j", "addr", "show"]),
+  ]);
+  const notes: string[] = [];
+  const nftParse: NftParse | null = nft.ok ? parseNftJson(nft.stdout) : null;
+  const iptables: IptablesParse[] = [];
+  for (const [r, family, legacyArgv] of [[ipt4, 4, "iptables-legacy-save"], [ipt6, 6, "ip6tables-legacy-save"]] as const) {
+    if (!r.ok) continue;
+    const parsed = parseIptablesSave(r.stdout, family);
+    iptables.push(parsed);
+    if (parsed.backend !== "legacy" && `${r.stdout}${r.stderr}`.includes("legacy tables present")) {
+      const legacy = await run(prefix, [legacyArgv]);
+      if (legacy.ok) iptables.push(parseIptablesSave(legacy.stdout, family, legacyArgv));
+      else notes.push(`${legacyArgv}: ${legacy.error}`);
+    }
+  }
+  for (const p of [...(nftParse?.problems ?? []), ...iptables.flatMap((i) => i.problems)]) notes.push(`${p.source}${p.line === null ? "" : `:${p.line}`}: ${p.reason}`);
+  const interfaces = addr.ok ? parseIpAddrJson(addr.stdout) : [];
+  if (nftParse === null && iptables.length === 0) {
+    const problem = nft.missing && ipt4.missing
+      ? "neither nft nor iptables-save is installed"
+      : `nft: ${nft.error || "no output"}; iptables-save: ${ipt4.error || "no output"}`;
+    return { ruleset: null, interfaces, problem, notes };
+  }
+  if (!addr.ok) notes.push(`ip -j addr show: ${addr.error} (the interfaces are not known)`);
+  return { ruleset: mergeFirewall(nftParse, iptables), interfaces, problem: null, notes };
+}
