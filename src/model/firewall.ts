@@ -78,8 +78,8 @@ export interface Reach {
   detail: string;
 }
 
-/** A rule in words: "rule 7 of chain input (inet filter, nftables)". */
+/** A rule in words: "rule 7 of chain input in table inet filter"; a chain's policy: "the policy of chain INPUT in table ip filter". */
 export function ruleName(table: FirewallTable, chain: FirewallChain, rule: FirewallRule | null): string {
-  const where = `chain ${chain.name} (${table.family} ${table.name}, ${table.source})`;
+  const where = `chain ${chain.name} in table ${table.family} ${table.name}`;
   return rule === null ? `the policy of ${where}` : `rule ${rule.number} of ${where}`;
 }
