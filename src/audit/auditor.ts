@@ -1,7 +1,9 @@
 import {
   collectLinux, collectLinuxInParts, createOwnerCache, createProvenanceSession, type OwnerCache, type ProvenanceOptions, type ProvenanceSession,
 } from "../collect/linux.js";
+import { readFirewall, readFirewalls, type FirewallView } from "../collect/firewall.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
+import { setReach } from "../evaluate/reach.js";
 import { summarize } from "../evaluate/enrich.js";
 import { JudgementMemo, type EvaluateOptions } from "../evaluate/evaluate.js";
 import type { Origin } from "../evaluate/explain.js";
@@ -40,6 +42,24 @@ export interface HostOptions {
    * host, off for a captured proc tree unless given, off with `false`. `cacheFile` keeps answers between runs.
    */
   provenance?: ProvenanceOptions | false;
+  /**
+   * Read each namespace's firewall (nft, iptables-save) to set `reach` on listeners: on for the live host,
+   * off for a captured proc tree unless given, off with `false`.
+   */
+  firewall?: boolean;
+}
+
+/** Whether a look reads the firewall (see HostOptions.firewall). */
+function firewallOn(o: HostOptions): boolean {
+  return o.firewall ?? (!o.procRoot || o.procRoot === "/proc");
+}
+
+/** Sets `reach` on the listeners from their namespaces' firewalls; adds the warning when some could not be read. */
+async function reachStage(listeners: readonly Socket[], o: HostOptions, ownView: Promise<FirewallView> | null, warnings: string[]): Promise<void> {
+  if (ownView === null) return;
+  const views = await readFirewalls(listeners, o.procRoot ?? "/proc", ownView);
+  const warning = setReach(listeners, views);
+  if (warning !== null) warnings.push(warning);
 }
 
 /**
@@ -164,6 +184,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     registry,
 
     async lookAtHost(o = {}, session = null, timings = {}) {
+      const ownView = firewallOn(o) ? readFirewall() : null;   // beside the collection: it needs no socket
       const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       const hostname = collection.hostname ?? self.hostname;
       const warnings = [...appliedNotes(o.policy, o.baseline), ...collection.warnings];
@@ -172,6 +193,8 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
         return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
       }
       const lap = phaseTimer(timings);
+      await reachStage(collection.sockets.filter((s) => s.direction === "listening"), o, ownView, warnings);
+      lap("firewall");
       const named = nameStage(classifiedByCollector(collection.sockets), registry);
       lap("services");
       const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, liveJudgement(o, collection.hostNetns, session?.memo));
@@ -180,11 +203,13 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     },
 
     async streamHost(o = {}, timings = {}) {
+      const ownView = firewallOn(o) ? readFirewall() : null;
       const parts = await collectLinuxInParts(collectOptions(o, timings));
       const judge = streamJudge(liveJudgement(o, parts.hostNetns));
       const select = o.select ?? {};
-      const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
       const warnings = appliedNotes(o.policy, o.baseline);
+      await reachStage(parts.listeners, o, ownView, warnings);
+      const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
       function* rest(): Generator<Judged> {
         for (const batch of parts.rest()) yield judge.others(nameStage(selectStage(classifiedByCollector(batch), select), registry));
         warnings.push(...parts.warnings);

@@ -1,5 +1,8 @@
 import { execFile } from "node:child_process";
 import type { NetInterface, Ruleset } from "../model/firewall.js";
+import type { Socket } from "../model/socket.js";
+import { parseNetnsLink } from "./parse/proc-pid.js";
+import { tryReadlink } from "./proc-files.js";
 import { mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
 import { parseIptablesSave, type IptablesParse } from "./parse/iptables-save.js";
 import { parseNftJson, type NftParse } from "./parse/nft-json.js";
@@ -74,4 +77,34 @@ export async function readFirewall(nsFile?: string): Promise<FirewallView> {
   }
   if (!addr.ok) notes.push(`ip -j addr show: ${addr.error} (the interfaces are not known)`);
   return { ruleset: mergeFirewall(nftParse, iptables), interfaces, problem: null, notes };
+}
+
+/** The network namespace we run in, from `<procRoot>/self/ns/net`. */
+function ownNetns(procRoot: string): number | null {
+  return parseNetnsLink(tryReadlink(`${procRoot}/self/ns/net`) ?? "");
+}
+
+/**
+ * The firewall of each network namespace that has one of `listeners` (tcp and udp), read in parallel:
+ * our own directly, the others through a pid that holds one of its listeners. Keyed by netns inode (null:
+ * sockets whose namespace is not known, read as our own). `ownView`: our own namespace's, already started
+ * (it needs no listener, so the caller can start it beside the collection).
+ */
+export async function readFirewalls(listeners: readonly Socket[], procRoot = "/proc", ownView?: Promise<FirewallView>): Promise<Map<number | null, FirewallView>> {
+  const own = ownNetns(procRoot);
+  const pidOf = new Map<number | null, number | null>();
+  for (const s of listeners) {
+    if (s.proto === "raw" || s.direction !== "listening") continue;
+    const ns = s.netns === own ? null : s.netns;
+    if (pidOf.get(ns) == null) pidOf.set(ns, s.process?.pid ?? s.sharedWith[0]?.pid ?? null);
+  }
+  const out = new Map<number | null, FirewallView>();
+  await Promise.all([...pidOf].map(async ([ns, pid]) => {
+    const view = ns === null ? await (ownView ?? readFirewall())
+      : pid === null ? { ruleset: null, interfaces: [], problem: "no process of that network namespace is known to enter it", notes: [] }
+      : await readFirewall(`${procRoot}/${pid}/ns/net`);
+    out.set(ns, view);
+    if (ns === null && own !== null) out.set(own, view);
+  }));
+  return out;
 }

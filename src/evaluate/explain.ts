@@ -79,7 +79,7 @@ function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin): string {
     return `A raw socket for IP protocol ${s.local.port}${s.local.port === 1 || s.local.port === 58 ? " (ICMP, as ping uses)" : ""}${owner ? `, held by ${owner}` : ""}`;
   }
   const entry = knowledge.port(s.local.port, s.proto);
-  const where = s.direction === "listening" && s.exposure ? `, ${EXPOSURE_WORDS[s.exposure]}` : "";
+  const where = s.direction === "listening" && s.exposure ? `, ${EXPOSURE_WORDS[s.exposure]}${reachWords(s)}` : "";
   if (entry) {
     const usual = entry.owners.filter((o) => o !== "kernel").slice(0, 3);
     const held = owner ? `; held by ${owner}` : usual.length ? `; usually ${usual.join(", ")}` : "";
@@ -91,6 +91,18 @@ function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin): string {
     return `${port} is not a service portwatch knows; ${owner} ${s.direction === "listening" ? "listens on it" : "holds it"}${where}: ${look}`;
   }
   return `${port} is not a service portwatch knows${where}: ${ownerAdvice(s.local.port, s.proto, origin)}`;
+}
+
+/** What the firewall adds to where a listener listens: ", but nftables drops it (rule 7 of chain input …)". */
+function reachWords(s: Socket): string {
+  const r = s.reach;
+  if (r === undefined || s.exposure === "loopback") return "";
+  switch (r.kind) {
+    case "blocked": case "loopback-only": return `, but ${r.detail}`;
+    case "open": return `, and ${r.detail}`;
+    case "restricted": return `, but ${r.detail}`;
+    case "unknown": return `; whether the firewall lets it in is not known: it ${r.detail}`;
+  }
 }
 
 /**
@@ -113,7 +125,7 @@ export function explainer(knowledge: Knowledge, origin: Origin): (s: Socket) => 
     const finished = isFinished(s) ? s.state : "";
     const key = s.direction === "outbound" && s.remote
       ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}/${isLoopback(s.remote.address) ? "here" : ""}`
-      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}`;
+      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.reach?.detail ?? ""}`;
     let text = cache.get(key);
     if (text === undefined) {
       text = explainSocket(s, knowledge, origin);

@@ -1,5 +1,6 @@
 import { isLoopback, isWildcard } from "../model/address.js";
 import type { AddressRange, NetInterface, Reach, Ruleset } from "../model/firewall.js";
+import type { Socket } from "../model/socket.js";
 import { ipNumber } from "../model/ip-number.js";
 import { matchHolds, walkPacket, type Outcome, type Packet } from "./reach-walk.js";
 
@@ -98,7 +99,7 @@ export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
   if (list.length === 0) {
     return isWildcard(l.address)
       ? { kind: "loopback-only", detail: "its network namespace has no interface but loopback" }
-      : { kind: "unknown", detail: `no interface of its network namespace has the address ${l.address}` };
+      : { kind: "unknown", detail: `is bound to ${l.address}, an address no interface of its network namespace has` };
   }
   const seen = list.map((t) => look(ctx.ruleset, l, t));
   const depends = seen.find((s) => s.world.kind === "depends");
@@ -132,4 +133,37 @@ export function createReachJudge(ctx: FirewallContext): (l: ReachListener) => Re
     if (r === undefined) { r = reachOf(l, ctx); memo.set(key, r); }
     return r;
   };
+}
+
+/** A namespace's firewall as read by collect/firewall.ts (the part `setReach` needs). */
+export interface NamespaceFirewall { ruleset: Ruleset | null; interfaces: readonly NetInterface[]; problem: string | null }
+
+/**
+ * Sets `reach` on each tcp and udp listener whose namespace's firewall could be read; returns one warning
+ * when some could not be (null when all could).
+ */
+export function setReach(listeners: readonly Socket[], firewalls: ReadonlyMap<number | null, NamespaceFirewall>): string | null {
+  const judges = new Map<number | null, ((l: ReachListener) => Reach) | null>();
+  const problems = new Map<string, number>();
+  for (const s of listeners) {
+    if (s.direction !== "listening" || s.proto === "raw") continue;
+    const ns = firewalls.has(s.netns) ? s.netns : null;
+    let judge = judges.get(ns);
+    if (judge === undefined) {
+      const fw = firewalls.get(ns);
+      judge = fw?.ruleset ? createReachJudge({ ruleset: fw.ruleset, interfaces: fw.interfaces }) : null;
+      judges.set(ns, judge);
+      if (fw?.problem) problems.set(fw.problem, (problems.get(fw.problem) ?? 0) + 1);
+    }
+    if (judge !== null) s.reach = judge({ proto: s.proto, family: s.family, address: s.local.address, port: s.local.port });
+  }
+  if (problems.size === 0) return null;
+  const [first] = problems.keys();
+  const many = [...problems.values()].reduce((a, b) => a + b, 0);
+  return `Cannot read the firewall${many > 1 ? ` of ${many} network namespaces` : ""}: ${first!} (run as root with nftables or iptables installed); who can reach a listener is judged from its bind address alone`;
+}
+
+/** The words of a `reach` that says the network cannot reach a listener its bind address exposes; null otherwise. */
+export function firewallShields(s: Socket): string | null {
+  return s.reach !== undefined && (s.reach.kind === "blocked" || s.reach.kind === "loopback-only") ? s.reach.detail : null;
 }
