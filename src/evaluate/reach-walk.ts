@@ -11,8 +11,8 @@ import { ipNumber } from "../model/ip-number.js";
  * two answers differ, the outcome "depends" on that rule.
  */
 
-/** The packet: a new connection (ct state new) from `saddr` to `daddr`:`dport`, arriving on `iif`. */
-export interface Packet { family: 4 | 6; proto: string; iif: string; saddr: bigint; daddr: bigint; sport: number; dport: number }
+/** A packet from `saddr` to `daddr`:`dport`, arriving on `iif`; `ct`: its conntrack state (default new: the first packet). */
+export interface Packet { family: 4 | 6; proto: string; iif: string; saddr: bigint; daddr: bigint; sport: number; dport: number; ct?: "new" | "established" }
 
 export type Outcome =
   | { kind: "accept" }
@@ -55,7 +55,7 @@ export function matchHolds(m: FirewallMatch, p: Packet): boolean | null {
       hit = m.ranges.some(([a, b]) => a <= port && port <= b);
       break;
     }
-    case "ct-state": hit = m.states.includes("new"); break;
+    case "ct-state": hit = m.states.includes(p.ct ?? "new"); break;
     case "nfproto": hit = m.families.includes(p.family); break;
     default: return null;
   }
@@ -138,11 +138,12 @@ function applyVerdict(w: Walk, table: FirewallTable, chain: FirewallChain, rule:
   }
 }
 
-/** The outcome of a new connection's first packet: through prerouting, then input. */
+/** The outcome of one packet: through prerouting, then input (nat chains see only a connection's first packet). */
 export function walkPacket(ruleset: Ruleset, packet: Packet): Outcome {
   const w: Walk = { ruleset, packet, forks: 0, listenerPort: packet.dport };
   for (const hook of ["prerouting", "input"]) {
     for (const { table, chain } of baseChains(ruleset, hook, packet.family)) {
+      if (chain.base!.type === "nat" && packet.ct === "established") continue;
       const end = runChain(w, table, chain, 0, 0);
       if (end.kind === "accept") continue;
       if (end.kind === "return" || end.kind === "end") {
@@ -153,4 +154,15 @@ export function walkPacket(ruleset: Ruleset, packet: Packet): Outcome {
     }
   }
   return ACCEPT;
+}
+
+/**
+ * The outcome of a new connection: its first packet (ct state new) and, for TCP, the client's next one
+ * (established: the handshake's last ACK), which a rule such as "ct state established reject" stops
+ * though the SYN got through (the kernel comparison found this).
+ */
+export function walkConnection(ruleset: Ruleset, packet: Packet): Outcome {
+  const first = walkPacket(ruleset, { ...packet, ct: "new" });
+  if (first.kind !== "accept" || packet.proto !== "tcp") return first;
+  return walkPacket(ruleset, { ...packet, ct: "established" });
 }

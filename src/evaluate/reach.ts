@@ -2,7 +2,7 @@ import { isLoopback, isWildcard } from "../model/address.js";
 import type { AddressRange, NetInterface, Reach, Ruleset } from "../model/firewall.js";
 import type { Socket } from "../model/socket.js";
 import { ipNumber } from "../model/ip-number.js";
-import { matchHolds, walkPacket, type Outcome, type Packet } from "./reach-walk.js";
+import { matchHolds, walkConnection, type Outcome, type Packet } from "./reach-walk.js";
 
 /*
  * How reachable a listener is once the firewall has had its say (`reach`): for each interface of its
@@ -77,11 +77,11 @@ interface Seen { iif: string; world: Outcome; from: string[] }
 function look(ruleset: Ruleset, l: ReachListener, t: Target): Seen {
   const probe: Packet = { family: t.family, proto: l.proto, iif: t.iif, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port };
   const ranges = namedRanges(ruleset, probe);
-  const world = walkPacket(ruleset, { ...probe, saddr: worldAddress(t.family, ranges) });
+  const world = walkConnection(ruleset, { ...probe, saddr: worldAddress(t.family, ranges) });
   const from: string[] = [];
   if (world.kind !== "accept") {
     for (const r of ranges) {
-      if (walkPacket(ruleset, { ...probe, saddr: r.first }).kind === "accept" || walkPacket(ruleset, { ...probe, saddr: r.last }).kind === "accept") from.push(r.text);
+      if (walkConnection(ruleset, { ...probe, saddr: r.first }).kind === "accept" || walkConnection(ruleset, { ...probe, saddr: r.last }).kind === "accept") from.push(r.text);
     }
   }
   return { iif: t.iif, world, from };

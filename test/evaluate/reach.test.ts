@@ -63,6 +63,15 @@ describe("reachOf over an nftables ruleset", () => {
   });
 });
 
+describe("reachOf and the rest of the handshake", () => {
+  it("reachOf says blocked when the SYN passes but the established ACK is rejected (found by the kernel comparison)", () => {
+    const ctx = { ruleset: mergeFirewall(parseNftJson(fixture("nft-established-reject.json")), []), interfaces };
+    assert.deepEqual(reachOf(tcp(3001), ctx), { kind: "blocked", detail: "nftables rejects it (rule 2 of chain input in table inet pwgen)" });
+    assert.equal(reachOf(tcp(3004), ctx).kind, "open");
+    assert.equal(reachOf({ proto: "udp", family: 4, address: "0.0.0.0", port: 3001 }, ctx).kind, "open", "a UDP datagram is delivered as the first packet");
+  });
+});
+
 describe("reachOf over iptables rules", () => {
   it("reachOf reads iptables' view, not nft's xt expressions: conntrack and multiport are understood", () => {
     assert.equal(reachOf(tcp(22), ipt).kind, "open");

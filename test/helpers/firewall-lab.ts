@@ -14,18 +14,26 @@ export interface FirewallLab {
   inSrv(argv: readonly string[], input?: string): string;
   /** Starts python3 listeners in srv (tcp on 0.0.0.0, or on the address given as "addr:port"); resolves when they listen. */
   listen(tcp: readonly (number | string)[], udp?: readonly number[]): Promise<{ pid: number; stop(): void }>;
-  /** From peer: which tcp ports of srvAddr accept a connection within `timeoutMs` ("open", "refused" or "timeout"). */
+  /**
+   * From peer: which tcp ports of srvAddr take a connection within `timeoutMs`: "open" when the listener
+   * accepted it and its greeting arrived (the whole handshake passed the firewall, not just the SYN),
+   * "refused" (reset), or "timeout".
+   */
   probe(ports: readonly number[], timeoutMs?: number): Record<number, "open" | "refused" | "timeout">;
   close(): void;
 }
 
 const SERVER = String.raw`
-import socket, sys, time
+import socket, sys, threading, time
 ttl = float(sys.argv[1]); held = []
+def greet(s):
+    while True:
+        c, _ = s.accept(); c.sendall(b"hi"); held.append(c)
 for spec in [x for x in sys.argv[2].split(",") if x]:
     addr, port = (spec.rsplit(":", 1) if ":" in spec else ("0.0.0.0", spec))
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, int(port))); s.listen(64); held.append(s)
+    threading.Thread(target=greet, args=(s,), daemon=True).start()
 for port in [int(x) for x in sys.argv[3].split(",") if x]:
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", port)); held.append(u)
 print("ready", flush=True)
@@ -40,8 +48,9 @@ addr = sys.argv[1]; timeout = float(sys.argv[3]); out = {}
 def one(p):
     s = socket.socket(); s.settimeout(timeout)
     try:
-        s.connect((addr, p)); out[p] = "open"
-    except ConnectionRefusedError:
+        s.connect((addr, p))
+        out[p] = "open" if s.recv(2) == b"hi" else "refused"
+    except (ConnectionRefusedError, ConnectionResetError):
         out[p] = "refused"
     except OSError:
         out[p] = "timeout"
