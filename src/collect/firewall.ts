@@ -2,16 +2,16 @@ import { execFile } from "node:child_process";
 import type { NetInterface, Ruleset } from "../model/firewall.js";
 import type { Socket } from "../model/socket.js";
 import { parseNetnsLink } from "./parse/proc-pid.js";
-import { tryReadlink } from "./proc-files.js";
+import { tryRead, tryReadlink } from "./proc-files.js";
 import { mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
 import { parseIptablesSave, type IptablesParse } from "./parse/iptables-save.js";
 import { parseNftJson, type NftParse } from "./parse/nft-json.js";
 
 /*
  * Reads a network namespace's firewall and interfaces, without changing anything: `nft -j list ruleset`,
- * `iptables-save` and `ip6tables-save` (and their -legacy- forms when iptables says legacy tables are
- * present), `ip -j addr show`. Each runs with a fixed argument list, no shell; another namespace is
- * entered with `nsenter --net=<proc>/<pid>/ns/net --` (root only). Parsing is in parse/.
+ * `ip -j addr show`, and when needed `iptables-save`, `ip6tables-save` and their -legacy- forms (see
+ * readFirewall). Each runs with a fixed argument list, no shell; another namespace is entered with
+ * `nsenter --net=<proc>/<pid>/ns/net --` (root only). Parsing is in parse/.
  */
 
 /** A namespace's firewall as read: null ruleset when no tool could be read (`problem` says why). */
@@ -42,37 +42,49 @@ function run(prefix: readonly string[], argv: readonly string[]): Promise<Run> {
   });
 }
 
+/** The namespace's /proc net directory for a namespace file "<proc>/<pid>/ns/net"; our own for none; null when not known. */
+function netDirOf(nsFile: string | undefined): string | null {
+  if (nsFile === undefined) return "/proc/self/net";
+  const m = /^(.*)\/ns\/net$/.exec(nsFile);
+  return m ? `${m[1]}/net` : null;
+}
+
 /**
  * Reads the firewall of the namespace `nsFile` names (`/proc/<pid>/ns/net`), or of our own when undefined.
+ * nft and ip run first, in parallel; iptables-save and ip6tables-save only when nft is missing or shows
+ * iptables-nft's opaque "xt" expressions, and the -legacy- forms only when the namespace's
+ * ip_tables_names / ip6_tables_names list legacy tables (fewer programs to start: they are most of the cost).
  * Never throws: what could not be read is in `problem`.
  */
 export async function readFirewall(nsFile?: string): Promise<FirewallView> {
   const prefix = nsFile === undefined ? [] : ["nsenter", `--net=${nsFile}`, "--"];
-  const [nft, ipt4, ipt6, addr] = await Promise.all([
-    run(prefix, ["nft", "-j", "list", "ruleset"]),
-    run(prefix, ["iptables-save"]),
-    run(prefix, ["ip6tables-save"]),
-    run(prefix, ["ip", "-j", "addr", "show"]),
-  ]);
+  const netDir = netDirOf(nsFile);
+  const [nft, addr] = await Promise.all([run(prefix, ["nft", "-j", "list", "ruleset"]), run(prefix, ["ip", "-j", "addr", "show"])]);
   const notes: string[] = [];
   const nftParse: NftParse | null = nft.ok ? parseNftJson(nft.stdout) : null;
+  const wantSave = !nft.ok || nft.stdout.includes('"xt":');
+  const legacy = (file: string): boolean => netDir === null || (tryRead(`${netDir}/${file}`) ?? "").trim() !== "";
+  const jobs: [Promise<Run>, 4 | 6, string][] = [];
+  if (wantSave) jobs.push([run(prefix, ["iptables-save"]), 4, "iptables-save"], [run(prefix, ["ip6tables-save"]), 6, "ip6tables-save"]);
+  if (legacy("ip_tables_names")) jobs.push([run(prefix, ["iptables-legacy-save"]), 4, "iptables-legacy-save"]);
+  if (legacy("ip6_tables_names")) jobs.push([run(prefix, ["ip6tables-legacy-save"]), 6, "ip6tables-legacy-save"]);
   const iptables: IptablesParse[] = [];
-  for (const [r, family, legacyArgv] of [[ipt4, 4, "iptables-legacy-save"], [ipt6, 6, "ip6tables-legacy-save"]] as const) {
-    if (!r.ok) continue;
-    const parsed = parseIptablesSave(r.stdout, family);
+  let ipt4: Run | null = null;
+  for (const [job, family, name] of jobs) {
+    const r = await job;
+    if (name === "iptables-save") ipt4 = r;
+    if (!r.ok) { if (!r.missing && name.includes("legacy")) notes.push(`${name}: ${r.error}`); continue; }
+    const parsed = parseIptablesSave(r.stdout, family, name);
+    // iptables-save on a legacy-only system prints the legacy tables, which the -legacy-save run also gives
+    if (name.includes("legacy") && iptables.some((i) => i.backend === "legacy" && i.tables.some((t) => t.family === (family === 4 ? "ip" : "ip6")))) continue;
     iptables.push(parsed);
-    if (parsed.backend !== "legacy" && `${r.stdout}${r.stderr}`.includes("legacy tables present")) {
-      const legacy = await run(prefix, [legacyArgv]);
-      if (legacy.ok) iptables.push(parseIptablesSave(legacy.stdout, family, legacyArgv));
-      else notes.push(`${legacyArgv}: ${legacy.error}`);
-    }
   }
   for (const p of [...(nftParse?.problems ?? []), ...iptables.flatMap((i) => i.problems)]) notes.push(`${p.source}${p.line === null ? "" : `:${p.line}`}: ${p.reason}`);
   const interfaces = addr.ok ? parseIpAddrJson(addr.stdout) : [];
   if (nftParse === null && iptables.length === 0) {
-    const problem = nft.missing && ipt4.missing
+    const problem = nft.missing && (ipt4 === null || ipt4.missing)
       ? "neither nft nor iptables-save is installed"
-      : `nft: ${nft.error || "no output"}; iptables-save: ${ipt4.error || "no output"}`;
+      : `nft: ${nft.error || "no output"}${ipt4 === null ? "" : `; iptables-save: ${ipt4.error || "no output"}`}`;
     return { ruleset: null, interfaces, problem, notes };
   }
   if (!addr.ok) notes.push(`ip -j addr show: ${addr.error} (the interfaces are not known)`);

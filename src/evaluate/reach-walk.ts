@@ -12,7 +12,10 @@ import { ipNumber } from "../model/ip-number.js";
  */
 
 /** A packet from `saddr` to `daddr`:`dport`, arriving on `iif`; `ct`: its conntrack state (default new: the first packet). */
-export interface Packet { family: 4 | 6; proto: string; iif: string; saddr: bigint; daddr: bigint; sport: number; dport: number; ct?: "new" | "established" }
+export interface Packet { family: 4 | 6; proto: string; iif: string; saddr: bigint; daddr: bigint; sport: number; dport: number; ct?: "new" | "established" | "invalid" }
+
+/** Conntrack's priority at prerouting (NF_IP_PRI_CONNTRACK): chains before it see no connection yet, so "ct state" reads invalid. */
+const CONNTRACK_PRIORITY = -200;
 
 export type Outcome =
   | { kind: "accept" }
@@ -144,6 +147,8 @@ export function walkPacket(ruleset: Ruleset, packet: Packet): Outcome {
   for (const hook of ["prerouting", "input"]) {
     for (const { table, chain } of baseChains(ruleset, hook, packet.family)) {
       if (chain.base!.type === "nat" && packet.ct === "established") continue;
+      // found by the kernel comparison: "ct state invalid drop" at priority raw (-300) drops every packet
+      w.packet = hook === "prerouting" && chain.base!.priority < CONNTRACK_PRIORITY ? { ...packet, ct: "invalid" } : packet;
       const end = runChain(w, table, chain, 0, 0);
       if (end.kind === "accept") continue;
       if (end.kind === "return" || end.kind === "end") {

@@ -78,6 +78,8 @@ describe("walkConnection against the kernel", { skip: root ? false : "needs root
       const kernel = lab.probe(PORTS, 300);
       for (const dport of PORTS) {
         const o = walkConnection(view.ruleset, { family: 4, proto: "tcp", iif: "eth0", saddr, daddr, sport: 40000, dport });
+        // a loaded machine can miss a 300 ms handshake: a disagreement is probed again with 3 s before it counts
+        if ((o.kind === "accept") !== (kernel[dport] === "open")) kernel[dport] = lab.probe([dport], 3000)[dport]!;
         assert.notEqual(o.kind, "depends", `case ${i} (seed ${SEED}), port ${dport}: the generator uses only understood expressions\n${text}`);
         assert.equal(o.kind === "accept", kernel[dport] === "open", `case ${i} (seed ${SEED}), port ${dport}: evaluator ${JSON.stringify(o)}, kernel ${kernel[dport]}\n${text}`);
         compared++;

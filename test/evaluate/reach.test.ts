@@ -72,6 +72,13 @@ describe("reachOf and the rest of the handshake", () => {
   });
 });
 
+describe("reachOf before conntrack", () => {
+  it("reachOf says a prerouting chain before conntrack (priority -300) sees ct state invalid (found by the kernel comparison)", () => {
+    const ctx = { ruleset: mergeFirewall(parseNftJson(fixture("nft-raw-ct-invalid.json")), []), interfaces };
+    assert.deepEqual(reachOf(tcp(22), ctx), { kind: "blocked", detail: "nftables drops it (rule 1 of chain pre in table inet pwgen)" });
+  });
+});
+
 describe("reachOf over iptables rules", () => {
   it("reachOf reads iptables' view, not nft's xt expressions: conntrack and multiport are understood", () => {
     assert.equal(reachOf(tcp(22), ipt).kind, "open");
