@@ -1,6 +1,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
+import { createAuditor } from "../../src/audit/auditor.js";
 import { readFirewall, readFirewalls } from "../../src/collect/firewall.js";
 import { reachOf, setReach } from "../../src/evaluate/reach.js";
 import type { Ruleset } from "../../src/model/firewall.js";
@@ -102,6 +103,24 @@ describe("readFirewall in namespaces the test creates", { skip }, () => {
       assert.deepEqual(r[2003], { kind: "blocked", detail: "iptables-legacy rejects it (rule 5 of chain INPUT in table ip filter)" });
     } finally {
       lab.inSrv(["iptables-legacy-restore"], "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n");
+    }
+  });
+
+  it("Auditor.lookAtHost sets reach on the planted listeners and the judgement weighs it: redis on 6379 behind a drop", async () => {
+    const redis = await lab.listen([6379]);
+    lab.inSrv(["nft", "-f", "-"], "table inet pwaudit {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 6379 drop\n  }\n}\n");
+    try {
+      const look = await createAuditor().lookAtHost({ select: { listening: true }, provenance: false });
+      const mine = look.sockets.filter((s) => s.process?.pid === server.pid || s.process?.pid === redis.pid);
+      const byPort = Object.fromEntries(mine.map((s) => [s.local.port, s]));
+      assert.equal(byPort[2001]?.reach?.kind, "open");
+      assert.deepEqual(byPort[6379]?.reach, { kind: "blocked", detail: "nftables drops it (rule 1 of chain input in table inet pwaudit)" });
+      assert.equal(byPort[2005]?.reach?.kind, "loopback-only");
+      assert.ok(!look.warnings.some((w) => w.startsWith("Cannot read the firewall")), look.warnings.join("\n"));
+      assert.match(byPort[6379]?.explanation ?? "", /but nftables drops it \(rule 1 of chain input in table inet pwaudit\)/);
+    } finally {
+      redis.stop();
+      lab.inSrv(["nft", "flush", "ruleset"]);
     }
   });
 
