@@ -82,8 +82,9 @@ export async function readFirewall(nsFile?: string): Promise<FirewallView> {
   for (const p of [...(nftParse?.problems ?? []), ...iptables.flatMap((i) => i.problems)]) notes.push(`${p.source}${p.line === null ? "" : `:${p.line}`}: ${p.reason}`);
   const interfaces = addr.ok ? parseIpAddrJson(addr.stdout) : [];
   if (nftParse === null && iptables.length === 0) {
-    const problem = nft.missing && (ipt4 === null || ipt4.missing)
-      ? "neither nft nor iptables-save is installed"
+    const denied = /not permitted|permission denied/i;
+    const problem = nft.missing && (ipt4 === null || ipt4.missing) ? "neither nft nor iptables-save is installed"
+      : denied.test(nft.error) || (nft.missing && denied.test(ipt4?.error ?? "")) ? "permission denied (it takes root)"
       : `nft: ${nft.error || "no output"}${ipt4 === null ? "" : `; iptables-save: ${ipt4.error || "no output"}`}`;
     return { ruleset: null, interfaces, problem, notes };
   }
