@@ -7,7 +7,8 @@ import { createFirewallLab, type FirewallLab } from "../helpers/firewall-lab.js"
 
 // The evaluator against the kernel: generated nftables rulesets are loaded in a namespace the test creates,
 // read back as an audit reads them, and for each listener the evaluator's answer for a new connection from
-// the peer namespace is compared with what a real SYN from there gets (connected, or refused/timed out).
+// the peer namespace is compared with what the kernel does with a real one from there: a TCP handshake (the
+// listener's greeting arrives, or it is refused or times out) and a UDP datagram (the listener's echo arrives).
 // PORTWATCH_REACH_CASES sets the number of rulesets (default 40; the seed is printed on a failure).
 const root = process.getuid?.() === 0;
 const CASES = Number(process.env.PORTWATCH_REACH_CASES ?? 40);
@@ -32,7 +33,7 @@ function generate(r: () => number, lab: FirewallLab): string {
   const subnet = lab.peerAddr.replace(/\.\d+$/, ".0/24");
   const matches = [
     () => `tcp dport ${port()}`, () => `tcp dport { ${port()}, ${port()} }`, () => `tcp dport ${3001 + Math.floor(r() * 3)}-${3003 + Math.floor(r() * 3)}`,
-    () => `tcp dport != ${port()}`, () => `th dport ${port()}`, () => "meta l4proto udp", () => "meta l4proto tcp",
+    () => `tcp dport != ${port()}`, () => `th dport ${port()}`, () => "meta l4proto udp", () => "meta l4proto tcp", () => `udp dport ${port()}`, () => `udp dport { ${port()}, ${port()} }`,
     () => `ip saddr ${lab.peerAddr}`, () => `ip saddr ${subnet}`, () => "ip saddr 192.168.0.0/16", () => "ip saddr != 192.168.0.0/16",
     () => `ip daddr ${lab.srvAddr}`, () => "ip6 saddr fd00::/8", () => 'iifname "eth0"', () => 'iifname "eth9"', () => 'iifname != "eth0"',
     () => 'iif "lo"', () => "ct state established,related", () => "ct state new", () => "ct state invalid", () => "meta nfproto ipv4",
@@ -61,10 +62,10 @@ function generate(r: () => number, lab: FirewallLab): string {
 describe("walkConnection against the kernel", { skip: root ? false : "needs root: ip netns add (CI runs as root)" }, () => {
   let lab: FirewallLab;
   let server: { pid: number; stop(): void };
-  before(async () => { lab = createFirewallLab(); server = await lab.listen(PORTS); });
+  before(async () => { lab = createFirewallLab(); server = await lab.listen(PORTS, PORTS); });
   after(() => { server?.stop(); lab?.close(); });
 
-  it(`walkConnection says of a new connection from a peer what the kernel does with its SYN, for ${CASES} generated rulesets`, async () => {
+  it(`walkConnection says of a new TCP connection and a UDP datagram from a peer what the kernel does with them, for ${CASES} generated rulesets`, async () => {
     const r = rng(SEED);
     const saddr = ipNumber(lab.peerAddr)!.value, daddr = ipNumber(lab.srvAddr)!.value;
     let compared = 0, accepted = 0, refused = 0;
@@ -75,15 +76,17 @@ describe("walkConnection against the kernel", { skip: root ? false : "needs root
       try { lab.inSrv(["nft", "-f", "-"], text); } catch { refused++; i--; assert.ok(refused < CASES * 4, "nft refuses most generated rulesets"); continue; }
       const view = await readFirewall(`/proc/${server.pid}/ns/net`);
       assert.ok(view.ruleset !== null, view.problem ?? "");
-      const kernel = lab.probe(PORTS, 300);
-      for (const dport of PORTS) {
-        const o = walkConnection(view.ruleset, { family: 4, proto: "tcp", iif: "eth0", saddr, daddr, sport: 40000, dport });
-        // a loaded machine can miss a 300 ms handshake: a disagreement is probed again with 3 s before it counts
-        if ((o.kind === "accept") !== (kernel[dport] === "open")) kernel[dport] = lab.probe([dport], 3000)[dport]!;
-        assert.notEqual(o.kind, "depends", `case ${i} (seed ${SEED}), port ${dport}: the generator uses only understood expressions\n${text}`);
-        assert.equal(o.kind === "accept", kernel[dport] === "open", `case ${i} (seed ${SEED}), port ${dport}: evaluator ${JSON.stringify(o)}, kernel ${kernel[dport]}\n${text}`);
-        compared++;
-        if (o.kind === "accept") accepted++;
+      for (const proto of ["tcp", "udp"] as const) {
+        const kernel = lab.probe(PORTS, 300, proto);
+        for (const dport of PORTS) {
+          const o = walkConnection(view.ruleset, { family: 4, proto, iif: "eth0", saddr, daddr, sport: 40000, dport });
+          // a loaded machine can miss a 300 ms answer: a disagreement is probed again with 3 s before it counts
+          if ((o.kind === "accept") !== (kernel[dport] === "open")) kernel[dport] = lab.probe([dport], 3000, proto)[dport]!;
+          assert.notEqual(o.kind, "depends", `case ${i} (seed ${SEED}), ${proto} ${dport}: the generator uses only understood expressions\n${text}`);
+          assert.equal(o.kind === "accept", kernel[dport] === "open", `case ${i} (seed ${SEED}), ${proto} ${dport}: evaluator ${JSON.stringify(o)}, kernel ${kernel[dport]}\n${text}`);
+          compared++;
+          if (o.kind === "accept") accepted++;
+        }
       }
     }
     lab.inSrv(["nft", "flush", "ruleset"]);

@@ -17,9 +17,9 @@ export interface FirewallLab {
   /**
    * From peer: which tcp ports of srvAddr take a connection within `timeoutMs`: "open" when the listener
    * accepted it and its greeting arrived (the whole handshake passed the firewall, not just the SYN),
-   * "refused" (reset), or "timeout".
+   * "refused" (reset), or "timeout". For udp: "open" when the listener's echo came back.
    */
-  probe(ports: readonly number[], timeoutMs?: number): Record<number, "open" | "refused" | "timeout">;
+  probe(ports: readonly number[], timeoutMs?: number, proto?: "tcp" | "udp"): Record<number, "open" | "refused" | "timeout">;
   close(): void;
 }
 
@@ -34,8 +34,12 @@ for spec in [x for x in sys.argv[2].split(",") if x]:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, int(port))); s.listen(64); held.append(s)
     threading.Thread(target=greet, args=(s,), daemon=True).start()
+def echo(u):
+    while True:
+        d, a = u.recvfrom(512); u.sendto(b"hi", a)
 for port in [int(x) for x in sys.argv[3].split(",") if x]:
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", port)); held.append(u)
+    threading.Thread(target=echo, args=(u,), daemon=True).start()
 print("ready", flush=True)
 end = time.time() + ttl
 while time.time() < end:
@@ -44,11 +48,12 @@ while time.time() < end:
 
 const PROBE = String.raw`
 import json, socket, sys, threading
-addr = sys.argv[1]; timeout = float(sys.argv[3]); out = {}
+addr = sys.argv[1]; timeout = float(sys.argv[3]); udp = sys.argv[4] == "udp"; out = {}
 def one(p):
-    s = socket.socket(); s.settimeout(timeout)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM); s.settimeout(timeout)
     try:
         s.connect((addr, p))
+        if udp: s.send(b"x")
         out[p] = "open" if s.recv(2) == b"hi" else "refused"
     except (ConnectionRefusedError, ConnectionResetError):
         out[p] = "refused"
@@ -110,8 +115,8 @@ export function createFirewallLab(): FirewallLab {
       child.removeAllListeners("exit");
       return { pid: child.pid!, stop: () => { try { process.kill(child.pid!, "SIGKILL"); } catch { /* gone */ } } };
     },
-    probe(ports, timeoutMs = 400) {
-      const out = run(["ip", "netns", "exec", peer, "/usr/bin/python3", "-c", PROBE, srvAddr, ports.join(","), String(timeoutMs / 1000)]);
+    probe(ports, timeoutMs = 400, proto = "tcp") {
+      const out = run(["ip", "netns", "exec", peer, "/usr/bin/python3", "-c", PROBE, srvAddr, ports.join(","), String(timeoutMs / 1000), proto]);
       return JSON.parse(out) as Record<number, "open" | "refused" | "timeout">;
     },
   };
