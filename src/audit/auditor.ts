@@ -56,8 +56,8 @@ function firewallOn(o: HostOptions): boolean {
 
 /** Sets `reach` on the listeners from their namespaces' firewalls; adds the warning when some could not be read. */
 async function reachStage(listeners: readonly Socket[], o: HostOptions, ownView: Promise<FirewallView> | null, warnings: string[]): Promise<void> {
-  if (ownView === null) return;
-  const views = await readFirewalls(listeners, o.procRoot ?? "/proc", ownView);
+  if (!firewallOn(o)) return;
+  const views = await readFirewalls(listeners, o.procRoot ?? "/proc", ownView ?? undefined);
   const warning = setReach(listeners, views);
   if (warning !== null) warnings.push(warning);
 }
@@ -184,7 +184,9 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     registry,
 
     async lookAtHost(o = {}, session = null, timings = {}) {
-      const ownView = firewallOn(o) ? readFirewall() : null;   // beside the collection: it needs no socket
+      // A one-off look reads its own namespace's firewall beside the collection (it needs no socket); a
+      // session's look (watch, serve) only when the host changed, since an unchanged look judges nothing.
+      const ownView = firewallOn(o) && session === null ? readFirewall() : null;
       const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       const hostname = collection.hostname ?? self.hostname;
       const warnings = [...appliedNotes(o.policy, o.baseline), ...collection.warnings];

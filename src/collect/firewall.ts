@@ -35,8 +35,9 @@ function run(prefix: readonly string[], argv: readonly string[]): Promise<Run> {
       if (err === null) { resolve({ ok: true, stdout, stderr: String(stderr), missing: false, error: "" }); return; }
       const code = (err as NodeJS.ErrnoException).code;
       const text = String(stderr).trim().split("\n")[0] ?? "";
-      // nsenter reports a missing program as exit 127 with "failed to execute"
-      const missing = code === "ENOENT" || (typeof code === "number" && code === 127) || /No such file|failed to execute/.test(text);
+      // nsenter reports a missing program as "failed to execute nft: No such file or directory" (and a missing
+      // namespace file as "cannot open …": not a missing program)
+      const missing = code === "ENOENT" || /failed to execute/.test(text);
       resolve({ ok: false, stdout: "", stderr: String(stderr), missing, error: text || err.message });
     });
   });

@@ -103,7 +103,7 @@ export function createFirewallLab(): FirewallLab {
     srv, peer, srvAddr, peerAddr, close,
     inSrv: (argv, input) => run(["ip", "netns", "exec", srv, ...argv], input),
     async listen(tcp, udp = []) {
-      const child = spawn("ip", ["netns", "exec", srv, "/usr/bin/python3", "-c", SERVER, "120", tcp.join(","), udp.join(",")], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("ip", ["netns", "exec", srv, "/usr/bin/python3", "-c", SERVER, "900", tcp.join(","), udp.join(",")], { stdio: ["ignore", "pipe", "pipe"] });
       children.push(child);
       await new Promise<void>((ok, fail) => {
         let err = "";
