@@ -14,13 +14,14 @@ const SYSTEM_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|chi
 // namespaces.ts (lists the pids and /run/netns), fd-walk.ts, fd-scan.ts and fd-scan-worker.ts (the fd walk,
 // its threads), native.ts (loads the addon), provenance.ts and package-db.ts (where the holders' code came
 // from: /proc/<pid>/maps and environ, the package database, checksums of executables, their cache file),
+// firewall.ts (runs nft, iptables-save and ip, read-only, without a shell),
 // hidden-processes.ts (mounts over /proc/<pid>, and --deep's search for pids the listing leaves out),
 // deep-probe.ts (the bind probe of --deep and its fresh reads of the tables), linux.ts (runs the steps), and
 // safe-file-store.ts (how every kept file is written and read: the provenance cache here, the baseline, history
 // and queue in watch/). The other files of collect/
 // read the host only through these, or not at all (parse/, attribute.ts, classify.ts, cross-view.ts).
 // In audit/, state-dir.ts (the state directory's place) and this-process.ts (pid, root, host name, /etc/services).
-const EDGE = [/^collect\/(linux|proc-files|namespaces|fd-walk|fd-scan|fd-scan-worker|native|provenance|package-db|hidden-processes|deep-probe|safe-file-store)\.ts$/, /^watch\/(store|stores|sink|sinks)[^/]*\//, /^watch\/.*-(store|sink)\.ts$/, /^audit\/(state-dir|this-process)\.ts$/, /^serve\//, /^cli\//];
+const EDGE = [/^collect\/(linux|proc-files|namespaces|firewall|fd-walk|fd-scan|fd-scan-worker|native|provenance|package-db|hidden-processes|deep-probe|safe-file-store)\.ts$/, /^watch\/(store|stores|sink|sinks)[^/]*\//, /^watch\/.*-(store|sink)\.ts$/, /^audit\/(state-dir|this-process)\.ts$/, /^serve\//, /^cli\//];
 
 const MAX_LINES = 400;
 const src = resolve(process.argv[2] ?? new URL("../src", import.meta.url).pathname);

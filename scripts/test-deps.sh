@@ -9,6 +9,8 @@ command -v python3 >/dev/null 2>&1 || need="$need python3"      # planted proces
 [ -x /usr/bin/chromium ] || need="$need chromium"               # the dashboard in a real browser (playwright-core)
 command -v logger >/dev/null 2>&1 || need="$need bsdutils"      # syslog alerts; script (a program on a pty)
 command -v tmux >/dev/null 2>&1 || need="$need tmux"            # a shell on a pty tmux made (rule reverse-shell)
+command -v nft >/dev/null 2>&1 || need="$need nftables"         # firewall rulesets in test namespaces (reach)
+command -v iptables-save >/dev/null 2>&1 || need="$need iptables" # the same with iptables, nf_tables and legacy
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "test-deps: missing Debian packages:$need (run as root, or: sudo apt-get install$need)" >&2

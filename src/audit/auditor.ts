@@ -1,7 +1,9 @@
 import {
   collectLinux, collectLinuxInParts, createOwnerCache, createProvenanceSession, type OwnerCache, type ProvenanceOptions, type ProvenanceSession,
 } from "../collect/linux.js";
+import { readFirewall, readFirewalls, type FirewallView } from "../collect/firewall.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
+import { setReach } from "../evaluate/reach.js";
 import { summarize } from "../evaluate/enrich.js";
 import { JudgementMemo, type EvaluateOptions } from "../evaluate/evaluate.js";
 import type { Origin } from "../evaluate/explain.js";
@@ -48,6 +50,24 @@ export interface HostOptions {
    * (collect/hidden-processes.ts).
    */
   deep?: boolean;
+  /**
+   * Read each namespace's firewall (nft, iptables-save) to set `reach` on listeners: on for the live host,
+   * off for a captured proc tree unless given, off with `false`.
+   */
+  firewall?: boolean;
+}
+
+/** Whether a look reads the firewall (see HostOptions.firewall). */
+function firewallOn(o: HostOptions): boolean {
+  return o.firewall ?? (!o.procRoot || o.procRoot === "/proc");
+}
+
+/** Sets `reach` on the listeners from their namespaces' firewalls; adds the warning when some could not be read. */
+async function reachStage(listeners: readonly Socket[], o: HostOptions, ownView: Promise<FirewallView> | null, warnings: string[]): Promise<void> {
+  if (!firewallOn(o)) return;
+  const views = await readFirewalls(listeners, o.procRoot ?? "/proc", ownView ?? undefined);
+  const warning = setReach(listeners, views);
+  if (warning !== null) warnings.push(warning);
 }
 
 /**
@@ -172,6 +192,9 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     registry,
 
     async lookAtHost(o = {}, session = null, timings = {}) {
+      // A one-off look reads its own namespace's firewall beside the collection (it needs no socket); a
+      // session's look (watch, serve) only when the host changed, since an unchanged look judges nothing.
+      const ownView = firewallOn(o) && session === null ? readFirewall() : null;
       const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       const hostname = collection.hostname ?? self.hostname;
       const warnings = [...appliedNotes(o.policy, o.baseline), ...collection.warnings];
@@ -180,6 +203,8 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
         return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
       }
       const lap = phaseTimer(timings);
+      await reachStage(collection.sockets.filter((s) => s.direction === "listening"), o, ownView, warnings);
+      lap("firewall");
       const named = nameStage(classifiedByCollector(collection.sockets), registry);
       lap("services");
       const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, liveJudgement(o, collection.hostNetns, collection.hiding, session?.memo));
@@ -188,11 +213,13 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     },
 
     async streamHost(o = {}, timings = {}) {
+      const ownView = firewallOn(o) ? readFirewall() : null;
       const parts = await collectLinuxInParts(collectOptions(o, timings));
       const judge = streamJudge(liveJudgement(o, parts.hostNetns, parts.hiding));
       const select = o.select ?? {};
-      const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
       const warnings = appliedNotes(o.policy, o.baseline);
+      await reachStage(parts.listeners, o, ownView, warnings);
+      const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
       function* rest(): Generator<Judged> {
         for (const batch of parts.rest()) yield judge.others(nameStage(selectStage(classifiedByCollector(batch), select), registry));
         warnings.push(...parts.warnings);

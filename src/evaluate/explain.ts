@@ -88,7 +88,7 @@ function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin, hiding: Hi
     return `A raw socket for IP protocol ${s.local.port}${s.local.port === 1 || s.local.port === 58 ? " (ICMP, as ping uses)" : ""}${owner ? `, held by ${owner}` : ""}`;
   }
   const entry = knowledge.port(s.local.port, s.proto);
-  const where = s.direction === "listening" && s.exposure ? `, ${EXPOSURE_WORDS[s.exposure]}` : "";
+  const where = s.direction === "listening" && s.exposure ? `, ${EXPOSURE_WORDS[s.exposure]}${reachWords(s)}` : "";
   if (entry) {
     const usual = entry.owners.filter((o) => o !== "kernel").slice(0, 3);
     const held = owner ? `; held by ${owner}` : usual.length ? `; usually ${usual.join(", ")}` : "";
@@ -114,6 +114,18 @@ function explainUnlisted(s: Socket): string {
     `A program that has bound the port but neither listens nor connects yet is listed by no view on kernels before 6.7: run the deep check again to rule that out`;
 }
 
+/** What the firewall adds to where a listener listens: ", but nftables drops it (rule 7 of chain input …)". */
+function reachWords(s: Socket): string {
+  const r = s.reach;
+  if (r === undefined || s.exposure === "loopback") return "";
+  switch (r.kind) {
+    case "blocked": case "loopback-only": return `, but ${r.detail}`;
+    case "open": return `, and ${r.detail}`;
+    case "restricted": return `, but ${r.detail}`;
+    case "unknown": return `; whether the firewall lets it in is not known: it ${r.detail}`;
+  }
+}
+
 /**
  * `explainSocket` with the answers shared: sockets that differ only in what the explanation does not
  * mention (the ephemeral port of a client, say) get the same string, made once.
@@ -134,7 +146,7 @@ export function explainer(knowledge: Knowledge, origin: Origin, hiding?: Hiding)
     const finished = isFinished(s) ? s.state : "";
     const key = s.direction === "outbound" && s.remote
       ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}/${isLoopback(s.remote.address) ? "here" : ""}`
-      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.unlisted ?? ""}/${s.unlisted ? s.family : ""}`;
+      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.unlisted ?? ""}/${s.unlisted ? s.family : ""}/${s.reach?.detail ?? ""}`;
     let text = cache.get(key);
     if (text === undefined) {
       text = explainSocket(s, knowledge, origin, hiding);

@@ -198,6 +198,7 @@ const OPERAND_VALUE: { [O in PolicyOperandType as O["path"]]: (s: Socket) => Mat
   "process.name": (s) => processNames(s.process),
   "process.exe": (s) => (s.process?.exe ? [s.process.exe] : []),
   "process.user": (s) => [s.process?.user ?? "", String(s.process?.uid ?? s.uid ?? "")].filter(Boolean),
+  "reach.kind": (s) => s.reach?.kind ?? "",
 };
 
 /** One check per operand the rule gives; all must pass. */

@@ -3,6 +3,7 @@ import { homeOf, hiddenComponent, isOwnHome, SYSTEM_DIRS, type Place } from "../
 import type { ProcessInfo } from "../model/process.js";
 import type { ForeignCode } from "../model/provenance.js";
 import type { Reason, Verdict } from "../model/verdict.js";
+import { firewallShields } from "./reach.js";
 import type { Rule } from "./rules.js";
 
 // Rules on where a holder's code came from (model/provenance.ts, read by collect/provenance.ts): a packaged
@@ -89,8 +90,10 @@ export const PROVENANCE_SOCKET_RULES: readonly Rule[] = [
       const writable = p.provenance?.writable ?? null;
       if (home === null && writable === null) return null;
       const where = home !== null ? `${folderOf(p.exe)}, in a home directory` : `${p.exe}, which ${writable?.by === "anyone" ? "anyone" : writable?.by} can replace (${writable?.path} is writable)`;
-      const open = (s.direction === "listening" || s.direction === "inbound") && !isLoopback(s.local.address);
-      if (open) return reason("home-exe", "suspicious", `Root runs this program from ${where}, and it ${s.direction === "listening" ? "listens" : "takes connections"} beyond this computer: whoever can change the file runs code as root that the network can reach`);
+      const beyond = (s.direction === "listening" || s.direction === "inbound") && !isLoopback(s.local.address);
+      const shielded = s.direction === "listening" ? firewallShields(s) : null;
+      if (beyond && shielded !== null) return reason("home-exe", "unknown", `Root runs this program from ${where}: no package installs there, and whoever can change the file runs code as root; it listens beyond this computer, but ${shielded}`);
+      if (beyond) return reason("home-exe", "suspicious", `Root runs this program from ${where}, and it ${s.direction === "listening" ? "listens" : "takes connections"} beyond this computer: whoever can change the file runs code as root that the network can reach`);
       return reason("home-exe", "unknown", `Root runs this program from ${where}: no package installs there, and whoever can change the file runs code as root`);
     },
   },

@@ -3,6 +3,7 @@ import { ownerText, type ProcessInfo } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 import type { Reason } from "../model/verdict.js";
 import { processNames } from "./program-names.js";
+import { firewallShields } from "./reach.js";
 import type { Rule, RuleContext } from "./rules.js";
 import { exeOrigin, identify, isPublicAddress, originWords, type Identity } from "./trust.js";
 
@@ -106,7 +107,7 @@ export const TRUST_RULES: readonly Rule[] = [
       let id = entry ? identity(ctx, s.process, entry.owners) : null;
       if (id === null && s.proto === "udp" && s.direction === "listening") id = genuineIn(ctx, "randomUdp", s.process);
       if (id === null || id.is) return null;
-      const exposed = s.direction === "listening" && s.exposure !== "loopback";
+      const exposed = s.direction === "listening" && s.exposure !== "loopback" && firewallShields(s) === null;
       const root = s.process.uid === 0;
       const verdict = exposed && (root || exeOrigin(s.process) !== "system") ? "suspicious" : "unknown";
       return reason("impostor", verdict, `${who(s.process)} goes by a daemon's name, but ${id.why}: a name is what a program calls itself, not what it is`);

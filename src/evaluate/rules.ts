@@ -12,6 +12,7 @@ import { SHUTDOWN_STATES } from "../model/socket-state.js";
 import type { Reason } from "../model/verdict.js";
 import { PROVENANCE_PROCESS_RULES, PROVENANCE_SOCKET_RULES } from "./rules-provenance.js";
 import { REVERSE_SHELL } from "./rules-process-tree.js";
+import { firewallShields } from "./reach.js";
 
 /** What the rules know besides the socket. */
 export interface RuleContext {
@@ -226,7 +227,10 @@ export const SOCKET_RULES: readonly Rule[] = [
     id: "cups-browsed",
     check(s) {
       if (s.proto !== "udp" || s.direction !== "listening" || s.local.port !== 631 || s.exposure === "loopback") return null;
-      return reason("cups-browsed", "suspicious", "UDP 631 open to the network is cups-browsed's legacy printer browsing, the entry point of the CVE-2024-47176 remote-code chain: remove cups-browsed or set BrowseRemoteProtocols none");
+      const shielded = firewallShields(s);
+      const advice = "remove cups-browsed or set BrowseRemoteProtocols none";
+      if (shielded !== null) return reason("cups-browsed", "unknown", `UDP 631 is cups-browsed's legacy printer browsing (CVE-2024-47176), bound beyond loopback, but ${shielded}: ${advice}`);
+      return reason("cups-browsed", "suspicious", `UDP 631 open to the network is cups-browsed's legacy printer browsing, the entry point of the CVE-2024-47176 remote-code chain: ${advice}`);
     },
   },
   {
@@ -237,7 +241,9 @@ export const SOCKET_RULES: readonly Rule[] = [
       if (!entry || entry.scope !== "loopback") return null;
       if (entry.owners.length > 0 && s.process !== null && !ownedBy(ctx, entry.owners, s.process)) return null; // not that service: unexpected-owner says so
       const where = s.exposure === "all-interfaces" ? "on every network interface" : `on ${s.local.address}`;
-      return reason("exposed-service", "unknown", `${entry.name} (${portText(s.local.port, s.proto)}) should stay on this computer but listens ${where}${entry.ifExposed ? `: ${entry.ifExposed}` : ""}`);
+      const shielded = firewallShields(s);
+      const firewall = shielded !== null ? `, but ${shielded}` : s.reach !== undefined && s.reach.kind !== "unknown" ? `, and ${s.reach.detail}` : "";
+      return reason("exposed-service", "unknown", `${entry.name} (${portText(s.local.port, s.proto)}) should stay on this computer but listens ${where}${firewall}${entry.ifExposed ? `: ${entry.ifExposed}` : ""}`);
     },
   },
   {

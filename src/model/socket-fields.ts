@@ -1,4 +1,5 @@
 import { ADDRESS_PATTERN } from "./address.js";
+import { REACH_KINDS } from "./firewall.js";
 import type { ProcessInfo, SharedHolder } from "./process.js";
 import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, UNLISTED_BINDS, type Endpoint, type Service, type Socket } from "./socket.js";
 import { VERDICTS, type Reason } from "./verdict.js";
@@ -157,6 +158,13 @@ export const REASON_FIELDS = [
   { name: "message", type: TEXT, nullable: false, presence: "always", description: "why, in plain words" },
 ] as const satisfies readonly Field[];
 
+export const REACH_FIELDS = [
+  { name: "kind", type: { kind: "enum", values: REACH_KINDS }, nullable: false, presence: "always",
+    description: "loopback-only (bound to loopback, or no other interface), blocked (the firewall drops, rejects or diverts it), restricted (only some sources or interfaces), open (anyone on every interface), unknown (a rule portwatch cannot evaluate decides)",
+    policy: { match: "one-of", how: "one of the values (a socket without reach matches none)" } },
+  { name: "detail", type: TEXT, nullable: false, presence: "always", description: "in plain words: from where, which rule blocks it (\"rule 7 of chain input in table inet filter\"), or what it depends on" },
+] as const satisfies readonly Field[];
+
 export const SOCKET_FIELDS = [
   { name: "proto", type: { kind: "enum", values: PROTOS }, nullable: false, presence: "always", setBy: "collect", description: "transport protocol",
     policy: { match: "one-of", how: "one of the values" }, metric: { label: "proto", in: ["portwatch_sockets", "portwatch_listeners"] } },
@@ -189,6 +197,8 @@ export const SOCKET_FIELDS = [
     description: "a socket the kernel's views leave out: a listener one of them leaves out read after read, \"proc\" (/proc/net, netstat) or \"netlink\" (ss), rule hidden-port; or \"both\", a socket a process holds that neither view of the namespaces portwatch reads through processes lists, rule hidden-socket" },
   { name: "unlisted", type: { kind: "enum", values: UNLISTED_BINDS }, nullable: false, presence: "when-set", setBy: "collect",
     description: "a port no view of the socket tables lists although binding it fails, try after try (audit --deep; owner, address and state unknown): \"wildcard-and-loopback\" (both binds failed) or \"wildcard-only\" (held on another address); rule unlisted-port" },
+  { name: "reach", type: { kind: "object", fields: REACH_FIELDS }, nullable: false, presence: "when-set", shared: true, setBy: "collect",
+    description: "listeners of a live host whose firewall portwatch read (nft, iptables-save): who can reach it through the firewall of its network namespace" },
 ] as const satisfies readonly SocketField[];
 
 /** A field with its dotted path from the socket ("process.name"; "reasons[].rule" for a field of a list's items). */

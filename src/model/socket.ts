@@ -1,3 +1,4 @@
+import type { Reach } from "./firewall.js";
 import type { ProcessInfo, SharedHolder } from "./process.js";
 import type { Reason, Verdict } from "./verdict.js";
 
@@ -79,6 +80,8 @@ export interface Socket {
   explanation: string | null;
   hiddenFrom?: HiddenFrom;
   unlisted?: UnlistedBind;
+  /** Listeners of a live host whose firewall could be read: how reachable the firewall leaves them. */
+  reach?: Reach;
 }
 
 /** The empty list every new socket starts with for `sharedWith` and `reasons` (frozen: one allocation for all). */

@@ -22,7 +22,7 @@ export interface TableOptions {
 
 // On a narrow terminal the addresses give up width first (their hosts are cut, their ports stay whole),
 // then state, service and user; the program last, so it and the port stay readable at 80 columns.
-const COLUMNS: readonly Column[] = [
+const TABLE_COLUMNS: readonly Column[] = [
   { header: "Proto", min: 4, tier: 1 },
   { header: "Local Address", min: 8, elide: "address", tier: 0 },
   { header: "Foreign Address", min: 8, elide: "address", tier: 0 },
@@ -31,6 +31,14 @@ const COLUMNS: readonly Column[] = [
   { header: "PID/Program", min: 10, tier: 2 },
   { header: "User", min: 2, tier: 1 },
 ];
+
+/** The Reach column (last), shown when some listener has `reach` and the table has room (no width, or 100 columns and more). */
+const REACH_COLUMN: Column = { header: "Reach", min: 5, tier: 1 };
+const REACH_MIN_WIDTH = 100;
+const REACH_WORDS: Record<NonNullable<Socket["reach"]>["kind"], string> = {
+  "loopback-only": "local", blocked: "blocked", restricted: "restricted", open: "open", unknown: "unknown",
+};
+const reachCell = (s: Socket): string => (s.reach === undefined ? "" : REACH_WORDS[s.reach.kind]);
 
 /** Digits of a port number (0–65535). */
 const digits = (n: number) => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5);
@@ -79,6 +87,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
       serviceText(s),
       owner(s),
       user(s),
+      reachCell(s),
     ],
     lengths(s, into) {
       into[0] = protoText(s).length;
@@ -88,6 +97,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
       into[4] = serviceText(s).length;
       into[5] = owner(s).length;
       into[6] = user(s).length;
+      into[7] = reachCell(s).length;
       return into;
     },
   };
@@ -158,6 +168,8 @@ export function* renderTableChunks(sockets: readonly Socket[], options: TableOpt
   buckets.length = 0;
   const rows = rowMaker();
   const scratch: number[] = [];
+  const withReach = (options.width === undefined || options.width >= REACH_MIN_WIDTH) && sockets.some((s) => s.reach !== undefined);
+  const COLUMNS = withReach ? [...TABLE_COLUMNS, REACH_COLUMN] : TABLE_COLUMNS;
   const quietLengths = COLUMNS.map(() => 0);
   const widths = columnWidths(COLUMNS, (function* () {
     for (const g of groups) {

@@ -65,7 +65,7 @@ describe("loadPolicy", () => {
   });
   const refused: [string, string, RegExp][] = [
     ["a misspelt operand, with the nearest one", "remote.adress: 10.0.0.1", /line 2, column 5: unknown field "remote\.adress" \(did you mean "remote\.address"\?\)/],
-    ["a word far from any operand, with the list from the table", "colour: red", /unknown field "colour" \(allowed: proto, local\.address, local\.port, remote\.address, remote\.port, state, direction, process\.name, process\.exe, process\.user, because\)/],
+    ["a word far from any operand, with the list from the table", "colour: red", /unknown field "colour" \(allowed: proto, local\.address, local\.port, remote\.address, remote\.port, state, direction, process\.name, process\.exe, process\.user, reach\.kind, because\)/],
     ["a state sockets never have", "state: ESTABLISED", /line 2, column 12: allow\.0\.state: Invalid option: expected one of "ESTABLISHED"\|/],
     ["a direction sockets never have", "direction: [listening, out]", /allow\.0\.direction: Invalid option: expected one of "listening"\|"inbound"\|"outbound"\|"unknown"/],
     ["a field of the socket that is no operand", "exposure: loopback", /unknown field "exposure"/],

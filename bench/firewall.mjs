@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Benchmark of reading a firewall (issue 17: under 50 ms for a 1,000-rule set): makes a network namespace,
+// loads N generated rules with nft (or iptables-restore with --iptables), then times, R runs each:
+// readFirewall() through nsenter as an audit does (nft -j list ruleset and ip -j addr in parallel, then
+// iptables-save and ip6tables-save when nft shows iptables-nft's xt expressions), `nft -j list ruleset` alone, parsing its JSON, and reachOf for 200 listeners.
+// Needs root, nftables, iptables; run `npm run build` first. Removes its namespace at the end.
+// Usage: node bench/firewall.mjs [N=1000] [R=15] [--iptables]
+import { execFileSync, spawn } from "node:child_process";
+import { readFirewall } from "../dist/collect/firewall.js";
+import { parseNftJson } from "../dist/collect/parse/nft-json.js";
+import { reachOf } from "../dist/evaluate/reach.js";
+
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const n = Number(args[0] ?? 1000), runs = Number(args[1] ?? 15), iptables = process.argv.includes("--iptables");
+const ns = `pwbench${process.pid}`;
+const run = (argv, input) => execFileSync(argv[0], argv.slice(1), { input, encoding: "utf8", maxBuffer: 256 << 20 });
+
+function nftRules() {
+  const lines = ["table inet bench {", "  set allowed { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.0.0/16 } }", "  chain input { type filter hook input priority 0; policy drop;", "    ct state established,related accept", '    iif "lo" accept'];
+  for (let i = 0; i < n; i++) {
+    const port = 1024 + i;
+    const kind = i % 5;
+    if (kind === 0) lines.push(`    tcp dport ${port} accept`);
+    else if (kind === 1) lines.push(`    ip saddr 172.${16 + (i % 16)}.${i % 256}.0/24 tcp dport ${port} accept`);
+    else if (kind === 2) lines.push(`    iifname "eth${i % 4}" udp dport { ${port}, ${port + 10000} } accept`);
+    else if (kind === 3) lines.push(`    ip saddr @allowed tcp dport ${port}-${port + 3} counter accept`);
+    else lines.push(`    tcp dport ${port} counter drop`);
+  }
+  lines.push("  }", "}");
+  return `${lines.join("\n")}\n`;
+}
+function iptablesRules() {
+  const lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT", "-A INPUT -i lo -j ACCEPT"];
+  for (let i = 0; i < n; i++) {
+    const port = 1024 + i;
+    const kind = i % 4;
+    if (kind === 0) lines.push(`-A INPUT -p tcp -m tcp --dport ${port} -j ACCEPT`);
+    else if (kind === 1) lines.push(`-A INPUT -s 172.${16 + (i % 16)}.${i % 256}.0/24 -p tcp -m tcp --dport ${port} -j ACCEPT`);
+    else if (kind === 2) lines.push(`-A INPUT -i eth${i % 4} -p udp -m multiport --dports ${port},${port + 10000} -j ACCEPT`);
+    else lines.push(`-A INPUT -p tcp -m tcp --dport ${port} -j DROP`);
+  }
+  lines.push("COMMIT");
+  return `${lines.join("\n")}\n`;
+}
+
+const stats = (xs) => { const s = [...xs].sort((a, b) => a - b); return `best ${s[0].toFixed(1)} ms, median ${s[Math.floor(s.length / 2)].toFixed(1)} ms`; };
+async function time(fn) { const out = []; for (let i = 0; i < runs; i++) { const t = process.hrtime.bigint(); await fn(); out.push(Number(process.hrtime.bigint() - t) / 1e6); } return out; }
+
+run(["ip", "netns", "add", ns]);
+try {
+  run(["ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"]);
+  run(["ip", "-n", ns, "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
+  run(["ip", "-n", ns, "link", "set", "eth0", "up"]);
+  if (iptables) run(["ip", "netns", "exec", ns, "iptables-restore"], iptablesRules());
+  else run(["ip", "netns", "exec", ns, "nft", "-f", "-"], nftRules());
+  // a process in the namespace, so it is entered as an audit enters a listener's: /proc/<pid>/ns/net
+  const holder = spawn("ip", ["netns", "exec", ns, "sleep", "300"], { stdio: "ignore" });
+  await new Promise((ok) => setTimeout(ok, 300));
+  const nsFile = `/proc/${holder.pid}/ns/net`;
+  process.on("exit", () => holder.kill("SIGKILL"));
+  const first = await readFirewall(nsFile);
+  const rules = first.ruleset.tables.reduce((a, t) => a + t.chains.reduce((b, c) => b + c.rules.length, 0), 0);
+  console.log(`${iptables ? "iptables-restore" : "nft -f"}: ${n} generated rules; read back ${rules} rules in ${first.ruleset.tables.length} tables; problem: ${first.problem}`);
+  console.log(`readFirewall (through nsenter, as an audit): ${stats(await time(() => readFirewall(nsFile)))}`);
+  const text = run(["ip", "netns", "exec", ns, "nft", "-j", "list", "ruleset"]);
+  console.log(`nft -j list ruleset alone (through ip netns exec): ${stats(await time(() => run(["ip", "netns", "exec", ns, "nft", "-j", "list", "ruleset"])))}; ${(text.length / 1024).toFixed(0)} KiB of JSON`);
+  console.log(`parseNftJson of it: ${stats(await time(() => parseNftJson(text)))}`);
+  const ctx = { ruleset: first.ruleset, interfaces: first.interfaces };
+  console.log(`reachOf for 200 listeners (tcp, 0.0.0.0, ports 1024..1223): ${stats(await time(() => { for (let p = 1024; p < 1224; p++) reachOf({ proto: "tcp", family: 4, address: "0.0.0.0", port: p }, ctx); }))}`);
+} finally {
+  run(["ip", "netns", "del", ns]);
+  process.exit(0);
+}

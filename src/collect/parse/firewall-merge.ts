@@ -1,0 +1,45 @@
+import type { FirewallTable, NetInterface, Ruleset } from "../../model/firewall.js";
+import type { IptablesParse } from "./iptables-save.js";
+import type { NftParse } from "./nft-json.js";
+
+/*
+ * One ruleset from what each tool printed. nft lists every nf_tables table, including those iptables-nft
+ * made; but it shows iptables' matches and targets as opaque "xt" expressions, so where iptables-save
+ * (nf_tables backend) lists a table, its reading replaces nft's table of the same family and name
+ * (unless iptables called it incompatible). Legacy x_tables tables are separate kernel tables that
+ * nft does not see: they are added as they are.
+ */
+export function mergeFirewall(nft: NftParse | null, iptables: readonly IptablesParse[]): Ruleset {
+  const replaced = new Set<string>();
+  const tables: FirewallTable[] = [];
+  for (const ipt of iptables) {
+    for (const t of ipt.tables) {
+      if (ipt.backend !== "legacy" && nft !== null) {
+        if (ipt.incompatible.includes(t.name)) continue;
+        replaced.add(`${t.family} ${t.name}`);
+      }
+      tables.push(t);
+    }
+  }
+  const fromNft = (nft?.tables ?? []).filter((t) => !replaced.has(`${t.family} ${t.name}`));
+  return { tables: [...fromNft, ...tables] };
+}
+
+/** `ip -j addr show`: each interface's name, whether it is a loopback, its addresses. */
+export function parseIpAddrJson(text: string): NetInterface[] {
+  let doc: unknown;
+  try { doc = JSON.parse(text); } catch { return []; }
+  if (!Array.isArray(doc)) return [];
+  const out: NetInterface[] = [];
+  for (const i of doc as { ifname?: unknown; flags?: unknown; addr_info?: unknown }[]) {
+    if (typeof i?.ifname !== "string") continue;
+    const flags = Array.isArray(i.flags) ? i.flags : [];
+    const addrs = Array.isArray(i.addr_info) ? i.addr_info as { local?: unknown }[] : [];
+    out.push({
+      name: i.ifname,
+      loopback: flags.includes("LOOPBACK"),
+      addresses: addrs.map((a) => a.local).filter((a): a is string => typeof a === "string"),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,169 @@
+import { isLoopback, isWildcard } from "../model/address.js";
+import type { AddressRange, NetInterface, Reach, Ruleset } from "../model/firewall.js";
+import type { Socket } from "../model/socket.js";
+import { ipNumber } from "../model/ip-number.js";
+import { matchHolds, walkConnection, type Outcome, type Packet } from "./reach-walk.js";
+
+/*
+ * How reachable a listener is once the firewall has had its say (`reach`): for each interface of its
+ * namespace with an address outside loopback, a new connection to the listener's port is walked through
+ * the ruleset (reach-walk.ts) from a source no rule names ("anyone") and from each source range the
+ * rules name (both ends of it), so "only from 10.0.0.0/8" is found without trying every address.
+ * A v6 listener on "::" also takes IPv4 (Linux's default, net.ipv6.bindv6only=0).
+ */
+
+/** What `reach` needs of a listener. */
+export interface ReachListener { proto: string; family: 4 | 6; address: string; port: number }
+
+/** A namespace's firewall and interfaces, as read. */
+export interface FirewallContext { ruleset: Ruleset; interfaces: readonly NetInterface[] }
+
+/** Source addresses tried as "anyone": the first that no rule's range holds is used. */
+const WORLD: Record<4 | 6, string[]> = {
+  4: ["203.0.113.77", "198.51.100.77", "192.0.2.77", "100.64.7.7", "8.8.4.4", "1.1.1.2", "93.184.216.34", "11.22.33.44"],
+  6: ["2001:db8:77::77", "2001:4860:4860::8844", "2a00:1450::77", "fd77::77", "2606:4700::1111"],
+};
+/** Source port of the tried packets (an ephemeral port, as clients use). */
+const CLIENT_PORT = 45678;
+/** At most this many source ranges are tried per interface (a thousand-rule blocklist need not be). */
+const MAX_RANGES = 48;
+
+interface Target { iif: string; family: 4 | 6; daddr: bigint }
+
+function targets(l: ReachListener, interfaces: readonly NetInterface[]): Target[] {
+  const wild = isWildcard(l.address);
+  const bound = wild ? null : ipNumber(l.address);
+  const out: Target[] = [];
+  for (const i of interfaces) {
+    if (i.loopback) continue;
+    for (const a of i.addresses) {
+      const ip = ipNumber(a);
+      if (ip === null) continue;
+      if (bound !== null ? ip.family === bound.family && ip.value === bound.value
+        : ip.family === l.family || (l.family === 6 && l.address === "::" && ip.family === 4)) {
+        out.push({ iif: i.name, family: ip.family, daddr: ip.value });
+      }
+    }
+  }
+  return out;
+}
+
+/** The source ranges the rules name that could matter for this packet (their other matches do not rule it out). */
+function namedRanges(ruleset: Ruleset, probe: Packet): AddressRange[] {
+  const seen = new Map<string, AddressRange>();
+  for (const t of ruleset.tables) {
+    for (const c of t.chains) {
+      for (const r of c.rules) {
+        const sources = r.matches.filter((m) => m.key === "saddr");
+        if (sources.length === 0) continue;
+        if (r.matches.some((m) => m.key !== "saddr" && m.key !== "iif" && matchHolds(m, probe) === false)) continue;
+        for (const m of sources) {
+          if (m.key !== "saddr") continue;
+          for (const range of m.ranges) if (range.family === probe.family && seen.size < MAX_RANGES) seen.set(range.text, range);
+        }
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+function worldAddress(family: 4 | 6, ranges: readonly AddressRange[]): bigint {
+  const candidates = WORLD[family].map((a) => ipNumber(a)!.value);
+  return candidates.find((v) => !ranges.some((r) => r.first <= v && v <= r.last)) ?? candidates[0]!;
+}
+
+interface Seen { iif: string; world: Outcome; from: string[] }
+
+function look(ruleset: Ruleset, l: ReachListener, t: Target): Seen {
+  const probe: Packet = { family: t.family, proto: l.proto, iif: t.iif, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port };
+  const ranges = namedRanges(ruleset, probe);
+  const world = walkConnection(ruleset, { ...probe, saddr: worldAddress(t.family, ranges) });
+  const from: string[] = [];
+  if (world.kind !== "accept") {
+    for (const r of ranges) {
+      if (walkConnection(ruleset, { ...probe, saddr: r.first }).kind === "accept" || walkConnection(ruleset, { ...probe, saddr: r.last }).kind === "accept") from.push(r.text);
+    }
+  }
+  return { iif: t.iif, world, from };
+}
+
+function blockedText(o: Outcome & { kind: "drop" | "dnat" }): string {
+  if (o.kind === "dnat") return `${o.source} sends it on to ${o.to} (${o.by})`;
+  return `${o.source} ${o.reject ? "rejects" : "drops"} it (${o.by})`;
+}
+
+/** `reach` of one listener: loopback-only, blocked (with the rule), restricted (from where), open, or unknown (why). */
+export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
+  if (isLoopback(l.address)) return { kind: "loopback-only", detail: `bound to ${l.address}` };
+  const list = targets(l, ctx.interfaces);
+  if (list.length === 0) {
+    return isWildcard(l.address)
+      ? { kind: "loopback-only", detail: "its network namespace has no interface but loopback" }
+      : { kind: "unknown", detail: `is bound to ${l.address}, an address no interface of its network namespace has` };
+  }
+  const seen = list.map((t) => look(ctx.ruleset, l, t));
+  const depends = seen.find((s) => s.world.kind === "depends");
+  if (depends !== undefined && depends.world.kind === "depends") {
+    return { kind: "unknown", detail: `depends on ${depends.world.on}${depends.world.what === "" ? "" : ` (${depends.world.what})`}, which portwatch cannot evaluate` };
+  }
+  const ifaces = (xs: Seen[]): string => [...new Set(xs.map((s) => s.iif))].join(", ");
+  const open = seen.filter((s) => s.world.kind === "accept");
+  if (open.length === seen.length) return { kind: "open", detail: `the firewall lets anyone reach it on ${ifaces(open)}` };
+  const some = seen.filter((s) => s.from.length > 0);
+  if (open.length === 0 && some.length === 0) {
+    const first = seen[0]!.world as Outcome & { kind: "drop" | "dnat" };
+    return { kind: "blocked", detail: blockedText(first) };
+  }
+  const parts: string[] = [];
+  if (open.length > 0) parts.push(`from anyone on ${ifaces(open)}`);
+  const byIface = new Map<string, Set<string>>();
+  for (const s of some) { const set = byIface.get(s.iif) ?? new Set(); for (const f of s.from) set.add(f); byIface.set(s.iif, set); }
+  for (const [iif, from] of byIface) parts.push(`from ${[...from].join(", ")} on ${iif}`);
+  const closed = seen.find((s) => s.world.kind === "drop" || s.world.kind === "dnat");
+  const rest = closed === undefined ? "" : `; otherwise ${blockedText(closed.world as Outcome & { kind: "drop" | "dnat" })}`;
+  return { kind: "restricted", detail: `the firewall lets it be reached only ${parts.join("; ")}${rest}` };
+}
+
+/** `reachOf` with a memo: listeners with the same protocol, family, address and port share one answer. */
+export function createReachJudge(ctx: FirewallContext): (l: ReachListener) => Reach {
+  const memo = new Map<string, Reach>();
+  return (l) => {
+    const key = `${l.proto}|${l.family}|${l.address}|${l.port}`;
+    let r = memo.get(key);
+    if (r === undefined) { r = reachOf(l, ctx); memo.set(key, r); }
+    return r;
+  };
+}
+
+/** A namespace's firewall as read by collect/firewall.ts (the part `setReach` needs). */
+export interface NamespaceFirewall { ruleset: Ruleset | null; interfaces: readonly NetInterface[]; problem: string | null }
+
+/**
+ * Sets `reach` on each tcp and udp listener whose namespace's firewall could be read; returns one warning
+ * when some could not be (null when all could).
+ */
+export function setReach(listeners: readonly Socket[], firewalls: ReadonlyMap<number | null, NamespaceFirewall>): string | null {
+  const judges = new Map<number | null, ((l: ReachListener) => Reach) | null>();
+  const problems = new Map<string, number>();
+  for (const s of listeners) {
+    if (s.direction !== "listening" || s.proto === "raw") continue;
+    const ns = firewalls.has(s.netns) ? s.netns : null;
+    let judge = judges.get(ns);
+    if (judge === undefined) {
+      const fw = firewalls.get(ns);
+      judge = fw?.ruleset ? createReachJudge({ ruleset: fw.ruleset, interfaces: fw.interfaces }) : null;
+      judges.set(ns, judge);
+      if (fw?.problem) problems.set(fw.problem, (problems.get(fw.problem) ?? 0) + 1);
+    }
+    if (judge !== null) s.reach = judge({ proto: s.proto, family: s.family, address: s.local.address, port: s.local.port });
+  }
+  if (problems.size === 0) return null;
+  const [first] = problems.keys();
+  const many = [...problems.values()].reduce((a, b) => a + b, 0);
+  return `Cannot read the firewall${many > 1 ? ` of ${many} network namespaces` : ""}: ${first!} (run as root with nftables or iptables installed); who can reach a listener is judged from its bind address alone`;
+}
+
+/** The words of a `reach` that says the network cannot reach a listener its bind address exposes; null otherwise. */
+export function firewallShields(s: Socket): string | null {
+  return s.reach !== undefined && (s.reach.kind === "blocked" || s.reach.kind === "loopback-only") ? s.reach.detail : null;
+}
