@@ -102,6 +102,7 @@ typedef struct {
   records_t out;
   int err;           /* errno, 0 when fine */
   int interrupted;   /* the kernel said the dump was inconsistent (NLM_F_DUMP_INTR) */
+  uint32_t states;   /* the TCP states to dump, a bit each (1 << TCP_LISTEN ...); ~0: every state */
 } dump_t;
 
 #define RECV_SIZE (256 * 1024)
@@ -132,12 +133,12 @@ static void dump_run(dump_t *d) {
   if (both) {
     len = sizeof msg.v1;
     msg.v1.req.idiag_family = AF_INET; /* not used by a dump */
-    msg.v1.req.idiag_states = ~0u;
+    msg.v1.req.idiag_states = d->states;
   } else {
     len = sizeof msg.v2;
     msg.v2.req.sdiag_family = (uint8_t)d->family;
     msg.v2.req.sdiag_protocol = (uint8_t)d->protocol;
-    msg.v2.req.idiag_states = ~0u; /* every state, as /proc/net lists them */
+    msg.v2.req.idiag_states = d->states; /* by default every state, as /proc/net lists them */
   }
   msg.v2.nlh.nlmsg_len = (uint32_t)len;
   msg.v2.nlh.nlmsg_type = type;
@@ -202,13 +203,13 @@ static int get_string(napi_env env, napi_value v, char *out, size_t size) {
 }
 
 static napi_value sock_diag(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t family = 0, protocol = 0;
   if (argc < 2 || napi_get_value_int32(env, argv[0], &family) != napi_ok || napi_get_value_int32(env, argv[1], &protocol) != napi_ok ||
       (family != 4 && family != 6 && !(family == 0 && protocol == IPPROTO_TCP)) || (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP)) {
-    napi_throw_type_error(env, NULL, "sockDiag(family 4|6 (0: TCP of both), protocol 6|17[, netnsPath])");
+    napi_throw_type_error(env, NULL, "sockDiag(family 4|6 (0: TCP of both), protocol 6|17[, netnsPath|undefined[, states]])");
     return NULL;
   }
   char netns[4096];
@@ -218,6 +219,10 @@ static napi_value sock_diag(napi_env env, napi_callback_info info) {
   memset(&d, 0, sizeof d);
   d.family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
   d.protocol = protocol;
+  d.states = ~0u;
+  napi_valuetype st = napi_undefined;
+  if (argc >= 4) napi_typeof(env, argv[3], &st);
+  if (st == napi_number && napi_get_value_uint32(env, argv[3], &d.states) != napi_ok) d.states = ~0u;
   if (t == napi_string) {
     if (get_string(env, argv[2], netns, sizeof netns) < 0) { napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
     d.netns = netns;

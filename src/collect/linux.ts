@@ -289,7 +289,7 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
   } else {
     const walked = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid));
     look.lap("fds");
-    const closed = walked.denied === 0 ? await settleUnowned(look, tablesRead(tables).sources, walked.holders) : new Set<number>();
+    const closed = walked.denied === 0 ? await settleUnowned(look, tablesRead(tables).sources, walked.holders, inUse) : new Set<number>();
     look.lap("unowned listeners");
     return { tables: tablesRead(tables), ...walked, closed };
   }
@@ -299,6 +299,8 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
 
 /** Fd walks and table reads after the first, for listeners nobody was seen holding (see settleUnowned). */
 const SETTLE_ROUNDS = 2;
+/** Sockets held by processes, beyond which settleUnowned walks again only the fd tables of new pids. */
+const FULL_REWALK_UP_TO = 50_000;
 /** Between those rounds: a process being killed closes its fds a little before the kernel drops its listener. */
 const SETTLE_PAUSE_MS = 20;
 
@@ -311,7 +313,7 @@ const SETTLE_PAUSE_MS = 20;
  * exited) and is returned, to be left out. What is still there and still unheld keeps no owner. Up to
  * SETTLE_ROUNDS times; nothing is done when every listener has a holder.
  */
-async function settleUnowned(look: Look, sources: readonly Source[], holders: InodeTable): Promise<Set<number>> {
+async function settleUnowned(look: Look, sources: readonly Source[], holders: InodeTable, held: number): Promise<Set<number>> {
   const closed = new Set<number>();
   let unowned = unownedListeners(sources, holders);
   const walked = new Set(look.pids);
@@ -319,14 +321,16 @@ async function settleUnowned(look: Look, sources: readonly Source[], holders: In
     if (round > 0) await new Promise((done) => setTimeout(done, SETTLE_PAUSE_MS));
     const wanted = new Set<number>();
     for (const inodes of unowned.values()) for (const inode of inodes) wanted.add(inode);
-    // The first round walks every fd table (a process already walked may have made its listener since),
-    // the next only those of pids that appeared meanwhile.
+    // The first round walks every fd table (a process already walked may have made its listener since) on
+    // a host of ordinary size; the next, and every round on a host whose processes hold more than
+    // FULL_REWALK_UP_TO sockets (where walking them all again would cost as much as the look), only those
+    // of pids that appeared meanwhile.
     const now = listPids(look.procRoot);
-    const fresh = round === 0 ? now : now.filter((pid) => !walked.has(pid));
+    const fresh = round === 0 && held <= FULL_REWALK_UP_TO ? now : now.filter((pid) => !walked.has(pid));
     for (const pid of fresh) walked.add(pid);
     if (fresh.length > 0) {
       look.pids = now;
-      const walk: FdWalk = { procRoot: look.procRoot, pids: fresh, threads: 1, addon: look.addon, startWorker: look.options.startWorker, meanwhile: () => {} };
+      const walk: FdWalk = { procRoot: look.procRoot, pids: fresh, threads: fdWalkThreads(held, look.options.threads), addon: look.addon, startWorker: look.options.startWorker, meanwhile: () => {} };
       await walkFds(walk, holders, (t, inode, pid) => { if (wanted.has(inode)) t.add(inode, pid); });
       unowned = unownedListeners(sources, holders, closed);
     }

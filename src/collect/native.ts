@@ -13,9 +13,11 @@ export interface NativeAddon {
    * Dumps one family/protocol socket table: 48-byte records (see parse/sock-diag.ts); family 0 with
    * protocol 6 dumps the TCP sockets of both families in one walk (the older TCPDIAG_GETSOCK). With `netnsPath`,
    * the dump runs in that network namespace (needs CAP_SYS_ADMIN). Throws an Error whose `code` is the
-   * errno name (EPERM, EACCES, ENOENT, EPROTONOSUPPORT, ...).
+   * errno name (EPERM, EACCES, ENOENT, EPROTONOSUPPORT, ...). `states` (a bit per TCP state, 1 << 10 for LISTEN,
+   * 1 << 7 for unconnected UDP) dumps only sockets in those states; every state without it (an addon built
+   * before it ignores it).
    */
-  sockDiag(family: 0 | 4 | 6, protocol: 6 | 17, netnsPath?: string): { records: Buffer; interrupted: boolean };
+  sockDiag(family: 0 | 4 | 6, protocol: 6 | 17, netnsPath?: string, states?: number): { records: Buffer; interrupted: boolean };
   /** Walks /proc/<pid>/fd of `pids` on `threads` threads: [inode, pid] pairs of every socket fd, and each one's fd number (`fds`). */
   scanFds(procRoot: string, pids: Int32Array, threads: number): Promise<{ pairs: Float64Array; fds?: Int32Array; count: number; denied: number; scanned: number }>;
   /**

@@ -123,7 +123,7 @@ function netlinkSource(reader: TableReader, diag: NativeAddon, netns: number | n
   const { tcp, tcp6, udp, udp6 } = dumps;
   const netlink: NetlinkRecords = { tcp, tcp6, udp, udp6 };
   const path = netnsPath(reader.procRoot, dir);
-  const source: Source = { netns, netlink, made, readAgain: () => netlinkInodes(diag, path, base, reader.session) };
+  const source: Source = { netns, netlink, made, readAgain: () => netlinkInodes(diag, path, reader.session) };
   const count = netlinkRecordCount(netlink);
   if (count > CROSS_CHECK_UP_TO) {
     warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${count.toLocaleString("en")} sockets would slow the audit down`);
@@ -148,14 +148,32 @@ export function eachSourceInode(sources: readonly Source[]): (each: (inode: numb
 }
 
 /** Every TCP and UDP socket inode of a fresh netlink dump of one namespace; null when it failed. */
-function netlinkInodes(diag: NativeAddon, path: string | undefined, base: string, session: CollectSession): Set<number> | null {
-  let dumps: Dumps | null;
-  try { dumps = dumpNamespace(diag, path, base, [], session); } catch { return null; }
-  if (dumps === null) return null;
+function netlinkInodes(diag: NativeAddon, path: string | undefined, session: CollectSession): Set<number> | null {
+  // TCP's listeners only (a host with 200,000 connections is not dumped again whole), and every UDP
+  // socket (one that was unconnected may have connected meanwhile). A dump the kernel calls inconsistent
+  // is taken again; one that never came out whole proves nothing (null).
   const inodes = new Set<number>();
-  for (const t of NETLINK_TABLES) eachInode(dumps[t.name], (inode) => inodes.add(inode));
+  const take = (family: 0 | 4 | 6, protocol: 6 | 17, states: number): boolean => {
+    for (let i = 0; i < DUMP_TRIES; i++) {
+      const d = diag.sockDiag(family, protocol, path, states);
+      if (d.interrupted) continue;
+      eachInode(d.records, (inode) => inodes.add(inode));
+      return true;
+    }
+    return false;
+  };
+  try {
+    const tcp = session.tcpOfBothFamilies ? [0 as const] : [4 as const, 6 as const];
+    for (const family of tcp) if (!take(family, 6, LISTENING_TCP)) return null;
+    for (const family of [4, 6] as const) if (!take(family, 17, ~0 >>> 0)) return null;
+  } catch {
+    return null;
+  }
   return inodes;
 }
+
+/** The sock_diag state mask of TCP's LISTEN state (10). */
+const LISTENING_TCP = 1 << 10;
 
 /** The inodes of the TCP and UDP listeners of a fresh read of one namespace's /proc text; null when it failed. */
 function procListenerInodes(base: string, netns: number | null, littleEndian: boolean): Set<number> | null {
