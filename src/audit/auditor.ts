@@ -20,6 +20,7 @@ import {
   classifiedByCollector, classifyStage, collected, judgeStage, nameStage, selectStage, streamJudge, type Judged,
 } from "./pipeline.js";
 import { thisProcess, type ThisProcess } from "./this-process.js";
+import type { LoadedLists } from "./lists.js";
 import { count } from "../model/words.js";
 import { timeText } from "../report/time-text.js";
 
@@ -35,6 +36,8 @@ export interface HostOptions {
   baseline?: Baseline | null;
   /** Keep only these sockets (-t/-u/-w/-l), before judging. */
   select?: Selection;
+  /** The enabled address lists (audit/lists.ts): a remote address on one makes its socket suspicious (rule blocklist). */
+  lists?: LoadedLists | null;
   /**
    * Where the holders' code came from (packages, checksums, libraries; collect/provenance.ts): on for the live
    * host, off for a captured proc tree unless given, off with `false`. `cacheFile` keeps answers between runs.
@@ -111,7 +114,7 @@ export interface Auditor {
   /** One look in two passes, so memory stays flat with 200,000 connections (no session: one look). */
   streamHost(options?: HostOptions, timings?: Record<string, number>): Promise<HostStream>;
   /** Judges another machine's sockets, read from its netstat, ss, lsof or portwatch output. */
-  judgeCapture(capture: ReadCapture, options?: { policy?: Policy | null; select?: Selection }): Snapshot;
+  judgeCapture(capture: ReadCapture, options?: { policy?: Policy | null; select?: Selection; lists?: LoadedLists | null }): Snapshot;
 }
 
 const SOURCES: Record<CaptureFormat, SnapshotSource> = {
@@ -122,10 +125,11 @@ const ORIGINS: Record<CaptureFormat, Origin> = {
 };
 
 /** A live audit's warnings, led by which baseline and policy it applied. */
-export function appliedNotes(policy: Policy | null | undefined, baseline: Baseline | null | undefined): string[] {
+export function appliedNotes(policy: Policy | null | undefined, baseline: Baseline | null | undefined, lists?: LoadedLists | null): string[] {
   const notes: string[] = [];
   if (baseline) notes.push(`Baseline of ${timeText(baseline.savedAt)} applied (${count(baseline.entries.length, "identity", "identities")})`);
   if (policy) notes.push(`Policy "${policy.source}" applied (${policy.size} rules)`);
+  if (lists) notes.push(...lists.notes);
   return notes;
 }
 
@@ -150,7 +154,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       : null;
     const ownProc = !o.procRoot || o.procRoot === "/proc";
     return {
-      knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline,
+      knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline, lists: o.lists?.lists ?? null,
       ...(memo ? { memo } : {}), selfPid: ownProc ? self.pid : null,
     };
   };
@@ -166,7 +170,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     async lookAtHost(o = {}, session = null, timings = {}) {
       const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       const hostname = collection.hostname ?? self.hostname;
-      const warnings = [...appliedNotes(o.policy, o.baseline), ...collection.warnings];
+      const warnings = [...appliedNotes(o.policy, o.baseline, o.lists), ...collection.warnings];
       if (collection.unchanged && !o.select) {
         // The session's last look again (a steady host, see OwnerCache.previous): judged then, with these same options.
         return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
@@ -184,7 +188,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const judge = streamJudge(liveJudgement(o, parts.hostNetns));
       const select = o.select ?? {};
       const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
-      const warnings = appliedNotes(o.policy, o.baseline);
+      const warnings = appliedNotes(o.policy, o.baseline, o.lists);
       function* rest(): Generator<Judged> {
         for (const batch of parts.rest()) yield judge.others(nameStage(selectStage(classifiedByCollector(batch), select), registry));
         warnings.push(...parts.warnings);
@@ -196,10 +200,11 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const timings: Record<string, number> = {};
       const lap = phaseTimer(timings);
       const named = nameStage(classifyStage(collected(capture.records), null), registry);
-      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, { knowledge, mode: "capture", origin: ORIGINS[capture.format], policy: o.policy ?? null });
+      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, { knowledge, mode: "capture", origin: ORIGINS[capture.format], policy: o.policy ?? null, lists: o.lists?.lists ?? null });
       lap("evaluate");
       const warnings = [`Read "${capture.name}" as ${capture.format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${count(capture.records.length, "socket")}`];
       if (o.policy) warnings.push(`Policy "${o.policy.source}" applied (${o.policy.size} rules)`);
+      if (o.lists) warnings.push(...o.lists.notes);
       warnings.push(...capture.notes);
       for (const p of capture.problems.slice(0, 50)) warnings.push(`Skipped a line: ${formatProblem(p)}`);
       if (capture.problems.length > 50) warnings.push(`... and ${capture.problems.length - 50} more lines that are not sockets`);

@@ -10,6 +10,7 @@ import { finishedServicePort, identityOf } from "./identity.js";
 import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
+import { listMatcher, type AddressLists } from "./lists.js";
 
 /** What evaluation needs besides the sockets. */
 export interface EvaluateOptions {
@@ -23,6 +24,8 @@ export interface EvaluateOptions {
   memo?: JudgementMemo;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
   baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
+  /** The enabled address lists: a remote address on one is named in `remote.lists` and makes the socket suspicious (rule blocklist). */
+  lists?: AddressLists | null;
   /**
    * Share work between like sockets (default true): connections that agree on everything the judgement
    * reads share one judgement (`memo`), and each process's findings, each explanation and each repeated
@@ -228,6 +231,7 @@ export function createJudge(options: EvaluateOptions): Judge {
   // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).
   const memo = options.memo ?? new JudgementMemo();
   const withPolicy = options.policy != null;
+  const listsOf = options.lists ? listMatcher(options.lists) : null;
   return {
     // Listeners first, so the connections to them can take their verdict into account.
     listeners(sockets) {
@@ -240,6 +244,9 @@ export function createJudge(options: EvaluateOptions): Judge {
     others(sockets) {
       for (const s of sockets) {
         if (s.direction === "listening") continue;
+        // The lists that hold the other end: a new remote object, as the collector's may be shared.
+        const onLists = listsOf === null ? null : listsOf(s);
+        if (onLists !== null && s.remote !== null) s.remote = { ...s.remote, lists: onLists };
         if (!fast) { judge(s); continue; }
         const pid = s.process === null ? 0 : idOf(s.process);
         const port = (s.direction === "outbound" ? s.remote?.port : s.local.port) ?? 0;
@@ -258,7 +265,8 @@ export function createJudge(options: EvaluateOptions): Judge {
         // Without an owner the explanation names the local port (how to find the owner), except for a
         // finished connection, which no program holds (its state is in the bits). A policy reads addresses,
         // ports and, for a process.user rule on a socket without a known owner uid, the socket's uid.
-        const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0;
+        // A listed peer is judged with its address (its reason names it and its lists).
+        const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0 || onLists !== null;
         // Every holder is judged (holders.ts): the others are part of the key too. Whether the far end is on the Internet (rules-trust.ts: direct DNS, unpackaged programs calling out).
         // Only outbound rules read it; loopback peers (most connections of a busy server) are decided at once.
         const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? 1 : 0;
@@ -268,7 +276,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         const packed = ((away * 4 + hidden) * 65_536 + port) * 2 ** 17 + bits;
         const others = sharedKey(s);
         const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
-          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
+          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}${onLists === null ? "" : `|L${onLists.map((m) => `${m.name}@${m.date}`).join(",")}`}` : "");
         const same = memo.get(s.netns, packed, pid, peerOwner, rest);
         if (same !== undefined) {
           s.reasons = same.reasons;

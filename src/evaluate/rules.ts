@@ -10,6 +10,7 @@ import { SHUTDOWN_STATES } from "../model/socket-state.js";
 import type { Reason } from "../model/verdict.js";
 import { PROVENANCE_PROCESS_RULES, PROVENANCE_SOCKET_RULES } from "./rules-provenance.js";
 import { REVERSE_SHELL } from "./rules-process-tree.js";
+import { blocklistReason } from "./lists.js";
 
 /** What the rules know besides the socket. */
 export interface RuleContext {
@@ -179,6 +180,8 @@ export const PROCESS_RULES: readonly Rule[] = [
 
 /** Socket-level rules. */
 export const SOCKET_RULES: readonly Rule[] = [
+  // The other end is on an enabled address list (remote.lists, set by the judge: evaluate.ts, lists.ts).
+  { id: "blocklist", check: blocklistReason },
   {
     id: "irc-outbound",
     check(s, ctx) {
