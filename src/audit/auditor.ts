@@ -36,8 +36,11 @@ export interface HostOptions {
   baseline?: Baseline | null;
   /** Keep only these sockets (-t/-u/-w/-l), before judging. */
   select?: Selection;
-  /** The enabled address lists (audit/lists.ts): a remote address on one makes its socket suspicious (rule blocklist). */
-  lists?: LoadedLists | null;
+  /**
+   * The enabled address lists (audit/lists.ts): a remote address on one makes its socket suspicious (rule
+   * blocklist). A function is asked at every look (a watcher re-reads lists that `lists update` changed).
+   */
+  lists?: LoadedLists | (() => LoadedLists) | null;
   /**
    * Where the holders' code came from (packages, checksums, libraries; collect/provenance.ts): on for the live
    * host, off for a captured proc tree unless given, off with `false`. `cacheFile` keeps answers between runs.
@@ -54,6 +57,8 @@ export interface LookSession {
   memo: JudgementMemo;
   /** Made by the first look that checks provenance, with that look's options. */
   provenance?: ProvenanceSession;
+  /** The address lists the last look judged with: a look with others judges again even when the host did not change. */
+  lists?: LoadedLists | null;
 }
 
 /** A new look session (see LookSession). */
@@ -148,7 +153,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   const self = options.self ?? thisProcess();
 
   /** How sockets of this host are judged: root or not, the policy, the baseline, portwatch's own pid. */
-  const liveJudgement = (o: HostOptions, hostNetns: number | null, memo?: JudgementMemo): EvaluateOptions => {
+  const liveJudgement = (o: HostOptions & { lists?: LoadedLists | null }, hostNetns: number | null, memo?: JudgementMemo): EvaluateOptions => {
     const baseline = o.baseline
       ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns }
       : null;
@@ -167,11 +172,14 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     knowledge,
     registry,
 
-    async lookAtHost(o = {}, session = null, timings = {}) {
+    async lookAtHost(options = {}, session = null, timings = {}) {
+      const o = { ...options, lists: typeof options.lists === "function" ? options.lists() : options.lists ?? null };
+      const listsChanged = session !== null && (session.lists ?? null) !== o.lists;
+      if (session !== null) session.lists = o.lists;
       const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       const hostname = collection.hostname ?? self.hostname;
       const warnings = [...appliedNotes(o.policy, o.baseline, o.lists), ...collection.warnings];
-      if (collection.unchanged && !o.select) {
+      if (collection.unchanged && !o.select && !listsChanged) {
         // The session's last look again (a steady host, see OwnerCache.previous): judged then, with these same options.
         return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
       }
@@ -183,7 +191,8 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       return { sockets, hostname, hostNetns: collection.hostNetns, warnings, unchanged: false };
     },
 
-    async streamHost(o = {}, timings = {}) {
+    async streamHost(options = {}, timings = {}) {
+      const o = { ...options, lists: typeof options.lists === "function" ? options.lists() : options.lists ?? null };
       const parts = await collectLinuxInParts(collectOptions(o, timings));
       const judge = streamJudge(liveJudgement(o, parts.hostNetns));
       const select = o.select ?? {};

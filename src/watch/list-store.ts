@@ -1,4 +1,4 @@
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { buildIndex, compileLists, loadCompiled, type ListInfo } from "../knowledge/lists/compiled.js";
 import { parseList } from "../knowledge/lists/parse-list.js";
@@ -130,4 +130,10 @@ export function loadEnabledLists(dir: string): { lists: AddressLists | null; not
 
 function appliedNote(lists: readonly ListInfo[]): string {
   return `Address lists applied: ${lists.map((l) => `${l.name} (${l.count} network${l.count === 1 ? "" : "s"}${l.date ? `, ${l.date.slice(0, 10)}` : ""})`).join(", ")}`;
+}
+
+/** What lists.json and the named lists' copies are now (size, time, inode): a change means reading them again. */
+export function filesStamp(dir: string, names: readonly string[]): string {
+  const stamp = (path: string) => { try { const st = statSync(path); return `${st.size}/${st.mtimeMs}/${st.ino}`; } catch { return "-"; } };
+  return [configPath(dir), ...names.map((n) => dataPath(dir, n))].map(stamp).join("|");
 }
