@@ -12,6 +12,8 @@ import ipaddr from "ipaddr.js";
 import { parseList } from "../dist/knowledge/lists/parse-list.js";
 import { networkText, v4Text } from "../dist/knowledge/lists/ip.js";
 import { buildIndex, compileLists, loadCompiled } from "../dist/knowledge/lists/compiled.js";
+import { createJudge } from "../dist/evaluate/evaluate.js";
+import { createKnowledge } from "../dist/knowledge/knowledge.js";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
 const N = Number(arg("--networks", "100000"));
@@ -95,6 +97,32 @@ for (let i = 0; i < SAMPLE; i++) {
 const linearMs = ms(t0);
 const linearPerM = (linearMs / SAMPLE) * LOOKUPS;
 
+// Judging 10,000 outbound connections to Internet addresses (one program, port 443; 1% or 10% of the peers
+// on a list, the others on none), with and without the lists: the part of an audit the lists add to, besides
+// loading the index (the audit bench's connections are all on loopback, which is never looked up).
+const knowledge = createKnowledge();
+const proc = { pid: 4242, name: "curl", exe: "/usr/bin/curl", exeDeleted: false, cmdline: ["curl"], uid: 1000, user: "u", containerId: null, netns: 1 };
+const unlisted = () => { for (;;) { const v = Math.floor(rand() * 2 ** 32); const a = v >>> 24; if (a === 0 || a === 10 || a === 127 || a === 172 || a === 192 || a >= 100 && a <= 100 || a >= 224) continue; const t = v4Text(v); if (loaded.index.lookup(t) === null) return t; } };
+const listed = () => { for (;;) { const n = all[Math.floor(rand() * all.length)]; const t = v4Text(n.v4 + Math.floor(rand() * 2 ** (32 - n.len))); const a = n.v4 >>> 24; if (a !== 0 && a !== 10 && a !== 127 && a !== 172 && a !== 192 && a !== 100 && a < 224) return t; } };
+const socketsFor = (share) => Array.from({ length: 10_000 }, (_, i) => {
+  const remote = i < 10_000 * share ? listed() : unlisted();
+  return { proto: "tcp", family: 4, local: { address: "192.0.2.5", port: 30_000 + (i % 30_000) }, remote: { address: remote, port: 443 }, state: "ESTABLISHED", direction: "outbound", exposure: null, netns: 1, inode: 1000 + i, uid: 1000, service: null, process: proc, sharedWith: [], verdict: "unknown", reasons: [], explanation: null };
+});
+const judgeMs = (share, withLists) => {
+  const times = [];
+  for (let r = 0; r < 7; r++) {
+    const sockets = socketsFor(share);
+    const t = now();
+    const j = createJudge({ knowledge, mode: "live-root", origin: "live", ...(withLists ? { lists: { lists: lists.map((l) => l.info), index: loaded.index } } : {}) });
+    j.listeners(sockets);
+    j.others(sockets);
+    times.push(ms(t));
+  }
+  return median(times.slice(1));
+};
+judgeMs(0.01, false); judgeMs(0.01, true); // warm
+const judged = [0.01, 0.1].map((share) => ({ share, without: judgeMs(share, false), with: judgeMs(share, true) }));
+
 const f1 = (x) => x.toFixed(1);
 const md = `# Address lists: the prefix index
 
@@ -114,7 +142,9 @@ Networks: ${total.toLocaleString("en")} (FireHOL level 1, Feodo and Spamhaus DRO
 | baseline: ${SAMPLE.toLocaleString("en")} lookups, linear scan with ipaddr.js match() | ${f1(linearMs)} ms |
 | baseline: ${LOOKUPS.toLocaleString("en")} lookups, extrapolated | ~${f1(linearPerM / 1000)} s (${f1(linearPerM / lookupMs)}× the index) |
 
-The index and the scan agreed on ${agree} of the ${SAMPLE} sampled addresses (yes/no). A lookup tries only the prefix lengths some list uses, longest first: at most 33 Map lookups for IPv4, 129 for IPv6.
+Judging 10,000 outbound connections of one program to distinct Internet addresses (median of 6; without lists they share one judgement): ${judged.map((j) => `with ${j.share * 100}% of the peers on a list, ${f1(j.without)} ms without the lists and ${f1(j.with)} ms with them`).join("; ")}. The difference is the lookups (10,000) and the listed peers, each judged on its own, as its reason names its address.
+
+The index and the scan agreed on ${agree} of the ${SAMPLE} sampled addresses (yes/no). The whole audit with and without 100,000 networks on enabled lists, at 10,000 connections: bench/RESULTS-lists-audit.md (\`node bench/run.mjs --lists 100000 --only lists --sizes 10000\`). A lookup tries only the prefix lengths some list uses, longest first: at most 33 Map lookups for IPv4, 129 for IPv6.
 `;
 writeFileSync(outFile, md);
 console.log(md);

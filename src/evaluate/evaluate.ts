@@ -247,7 +247,8 @@ export function createJudge(options: EvaluateOptions): Judge {
         // The lists that hold the other end: a new remote object, as the collector's may be shared.
         const onLists = listsOf === null ? null : listsOf(s);
         if (onLists !== null && s.remote !== null) s.remote = { ...s.remote, lists: onLists };
-        if (!fast) { judge(s); continue; }
+        // A listed peer is judged on its own: its reason names its address, so no other connection shares it.
+        if (!fast || onLists !== null) { judge(s); continue; }
         const pid = s.process === null ? 0 : idOf(s.process);
         const port = (s.direction === "outbound" ? s.remote?.port : s.local.port) ?? 0;
         // The listener a connection belongs to speaks for it (local-peer): its verdict, and its owner, whose
@@ -265,8 +266,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         // Without an owner the explanation names the local port (how to find the owner), except for a
         // finished connection, which no program holds (its state is in the bits). A policy reads addresses,
         // ports and, for a process.user rule on a socket without a known owner uid, the socket's uid.
-        // A listed peer is judged with its address (its reason names it and its lists).
-        const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0 || onLists !== null;
+        const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0;
         // Every holder is judged (holders.ts): the others are part of the key too. Whether the far end is on the Internet (rules-trust.ts: direct DNS, unpackaged programs calling out).
         // Only outbound rules read it; loopback peers (most connections of a busy server) are decided at once.
         const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? 1 : 0;
@@ -276,7 +276,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         const packed = ((away * 4 + hidden) * 65_536 + port) * 2 ** 17 + bits;
         const others = sharedKey(s);
         const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
-          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}${onLists === null ? "" : `|L${onLists.map((m) => `${m.name}@${m.date}`).join(",")}`}` : "");
+          (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}` : "");
         const same = memo.get(s.netns, packed, pid, peerOwner, rest);
         if (same !== undefined) {
           s.reasons = same.reasons;

@@ -16,23 +16,25 @@ export interface AddressLists {
  * The lists that hold a socket's remote address, as the JSON shows them (`remote.lists`); null when none
  * does. Only addresses on the Internet are looked up: lists such as FireHOL level 1 include the private and
  * reserved ranges (as "bogons", to drop at a border), which say nothing about a peer on this computer's
- * own network. Answers are kept by address (a busy host talks to the same peers again and again).
+ * own network.
  */
 export function listMatcher(lists: AddressLists): (s: Socket) => readonly ListMatch[] | null {
-  const byAddress = new Map<string, readonly ListMatch[] | null>();
+  // Only the answers for listed addresses are kept (a busy host talks to the same listed peer again and
+  // again); a miss costs one lookup, less than keeping it would.
+  const listed = new Map<string, readonly ListMatch[]>();
   return (s) => {
     const r = s.remote;
     if (r === null || isLoopback(r.address) || !isPublicAddress(r.address)) return null;
-    let found = byAddress.get(r.address);
-    if (found === undefined) {
-      const hits = lists.index.lookup(r.address);
-      found = hits === null ? null : hits.map((h) => {
-        const l = lists.lists[h.list];
-        return { name: l?.name ?? `list ${h.list}`, category: l?.category ?? null, date: l?.date ?? null, network: networkText(h.network) };
-      });
-      if (byAddress.size >= 50_000) byAddress.clear();
-      byAddress.set(r.address, found);
-    }
+    const had = listed.get(r.address);
+    if (had !== undefined) return had;
+    const hits = lists.index.lookup(r.address);
+    if (hits === null) return null;
+    const found = hits.map((h) => {
+      const l = lists.lists[h.list];
+      return { name: l?.name ?? `list ${h.list}`, category: l?.category ?? null, date: l?.date ?? null, network: networkText(h.network) };
+    });
+    if (listed.size >= 50_000) listed.clear();
+    listed.set(r.address, found);
     return found;
   };
 }
