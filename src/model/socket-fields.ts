@@ -81,7 +81,8 @@ export const ENDPOINT_FIELDS = [
 export const REMOTE_ENDPOINT_FIELDS = [
   ...ENDPOINT_FIELDS,
   { name: "lists", type: { kind: "list", of: { kind: "object", fields: LIST_MATCH_FIELDS } }, nullable: false, presence: "when-set",
-    description: "the enabled address lists (portwatch lists) that hold the address, when some do (only Internet addresses are looked up); rule blocklist" },
+    description: "the enabled address lists (portwatch lists) that hold the address, when some do (only Internet addresses are looked up); rule blocklist",
+    policy: { match: "glob", how: "the name of an enabled address list that holds the remote address (\"*\": any list); * and ? are wildcards" } },
 ] as const satisfies readonly Field[];
 
 /** The local end's fields: those of any end, and its port labels the listeners (a remote port never is a label: 100,000 peers would make 100,000 series). */

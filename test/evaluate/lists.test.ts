@@ -82,3 +82,18 @@ describe("blocklist rule", () => {
     assert.ok(!s.reasons.some((r) => r.rule === "blocklist"));
   });
 });
+
+describe("remote.lists in a policy", () => {
+  it("a policy rule on remote.lists matches a listed peer by its list's name, and * matches any list", async () => {
+    const { loadPolicy } = await import("../../src/evaluate/policy.js");
+    const lists = realLists();
+    const policy = loadPolicy("allow:\n  - process.name: curl\n    remote.lists: feodo\n    because: the malware lab\ndeny:\n  - remote.lists: '*'\n    process.name: wget\n", "p.yaml");
+    const a = conn("2.50.11.28"), b = conn("1.10.20.77"), c = conn("8.8.8.8");
+    const wget = { ...conn("1.10.20.77"), process: { ...proc, pid: 4343, name: "wget", exe: "/usr/bin/wget" } };
+    judge([a, b, c, wget], { lists, policy });
+    assert.deepEqual([a, b, wget].map((s) => s.verdict), ["expected", "suspicious", "suspicious"]);
+    assert.deepEqual([a, b, c, wget].map((s) => s.reasons.find((r) => r.rule.startsWith("policy:"))?.rule ?? null), ["policy:allow", null, null, "policy:deny"]);
+    assert.equal(a.reasons.at(-1)?.message, "the malware lab");
+    assert.equal(wget.reasons.at(-1)?.rule, "policy:deny");
+  });
+});
