@@ -144,7 +144,7 @@ Networks: ${total.toLocaleString("en")} (FireHOL level 1, Feodo and Spamhaus DRO
 
 Judging 10,000 outbound connections of one program to distinct Internet addresses (median of 6; without lists they share one judgement): ${judged.map((j) => `with ${j.share * 100}% of the peers on a list, ${f1(j.without)} ms without the lists and ${f1(j.with)} ms with them`).join("; ")}. The difference is the lookups (10,000) and the listed peers, each judged on its own, as its reason names its address.
 
-The index and the scan agreed on ${agree} of the ${SAMPLE} sampled addresses (yes/no). The whole audit with and without 100,000 networks on enabled lists, at 10,000 connections: bench/RESULTS-lists-audit.md (\`node bench/run.mjs --lists 100000 --only lists --sizes 10000\`). A lookup tries only the prefix lengths some list uses, longest first: at most 33 Map lookups for IPv4, 129 for IPv6.
+The index and the scan agreed on ${agree} of the ${SAMPLE} sampled addresses (yes/no). The whole audit with and without 100,000 networks on enabled lists, at 10,000 connections: bench/RESULTS-lists-audit.md (\`node bench/run.mjs --lists 100000 --only lists --sizes 10000\`). A lookup tries only the prefix lengths some list uses, longest first (for IPv4, only those the /16 summary names, then the lengths under /16): at most 33 binary searches for IPv4, 129 Map lookups for IPv6.
 `;
 writeFileSync(outFile, md);
 console.log(md);

@@ -247,6 +247,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         // The lists that hold the other end: a new remote object, as the collector's may be shared.
         const onLists = listsOf === null ? null : listsOf(s);
         if (onLists !== null && s.remote !== null) s.remote = { ...s.remote, lists: onLists };
+        else if (s.remote?.lists !== undefined) { const { lists: _old, ...rest } = s.remote; s.remote = rest; } // read back from JSON: judged again
         // A listed peer is judged on its own: its reason names its address, so no other connection shares it.
         if (!fast || onLists !== null) { judge(s); continue; }
         const pid = s.process === null ? 0 : idOf(s.process);

@@ -97,3 +97,12 @@ describe("remote.lists in a policy", () => {
     assert.equal(wget.reasons.at(-1)?.rule, "policy:deny");
   });
 });
+
+describe("remote.lists read back", () => {
+  it("a socket read back from JSON with remote.lists is judged again: its old lists go when no enabled list holds the address", () => {
+    const s = { ...conn("8.8.8.8"), remote: { address: "8.8.8.8", port: 443, lists: [{ name: "old", category: null, date: null, network: "8.8.8.8" }] } };
+    judge([s], { lists: realLists() });
+    assert.equal(s.remote.lists, undefined);
+    assert.ok(!s.reasons.some((r) => r.rule === "blocklist"));
+  });
+});
