@@ -7,10 +7,12 @@
 //        node bench/run.mjs --watch-only --sizes 10000,100000 --out bench/RESULTS-watch.md
 //        node bench/run.mjs --compare /path/to/other/checkout   (adds that build's audit, e.g. an older commit's)
 //        node bench/run.mjs --only portwatch                    (only the tools whose name contains the word)
+//        node bench/run.mjs --lists 100000 --only lists --sizes 10000   (adds the audit with N networks on enabled
+//                                                               address lists: FireHOL level 1, Feodo, Spamhaus DROP and random ones)
 // Needs: GNU time (/usr/bin/time, Debian package "time"), iproute2 (ss), net-tools (netstat), lsof; root
 // for every owner. Loopback only; the socket holder is stopped by pid after each size.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,6 +52,32 @@ if (only !== null) TOOLS.splice(0, TOOLS.length, ...TOOLS.filter((t, i) => i ===
 const tmp = mkdtempSync(join(tmpdir(), "pw-bench-"));
 // The bench's own state directory (the provenance cache, no baseline): never the machine's /var/lib/portwatch.
 process.env["PORTWATCH_STATE_DIR"] = join(tmp, "state");
+// --lists N: the same audit with a state directory whose enabled address lists hold N networks (issue 16:
+// within 5% of the audit without). Its compiled index is made by the warm-up run, as a user's first audit makes it.
+const listsN = Number(arg("--lists", "0"));
+if (listsN > 0) {
+  const state = join(tmp, "state-lists");
+  const lists = join(state, "lists");
+  mkdirSync(lists, { recursive: true, mode: 0o700 });
+  const entries = [];
+  let total = 0;
+  for (const f of ["firehol_level1.netset", "feodo.ipset", "spamhaus_drop.netset"]) {
+    const text = readFileSync(join(root, "test/fixtures/blocklists", f), "utf8");
+    const name = f.replace(/\..*$/, "");
+    writeFileSync(join(lists, `${name}.txt`), text, { mode: 0o600 });
+    entries.push({ name, source: `/bench/${f}`, category: null, enabled: true });
+    total += text.split("\n").filter((l) => l && !l.startsWith("#")).length;
+  }
+  let seed = 0x9e3779b9;
+  const rand = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) / 2 ** 32; };
+  const v4 = (v) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  const lines = [];
+  for (let i = total; i < listsN; i++) { const len = 16 + Math.floor(rand() * 17); const v = Math.floor(rand() * 2 ** 32); lines.push(len === 32 ? v4(v) : `${v4(v)}/${len}`); }
+  writeFileSync(join(lists, "random.txt"), `${lines.join("\n")}\n`, { mode: 0o600 });
+  entries.push({ name: "random", source: "/bench/random", category: "bench", enabled: true });
+  writeFileSync(join(lists, "lists.json"), JSON.stringify({ version: 1, lists: entries }), { mode: 0o600 });
+  TOOLS.splice(1, 0, { name: `portwatch audit --json (with ${listsN.toLocaleString("en")} networks on address lists)`, argv: ["env", `PORTWATCH_STATE_DIR=${state}`, ...portwatch] });
+}
 const which = (cmd) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", cmd]).status === 0;
 for (const need of ["/usr/bin/time", "ss", "netstat", "lsof"]) if (!which(need)) { console.error(`missing ${need}: apt-get install time iproute2 net-tools lsof`); process.exit(2); }
 

@@ -23,6 +23,7 @@ import {
   classifiedByCollector, classifyStage, collected, judgeStage, nameStage, selectStage, streamJudge, type Judged,
 } from "./pipeline.js";
 import { thisProcess, type ThisProcess } from "./this-process.js";
+import type { LoadedLists } from "./lists.js";
 import { count } from "../model/words.js";
 import { timeText } from "../report/time-text.js";
 
@@ -38,6 +39,11 @@ export interface HostOptions {
   baseline?: Baseline | null;
   /** Keep only these sockets (-t/-u/-w/-l), before judging. */
   select?: Selection;
+  /**
+   * The enabled address lists (audit/lists.ts): a remote address on one makes its socket suspicious (rule
+   * blocklist). A function is asked at every look (a watcher re-reads lists that `lists update` changed).
+   */
+  lists?: LoadedLists | (() => LoadedLists) | null;
   /**
    * Where the holders' code came from (packages, checksums, libraries; collect/provenance.ts): on for the live
    * host, off for a captured proc tree unless given, off with `false`. `cacheFile` keeps answers between runs.
@@ -79,6 +85,8 @@ export interface LookSession {
   memo: JudgementMemo;
   /** Made by the first look that checks provenance, with that look's options. */
   provenance?: ProvenanceSession;
+  /** The address lists the last look judged with: a look with others judges again even when the host did not change. */
+  lists?: LoadedLists | null;
 }
 
 /** A new look session (see LookSession). */
@@ -139,7 +147,7 @@ export interface Auditor {
   /** One look in two passes, so memory stays flat with 200,000 connections (no session: one look). */
   streamHost(options?: HostOptions, timings?: Record<string, number>): Promise<HostStream>;
   /** Judges another machine's sockets, read from its netstat, ss, lsof or portwatch output. */
-  judgeCapture(capture: ReadCapture, options?: { policy?: Policy | null; select?: Selection }): Snapshot;
+  judgeCapture(capture: ReadCapture, options?: { policy?: Policy | null; select?: Selection; lists?: LoadedLists | null }): Snapshot;
 }
 
 const SOURCES: Record<CaptureFormat, SnapshotSource> = {
@@ -150,10 +158,11 @@ const ORIGINS: Record<CaptureFormat, Origin> = {
 };
 
 /** A live audit's warnings, led by which baseline and policy it applied. */
-export function appliedNotes(policy: Policy | null | undefined, baseline: Baseline | null | undefined): string[] {
+export function appliedNotes(policy: Policy | null | undefined, baseline: Baseline | null | undefined, lists?: LoadedLists | null): string[] {
   const notes: string[] = [];
   if (baseline) notes.push(`Baseline of ${timeText(baseline.savedAt)} applied (${count(baseline.entries.length, "identity", "identities")})`);
   if (policy) notes.push(`Policy "${policy.source}" applied (${policy.size} rules)`);
+  if (lists) notes.push(...lists.notes);
   return notes;
 }
 
@@ -172,13 +181,13 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   const self = options.self ?? thisProcess();
 
   /** How sockets of this host are judged: root or not, the policy, the baseline, portwatch's own pid. */
-  const liveJudgement = (o: HostOptions, hostNetns: number | null, hiding: Hiding, memo?: JudgementMemo): EvaluateOptions => {
+  const liveJudgement = (o: HostOptions & { lists?: LoadedLists | null }, hostNetns: number | null, hiding: Hiding, memo?: JudgementMemo): EvaluateOptions => {
     const baseline = o.baseline
       ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns }
       : null;
     const ownProc = !o.procRoot || o.procRoot === "/proc";
     return {
-      knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline,
+      knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline, lists: o.lists?.lists ?? null,
       ...(memo ? { memo } : {}), selfPid: ownProc ? self.pid : null, hiding,
     };
   };
@@ -191,14 +200,17 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     knowledge,
     registry,
 
-    async lookAtHost(o = {}, session = null, timings = {}) {
+    async lookAtHost(options = {}, session = null, timings = {}) {
+      const o = { ...options, lists: typeof options.lists === "function" ? options.lists() : options.lists ?? null };
+      const listsChanged = session !== null && (session.lists ?? null) !== o.lists;
+      if (session !== null) session.lists = o.lists;
       // A one-off look reads its own namespace's firewall beside the collection (it needs no socket); a
       // session's look (watch, serve) only when the host changed, since an unchanged look judges nothing.
       const ownView = firewallOn(o) && session === null ? readFirewall() : null;
       const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       const hostname = collection.hostname ?? self.hostname;
-      const warnings = [...appliedNotes(o.policy, o.baseline), ...collection.warnings];
-      if (collection.unchanged && !o.select) {
+      const warnings = [...appliedNotes(o.policy, o.baseline, o.lists), ...collection.warnings];
+      if (collection.unchanged && !o.select && !listsChanged) {
         // The session's last look again (a steady host, see OwnerCache.previous): judged then, with these same options.
         return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
       }
@@ -212,12 +224,13 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       return { sockets, hostname, hostNetns: collection.hostNetns, warnings, unchanged: false };
     },
 
-    async streamHost(o = {}, timings = {}) {
+    async streamHost(options = {}, timings = {}) {
+      const o = { ...options, lists: typeof options.lists === "function" ? options.lists() : options.lists ?? null };
       const ownView = firewallOn(o) ? readFirewall() : null;
       const parts = await collectLinuxInParts(collectOptions(o, timings));
       const judge = streamJudge(liveJudgement(o, parts.hostNetns, parts.hiding));
       const select = o.select ?? {};
-      const warnings = appliedNotes(o.policy, o.baseline);
+      const warnings = appliedNotes(o.policy, o.baseline, o.lists);
       await reachStage(parts.listeners, o, ownView, warnings);
       const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
       function* rest(): Generator<Judged> {
@@ -231,10 +244,11 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const timings: Record<string, number> = {};
       const lap = phaseTimer(timings);
       const named = nameStage(classifyStage(collected(capture.records), null), registry);
-      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, { knowledge, mode: "capture", origin: ORIGINS[capture.format], policy: o.policy ?? null });
+      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, { knowledge, mode: "capture", origin: ORIGINS[capture.format], policy: o.policy ?? null, lists: o.lists?.lists ?? null });
       lap("evaluate");
       const warnings = [`Read "${capture.name}" as ${capture.format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${count(capture.records.length, "socket")}`];
       if (o.policy) warnings.push(`Policy "${o.policy.source}" applied (${o.policy.size} rules)`);
+      if (o.lists) warnings.push(...o.lists.notes);
       warnings.push(...capture.notes);
       const shown = capture.problems.filter((p) => p.omitted === undefined).slice(0, 50);
       for (const p of shown) warnings.push(`Skipped a line: ${formatProblem(p)}`);

@@ -5,7 +5,7 @@ import { checkFolder, UnsafePlaceError } from "../collect/safe-file-store.js";
 
 /**
  * Where portwatch keeps what outlives a run: the baseline, the watcher's history, the webhook queue and
- * (later) downloaded lists. One folder, decided here and nowhere else:
+ * the address lists (lists/, portwatch lists). One folder, decided here and nowhere else:
  * 1. `--state-dir DIR` (the `stateDir` option),
  * 2. else `PORTWATCH_STATE_DIR`,
  * 3. else /var/lib/portwatch for root, `$XDG_STATE_HOME/portwatch` (default ~/.local/state/portwatch) for others.

@@ -8,7 +8,7 @@ import { renderJsonChunks, renderJsonHead, renderJsonSockets, renderJsonTail, re
 import { renderCounts, renderTableChunks } from "../report/render-table.js";
 import { safeText } from "../report/safe-text.js";
 import { summarize } from "../model/summary.js";
-import { auditorOnce, baselineFor, stateOf, provenanceOf } from "./context.js";
+import { auditorOnce, baselineFor, listsOf, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 
@@ -47,7 +47,7 @@ function selection(options: AuditOptions): Selection {
 }
 
 const hostOptions = (options: AuditOptions) => ({
-  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, deep: options.deep ?? false, ...provenanceOf(options),
+  ...(options.procRoot ? { procRoot: options.procRoot } : {}), owners: options.owners ?? true, deep: options.deep ?? false, ...provenanceOf(options), ...listsOf(options),
 });
 
 /** Builds the judged snapshot of another machine from its netstat, ss, lsof or portwatch output. */
@@ -59,7 +59,7 @@ async function auditCapture(options: AuditOptions & { from: string }): Promise<S
   const { readCapture } = await import("./read-capture.js");
   const capture = await readCapture(options.from, { ...(options.format ? { format: options.format } : {}), servicePort: (name, proto) => auditor.registry.port(name, proto) });
   lap("read");
-  const snapshot = auditor.judgeCapture({ ...capture, format: capture.format as CaptureFormat, name: options.from === "-" ? "stdin" : options.from }, { policy, select: selection(options) });
+  const snapshot = auditor.judgeCapture({ ...capture, format: capture.format as CaptureFormat, name: options.from === "-" ? "stdin" : options.from }, { policy, select: selection(options), ...listsOf(options) });
   lap("evaluate");
   reportTimings(timings);
   return { ...snapshot, hostNetns: null };

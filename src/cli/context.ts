@@ -3,6 +3,12 @@ import { createAuditor, type Auditor } from "../audit/auditor.js";
 import { loadBaseline, type Baseline } from "../audit/baseline.js";
 import { provenanceCacheFile, statePaths, type StatePaths } from "../audit/state-dir.js";
 import { etcServicesText } from "../audit/this-process.js";
+import { enabledLists, type LoadedLists } from "../audit/lists.js";
+
+/** The state directory's enabled address lists (portwatch lists): read, never downloaded. */
+export function listsOf(options: { stateDir?: string | undefined }): { lists: LoadedLists } {
+  return { lists: enabledLists(stateOf(options)) };
+}
 
 let auditor: Auditor | undefined;
 /** The auditor of this process (knowledge and service names made once; watch looks many times). */

@@ -11,6 +11,7 @@ const baselineCmd = () => import("./baseline.js");
 const explainCmd = () => import("./explain.js");
 const watchCmd = () => import("./watch.js");
 import { isBrokenPipe, processOutput } from "./output.js";
+import { registerLists } from "./lists.js";
 
 /** Exit codes: 0 fine, 1 a --fail-on condition was met, 2 usage or input error, 3 internal error. */
 export const EXIT = { ok: 0, failOn: 1, usage: 2, internal: 3 } as const;
@@ -177,6 +178,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
       const { runBaselineDiff } = await baselineCmd();
       setCode(await runBaselineDiff({ ...(opts.file ? { file: opts.file } : {}), ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), procRoot: opts.procRoot, json: opts.json ?? false, failOnChange: opts.failOnChange ?? false }, processOutput()));
     });
+
+  registerLists(cli as unknown as Command, setCode);
 
   cli.command("watch")
     .description("Watch this host: report sockets that appear, disappear or change verdict, as they do")

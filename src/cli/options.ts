@@ -9,7 +9,7 @@ export const procRootOption = () => new Option("--proc-root <dir>", "read this p
 export const policyOption = () => new Option("--policy <file>", "allow/deny rules (YAML); default /etc/portwatch/policy.yaml or ~/.config/portwatch/policy.yaml when present");
 
 /** --state-dir DIR: where the baseline, the history and the webhook queue live. */
-export const stateDirOption = () => new Option("--state-dir <dir>", "portwatch's state directory: baseline, history, webhook queue (default $PORTWATCH_STATE_DIR, else /var/lib/portwatch as root, ~/.local/state/portwatch otherwise)");
+export const stateDirOption = () => new Option("--state-dir <dir>", "portwatch's state directory: baseline, history, webhook queue, address lists (default $PORTWATCH_STATE_DIR, else /var/lib/portwatch as root, ~/.local/state/portwatch otherwise)");
 
 /** --baseline FILE: sockets in this baseline are expected. */
 export const baselineOption = () => new Option("--baseline <file>", "sockets in this baseline are expected (default: the state directory's baseline, when there is one)");

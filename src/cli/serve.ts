@@ -6,6 +6,7 @@ import { InputError } from "../model/errors.js";
 import { checkBind } from "../serve/addresses.js";
 import { startDashboard } from "../serve/server.js";
 import { readTokenFile } from "../serve/token-file.js";
+import { listsReloader } from "../audit/lists.js";
 import { auditorOnce, baselineFor, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
@@ -41,7 +42,7 @@ export async function runServe(options: ServeCliOptions, io: Output, signal: Abo
   // Read-only, as `portwatch history` reads it: serve never creates, changes or converts the watcher's file.
   const history = existsSync(dbPath) ? await openHistory(dbPath, { readonly: true }) : null;
   if (history === null) io.err(`portwatch: no history database at ${safeText(dbPath)} (run "portwatch watch" to record one, or give it with --db FILE); the detail view shows no history\n`);
-  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, baseline, ...provenanceOf(options) });
+  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, baseline, ...provenanceOf(options), lists: listsReloader(state) });
   const dashboard = await startDashboard({
     host: options.host, port: options.port, exposed: options.expose, intervalMs: options.intervalMs,
     ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}), ...(fromFile ? { token: fromFile.token } : {}),

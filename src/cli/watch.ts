@@ -6,6 +6,7 @@ import { renderEventLine } from "../report/render-events.js";
 import { renderCounts } from "../report/render-table.js";
 import { safeText } from "../report/safe-text.js";
 import { clockText } from "../report/time-text.js";
+import { listsReloader } from "../audit/lists.js";
 import { auditorOnce, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
@@ -84,7 +85,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const feed: string[] = [];
   const tty = io.width !== undefined && !options.ndjson;
   const timings = Boolean(process.env["PORTWATCH_TIMINGS"]); // per-look cost on stderr (for the benchmark)
-  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}) });
+  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), lists: listsReloader(stateOf(options)), ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}) });
   let phases: Record<string, number> = {};
   let started = Date.now();
   let cpuBefore = timings ? process.cpuUsage() : null;

@@ -95,13 +95,13 @@ function fileProblem(path: string, st: Stats): string | null {
  * Writes `text` to `path` atomically and safely: the folder is checked (and made), the text goes to a new
  * file under a random name (O_EXCL|O_NOFOLLOW, mode 0600), which is then renamed over `path`.
  */
-export function writeFileAtomic(path: string, text: string, options: { privateFolder?: boolean } = {}): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array, options: { privateFolder?: boolean } = {}): void {
   const dir = dirname(resolve(path));
   checkFolder(dir, { create: true, ...options });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(8).toString("hex")}.tmp`);
   const fd = openSync(tmp, NEW_FILE, 0o600);
   try {
-    try { writeSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
+    try { if (typeof text === "string") writeSync(fd, text); else writeSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
     renameSync(tmp, path);
   } catch (e) {
     try { unlinkSync(tmp); } catch { /* renamed, or gone */ }
@@ -139,6 +139,15 @@ export function prepareFile(path: string, options: { create: boolean; privateFol
  * errors are thrown as they are (with their `code`), for the caller's message.
  */
 export function readTrustedFile(path: string, options: { privateFolder?: boolean } = {}): string {
+  return readTrusted(path, options).toString("utf8");
+}
+
+/** readTrustedFile's bytes, not decoded (a compiled index). */
+export function readTrustedBytes(path: string, options: { privateFolder?: boolean } = {}): Buffer {
+  return readTrusted(path, options);
+}
+
+function readTrusted(path: string, options: { privateFolder?: boolean }): Buffer {
   checkFolder(dirname(resolve(path)), options);
   let fd: number;
   try { fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK); } catch (e) {
@@ -148,6 +157,6 @@ export function readTrustedFile(path: string, options: { privateFolder?: boolean
   try {
     const problem = fileProblem(path, fstatSync(fd));
     if (problem !== null) throw new UnsafePlaceError(problem);
-    return readFileSync(fd, "utf8");
+    return readFileSync(fd);
   } finally { closeSync(fd); }
 }

@@ -11,6 +11,7 @@ import { finishedServicePort, identityOf } from "./identity.js";
 import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
+import { listMatcher, type AddressLists } from "./lists.js";
 
 /** What evaluation needs besides the sockets. */
 export interface EvaluateOptions {
@@ -26,6 +27,8 @@ export interface EvaluateOptions {
   memo?: JudgementMemo;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
   baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
+  /** The enabled address lists: a remote address on one is named in `remote.lists` and makes the socket suspicious (rule blocklist). */
+  lists?: AddressLists | null;
   /**
    * Share work between like sockets (default true): connections that agree on everything the judgement
    * reads share one judgement (`memo`), and each process's findings, each explanation and each repeated
@@ -231,6 +234,7 @@ export function createJudge(options: EvaluateOptions): Judge {
   // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).
   const memo = options.memo ?? new JudgementMemo();
   const withPolicy = options.policy != null;
+  const listsOf = options.lists ? listMatcher(options.lists) : null;
   return {
     // Listeners first, so the connections to them can take their verdict into account.
     listeners(sockets) {
@@ -243,7 +247,12 @@ export function createJudge(options: EvaluateOptions): Judge {
     others(sockets) {
       for (const s of sockets) {
         if (s.direction === "listening") continue;
-        if (!fast) { judge(s); continue; }
+        // The lists that hold the other end: a new remote object, as the collector's may be shared.
+        const onLists = listsOf === null ? null : listsOf(s);
+        if (onLists !== null && s.remote !== null) s.remote = { ...s.remote, lists: onLists };
+        else if (s.remote?.lists !== undefined) { const { lists: _old, ...rest } = s.remote; s.remote = rest; } // read back from JSON: judged again
+        // A listed peer is judged on its own: its reason names its address, so no other connection shares it.
+        if (!fast || onLists !== null) { judge(s); continue; }
         const pid = s.process === null ? 0 : idOf(s.process);
         const port = (s.direction === "outbound" ? s.remote?.port : s.local.port) ?? 0;
         // The listener a connection belongs to speaks for it (local-peer): its verdict, and its owner, whose

@@ -7,6 +7,7 @@ import { shellQuote } from "../model/shell-quote.js";
 import { ORPHAN_STATES } from "../model/socket-state.js";
 import { titleProgram } from "./program-names.js";
 import { provenanceAdvice } from "./provenance-advice.js";
+import { listsText } from "./lists.js";
 
 /** Where the sockets came from, for the "how to find out more" advice. */
 export type Origin = "live" | "linux-capture" | "windows-capture" | "bsd-capture";
@@ -63,7 +64,14 @@ function cutNote(p: ProcessInfo | null, knowledge: Knowledge): string {
 
 /** One plain-words sentence or two about a socket: what the port is, who holds it, and how to learn more when nothing explains it. */
 export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin, hiding?: Hiding): string {
-  return explainWhat(s, knowledge, origin, hiding) + cutNote(s.process, knowledge);
+  return explainWhat(s, knowledge, origin, hiding) + cutNote(s.process, knowledge) + listsNote(s);
+}
+
+/** "; the other end, 5.101.218.9, is on feodo (malware, dated 2015-10-23)" for a peer on an enabled address list. */
+function listsNote(s: Socket): string {
+  const r = s.remote;
+  if (r === null || r.lists === undefined || r.lists.length === 0) return "";
+  return `; ${s.direction === "inbound" ? "it comes from" : "the other end,"} ${r.address}${s.direction === "inbound" ? ", which" : ","} is ${listsText(r.address, r.lists)}`;
 }
 
 function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin, hiding: Hiding | undefined): string {
@@ -137,6 +145,8 @@ export function explainer(knowledge: Knowledge, origin: Origin, hiding?: Hiding)
   const owners = new WeakMap<ProcessInfo, number>();
   let nextOwner = 1;
   return (s) => {
+    // A peer on an address list is named in its explanation: not shared (rare).
+    if (s.remote?.lists !== undefined) return explainSocket(s, knowledge, origin);
     const p = s.process;
     let owner = 0;
     if (p !== null) {

@@ -195,6 +195,7 @@ const OPERAND_VALUE: { [O in PolicyOperandType as O["path"]]: (s: Socket) => Mat
   "local.port": (s) => s.local.port,
   "remote.address": (s) => s.remote?.address,
   "remote.port": (s) => s.remote?.port,
+  "remote.lists": (s) => s.remote?.lists?.map((l) => l.name) ?? [],
   "process.name": (s) => processNames(s.process),
   "process.exe": (s) => (s.process?.exe ? [s.process.exe] : []),
   "process.user": (s) => [s.process?.user ?? "", String(s.process?.uid ?? s.uid ?? "")].filter(Boolean),

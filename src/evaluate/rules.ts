@@ -13,6 +13,7 @@ import type { Reason } from "../model/verdict.js";
 import { PROVENANCE_PROCESS_RULES, PROVENANCE_SOCKET_RULES } from "./rules-provenance.js";
 import { REVERSE_SHELL } from "./rules-process-tree.js";
 import { firewallShields } from "./reach.js";
+import { blocklistReason } from "./lists.js";
 
 /** What the rules know besides the socket. */
 export interface RuleContext {
@@ -184,6 +185,8 @@ export const PROCESS_RULES: readonly Rule[] = [
 
 /** Socket-level rules. */
 export const SOCKET_RULES: readonly Rule[] = [
+  // The other end is on an enabled address list (remote.lists, set by the judge: evaluate.ts, lists.ts).
+  { id: "blocklist", check: blocklistReason },
   {
     id: "irc-outbound",
     check(s, ctx) {

@@ -7,7 +7,7 @@ export type { Problem } from "./problem.js";
 export { formatProblem } from "./problem.js";
 export type { Reason, Verdict } from "./verdict.js";
 export { compareVerdicts, VERDICT_RANK, VERDICTS, verdictCounts } from "./verdict.js";
-export type { Direction, Endpoint, Exposure, Family, HiddenFrom, Proto, Service, Socket, SocketState } from "./socket.js";
+export type { Direction, Endpoint, Exposure, Family, HiddenFrom, ListMatch, Proto, RemoteEndpoint, Service, Socket, SocketState } from "./socket.js";
 export { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES } from "./socket.js";
 export { allFields, describeType, metricLabels, POLICY_OPERANDS, SOCKET_FIELDS } from "./socket-fields.js";
 export type { Field, FieldAt, FieldType, MetricName, PolicyMatch, PolicyOperand, PolicyOperandSpec, SocketField } from "./socket-fields.js";

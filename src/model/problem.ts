@@ -4,6 +4,8 @@ export interface Problem {
   source: string;
   /** 1-based line number, when the problem is about a line. */
   line: number | null;
+  /** 1-based column where the bad part starts, when known. */
+  column?: number;
   /** The raw text (trimmed to a sane length), when there is one. */
   text: string | null;
   /** Why it could not be used, in plain words. */
@@ -14,7 +16,7 @@ export interface Problem {
 
 /** Renders a problem as one warning line: `source:line: reason: "text"`. */
 export function formatProblem(p: Problem): string {
-  const place = p.line === null ? p.source : `${p.source}:${p.line}`;
+  const place = p.line === null ? p.source : `${p.source}:${p.line}${p.column === undefined ? "" : `:${p.column}`}`;
   const text = p.text === null ? "" : `: "${p.text.length > 120 ? `${p.text.slice(0, 117)}...` : p.text}"`;
   return `${place}: ${p.reason}${text}`;
 }

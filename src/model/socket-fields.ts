@@ -1,7 +1,7 @@
 import { ADDRESS_PATTERN } from "./address.js";
 import { REACH_KINDS } from "./firewall.js";
 import type { ProcessInfo, SharedHolder } from "./process.js";
-import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, UNLISTED_BINDS, type Endpoint, type Service, type Socket } from "./socket.js";
+import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, UNLISTED_BINDS, type Endpoint, type ListMatch, type RemoteEndpoint, type Service, type Socket } from "./socket.js";
 import { VERDICTS, type Reason } from "./verdict.js";
 
 /*
@@ -62,6 +62,13 @@ const ID = { kind: "int", min: 0, max: 4_294_967_295 } as const;
 const INODE = { kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER } as const;
 const TEXT = { kind: "text" } as const;
 
+export const LIST_MATCH_FIELDS = [
+  { name: "name", type: TEXT, nullable: false, presence: "always", description: "the list's name as enabled (portwatch lists show)" },
+  { name: "category", type: TEXT, nullable: true, presence: "always", description: "its category (\"attacks\", \"malware\", \"reputation\"), from its header or lists add --category" },
+  { name: "date", type: TEXT, nullable: true, presence: "always", description: "the date of the list's data, from its header (ISO 8601 when readable)" },
+  { name: "network", type: TEXT, nullable: false, presence: "always", description: "the list's network that holds the address (a CIDR, or the address itself)" },
+] as const satisfies readonly Field[];
+
 export const ENDPOINT_FIELDS = [
   { name: "address", type: { kind: "text", pattern: ADDRESS_PATTERN, what: "an IPv4 or IPv6 address or a host name (no spaces, control or formatting characters)" },
     nullable: false, presence: "always", description: "IP address as the kernel or the tool printed it (\"::\", \"0.0.0.0\" or \"*\" for any)",
@@ -69,6 +76,14 @@ export const ENDPOINT_FIELDS = [
   { name: "port", type: PORT, nullable: false, presence: "always", description: "port number, never a service name; for raw sockets the IP protocol number",
     policy: { match: "port", how: "a port, or a range like 8000-8100" } },
   { name: "host", type: TEXT, nullable: false, presence: "when-set", description: "host name from reverse DNS (--resolve) or from the capture, when known" },
+] as const satisfies readonly Field[];
+
+/** The remote end's fields: those of any end, and the address lists that hold its address. */
+export const REMOTE_ENDPOINT_FIELDS = [
+  ...ENDPOINT_FIELDS,
+  { name: "lists", type: { kind: "list", of: { kind: "object", fields: LIST_MATCH_FIELDS } }, nullable: false, presence: "when-set",
+    description: "the enabled address lists (portwatch lists) that hold the address, when some do (only Internet addresses are looked up); rule blocklist",
+    policy: { match: "glob", how: "the name of an enabled address list that holds the remote address (\"*\": any list); * and ? are wildcards" } },
 ] as const satisfies readonly Field[];
 
 /** The local end's fields: those of any end, and its port labels the listeners (a remote port never is a label: 100,000 peers would make 100,000 series). */
@@ -170,7 +185,7 @@ export const SOCKET_FIELDS = [
     policy: { match: "one-of", how: "one of the values" }, metric: { label: "proto", in: ["portwatch_sockets", "portwatch_listeners"] } },
   { name: "family", type: { kind: "enum", values: FAMILIES }, nullable: false, presence: "always", setBy: "collect", description: "IP version" },
   { name: "local", type: { kind: "object", fields: LOCAL_ENDPOINT_FIELDS }, nullable: false, presence: "always", setBy: "collect", description: "this computer's end" },
-  { name: "remote", type: { kind: "object", fields: ENDPOINT_FIELDS }, nullable: true, presence: "always", setBy: "collect", description: "the other end; null when not connected" },
+  { name: "remote", type: { kind: "object", fields: REMOTE_ENDPOINT_FIELDS }, nullable: true, presence: "always", setBy: "collect", description: "the other end; null when not connected" },
   { name: "state", type: { kind: "enum", values: SOCKET_STATES }, nullable: false, presence: "always", setBy: "collect", description: "TCP state with netstat's name; UNCONN for unconnected UDP and raw sockets",
     policy: { match: "one-of", how: "one of the values" }, metric: { label: "state", in: ["portwatch_sockets"] } },
   { name: "direction", type: { kind: "enum", values: DIRECTIONS }, nullable: false, presence: "always", setBy: "classify", initial: "unknown",
@@ -266,7 +281,8 @@ type Agrees<F extends readonly Field[], O> = Same<Names<F>, keyof O> extends tru
 export const TABLES_AGREE_WITH_TYPES: [
   Agrees<typeof SOCKET_FIELDS, Socket>, Agrees<typeof ENDPOINT_FIELDS, Endpoint>, Agrees<typeof LOCAL_ENDPOINT_FIELDS, Endpoint>, Agrees<typeof SERVICE_FIELDS, Service>,
   Agrees<typeof PROCESS_FIELDS, ProcessInfo>, Agrees<typeof HOLDER_FIELDS, SharedHolder>, Agrees<typeof REASON_FIELDS, Reason>,
-] = [true, true, true, true, true, true, true];
+  Agrees<typeof LIST_MATCH_FIELDS, ListMatch>, Agrees<typeof REMOTE_ENDPOINT_FIELDS, RemoteEndpoint>,
+] = [true, true, true, true, true, true, true, true, true];
 
 // The policy operands as types: their paths and how each matches, so evaluate/policy.ts must read every one.
 type OperandsOf<F, P extends string> = F extends { name: infer N extends string }

@@ -47,11 +47,28 @@ export type HiddenFrom = (typeof HIDDEN_FROM)[number];
 export const UNLISTED_BINDS = ["wildcard-and-loopback", "wildcard-only"] as const;
 export type UnlistedBind = (typeof UNLISTED_BINDS)[number];
 
+/** An address list that holds an address (portwatch lists): which list, what it says of itself, and the network that matched. */
+export interface ListMatch {
+  /** The list's name as the user enabled it ("firehol_level1", "feodo"). */
+  name: string;
+  /** Its category ("attacks", "malware", "reputation"), from the list's header or `lists add --category`. */
+  category: string | null;
+  /** The date of the list's data, from its header (ISO 8601 when it could be read). */
+  date: string | null;
+  /** The list's network that holds the address ("5.101.218.0/24", or the address itself). */
+  network: string;
+}
+
 /** One end of a socket. */
 export interface Endpoint {
   address: string;
   port: number;
   host?: string;
+}
+
+/** The other end of a socket: an endpoint, and the enabled address lists that hold its address (only when some does). */
+export interface RemoteEndpoint extends Endpoint {
+  lists?: readonly ListMatch[];
 }
 
 /** The port that names the service, and the service's name. */
@@ -65,7 +82,7 @@ export interface Socket {
   proto: Proto;
   family: Family;
   local: Endpoint;
-  remote: Endpoint | null;
+  remote: RemoteEndpoint | null;
   state: SocketState;
   direction: Direction;
   exposure: Exposure | null;

@@ -19,7 +19,7 @@ function sock(local: [string, number], remote: [string, number] | null, p: Proce
 describe("loadPolicy", () => {
   const policy = loadPolicy(read("../../docs/policy.example.yaml"), "policy.example.yaml");
 
-  it("loadPolicy reads the commented example policy", () => assert.equal(policy.size, 5));
+  it("loadPolicy reads the commented example policy", () => assert.equal(policy.size, 6));
 
   const decisions: [string, Socket, string | null][] = [
     ["gunicorn on 127.0.0.1:8000 is allowed", sock(["127.0.0.1", 8000], null, proc("gunicorn")), "allow"],
@@ -27,6 +27,8 @@ describe("loadPolicy", () => {
     ["node listening on 3500 is allowed (range, list of names)", sock(["127.0.0.1", 3500], null, proc("node")), "allow"],
     ["node connecting out from 3500 is not (direction)", sock(["127.0.0.1", 3500], ["192.0.2.1", 443], proc("node")), null],
     ["anything talking to 203.0.113.9 is denied (CIDR)", sock(["192.0.2.5", 40000], ["203.0.113.9", 443], proc("curl")), "deny"],
+    ["postfix talking to an address on spamhaus_drop is allowed (remote.lists)", { ...sock(["192.0.2.5", 40000], ["1.10.20.77", 25], proc("postfix")), remote: { address: "1.10.20.77", port: 25, lists: [{ name: "spamhaus_drop", category: "reputation", date: null, network: "1.10.16.0/20" }] } }, "allow"],
+    ["postfix talking to an address on no list is not", sock(["192.0.2.5", 40000], ["1.10.20.77", 25], proc("postfix")), null],
     ["a v4-mapped peer in the denied range is denied", sock(["::ffff:192.0.2.5", 40000], ["::ffff:203.0.113.9", 443], proc("curl")), "deny"],
     ["an IPv6 peer in 2001:db8::/32 is denied", sock(["2001:db8:1::5", 40000], ["2001:db8::7", 443], proc("curl")), "deny"],
     ["telnet is denied even if another rule would allow it", sock(["0.0.0.0", 23], null, proc("node")), "deny"],
@@ -65,7 +67,7 @@ describe("loadPolicy", () => {
   });
   const refused: [string, string, RegExp][] = [
     ["a misspelt operand, with the nearest one", "remote.adress: 10.0.0.1", /line 2, column 5: unknown field "remote\.adress" \(did you mean "remote\.address"\?\)/],
-    ["a word far from any operand, with the list from the table", "colour: red", /unknown field "colour" \(allowed: proto, local\.address, local\.port, remote\.address, remote\.port, state, direction, process\.name, process\.exe, process\.user, reach\.kind, because\)/],
+    ["a word far from any operand, with the list from the table", "colour: red", /unknown field "colour" \(allowed: proto, local\.address, local\.port, remote\.address, remote\.port, remote\.lists, state, direction, process\.name, process\.exe, process\.user, reach\.kind, because\)/],
     ["a state sockets never have", "state: ESTABLISED", /line 2, column 12: allow\.0\.state: Invalid option: expected one of "ESTABLISHED"\|/],
     ["a direction sockets never have", "direction: [listening, out]", /allow\.0\.direction: Invalid option: expected one of "listening"\|"inbound"\|"outbound"\|"unknown"/],
     ["a field of the socket that is no operand", "exposure: loopback", /unknown field "exposure"/],

@@ -1,0 +1,72 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRemotePeer, type RemotePeer } from "../helpers/remote-peer.js";
+
+// Issue 16, the live test: a program connects to two addresses of a peer in a network namespace this test
+// creates (test/helpers/remote-peer.ts), one of them on an address list planted in a temporary state
+// directory, the other on none. `portwatch audit --json` (dist/, as a user runs it) must call the first
+// suspicious, naming the list, and leave the second alone. Assertions are about the planted process only.
+
+const asRoot = process.getuid?.() === 0;
+const MAIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
+const HOLDER = `import json, os, signal, socket, sys, time
+signal.alarm(30)
+a = socket.create_connection((sys.argv[1], 8443), timeout=10)
+b = socket.create_connection((sys.argv[2], 8443), timeout=10)
+print(json.dumps({"pid": os.getpid()}), flush=True)
+time.sleep(30)
+`;
+
+interface JsonSocket { process: { pid: number } | null; remote: { address: string; lists?: { name: string; category: string | null; date: string | null; network: string }[] } | null; verdict: string; reasons: { rule: string; message: string }[]; explanation: string }
+
+describe("blocklist rule on a live host", { skip: asRoot ? false : "needs root (network namespaces)" }, () => {
+  let peer: RemotePeer;
+  let holder: ChildProcess | null = null;
+  let pid = 0;
+  let state = "";
+  before(async () => {
+    peer = await createRemotePeer({ tcp: [8443], ttlSeconds: 45 });
+    state = mkdtempSync(join(tmpdir(), "pw-lists-"));
+    mkdirSync(join(state, "lists"), { mode: 0o700 });
+    // A list in FireHOL's shape that names only the peer's IPv4 address.
+    writeFileSync(join(state, "lists", "planted-c2.txt"), `#\n# planted-c2\n#\n# Category        : malware\n# Source File Date: Fri Oct 23 13:45:29 UTC 2015\n#\n${peer.address4}\n`, { mode: 0o600 });
+    writeFileSync(join(state, "lists", "lists.json"), JSON.stringify({ version: 1, lists: [{ name: "planted-c2", source: "/dev/null", category: null, enabled: true }] }), { mode: 0o600 });
+    // A script file, not python3 -c (which is the shape of a one-line reverse shell: a rule of its own).
+    writeFileSync(join(state, "holder.py"), HOLDER, { mode: 0o600 });
+    holder = spawn("/usr/bin/python3", [join(state, "holder.py"), peer.address4, peer.address6], { stdio: ["ignore", "pipe", "inherit"] });
+    pid = await new Promise<number>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error("the holder did not connect")), 15_000);
+      holder!.stdout!.once("data", (d: Buffer) => { clearTimeout(timer); ok((JSON.parse(String(d)) as { pid: number }).pid); });
+      holder!.once("exit", (code) => { clearTimeout(timer); fail(new Error(`the holder exited (${code})`)); });
+    });
+  });
+  after(() => {
+    if (holder?.pid !== undefined && holder.exitCode === null) try { process.kill(holder.pid, "SIGKILL"); } catch { /* gone */ }
+    peer?.close();
+    if (state) rmSync(state, { recursive: true, force: true });
+  });
+
+  it("audit calls a connection to a listed address suspicious, naming the list, and leaves an unlisted one alone", () => {
+    const r = spawnSync(process.execPath, [MAIN, "audit", "--json"], { encoding: "utf8", timeout: 60_000, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, PORTWATCH_STATE_DIR: state } });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { sockets: JsonSocket[]; warnings: string[] };
+    const mine = out.sockets.filter((s) => s.process?.pid === pid && s.remote !== null);
+    const listed = mine.find((s) => s.remote!.address === peer.address4 || s.remote!.address === `::ffff:${peer.address4}`);
+    const unlisted = mine.find((s) => s.remote!.address === peer.address6);
+    assert.ok(listed && unlisted, `both connections seen: ${JSON.stringify(mine.map((s) => s.remote))}`);
+    assert.equal(listed.verdict, "suspicious");
+    assert.deepEqual(listed.remote!.lists, [{ name: "planted-c2", category: "malware", date: "2015-10-23T13:45:29Z", network: peer.address4 }]);
+    const reason = listed.reasons.find((x) => x.rule === "blocklist");
+    assert.ok(reason, JSON.stringify(listed.reasons));
+    assert.match(reason.message, new RegExp(`${peer.address4.replace(/\./g, "\\.")}, is on planted-c2 \\(malware, dated 2015-10-23\\)`));
+    assert.match(listed.explanation, /is on planted-c2/);
+    assert.equal(unlisted.remote!.lists, undefined);
+    assert.ok(!unlisted.reasons.some((x) => x.rule === "blocklist"));
+    assert.notEqual(unlisted.verdict, "suspicious", JSON.stringify(unlisted.reasons));
+    assert.ok(out.warnings.some((w) => /Address lists applied: planted-c2 \(1 network, 2015-10-23\)/.test(w)), out.warnings.join("\n"));
+  });
+});
