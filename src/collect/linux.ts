@@ -183,7 +183,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     // A holder that exited before its details were read leaves its listener with no process: read the
     // tables again for those too (see settleUnowned).
     const late = unownedListeners(tables.sources, detailsKnown(holders, processes), closed);
-    for (const inode of closedDuringScan(late, (src) => src.readAgain?.() ?? null)) closed.add(inode);
+    for (const inode of closedDuringScan(late, (src, inodes) => src.readAgain?.(inodes) ?? null)) closed.add(inode);
   }
   malformedLineWarnings(look.problems, look.warnings);
   const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
@@ -334,7 +334,7 @@ async function settleUnowned(look: Look, sources: readonly Source[], holders: In
       await walkFds(walk, holders, (t, inode, pid) => { if (wanted.has(inode)) t.add(inode, pid); });
       unowned = unownedListeners(sources, holders, closed);
     }
-    for (const inode of closedDuringScan(unowned, (src) => src.readAgain?.() ?? null)) closed.add(inode);
+    for (const inode of closedDuringScan(unowned, (src, inodes) => src.readAgain?.(inodes) ?? null)) closed.add(inode);
     unowned = unownedListeners(sources, holders, closed);
   }
   return closed;

@@ -25,7 +25,7 @@ export interface Source {
    * Reads the namespace's tables again: the inodes of every TCP and UDP socket they list now (all of them
    * through netlink, the listeners from /proc text); null when that failed (see unowned-recheck.ts).
    */
-  readAgain?: () => ReadonlySet<number> | null;
+  readAgain?: (wanted: readonly number[]) => ReadonlySet<number> | null;
 }
 
 /** How one collection reads the namespaces' socket tables. */
@@ -123,7 +123,7 @@ function netlinkSource(reader: TableReader, diag: NativeAddon, netns: number | n
   const { tcp, tcp6, udp, udp6 } = dumps;
   const netlink: NetlinkRecords = { tcp, tcp6, udp, udp6 };
   const path = netnsPath(reader.procRoot, dir);
-  const source: Source = { netns, netlink, made, readAgain: () => netlinkInodes(diag, path, reader.session) };
+  const source: Source = { netns, netlink, made, readAgain: (wanted) => netlinkInodes(diag, path, reader.session, wanted) };
   const count = netlinkRecordCount(netlink);
   if (count > CROSS_CHECK_UP_TO) {
     warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${count.toLocaleString("en")} sockets would slow the audit down`);
@@ -148,9 +148,9 @@ export function eachSourceInode(sources: readonly Source[]): (each: (inode: numb
 }
 
 /** Every TCP and UDP socket inode of a fresh netlink dump of one namespace; null when it failed. */
-function netlinkInodes(diag: NativeAddon, path: string | undefined, session: CollectSession): Set<number> | null {
-  // TCP's listeners only (a host with 200,000 connections is not dumped again whole), and every UDP
-  // socket (one that was unconnected may have connected meanwhile). A dump the kernel calls inconsistent
+function netlinkInodes(diag: NativeAddon, path: string | undefined, session: CollectSession, wanted: readonly number[]): Set<number> | null {
+  // TCP's listeners only (a host with 200,000 connections is not dumped again whole), and, unless those
+  // hold every `wanted` inode, every UDP socket (one that was unconnected may have connected meanwhile). A dump the kernel calls inconsistent
   // is taken again; one that never came out whole proves nothing (null).
   const inodes = new Set<number>();
   const take = (family: 0 | 4 | 6, protocol: 6 | 17, states: number): boolean => {
@@ -165,6 +165,7 @@ function netlinkInodes(diag: NativeAddon, path: string | undefined, session: Col
   try {
     const tcp = session.tcpOfBothFamilies ? [0 as const] : [4 as const, 6 as const];
     for (const family of tcp) if (!take(family, 6, LISTENING_TCP)) return null;
+    if (wanted.every((inode) => inodes.has(inode))) return inodes; // every one still listed: no need for UDP's
     for (const family of [4, 6] as const) if (!take(family, 17, ~0 >>> 0)) return null;
   } catch {
     return null;

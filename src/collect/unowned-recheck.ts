@@ -29,9 +29,22 @@ export function unownedListeners<S extends ListenerSource>(sources: readonly S[]
       if (s.proto === "raw" || !s.inode || holders.has(s.inode) || skip.has(s.inode)) return;
       inodes.push(s.inode);
     };
-    for (const s of netlinkListeners(src.netlink, src.netns)) consider(s);
+    for (const s of listenersOf(src)) consider(s);
     for (const s of src.made) if (isListening(s)) consider(s);
     if (inodes.length > 0) out.set(src, inodes);
+  }
+  return out;
+}
+
+// A namespace's netlink listeners, decoded once: settleUnowned asks about them several times, and finding
+// them means reading every record (200,000 on a busy host).
+const decoded = new WeakMap<NetlinkRecords, readonly Socket[]>();
+function listenersOf(src: ListenerSource): readonly Socket[] {
+  if (src.netlink === null) return [];
+  let out = decoded.get(src.netlink);
+  if (out === undefined) {
+    out = netlinkListeners(src.netlink, src.netns);
+    decoded.set(src.netlink, out);
   }
   return out;
 }
@@ -56,10 +69,10 @@ export function detailsKnown(holders: HolderLookup, processes: ReadonlyMap<numbe
  * every socket inode it lists) no longer lists: they closed while the look ran. A namespace that cannot
  * be read again (null: its processes exited) keeps its listeners, since nothing says they closed.
  */
-export function closedDuringScan<S>(unowned: ReadonlyMap<S, readonly number[]>, readAgain: (src: S) => ReadonlySet<number> | null): Set<number> {
+export function closedDuringScan<S>(unowned: ReadonlyMap<S, readonly number[]>, readAgain: (src: S, inodes: readonly number[]) => ReadonlySet<number> | null): Set<number> {
   const closed = new Set<number>();
   for (const [src, inodes] of unowned) {
-    const present = readAgain(src);
+    const present = readAgain(src, inodes);
     if (present === null) continue;
     for (const inode of inodes) if (!present.has(inode)) closed.add(inode);
   }
