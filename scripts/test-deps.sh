@@ -11,6 +11,8 @@ command -v logger >/dev/null 2>&1 || need="$need bsdutils"      # syslog alerts;
 command -v tmux >/dev/null 2>&1 || need="$need tmux"            # a shell on a pty tmux made (rule reverse-shell)
 command -v nft >/dev/null 2>&1 || need="$need nftables"         # firewall rulesets in test namespaces (reach)
 command -v iptables-save >/dev/null 2>&1 || need="$need iptables" # the same with iptables, nf_tables and legacy
+command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"     # the test rootkit (LD_PRELOAD shim) of the hidden-socket tests
+command -v nsenter >/dev/null 2>&1 || need="$need util-linux"  # nsenter, unshare: namespaces of the firewall and hiding tests
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "test-deps: missing Debian packages:$need (run as root, or: sudo apt-get install$need)" >&2
