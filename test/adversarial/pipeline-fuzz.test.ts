@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import type { CaptureFormat } from "../../src/audit/capture.js";
 import { assertSafeOutputs, runPipeline } from "./pipeline.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 const FIXTURES: Record<CaptureFormat, string[]> = {
   netstat: ["debian12/netstat-tunaep.txt", "debian12/netstat-tua-names.txt", "published/03-netstat-aeep-centos.txt", "seed/simple-security-by-evaluating-ports.txt"],
@@ -42,17 +43,7 @@ const HOSTILE_VALUES: unknown[] = [
   ...HOSTILE, null, true, false, 0, -1, 1.5, 65536, 2 ** 32, 2 ** 53, 1e300, [], {}, [1, "a"], { pid: 1 }, { address: "1.2.3.4", port: 1 },
 ];
 
-/** A small seeded generator (mulberry32): the batch's mutations come from one fast-check seed, so they replay. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 function mutateText(line: string, r: () => number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;

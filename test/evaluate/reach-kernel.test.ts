@@ -4,6 +4,7 @@ import { readFirewall } from "../../src/collect/firewall.js";
 import { walkConnection } from "../../src/evaluate/reach-walk.js";
 import { ipNumber } from "../../src/model/ip-number.js";
 import { createFirewallLab, type FirewallLab } from "../helpers/firewall-lab.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 // The evaluator against the kernel: generated nftables rulesets are loaded in a namespace the test creates,
 // read back as an audit reads them, and for each listener the evaluator's answer for a new connection from
@@ -15,17 +16,7 @@ const CASES = Number(process.env.PORTWATCH_REACH_CASES ?? 40);
 const SEED = Number(process.env.PORTWATCH_REACH_SEED ?? 17);
 const PORTS = [3001, 3002, 3003, 3004, 3005, 3006];
 
-/** mulberry32: a small seeded generator, so a failing case can be made again. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function generate(r: () => number, lab: FirewallLab): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

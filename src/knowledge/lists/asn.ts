@@ -1,5 +1,6 @@
 import type { Problem } from "../../model/problem.js";
 import { parseIp, parseV4 } from "./ip.js";
+import { csvRow } from "./csv.js";
 
 /*
  * Network owners: an IP-to-ASN table as ip-location-db publishes it (CC BY 4.0, from Route Views and
@@ -13,31 +14,6 @@ import { parseIp, parseV4 } from "./ip.js";
 export interface NetworkOwner {
   asn: number;
   org: string;
-}
-
-/** Splits one CSV row: quotes, doubled quotes inside them; unquoted fields as they are (trailing spaces kept). */
-function csvRow(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let field = "";
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) { field += line.slice(i); i = line.length; break; }
-        field += line.slice(i, q);
-        if (line[q + 1] === '"') { field += '"'; i = q + 2; } else { i = q + 1; break; }
-      }
-      out.push(field);
-      i = line.indexOf(",", i) < 0 ? line.length + 1 : line.indexOf(",", i) + 1;
-    } else {
-      const comma = line.indexOf(",", i);
-      out.push(comma < 0 ? line.slice(i) : line.slice(i, comma));
-      i = comma < 0 ? line.length + 1 : comma + 1;
-    }
-  }
-  return out;
 }
 
 /** An IPv4 bound: digits (an unsigned number) or a dotted quad; null otherwise. */

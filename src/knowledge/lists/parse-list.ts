@@ -1,5 +1,6 @@
 import type { Problem } from "../../model/problem.js";
 import { parseNetwork, type Network } from "./ip.js";
+import { csvRow } from "./csv.js";
 
 /*
  * Address lists as people publish them, text in, entries and problems out (no I/O):
@@ -47,30 +48,9 @@ function isoDate(text: string): string {
   return Number.isNaN(ms) ? t : new Date(ms).toISOString().replace(".000Z", "Z");
 }
 
-/** Splits one CSV row (quotes, doubled quotes inside them). */
+/** Splits one CSV row (quotes, doubled quotes inside them), each field trimmed. */
 function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = "";
-    if (line[i] === '"') {
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) { field += line.slice(i); i = line.length; break; }
-        field += line.slice(i, q);
-        if (line[q + 1] === '"') { field += '"'; i = q + 2; } else { i = q + 1; break; }
-      }
-      const comma = line.indexOf(",", i);
-      i = comma < 0 ? line.length + 1 : comma + 1;
-    } else {
-      const comma = line.indexOf(",", i);
-      field = comma < 0 ? line.slice(i) : line.slice(i, comma);
-      i = comma < 0 ? line.length + 1 : comma + 1;
-    }
-    out.push(field.trim());
-    if (i > line.length) return out;
-  }
+  return csvRow(line).map((f) => f.trim());
 }
 
 const IP_COLUMN = /^(dst_?ip|dstip|ip_?address|ip)$/i;
