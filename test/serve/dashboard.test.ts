@@ -336,7 +336,8 @@ describe("portwatch serve: the changes since the baseline, as baseline diff prin
     await page.waitForSelector("#baseline li.total", { timeout: 10_000 });
     const { child, port } = await plantListener();
     try {
-      await page.waitForSelector(`#baseline li:has-text("appeared"):has-text("127.0.0.1:${port} LISTEN")`, { timeout: 15_000 });
+      // Each look reads the whole live host; with other test files loading it, looks can take seconds.
+      await page.waitForSelector(`#baseline li:has-text("appeared"):has-text("127.0.0.1:${port} LISTEN")`, { timeout: 30_000 });
     } finally {
       kill(child);
     }
