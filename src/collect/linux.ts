@@ -155,17 +155,8 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   // A deep look probes the ports, whatever the dumps say: never the last look again.
   const steady = options.deep ? { prefetched: null, refreshed: null } : steadyHost(look);
   if ("unchanged" in steady) return steady;
-  const { tables, holders, denied, located, closed } = await tablesAndOwners(look, steady);
   const emptyNamespaces: number[] = [];
-  let hiddenSockets = 0;
-  if (look.wantOwners && look.reader.diag) {
-    hiddenSockets = thirdView({
-      addon: look.reader.diag, procRoot: look.procRoot, nsList: look.nsList, session: look.reader.session, littleEndian: look.reader.littleEndian,
-      sources: tables.sources, holders, located, notInet: look.cache?.notInet, warnings: look.warnings, emptyNamespaces,
-      ...(look.cache && located === undefined ? { byPid: look.cache.byPid, keep: (inode: number, pid: number) => addHolder((look.cache as OwnerCache).holders, inode, pid) } : {}),
-    });
-    look.lap("third view");
-  }
+  const { tables, holders, denied, closed, hiddenSockets } = await tablesAndOwners(look, steady, emptyNamespaces);
   look.warnings.push(...hidden.warnings);
   if (options.deep) {
     // After the fd walk and the third view (whose sockets count as listed), so the probe's threads do not compete with the walk's.
@@ -244,17 +235,35 @@ interface TablesAndOwners {
   holders: HolderLookup;
   /** fd tables that could not be read (no root). */
   denied: number;
-  /** Each socket's fd, when the addon walked every fd table (for the third view). */
-  located?: SocketFds;
   /** Inodes of listeners that closed while the look ran (see settleUnowned). */
   closed?: Set<number>;
+  /** Sockets the third view found hidden from both views (third-view.ts). */
+  hiddenSockets: number;
 }
 
-/** Steps 2 and 3: the tables, read while the fd walk runs, or before the owner cache's refresh. */
-async function tablesAndOwners(look: Look, steady: Prefetched): Promise<TablesAndOwners> {
-  if (!look.wantOwners) return { tables: readAllTables(look, steady.prefetched), holders: new Map(), denied: 0 };
-  if (look.cache && look.cache.byPid.size > 0) return refreshedOwners(look, look.cache, steady);
-  return walkedOwners(look, steady.prefetched);
+/**
+ * Steps 2 and 3: the tables, read while the fd walk runs, or before the owner cache's refresh; then the
+ * third view (a one-off look runs it between its re-checks of listeners nobody holds, see settleUnowned).
+ */
+async function tablesAndOwners(look: Look, steady: Prefetched, emptyNamespaces: number[]): Promise<TablesAndOwners> {
+  if (!look.wantOwners) return { tables: readAllTables(look, steady.prefetched), holders: new Map(), denied: 0, hiddenSockets: 0 };
+  if (look.cache && look.cache.byPid.size > 0) {
+    const refreshed = refreshedOwners(look, look.cache, steady);
+    return { ...refreshed, hiddenSockets: runThirdView(look, refreshed.tables, refreshed.holders, undefined, emptyNamespaces) };
+  }
+  return walkedOwners(look, steady.prefetched, emptyNamespaces);
+}
+
+/** The fd tables as a third view (third-view.ts), when owners are read through the addon; how many sockets hide. */
+function runThirdView(look: Look, tables: Tables, holders: HolderLookup, located: SocketFds | undefined, emptyNamespaces: number[]): number {
+  if (!look.reader.diag) return 0;
+  const hidden = thirdView({
+    addon: look.reader.diag, procRoot: look.procRoot, nsList: look.nsList, session: look.reader.session, littleEndian: look.reader.littleEndian,
+    sources: tables.sources, holders, located, notInet: look.cache?.notInet, warnings: look.warnings, emptyNamespaces,
+    ...(look.cache && located === undefined ? { byPid: look.cache.byPid, keep: (inode: number, pid: number) => addHolder((look.cache as OwnerCache).holders, inode, pid) } : {}),
+  });
+  look.lap("third view");
+  return hidden;
 }
 
 function readAllTables(look: Look, prefetched: ReadonlyMap<number | null, Dumps> | null): Tables {
@@ -264,7 +273,7 @@ function readAllTables(look: Look, prefetched: ReadonlyMap<number | null, Dumps>
 }
 
 /** A later look of a watcher: the tables, then only the fd tables that may have changed (refreshOwners). */
-function refreshedOwners(look: Look, cache: OwnerCache, steady: Prefetched): TablesAndOwners {
+function refreshedOwners(look: Look, cache: OwnerCache, steady: Prefetched): Omit<TablesAndOwners, "hiddenSockets"> {
   const tables = readAllTables(look, steady.prefetched);
   const { denied } = steady.refreshed ?? refreshOwners(look.procRoot, look.pids, eachSourceInode(tables.sources), cache);
   look.lap("fds");
@@ -272,7 +281,7 @@ function refreshedOwners(look: Look, cache: OwnerCache, steady: Prefetched): Tab
 }
 
 /** A one-off look, or a watcher's first: the full fd walk, reading the tables meanwhile. */
-async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, Dumps> | null): Promise<TablesAndOwners> {
+async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, Dumps> | null, emptyNamespaces: number[]): Promise<TablesAndOwners> {
   const inUse = socketsInUse(look.procRoot);
   let tables: Tables | null = null;
   const walk: FdWalk = {
@@ -289,12 +298,16 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
   } else {
     const walked = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid));
     look.lap("fds");
-    const closed = walked.denied === 0 ? await settleUnowned(look, tablesRead(tables).sources, walked.holders, inUse) : new Set<number>();
+    const read = tablesRead(tables);
+    let hiddenSockets = 0;
+    const third = () => { hiddenSockets = runThirdView(look, read, walked.holders, walked.located, emptyNamespaces); };
+    const closed = walked.denied === 0 ? await settleUnowned(look, read.sources, walked.holders, inUse, third) : (third(), new Set<number>());
     look.lap("unowned listeners");
-    return { tables: tablesRead(tables), ...walked, closed };
+    return { tables: read, holders: walked.holders, denied: walked.denied, closed, hiddenSockets };
   }
   look.lap("fds");
-  return { tables: tablesRead(tables), ...owners };
+  const read = tablesRead(tables);
+  return { tables: read, holders: owners.holders, denied: owners.denied, hiddenSockets: runThirdView(look, read, owners.holders, owners.located, emptyNamespaces) };
 }
 
 /** Fd walks and table reads after the first, for listeners nobody was seen holding (see settleUnowned). */
@@ -313,12 +326,20 @@ const SETTLE_PAUSE_MS = 20;
  * exited) and is returned, to be left out. What is still there and still unheld keeps no owner. Up to
  * SETTLE_ROUNDS times; nothing is done when every listener has a holder.
  */
-async function settleUnowned(look: Look, sources: readonly Source[], holders: InodeTable, held: number): Promise<Set<number>> {
+async function settleUnowned(look: Look, sources: readonly Source[], holders: InodeTable, held: number, between: () => void): Promise<Set<number>> {
   const closed = new Set<number>();
   let unowned = unownedListeners(sources, holders);
   const walked = new Set(look.pids);
+  let betweenDone = false;
   for (let round = 0; round < SETTLE_ROUNDS && unowned.size > 0; round++) {
-    if (round > 0) await new Promise((done) => setTimeout(done, SETTLE_PAUSE_MS));
+    if (round > 0) {
+      // The pause runs from the end of the last round; `between` (the third view) fills it.
+      const from = performance.now();
+      between();
+      betweenDone = true;
+      const left = SETTLE_PAUSE_MS - (performance.now() - from);
+      if (left > 0) await new Promise((done) => setTimeout(done, left));
+    }
     const wanted = new Set<number>();
     for (const inodes of unowned.values()) for (const inode of inodes) wanted.add(inode);
     // The first round walks every fd table (a process already walked may have made its listener since) on
@@ -337,6 +358,7 @@ async function settleUnowned(look: Look, sources: readonly Source[], holders: In
     for (const inode of closedDuringScan(unowned, (src, inodes) => src.readAgain?.(inodes) ?? null)) closed.add(inode);
     unowned = unownedListeners(sources, holders, closed);
   }
+  if (!betweenDone) between();
   return closed;
 }
 
