@@ -29,6 +29,8 @@ export interface TestPostgres {
   /** Stops the server (fast shutdown), bounded; starts it again on the same port with `start`. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** With `tls`: the self-signed certificate the server presents (for 127.0.0.1), to give as sslrootcert. */
+  certificate?: string;
   /** Stops and deletes the cluster. */
   destroy(): Promise<void>;
 }
@@ -43,8 +45,11 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
-/** Makes and starts a cluster (bounded: 60 s for initdb, 20 s for the start). */
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * Makes and starts a cluster (bounded: 60 s for initdb, 20 s for the start). `tls`: with a self-signed
+ * certificate for 127.0.0.1 (openssl), so clients can connect with sslmode=verify-full&sslrootcert=it.
+ */
+export async function startPostgres(options: { tls?: boolean } = {}): Promise<TestPostgres> {
   if (BIN === undefined) throw new Error(postgresMissing as string);
   const uid = Number(spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim());
   const gid = Number(spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim());
@@ -61,6 +66,18 @@ export async function startPostgres(): Promise<TestPostgres> {
   const init = spawnSync("setpriv", [...asPostgres, join(BIN, "initdb"), "-D", data, "-U", "postgres", "--pwfile", pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"],
     { encoding: "utf8", timeout: 60_000, cwd: dir, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}${init.error ?? ""}`);
+  const tls: string[] = [];
+  let certificate: string | undefined;
+  if (options.tls) {
+    certificate = join(dir, "server.crt");
+    const key = join(dir, "server.key");
+    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=portwatch-test", "-addext", "subjectAltName=IP:127.0.0.1",
+      "-days", "2", "-keyout", key, "-out", certificate], { encoding: "utf8", timeout: 30_000 });
+    if (made.status !== 0) throw new Error(`openssl could not make a certificate: ${made.stderr}`);
+    chownSync(key, uid, gid);
+    chownSync(certificate, uid, gid);
+    tls.push("-c", "ssl=on", "-c", `ssl_cert_file=${certificate}`, "-c", `ssl_key_file=${key}`);
+  }
   const port = await freePort();
   let server: ChildProcess | null = null;
   let log = "";
@@ -74,7 +91,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const start = async () => {
     log = "";
     server = spawn("setpriv", [...asPostgres, join(BIN, "postgres"), "-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1",
-      "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=50"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
+      "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=50", ...tls], { cwd: dir, stdio: ["ignore", "ignore", "pipe"], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
     server.stderr?.on("data", (d: Buffer) => { log += d.toString(); });
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -96,7 +113,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   };
   await start();
   return {
-    port, passwordFile, password, url, client, stop, start,
+    port, passwordFile, password, url, client, stop, start, ...(certificate !== undefined ? { certificate } : {}),
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
