@@ -83,7 +83,8 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     ...(options.execTimeoutMs !== undefined ? { execTimeoutMs: options.execTimeoutMs } : {}), ...(options.execConcurrency !== undefined ? { execConcurrency: options.execConcurrency } : {}),
     ...(options.syslog !== undefined ? { syslog: options.syslog } : {}), onProblem: problem,
   });
-  const store = storeTargetOf(options, problem);
+  // --db FILE (or --no-history) on the command line wins over PORTWATCH_STORE in the environment; with --store it is a conflict.
+  const store = options.db !== undefined && options.store === undefined ? undefined : storeTargetOf(options, problem);
   if (store !== undefined && options.db !== undefined) throw new InputError(options.db === null ? "Cannot use --no-history with --store: the store is where the history goes" : "Cannot use both --db FILE and --store URL: choose the SQLite file or the PostgreSQL store");
   if (store === undefined && options.hostId !== undefined) throw new InputError("Cannot use --host-id without --store URL (or PORTWATCH_STORE): it names this host in the fleet store");
   const host = { hostId: store !== undefined ? hostIdOf(options) : "", hostname: hostname(), intervalMs: options.intervalMs };

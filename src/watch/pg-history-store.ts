@@ -97,19 +97,26 @@ export class PgHistoryStore implements History {
     const record = lookRecord(seen, events, at, this.host);
     const seq = this.queue.reserve();
     if (this.busy !== null || this.away !== null || this.queue.size() > 0) {
-      this.queue.push(seq, record);
+      this.keep(seq, record);
       this.kick();
       return;
     }
     this.inFlight = { seq, record };
     this.busy = this.write(record).then(() => undefined, (e: unknown) => {
-      if (this.inFlight) this.queue?.push(seq, record);
+      if (this.inFlight) this.keep(seq, record);
       this.wentAway(e);
     }).finally(() => {
       this.inFlight = null;
       this.busy = null;
       if (this.away === null && (this.queue?.size() ?? 0) > 0) this.kick();
     });
+  }
+
+  /** Puts a look in the disk queue; a queue that cannot be written (a full disk) costs that look, with a warning, not the watcher. */
+  private keep(seq: number, record: LookRecord): void {
+    try { this.queue?.push(seq, record); } catch (e) {
+      this.onProblem(`cannot keep the look of ${record.at} on disk in "${this.queue?.dir}" for the fleet store: ${(e as { code?: string }).code ?? (e as Error).message}; it is lost`);
+    }
   }
 
   /** Writes the queued looks, oldest first, until none is left or the database fails again. */
@@ -223,7 +230,7 @@ export class PgHistoryStore implements History {
     this.closed = true;
     // A look still on its way is kept on disk too: should it commit after all, its replay writes nothing.
     const left = this.inFlight;
-    if (left !== null) { this.inFlight = null; this.queue?.push(left.seq, left.record); }
+    if (left !== null) { this.inFlight = null; this.keep(left.seq, left.record); }
     await Promise.race([this.pool.end().catch(() => undefined), new Promise((ok) => setTimeout(ok, 1000).unref())]);
     return this.queue?.size() ?? 0;
   }
