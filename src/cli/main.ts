@@ -196,7 +196,7 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
     .option("--syslog [socket]", "send alerts to syslog, RFC 5424, through /dev/log (or this socket)")
     .addOption(dbOption("the history database"))
     .option("--no-history", "keep no history")
-    .addOption(storeOption("keep the history with the fleet's"))
+    .addOption(storeOption("keep the history"))
     .addOption(storePasswordFileOption())
     .addOption(hostIdOption())
     .option("--deep", `also look for ports nobody lists (the bind probe of audit --deep, seconds per look) on the first look and every ${DEEP_EVERY}th after it`)
