@@ -61,7 +61,8 @@ export async function startPostgres(options: { tls?: boolean } = {}): Promise<Te
   chownSync(pwfile, uid, gid);
   const passwordFile = join(mkdtempSync(join(tmpdir(), "pw-pgpass-")), "password");
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-  const asPostgres = ["--reuid", String(uid), "--regid", String(gid), "--clear-groups", "--"];
+  // --pdeathsig: should this test process die without its after() (killed), the server is asked to stop too.
+  const asPostgres = ["--reuid", String(uid), "--regid", String(gid), "--clear-groups", "--pdeathsig", "SIGINT", "--"];
   const data = join(dir, "data");
   const init = spawnSync("setpriv", [...asPostgres, join(BIN, "initdb"), "-D", data, "-U", "postgres", "--pwfile", pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"],
     { encoding: "utf8", timeout: 60_000, cwd: dir, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
