@@ -3,7 +3,7 @@
 // which bin/start.cjs compiles with a V8 code cache. Node 20 has no compile cache for ES modules
 // (module.enableCompileCache came in Node 22), and loading ~60 ES modules costs more than the look itself
 // on a small host. Libraries that only some commands load lazily (policy YAML, validation, SQLite,
-// metrics) stay outside, loaded from node_modules when a command needs them.
+// PostgreSQL, metrics) stay outside, loaded from node_modules when a command needs them.
 // Then runs one audit (`node bin/start.cjs audit --json`) so that the code cache holds what an audit compiles.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
@@ -38,7 +38,7 @@ await build({
   format: "cjs",
   target: "node20",
   charset: "ascii",
-  external: ["better-sqlite3", "prom-client", "zod", "yaml"],
+  external: ["better-sqlite3", "prom-client", "zod", "yaml", "pg"],
   // src/collect/native.ts and fd-walk.ts find the addon and the fd-walk worker relative to their own file
   // (dist/collect/*.js): in the bundle, import.meta.url says the same place.
   define: { "import.meta.url": "__portwatchModuleUrl" },

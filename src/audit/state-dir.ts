@@ -18,6 +18,8 @@ export interface StatePaths {
   history: string;
   /** Webhook alerts that wait for delivery. */
   queue: string;
+  /** Looks that wait for the fleet's PostgreSQL (watch --store), one file each. */
+  fleetQueue: string;
   /** Downloaded address lists. */
   lists: string;
   /** What the provenance check learnt (package answers, checksums by file identity): saves time only, safe to delete. */
@@ -27,7 +29,7 @@ export interface StatePaths {
 /** The state directory's paths; `stateDir` (the command line's --state-dir) wins over the environment. */
 export function statePaths(stateDir?: string, env: Readonly<Record<string, string | undefined>> = process.env, uid: number | undefined = process.getuid?.()): StatePaths {
   const dir = stateDir || env["PORTWATCH_STATE_DIR"] || (uid === 0 ? "/var/lib/portwatch" : join(env["XDG_STATE_HOME"] || join(homedir(), ".local", "state"), "portwatch"));
-  return { dir, baseline: join(dir, "baseline.json"), history: join(dir, "history.sqlite"), queue: join(dir, "queue"), lists: join(dir, "lists"), provenanceCache: join(dir, "cache", "provenance.json") };
+  return { dir, baseline: join(dir, "baseline.json"), history: join(dir, "history.sqlite"), queue: join(dir, "queue"), fleetQueue: join(dir, "fleet-queue"), lists: join(dir, "lists"), provenanceCache: join(dir, "cache", "provenance.json") };
 }
 
 /**

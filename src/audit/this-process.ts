@@ -18,3 +18,14 @@ export function thisProcess(): ThisProcess {
 export function etcServicesText(path = "/etc/services"): string | null {
   try { return readFileSync(path, "utf8"); } catch { return null; }
 }
+
+/**
+ * This host's stable id for the fleet store: /etc/machine-id (systemd's, made once at install), else
+ * D-Bus's copy, else null (then --host-id is needed).
+ */
+export function machineId(paths: readonly string[] = ["/etc/machine-id", "/var/lib/dbus/machine-id"]): string | null {
+  for (const p of paths) {
+    try { const id = readFileSync(p, "utf8").trim(); if (id !== "") return id; } catch { /* next */ }
+  }
+  return null;
+}

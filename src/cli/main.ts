@@ -4,7 +4,7 @@ import { safeText } from "../report/safe-text.js";
 import { VERDICTS, type Verdict } from "../model/verdict.js";
 import { isInputError } from "../model/errors.js";
 import { CAPTURE_FORMATS } from "../audit/formats.js";
-import { baselineOption, dbOption, policyOption, procRootOption, stateDirOption } from "./options.js";
+import { baselineOption, dbOption, hostIdOption, policyOption, procRootOption, stateDirOption, storeOption, storePasswordFileOption } from "./options.js";
 // Each command's code is loaded when the command runs, so `--help` and a small audit start fast.
 const audit = () => import("./audit.js");
 const baselineCmd = () => import("./baseline.js");
@@ -12,6 +12,7 @@ const explainCmd = () => import("./explain.js");
 const watchCmd = () => import("./watch.js");
 import { isBrokenPipe, processOutput } from "./output.js";
 import { registerLists } from "./lists.js";
+import { registerFleet } from "./fleet.js";
 
 /** Exit codes: 0 fine, 1 a --fail-on condition was met, 2 usage or input error, 3 internal error. */
 export const EXIT = { ok: 0, failOn: 1, usage: 2, internal: 3 } as const;
@@ -195,6 +196,9 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
     .option("--syslog [socket]", "send alerts to syslog, RFC 5424, through /dev/log (or this socket)")
     .addOption(dbOption("the history database"))
     .option("--no-history", "keep no history")
+    .addOption(storeOption("keep the history"))
+    .addOption(storePasswordFileOption())
+    .addOption(hostIdOption())
     .option("--deep", `also look for ports nobody lists (the bind probe of audit --deep, seconds per look) on the first look and every ${DEEP_EVERY}th after it`)
     .addOption(new Option("--deep-every <looks>", "with --deep: every this many looks instead (implies --deep)").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number from 1"); return n; }))
     .addOption(policyOption())
@@ -208,6 +212,7 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
         ...(opts.execTimeout !== undefined ? { execTimeoutMs: opts.execTimeout } : {}), ...(opts.execConcurrency !== undefined ? { execConcurrency: opts.execConcurrency } : {}),
         ...(opts.history === false ? { db: null } : opts.db ? { db: opts.db } : {}),
         ...(opts.syslog !== undefined ? { syslog: opts.syslog } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+        store: opts.store, storePasswordFile: opts.storePasswordFile, hostId: opts.hostId,
       };
       const deepEvery = opts.deepEvery ?? (opts.deep ? DEEP_EVERY : 0);
       setCode(await untilInterrupted((signal) => runWatch({ ...sinks, ...(deepEvery > 0 ? { deepEvery } : {}), intervalMs: parseInterval(opts.interval), ndjson: opts.ndjson ?? false, ...(opts.count !== undefined ? { count: opts.count } : {}), procRoot: opts.procRoot, ...(opts.policy ? { policy: opts.policy } : {}) }, processOutput(), signal)));
@@ -219,11 +224,16 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
     .addOption(new Option("--port <n>", "only this port").argParser(parsePort))
     .option("--json", "one JSON array")
     .addOption(dbOption("the watcher's history database"))
+    .addOption(storeOption("the watcher's history"))
+    .addOption(storePasswordFileOption())
+    .addOption(new Option("--host-id <id>", "with --store: this host's rows (default $PORTWATCH_HOST_ID, else /etc/machine-id); another id shows that host's"))
     .addOption(stateDirOption())
     .action(async (opts) => {
       const { runHistory } = await import("./history.js");
-      setCode(await runHistory({ ...(opts.db ? { db: opts.db } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), ...(opts.since ? { since: opts.since } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}), json: opts.json ?? false }, processOutput()));
+      setCode(await runHistory({ store: opts.store, storePasswordFile: opts.storePasswordFile, hostId: opts.hostId, ...(opts.db ? { db: opts.db } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), ...(opts.since ? { since: opts.since } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}), json: opts.json ?? false }, processOutput()));
     });
+
+  registerFleet(cli as unknown as Command, setCode);
 
   cli.command("serve")
     .description("Serve a live dashboard, a JSON API and Prometheus /metrics, on loopback, behind a token")

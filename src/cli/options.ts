@@ -16,3 +16,12 @@ export const baselineOption = () => new Option("--baseline <file>", "sockets in 
 
 /** --db FILE: the watcher's history database. */
 export const dbOption = (what: string) => new Option("--db <file>", `${what} (default: history.sqlite in the state directory)`);
+
+/** --store URL: the fleet's PostgreSQL instead of the SQLite file. */
+export const storeOption = (what: string) => new Option("--store <url>", `${what} in PostgreSQL: postgres://ROLE@HOST/DB?sslmode=verify-full&sslrootcert=FILE (default $PORTWATCH_STORE; no password in it: see --store-password-file)`);
+
+/** --store-password-file FILE: the store's password, kept off the command line. */
+export const storePasswordFileOption = () => new Option("--store-password-file <file>", "read the --store password from this file's first line (mode 600); else PGPASSWORD, else PGPASSFILE or ~/.pgpass");
+
+/** --host-id ID: this host's id in the fleet store. */
+export const hostIdOption = () => new Option("--host-id <id>", "this host's id in the fleet store (default $PORTWATCH_HOST_ID, else /etc/machine-id)");

@@ -1,4 +1,6 @@
-import { alertJson, openAlerting, openHistory, unwatchedChanges } from "../audit/alerting.js";
+import { hostname } from "node:os";
+import { alertJson, openAlerting, unwatchedChanges } from "../audit/alerting.js";
+import { openWatchHistory } from "../audit/store.js";
 import { createLooker, lookLoop } from "../audit/look-loop.js";
 import { InputError } from "../model/errors.js";
 import type { ChangeEvent } from "../model/change.js";
@@ -11,9 +13,10 @@ import { auditorOnce, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 import { count } from "../model/words.js";
+import { hostIdOf, storeTargetOf, type StoreFlags } from "./store.js";
 
 /** Options of `portwatch watch`. */
-export interface WatchOptions {
+export interface WatchOptions extends StoreFlags {
   intervalMs: number;
   ndjson?: boolean;
   /** Stop after this many looks (default: until interrupted). */
@@ -80,8 +83,13 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     ...(options.execTimeoutMs !== undefined ? { execTimeoutMs: options.execTimeoutMs } : {}), ...(options.execConcurrency !== undefined ? { execConcurrency: options.execConcurrency } : {}),
     ...(options.syslog !== undefined ? { syslog: options.syslog } : {}), onProblem: problem,
   });
-  const history = options.db === null ? null : await openHistory(options.db ?? state.history);
-  const lastWatched = history?.lastLook() ?? null; // what was there when a watcher last looked
+  // --db FILE (or --no-history) on the command line wins over PORTWATCH_STORE in the environment; with --store it is a conflict.
+  const store = options.db !== undefined && options.store === undefined ? undefined : storeTargetOf(options, problem);
+  if (store !== undefined && options.db !== undefined) throw new InputError(options.db === null ? "Cannot use --no-history with --store: the store is where the history goes" : "Cannot use both --db FILE and --store URL: choose the SQLite file or the PostgreSQL store");
+  if (store === undefined && options.hostId !== undefined) throw new InputError("Cannot use --host-id without --store URL (or PORTWATCH_STORE): it names this host in the fleet store");
+  const host = { hostId: store !== undefined ? hostIdOf(options) : "", hostname: hostname(), intervalMs: options.intervalMs };
+  const history = options.db === null ? null : await openWatchHistory({ ...(store !== undefined ? { store } : {}), db: options.db ?? state.history }, host, state.fleetQueue, problem);
+  const lastWatched = (await history?.lastLook()) ?? null; // what was there when a watcher last looked
   const feed: string[] = [];
   const tty = io.width !== undefined && !options.ndjson;
   const timings = Boolean(process.env["PORTWATCH_TIMINGS"]); // per-look cost on stderr (for the benchmark)
@@ -111,7 +119,8 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
       io.err(`look ${tick + 1}: cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms, wall ${Date.now() - started} ms (${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}); heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MiB\n`);
     }
   }
-  history?.close();
+  const looksLeft = (await history?.close(2000)) ?? 0;
+  if (looksLeft > 0) problem(`${count(looksLeft, "look")} wait for the fleet store in "${state.fleetQueue}"; they are written when portwatch watch runs again`);
   const left = await alerts.close(2000);
   if (left > 0) problem(`${left} alerts wait in the webhook queue; they are sent when portwatch watch runs again`);
   return 0;

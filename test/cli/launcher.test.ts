@@ -30,7 +30,7 @@ describe("bin/portwatch (the launcher)", () => {
     assert.equal(bundled.stderr, modules.stderr);
   });
 
-  it("bin/portwatch sets NODE_EXTRA_CA_CERTS aside, except for the watch command (the one TLS client), by command not by argument text", () => {
+  it("bin/portwatch sets NODE_EXTRA_CA_CERTS aside, except for the commands that speak TLS (watch, lists, history, fleet), by command not by argument text", () => {
     // Node warns at start-up when it cannot load that file: the warning shows whether Node saw the variable.
     const ca = { NODE_EXTRA_CA_CERTS: join(dir, "missing-ca.pem") };
     const plain = run([bin, "--version"], ca);
@@ -40,6 +40,11 @@ describe("bin/portwatch (the launcher)", () => {
     const webhook = run([bin, "watch", "--webhook=https://127.0.0.1:9/", "--help"], ca);
     assert.equal(webhook.status, 0, webhook.stderr);
     assert.match(webhook.stderr, /Ignoring extra certs from .*missing-ca\.pem/);
+    for (const command of ["fleet", "history"]) { // --store to a PostgreSQL with TLS
+      const store = run([bin, command, "--help"], ca);
+      assert.equal(store.status, 0, store.stderr);
+      assert.match(store.stderr, /Ignoring extra certs from .*missing-ca\.pem/, command);
+    }
     // "--webhook" as another command's option value is not the watch command.
     const other = run([bin, "audit", "--proc-root", tree, "--policy", " --webhook=x"], ca);
     assert.equal(other.status, 2, other.stderr);

@@ -104,7 +104,7 @@ describe("portwatch (built CLI)", () => {
   const usage: [string[], RegExp][] = [
     [["--bogus"], /unknown option '--bogus'/],
     [["audit", "--json", "--ndjson"], /choose one of --json and --ndjson/],
-    [["frobnicate"], /^portwatch: unknown command "frobnicate"\nCommands: audit, baseline, lists, watch, history, serve, explain \(audit when none is given\)/],
+    [["frobnicate"], /^portwatch: unknown command "frobnicate"\nCommands: audit, baseline, lists, watch, history, fleet, serve, explain \(audit when none is given\)/],
     [["-tl", "frobnicate"], /^portwatch: unknown command "frobnicate"\n/],
     [["--json", "explain", "631"], /^portwatch: put the command first: "portwatch explain \.\.\.", its options after it\n/],
     [["fr\u001bob"], /^portwatch: unknown command "fr\\x1bob"\n/],

@@ -81,8 +81,8 @@ describe("README.md", () => {
   });
 
   it("README.md's command lines use only options that the command's --help lists", () => {
-    const commands = ["audit", "baseline", "watch", "history", "serve", "explain"];
-    const lines = [...blocksUnder("Usage"), ...blocksUnder("Baseline and watch")].join("\n").split("\n").filter((l) => l.startsWith("portwatch"));
+    const commands = ["audit", "baseline", "watch", "history", "fleet", "serve", "explain"];
+    const lines = [...blocksUnder("Usage"), ...blocksUnder("Baseline and watch"), ...blocksUnder("A fleet in PostgreSQL")].join("\n").split("\n").filter((l) => l.startsWith("portwatch"));
     assert.ok(lines.length >= 20);
     const helps = new Map<string, string>();
     const helpOf = (words: string[]) => {
@@ -92,7 +92,7 @@ describe("README.md", () => {
     };
     for (const line of lines) {
       const words = (line.split(/\s+#/)[0] as string).replace(/'[^']*'/g, "ARG").split(/\s+/).slice(1);
-      const command = commands.includes(words[0] ?? "") ? (words[0] === "baseline" ? words.slice(0, 2) : words.slice(0, 1)) : ["audit"];
+      const command = commands.includes(words[0] ?? "") ? (words[0] === "baseline" || words[0] === "fleet" ? words.slice(0, 2) : words.slice(0, 1)) : ["audit"];
       const help = helpOf(command);
       assert.ok(help.length > 0, line);
       for (const w of words.filter((x) => x.startsWith("-"))) {
