@@ -3,6 +3,7 @@ import {
 } from "../collect/linux.js";
 import { readFirewall, readFirewalls, type FirewallView } from "../collect/firewall.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
+import { setPublished } from "../evaluate/published.js";
 import { setReach } from "../evaluate/reach.js";
 import { summarize } from "../evaluate/enrich.js";
 import { JudgementMemo, type EvaluateOptions } from "../evaluate/evaluate.js";
@@ -68,12 +69,13 @@ function firewallOn(o: HostOptions): boolean {
   return o.firewall ?? (!o.procRoot || o.procRoot === "/proc");
 }
 
-/** Sets `reach` on the listeners from their namespaces' firewalls; adds the warning when some could not be read. */
+/** Sets `reach` on the listeners from their namespaces' firewalls, and the published ports (DNAT, docker-proxy) both ways; adds the warnings. */
 async function reachStage(listeners: readonly Socket[], o: HostOptions, ownView: Promise<FirewallView> | null, warnings: string[]): Promise<void> {
   if (!firewallOn(o)) return;
   const views = await readFirewalls(listeners, o.procRoot ?? "/proc", ownView ?? undefined);
   const warning = setReach(listeners, views);
   if (warning !== null) warnings.push(warning);
+  warnings.push(...setPublished(listeners, views));
 }
 
 /**

@@ -34,11 +34,13 @@ export function parseIpAddrJson(text: string): NetInterface[] {
   for (const i of doc as { ifname?: unknown; flags?: unknown; addr_info?: unknown }[]) {
     if (typeof i?.ifname !== "string") continue;
     const flags = Array.isArray(i.flags) ? i.flags : [];
-    const addrs = Array.isArray(i.addr_info) ? i.addr_info as { local?: unknown }[] : [];
+    const addrs = Array.isArray(i.addr_info) ? i.addr_info as { local?: unknown; prefixlen?: unknown }[] : [];
+    const known = addrs.filter((a): a is { local: string; prefixlen?: unknown } => typeof a.local === "string");
     out.push({
       name: i.ifname,
       loopback: flags.includes("LOOPBACK"),
-      addresses: addrs.map((a) => a.local).filter((a): a is string => typeof a === "string"),
+      addresses: known.map((a) => a.local),
+      networks: known.filter((a) => typeof a.prefixlen === "number").map((a) => `${a.local}/${String(a.prefixlen)}`),
     });
   }
   return out;
