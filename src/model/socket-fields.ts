@@ -180,6 +180,12 @@ export const REACH_FIELDS = [
   { name: "detail", type: TEXT, nullable: false, presence: "always", description: "in plain words: from where, which rule blocks it (\"rule 7 of chain input in table inet filter\"), or what it depends on" },
 ] as const satisfies readonly Field[];
 
+/** REACH_FIELDS inside a published port's mapping: the same, but not a policy operand (reach.kind is). */
+const MAPPING_REACH_FIELDS = [
+  { name: "kind", type: { kind: "enum", values: REACH_KINDS }, nullable: false, presence: "always", description: "as reach.kind, for the host port along this path" },
+  { name: "detail", type: TEXT, nullable: false, presence: "always", description: "as reach.detail" },
+] as const satisfies readonly Field[];
+
 export const PORT_MAPPING_FIELDS = [
   { name: "hostAddress", type: TEXT, nullable: false, presence: "always", description: "the host's address the port is published on (\"0.0.0.0\" or \"::\" for every address)" },
   { name: "hostPort", type: PORT, nullable: false, presence: "always", description: "the published port of the host" },
@@ -188,7 +194,7 @@ export const PORT_MAPPING_FIELDS = [
   { name: "hostNetns", type: INODE, nullable: true, presence: "always", description: "the network namespace of the host side; null when not known" },
   { name: "via", type: { kind: "enum", values: ["dnat", "docker-proxy"] }, nullable: false, presence: "always", description: "a DNAT rule of the host's firewall, or a docker-proxy process listening on the host port" },
   { name: "rule", type: TEXT, nullable: false, presence: "always", description: "the DNAT rule (\"rule 3 of chain DOCKER in table ip nat\") or the proxy (\"docker-proxy, pid 812\")" },
-  { name: "reach", type: { kind: "object", fields: REACH_FIELDS }, nullable: true, presence: "always", description: "who can reach the host port along this path, through the host's firewall; null when not known" },
+  { name: "reach", type: { kind: "object", fields: MAPPING_REACH_FIELDS }, nullable: true, presence: "always", description: "who can reach the host port along this path, through the host's firewall; null when not known" },
 ] as const satisfies readonly Field[];
 
 export const SOCKET_FIELDS = [
