@@ -95,3 +95,49 @@ describe("published ports through DNAT and docker-proxy, in namespaces the test 
     assert.equal(ctr.reasons.some((r) => r.rule === "unexpected-owner"), false);
   });
 });
+
+// docker's chain shapes through iptables (nf_tables backend), as dockerd writes them for `-p 15432:5432`
+// with the bridge called ctr0 here: PREROUTING -m addrtype --dst-type LOCAL -j DOCKER, the DNAT in DOCKER,
+// and FORWARD -o ctr0 -j DOCKER with the per-container ACCEPT (test/fixtures/firewall/docker-nat.input.rules).
+const DOCKER_RULES = `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A DOCKER -i ctr0 -j RETURN
+-A DOCKER ! -i ctr0 -p tcp -m tcp --dport 15432 -j DNAT --to-destination 198.51.100.2:5432
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+-A FORWARD -o ctr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o ctr0 -j DOCKER
+-A FORWARD -i ctr0 ! -o ctr0 -j ACCEPT
+-A DOCKER -d 198.51.100.2/32 ! -i ctr0 -o ctr0 -p tcp -m tcp --dport 5432 -j ACCEPT
+COMMIT
+`;
+
+describe("a published port in docker's iptables chain shapes, in namespaces the test creates", { skip }, () => {
+  let lab: PublishLab;
+  let ctrPid = 0;
+  before(async () => {
+    lab = createPublishLab();
+    lab.run(lab.gw, ["iptables-restore"], DOCKER_RULES);
+    ctrPid = (await lab.listen(lab.ctr, [5432])).pid;
+    await lab.listen(lab.gw, [2222]);   // a process in gw, through which the audit enters its namespace
+  });
+  after(() => lab?.close());
+
+  it("Auditor.lookAtHost follows docker's DNAT and FORWARD chains: open from outside, not from the bridge, as the kernel does for the peer", async () => {
+    assert.equal(lab.probe([15432])[15432], "open");
+    const look = await createAuditor().lookAtHost({ select: { listening: true }, provenance: false });
+    const s = look.sockets.find((x) => x.process?.pid === ctrPid && x.local.port === 5432);
+    assert.deepEqual(s?.published?.map((m) => [m.via, m.hostPort, m.rule]), [["dnat", 15432, "rule 2 of chain DOCKER in table ip nat"]]);
+    assert.deepEqual(s.published[0]!.reach, { kind: "restricted", detail: "the firewall lets it be reached only from anyone on eth0; otherwise no DNAT rule sends it there" });
+  });
+});
