@@ -127,7 +127,7 @@ interface Space { netns: number | null; fw: NamespaceFirewall; listeners: Socket
 
 const listensOn = (s: Socket, proto: string, family: 4 | 6, address: string, port: number): boolean =>
   s.proto === proto && s.local.port === port
-  && (s.local.address === address || (isWildcard(s.local.address) && (s.family === family || s.local.address === "::")));
+  && (s.local.address === address || (isWildcard(s.local.address) && (s.family === family || (s.local.address === "::" && s.v6only !== true))));
 
 /** The listener a mapping's target names: in a namespace whose interfaces hold the address (bound to it or to every address). */
 function targetOf(spaces: readonly Space[], proto: string, address: string, port: number): Socket | null {

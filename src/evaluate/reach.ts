@@ -9,11 +9,16 @@ import { matchHolds, walkConnection, type Follow, type Outcome, type Packet } fr
  * namespace with an address outside loopback, a new connection to the listener's port is walked through
  * the ruleset (reach-walk.ts) from a source no rule names ("anyone") and from each source range the
  * rules name (both ends of it), so "only from 10.0.0.0/8" is found without trying every address.
- * A v6 listener on "::" also takes IPv4 (Linux's default, net.ipv6.bindv6only=0).
+ * A v6 listener on "::" also takes IPv4 unless IPV6_V6ONLY is on (the socket's v6only, from the netlink dump;
+ * when not known, Linux's default net.ipv6.bindv6only=0 is assumed): then the IPv4 path is walked too.
  */
 
 /** What `reach` needs of a listener. */
-export interface ReachListener { proto: string; family: 4 | 6; address: string; port: number }
+export interface ReachListener {
+  proto: string; family: 4 | 6; address: string; port: number;
+  /** An IPv6 listener on "::": true when IPV6_V6ONLY is on (no IPv4 path); undefined: not known, taken as off (Linux's default). */
+  v6only?: boolean | undefined;
+}
 
 /** A namespace's firewall and interfaces, as read. */
 export interface FirewallContext { ruleset: Ruleset; interfaces: readonly NetInterface[] }
@@ -40,7 +45,7 @@ function targets(l: ReachListener, interfaces: readonly NetInterface[]): Target[
       const ip = ipNumber(a);
       if (ip === null) continue;
       if (bound !== null ? ip.family === bound.family && ip.value === bound.value
-        : ip.family === l.family || (l.family === 6 && l.address === "::" && ip.family === 4)) {
+        : ip.family === l.family || (l.family === 6 && l.address === "::" && ip.family === 4 && l.v6only !== true)) {
         out.push({ iif: i.name, family: ip.family, daddr: ip.value });
       }
     }
@@ -136,7 +141,7 @@ export function reachOf(l: ReachListener, ctx: FirewallContext, follow: Follow |
 export function createReachJudge(ctx: FirewallContext): (l: ReachListener) => Reach {
   const memo = new Map<string, Reach>();
   return (l) => {
-    const key = `${l.proto}|${l.family}|${l.address}|${l.port}`;
+    const key = `${l.proto}|${l.family}|${l.address}|${l.port}|${l.v6only ?? ""}`;
     let r = memo.get(key);
     if (r === undefined) { r = reachOf(l, ctx); memo.set(key, r); }
     return r;
@@ -163,7 +168,7 @@ export function setReach(listeners: readonly Socket[], firewalls: ReadonlyMap<nu
       judges.set(ns, judge);
       if (fw?.problem) problems.set(fw.problem, (problems.get(fw.problem) ?? 0) + 1);
     }
-    if (judge !== null) s.reach = judge({ proto: s.proto, family: s.family, address: s.local.address, port: s.local.port });
+    if (judge !== null) s.reach = judge({ proto: s.proto, family: s.family, address: s.local.address, port: s.local.port, v6only: s.v6only });
   }
   if (problems.size === 0) return null;
   const [first] = problems.keys();

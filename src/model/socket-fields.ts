@@ -231,6 +231,8 @@ export const SOCKET_FIELDS = [
     description: "a port no view of the socket tables lists although binding it fails, try after try (audit --deep; owner, address and state unknown): \"wildcard-and-loopback\" (both binds failed) or \"wildcard-only\" (held on another address); rule unlisted-port" },
   { name: "reach", type: { kind: "object", fields: REACH_FIELDS }, nullable: false, presence: "when-set", shared: true, setBy: "collect",
     description: "listeners of a live host whose firewall portwatch read (nft, iptables-save): who can reach it through the firewall of its network namespace" },
+  { name: "v6only", type: { kind: "bool" }, nullable: false, presence: "when-set", setBy: "collect",
+    description: "an IPv6 listener on \"::\" read through netlink: true when IPV6_V6ONLY is on (IPv6 only), false when it also takes IPv4; absent when not known (a /proc/net read, or another tool's output)" },
   { name: "published", type: { kind: "list", of: { kind: "object", fields: PORT_MAPPING_FIELDS } }, nullable: false, presence: "when-set", shared: true, setBy: "collect",
     description: "a listener (a container's) that host ports are published to, by a DNAT rule or docker-proxy: which host port, and who can reach it" },
   { name: "publishes", type: { kind: "list", of: { kind: "object", fields: PORT_MAPPING_FIELDS } }, nullable: false, presence: "when-set", shared: true, setBy: "collect",
