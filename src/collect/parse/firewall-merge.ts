@@ -45,3 +45,24 @@ export function parseIpAddrJson(text: string): NetInterface[] {
   }
   return out;
 }
+
+/** One address as Node's os.networkInterfaces() gives it (the fields read here). */
+export interface NodeInterfaceAddress { address: string; cidr: string | null; internal: boolean }
+
+/**
+ * Node's os.networkInterfaces() (getifaddrs: every interface with an address; `internal` is IFF_LOOPBACK) as
+ * interfaces: the same as `ip -j addr show` gives for our own namespace, without starting a program.
+ */
+export function interfacesFromNode(map: Readonly<Record<string, readonly NodeInterfaceAddress[] | undefined>>): NetInterface[] {
+  const out: NetInterface[] = [];
+  for (const [name, addrs] of Object.entries(map)) {
+    if (addrs === undefined || addrs.length === 0) continue;
+    out.push({
+      name,
+      loopback: addrs.some((a) => a.internal),
+      addresses: addrs.map((a) => a.address),
+      networks: addrs.flatMap((a) => (a.cidr === null ? [] : [a.cidr])),
+    });
+  }
+  return out;
+}
