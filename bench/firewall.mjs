@@ -2,11 +2,14 @@
 // Benchmark of reading a firewall (issue 17: under 50 ms for a 1,000-rule set): makes a network namespace,
 // loads N generated rules with nft (or iptables-restore with --iptables), then times, R runs each:
 // readFirewall() through nsenter as an audit does (nft -j list ruleset and ip -j addr in parallel, then
-// iptables-save and ip6tables-save when nft shows iptables-nft's xt expressions), `nft -j list ruleset` alone, parsing its JSON, and reachOf for 200 listeners.
+// iptables-save and ip6tables-save when nft shows iptables-nft's xt expressions), `nft -j list ruleset` alone, parsing its JSON, and reachOf for 200 listeners;
+// then a watcher's read (readFirewalls with a FirewallCache: the nftables generation asked through the addon,
+// nft not run when it has not moved), and the generation request (nftGenId) alone.
 // Needs root, nftables, iptables; run `npm run build` first. Removes its namespace at the end.
 // Usage: node bench/firewall.mjs [N=1000] [R=15] [--iptables]
 import { execFileSync, spawn } from "node:child_process";
-import { readFirewall } from "../dist/collect/firewall.js";
+import { readFirewall, readFirewalls } from "../dist/collect/firewall.js";
+import { nativeAddon } from "../dist/collect/native.js";
 import { parseNftJson } from "../dist/collect/parse/nft-json.js";
 import { reachOf } from "../dist/evaluate/reach.js";
 
@@ -67,6 +70,20 @@ try {
   console.log(`parseNftJson of it: ${stats(await time(() => parseNftJson(text)))}`);
   const ctx = { ruleset: first.ruleset, interfaces: first.interfaces };
   console.log(`reachOf for 200 listeners (tcp, 0.0.0.0, ports 1024..1223): ${stats(await time(() => { for (let p = 1024; p < 1224; p++) reachOf({ proto: "tcp", family: 4, address: "0.0.0.0", port: p }, ctx); }))}`);
+  // an audit's own namespace (the host's, most often): no nsenter, and the interfaces from os.networkInterfaces()
+  const own = `const { readFirewall } = await import(${JSON.stringify(new URL("../dist/collect/firewall.js", import.meta.url).href)});
+    const xs = []; for (let i = 0; i < ${runs}; i++) { const t = process.hrtime.bigint(); await readFirewall(); xs.push(Number(process.hrtime.bigint() - t) / 1e6); }
+    process.stdout.write(JSON.stringify(xs));`;
+  console.log(`readFirewall() of its own namespace (a node started in it, as an audit of that host): ${stats(JSON.parse(run(["ip", "netns", "exec", ns, process.execPath, "--input-type=module", "-e", own])))}`);
+  const addon = nativeAddon();
+  if (addon?.nftGenId === undefined) console.log("no addon with nftGenId: the watcher's read is not measured");
+  else {
+    const listener = { proto: "tcp", family: 4, local: { address: "0.0.0.0", port: 1024 }, remote: null, state: "LISTEN", direction: "listening", netns: 1, sharedWith: [], process: { pid: holder.pid } };
+    const cache = new Map();
+    await readFirewalls([listener], "/proc", undefined, cache);
+    console.log(`readFirewalls with a warm cache (a watcher's look, generation unmoved): ${stats(await time(() => readFirewalls([listener], "/proc", undefined, cache)))}`);
+    console.log(`nftGenId alone (through setns on a thread): ${stats(await time(() => addon.nftGenId(nsFile)))}`);
+  }
 } finally {
   run(["ip", "netns", "del", ns]);
   process.exit(0);

@@ -36,6 +36,10 @@
  * 5. liveTids(max) — the pids and thread ids from 1 to max that answer kill(pid, 0) (0 or EPERM): the
  *    `--deep` check for processes hidden from the /proc listing (unhide's brute test).
  *
+ * 6. nftGenId([netnsPath]) — the nftables ruleset's generation id (NFT_MSG_GETGEN), in that network
+ *    namespace when given (a short-lived thread joins it, as sockDiag's does): a watcher reads the firewall
+ *    again only when it moved.
+ *
  * Nothing here builds a command or trusts a path beyond reading it; every loop is bounded by what the
  * kernel returns. Built by node-gyp from binding.gyp at `npm ci`; portwatch works without it (/proc text).
  */
@@ -48,6 +52,9 @@
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -67,7 +74,9 @@
 #include <unistd.h>
 
 /* RECORD: 12 native-endian uint32 words per socket.
- *   0: family (4|6) | protocol << 8 | state << 16     1: local port | remote port << 16 (host order)
+ *   0: family (4|6) | protocol << 8 | state << 16 | v6only << 24 (2: IPV6_V6ONLY off, 3: on, from the dump's
+ *      INET_DIAG_SKV6ONLY attribute; 0: not known)
+ *                                                      1: local port | remote port << 16 (host order)
  *   2-5: local address, 16 bytes in network order      6-9: remote address (IPv4: first 4 bytes)
  *   10: uid                                            11: inode */
 #define RECORD_WORDS 12
@@ -77,7 +86,18 @@ typedef struct {
   size_t count, capacity;
 } records_t;
 
-static int records_push(records_t *r, const struct inet_diag_msg *m, int protocol) {
+/* INET_DIAG_SKV6ONLY of an IPv6 socket's dump message, as the record's v6only code (see RECORD); 0 when absent. */
+static uint32_t v6only_code(const struct nlmsghdr *h) {
+  const struct inet_diag_msg *m = NLMSG_DATA(h);
+  if (m->idiag_family != AF_INET6) return 0;
+  int left = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof *m);
+  for (const struct rtattr *a = (const struct rtattr *)(m + 1); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+    if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1) return *(const uint8_t *)RTA_DATA(a) ? 3 : 2;
+  }
+  return 0;
+}
+
+static int records_push(records_t *r, const struct inet_diag_msg *m, int protocol, uint32_t v6only) {
   if (r->count == r->capacity) {
     size_t cap = r->capacity ? r->capacity * 2 : 4096;
     uint32_t *grown = realloc(r->data, cap * RECORD_WORDS * sizeof(uint32_t));
@@ -86,7 +106,7 @@ static int records_push(records_t *r, const struct inet_diag_msg *m, int protoco
     r->capacity = cap;
   }
   uint32_t *w = r->data + r->count * RECORD_WORDS;
-  w[0] = (uint32_t)(m->idiag_family == AF_INET ? 4 : 6) | (uint32_t)protocol << 8 | (uint32_t)m->idiag_state << 16;
+  w[0] = (uint32_t)(m->idiag_family == AF_INET ? 4 : 6) | (uint32_t)protocol << 8 | (uint32_t)m->idiag_state << 16 | v6only << 24;
   w[1] = (uint32_t)ntohs(m->id.idiag_sport) | (uint32_t)ntohs(m->id.idiag_dport) << 16;
   memcpy(w + 2, m->id.idiag_src, 16);
   memcpy(w + 6, m->id.idiag_dst, 16);
@@ -173,7 +193,7 @@ static void dump_run(dump_t *d) {
       if (h->nlmsg_type != type || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
       const struct inet_diag_msg *m = NLMSG_DATA(h);
       if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6) continue;
-      if (records_push(&d->out, m, d->protocol) < 0) { d->err = ENOMEM; done = 1; break; }
+      if (records_push(&d->out, m, d->protocol, v6only_code(h)) < 0) { d->err = ENOMEM; done = 1; break; }
     }
   }
   free(buf);
@@ -870,6 +890,100 @@ static napi_value live_tids(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* ---- the nftables generation ---- */
+
+typedef struct {
+  const char *netns; /* NULL: ours */
+  uint32_t gen;
+  int err;
+} gen_t;
+
+/* NFT_MSG_GETGEN on NETLINK_NETFILTER: the ruleset's generation id, which every change of the nf_tables
+ * ruleset (tables, chains, rules, sets, set elements) increments. One small request, no dump: a watcher asks
+ * it at every look and reads the ruleset again (nft -j) only when it moved. */
+static void gen_run(gen_t *g) {
+  if (g->netns) {
+    int nsfd = open(g->netns, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) { g->err = errno; return; }
+    int rc = setns(nsfd, CLONE_NEWNET);
+    g->err = rc < 0 ? errno : 0;
+    close(nsfd);
+    if (rc < 0) return;
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) { g->err = errno; return; }
+  struct { struct nlmsghdr nlh; struct nfgenmsg nfg; } msg;
+  memset(&msg, 0, sizeof msg);
+  msg.nlh.nlmsg_len = sizeof msg;
+  msg.nlh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+  msg.nlh.nlmsg_seq = 1;
+  msg.nfg.nfgen_family = AF_UNSPEC;
+  msg.nfg.version = NFNETLINK_V0;
+  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+  if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) { g->err = errno; close(fd); return; }
+  char buf[8192];
+  g->err = EPROTO;
+  for (int tries = 0; tries < 4; tries++) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) { if (errno == EINTR) continue; g->err = errno; break; }
+    int found = 0;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != 1) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(h);
+        g->err = h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error ? -e->error : EPROTO;
+        found = 1;
+        break;
+      }
+      if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) continue;
+      int left = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(struct nfgenmsg));
+      const struct rtattr *a = (const struct rtattr *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+      for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+        if ((a->rta_type & NLA_TYPE_MASK) == NFTA_GEN_ID && RTA_PAYLOAD(a) >= 4) {
+          uint32_t be;
+          memcpy(&be, RTA_DATA(a), 4);
+          g->gen = ntohl(be);
+          g->err = 0;
+        }
+      }
+      found = 1;
+      break;
+    }
+    if (found) break;
+  }
+  close(fd);
+}
+
+static void *gen_thread(void *arg) {
+  gen_run(arg);
+  return NULL;
+}
+
+static napi_value nft_gen_id(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char netns[4096];
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  gen_t g;
+  memset(&g, 0, sizeof g);
+  if (t == napi_string) {
+    if (get_string(env, argv[0], netns, sizeof netns) < 0) { napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
+    g.netns = netns;
+    pthread_t th;
+    if (pthread_create(&th, NULL, gen_thread, &g) != 0) return throw_errno(env, EAGAIN, "nftGenId thread");
+    pthread_join(th, NULL);
+  } else {
+    gen_run(&g);
+  }
+  if (g.err) return throw_errno(env, g.err, "nftables generation");
+  napi_value out;
+  napi_create_uint32(env, g.gen, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "inspectHeld", NAPI_AUTO_LENGTH, inspect_held, NULL, &fn);
@@ -886,6 +1000,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "scanFds", fn);
   napi_create_function(env, "bindProbe", NAPI_AUTO_LENGTH, bind_probe, NULL, &fn);
   napi_set_named_property(env, exports, "bindProbe", fn);
+  napi_create_function(env, "nftGenId", NAPI_AUTO_LENGTH, nft_gen_id, NULL, &fn);
+  napi_set_named_property(env, exports, "nftGenId", fn);
   return exports;
 }
 

@@ -1,8 +1,9 @@
 import {
   collectLinux, collectLinuxInParts, createOwnerCache, createProvenanceSession, type OwnerCache, type ProvenanceOptions, type ProvenanceSession,
 } from "../collect/linux.js";
-import { readFirewall, readFirewalls, type FirewallView } from "../collect/firewall.js";
+import { firewallsMoved, readFirewall, readFirewalls, type FirewallCache, type FirewallView } from "../collect/firewall.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
+import { setPublished } from "../evaluate/published.js";
 import { setReach } from "../evaluate/reach.js";
 import { summarize } from "../evaluate/enrich.js";
 import { JudgementMemo, type EvaluateOptions } from "../evaluate/evaluate.js";
@@ -68,12 +69,13 @@ function firewallOn(o: HostOptions): boolean {
   return o.firewall ?? (!o.procRoot || o.procRoot === "/proc");
 }
 
-/** Sets `reach` on the listeners from their namespaces' firewalls; adds the warning when some could not be read. */
-async function reachStage(listeners: readonly Socket[], o: HostOptions, ownView: Promise<FirewallView> | null, warnings: string[]): Promise<void> {
+/** Sets `reach` on the listeners from their namespaces' firewalls, and the published ports (DNAT, docker-proxy) both ways; adds the warnings. */
+async function reachStage(listeners: readonly Socket[], o: HostOptions, ownView: Promise<FirewallView> | null, warnings: string[], cache?: FirewallCache): Promise<void> {
   if (!firewallOn(o)) return;
-  const views = await readFirewalls(listeners, o.procRoot ?? "/proc", ownView ?? undefined);
+  const views = await readFirewalls(listeners, o.procRoot ?? "/proc", ownView ?? undefined, cache);
   const warning = setReach(listeners, views);
   if (warning !== null) warnings.push(warning);
+  warnings.push(...setPublished(listeners, views));
 }
 
 /**
@@ -87,11 +89,13 @@ export interface LookSession {
   provenance?: ProvenanceSession;
   /** The address lists the last look judged with: a look with others judges again even when the host did not change. */
   lists?: LoadedLists | null;
+  /** The firewalls read by the last looks, with their nftables generations: read again only when one moved. */
+  firewalls: FirewallCache;
 }
 
 /** A new look session (see LookSession). */
 export function createLookSession(): LookSession {
-  return { cache: createOwnerCache(), memo: new JudgementMemo() };
+  return { cache: createOwnerCache(), memo: new JudgementMemo(), firewalls: new Map() };
 }
 
 /** What one look at this host gives: every socket judged (after any selection). */
@@ -101,7 +105,10 @@ export interface HostLook {
   hostNetns: number | null;
   /** The collector's warnings, led by which baseline and policy were applied. */
   warnings: string[];
-  /** True when the host did not change since the session's last look: `sockets` is that look's array again. */
+  /**
+   * True when the host did not change since the session's last look: `sockets` is that look's array again.
+   * False also when only the firewall changed: then `sockets` is that array again, with reach set and judged anew.
+   */
   unchanged: boolean;
 }
 
@@ -210,12 +217,13 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       const hostname = collection.hostname ?? self.hostname;
       const warnings = [...appliedNotes(o.policy, o.baseline, o.lists), ...collection.warnings];
-      if (collection.unchanged && !o.select && !listsChanged) {
+      // A steady host whose firewall moved (an nftables generation changed) is judged again: reach may differ.
+      if (collection.unchanged && !o.select && !listsChanged && !(session !== null && firewallOn(o) && firewallsMoved(session.firewalls))) {
         // The session's last look again (a steady host, see OwnerCache.previous): judged then, with these same options.
         return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
       }
       const lap = phaseTimer(timings);
-      await reachStage(collection.sockets.filter((s) => s.direction === "listening"), o, ownView, warnings);
+      await reachStage(collection.sockets.filter((s) => s.direction === "listening"), o, ownView, warnings, session?.firewalls);
       lap("firewall");
       const named = nameStage(classifiedByCollector(collection.sockets), registry);
       lap("services");

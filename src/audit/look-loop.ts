@@ -51,7 +51,8 @@ export function createLooker(auditor: Auditor, options: LookerOptions = {}, now:
       const look = await auditor.lookAtHost(deepEvery > 0 && tick % deepEvery === 0 ? deepLook : plain, session, timings);
       const clock = now();
       const at = clock.toISOString();
-      if (before !== null && look.sockets === before.sockets) {
+      // (the same array judged again, when only the firewall changed, is diffed: reach may have moved)
+      if (before !== null && look.sockets === before.sockets && look.unchanged) {
         return { look, seen: before.seen, counts: before.counts, events: [], at, tick: tick++ };
       }
       const counts = new Map<string, number>();

@@ -183,7 +183,7 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
   registerLists(cli as unknown as Command, setCode);
 
   cli.command("watch")
-    .description("Watch this host: report sockets that appear, disappear or change verdict, as they do")
+    .description("Watch this host: report sockets that appear, disappear or change verdict, and listeners whose reach a firewall change moves, as they do")
     .option("--interval <duration>", "time between looks, like 2s or 500ms", "2s")
     .option("--ndjson", "one JSON event per line: {type, identity, socket, at}")
     .addOption(new Option("--count <n>", "stop after n looks").argParser((v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number from 1"); return n; }))

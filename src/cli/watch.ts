@@ -67,7 +67,8 @@ function screen(sockets: Parameters<typeof renderCounts>[0], feed: readonly stri
 
 /**
  * `portwatch watch`: looks at the host every interval and reports what appeared, disappeared or changed
- * verdict, by identity (a restarted daemon or a new client port is no change). On a terminal the view is
+ * verdict, or changed reach with no socket change (a firewall rule), by identity (a restarted daemon or a new
+ * client port is no change). On a terminal the view is
  * redrawn in place; otherwise (or with --ndjson) one line per change.
  */
 export async function runWatch(options: WatchOptions, io: Output, signal: AbortSignal): Promise<number> {

@@ -1,15 +1,17 @@
 import { execFile } from "node:child_process";
+import { networkInterfaces } from "node:os";
 import type { NetInterface, Ruleset } from "../model/firewall.js";
 import type { Socket } from "../model/socket.js";
+import { nativeAddon } from "./native.js";
 import { parseNetnsLink } from "./parse/proc-pid.js";
 import { tryRead, tryReadlink } from "./proc-files.js";
-import { mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
+import { interfacesFromNode, mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
 import { parseIptablesSave, type IptablesParse } from "./parse/iptables-save.js";
 import { parseNftJson, type NftParse } from "./parse/nft-json.js";
 
 /*
  * Reads a network namespace's firewall and interfaces, without changing anything: `nft -j list ruleset`,
- * `ip -j addr show`, and when needed `iptables-save`, `ip6tables-save` and their -legacy- forms (see
+ * `ip -j addr show` (for our own namespace, Node's os.networkInterfaces() instead), and when needed `iptables-save`, `ip6tables-save` and their -legacy- forms (see
  * readFirewall). Each runs with a fixed argument list, no shell; another namespace is entered with
  * `nsenter --net=<proc>/<pid>/ns/net --` (root only). Parsing is in parse/.
  */
@@ -60,7 +62,10 @@ function netDirOf(nsFile: string | undefined): string | null {
 export async function readFirewall(nsFile?: string): Promise<FirewallView> {
   const prefix = nsFile === undefined ? [] : ["nsenter", `--net=${nsFile}`, "--"];
   const netDir = netDirOf(nsFile);
-  const [nft, addr] = await Promise.all([run(prefix, ["nft", "-j", "list", "ruleset"]), run(prefix, ["ip", "-j", "addr", "show"])]);
+  // our own namespace's interfaces from getifaddrs (os.networkInterfaces): one program fewer to start
+  const own = nsFile === undefined ? interfacesFromNode(networkInterfaces()) : null;
+  const [nft, addr] = await Promise.all([run(prefix, ["nft", "-j", "list", "ruleset"]),
+    own !== null ? Promise.resolve({ ok: true, stdout: "", stderr: "", missing: false, error: "" }) : run(prefix, ["ip", "-j", "addr", "show"])]);
   const notes: string[] = [];
   const nftParse: NftParse | null = nft.ok ? parseNftJson(nft.stdout) : null;
   const wantSave = !nft.ok || nft.stdout.includes('"xt":');
@@ -81,7 +86,7 @@ export async function readFirewall(nsFile?: string): Promise<FirewallView> {
     iptables.push(parsed);
   }
   for (const p of [...(nftParse?.problems ?? []), ...iptables.flatMap((i) => i.problems)]) notes.push(`${p.source}${p.line === null ? "" : `:${p.line}`}: ${p.reason}`);
-  const interfaces = addr.ok ? parseIpAddrJson(addr.stdout) : [];
+  const interfaces = own ?? (addr.ok ? parseIpAddrJson(addr.stdout) : []);
   if (nftParse === null && iptables.length === 0) {
     const denied = /not permitted|permission denied/i;
     const problem = nft.missing && (ipt4 === null || ipt4.missing) ? "neither nft nor iptables-save is installed"
@@ -93,6 +98,34 @@ export async function readFirewall(nsFile?: string): Promise<FirewallView> {
   return { ruleset: mergeFirewall(nftParse, iptables), interfaces, problem: null, notes };
 }
 
+/**
+ * The nftables generation of a namespace (our own when `nsFile` is undefined), through the addon's
+ * NFT_MSG_GETGEN: it moves with every change of the nf_tables ruleset (iptables-nft's included, not
+ * iptables-legacy's). null when not known (no addon, no right to ask, a namespace gone).
+ */
+export function firewallStamp(nsFile?: string): number | null {
+  const addon = nativeAddon();
+  if (addon?.nftGenId === undefined) return null;
+  try { return addon.nftGenId(nsFile); } catch { return null; }
+}
+
+/**
+ * The firewalls a watcher read, by namespace, with the nftables generation each was read at: a later look
+ * reads a namespace again only when its generation moved (readFirewalls), and a look of an unchanged host
+ * asks `firewallsMoved` whether any did. Interfaces and iptables-legacy rules are read again with them, not
+ * on their own changes.
+ */
+export type FirewallCache = Map<number | null, { stamp: number; nsFile: string | undefined; view: FirewallView }>;
+
+/** Whether the nftables generation of a namespace in `cache` moved since it was read (one small netlink request each). */
+export function firewallsMoved(cache: FirewallCache): boolean {
+  for (const { stamp, nsFile } of cache.values()) {
+    const now = firewallStamp(nsFile);
+    if (now !== null && now !== stamp) return true;
+  }
+  return false;
+}
+
 /** The network namespace we run in, from `<procRoot>/self/ns/net`. */
 function ownNetns(procRoot: string): number | null {
   return parseNetnsLink(tryReadlink(`${procRoot}/self/ns/net`) ?? "");
@@ -102,9 +135,10 @@ function ownNetns(procRoot: string): number | null {
  * The firewall of each network namespace that has one of `listeners` (tcp and udp), read in parallel:
  * our own directly, the others through a pid that holds one of its listeners. Keyed by netns inode (null:
  * sockets whose namespace is not known, read as our own). `ownView`: our own namespace's, already started
- * (it needs no listener, so the caller can start it beside the collection).
+ * (it needs no listener, so the caller can start it beside the collection). `cache` (a watcher's): a
+ * namespace whose nftables generation has not moved since it was read is not read again.
  */
-export async function readFirewalls(listeners: readonly Socket[], procRoot = "/proc", ownView?: Promise<FirewallView>): Promise<Map<number | null, FirewallView>> {
+export async function readFirewalls(listeners: readonly Socket[], procRoot = "/proc", ownView?: Promise<FirewallView>, cache?: FirewallCache): Promise<Map<number | null, FirewallView>> {
   const own = ownNetns(procRoot);
   const pidOf = new Map<number | null, number | null>();
   for (const s of listeners) {
@@ -114,11 +148,18 @@ export async function readFirewalls(listeners: readonly Socket[], procRoot = "/p
   }
   const out = new Map<number | null, FirewallView>();
   await Promise.all([...pidOf].map(async ([ns, pid]) => {
-    const view = ns === null ? await (ownView ?? readFirewall())
-      : pid === null ? { ruleset: null, interfaces: [], problem: "no process of that network namespace is known to enter it", notes: [] }
-      : await readFirewall(`${procRoot}/${pid}/ns/net`);
+    const nsFile = ns === null ? undefined : pid === null ? null : `${procRoot}/${pid}/ns/net`;
+    // the generation first: a change while nft reads is seen at the next look
+    const stamp = cache !== undefined && nsFile !== null ? firewallStamp(nsFile) : null;
+    const kept = cache?.get(ns);
+    const view = stamp !== null && kept !== undefined && kept.stamp === stamp ? kept.view
+      : ns === null ? await (ownView ?? readFirewall())
+      : nsFile === null ? { ruleset: null, interfaces: [], problem: "no process of that network namespace is known to enter it", notes: [] }
+      : await readFirewall(nsFile);
+    if (cache !== undefined && stamp !== null && nsFile !== null && view.ruleset !== null) cache.set(ns, { stamp, nsFile, view });
     out.set(ns, view);
     if (ns === null && own !== null) out.set(own, view);
   }));
+  if (cache !== undefined) for (const ns of cache.keys()) if (!pidOf.has(ns)) cache.delete(ns);   // namespaces without listeners now
   return out;
 }

@@ -44,6 +44,12 @@ export interface NativeAddon {
   bindProbe?(protocol: 6 | 17, family: 4 | 6, netnsPath: string | null, threads: number, ports?: Uint16Array): Promise<{ inUse: Uint32Array; errors: Uint32Array }>;
   /** The ids from 1 to `max` that answer kill(id, 0) (processes and threads; `--deep`). */
   liveTids?(max: number): Int32Array;
+  /**
+   * The nftables ruleset's generation id (NFT_MSG_GETGEN), of the namespace `netnsPath` names or our own:
+   * every change of the nf_tables ruleset moves it. Throws an Error whose `code` is the errno name. Absent from
+   * an addon built before it.
+   */
+  nftGenId?(netnsPath?: string): number;
 }
 
 /** A socket a process holds, as inspectHeld read it (see NativeAddon.inspectHeld). */

@@ -7,6 +7,7 @@ import { shellQuote } from "../model/shell-quote.js";
 import { ORPHAN_STATES } from "../model/socket-state.js";
 import { titleProgram } from "./program-names.js";
 import { provenanceAdvice } from "./provenance-advice.js";
+import { mappingText } from "./published.js";
 import { listsText } from "./lists.js";
 
 /** Where the sockets came from, for the "how to find out more" advice. */
@@ -96,7 +97,7 @@ function explainWhat(s: Socket, knowledge: Knowledge, origin: Origin, hiding: Hi
     return `A raw socket for IP protocol ${s.local.port}${s.local.port === 1 || s.local.port === 58 ? " (ICMP, as ping uses)" : ""}${owner ? `, held by ${owner}` : ""}`;
   }
   const entry = knowledge.port(s.local.port, s.proto);
-  const where = s.direction === "listening" && s.exposure ? `, ${EXPOSURE_WORDS[s.exposure]}${reachWords(s)}` : "";
+  const where = s.direction === "listening" && s.exposure ? `, ${EXPOSURE_WORDS[s.exposure]}${reachWords(s)}${publishedWords(s)}` : "";
   if (entry) {
     const usual = entry.owners.filter((o) => o !== "kernel").slice(0, 3);
     const held = owner ? `; held by ${owner}` : usual.length ? `; usually ${usual.join(", ")}` : "";
@@ -134,6 +135,17 @@ function reachWords(s: Socket): string {
   }
 }
 
+/** Where a published port comes from or goes to: "; published on host port 0.0.0.0:8080 (DNAT: rule …), and …". */
+function publishedWords(s: Socket): string {
+  const parts: string[] = [];
+  for (const m of s.published ?? []) {
+    const reach = m.reach === null ? "" : m.reach.kind === "unknown" ? `; whether the host's firewall lets it through is not known: it ${m.reach.detail}` : `: ${m.reach.detail}`;
+    parts.push(`published on ${mappingText(m)}${reach}`);
+  }
+  for (const m of s.publishes ?? []) parts.push(`its connections go on to ${m.containerAddress}:${m.containerPort} (a container's port), by ${m.via === "docker-proxy" ? "docker-proxy" : `DNAT (${m.rule})`}`);
+  return parts.length === 0 ? "" : `; ${parts.join("; ")}`;
+}
+
 /**
  * `explainSocket` with the answers shared: sockets that differ only in what the explanation does not
  * mention (the ephemeral port of a client, say) get the same string, made once.
@@ -156,7 +168,7 @@ export function explainer(knowledge: Knowledge, origin: Origin, hiding?: Hiding)
     const finished = isFinished(s) ? s.state : "";
     const key = s.direction === "outbound" && s.remote
       ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}/${isLoopback(s.remote.address) ? "here" : ""}`
-      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.unlisted ?? ""}/${s.unlisted ? s.family : ""}/${s.reach?.detail ?? ""}`;
+      : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.unlisted ?? ""}/${s.unlisted ? s.family : ""}/${s.reach?.detail ?? ""}/${s.published === undefined && s.publishes === undefined ? "" : JSON.stringify([s.published, s.publishes])}`;
     let text = cache.get(key);
     if (text === undefined) {
       text = explainSocket(s, knowledge, origin, hiding);

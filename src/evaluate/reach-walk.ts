@@ -12,7 +12,19 @@ import { ipNumber } from "../model/ip-number.js";
  */
 
 /** A packet from `saddr` to `daddr`:`dport`, arriving on `iif`; `ct`: its conntrack state (default new: the first packet). */
-export interface Packet { family: 4 | 6; proto: string; iif: string; saddr: bigint; daddr: bigint; sport: number; dport: number; ct?: "new" | "established" | "invalid" }
+export interface Packet {
+  family: 4 | 6; proto: string; iif: string; saddr: bigint; daddr: bigint; sport: number; dport: number; ct?: "new" | "established" | "invalid";
+  /** The interface a forwarded packet leaves by (after DNAT); undefined: not known (an oif match is not understood). */
+  oif?: string | undefined;
+  /** Whether daddr is an address of the namespace (addrtype LOCAL); undefined: not known. */
+  local?: boolean;
+}
+
+/** A published port's path (walkConnection's `follow`): the DNAT target the packet is followed to, and the interface it leaves by. */
+export interface Follow { addr: bigint; port: number; oif: string | undefined }
+
+/** The priority of destination NAT at prerouting (NF_IP_PRI_NAT_DST): conntrack translates a connection's later packets there. */
+const NAT_DST_PRIORITY = -100;
 
 /** Conntrack's priority at prerouting (NF_IP_PRI_CONNTRACK): chains before it see no connection yet, so "ct state" reads invalid. */
 const CONNTRACK_PRIORITY = -200;
@@ -21,6 +33,10 @@ export type Outcome =
   | { kind: "accept" }
   | { kind: "drop"; by: string; source: string; reject: boolean }
   | { kind: "dnat"; by: string; source: string; to: string }
+  /** Only with `follow`: the packet was sent on to the followed target (internal: walkPacket goes on at forward). */
+  | { kind: "translated"; by: string }
+  /** Only with `follow`: no DNAT rule sent the packet to the followed target. */
+  | { kind: "untranslated" }
   | { kind: "depends"; on: string; what: string };
 
 const ACCEPT: Outcome = { kind: "accept" };
@@ -42,8 +58,15 @@ export function baseChains(ruleset: Ruleset, hook: string, family: 4 | 6): { tab
 export function matchHolds(m: FirewallMatch, p: Packet): boolean | null {
   let hit: boolean;
   switch (m.key) {
-    case "iif":
-      hit = m.names.some((n) => (n.endsWith("*") && !n.endsWith("\\*") ? p.iif.startsWith(n.slice(0, -1)) : n.replace(/\\\*$/, "*") === p.iif));
+    case "iif": case "oif": {
+      const name = m.key === "iif" ? p.iif : p.oif;
+      if (name === undefined) return null;
+      hit = m.names.some((n) => (n.endsWith("*") && !n.endsWith("\\*") ? name.startsWith(n.slice(0, -1)) : n.replace(/\\\*$/, "*") === name));
+      break;
+    }
+    case "daddr-local":
+      if (p.local === undefined) return null;
+      hit = p.local;
       break;
     case "saddr": case "daddr": {
       if (m.family !== null && m.family !== p.family) return false;
@@ -65,7 +88,7 @@ export function matchHolds(m: FirewallMatch, p: Packet): boolean | null {
   return m.op === "!=" ? !hit : hit;
 }
 
-interface Walk { ruleset: Ruleset; packet: Packet; forks: number; listenerPort: number }
+interface Walk { ruleset: Ruleset; packet: Packet; forks: number; listenerPort: number; follow: Follow | null }
 
 /** Where one walk of a chain ends: a final outcome, "accept" (this base chain accepts), or fall-through/return. */
 type ChainEnd = Outcome | { kind: "return" } | { kind: "end" };
@@ -134,6 +157,10 @@ function applyVerdict(w: Walk, table: FirewallTable, chain: FirewallChain, rule:
       const addr = v.addr === null ? null : ipNumber(v.addr);
       const sameAddr = addr === null ? v.addr === null : addr.family === w.packet.family && addr.value === w.packet.daddr;
       const samePort = v.port === null || v.port === w.listenerPort;
+      if (w.follow !== null) {
+        if (addr !== null && addr.family === w.packet.family && addr.value === w.follow.addr && (v.port ?? w.packet.dport) === w.follow.port) return { kind: "translated", by };
+        return { kind: "dnat", by, source: table.source, to };
+      }
       if (sameAddr && samePort) return ACCEPT;
       return { kind: "dnat", by, source: table.source, to };
     }
@@ -141,15 +168,32 @@ function applyVerdict(w: Walk, table: FirewallTable, chain: FirewallChain, rule:
   }
 }
 
-/** The outcome of one packet: through prerouting, then input (nat chains see only a connection's first packet). */
-export function walkPacket(ruleset: Ruleset, packet: Packet): Outcome {
-  const w: Walk = { ruleset, packet, forks: 0, listenerPort: packet.dport };
-  for (const hook of ["prerouting", "input"]) {
-    for (const { table, chain } of baseChains(ruleset, hook, packet.family)) {
+/**
+ * The outcome of one packet: through prerouting, then input (nat chains see only a connection's first packet).
+ * With `follow` (a published port's path): a DNAT to the followed target sends the packet on, rewritten, to
+ * the rest of prerouting and then the forward hook instead of input; its later packets are rewritten by
+ * conntrack at the priority of destination NAT.
+ */
+export function walkPacket(ruleset: Ruleset, packet: Packet, follow: Follow | null = null): Outcome {
+  const w: Walk = { ruleset, packet, forks: 0, listenerPort: packet.dport, follow };
+  const translate = (p: Packet): Packet => ({ ...p, daddr: follow!.addr, dport: follow!.port, oif: follow!.oif, local: false });
+  let translated = false;
+  for (const hook of ["prerouting", "after-prerouting"]) {
+    const now = hook === "prerouting" ? hook : translated ? "forward" : "input";
+    if (follow !== null && now === "input") {
+      // the connection was not sent on: conntrack has the later packets' translation from the first one
+      if (packet.ct !== "established") return { kind: "untranslated" };
+      packet = translate(packet); translated = true;
+    }
+    for (const { table, chain } of baseChains(ruleset, hook === "prerouting" ? hook : translated ? "forward" : "input", packet.family)) {
+      if (follow !== null && !translated && packet.ct === "established" && hook === "prerouting" && chain.base!.priority > NAT_DST_PRIORITY) {
+        packet = translate(packet); translated = true;
+      }
       if (chain.base!.type === "nat" && packet.ct === "established") continue;
       // found by the kernel comparison: "ct state invalid drop" at priority raw (-300) drops every packet
       w.packet = hook === "prerouting" && chain.base!.priority < CONNTRACK_PRIORITY ? { ...packet, ct: "invalid" } : packet;
       const end = runChain(w, table, chain, 0, 0);
+      if (end.kind === "translated") { packet = translate(packet); translated = true; continue; }
       if (end.kind === "accept") continue;
       if (end.kind === "return" || end.kind === "end") {
         if (chain.base!.policy === "drop") return { kind: "drop", by: ruleName(table, chain, null), source: table.source, reject: false };
@@ -166,8 +210,8 @@ export function walkPacket(ruleset: Ruleset, packet: Packet): Outcome {
  * (established: the handshake's last ACK), which a rule such as "ct state established reject" stops
  * though the SYN got through (the kernel comparison found this).
  */
-export function walkConnection(ruleset: Ruleset, packet: Packet): Outcome {
-  const first = walkPacket(ruleset, { ...packet, ct: "new" });
+export function walkConnection(ruleset: Ruleset, packet: Packet, follow: Follow | null = null): Outcome {
+  const first = walkPacket(ruleset, { ...packet, ct: "new" }, follow);
   if (first.kind !== "accept" || packet.proto !== "tcp") return first;
-  return walkPacket(ruleset, { ...packet, ct: "established" });
+  return walkPacket(ruleset, { ...packet, ct: "established" }, follow);
 }

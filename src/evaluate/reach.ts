@@ -2,18 +2,23 @@ import { isLoopback, isWildcard } from "../model/address.js";
 import type { AddressRange, NetInterface, Reach, Ruleset } from "../model/firewall.js";
 import type { Socket } from "../model/socket.js";
 import { ipNumber } from "../model/ip-number.js";
-import { matchHolds, walkConnection, type Outcome, type Packet } from "./reach-walk.js";
+import { matchHolds, walkConnection, type Follow, type Outcome, type Packet } from "./reach-walk.js";
 
 /*
  * How reachable a listener is once the firewall has had its say (`reach`): for each interface of its
  * namespace with an address outside loopback, a new connection to the listener's port is walked through
  * the ruleset (reach-walk.ts) from a source no rule names ("anyone") and from each source range the
  * rules name (both ends of it), so "only from 10.0.0.0/8" is found without trying every address.
- * A v6 listener on "::" also takes IPv4 (Linux's default, net.ipv6.bindv6only=0).
+ * A v6 listener on "::" also takes IPv4 unless IPV6_V6ONLY is on (the socket's v6only, from the netlink dump;
+ * when not known, Linux's default net.ipv6.bindv6only=0 is assumed): then the IPv4 path is walked too.
  */
 
 /** What `reach` needs of a listener. */
-export interface ReachListener { proto: string; family: 4 | 6; address: string; port: number }
+export interface ReachListener {
+  proto: string; family: 4 | 6; address: string; port: number;
+  /** An IPv6 listener on "::": true when IPV6_V6ONLY is on (no IPv4 path); undefined: not known, taken as off (Linux's default). */
+  v6only?: boolean | undefined;
+}
 
 /** A namespace's firewall and interfaces, as read. */
 export interface FirewallContext { ruleset: Ruleset; interfaces: readonly NetInterface[] }
@@ -40,7 +45,7 @@ function targets(l: ReachListener, interfaces: readonly NetInterface[]): Target[
       const ip = ipNumber(a);
       if (ip === null) continue;
       if (bound !== null ? ip.family === bound.family && ip.value === bound.value
-        : ip.family === l.family || (l.family === 6 && l.address === "::" && ip.family === 4)) {
+        : ip.family === l.family || (l.family === 6 && l.address === "::" && ip.family === 4 && l.v6only !== true)) {
         out.push({ iif: i.name, family: ip.family, daddr: ip.value });
       }
     }
@@ -74,26 +79,33 @@ function worldAddress(family: 4 | 6, ranges: readonly AddressRange[]): bigint {
 
 interface Seen { iif: string; world: Outcome; from: string[] }
 
-function look(ruleset: Ruleset, l: ReachListener, t: Target): Seen {
-  const probe: Packet = { family: t.family, proto: l.proto, iif: t.iif, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port };
+function look(ruleset: Ruleset, l: ReachListener, t: Target, follow: Follow | null): Seen {
+  const probe: Packet = { family: t.family, proto: l.proto, iif: t.iif, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port, local: true };
   const ranges = namedRanges(ruleset, probe);
-  const world = walkConnection(ruleset, { ...probe, saddr: worldAddress(t.family, ranges) });
+  const world = walkConnection(ruleset, { ...probe, saddr: worldAddress(t.family, ranges) }, follow);
   const from: string[] = [];
   if (world.kind !== "accept") {
     for (const r of ranges) {
-      if (walkConnection(ruleset, { ...probe, saddr: r.first }).kind === "accept" || walkConnection(ruleset, { ...probe, saddr: r.last }).kind === "accept") from.push(r.text);
+      if (walkConnection(ruleset, { ...probe, saddr: r.first }, follow).kind === "accept" || walkConnection(ruleset, { ...probe, saddr: r.last }, follow).kind === "accept") from.push(r.text);
     }
   }
   return { iif: t.iif, world, from };
 }
 
-function blockedText(o: Outcome & { kind: "drop" | "dnat" }): string {
+type Closed = Outcome & { kind: "drop" | "dnat" | "untranslated" };
+
+function blockedText(o: Closed): string {
+  if (o.kind === "untranslated") return "no DNAT rule sends it there";
   if (o.kind === "dnat") return `${o.source} sends it on to ${o.to} (${o.by})`;
   return `${o.source} ${o.reject ? "rejects" : "drops"} it (${o.by})`;
 }
 
-/** `reach` of one listener: loopback-only, blocked (with the rule), restricted (from where), open, or unknown (why). */
-export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
+/**
+ * `reach` of one listener: loopback-only, blocked (with the rule), restricted (from where), open, or unknown
+ * (why). With `follow`, of a published port: `l` is the host's side (address, port), and a connection
+ * counts only when a DNAT rule sends it to the followed target and the forward hook lets it through.
+ */
+export function reachOf(l: ReachListener, ctx: FirewallContext, follow: Follow | null = null): Reach {
   if (isLoopback(l.address)) return { kind: "loopback-only", detail: `bound to ${l.address}` };
   const list = targets(l, ctx.interfaces);
   if (list.length === 0) {
@@ -101,7 +113,7 @@ export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
       ? { kind: "loopback-only", detail: "its network namespace has no interface but loopback" }
       : { kind: "unknown", detail: `is bound to ${l.address}, an address no interface of its network namespace has` };
   }
-  const seen = list.map((t) => look(ctx.ruleset, l, t));
+  const seen = list.map((t) => look(ctx.ruleset, l, t, follow));
   const depends = seen.find((s) => s.world.kind === "depends");
   if (depends !== undefined && depends.world.kind === "depends") {
     return { kind: "unknown", detail: `depends on ${depends.world.on}${depends.world.what === "" ? "" : ` (${depends.world.what})`}, which portwatch cannot evaluate` };
@@ -111,7 +123,8 @@ export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
   if (open.length === seen.length) return { kind: "open", detail: `the firewall lets anyone reach it on ${ifaces(open)}` };
   const some = seen.filter((s) => s.from.length > 0);
   if (open.length === 0 && some.length === 0) {
-    const first = seen[0]!.world as Outcome & { kind: "drop" | "dnat" };
+    // the rule that stops it, rather than "no DNAT rule sends it there" on an interface the DNAT rule does not name
+    const first = (seen.find((x) => x.world.kind !== "untranslated") ?? seen[0]!).world as Closed;
     return { kind: "blocked", detail: blockedText(first) };
   }
   const parts: string[] = [];
@@ -119,8 +132,8 @@ export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
   const byIface = new Map<string, Set<string>>();
   for (const s of some) { const set = byIface.get(s.iif) ?? new Set(); for (const f of s.from) set.add(f); byIface.set(s.iif, set); }
   for (const [iif, from] of byIface) parts.push(`from ${[...from].join(", ")} on ${iif}`);
-  const closed = seen.find((s) => s.world.kind === "drop" || s.world.kind === "dnat");
-  const rest = closed === undefined ? "" : `; otherwise ${blockedText(closed.world as Outcome & { kind: "drop" | "dnat" })}`;
+  const closed = seen.find((s) => s.world.kind === "drop" || s.world.kind === "dnat") ?? seen.find((s) => s.world.kind === "untranslated");
+  const rest = closed === undefined ? "" : `; otherwise ${blockedText(closed.world as Closed)}`;
   return { kind: "restricted", detail: `the firewall lets it be reached only ${parts.join("; ")}${rest}` };
 }
 
@@ -128,7 +141,7 @@ export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
 export function createReachJudge(ctx: FirewallContext): (l: ReachListener) => Reach {
   const memo = new Map<string, Reach>();
   return (l) => {
-    const key = `${l.proto}|${l.family}|${l.address}|${l.port}`;
+    const key = `${l.proto}|${l.family}|${l.address}|${l.port}|${l.v6only ?? ""}`;
     let r = memo.get(key);
     if (r === undefined) { r = reachOf(l, ctx); memo.set(key, r); }
     return r;
@@ -155,7 +168,7 @@ export function setReach(listeners: readonly Socket[], firewalls: ReadonlyMap<nu
       judges.set(ns, judge);
       if (fw?.problem) problems.set(fw.problem, (problems.get(fw.problem) ?? 0) + 1);
     }
-    if (judge !== null) s.reach = judge({ proto: s.proto, family: s.family, address: s.local.address, port: s.local.port });
+    if (judge !== null) s.reach = judge({ proto: s.proto, family: s.family, address: s.local.address, port: s.local.port, v6only: s.v6only });
   }
   if (problems.size === 0) return null;
   const [first] = problems.keys();

@@ -13,6 +13,7 @@ import type { Reason } from "../model/verdict.js";
 import { PROVENANCE_PROCESS_RULES, PROVENANCE_SOCKET_RULES } from "./rules-provenance.js";
 import { REVERSE_SHELL } from "./rules-process-tree.js";
 import { firewallShields } from "./reach.js";
+import { exposingMappings, mappingText, publishAdvice } from "./published.js";
 import { blocklistReason } from "./lists.js";
 
 /** What the rules know besides the socket. */
@@ -239,7 +240,18 @@ export const SOCKET_RULES: readonly Rule[] = [
   {
     id: "exposed-service",
     check(s, ctx) {
-      if (s.direction !== "listening" || (s.exposure !== "all-interfaces" && s.exposure !== "interface")) return null;
+      if (s.direction !== "listening") return null;
+      // a published port (DNAT, docker-proxy): the container's service faces the host's networks; the advice is the mapping's
+      const pub = exposingMappings(s)[0];
+      if (pub !== undefined) {
+        const entry = ctx.knowledge.port(pub.containerPort, s.proto);
+        if (!entry || entry.scope !== "loopback") return null;
+        if (s.published !== undefined && entry.owners.length > 0 && s.process !== null && !ownedBy(ctx, entry.owners, s.process)) return null;
+        const whose = s.published !== undefined ? `listens in its network namespace, published on ${mappingText(pub)}` : `is a container's, published on ${mappingText(pub)} to ${pub.containerAddress}:${pub.containerPort}`;
+        const reach = pub.reach !== null && pub.reach.kind !== "unknown" ? `, and ${pub.reach.detail}` : "";
+        return reason("exposed-service", "unknown", `${entry.name} (${portText(pub.containerPort, s.proto)}) should stay on its computer but ${whose}${reach}: ${publishAdvice(pub)}`);
+      }
+      if (s.exposure !== "all-interfaces" && s.exposure !== "interface") return null;
       const entry = ctx.knowledge.port(s.local.port, s.proto);
       if (!entry || entry.scope !== "loopback") return null;
       if (entry.owners.length > 0 && s.process !== null && !ownedBy(ctx, entry.owners, s.process)) return null; // not that service: unexpected-owner says so
@@ -253,6 +265,7 @@ export const SOCKET_RULES: readonly Rule[] = [
     id: "unexpected-owner",
     check(s, ctx) {
       if ((s.direction !== "listening" && s.direction !== "inbound") || processNames(s.process, ctx.knowledge).length === 0) return null;
+      if (s.publishes?.some((m) => m.via === "docker-proxy")) return null;   // docker-proxy holds the container's published port
       const entry = ctx.knowledge.port(s.local.port, s.proto);
       if (!entry || entry.owners.length === 0 || ownedBy(ctx, entry.owners, s.process)) return null;
       if (s.local.port >= 1024 && entry.normal === "none") return null; // a high port anyone may pick: only named services are checked

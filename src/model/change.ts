@@ -1,3 +1,4 @@
+import type { ReachKind } from "./firewall.js";
 import type { Socket } from "./socket.js";
 import type { Verdict } from "./verdict.js";
 
@@ -7,15 +8,20 @@ export interface Seen {
   verdict: Verdict;
   /** One socket that had this identity (the first seen), as evidence. */
   socket: Socket;
+  /** That socket's reach when it was seen (the socket's own field may change in place later). */
+  reach?: ReachKind;
 }
 
 /** A change between two looks at the host. */
 export interface ChangeEvent {
-  type: "appeared" | "disappeared" | "verdict-changed";
+  /** reach-changed: the same verdict, but the firewall moved the listener's reach (open → blocked…) with no socket change. */
+  type: "appeared" | "disappeared" | "verdict-changed" | "reach-changed";
   identity: string;
   socket: Socket;
   /** For verdict-changed: the verdict before. */
   was?: Verdict;
+  /** For reach-changed: the reach before. */
+  wasReach?: ReachKind;
   at: string;
   /**
    * The change happened while no watcher ran: the time of the last look the history knows (the first

@@ -17,6 +17,10 @@ export type MatchOp = "==" | "!=";
 export type FirewallMatch =
   /** Interface by index (iif) or name (iifname); a name ending in "*" (iptables "+") is a prefix. */
   | { key: "iif"; op: MatchOp; names: readonly string[] }
+  /** The interface a forwarded packet leaves by (oif, oifname, iptables -o), as iif. */
+  | { key: "oif"; op: MatchOp; names: readonly string[] }
+  /** The destination is an address of this namespace (iptables -m addrtype --dst-type LOCAL, nft fib daddr type local). */
+  | { key: "daddr-local"; op: MatchOp }
   /** Source or destination address; `family`: the packet must be of that family whatever `op` (nft's "ip saddr"). */
   | { key: "saddr" | "daddr"; op: MatchOp; ranges: readonly AddressRange[]; family: 4 | 6 | null }
   /** The layer-4 protocol by name ("tcp", "udp", "icmp"…). */
@@ -65,8 +69,8 @@ export interface FirewallTable {
 
 export interface Ruleset { tables: readonly FirewallTable[] }
 
-/** A network interface of a namespace and its addresses (from `ip -j addr`). */
-export interface NetInterface { name: string; loopback: boolean; addresses: readonly string[] }
+/** A network interface of a namespace and its addresses (from `ip -j addr`); `networks`: the same with their prefix lengths ("172.17.0.1/16"). */
+export interface NetInterface { name: string; loopback: boolean; addresses: readonly string[]; networks?: readonly string[] }
 
 /** How reachable a listener is, after the firewall: see REACH_KINDS. */
 export const REACH_KINDS = ["loopback-only", "blocked", "restricted", "open", "unknown"] as const;
@@ -82,4 +86,24 @@ export interface Reach {
 export function ruleName(table: FirewallTable, chain: FirewallChain, rule: FirewallRule | null): string {
   const where = `chain ${chain.name} in table ${table.family} ${table.name}`;
   return rule === null ? `the policy of ${where}` : `rule ${rule.number} of ${where}`;
+}
+
+/**
+ * A host port published to a socket elsewhere (a container's, in its own network namespace): by a DNAT rule
+ * of the host's firewall, or by a container runtime's proxy (docker-proxy) that listens on the host port.
+ */
+export interface PortMapping {
+  /** The host's address the port is published on; "0.0.0.0" or "::" for every address. */
+  hostAddress: string;
+  hostPort: number;
+  /** Where connections go: the container's address and port. */
+  containerAddress: string;
+  containerPort: number;
+  /** The host's network namespace (inode), null when it is portwatch's own and not known. */
+  hostNetns: number | null;
+  via: "dnat" | "docker-proxy";
+  /** The DNAT rule in words ("rule 3 of chain DOCKER in table ip nat"), or the proxy ("docker-proxy, pid 812"). */
+  rule: string;
+  /** Who can reach the host port along this path, through the host's firewall; null when not known. */
+  reach: Reach | null;
 }

@@ -1,5 +1,5 @@
 import { ADDRESS_PATTERN } from "./address.js";
-import { REACH_KINDS } from "./firewall.js";
+import { REACH_KINDS, type PortMapping } from "./firewall.js";
 import type { ProcessInfo, SharedHolder } from "./process.js";
 import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, UNLISTED_BINDS, type Endpoint, type ListMatch, type RemoteEndpoint, type Service, type Socket } from "./socket.js";
 import { VERDICTS, type Reason } from "./verdict.js";
@@ -180,6 +180,23 @@ export const REACH_FIELDS = [
   { name: "detail", type: TEXT, nullable: false, presence: "always", description: "in plain words: from where, which rule blocks it (\"rule 7 of chain input in table inet filter\"), or what it depends on" },
 ] as const satisfies readonly Field[];
 
+/** REACH_FIELDS inside a published port's mapping: the same, but not a policy operand (reach.kind is). */
+const MAPPING_REACH_FIELDS = [
+  { name: "kind", type: { kind: "enum", values: REACH_KINDS }, nullable: false, presence: "always", description: "as reach.kind, for the host port along this path" },
+  { name: "detail", type: TEXT, nullable: false, presence: "always", description: "as reach.detail" },
+] as const satisfies readonly Field[];
+
+export const PORT_MAPPING_FIELDS = [
+  { name: "hostAddress", type: TEXT, nullable: false, presence: "always", description: "the host's address the port is published on (\"0.0.0.0\" or \"::\" for every address)" },
+  { name: "hostPort", type: PORT, nullable: false, presence: "always", description: "the published port of the host" },
+  { name: "containerAddress", type: TEXT, nullable: false, presence: "always", description: "where connections to it go: the container's address" },
+  { name: "containerPort", type: PORT, nullable: false, presence: "always", description: "and the container's port" },
+  { name: "hostNetns", type: INODE, nullable: true, presence: "always", description: "the network namespace of the host side; null when not known" },
+  { name: "via", type: { kind: "enum", values: ["dnat", "docker-proxy"] }, nullable: false, presence: "always", description: "a DNAT rule of the host's firewall, or a docker-proxy process listening on the host port" },
+  { name: "rule", type: TEXT, nullable: false, presence: "always", description: "the DNAT rule (\"rule 3 of chain DOCKER in table ip nat\") or the proxy (\"docker-proxy, pid 812\")" },
+  { name: "reach", type: { kind: "object", fields: MAPPING_REACH_FIELDS }, nullable: true, presence: "always", description: "who can reach the host port along this path, through the host's firewall; null when not known" },
+] as const satisfies readonly Field[];
+
 export const SOCKET_FIELDS = [
   { name: "proto", type: { kind: "enum", values: PROTOS }, nullable: false, presence: "always", setBy: "collect", description: "transport protocol",
     policy: { match: "one-of", how: "one of the values" }, metric: { label: "proto", in: ["portwatch_sockets", "portwatch_listeners"] } },
@@ -214,6 +231,12 @@ export const SOCKET_FIELDS = [
     description: "a port no view of the socket tables lists although binding it fails, try after try (audit --deep; owner, address and state unknown): \"wildcard-and-loopback\" (both binds failed) or \"wildcard-only\" (held on another address); rule unlisted-port" },
   { name: "reach", type: { kind: "object", fields: REACH_FIELDS }, nullable: false, presence: "when-set", shared: true, setBy: "collect",
     description: "listeners of a live host whose firewall portwatch read (nft, iptables-save): who can reach it through the firewall of its network namespace" },
+  { name: "v6only", type: { kind: "bool" }, nullable: false, presence: "when-set", setBy: "collect",
+    description: "an IPv6 listener on \"::\" read through netlink: true when IPV6_V6ONLY is on (IPv6 only), false when it also takes IPv4; absent when not known (a /proc/net read, or another tool's output)" },
+  { name: "published", type: { kind: "list", of: { kind: "object", fields: PORT_MAPPING_FIELDS } }, nullable: false, presence: "when-set", shared: true, setBy: "collect",
+    description: "a listener (a container's) that host ports are published to, by a DNAT rule or docker-proxy: which host port, and who can reach it" },
+  { name: "publishes", type: { kind: "list", of: { kind: "object", fields: PORT_MAPPING_FIELDS } }, nullable: false, presence: "when-set", shared: true, setBy: "collect",
+    description: "a host listener (docker-proxy, or one a DNAT rule diverts) whose port is published to a container's socket: where connections go" },
 ] as const satisfies readonly SocketField[];
 
 /** A field with its dotted path from the socket ("process.name"; "reasons[].rule" for a field of a list's items). */
@@ -281,8 +304,8 @@ type Agrees<F extends readonly Field[], O> = Same<Names<F>, keyof O> extends tru
 export const TABLES_AGREE_WITH_TYPES: [
   Agrees<typeof SOCKET_FIELDS, Socket>, Agrees<typeof ENDPOINT_FIELDS, Endpoint>, Agrees<typeof LOCAL_ENDPOINT_FIELDS, Endpoint>, Agrees<typeof SERVICE_FIELDS, Service>,
   Agrees<typeof PROCESS_FIELDS, ProcessInfo>, Agrees<typeof HOLDER_FIELDS, SharedHolder>, Agrees<typeof REASON_FIELDS, Reason>,
-  Agrees<typeof LIST_MATCH_FIELDS, ListMatch>, Agrees<typeof REMOTE_ENDPOINT_FIELDS, RemoteEndpoint>,
-] = [true, true, true, true, true, true, true, true, true];
+  Agrees<typeof LIST_MATCH_FIELDS, ListMatch>, Agrees<typeof REMOTE_ENDPOINT_FIELDS, RemoteEndpoint>, Agrees<typeof PORT_MAPPING_FIELDS, PortMapping>,
+] = [true, true, true, true, true, true, true, true, true, true];
 
 // The policy operands as types: their paths and how each matches, so evaluate/policy.ts must read every one.
 type OperandsOf<F, P extends string> = F extends { name: infer N extends string }

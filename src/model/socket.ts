@@ -1,4 +1,4 @@
-import type { Reach } from "./firewall.js";
+import type { PortMapping, Reach } from "./firewall.js";
 import type { ProcessInfo, SharedHolder } from "./process.js";
 import type { Reason, Verdict } from "./verdict.js";
 
@@ -99,6 +99,12 @@ export interface Socket {
   unlisted?: UnlistedBind;
   /** Listeners of a live host whose firewall could be read: how reachable the firewall leaves them. */
   reach?: Reach;
+  /** An IPv6 socket on "::" that is not connected: whether IPV6_V6ONLY is on (only IPv6) or off (IPv4 too); absent when not known. */
+  v6only?: boolean;
+  /** A listener a host port is published to (DNAT, docker-proxy): which host ports reach it, and from where. */
+  published?: readonly PortMapping[];
+  /** A host listener or proxy that sends its port on to a container's socket: where to. */
+  publishes?: readonly PortMapping[];
 }
 
 /** The empty list every new socket starts with for `sharedWith` and `reasons` (frozen: one allocation for all). */

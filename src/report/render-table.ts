@@ -3,7 +3,7 @@ import { verdictCounts } from "../model/verdict.js";
 import { columnWidths, elide, formatLine, type Column } from "./columns.js";
 import { safeText } from "./safe-text.js";
 import { compareSockets, groupIndex, VERDICT_GROUPS } from "./socket-order.js";
-import { closingKind, contextText, formatEndpoint, processUserText, protoText, reasonText, serverEnd, serviceText } from "./socket-text.js";
+import { closingKind, contextText, formatEndpoint, processUserText, protoText, reachCell, reasonText, serverEnd, serviceText } from "./socket-text.js";
 import { count } from "../model/words.js";
 
 export { formatEndpoint } from "./socket-text.js";
@@ -35,10 +35,6 @@ const TABLE_COLUMNS: readonly Column[] = [
 /** The Reach column (last), shown when some listener has `reach` and the table has room (no width, or 100 columns and more). */
 const REACH_COLUMN: Column = { header: "Reach", min: 5, tier: 1 };
 const REACH_MIN_WIDTH = 100;
-const REACH_WORDS: Record<NonNullable<Socket["reach"]>["kind"], string> = {
-  "loopback-only": "local", blocked: "blocked", restricted: "restricted", open: "open", unknown: "unknown",
-};
-const reachCell = (s: Socket): string => (s.reach === undefined ? "" : REACH_WORDS[s.reach.kind]);
 
 /** Digits of a port number (0–65535). */
 const digits = (n: number) => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5);

@@ -1,6 +1,7 @@
 // The text of a socket's parts, shared by every view: the terminal table, the change lines of `watch`,
 // `explain`, and the dashboard (src/serve/ui/, bundled for the browser). Pure and free of Node: the
 // dashboard's build (scripts/build-ui.mjs) refuses any import outside model/, report/ and serve/ui/.
+import type { PortMapping, ReachKind } from "../model/firewall.js";
 import { ownerText as ownerWords, type ProcessInfo } from "../model/process.js";
 import { protoLabel } from "../model/protocol.js";
 import type { Endpoint, Socket } from "../model/socket.js";
@@ -60,6 +61,24 @@ export function userText(s: Pick<Socket, "process" | "uid" | "proto" | "state">)
 /** The Service column: the service's name (escaped: /etc/services is a file too), or "-". */
 export function serviceText(s: Pick<Socket, "service">): string {
   return s.service === null ? "-" : safeText(s.service.name);
+}
+
+/** The Reach column's word for each reach (the table's and the dashboard's): short, "local" for loopback-only. */
+export const REACH_WORDS: Readonly<Record<ReachKind, string>> = {
+  "loopback-only": "local", blocked: "blocked", restricted: "restricted", open: "open", unknown: "unknown",
+};
+
+/** The Reach column: REACH_WORDS of the socket's reach, "" when it has none (a connection, a firewall not read). */
+export function reachCell(s: Pick<Socket, "reach">): string {
+  return s.reach === undefined ? "" : REACH_WORDS[s.reach.kind];
+}
+
+/** A published port in words: "host port 0.0.0.0:8080 -> 172.17.0.2:80 by DNAT (rule 2 of chain DOCKER in table ip nat); open: …", escaped. */
+export function mappingLine(m: PortMapping): string {
+  const host = m.hostAddress.includes(":") ? `[${m.hostAddress}]:${m.hostPort}` : `${m.hostAddress}:${m.hostPort}`;
+  const to = m.containerAddress.includes(":") ? `[${m.containerAddress}]:${m.containerPort}` : `${m.containerAddress}:${m.containerPort}`;
+  const by = m.via === "dnat" ? `DNAT (${m.rule})` : m.rule;
+  return safeText(`host port ${host} -> ${to} by ${by}${m.reach === null ? "" : `; ${m.reach.kind}: ${m.reach.detail}`}`);
 }
 
 /** A reason as the table shows it under its row: "message [rule]", escaped. */

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { createAuditor } from "../../src/audit/auditor.js";
 import { readFirewall, readFirewalls } from "../../src/collect/firewall.js";
+import { interfacesFromNode, parseIpAddrJson } from "../../src/collect/parse/firewall-merge.js";
 import { reachOf, setReach } from "../../src/evaluate/reach.js";
 import type { Ruleset } from "../../src/model/firewall.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -122,6 +123,15 @@ describe("readFirewall in namespaces the test creates", { skip }, () => {
       redis.stop();
       lab.inSrv(["nft", "flush", "ruleset"]);
     }
+  });
+
+  it("interfacesFromNode gives what ip -j addr show gives for the interfaces with addresses of the same namespace", () => {
+    lab.inSrv(["ip", "-6", "addr", "add", "2001:db8:77::1/64", "dev", "eth0", "nodad"]);
+    const fromNode = interfacesFromNode(JSON.parse(lab.inSrv([process.execPath, "-e", "process.stdout.write(JSON.stringify(require('os').networkInterfaces()))"])));
+    const fromIp = parseIpAddrJson(lab.inSrv(["ip", "-j", "addr", "show"])).filter((i) => i.addresses.length > 0);
+    const sorted = (xs: typeof fromIp) => xs.map((i) => ({ ...i, addresses: [...i.addresses].sort(), networks: [...(i.networks ?? [])].sort() })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    assert.deepEqual(sorted(fromNode), sorted(fromIp));
+    assert.ok(fromNode.some((i) => i.name === "eth0" && i.addresses.includes("2001:db8:77::1") && !i.loopback));
   });
 
   it("readFirewall says why it cannot read a firewall when nsenter cannot enter, without calling nft missing", async () => {

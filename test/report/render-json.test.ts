@@ -40,12 +40,14 @@ describe("socketJson", () => {
   });
 });
 
+const MAPPING = { hostAddress: "0.0.0.0", hostPort: 8080, containerAddress: "172.17.0.2", containerPort: 80, hostNetns: 4026531840, via: "dnat" as const, rule: "rule 2 of chain DOCKER in table ip nat", reach: { kind: "open" as const, detail: "d" } };
+
 describe("socketJson against SOCKET_FIELDS", () => {
   const base = c.sockets.find((s) => s.process !== null && s.remote === null)!;
   const keysOf = (json: string) => Object.keys(JSON.parse(json) as object);
   const cases: [string, Socket, string[]][] = [
     ["a socket has the table's keys in its order, hiddenFrom left out when unset", base, SOCKET_FIELDS.filter((f) => f.presence === "always").map((f) => f.name)],
-    ["hiddenFrom, unlisted and reach are written last when set", { ...base, hiddenFrom: "netlink", unlisted: "wildcard-only", reach: { kind: "blocked", detail: "nftables drops it" } }, SOCKET_FIELDS.map((f) => f.name)],
+    ["hiddenFrom, unlisted, reach, v6only, published and publishes are written last when set", { ...base, hiddenFrom: "netlink", unlisted: "wildcard-only", reach: { kind: "blocked", detail: "nftables drops it" }, v6only: false, published: [MAPPING], publishes: [MAPPING] }, SOCKET_FIELDS.map((f) => f.name)],
     ["unlisted is written last when set alone", { ...base, unlisted: "wildcard-and-loopback" }, [...SOCKET_FIELDS.filter((f) => f.presence === "always").map((f) => f.name), "unlisted"]],
   ];
   for (const [what, s, keys] of cases) it(`socketJson: ${what}`, () => assert.deepEqual(keysOf(socketJson(s)), keys));
@@ -59,7 +61,7 @@ describe("socketJson against SOCKET_FIELDS", () => {
     };
     const full: Socket = {
       ...base, remote: { address: "192.0.2.1", port: 443, host: "example.org", lists: [{ name: "feodo", category: "malware", date: "2015-10-23T13:45:29Z", network: "192.0.2.1" }] }, local: { ...base.local, host: "me" }, service: { name: "https", port: 443 },
-      sharedWith: [{ pid: 2, name: "x" }], reasons: [{ rule: "r", verdict: "unknown", message: "m" }], hiddenFrom: "proc", unlisted: "wildcard-only", reach: { kind: "open", detail: "d" },
+      sharedWith: [{ pid: 2, name: "x" }], reasons: [{ rule: "r", verdict: "unknown", message: "m" }], hiddenFrom: "proc", unlisted: "wildcard-only", reach: { kind: "open", detail: "d" }, v6only: true, published: [MAPPING], publishes: [{ ...MAPPING, via: "docker-proxy" }],
       process: { ...base.process!, nameCut: true, package: { name: "p", version: "1", verified: true }, provenance: { database: "dpkg", writable: { path: "/opt/x", by: "anyone" }, foreign: [{ path: "/dev/shm/x.so", place: "world-writable", deleted: false, via: "mapped" }] },
         ancestry: [{ pid: 1, name: "systemd", exe: "/usr/lib/systemd/systemd", uid: 0 }], tty: "pts/1", unit: "x.service",
         terminalsBelow: [{ tty: "pts/2", between: [{ pid: 5, name: "a", exe: null, uid: 0 }], on: [{ pid: 6, name: "sh", exe: "/bin/sh", uid: 0, cmdline: ["sh"] }] }] },

@@ -86,6 +86,9 @@ describe("portwatch serve: dashboard in a real browser (Debian chromium, loopbac
       assert.match(detail, /Explanation/);
       assert.match(detail, new RegExp(`This process listens on.*tcp ${port}`));
       assert.match(detail, new RegExp(`Started by.*\\(pid ${process.pid}\\)`), "the planted listener was started by this test");
+      // reach, as the firewall leaves it (a live look reads it as root; scripts/test-deps.sh installs nft): in the list and the detail
+      assert.equal(await page.textContent(`${row} .c-reach`), "local");
+      assert.match(detail, /Reachloopback-only: bound to 127\.0\.0\.1/);
       if (SHOTS) await page.screenshot({ path: `${SHOTS}dashboard-detail.png` });
       kill(child);
       await page.waitForSelector(row, { state: "detached", timeout: 10_000 });

@@ -42,6 +42,17 @@ describe("rowCells", () => {
       assert.equal(cells[at("process")], m ? (m[2] === "?" ? `process ${m[1]}` : `${m[2]} (pid ${m[1]})`) : "-");
     });
   }
+  it("rowCells shows a listener's reach with the terminal table's Reach word, and nothing for a socket without reach", () => {
+    const kinds = ["loopback-only", "blocked", "restricted", "open", "unknown"] as const;
+    for (const kind of kinds) {
+      const s = sock({ direction: "listening", remote: null, reach: { kind, detail: "d" } });
+      const header = renderTable([s]).split("\n")[0]!.trim().split(/ {2,}/);
+      assert.equal(header.at(-1), "Reach");
+      assert.equal(rowCells(row(s))[at("reach")], tableCells(s).at(-1), kind);
+    }
+    assert.equal(rowCells(row(sock({})))[at("reach")], "");
+    assert.equal(matches(row(sock({ direction: "listening", remote: null, reach: { kind: "blocked", detail: "d" } })), { verdict: "", proto: "", direction: "", process: "", port: "", search: "blocked" }), true, "the search finds it");
+  });
   it("rowCells shows control characters as \\xNN and HTML as it is", () => {
     const cells = rowCells(row(hostile[0] as Socket)).join(" ");
     assert.match(cells, /ev\\x1b\[31mil <b>x<\/b> \(pid 4242\)/);

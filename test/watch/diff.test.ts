@@ -56,6 +56,23 @@ describe("diff", () => {
     const after = look([sock("listening", 6379, proc(5, "/usr/bin/redis-server"), { verdict: "unknown" })]);
     assert.deepEqual(diff(before, after, at).map((e) => [e.type, e.was, e.socket.verdict]), [["verdict-changed", "expected", "unknown"]]);
   });
+  it("diff: a listener whose reach moved (open -> blocked) with the same verdict is a reach change, with the reach before", () => {
+    const redis = proc(5, "/usr/bin/redis-server");
+    const s = sock("listening", 6379, redis, { verdict: "unknown" });
+    s.reach = { kind: "open", detail: "the firewall lets anyone reach it on eth0" };
+    const before = look([s]);
+    // the same socket object, its reach set again in place by the next look (as a watcher's steady host does)
+    s.reach = { kind: "blocked", detail: "nftables drops it (rule 1 of chain input in table inet f)" };
+    const events = diff(before, look([s]), at);
+    assert.deepEqual(events.map((e) => [e.type, e.wasReach, e.socket.reach?.kind]), [["reach-changed", "open", "blocked"]]);
+  });
+  it("diff: a reach known on one side only (the firewall could not be read) is no change", () => {
+    const p = proc(5, "/usr/bin/redis-server");
+    const open = sock("listening", 6379, p, { verdict: "unknown" });
+    open.reach = { kind: "open", detail: "d" };
+    assert.deepEqual(diff(look([open]), look([sock("listening", 6379, p, { verdict: "unknown" })]), at), []);
+    assert.deepEqual(diff(look([sock("listening", 6379, p, { verdict: "unknown" })]), look([open]), at), []);
+  });
   it("byIdentity counts the sockets of each identity when asked", () => {
     const ff = proc(4242, "/usr/lib/firefox/firefox");
     const counts = new Map<string, number>();

@@ -34,11 +34,34 @@ export function parseIpAddrJson(text: string): NetInterface[] {
   for (const i of doc as { ifname?: unknown; flags?: unknown; addr_info?: unknown }[]) {
     if (typeof i?.ifname !== "string") continue;
     const flags = Array.isArray(i.flags) ? i.flags : [];
-    const addrs = Array.isArray(i.addr_info) ? i.addr_info as { local?: unknown }[] : [];
+    const addrs = Array.isArray(i.addr_info) ? i.addr_info as { local?: unknown; prefixlen?: unknown }[] : [];
+    const known = addrs.filter((a): a is { local: string; prefixlen?: unknown } => typeof a.local === "string");
     out.push({
       name: i.ifname,
       loopback: flags.includes("LOOPBACK"),
-      addresses: addrs.map((a) => a.local).filter((a): a is string => typeof a === "string"),
+      addresses: known.map((a) => a.local),
+      networks: known.filter((a) => typeof a.prefixlen === "number").map((a) => `${a.local}/${String(a.prefixlen)}`),
+    });
+  }
+  return out;
+}
+
+/** One address as Node's os.networkInterfaces() gives it (the fields read here). */
+export interface NodeInterfaceAddress { address: string; cidr: string | null; internal: boolean }
+
+/**
+ * Node's os.networkInterfaces() (getifaddrs: every interface with an address; `internal` is IFF_LOOPBACK) as
+ * interfaces: the same as `ip -j addr show` gives for our own namespace, without starting a program.
+ */
+export function interfacesFromNode(map: Readonly<Record<string, readonly NodeInterfaceAddress[] | undefined>>): NetInterface[] {
+  const out: NetInterface[] = [];
+  for (const [name, addrs] of Object.entries(map)) {
+    if (addrs === undefined || addrs.length === 0) continue;
+    out.push({
+      name,
+      loopback: addrs.some((a) => a.internal),
+      addresses: addrs.map((a) => a.address),
+      networks: addrs.flatMap((a) => (a.cidr === null ? [] : [a.cidr])),
     });
   }
   return out;

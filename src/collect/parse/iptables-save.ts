@@ -115,6 +115,17 @@ function readRule(w: string[], number: number, family: 4 | 6): FirewallRule {
         break;
       case "-m": case "--match": {
         const mod = takeArg();
+        // docker's nat chains: -m addrtype --dst-type LOCAL (a destination address of this namespace)
+        if (mod === "addrtype" && (w[i + 1] === "--dst-type" || (w[i + 1] === "!" && w[i + 2] === "--dst-type"))) {
+          const negated = w[i + 1] === "!";
+          const type = w[i + (negated ? 3 : 2)];
+          const more = w[i + (negated ? 4 : 3)];
+          if (type === "LOCAL" && (more === undefined || !more.startsWith("--"))) {
+            matches.push({ key: "daddr-local", op: negated ? "!=" : "==" });
+            i += negated ? 3 : 2;
+            break;
+          }
+        }
         if (!["tcp", "udp", "multiport", "conntrack", "state", "comment"].includes(mod)) {
           matches.push({ key: "other", text: `-m ${mod}` });
           while (i + 1 < w.length && !["-j", "-g", "-m", "--jump", "--goto", "--match"].includes(w[i + 1]!)) i++;
@@ -148,7 +159,9 @@ function readRule(w: string[], number: number, family: 4 | 6): FirewallRule {
         else verdict = { kind: opt === "-g" || opt === "--goto" ? "goto" : "jump", target };
         break;
       }
-      case "-o": case "--out-interface": takeArg(); matches.push({ key: "other", text: `-o ${arg ?? ""}` }); break;
+      case "-o": case "--out-interface":
+        matches.push({ key: "oif", op, names: [takeArg().replace(/\+$/, "*")] });
+        break;
       case "-c": case "--set-counters": i++; break;
       default:
         matches.push({ key: "other", text: opt });

@@ -109,9 +109,9 @@ function readMatch(m: Obj, sets: Map<string, Json[]>): FirewallMatch {
   if (isObj(left.meta)) {
     const k = left.meta.key;
     if (op === undefined) return other(`meta ${String(k)} ${cmp}`);
-    if (k === "iif" || k === "iifname") {
+    if (k === "iif" || k === "iifname" || k === "oif" || k === "oifname") {
       const names = values().filter((v): v is string => typeof v === "string");
-      return names.length === values().length ? { key: "iif", op, names } : other(`meta ${k}`);
+      return names.length === values().length ? { key: k.startsWith("i") ? "iif" : "oif", op, names } : other(`meta ${k}`);
     }
     if (k === "l4proto") return protoMatch(op, values());
     if (k === "nfproto") {
@@ -119,6 +119,11 @@ function readMatch(m: Obj, sets: Map<string, Json[]>): FirewallMatch {
       return fams.every((f) => f !== null) ? { key: "nfproto", op, families: fams as (4 | 6)[] } : other("meta nfproto");
     }
     return other(`meta ${String(k)}`);
+  }
+  // fib daddr type local: {"fib": {"result": "type", "flags": ["daddr"]}} == "local" (docker's and firewalld's DNAT chains)
+  if (isObj(left.fib) && left.fib.result === "type" && Array.isArray(left.fib.flags) && left.fib.flags.length === 1 && left.fib.flags[0] === "daddr"
+    && op !== undefined && (right === "local" || (isObj(right) && Array.isArray(right.set) && right.set.length === 1 && right.set[0] === "local"))) {
+    return { key: "daddr-local", op };
   }
   if (isObj(left.ct) && left.ct.key === "state" && op !== undefined) {
     const states = values().filter((v): v is string => typeof v === "string");

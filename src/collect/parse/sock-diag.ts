@@ -94,13 +94,18 @@ export function decodeSockDiag(records: Uint8Array, proto: Proto, netns: number 
     const at = w * 4;
     const local = family === 4 ? v4At(bytes, words, at + 8) : v6At(bytes, words, at + 8);
     const remote: Socket["remote"] = connected ? { address: family === 4 ? v4At(bytes, words, at + 24) : v6At(bytes, words, at + 24), port: remotePort } : null;
-    out.push({
+    const s: Socket = {
       proto, family,
       local: { address: local, port: localPort },
       remote,
       state, direction: "unknown", exposure: null, netns, inode: words[w + 11] as number, uid: words[w + 10] as number,
       service: null, process: null, sharedWith: NONE, verdict: "unknown", reasons: NONE, explanation: null,
-    });
+    };
+    // IPV6_V6ONLY (the record's bits 24-31: 2 off, 3 on, 0 not known), kept for IPv6 sockets on "::" only:
+    // only they also take IPv4 when it is off
+    const v6only = head >>> 24;
+    if (family === 6 && v6only >= 2 && local === "::" && !connected) s.v6only = v6only === 3;
+    out.push(s);
   }
   return unknown;
 }

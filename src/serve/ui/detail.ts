@@ -1,7 +1,7 @@
 // The panel beside the list: everything portwatch knows about one identity, its process and its history.
 import { jsonSafe, safeText } from "../../report/safe-text.js";
 import { verdictColour } from "../../report/socket-order.js";
-import { ancestryText, formatEndpoint, ownerText, processText, reasonText, serviceText, userText } from "../../report/socket-text.js";
+import { ancestryText, formatEndpoint, mappingLine, ownerText, processText, reasonText, serviceText, userText } from "../../report/socket-text.js";
 import type { IdentityResponse } from "./api.js";
 import { el } from "./dom.js";
 
@@ -24,6 +24,10 @@ export function renderDetail(data: IdentityResponse): HTMLElement[] {
       : s.hiddenFrom === "netlink" ? "from netlink (what ss reads), shown by /proc/net (what netstat reads)"
       : "from both netlink (ss) and /proc/net (netstat); its holder's fd table shows it", "red");
     add("Local", formatEndpoint(s.local));
+    if (s.reach) add("Reach", safeText(`${s.reach.kind}: ${s.reach.detail}`), s.reach.kind === "open" ? "red" : undefined);
+    if (s.v6only !== undefined) add("IPv4 too", s.v6only ? "no (IPV6_V6ONLY is on)" : "yes (IPV6_V6ONLY is off: it takes IPv4 as well)");
+    for (const m of s.published ?? []) add("Published on", mappingLine(m));
+    for (const m of s.publishes ?? []) add("Sends its port on to", mappingLine(m));
     add("Remote", s.remote === null ? "none (no peer)" : formatEndpoint(s.remote));
     for (const l of s.remote?.lists ?? []) {
       const about = [l.category, l.date === null ? null : `dated ${l.date.slice(0, 10)}`].filter((x) => x !== null).join(", ");

@@ -4,7 +4,7 @@
 import type { Verdict } from "../../model/verdict.js";
 import { safeText } from "../../report/safe-text.js";
 import { compareSockets, groupIndex } from "../../report/socket-order.js";
-import { formatEndpoint, processText, protoText, reasonText, serviceText, userText } from "../../report/socket-text.js";
+import { formatEndpoint, processText, protoText, reachCell, reasonText, serviceText, userText } from "../../report/socket-text.js";
 import type { IdentityRow } from "./api.js";
 
 /** A column of the list: its head, and the class its cells get (c-<key>). */
@@ -18,7 +18,7 @@ export interface ListColumn {
 
 /**
  * The columns: the terminal table's (src/report/render-table.ts), between the verdict and the number of
- * sockets, with the same text, but for two: the process reads "cupsd (pid 812)" as in the change lines,
+ * sockets, with the same text (Reach, the firewall's answer, always shown: empty for connections), but for two: the process reads "cupsd (pid 812)" as in the change lines,
  * where the table keeps netstat's "812/cupsd"; and a socket with no peer (a listener, an unconnected UDP
  * socket) has an empty Foreign Address, where the table keeps netstat's "*:*".
  */
@@ -31,6 +31,7 @@ export const LIST_COLUMNS: readonly ListColumn[] = [
   { key: "service", header: "Service", cell: (r) => serviceText(r.socket) },
   { key: "process", header: "Process", cell: (r) => (r.socket.process ? processText(r.socket.process) : "-") },
   { key: "user", header: "User", cell: (r) => userText(r.socket) },
+  { key: "reach", header: "Reach", cell: (r) => reachCell(r.socket) },
   { key: "sockets", header: "Sockets", cell: (r) => String(r.count) },
 ];
 

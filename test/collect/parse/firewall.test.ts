@@ -125,8 +125,30 @@ describe("mergeFirewall", () => {
 describe("parseIpAddrJson", () => {
   it("parseIpAddrJson reads each interface's name, loopback flag and addresses", () => {
     const list = parseIpAddrJson(fixture("ip-addr.json"));
-    assert.deepEqual(list.find((i) => i.name === "lo"), { name: "lo", loopback: true, addresses: ["127.0.0.1", "::1"] });
+    assert.deepEqual(list.find((i) => i.name === "lo"), { name: "lo", loopback: true, addresses: ["127.0.0.1", "::1"], networks: ["127.0.0.1/8", "::1/128"] });
+    assert.deepEqual(list.find((i) => i.name === "eth0")?.networks?.slice(0, 2), ["192.0.2.10/24", "2001:db8::10/64"]);
     assert.deepEqual(list.find((i) => i.name === "eth0")?.addresses.slice(0, 2), ["192.0.2.10", "2001:db8::10"]);
     assert.deepEqual(parseIpAddrJson("not json"), []);
+  });
+});
+
+describe("the matches of published ports (docker's chains, nft's DNAT)", () => {
+  it("parseIptablesSave reads -o as an oif match and -m addrtype --dst-type LOCAL as daddr-local", () => {
+    const { tables } = parseIptablesSave(fixture("docker-nat.save"), 4);
+    const nat = tables.find((t) => t.name === "nat");
+    assert.deepEqual(chain(nat, "PREROUTING").rules[0]?.matches, [{ key: "daddr-local", op: "==" }]);
+    assert.deepEqual(chain(nat, "OUTPUT").rules[0]?.matches.map((m) => m.key), ["daddr", "daddr-local"]);
+    const filter = tables.find((t) => t.name === "filter");
+    assert.deepEqual(chain(filter, "DOCKER").rules[0]?.matches.filter((m) => m.key === "iif" || m.key === "oif"),
+      [{ key: "iif", op: "!=", names: ["docker0"] }, { key: "oif", op: "==", names: ["docker0"] }]);
+    assert.deepEqual(chain(nat, "DOCKER").rules[1]?.verdict, { kind: "dnat", addr: "172.17.0.2", port: 80 });
+  });
+  it("parseNftJson reads fib daddr type local, oifname and dnat to", () => {
+    const { tables } = parseNftJson(fixture("nft-dnat.json"));
+    const pre = chain(tables.find((t) => t.name === "pwnat"), "prerouting");
+    assert.deepEqual(pre.rules[0]?.matches[0], { key: "daddr-local", op: "==" });
+    assert.deepEqual(pre.rules[0]?.verdict, { kind: "dnat", addr: "198.51.100.2", port: 5432 });
+    const fwd = chain(tables.find((t) => t.name === "pwfilter"), "forward");
+    assert.deepEqual(fwd.rules[1]?.matches[0], { key: "oif", op: "==", names: ["ctr0"] });
   });
 });
