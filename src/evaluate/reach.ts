@@ -1,5 +1,5 @@
 import { isLoopback, isWildcard } from "../model/address.js";
-import type { AddressRange, NetInterface, Reach, Ruleset } from "../model/firewall.js";
+import type { AddressRange, FirewallMatch, NetInterface, Reach, Ruleset } from "../model/firewall.js";
 import type { Socket } from "../model/socket.js";
 import { ipNumber } from "../model/ip-number.js";
 import { matchHolds, walkConnection, type Outcome, type Packet } from "./reach-walk.js";
@@ -30,10 +30,38 @@ const MAX_RANGES = 48;
 
 interface Target { iif: string; family: 4 | 6; daddr: bigint }
 
-function targets(l: ReachListener, interfaces: readonly NetInterface[]): Target[] {
+/** The iif matches of a ruleset (what tells one arrival interface from another). */
+function iifMatches(ruleset: Ruleset): FirewallMatch[] {
+  const out: FirewallMatch[] = [];
+  for (const t of ruleset.tables) for (const c of t.chains) for (const r of c.rules) for (const m of r.matches) if (m.key === "iif") out.push(m);
+  return out;
+}
+
+/**
+ * The interfaces a packet can arrive on, one per kind the rules tell apart: Linux takes a packet for any of
+ * its addresses on any interface (the weak host model: a neighbour on eth1 reaches eth0's address), so
+ * "iifname eth0 drop" does not shield a listener bound to eth0's address from eth1. Interfaces no iif match
+ * tells apart behave alike and one of them is walked; an interface that is down takes nothing (found by
+ * sending a real packet from a second link).
+ */
+function arrivals(ruleset: Ruleset, interfaces: readonly NetInterface[]): string[] {
+  const matches = iifMatches(ruleset);
+  const kinds = new Map<string, string>();
+  for (const i of interfaces) {
+    if (i.loopback || !i.up) continue;
+    const probe: Packet = { family: 4, proto: "tcp", iif: i.name, saddr: 0n, daddr: 0n, sport: 0, dport: 0 };
+    const kind = matches.map((m) => (matchHolds(m, probe) ? "1" : "0")).join("");
+    if (!kinds.has(kind)) kinds.set(kind, i.name);
+  }
+  return [...kinds.values()];
+}
+
+function targets(l: ReachListener, interfaces: readonly NetInterface[], ruleset: Ruleset): Target[] {
   const wild = isWildcard(l.address);
   const bound = wild ? null : ipNumber(l.address);
+  const from = arrivals(ruleset, interfaces);
   const out: Target[] = [];
+  const seen = new Set<string>();
   for (const i of interfaces) {
     if (i.loopback) continue;
     for (const a of i.addresses) {
@@ -41,7 +69,13 @@ function targets(l: ReachListener, interfaces: readonly NetInterface[]): Target[
       if (ip === null) continue;
       if (bound !== null ? ip.family === bound.family && ip.value === bound.value
         : ip.family === l.family || (l.family === 6 && l.address === "::" && ip.family === 4)) {
-        out.push({ iif: i.name, family: ip.family, daddr: ip.value });
+        // a link-local address is reached only through its own link
+        for (const iif of /^fe[89ab]/i.test(a) ? [i.name] : [i.name, ...from]) {
+          const key = `${iif}|${ip.family}|${ip.value}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          out.push({ iif, family: ip.family, daddr: ip.value });
+        }
       }
     }
   }
@@ -95,7 +129,7 @@ function blockedText(o: Outcome & { kind: "drop" | "dnat" }): string {
 /** `reach` of one listener: loopback-only, blocked (with the rule), restricted (from where), open, or unknown (why). */
 export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
   if (isLoopback(l.address)) return { kind: "loopback-only", detail: `bound to ${l.address}` };
-  const list = targets(l, ctx.interfaces);
+  const list = targets(l, ctx.interfaces, ctx.ruleset);
   if (list.length === 0) {
     return isWildcard(l.address)
       ? { kind: "loopback-only", detail: "its network namespace has no interface but loopback" }

@@ -65,8 +65,8 @@ export interface FirewallTable {
 
 export interface Ruleset { tables: readonly FirewallTable[] }
 
-/** A network interface of a namespace and its addresses (from `ip -j addr`). */
-export interface NetInterface { name: string; loopback: boolean; addresses: readonly string[] }
+/** A network interface of a namespace and its addresses (from `ip -j addr`); `up`: set administratively up (it can take packets). */
+export interface NetInterface { name: string; loopback: boolean; up: boolean; addresses: readonly string[] }
 
 /** How reachable a listener is, after the firewall: see REACH_KINDS. */
 export const REACH_KINDS = ["loopback-only", "blocked", "restricted", "open", "unknown"] as const;

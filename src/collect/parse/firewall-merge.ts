@@ -25,7 +25,7 @@ export function mergeFirewall(nft: NftParse | null, iptables: readonly IptablesP
   return { tables: [...fromNft, ...tables] };
 }
 
-/** `ip -j addr show`: each interface's name, whether it is a loopback, its addresses. */
+/** `ip -j addr show`: each interface's name, whether it is a loopback and up, its addresses. */
 export function parseIpAddrJson(text: string): NetInterface[] {
   let doc: unknown;
   try { doc = JSON.parse(text); } catch { return []; }
@@ -38,6 +38,7 @@ export function parseIpAddrJson(text: string): NetInterface[] {
     out.push({
       name: i.ifname,
       loopback: flags.includes("LOOPBACK"),
+      up: flags.includes("UP"),
       addresses: addrs.map((a) => a.local).filter((a): a is string => typeof a === "string"),
     });
   }
