@@ -28,7 +28,8 @@ const CLIENT_PORT = 45678;
 /** At most this many source ranges are tried per interface (a thousand-rule blocklist need not be). */
 const MAX_RANGES = 48;
 
-interface Target { iif: string; family: 4 | 6; daddr: bigint }
+/** A packet to walk: arriving on `names[0]` (the others behave alike), for `daddr`. */
+interface Target { names: readonly string[]; family: 4 | 6; daddr: bigint }
 
 /** The iif matches of a ruleset (what tells one arrival interface from another). */
 function iifMatches(ruleset: Ruleset): FirewallMatch[] {
@@ -44,14 +45,15 @@ function iifMatches(ruleset: Ruleset): FirewallMatch[] {
  * tells apart behave alike and one of them is walked; an interface that is down takes nothing (found by
  * sending a real packet from a second link).
  */
-function arrivals(ruleset: Ruleset, interfaces: readonly NetInterface[]): string[] {
+function arrivals(ruleset: Ruleset, interfaces: readonly NetInterface[]): string[][] {
   const matches = iifMatches(ruleset);
-  const kinds = new Map<string, string>();
+  const kinds = new Map<string, string[]>();
   for (const i of interfaces) {
     if (i.loopback || !i.up) continue;
     const probe: Packet = { family: 4, proto: "tcp", iif: i.name, saddr: 0n, daddr: 0n, sport: 0, dport: 0 };
     const kind = matches.map((m) => (matchHolds(m, probe) ? "1" : "0")).join("");
-    if (!kinds.has(kind)) kinds.set(kind, i.name);
+    const names = kinds.get(kind);
+    if (names === undefined) kinds.set(kind, [i.name]); else names.push(i.name);
   }
   return [...kinds.values()];
 }
@@ -63,18 +65,20 @@ function targets(l: ReachListener, interfaces: readonly NetInterface[], ruleset:
   const out: Target[] = [];
   const seen = new Set<string>();
   for (const i of interfaces) {
-    if (i.loopback) continue;
     for (const a of i.addresses) {
       const ip = ipNumber(a);
-      if (ip === null) continue;
+      // 127.0.0.0/8 and ::1 never come from the network; another address on lo (an anycast or load-balanced
+      // service address) does, through every other interface
+      if (ip === null || isLoopback(a)) continue;
       if (bound !== null ? ip.family === bound.family && ip.value === bound.value
         : ip.family === l.family || (l.family === 6 && l.address === "::" && ip.family === 4)) {
-        // a link-local address is reached only through its own link
-        for (const iif of /^fe[89ab]/i.test(a) ? [i.name] : [i.name, ...from]) {
-          const key = `${iif}|${ip.family}|${ip.value}`;
+        // a link-local address is reached only through its own link; an interface that is down is tried too
+        const own = i.loopback || (i.up && !/^fe[89ab]/i.test(a)) ? [] : [[i.name]];
+        for (const names of /^fe[89ab]/i.test(a) ? own : [...own, ...from]) {
+          const key = `${names[0]}|${ip.family}|${ip.value}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          out.push({ iif, family: ip.family, daddr: ip.value });
+          out.push({ names, family: ip.family, daddr: ip.value });
         }
       }
     }
@@ -106,10 +110,10 @@ function worldAddress(family: 4 | 6, ranges: readonly AddressRange[]): bigint {
   return candidates.find((v) => !ranges.some((r) => r.first <= v && v <= r.last)) ?? candidates[0]!;
 }
 
-interface Seen { iif: string; world: Outcome; from: string[] }
+interface Seen { names: readonly string[]; world: Outcome; from: string[] }
 
 function look(ruleset: Ruleset, l: ReachListener, t: Target): Seen {
-  const probe: Packet = { family: t.family, proto: l.proto, iif: t.iif, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port };
+  const probe: Packet = { family: t.family, proto: l.proto, iif: t.names[0]!, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port };
   const ranges = namedRanges(ruleset, probe);
   const world = walkConnection(ruleset, { ...probe, saddr: worldAddress(t.family, ranges) });
   const from: string[] = [];
@@ -118,7 +122,7 @@ function look(ruleset: Ruleset, l: ReachListener, t: Target): Seen {
       if (walkConnection(ruleset, { ...probe, saddr: r.first }).kind === "accept" || walkConnection(ruleset, { ...probe, saddr: r.last }).kind === "accept") from.push(r.text);
     }
   }
-  return { iif: t.iif, world, from };
+  return { names: t.names, world, from };
 }
 
 function blockedText(o: Outcome & { kind: "drop" | "dnat" }): string {
@@ -140,7 +144,7 @@ export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
   if (depends !== undefined && depends.world.kind === "depends") {
     return { kind: "unknown", detail: `depends on ${depends.world.on}${depends.world.what === "" ? "" : ` (${depends.world.what})`}, which portwatch cannot evaluate` };
   }
-  const ifaces = (xs: Seen[]): string => [...new Set(xs.map((s) => s.iif))].join(", ");
+  const ifaces = (xs: Seen[]): string => namesText([...new Set(xs.flatMap((s) => s.names))]);
   const open = seen.filter((s) => s.world.kind === "accept");
   if (open.length === seen.length) return { kind: "open", detail: `the firewall lets anyone reach it on ${ifaces(open)}` };
   const some = seen.filter((s) => s.from.length > 0);
@@ -151,11 +155,16 @@ export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
   const parts: string[] = [];
   if (open.length > 0) parts.push(`from anyone on ${ifaces(open)}`);
   const byIface = new Map<string, Set<string>>();
-  for (const s of some) { const set = byIface.get(s.iif) ?? new Set(); for (const f of s.from) set.add(f); byIface.set(s.iif, set); }
+  for (const s of some) { const on = namesText(s.names); const set = byIface.get(on) ?? new Set(); for (const f of s.from) set.add(f); byIface.set(on, set); }
   for (const [iif, from] of byIface) parts.push(`from ${[...from].join(", ")} on ${iif}`);
   const closed = seen.find((s) => s.world.kind === "drop" || s.world.kind === "dnat");
   const rest = closed === undefined ? "" : `; otherwise ${blockedText(closed.world as Outcome & { kind: "drop" | "dnat" })}`;
   return { kind: "restricted", detail: `the firewall lets it be reached only ${parts.join("; ")}${rest}` };
+}
+
+/** Interface names in words, the first four and how many more: "eth0, docker0, veth1, veth2 and 9 more". */
+function namesText(names: readonly string[]): string {
+  return names.length <= 4 ? names.join(", ") : `${names.slice(0, 4).join(", ")} and ${names.length - 4} more`;
 }
 
 /** `reachOf` with a memo: listeners with the same protocol, family, address and port share one answer. */
