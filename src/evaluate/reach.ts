@@ -86,43 +86,59 @@ function targets(l: ReachListener, interfaces: readonly NetInterface[], ruleset:
   return out;
 }
 
-/** The source ranges the rules name that could matter for this packet (their other matches do not rule it out). */
-function namedRanges(ruleset: Ruleset, probe: Packet): AddressRange[] {
-  const seen = new Map<string, AddressRange>();
+/**
+ * The source ranges the rules name that could matter for this packet (their other matches do not rule it
+ * out), those that may let a packet in first: a range a drop or reject rule names (==) only shuts, so a long
+ * blocklist does not crowd out the one network a later rule accepts.
+ */
+interface Sources { ranges: AddressRange[]; untried: number; world: bigint }
+
+function namedRanges(ruleset: Ruleset, probe: Packet): Sources {
+  const opening = new Map<string, AddressRange>();
+  const shutting = new Map<string, AddressRange>();
+  // the source tried as "anyone": the first of WORLD that no range holds
+  const candidates = WORLD[probe.family].map((a) => ipNumber(a)!.value);
+  const taken = candidates.map(() => false);
+  let more = 0;
   for (const t of ruleset.tables) {
     for (const c of t.chains) {
       for (const r of c.rules) {
         const sources = r.matches.filter((m) => m.key === "saddr");
         if (sources.length === 0) continue;
         if (r.matches.some((m) => m.key !== "saddr" && m.key !== "iif" && matchHolds(m, probe) === false)) continue;
+        const shuts = r.verdict?.kind === "drop" || r.verdict?.kind === "reject";
         for (const m of sources) {
           if (m.key !== "saddr") continue;
-          for (const range of m.ranges) if (range.family === probe.family && seen.size < MAX_RANGES) seen.set(range.text, range);
+          const into = shuts && m.op === "==" ? shutting : opening;
+          for (const range of m.ranges) {
+            if (range.family !== probe.family || opening.has(range.text) || into.has(range.text)) continue;
+            candidates.forEach((v, i) => { if (range.first <= v && v <= range.last) taken[i] = true; });
+            if (into.size < MAX_RANGES) into.set(range.text, range); else more++;
+          }
         }
       }
     }
   }
-  return [...seen.values()];
+  for (const k of opening.keys()) shutting.delete(k);
+  const all = [...opening.values(), ...shutting.values()];
+  const free = candidates.findIndex((_, i) => !taken[i]);
+  return { ranges: all.slice(0, MAX_RANGES), untried: more + Math.max(0, all.length - MAX_RANGES), world: candidates[free < 0 ? 0 : free]! };
 }
 
-function worldAddress(family: 4 | 6, ranges: readonly AddressRange[]): bigint {
-  const candidates = WORLD[family].map((a) => ipNumber(a)!.value);
-  return candidates.find((v) => !ranges.some((r) => r.first <= v && v <= r.last)) ?? candidates[0]!;
-}
-
-interface Seen { names: readonly string[]; world: Outcome; from: string[] }
+/** `untried`: source ranges beyond MAX_RANGES that were not walked (they might let the packet in). */
+interface Seen { names: readonly string[]; world: Outcome; from: string[]; untried: number }
 
 function look(ruleset: Ruleset, l: ReachListener, t: Target): Seen {
   const probe: Packet = { family: t.family, proto: l.proto, iif: t.names[0]!, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port };
-  const ranges = namedRanges(ruleset, probe);
-  const world = walkConnection(ruleset, { ...probe, saddr: worldAddress(t.family, ranges) });
+  const { ranges, untried, world: anyone } = namedRanges(ruleset, probe);
+  const world = walkConnection(ruleset, { ...probe, saddr: anyone });
   const from: string[] = [];
   if (world.kind !== "accept") {
     for (const r of ranges) {
       if (walkConnection(ruleset, { ...probe, saddr: r.first }).kind === "accept" || walkConnection(ruleset, { ...probe, saddr: r.last }).kind === "accept") from.push(r.text);
     }
   }
-  return { names: t.names, world, from };
+  return { names: t.names, world, from, untried: world.kind === "accept" ? 0 : untried };
 }
 
 function blockedText(o: Outcome & { kind: "drop" | "dnat" }): string {
@@ -148,6 +164,10 @@ export function reachOf(l: ReachListener, ctx: FirewallContext): Reach {
   const open = seen.filter((s) => s.world.kind === "accept");
   if (open.length === seen.length) return { kind: "open", detail: `the firewall lets anyone reach it on ${ifaces(open)}` };
   const some = seen.filter((s) => s.from.length > 0);
+  const untried = seen.find((s) => s.untried > 0);
+  if (open.length === 0 && some.length === 0 && untried !== undefined) {
+    return { kind: "unknown", detail: `depends on more source ranges than portwatch tries (${MAX_RANGES} on ${untried.names[0]!}, ${untried.untried} more), and none of those tried gets in` };
+  }
   if (open.length === 0 && some.length === 0) {
     const first = seen[0]!.world as Outcome & { kind: "drop" | "dnat" };
     return { kind: "blocked", detail: blockedText(first) };
