@@ -68,7 +68,12 @@ export function readProvenance(session: ProvenanceSession, processes: Iterable<P
   const preloaded = new Set(preload.flatMap((path) => [path, realpath(path)]));
   const selfMnt = tryReadlink(`${procRoot}/self/ns/mnt`);
   const ours = (p: ProcessInfo) => selfMnt !== null && tryReadlink(`${procRoot}/${p.pid}/ns/mnt`) === selfMnt;
-  const mine = new Set(pending.filter(ours));
+  // A process in a mount namespace of its own (unshare -m, ip netns exec) over our root directory runs files
+  // of our package database: it is checked too, its bytes read through /proc/<pid>/exe. Skipping it let
+  // a program bind-mounted over /usr/bin/apt-get in such a namespace pass for apt-get.
+  const selfRoot = fileId(`${procRoot}/self/root`);
+  const mine = new Set(pending.filter((p) => ours(p) || (selfRoot !== null && fileId(`${procRoot}/${p.pid}/root`) === selfRoot)));
+  const sameMounts = new Set(pending.filter(ours));
   if (db.kind === "dpkg") {
     if (session.dpkg.stamp !== db.stamp) { session.dpkg = { stamp: db.stamp, owners: new Map() }; session.dirty = true; }
     const before = session.dpkg.owners.size;
@@ -82,13 +87,18 @@ export function readProvenance(session: ProvenanceSession, processes: Iterable<P
     p.package = owner === null ? null : { name: splitStem(owner.stem).name, version: owner.version, verified: verify(session, procRoot, p, owner) };
     const provenance: Provenance = {
       database: db.kind === "dpkg" && here ? "dpkg" : null,
-      writable: p.exe === null || p.exeDeleted ? null : writableBy(p.exe, here ? "" : `${procRoot}/${p.pid}/root`),
+      writable: p.exe === null || p.exeDeleted ? null : writableBy(p.exe, sameMounts.has(p) ? "" : `${procRoot}/${p.pid}/root`),
       foreign: foreignCode(procRoot, p, preloaded),
     };
     p.provenance = provenance;
   }
   const failed = saveCache(session);
   if (failed) warnings.push(failed);
+}
+
+/** A directory's device and inode ("dev:ino"), following links (/proc/<pid>/root); null when it cannot be read. */
+function fileId(path: string): string | null {
+  try { const st = statSync(path); return `${st.dev}:${st.ino}`; } catch { return null; }
 }
 
 /** Whether the bytes the process runs (read through /proc/<pid>/exe) match the package's md5; null when there is nothing to compare. */

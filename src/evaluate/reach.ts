@@ -1,5 +1,5 @@
 import { isLoopback, isWildcard } from "../model/address.js";
-import type { AddressRange, NetInterface, Reach, Ruleset } from "../model/firewall.js";
+import type { AddressRange, FirewallMatch, NetInterface, Reach, Ruleset } from "../model/firewall.js";
 import type { Socket } from "../model/socket.js";
 import { ipNumber } from "../model/ip-number.js";
 import { matchHolds, walkConnection, type Follow, type Outcome, type Packet } from "./reach-walk.js";
@@ -33,63 +33,117 @@ const CLIENT_PORT = 45678;
 /** At most this many source ranges are tried per interface (a thousand-rule blocklist need not be). */
 const MAX_RANGES = 48;
 
-interface Target { iif: string; family: 4 | 6; daddr: bigint }
+/** A packet to walk: arriving on `names[0]` (the others behave alike), for `daddr`. */
+interface Target { names: readonly string[]; family: 4 | 6; daddr: bigint }
 
-function targets(l: ReachListener, interfaces: readonly NetInterface[]): Target[] {
+/** The iif matches of a ruleset (what tells one arrival interface from another). */
+function iifMatches(ruleset: Ruleset): FirewallMatch[] {
+  const out: FirewallMatch[] = [];
+  for (const t of ruleset.tables) for (const c of t.chains) for (const r of c.rules) for (const m of r.matches) if (m.key === "iif") out.push(m);
+  return out;
+}
+
+/**
+ * The interfaces a packet can arrive on, one per kind the rules tell apart: Linux takes a packet for any of
+ * its addresses on any interface (the weak host model: a neighbour on eth1 reaches eth0's address), so
+ * "iifname eth0 drop" does not shield a listener bound to eth0's address from eth1. Interfaces no iif match
+ * tells apart behave alike and one of them is walked; an interface that is down takes nothing (found by
+ * sending a real packet from a second link).
+ */
+function arrivals(ruleset: Ruleset, interfaces: readonly NetInterface[]): string[][] {
+  const matches = iifMatches(ruleset);
+  const kinds = new Map<string, string[]>();
+  for (const i of interfaces) {
+    if (i.loopback || !i.up) continue;
+    const probe: Packet = { family: 4, proto: "tcp", iif: i.name, saddr: 0n, daddr: 0n, sport: 0, dport: 0 };
+    const kind = matches.map((m) => (matchHolds(m, probe) ? "1" : "0")).join("");
+    const names = kinds.get(kind);
+    if (names === undefined) kinds.set(kind, [i.name]); else names.push(i.name);
+  }
+  return [...kinds.values()];
+}
+
+function targets(l: ReachListener, interfaces: readonly NetInterface[], ruleset: Ruleset): Target[] {
   const wild = isWildcard(l.address);
   const bound = wild ? null : ipNumber(l.address);
+  const from = arrivals(ruleset, interfaces);
   const out: Target[] = [];
+  const seen = new Set<string>();
   for (const i of interfaces) {
-    if (i.loopback) continue;
     for (const a of i.addresses) {
       const ip = ipNumber(a);
-      if (ip === null) continue;
+      // 127.0.0.0/8 and ::1 never come from the network; another address on lo (an anycast or load-balanced
+      // service address) does, through every other interface
+      if (ip === null || isLoopback(a)) continue;
       if (bound !== null ? ip.family === bound.family && ip.value === bound.value
         : ip.family === l.family || (l.family === 6 && l.address === "::" && ip.family === 4 && l.v6only !== true)) {
-        out.push({ iif: i.name, family: ip.family, daddr: ip.value });
+        // a link-local address is reached only through its own link; an interface that is down is tried too
+        const own = i.loopback || (i.up && !/^fe[89ab]/i.test(a)) ? [] : [[i.name]];
+        for (const names of /^fe[89ab]/i.test(a) ? own : [...own, ...from]) {
+          const key = `${names[0]}|${ip.family}|${ip.value}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          out.push({ names, family: ip.family, daddr: ip.value });
+        }
       }
     }
   }
   return out;
 }
 
-/** The source ranges the rules name that could matter for this packet (their other matches do not rule it out). */
-function namedRanges(ruleset: Ruleset, probe: Packet): AddressRange[] {
-  const seen = new Map<string, AddressRange>();
+/**
+ * The source ranges the rules name that could matter for this packet (their other matches do not rule it
+ * out), those that may let a packet in first: a range a drop or reject rule names (==) only shuts, so a long
+ * blocklist does not crowd out the one network a later rule accepts.
+ */
+interface Sources { ranges: AddressRange[]; untried: number; world: bigint }
+
+function namedRanges(ruleset: Ruleset, probe: Packet): Sources {
+  const opening = new Map<string, AddressRange>();
+  const shutting = new Map<string, AddressRange>();
+  // the source tried as "anyone": the first of WORLD that no range holds
+  const candidates = WORLD[probe.family].map((a) => ipNumber(a)!.value);
+  const taken = candidates.map(() => false);
+  let more = 0;
   for (const t of ruleset.tables) {
     for (const c of t.chains) {
       for (const r of c.rules) {
         const sources = r.matches.filter((m) => m.key === "saddr");
         if (sources.length === 0) continue;
         if (r.matches.some((m) => m.key !== "saddr" && m.key !== "iif" && matchHolds(m, probe) === false)) continue;
+        const shuts = r.verdict?.kind === "drop" || r.verdict?.kind === "reject";
         for (const m of sources) {
           if (m.key !== "saddr") continue;
-          for (const range of m.ranges) if (range.family === probe.family && seen.size < MAX_RANGES) seen.set(range.text, range);
+          const into = shuts && m.op === "==" ? shutting : opening;
+          for (const range of m.ranges) {
+            if (range.family !== probe.family || opening.has(range.text) || into.has(range.text)) continue;
+            candidates.forEach((v, i) => { if (range.first <= v && v <= range.last) taken[i] = true; });
+            if (into.size < MAX_RANGES) into.set(range.text, range); else more++;
+          }
         }
       }
     }
   }
-  return [...seen.values()];
+  for (const k of opening.keys()) shutting.delete(k);
+  const all = [...opening.values(), ...shutting.values()];
+  const free = candidates.findIndex((_, i) => !taken[i]);
+  return { ranges: all.slice(0, MAX_RANGES), untried: more + Math.max(0, all.length - MAX_RANGES), world: candidates[free < 0 ? 0 : free]! };
 }
 
-function worldAddress(family: 4 | 6, ranges: readonly AddressRange[]): bigint {
-  const candidates = WORLD[family].map((a) => ipNumber(a)!.value);
-  return candidates.find((v) => !ranges.some((r) => r.first <= v && v <= r.last)) ?? candidates[0]!;
-}
-
-interface Seen { iif: string; world: Outcome; from: string[] }
+/** `untried`: source ranges beyond MAX_RANGES that were not walked (they might let the packet in). */
+interface Seen { names: readonly string[]; world: Outcome; from: string[]; untried: number }
 
 function look(ruleset: Ruleset, l: ReachListener, t: Target, follow: Follow | null): Seen {
-  const probe: Packet = { family: t.family, proto: l.proto, iif: t.iif, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port, local: true };
-  const ranges = namedRanges(ruleset, probe);
-  const world = walkConnection(ruleset, { ...probe, saddr: worldAddress(t.family, ranges) }, follow);
+  const probe: Packet = { family: t.family, proto: l.proto, iif: t.names[0]!, saddr: 0n, daddr: t.daddr, sport: CLIENT_PORT, dport: l.port, local: true };
+  const { ranges, untried, world: anyone } = namedRanges(ruleset, probe);
+  const world = walkConnection(ruleset, { ...probe, saddr: anyone }, follow);
   const from: string[] = [];
   if (world.kind !== "accept") {
     for (const r of ranges) {
       if (walkConnection(ruleset, { ...probe, saddr: r.first }, follow).kind === "accept" || walkConnection(ruleset, { ...probe, saddr: r.last }, follow).kind === "accept") from.push(r.text);
     }
   }
-  return { iif: t.iif, world, from };
+  return { names: t.names, world, from, untried: world.kind === "accept" ? 0 : untried };
 }
 
 type Closed = Outcome & { kind: "drop" | "dnat" | "untranslated" };
@@ -107,7 +161,7 @@ function blockedText(o: Closed): string {
  */
 export function reachOf(l: ReachListener, ctx: FirewallContext, follow: Follow | null = null): Reach {
   if (isLoopback(l.address)) return { kind: "loopback-only", detail: `bound to ${l.address}` };
-  const list = targets(l, ctx.interfaces);
+  const list = targets(l, ctx.interfaces, ctx.ruleset);
   if (list.length === 0) {
     return isWildcard(l.address)
       ? { kind: "loopback-only", detail: "its network namespace has no interface but loopback" }
@@ -118,10 +172,14 @@ export function reachOf(l: ReachListener, ctx: FirewallContext, follow: Follow |
   if (depends !== undefined && depends.world.kind === "depends") {
     return { kind: "unknown", detail: `depends on ${depends.world.on}${depends.world.what === "" ? "" : ` (${depends.world.what})`}, which portwatch cannot evaluate` };
   }
-  const ifaces = (xs: Seen[]): string => [...new Set(xs.map((s) => s.iif))].join(", ");
+  const ifaces = (xs: Seen[]): string => namesText([...new Set(xs.flatMap((s) => s.names))]);
   const open = seen.filter((s) => s.world.kind === "accept");
   if (open.length === seen.length) return { kind: "open", detail: `the firewall lets anyone reach it on ${ifaces(open)}` };
   const some = seen.filter((s) => s.from.length > 0);
+  const untried = seen.find((s) => s.untried > 0);
+  if (open.length === 0 && some.length === 0 && untried !== undefined) {
+    return { kind: "unknown", detail: `depends on more source ranges than portwatch tries (${MAX_RANGES} on ${untried.names[0]!}, ${untried.untried} more), and none of those tried gets in` };
+  }
   if (open.length === 0 && some.length === 0) {
     // the rule that stops it, rather than "no DNAT rule sends it there" on an interface the DNAT rule does not name
     const first = (seen.find((x) => x.world.kind !== "untranslated") ?? seen[0]!).world as Closed;
@@ -130,11 +188,16 @@ export function reachOf(l: ReachListener, ctx: FirewallContext, follow: Follow |
   const parts: string[] = [];
   if (open.length > 0) parts.push(`from anyone on ${ifaces(open)}`);
   const byIface = new Map<string, Set<string>>();
-  for (const s of some) { const set = byIface.get(s.iif) ?? new Set(); for (const f of s.from) set.add(f); byIface.set(s.iif, set); }
+  for (const s of some) { const on = namesText(s.names); const set = byIface.get(on) ?? new Set(); for (const f of s.from) set.add(f); byIface.set(on, set); }
   for (const [iif, from] of byIface) parts.push(`from ${[...from].join(", ")} on ${iif}`);
   const closed = seen.find((s) => s.world.kind === "drop" || s.world.kind === "dnat") ?? seen.find((s) => s.world.kind === "untranslated");
   const rest = closed === undefined ? "" : `; otherwise ${blockedText(closed.world as Closed)}`;
   return { kind: "restricted", detail: `the firewall lets it be reached only ${parts.join("; ")}${rest}` };
+}
+
+/** Interface names in words, the first four and how many more: "eth0, docker0, veth1, veth2 and 9 more". */
+function namesText(names: readonly string[]): string {
+  return names.length <= 4 ? names.join(", ") : `${names.slice(0, 4).join(", ")} and ${names.length - 4} more`;
 }
 
 /** `reachOf` with a memo: listeners with the same protocol, family, address and port share one answer. */

@@ -1,6 +1,7 @@
 import type { ProcessInfo, ProcessRef, TerminalBelow } from "../model/process.js";
 import type { Reason } from "../model/verdict.js";
 import type { Rule, RuleContext } from "./rules.js";
+import { identify } from "./trust.js";
 
 // Rules about where a socket holder sits in the process tree (ProcessInfo.ancestry, terminalsBelow,
 // read by collect/process-details.ts on a live host).
@@ -19,9 +20,19 @@ const isA = (ctx: RuleContext, group: "shells" | "terminals", p: ProcessRef & { 
 // Editors' remote servers run their terminals from a node or java of their own, named only by its path.
 const TERMINAL_HOSTS = /\/\.(vscode-server|vscode-server-insiders|cursor-server|windsurf-server|vscodium-server)\/|\/jbr\/bin\/java$/;
 
-/** A terminal program (knowledge group "terminals"), or an editor's remote server by its executable's path. */
-function makesTerminals(ctx: RuleContext, p: ProcessRef): boolean {
-  return isA(ctx, "terminals", p) || (p.exe !== null && TERMINAL_HOSTS.test(p.exe));
+/**
+ * A terminal program (knowledge group "terminals"), or an editor's remote server by its executable's path.
+ * A name is the process's own choice (exec -a, prctl, a copy's file name), so on a live host the name
+ * counts only with an installed executable named like it (trust.ts's identify): python3 run as
+ * `exec -a tmux`, or a copy in /var/tmp named screen, makes no terminal for anyone.
+ */
+function makesTerminals(ctx: RuleContext, p: ProcessRef & Partial<Pick<ProcessInfo, "exeDeleted" | "package" | "provenance" | "cmdline">>): boolean {
+  if (p.exe !== null && TERMINAL_HOSTS.test(p.exe)) return true;
+  const names = namesOf(p);
+  const members = names.filter((n) => ctx.knowledge.is("terminals", n));
+  if (members.length === 0) return false;
+  const id = identify({ ...p, exeDeleted: p.exeDeleted ?? false } as ProcessInfo, names, members);
+  return id?.is ?? false;
 }
 
 const SHELL_APPLETS = new Set(["sh", "ash", "hush", "bash"]);

@@ -69,8 +69,11 @@ export interface FirewallTable {
 
 export interface Ruleset { tables: readonly FirewallTable[] }
 
-/** A network interface of a namespace and its addresses (from `ip -j addr`); `networks`: the same with their prefix lengths ("172.17.0.1/16"). */
-export interface NetInterface { name: string; loopback: boolean; addresses: readonly string[]; networks?: readonly string[] }
+/**
+ * A network interface of a namespace and its addresses (from `ip -j addr`, or os.networkInterfaces() for our own);
+ * `up`: set administratively up (it can take packets); `networks`: the addresses with their prefix lengths ("172.17.0.1/16").
+ */
+export interface NetInterface { name: string; loopback: boolean; up: boolean; addresses: readonly string[]; networks?: readonly string[] }
 
 /** How reachable a listener is, after the firewall: see REACH_KINDS. */
 export const REACH_KINDS = ["loopback-only", "blocked", "restricted", "open", "unknown"] as const;

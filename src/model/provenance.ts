@@ -37,8 +37,9 @@ export interface ForeignCode {
 export interface Provenance {
   /**
    * The package database the executable was looked up in: "dpkg"; null when there is none portwatch reads
-   * (Alpine, a container image, rpm for now) or the process runs in another mount namespace (a container,
-   * whose files are not the host's).
+   * (Alpine, a container image, rpm for now) or the process runs under another root directory (a container,
+   * whose files are not the host's). A mount namespace of its own over the host's root (unshare -m, ip netns
+   * exec) is looked up: its bytes are read through /proc/<pid>/exe.
    */
   database: "dpkg" | null;
   /** Someone other than root can replace the executable: the file or folder they can write, and who ("anyone", "uid 1000", "gid 100"). null when only root can, or unknown. */

@@ -115,7 +115,7 @@ export const FOREIGN_CODE_FIELDS = [
 ] as const satisfies readonly Field[];
 
 export const PROVENANCE_FIELDS = [
-  { name: "database", type: { kind: "enum", values: ["dpkg"] }, nullable: true, presence: "always", description: "the package database looked in; null when there is none portwatch reads (or another mount namespace)" },
+  { name: "database", type: { kind: "enum", values: ["dpkg"] }, nullable: true, presence: "always", description: "the package database looked in; null when there is none portwatch reads (or another root directory: a container)" },
   { name: "writable", type: { kind: "object", fields: WRITABLE_FIELDS }, nullable: true, presence: "always", description: "someone other than root can replace the executable; null when only root can" },
   { name: "foreign", type: { kind: "list", of: { kind: "object", fields: FOREIGN_CODE_FIELDS } }, nullable: false, presence: "always", description: "code from world-writable, hidden, home or deleted places, or named in /etc/ld.so.preload" },
 ] as const satisfies readonly Field[];

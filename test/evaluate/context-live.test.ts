@@ -143,6 +143,8 @@ describe("every holder and the process tree, live (real processes, a remote peer
     p.server = await plant(run(PYTHON, opt, "forking_server.py"));
     p.client = await plant(["ip", "netns", "exec", peer.ns, ...run(PYTHON, vartmp, "client.py", String(p.server.ready.port)).slice(0, 3), peer.local4, String(p.server.ready.port), "served"]);
     p.rs = await plant(run(PYTHON, home, "rs.py"));
+    // the same reverse shell under a terminal program's name (bash's exec -a sets argv[0]; $0 and $@ carry the argv)
+    p.rsNamed = await plant(["/bin/bash", "-c", 'exec -a tmux "$0" "$@"', ...run(PYTHON, home, "rs.py")]);
     p.script = await plant(["script", "-qc", run(PYTHON, vartmp, "client.py", "443").join(" "), "/dev/null"]);
     p.tmux = await plant(run(PYTHON, vartmp, "tmux_holder.py", vartmp));
     await until(() => comm(p.receiver!.child.pid!) === "sh", "the receiver to become sh");
@@ -204,6 +206,14 @@ describe("every holder and the process tree, live (real processes, a remote peer
     const r = s.reasons.find((x) => x.rule === "reverse-shell");
     assert.ok(r, JSON.stringify(s.reasons));
     assert.match(r.message, new RegExp(`bash \\(pid ${bash}\\) on pts/\\d+`));
+  });
+
+  it("a pty-upgraded reverse shell started as `exec -a tmux` is suspicious too: a name makes no terminal program", () => {
+    const s = conn(p.rsNamed!.ready.local);
+    assert.ok(s, "the connection was not found");
+    assert.equal(s.process?.cmdline?.[0], "tmux");
+    assert.equal(s.verdict, "suspicious", JSON.stringify(s.reasons));
+    assert.ok(s.reasons.some((x) => x.rule === "reverse-shell"), JSON.stringify(s.reasons));
   });
 
   it("a program holding a connection under script -qc is not a reverse shell, and its context says where it runs", () => {

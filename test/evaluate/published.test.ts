@@ -92,7 +92,7 @@ function listener(port: number, p: ProcessInfo, netns: number, exposure: Socket[
 
 describe("setPublished", () => {
   const HOST = 4026531840, CTR = 4026532999;
-  const ctrInterfaces = [{ name: "lo", loopback: true, addresses: ["127.0.0.1"] }, { name: "eth0", loopback: false, addresses: ["172.17.0.2"], networks: ["172.17.0.2/16"] }];
+  const ctrInterfaces = [{ name: "lo", loopback: true, up: true, addresses: ["127.0.0.1"] }, { name: "eth0", loopback: false, up: true, addresses: ["172.17.0.2"], networks: ["172.17.0.2/16"] }];
   const firewalls = new Map<number | null, NamespaceFirewall>([
     [HOST, { ruleset: docker, interfaces: gateway, problem: null }],
     [CTR, { ruleset: { tables: [] }, interfaces: ctrInterfaces, problem: null }],

@@ -39,10 +39,16 @@ describe("reverse-shell", () => {
     ["a shell whose arguments could not be read", holder("python3", PY, [term([], on(815, "zsh", null))]), true],
     ["a benign terminal first, then a reverse shell's", holder("python3", PY, [term([ref(813, "tmux: server")], bash), term([], bash)]), true],
     ["sudo's own pty (use_pty) does not hide a shell", holder("python3", PY, [term([ref(813, "sudo"), ref(814, "sudo")], bash)]), true],
+    // a name is the process's own choice (exec -a, prctl PR_SET_NAME, a copy's file name): it makes no terminal program
+    ["python3 started as `exec -a tmux` (argv[0] says tmux)", holder("python3", PY, [term([], bash)], ["tmux", "-c", "import pty"]), true],
+    ["a copy of python3 in /var/tmp named screen", holder("screen", "/var/tmp/.s/screen", [term([], bash)]), true],
+    ["a copy of python3 in a home directory named sshd", holder("sshd", "/home/u/.local/sshd", [term([], bash)]), true],
+    ["between: a python3 that renamed itself \"tmux: server\" (prctl)", holder("python3", PY, [term([ref(813, "tmux: server", PY)], bash)]), true],
     // the benign nearest
     ["sshd and the shell of an ssh session", holder("sshd", "/usr/sbin/sshd", [term([ref(900, "sshd", "/usr/sbin/sshd")], bash)]), false],
     ["OpenSSH 9.8's sshd-session", holder("sshd-session", "/usr/lib/openssh/sshd-session", [term([], bash)]), false],
-    ["a program that runs a tmux server with a shell in it", holder("python3", PY, [term([ref(813, "tmux: server")], bash)]), false],
+    ["a program that runs a tmux server with a shell in it", holder("python3", PY, [term([ref(813, "tmux: server", "/usr/bin/tmux")], bash)]), false],
+    ["tmux's server itself holding a socket, a shell in it", holder("tmux: server", "/usr/bin/tmux", [term([], bash)], ["tmux"]), false],
     ["screen", holder("python3", PY, [term([ref(813, "screen")], bash)]), false],
     ["a terminal emulator below a program (a desktop launcher)", holder("gnome-shell", "/usr/bin/gnome-shell", [term([ref(813, "gnome-terminal-", "/usr/libexec/gnome-terminal-server")], bash)]), false],
     ["docker exec -it: the shim made the pty", holder("dockerd", "/usr/sbin/dockerd", [term([ref(813, "containerd-shim", "/usr/bin/containerd-shim-runc-v2")], bash)]), false],

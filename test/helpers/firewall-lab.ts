@@ -15,11 +15,13 @@ export interface FirewallLab {
   /** Starts python3 listeners in srv (tcp on 0.0.0.0, or on the address given as "addr:port"); resolves when they listen. */
   listen(tcp: readonly (number | string)[], udp?: readonly number[]): Promise<{ pid: number; stop(): void }>;
   /**
-   * From peer: which tcp ports of srvAddr take a connection within `timeoutMs`: "open" when the listener
+   * From peer: which tcp ports of srvAddr (or `address`) take a connection within `timeoutMs`: "open" when the listener
    * accepted it and its greeting arrived (the whole handshake passed the firewall, not just the SYN),
    * "refused" (reset), or "timeout". For udp: "open" when the listener's echo came back.
    */
-  probe(ports: readonly number[], timeoutMs?: number, proto?: "tcp" | "udp"): Record<number, "open" | "refused" | "timeout">;
+  probe(ports: readonly number[], timeoutMs?: number, proto?: "tcp" | "udp", address?: string): Record<number, "open" | "refused" | "timeout">;
+  /** Runs a command inside peer (fixed argv); throws with its stderr when it fails. */
+  inPeer(argv: readonly string[]): string;
   close(): void;
 }
 
@@ -115,8 +117,9 @@ export function createFirewallLab(): FirewallLab {
       child.removeAllListeners("exit");
       return { pid: child.pid!, stop: () => { try { process.kill(child.pid!, "SIGKILL"); } catch { /* gone */ } } };
     },
-    probe(ports, timeoutMs = 400, proto = "tcp") {
-      const out = run(["ip", "netns", "exec", peer, "/usr/bin/python3", "-c", PROBE, srvAddr, ports.join(","), String(timeoutMs / 1000), proto]);
+    inPeer: (argv) => run(["ip", "netns", "exec", peer, ...argv]),
+    probe(ports, timeoutMs = 400, proto = "tcp", address = srvAddr) {
+      const out = run(["ip", "netns", "exec", peer, "/usr/bin/python3", "-c", PROBE, address, ports.join(","), String(timeoutMs / 1000), proto]);
       return JSON.parse(out) as Record<number, "open" | "refused" | "timeout">;
     },
   };

@@ -25,7 +25,7 @@ export function mergeFirewall(nft: NftParse | null, iptables: readonly IptablesP
   return { tables: [...fromNft, ...tables] };
 }
 
-/** `ip -j addr show`: each interface's name, whether it is a loopback, its addresses. */
+/** `ip -j addr show`: each interface's name, whether it is a loopback and up, its addresses. */
 export function parseIpAddrJson(text: string): NetInterface[] {
   let doc: unknown;
   try { doc = JSON.parse(text); } catch { return []; }
@@ -39,6 +39,7 @@ export function parseIpAddrJson(text: string): NetInterface[] {
     out.push({
       name: i.ifname,
       loopback: flags.includes("LOOPBACK"),
+      up: flags.includes("UP"),
       addresses: known.map((a) => a.local),
       networks: known.filter((a) => typeof a.prefixlen === "number").map((a) => `${a.local}/${String(a.prefixlen)}`),
     });
@@ -60,6 +61,8 @@ export function interfacesFromNode(map: Readonly<Record<string, readonly NodeInt
     out.push({
       name,
       loopback: addrs.some((a) => a.internal),
+      // libuv (os.networkInterfaces) leaves out interfaces that are not up and running
+      up: true,
       addresses: addrs.map((a) => a.address),
       networks: addrs.flatMap((a) => (a.cidr === null ? [] : [a.cidr])),
     });

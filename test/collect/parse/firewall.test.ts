@@ -125,7 +125,7 @@ describe("mergeFirewall", () => {
 describe("parseIpAddrJson", () => {
   it("parseIpAddrJson reads each interface's name, loopback flag and addresses", () => {
     const list = parseIpAddrJson(fixture("ip-addr.json"));
-    assert.deepEqual(list.find((i) => i.name === "lo"), { name: "lo", loopback: true, addresses: ["127.0.0.1", "::1"], networks: ["127.0.0.1/8", "::1/128"] });
+    assert.deepEqual(list.find((i) => i.name === "lo"), { name: "lo", loopback: true, up: true, addresses: ["127.0.0.1", "::1"], networks: ["127.0.0.1/8", "::1/128"] });
     assert.deepEqual(list.find((i) => i.name === "eth0")?.networks?.slice(0, 2), ["192.0.2.10/24", "2001:db8::10/64"]);
     assert.deepEqual(list.find((i) => i.name === "eth0")?.addresses.slice(0, 2), ["192.0.2.10", "2001:db8::10"]);
     assert.deepEqual(parseIpAddrJson("not json"), []);
