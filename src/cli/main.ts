@@ -84,6 +84,13 @@ function parseExecConcurrency(v: string): number {
   return n;
 }
 
+let helpIo: ReturnType<typeof processOutput> | undefined;
+/** Where commander writes help, made on first use. */
+function helpOutput(): ReturnType<typeof processOutput> {
+  helpIo ??= processOutput(false);
+  return helpIo;
+}
+
 function program(setCode: (code: number) => void): Command {
   const cli = new Command()
     .name("portwatch")
@@ -91,6 +98,9 @@ function program(setCode: (code: number) => void): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
+    // Help and usage errors go through the same writes as everything else: a reader that goes away
+    // (`portwatch audit --help | head -1`) ends the command quietly instead of an unhandled EPIPE.
+    .configureOutput({ writeOut: (s) => helpOutput().out(s), writeErr: (s) => helpOutput().err(s) })
     .addHelpText("after", `
 ${HABITS}
 ${EXIT_HELP}`);

@@ -232,4 +232,15 @@ describe("portwatch (built CLI)", () => {
     assert.equal(err, "broken pipe seen");
     assert.equal(code, 0);
   });
+
+  it("portwatch --help stops quietly when its reader goes away (| head -1): no EPIPE stack trace", async () => {
+    for (const args of [["--help"], ["audit", "--help"]]) {
+      // a pipe whose reader has gone: the help text (a few KiB) fits no pipe buffer that is already closed
+      const child = spawn("sh", ["-c", '"$PW_BIN" "$@" | true', "sh", ...args], { stdio: ["ignore", "ignore", "pipe"], timeout: 30_000, env: { ...process.env, PW_BIN: main } });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+      await new Promise((ok) => child.on("close", ok));
+      assert.equal(err, "", `portwatch ${args.join(" ")} | true printed on stderr: ${err.slice(0, 300)}`);
+    }
+  });
 });
