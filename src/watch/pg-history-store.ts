@@ -25,13 +25,13 @@ const UPSERT_HOST = `INSERT INTO fleet_hosts AS h (host_id, hostname, first_look
   WHERE h.last_look < EXCLUDED.last_look`;
 // One statement per look for every identity; a look written before (a replay) changes nothing: its rows
 // are last seen at that look already (WHERE f.last_seen < EXCLUDED.last_seen), and fleet_looks stops it first.
-const UPSERT_IDENTITIES = `INSERT INTO fleet_identities AS f (host_id, identity, hostname, first_seen, last_seen, times_seen, owners, last_verdict, proto, port, direction, program, name, local, remote, lists)
+const UPSERT_IDENTITIES = `INSERT INTO fleet_identities AS f (host_id, identity, hostname, first_seen, last_seen, times_seen, owners, last_verdict, proto, port, direction, program, name, local, remote, lists, sockets, socket)
   SELECT $1, x.identity, $2, $3::timestamptz, $3::timestamptz, 1, jsonb_build_array(x.program), x.verdict, x.proto, x.port, x.direction, x.program, x.name, x.local, x.remote,
-    ARRAY(SELECT jsonb_array_elements_text(x.lists))
-  FROM jsonb_to_recordset($4::jsonb) AS x(identity text, verdict text, proto text, port integer, direction text, program text, name text, local text, remote text, lists jsonb)
+    ARRAY(SELECT jsonb_array_elements_text(x.lists)), x.sockets, x.socket
+  FROM jsonb_to_recordset($4::jsonb) AS x(identity text, verdict text, proto text, port integer, direction text, program text, name text, local text, remote text, lists jsonb, sockets integer, socket jsonb)
   ON CONFLICT (host_id, identity) DO UPDATE SET hostname = EXCLUDED.hostname, last_seen = EXCLUDED.last_seen, times_seen = f.times_seen + 1,
     last_verdict = EXCLUDED.last_verdict, port = EXCLUDED.port, program = EXCLUDED.program, name = EXCLUDED.name, local = EXCLUDED.local,
-    remote = EXCLUDED.remote, lists = EXCLUDED.lists,
+    remote = EXCLUDED.remote, lists = EXCLUDED.lists, sockets = EXCLUDED.sockets, socket = EXCLUDED.socket,
     owners = CASE WHEN f.owners ? EXCLUDED.program OR jsonb_array_length(f.owners) >= 20 THEN f.owners ELSE f.owners || jsonb_build_array(EXCLUDED.program) END
   WHERE f.last_seen < EXCLUDED.last_seen`;
 const INSERT_EVENTS = `INSERT INTO fleet_events (host_id, at, type, identity, hostname, verdict, was)
@@ -92,9 +92,9 @@ export class PgHistoryStore implements History {
     } finally { client.release(); }
   }
 
-  record(seen: ReadonlyMap<string, Seen>, events: readonly ChangeEvent[], at: string): void {
+  record(seen: ReadonlyMap<string, Seen>, events: readonly ChangeEvent[], at: string, counts?: ReadonlyMap<string, number>): void {
     if (this.queue === null || this.closed) throw new Error("PgHistoryStore: record on a store opened to read");
-    const record = lookRecord(seen, events, at, this.host);
+    const record = lookRecord(seen, events, at, this.host, counts);
     const seq = this.queue.reserve();
     if (this.busy !== null || this.away !== null || this.queue.size() > 0) {
       this.keep(seq, record);
