@@ -159,21 +159,27 @@ export class PgHistoryStore implements History {
   private async write(r: LookRecord): Promise<void> {
     const counts = { expected: 0, unknown: 0, suspicious: 0 };
     for (const i of r.identities) if (i.verdict in counts) counts[i.verdict as keyof typeof counts]++;
+    const identities = JSON.stringify(r.identities), events = JSON.stringify(r.events); // before the transaction: no gap in it
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A server that ends the session between two statements (a restart) is an 'error' event of the client,
+    // which would end the watcher if nobody listened: the next statement fails anyway, and the look is kept.
+    const onError = (e: Error) => { broken = e; };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const look = await client.query(INSERT_LOOK, [r.hostId, r.at, r.hostname, r.identities.length, counts.expected, counts.unknown, counts.suspicious]);
       if (look.rowCount === 0) { await client.query("ROLLBACK"); return; } // written before: a replay
       await client.query(UPSERT_HOST, [r.hostId, r.hostname, r.at, r.intervalMs, counts.expected, counts.unknown, counts.suspicious]);
-      await client.query(UPSERT_IDENTITIES, [r.hostId, r.hostname, r.at, JSON.stringify(r.identities)]);
-      if (r.events.length > 0) await client.query(INSERT_EVENTS, [r.hostId, r.hostname, JSON.stringify(r.events)]);
+      await client.query(UPSERT_IDENTITIES, [r.hostId, r.hostname, r.at, identities]);
+      if (r.events.length > 0) await client.query(INSERT_EVENTS, [r.hostId, r.hostname, events]);
       await client.query("COMMIT");
     } catch (e) {
       broken = e as Error;
       await client.query("ROLLBACK").catch(() => undefined);
       throw e;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
     if (++this.writes % 100 === 1) await this.prune(r.at).catch(() => undefined);
