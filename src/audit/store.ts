@@ -42,7 +42,7 @@ export function checkStoreUrl(url: string, from: string): string[] {
 function sqliteHistory(store: HistoryStore): History {
   return {
     place: store.path,
-    record: (seen, events, at) => store.record(seen, events, at),
+    record: (seen, events, at) => store.record(seen, events, at), // counts: the fleet view's alone
     lastLook: () => Promise.resolve(store.lastLook()),
     query: (options) => Promise.resolve(store.query(options)),
     close: () => { store.close(); return Promise.resolve(0); },

@@ -246,7 +246,7 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
   registerFleet(cli as unknown as Command, setCode);
 
   cli.command("serve")
-    .description("Serve a live dashboard, a JSON API and Prometheus /metrics, on loopback, behind a token")
+    .description("Serve a live dashboard, a JSON API and Prometheus /metrics, on loopback, behind a token; with --store, the fleet's hosts and each host's last look, read-only")
     .option("--host <address>", "IP address to listen on (or localhost)", "127.0.0.1")
     .addOption(new Option("--port <n>", "port to listen on (0: any free one)").default(0).argParser(parsePort))
     .option("--expose", "allow a --host that other machines can reach (prints a warning)")
@@ -256,6 +256,8 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
     .addOption(policyOption())
     .addOption(baselineOption())
     .addOption(dbOption("the watcher's history database, for the detail view"))
+    .addOption(storeOption("the fleet to show instead of this host (its hosts' last looks),"))
+    .addOption(storePasswordFileOption())
     .addOption(stateDirOption())
     .addOption(new Option("--for <duration>", "stop after this long (default: until interrupted)"))
     .addOption(procRootOption())
@@ -264,7 +266,7 @@ Exit codes: 0 saved (also when suspicious sockets were left out), 2 usage or inp
       const { runServe } = await import("./serve.js");
       setCode(await untilInterrupted((signal) => runServe({
         host: opts.host, port: opts.port, expose: opts.expose ?? false, allowHosts: opts.allowHost ?? [], intervalMs: parseInterval(opts.interval), procRoot: opts.procRoot,
-        ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+        ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), store: opts.store, storePasswordFile: opts.storePasswordFile,
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.db ? { db: opts.db } : {}),
         ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), ...(opts.for ? { forMs: parseInterval(opts.for) } : {}),
       }, processOutput(), signal)));

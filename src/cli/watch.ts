@@ -99,12 +99,12 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   let started = Date.now();
   let cpuBefore = timings ? process.cpuUsage() : null;
   const timing = { intervalMs: options.intervalMs, signal, ...(options.count !== undefined ? { count: options.count } : {}) };
-  for await (const { look, seen, events: changes, at, tick } of lookLoop(looker, timing, () => {
+  for await (const { look, seen, counts, events: changes, at, tick } of lookLoop(looker, timing, () => {
     phases = {}; started = Date.now(); cpuBefore = timings ? process.cpuUsage() : null;
     return phases;
   })) {
     const events = tick === 0 ? [...unwatchedChanges(lastWatched, seen, at), ...changes] : changes;
-    history?.record(seen, events, at);
+    history?.record(seen, events, at, counts);
     if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${count(look.sockets.length, "socket")}, ${count(seen.size, "identity", "identities")}; every ${options.intervalMs} ms\n`);
     if (tick === 0 && lastWatched) io.err(`compared with the last look of ${lastWatched.at} in the history: ${count(events.length, "change")} while portwatch was not watching\n`);
     alerts.deliver(events);

@@ -1,3 +1,5 @@
+import type { HistoryEntry } from "./change.js";
+
 // The fleet's records: one look of one host as the PostgreSQL store writes it (and the disk queue keeps it
 // while the database is away), and the answers of the fleet queries (portwatch fleet hosts|find|changes).
 
@@ -19,6 +21,13 @@ export interface LookIdentity {
   remote: string | null;
   /** The names of the address lists that hold the remote address (remote.lists). */
   lists: string[];
+  /** How many sockets had this identity in the look (absent in a look queued by an older portwatch). */
+  sockets?: number;
+  /**
+   * One of its sockets as the JSON contract has it (report/render-json.ts, socketJson): verdict, reasons,
+   * explanation, holder. The dashboard's fleet view (serve --store) shows a host's last look from these.
+   */
+  socket?: unknown;
 }
 
 /** One change of a look. */
@@ -85,4 +94,10 @@ export interface FleetChange extends LookEvent {
   hostname: string;
   program: string | null;
   port: number | null;
+}
+
+/** One host's last look as the dashboard's fleet view shows it: each identity with its socket and history. */
+export interface FleetHostLook {
+  host: FleetHost;
+  identities: { identity: string; verdict: string; sockets: number; socket: unknown; history: HistoryEntry }[];
 }

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { networkInterfaces } from "node:os";
 import { identityOf } from "../evaluate/identity.js";
@@ -13,6 +13,7 @@ import { renderJsonChunks, socketJson } from "../report/render-json.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
 import { checkAllowedHost, checkBind, servedHosts } from "./addresses.js";
 import { createEventHub, DEFAULT_LIMITS, guardConnections, pour, type ServeLimits } from "./limits.js";
+import { admit, plain as plainTo, SECURITY_HEADERS } from "./gate.js";
 import { createMetrics } from "./metrics.js";
 import { TOKEN_PATTERN } from "./token-file.js";
 
@@ -55,24 +56,6 @@ export interface Dashboard {
   /** Takes a look now (tests; the timer does it every interval). */
   refresh(): Promise<void>;
   close(): Promise<void>;
-}
-
-const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "x-frame-options": "DENY",
-  "cache-control": "no-store",
-};
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function cookieToken(req: IncomingMessage): string | null {
-  const m = /(?:^|;\s*)portwatch_token=([A-Za-z0-9._~-]+)/.exec(req.headers.cookie ?? "");
-  return m ? (m[1] as string) : null;
 }
 
 /**
@@ -149,28 +132,9 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
 
   let allowedHosts: Set<string>;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const plain = (status: number, text: string, headers: Record<string, string> = {}) => {
-      // A refused request does not keep its connection: a stranger's slot is free again at once.
-      if (status === 401 || status === 403 || status === 503) headers = { ...headers, connection: "close" };
-      res.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS, ...headers });
-      res.end(`${text}\n`);
-    };
-    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends "Host: evil.example".
-    if (!allowedHosts.has((req.headers.host ?? "").toLowerCase())) { plain(403, "portwatch: this Host is not allowed (open the URL portwatch printed)"); return; }
-    const origin = req.headers.origin;
-    if (origin !== undefined && !allowedHosts.has(origin.replace(/^https?:\/\//, "").toLowerCase())) { plain(403, "portwatch: cross-origin requests are refused"); return; }
-    if (req.method !== "GET" && req.method !== "HEAD") { plain(405, "portwatch: only GET", { allow: "GET, HEAD" }); return; }
-    const url = new URL(req.url ?? "/", "http://portwatch.invalid");
-    const bearer = /^Bearer ([A-Za-z0-9._~-]+)$/.exec(req.headers.authorization ?? "")?.[1];
-    const given = url.searchParams.get("token") ?? bearer ?? cookieToken(req);
-    if (given === null || !same(given, token)) { plain(401, "portwatch: a token is needed: open the URL with ?token=… that portwatch serve printed", { "www-authenticate": "Bearer" }); return; }
-    guard.trust(req.socket);
-    if (url.searchParams.has("token") && url.pathname === "/") {
-      // Trade the token in the URL for a cookie, and drop it from the address bar and history.
-      res.writeHead(303, { location: "/", "set-cookie": `portwatch_token=${token}; HttpOnly; SameSite=Strict; Path=/`, ...SECURITY_HEADERS });
-      res.end();
-      return;
-    }
+    const plain = (status: number, text: string, headers: Record<string, string> = {}) => plainTo(res, status, text, headers);
+    const url = admit(req, res, allowedHosts, token, () => guard.trust(req.socket));
+    if (url === null) return;
     const json = (data: unknown) => { res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS }); res.end(JSON.stringify(data)); };
     switch (url.pathname) {
       case "/": res.writeHead(200, { "content-type": "text/html; charset=utf-8", ...SECURITY_HEADERS }); res.end(INDEX_HTML); return;

@@ -9,10 +9,10 @@ export interface History {
   /** Where it is, for messages (a file path, or the URL without its secrets). */
   readonly place: string;
   /**
-   * Records one look (every identity seen, and the changes). SQLite writes it before returning; PostgreSQL
+   * Records one look (every identity seen, and the changes; `counts`: sockets per identity, kept by PostgreSQL for the fleet view). SQLite writes it before returning; PostgreSQL
    * hands it to a writer that never holds up the look loop (queued on disk while the database is away).
    */
-  record(seen: ReadonlyMap<string, Seen>, events: readonly ChangeEvent[], at: string): void;
+  record(seen: ReadonlyMap<string, Seen>, events: readonly ChangeEvent[], at: string, counts?: ReadonlyMap<string, number>): void;
   /** The identities of the last look recorded (of this host), with its time; null when none is. */
   lastLook(): Promise<{ at: string; entries: HistoryEntry[] } | null>;
   /** Identities seen since `since` (ISO time), optionally on one port, most recent first. */

@@ -1,9 +1,14 @@
 import type { ChangeEvent, Seen } from "../model/change.js";
 import type { LookIdentity, LookRecord } from "../model/fleet.js";
 import { programOf } from "../model/process.js";
+import { socketJson } from "../report/render-json.js";
 
-/** One look as the fleet store writes it: each identity with its port, program, ends and lists, and the changes. */
-export function lookRecord(seen: ReadonlyMap<string, Seen>, events: readonly ChangeEvent[], at: string, host: { hostId: string; hostname: string; intervalMs: number }): LookRecord {
+/**
+ * One look as the fleet store writes it: each identity with its port, program, ends and lists, its socket
+ * (as `audit --json` has it, for the dashboard's fleet view) and how many sockets had it (`counts`), and the changes.
+ */
+export function lookRecord(seen: ReadonlyMap<string, Seen>, events: readonly ChangeEvent[], at: string, host: { hostId: string; hostname: string; intervalMs: number },
+  counts?: ReadonlyMap<string, number>): LookRecord {
   const identities: LookIdentity[] = [];
   for (const s of seen.values()) {
     const k = s.socket;
@@ -15,6 +20,7 @@ export function lookRecord(seen: ReadonlyMap<string, Seen>, events: readonly Cha
       direction: k.direction, program: p ? programOf(p) : "-", name: p?.name ?? null,
       local: endpoint(k.local.address, k.local.port), remote: k.remote ? endpoint(k.remote.address, k.remote.port) : null,
       lists: (k.remote?.lists ?? []).map((l) => l.name),
+      sockets: counts?.get(s.identity) ?? 1, socket: JSON.parse(socketJson(k)) as unknown,
     });
   }
   return {

@@ -25,13 +25,13 @@ const UPSERT_HOST = `INSERT INTO fleet_hosts AS h (host_id, hostname, first_look
   WHERE h.last_look < EXCLUDED.last_look`;
 // One statement per look for every identity; a look written before (a replay) changes nothing: its rows
 // are last seen at that look already (WHERE f.last_seen < EXCLUDED.last_seen), and fleet_looks stops it first.
-const UPSERT_IDENTITIES = `INSERT INTO fleet_identities AS f (host_id, identity, hostname, first_seen, last_seen, times_seen, owners, last_verdict, proto, port, direction, program, name, local, remote, lists)
+const UPSERT_IDENTITIES = `INSERT INTO fleet_identities AS f (host_id, identity, hostname, first_seen, last_seen, times_seen, owners, last_verdict, proto, port, direction, program, name, local, remote, lists, sockets, socket)
   SELECT $1, x.identity, $2, $3::timestamptz, $3::timestamptz, 1, jsonb_build_array(x.program), x.verdict, x.proto, x.port, x.direction, x.program, x.name, x.local, x.remote,
-    ARRAY(SELECT jsonb_array_elements_text(x.lists))
-  FROM jsonb_to_recordset($4::jsonb) AS x(identity text, verdict text, proto text, port integer, direction text, program text, name text, local text, remote text, lists jsonb)
+    ARRAY(SELECT jsonb_array_elements_text(x.lists)), x.sockets, x.socket
+  FROM jsonb_to_recordset($4::jsonb) AS x(identity text, verdict text, proto text, port integer, direction text, program text, name text, local text, remote text, lists jsonb, sockets integer, socket jsonb)
   ON CONFLICT (host_id, identity) DO UPDATE SET hostname = EXCLUDED.hostname, last_seen = EXCLUDED.last_seen, times_seen = f.times_seen + 1,
     last_verdict = EXCLUDED.last_verdict, port = EXCLUDED.port, program = EXCLUDED.program, name = EXCLUDED.name, local = EXCLUDED.local,
-    remote = EXCLUDED.remote, lists = EXCLUDED.lists,
+    remote = EXCLUDED.remote, lists = EXCLUDED.lists, sockets = EXCLUDED.sockets, socket = EXCLUDED.socket,
     owners = CASE WHEN f.owners ? EXCLUDED.program OR jsonb_array_length(f.owners) >= 20 THEN f.owners ELSE f.owners || jsonb_build_array(EXCLUDED.program) END
   WHERE f.last_seen < EXCLUDED.last_seen`;
 const INSERT_EVENTS = `INSERT INTO fleet_events (host_id, at, type, identity, hostname, verdict, was)
@@ -92,9 +92,9 @@ export class PgHistoryStore implements History {
     } finally { client.release(); }
   }
 
-  record(seen: ReadonlyMap<string, Seen>, events: readonly ChangeEvent[], at: string): void {
+  record(seen: ReadonlyMap<string, Seen>, events: readonly ChangeEvent[], at: string, counts?: ReadonlyMap<string, number>): void {
     if (this.queue === null || this.closed) throw new Error("PgHistoryStore: record on a store opened to read");
-    const record = lookRecord(seen, events, at, this.host);
+    const record = lookRecord(seen, events, at, this.host, counts);
     const seq = this.queue.reserve();
     if (this.busy !== null || this.away !== null || this.queue.size() > 0) {
       this.keep(seq, record);
@@ -159,21 +159,27 @@ export class PgHistoryStore implements History {
   private async write(r: LookRecord): Promise<void> {
     const counts = { expected: 0, unknown: 0, suspicious: 0 };
     for (const i of r.identities) if (i.verdict in counts) counts[i.verdict as keyof typeof counts]++;
+    const identities = JSON.stringify(r.identities), events = JSON.stringify(r.events); // before the transaction: no gap in it
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A server that ends the session between two statements (a restart) is an 'error' event of the client,
+    // which would end the watcher if nobody listened: the next statement fails anyway, and the look is kept.
+    const onError = (e: Error) => { broken = e; };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const look = await client.query(INSERT_LOOK, [r.hostId, r.at, r.hostname, r.identities.length, counts.expected, counts.unknown, counts.suspicious]);
       if (look.rowCount === 0) { await client.query("ROLLBACK"); return; } // written before: a replay
       await client.query(UPSERT_HOST, [r.hostId, r.hostname, r.at, r.intervalMs, counts.expected, counts.unknown, counts.suspicious]);
-      await client.query(UPSERT_IDENTITIES, [r.hostId, r.hostname, r.at, JSON.stringify(r.identities)]);
-      if (r.events.length > 0) await client.query(INSERT_EVENTS, [r.hostId, r.hostname, JSON.stringify(r.events)]);
+      await client.query(UPSERT_IDENTITIES, [r.hostId, r.hostname, r.at, identities]);
+      if (r.events.length > 0) await client.query(INSERT_EVENTS, [r.hostId, r.hostname, events]);
       await client.query("COMMIT");
     } catch (e) {
       broken = e as Error;
       await client.query("ROLLBACK").catch(() => undefined);
       throw e;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
     if (++this.writes % 100 === 1) await this.prune(r.at).catch(() => undefined);

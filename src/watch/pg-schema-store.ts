@@ -48,6 +48,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     CREATE INDEX fleet_events_at ON fleet_events (at);
     ${secured("fleet_hosts")}${secured("fleet_looks")}${secured("fleet_identities")}${secured("fleet_events")}`,
   },
+  {
+    // Each identity's socket of its host's last look (the JSON contract: verdict, reasons, explanation,
+    // holder) and how many sockets had it: the dashboard's fleet view (serve --store) shows one host from them.
+    version: 2, name: "each identity's last socket for the dashboard's fleet view", sql: `
+    ALTER TABLE fleet_identities ADD COLUMN sockets integer, ADD COLUMN socket jsonb;`,
+  },
 ];
 
 /** The newest schema this portwatch knows. */

@@ -1,4 +1,4 @@
-// What the dashboard reads from the server (src/serve/server.ts): the shapes of /api/* and of the
+// What the dashboard reads from the server (src/serve/server.ts; one host of a fleet: src/serve/fleet-server.ts): the shapes of /api/* and of the
 // server-sent events. Sockets are the JSON contract of docs/json.md, which is the Socket type.
 import type { ChangeEvent, HistoryEntry } from "../../model/change.js";
 import type { Socket } from "../../model/socket.js";
@@ -31,6 +31,8 @@ export interface IdentitiesResponse {
   summary: Summary;
   timeline: Summary[];
   identities: IdentityRow[];
+  /** Set by the fleet view (serve --store): this host's last look in the store, shown as it was written. */
+  fleet?: { hostId: string; lastLook: string; notReportingSince: string | null };
 }
 
 /** GET /api/identity?id=… */
@@ -45,7 +47,7 @@ export interface IdentityResponse {
 }
 
 /** GET /api/baseline-diff */
-export type BaselineDiffResponse = { available: false } | { available: true; savedAt: string; events: ChangeEvent[] };
+export type BaselineDiffResponse = { available: false; note?: string } | { available: true; savedAt: string; events: ChangeEvent[] };
 
 /** The `change` event: a change with the number of sockets its identity has now. */
 export type LiveChange = ChangeEvent & { count?: number; seq: number };

@@ -1,7 +1,8 @@
 // The dashboard of `portwatch serve` (bundled by scripts/build-ui.mjs into /app.js). It reads the
 // identities once, then follows the server's events: `change` (an identity appeared, disappeared or
 // changed verdict) and `summary` (the counts of each look). Only the rows in view exist in the page, so
-// 100,000 identities scroll as fast as 100.
+// 100,000 identities scroll as fast as 100. Its requests are relative ("api/identities"): the same page
+// shows this host at "/" (server.ts) and one host of a fleet at "/host/ID/" (fleet-server.ts).
 import type { ChangeEvent } from "../../model/change.js";
 import type { Verdict } from "../../model/verdict.js";
 import { renderEventLine } from "../../report/event-line.js";
@@ -91,7 +92,7 @@ async function showDetail(identity: string): Promise<void> {
   box.replaceChildren(el("p", "Loading…", "hint"));
   let data: IdentityResponse;
   try {
-    data = await getJson<IdentityResponse>(`/api/identity?id=${encodeURIComponent(identity)}`);
+    data = await getJson<IdentityResponse>(`api/identity?id=${encodeURIComponent(identity)}`);
   } catch (e) {
     if (state.selected === identity) box.replaceChildren(el("p", `Cannot load the detail: ${(e as Error).message}`, "hint"));
     return;
@@ -139,8 +140,9 @@ const sync = { seq: null as number | null, waiting: [] as LiveChange[] };
 
 async function readIdentities(): Promise<void> {
   sync.seq = null;
-  const ids = await getJson<IdentitiesResponse>("/api/identities");
+  const ids = await getJson<IdentitiesResponse>("api/identities");
   byId("host").textContent = safeText(ids.hostname);
+  if (ids.fleet) showFleetHost(ids.fleet);
   state.rows.clear();
   for (const r of ids.identities) state.rows.set(r.identity, r);
   showCounts(ids.summary);
@@ -149,6 +151,19 @@ async function readIdentities(): Promise<void> {
   sync.seq = ids.seq;
   for (const e of sync.waiting.splice(0)) applyChange(e);
   refilter();
+}
+
+/** One host of a fleet: a way back to the hosts, and how old the look shown is. */
+function showFleetHost(fleet: NonNullable<IdentitiesResponse["fleet"]>): void {
+  if (document.getElementById("fleet-back") === null) {
+    const back = el("a", "all hosts");
+    back.id = "fleet-back";
+    back.href = "/";
+    byId("host").after(" · ", back);
+  }
+  byId("status").textContent = fleet.notReportingSince !== null
+    ? `not reporting since ${timeText(fleet.notReportingSince)}: its last look, as the store has it`
+    : `its last look in the fleet store, ${timeText(fleet.lastLook)} (read-only; reload for a newer one)`;
 }
 
 function applyChange(e: LiveChange): void {
@@ -164,7 +179,7 @@ function applyChange(e: LiveChange): void {
 async function start(): Promise<void> {
   layout();
   const status = byId("status");
-  const events = new EventSource("/api/events");
+  const events = new EventSource("api/events");
   events.addEventListener("open", () => {
     status.textContent = "";
     readIdentities().catch((e: unknown) => { status.textContent = `Cannot load the identities: ${(e as Error).message}`; });
@@ -193,10 +208,10 @@ async function start(): Promise<void> {
  * and again after a look that changed something.
  */
 async function showBaselineDiff(): Promise<void> {
-  const diff = await getJson<BaselineDiffResponse>("/api/baseline-diff");
+  const diff = await getJson<BaselineDiffResponse>("api/baseline-diff");
   const baseline = byId("baseline"), note = byId("baseline-note");
   if (!diff.available) {
-    note.textContent = "No baseline saved: run \"portwatch baseline save\".";
+    note.textContent = diff.note ?? "No baseline saved: run \"portwatch baseline save\".";
     baseline.replaceChildren();
     return;
   }
