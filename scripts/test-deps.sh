@@ -13,6 +13,7 @@ command -v nft >/dev/null 2>&1 || need="$need nftables"         # firewall rules
 command -v iptables-save >/dev/null 2>&1 || need="$need iptables" # the same with iptables, nf_tables and legacy
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"     # the test rootkit (LD_PRELOAD shim) of the hidden-socket tests
 command -v nsenter >/dev/null 2>&1 || need="$need util-linux"  # nsenter, unshare: namespaces of the firewall and hiding tests
+command -v promtool >/dev/null 2>&1 || need="$need prometheus"  # promtool: checks contrib/prometheus (scrape config, alerting rules)
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "test-deps: missing Debian packages:$need (run as root, or: sudo apt-get install$need)" >&2
