@@ -89,9 +89,12 @@ export interface LookSession {
   lists?: LoadedLists | null;
 }
 
-/** A new look session (see LookSession). */
-export function createLookSession(): LookSession {
-  return { cache: createOwnerCache(), memo: new JudgementMemo() };
+/**
+ * A new look session (see LookSession). `lean`: keep no sockets between looks (OwnerCache.lean): a look at
+ * an unchanged host then hands back no sockets, only `unchanged` (for watchers that diff identities).
+ */
+export function createLookSession(options: { lean?: boolean } = {}): LookSession {
+  return { cache: createOwnerCache(options.lean ?? false), memo: new JudgementMemo() };
 }
 
 /** What one look at this host gives: every socket judged (after any selection). */
@@ -101,7 +104,10 @@ export interface HostLook {
   hostNetns: number | null;
   /** The collector's warnings, led by which baseline and policy were applied. */
   warnings: string[];
-  /** True when the host did not change since the session's last look: `sockets` is that look's array again. */
+  /**
+   * True when the host did not change since the session's last look: `sockets` is that look's array again,
+   * or empty in a lean session (see createLookSession).
+   */
   unchanged: boolean;
 }
 

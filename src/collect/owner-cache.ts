@@ -40,7 +40,13 @@ export interface OwnerCache {
    * made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
    * that collection is the answer again (a steady host costs little more than the dumps).
    */
-  previous: { dumps: Map<number | null, Dumps>; collection: Collection } | null;
+  previous: { dumps: Map<number | null, Dumps>; collection: Collection; inodes: InodeList } | null;
+  /**
+   * Keep no Socket of the last look (a watcher that needs only identities, see LookerOptions.lean): the
+   * collection kept in `previous` has no sockets, so a steady host's look hands back an empty list
+   * (marked `unchanged`) and the last look's sockets are garbage once its caller is done with them.
+   */
+  lean: boolean;
   /** What the looks so far taught about this kernel's dumps. */
   session: CollectSession;
   /**
@@ -52,9 +58,37 @@ export interface OwnerCache {
   notInet: Set<number>;
 }
 
-/** An empty owner cache. */
-export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, session: createCollectSession(), notInet: new Set() };
+/** An empty owner cache; `lean`: keep no sockets between looks (see OwnerCache.lean). */
+export function createOwnerCache(lean = false): OwnerCache {
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, session: createCollectSession(), notInet: new Set(), lean };
+}
+
+/**
+ * The socket inodes of a look, sorted, in one typed array (8 bytes each, no object per socket): what a
+ * steady host's next look needs of the last one to refresh owners, without walking 200,000 Socket objects
+ * or building a Set of their inodes at every look.
+ */
+export class InodeList {
+  private readonly sorted: Float64Array;
+  constructor(inodes: Iterable<number>) {
+    const all: number[] = [];
+    for (const inode of inodes) if (inode) all.push(inode);
+    this.sorted = Float64Array.from(all).sort();
+  }
+  has(inode: number): boolean {
+    const a = this.sorted;
+    let lo = 0, hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = a[mid] as number;
+      if (v === inode) return true;
+      if (v < inode) lo = mid + 1; else hi = mid - 1;
+    }
+    return false;
+  }
+  forEach(each: (inode: number) => void): void {
+    for (const inode of this.sorted) each(inode);
+  }
 }
 
 /** An inode nobody was seen to hold: how often every fd table was read for it, and the look to read them again. */
@@ -95,8 +129,9 @@ export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonl
   // A new terminal may have put a shell below a holder (rule reverse-shell): the context is read again.
   if (newTerminal(procRoot, pids, (pid) => cache.byPid.has(pid) || cache.denied.has(pid))) return { refreshed: null };
   const previous = cache.previous.collection;
-  const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
-  const refreshed = refreshOwners(procRoot, pids, inodes, cache);
+  // The same dumps list the same socket inodes as the last look: they are the live ones.
+  const { inodes } = cache.previous;
+  const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache, inodes);
   // Same sockets, new owners: the owners just refreshed hold for the full look.
   return refreshed.changed ? { refreshed } : { unchanged: { ...previous, unchanged: true } };
 }
@@ -108,7 +143,9 @@ export function hasLastLook(cache: OwnerCache): boolean {
 
 /** Keeps this look's dumps and collection for the next look's shortcut, when every namespace was dumped (none read as /proc text). */
 export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection): void {
-  cache.previous = dumps.size === namespaceCount ? { dumps, collection } : null;
+  if (dumps.size !== namespaceCount) { cache.previous = null; return; }
+  const inodes = new InodeList((function* () { for (const s of collection.sockets) if (s.inode !== null) yield s.inode; })());
+  cache.previous = { dumps, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes };
 }
 
 function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
@@ -135,27 +172,38 @@ export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holde
 /**
  * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
  * of the others (busiest first) only until every socket in the tables has an owner or all were read.
+ *
+ * After a refresh every listed socket inode has a holder or is an orphan. So when the tables list the
+ * very inodes of the last refresh (`sameAsLast`: a steady host, whose dumps did not change), only the
+ * inodes that lost a holder since, and the orphans, can need an owner, and only inodes this refresh
+ * added can be unlisted ones: a look costs in proportion to what changed, not to the 200,000 sockets
+ * (`eachSocketInode` is then not called).
  */
-export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): OwnerRefresh {
+export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache, sameAsLast?: InodeList): OwnerRefresh {
   cache.looks++;
-  for (const [inode, pid] of cache.kept) dropHolder(cache.holders, inode, pid); // kept one look only
+  const keptBefore = cache.kept;
+  for (const [inode, pid] of keptBefore) dropHolder(cache.holders, inode, pid); // kept one look only
   const dropped = new Map<number, number>();
   const { changed, exited } = forgetExited(cache, new Set(pids), dropped);
-  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped };
+  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped, added: sameAsLast ? [] : null };
   for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescanFds(rescan, pid);
-  const live = new Set<number>();
+  const building = sameAsLast ? null : new Set<number>();
+  const live: { has(inode: number): boolean } = sameAsLast ?? (building as Set<number>);
   const unknown = new Set<number>();
-  eachSocketInode((inode) => {
-    if (!inode) return;
-    live.add(inode);
-    if (cache.holders.has(inode)) return;
+  const consider = (inode: number) => {
+    if (!inode || cache.holders.has(inode)) return;
     const orphan = cache.orphans.get(inode);
     if (orphan === undefined || orphan.nextLook <= cache.looks) unknown.add(inode);
-  });
+  };
+  if (sameAsLast) {
+    for (const inodes of [keptBefore.keys(), dropped.keys(), cache.orphans.keys()]) for (const inode of inodes) if (sameAsLast.has(inode)) consider(inode);
+  } else {
+    eachSocketInode((inode) => { if (inode) { building?.add(inode); consider(inode); } });
+  }
   if (unknown.size > 0) findOwners(rescan, pids, unknown);
   keepLastHolders(cache, dropped, live, exited);
   for (const inode of cache.orphans.keys()) if (!live.has(inode) || cache.holders.has(inode)) cache.orphans.delete(inode);
-  for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
+  for (const inode of rescan.added ?? cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
   cache.lastScanned = rescan.scanned;
   return { denied: rescan.denied, changed: rescan.changed };
 }
@@ -183,7 +231,7 @@ function forgetExited(cache: OwnerCache, alive: ReadonlySet<number>, dropped: Ma
  * listing it) and that nobody else was found holding: that holder stays its owner for this look (see
  * OwnerCache.kept), with the details read before. Then the exited processes' details are forgotten.
  */
-function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: ReadonlySet<number>, exited: readonly number[]): void {
+function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: { has(inode: number): boolean }, exited: readonly number[]): void {
   const kept = new Map<number, number>();
   for (const [inode, pid] of dropped) {
     if (!live.has(inode) || cache.holders.has(inode) || cache.kept.has(inode) || !cache.processes.has(pid)) continue;
@@ -204,6 +252,8 @@ interface Rescan {
   changed: boolean;
   /** Inodes that lost their last holder in this refresh → that holder (see keepLastHolders). */
   dropped: Map<number, number>;
+  /** When noted (refreshOwners with sameAsLast): the inodes fd tables read in this refresh hold. */
+  added: number[] | null;
 }
 
 /** Reads one process's fd table again into the cache. */
@@ -219,6 +269,7 @@ function rescanFds(rescan: Rescan, pid: number): void {
   if (had.length > 0 || found.length > 0) rescan.changed = true;
   for (const inode of had) dropHolder(cache.holders, inode, pid, rescan.dropped);
   for (const inode of found) addHolder(cache.holders, inode, pid);
+  if (rescan.added) for (const inode of found) rescan.added.push(inode);
   cache.byPid.set(pid, found);
 }
 
