@@ -129,9 +129,9 @@ export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonl
   // A new terminal may have put a shell below a holder (rule reverse-shell): the context is read again.
   if (newTerminal(procRoot, pids, (pid) => cache.byPid.has(pid) || cache.denied.has(pid))) return { refreshed: null };
   const previous = cache.previous.collection;
-  // The same dumps list the same socket inodes as the last look: they are the live ones.
+  // The same dumps list the same socket inodes as the last look (kept as one typed array, not its sockets).
   const { inodes } = cache.previous;
-  const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache, inodes);
+  const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache);
   // Same sockets, new owners: the owners just refreshed hold for the full look.
   return refreshed.changed ? { refreshed } : { unchanged: { ...previous, unchanged: true } };
 }
@@ -172,38 +172,27 @@ export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holde
 /**
  * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
  * of the others (busiest first) only until every socket in the tables has an owner or all were read.
- *
- * After a refresh every listed socket inode has a holder or is an orphan. So when the tables list the
- * very inodes of the last refresh (`sameAsLast`: a steady host, whose dumps did not change), only the
- * inodes that lost a holder since, and the orphans, can need an owner, and only inodes this refresh
- * added can be unlisted ones: a look costs in proportion to what changed, not to the 200,000 sockets
- * (`eachSocketInode` is then not called).
  */
-export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache, sameAsLast?: InodeList): OwnerRefresh {
+export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): OwnerRefresh {
   cache.looks++;
-  const keptBefore = cache.kept;
-  for (const [inode, pid] of keptBefore) dropHolder(cache.holders, inode, pid); // kept one look only
+  for (const [inode, pid] of cache.kept) dropHolder(cache.holders, inode, pid); // kept one look only
   const dropped = new Map<number, number>();
   const { changed, exited } = forgetExited(cache, new Set(pids), dropped);
-  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped, added: sameAsLast ? [] : null };
+  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped };
   for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescanFds(rescan, pid);
-  const building = sameAsLast ? null : new Set<number>();
-  const live: { has(inode: number): boolean } = sameAsLast ?? (building as Set<number>);
+  const live = new Set<number>();
   const unknown = new Set<number>();
-  const consider = (inode: number) => {
-    if (!inode || cache.holders.has(inode)) return;
+  eachSocketInode((inode) => {
+    if (!inode) return;
+    live.add(inode);
+    if (cache.holders.has(inode)) return;
     const orphan = cache.orphans.get(inode);
     if (orphan === undefined || orphan.nextLook <= cache.looks) unknown.add(inode);
-  };
-  if (sameAsLast) {
-    for (const inodes of [keptBefore.keys(), dropped.keys(), cache.orphans.keys()]) for (const inode of inodes) if (sameAsLast.has(inode)) consider(inode);
-  } else {
-    eachSocketInode((inode) => { if (inode) { building?.add(inode); consider(inode); } });
-  }
+  });
   if (unknown.size > 0) findOwners(rescan, pids, unknown);
   keepLastHolders(cache, dropped, live, exited);
   for (const inode of cache.orphans.keys()) if (!live.has(inode) || cache.holders.has(inode)) cache.orphans.delete(inode);
-  for (const inode of rescan.added ?? cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
+  for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
   cache.lastScanned = rescan.scanned;
   return { denied: rescan.denied, changed: rescan.changed };
 }
@@ -231,7 +220,7 @@ function forgetExited(cache: OwnerCache, alive: ReadonlySet<number>, dropped: Ma
  * listing it) and that nobody else was found holding: that holder stays its owner for this look (see
  * OwnerCache.kept), with the details read before. Then the exited processes' details are forgotten.
  */
-function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: { has(inode: number): boolean }, exited: readonly number[]): void {
+function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: ReadonlySet<number>, exited: readonly number[]): void {
   const kept = new Map<number, number>();
   for (const [inode, pid] of dropped) {
     if (!live.has(inode) || cache.holders.has(inode) || cache.kept.has(inode) || !cache.processes.has(pid)) continue;
@@ -252,8 +241,6 @@ interface Rescan {
   changed: boolean;
   /** Inodes that lost their last holder in this refresh → that holder (see keepLastHolders). */
   dropped: Map<number, number>;
-  /** When noted (refreshOwners with sameAsLast): the inodes fd tables read in this refresh hold. */
-  added: number[] | null;
 }
 
 /** Reads one process's fd table again into the cache. */
@@ -269,7 +256,6 @@ function rescanFds(rescan: Rescan, pid: number): void {
   if (had.length > 0 || found.length > 0) rescan.changed = true;
   for (const inode of had) dropHolder(cache.holders, inode, pid, rescan.dropped);
   for (const inode of found) addHolder(cache.holders, inode, pid);
-  if (rescan.added) for (const inode of found) rescan.added.push(inode);
   cache.byPid.set(pid, found);
 }
 
