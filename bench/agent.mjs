@@ -13,7 +13,8 @@
 // Osquery's restrictive watchdog limits: 100 MiB RSS, 18% of one core sustained.
 //
 // Usage: node bench/agent.mjs [--sizes 1000,10000,100000] [--looks 10] [--runs 3] [--interval 2s]
-//        [--bin /other/checkout/bin/portwatch] [--label before] [--out bench/RESULTS-agent.md]
+//        [--bin /other/checkout/bin/portwatch] [--label before] [--unit-env contrib/systemd/portwatch-agent.service]
+//        [--out bench/RESULTS-agent.md]
 // As root (unshare, and the fd tables of every process); needs util-linux (unshare) and iproute2 (ip).
 // Loopback of its own namespace only; stops only the processes it started.
 import { spawn, spawnSync } from "node:child_process";
@@ -30,6 +31,15 @@ const runs = Number(arg("--runs", "3"));
 const interval = arg("--interval", undefined); // absent: watch's own default
 const bin = arg("--bin", join(root, "bin/portwatch"));
 const label = arg("--label", "this build");
+// --unit-env FILE: run the watcher with the Environment= settings of a systemd unit (the agent's malloc and V8
+// settings, contrib/systemd/portwatch-agent.service), except those that need systemd (%-specifiers).
+const unitEnv = {};
+const unitFile = arg("--unit-env", undefined);
+if (unitFile) {
+  for (const m of readFileSync(unitFile, "utf8").matchAll(/^Environment=(.*)$/gm)) {
+    for (const [, k, v1, v2] of m[1].matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g)) if (!(v1 ?? v2).includes("%")) unitEnv[k] = v1 ?? v2;
+  }
+}
 const out = arg("--out", undefined);
 // Other people's loads on a shared machine would be in the figures: the bench runs in a network and pid
 // namespace of its own (unshare), where the watcher sees only the load and itself.
@@ -60,7 +70,7 @@ function watchOnce() {
     const state = mkdtempSync(join(tmpdir(), "pw-agent-"));
     const argv = ["watch", "--ndjson", "--no-history", ...(interval ? ["--interval", interval] : [])];
     const started = process.hrtime.bigint();
-    const child = spawn(bin, argv, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PORTWATCH_TIMINGS: "1", PORTWATCH_STATE_DIR: state } });
+    const child = spawn(bin, argv, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...unitEnv, PORTWATCH_TIMINGS: "1", PORTWATCH_STATE_DIR: state } });
     const sec = () => Number(process.hrtime.bigint() - started) / 1e9;
     let text = "";
     let first = null;
@@ -135,7 +145,7 @@ for (const n of sizes) {
 
 const date = new Date().toISOString().slice(0, 16).replace("T", " ");
 let md = `\n## ${label}: ${date} UTC\n\n\`${bin.startsWith(root) ? bin.slice(root.length) : bin} watch --ndjson --no-history${interval ? ` --interval ${interval}` : ""}\` (${interval ? `interval ${interval}` : "the default interval"}), ` +
-  `in a network and pid namespace of its own, ${runs} runs per N, ${looks} looks after the first; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}. ` +
+  `${Object.keys(unitEnv).length ? `with the environment of ${unitFile.replace(root, "")} (${Object.entries(unitEnv).map(([k, v]) => `${k}=${v}`).join(" ")}), ` : ""}in a network and pid namespace of its own, ${runs} runs per N, ${looks} looks after the first; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}. ` +
   `Ranges are min–max over the runs.\n\n` +
   "| N connections (sockets on the host) | first look cpu s | sustained % of one core | peak RSS MiB (VmHWM) | steady RSS MiB (VmRSS, looks 2…) |\n|---|---|---|---|---|\n";
 for (const { n, sockets, samples } of rows) {
