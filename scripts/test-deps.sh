@@ -14,6 +14,7 @@ command -v iptables-save >/dev/null 2>&1 || need="$need iptables" # the same wit
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"     # the test rootkit (LD_PRELOAD shim) of the hidden-socket tests
 command -v nsenter >/dev/null 2>&1 || need="$need util-linux"  # nsenter, unshare: namespaces of the firewall and hiding tests
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql" # a throwaway cluster for the fleet store's tests (initdb, postgres)
+command -v promtool >/dev/null 2>&1 || need="$need prometheus"  # promtool: checks contrib/prometheus (scrape config, alerting rules)
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "test-deps: missing Debian packages:$need (run as root, or: sudo apt-get install$need)" >&2

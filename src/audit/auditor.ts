@@ -93,9 +93,12 @@ export interface LookSession {
   firewalls: FirewallCache;
 }
 
-/** A new look session (see LookSession). */
-export function createLookSession(): LookSession {
-  return { cache: createOwnerCache(), memo: new JudgementMemo(), firewalls: new Map() };
+/**
+ * A new look session (see LookSession). `lean`: keep no sockets between looks (OwnerCache.lean): a look at
+ * an unchanged host then hands back no sockets, only `unchanged` (for watchers that diff identities).
+ */
+export function createLookSession(options: { lean?: boolean } = {}): LookSession {
+  return { cache: createOwnerCache(options.lean ?? false), memo: new JudgementMemo(), firewalls: new Map() };
 }
 
 /** What one look at this host gives: every socket judged (after any selection). */
@@ -106,8 +109,9 @@ export interface HostLook {
   /** The collector's warnings, led by which baseline and policy were applied. */
   warnings: string[];
   /**
-   * True when the host did not change since the session's last look: `sockets` is that look's array again.
-   * False also when only the firewall changed: then `sockets` is that array again, with reach set and judged anew.
+   * True when the host did not change since the session's last look: `sockets` is that look's array again,
+   * or empty in a lean session (see createLookSession). False also when only the firewall changed: then
+   * `sockets` is that array again, with reach set and judged anew.
    */
   unchanged: boolean;
 }
@@ -214,11 +218,18 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       // A one-off look reads its own namespace's firewall beside the collection (it needs no socket); a
       // session's look (watch, serve) only when the host changed, since an unchanged look judges nothing.
       const ownView = firewallOn(o) && session === null ? readFirewall() : null;
-      const collection = await collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
+      const collect = () => collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
+      let collection = await collect();
+      // A steady host whose firewall moved (an nftables generation changed) is judged again: reach may differ.
+      const judgeAgain = o.select !== undefined || listsChanged || (session !== null && firewallOn(o) && firewallsMoved(session.firewalls));
+      if (collection.unchanged && judgeAgain && session?.cache.lean) {
+        // A lean session kept no sockets of the last look to judge again: this look reads them.
+        session.cache.previous = null;
+        collection = await collect();
+      }
       const hostname = collection.hostname ?? self.hostname;
       const warnings = [...appliedNotes(o.policy, o.baseline, o.lists), ...collection.warnings];
-      // A steady host whose firewall moved (an nftables generation changed) is judged again: reach may differ.
-      if (collection.unchanged && !o.select && !listsChanged && !(session !== null && firewallOn(o) && firewallsMoved(session.firewalls))) {
+      if (collection.unchanged && !judgeAgain) {
         // The session's last look again (a steady host, see OwnerCache.previous): judged then, with these same options.
         return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
       }

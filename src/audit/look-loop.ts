@@ -32,6 +32,12 @@ export interface LookerOptions extends HostOptions {
    * `deep` itself is ignored here: this says when.
    */
   deepEvery?: number;
+  /**
+   * Keep no socket between looks, only identities (the agent: `watch` without its terminal view): a look
+   * at an unchanged host yields `look.sockets` empty (`look.unchanged`), with the last look's `seen` and
+   * `counts`; so 200,000 judged sockets are not held from one look to the next. Default false.
+   */
+  lean?: boolean;
 }
 
 /**
@@ -39,10 +45,10 @@ export interface LookerOptions extends HostOptions {
  * look's sockets unchanged: then the identities are the last look's too, and there is nothing to diff.
  */
 export function createLooker(auditor: Auditor, options: LookerOptions = {}, now: () => Date = () => new Date(), lingerMs = CONNECTION_LINGER_MS): Looker {
-  const session = createLookSession();
-  const { deepEvery = 0, deep: _deep, ...plain } = options;
+  const { deepEvery = 0, deep: _deep, lean = false, ...plain } = options;
+  const session = createLookSession({ lean });
   const deepLook = { ...plain, deep: true };
-  let before: { seen: Map<string, Seen>; counts: Map<string, number>; sockets: HostLook["sockets"] } | null = null;
+  let before: { seen: Map<string, Seen>; counts: Map<string, number>; sockets: HostLook["sockets"] | null } | null = null;
   const lastSeen = new Map<string, number>();
   let tick = 0;
   return {
@@ -52,7 +58,7 @@ export function createLooker(auditor: Auditor, options: LookerOptions = {}, now:
       const clock = now();
       const at = clock.toISOString();
       // (the same array judged again, when only the firewall changed, is diffed: reach may have moved)
-      if (before !== null && look.sockets === before.sockets && look.unchanged) {
+      if (before !== null && look.unchanged && (look.sockets === before.sockets || lean)) {
         return { look, seen: before.seen, counts: before.counts, events: [], at, tick: tick++ };
       }
       const counts = new Map<string, number>();
@@ -60,7 +66,7 @@ export function createLooker(auditor: Auditor, options: LookerOptions = {}, now:
       for (const id of seen.keys()) if (!isListener(id)) lastSeen.set(id, clock.getTime());
       if (before !== null) linger(before.seen, seen, lastSeen, clock.getTime() - lingerMs);
       const events = before === null ? [] : diff(before.seen, seen, at);
-      before = { seen, counts, sockets: look.sockets };
+      before = { seen, counts, sockets: lean ? null : look.sockets };
       return { look, seen, counts, events, at, tick: tick++ };
     },
   };

@@ -94,7 +94,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const feed: string[] = [];
   const tty = io.width !== undefined && !options.ndjson;
   const timings = Boolean(process.env["PORTWATCH_TIMINGS"]); // per-look cost on stderr (for the benchmark)
-  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), lists: listsReloader(stateOf(options)), ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}) });
+  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), lists: listsReloader(stateOf(options)), ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}), lean: !tty });
   let phases: Record<string, number> = {};
   let started = Date.now();
   let cpuBefore = timings ? process.cpuUsage() : null;

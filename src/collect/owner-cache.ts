@@ -40,7 +40,13 @@ export interface OwnerCache {
    * made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
    * that collection is the answer again (a steady host costs little more than the dumps).
    */
-  previous: { dumps: Map<number | null, Dumps>; collection: Collection } | null;
+  previous: { dumps: Map<number | null, Dumps>; collection: Collection; inodes: InodeList } | null;
+  /**
+   * Keep no Socket of the last look (a watcher that needs only identities, see LookerOptions.lean): the
+   * collection kept in `previous` has no sockets, so a steady host's look hands back an empty list
+   * (marked `unchanged`) and the last look's sockets are garbage once its caller is done with them.
+   */
+  lean: boolean;
   /** What the looks so far taught about this kernel's dumps. */
   session: CollectSession;
   /**
@@ -52,9 +58,37 @@ export interface OwnerCache {
   notInet: Set<number>;
 }
 
-/** An empty owner cache. */
-export function createOwnerCache(): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, session: createCollectSession(), notInet: new Set() };
+/** An empty owner cache; `lean`: keep no sockets between looks (see OwnerCache.lean). */
+export function createOwnerCache(lean = false): OwnerCache {
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, session: createCollectSession(), notInet: new Set(), lean };
+}
+
+/**
+ * The socket inodes of a look, sorted, in one typed array (8 bytes each, no object per socket): what a
+ * steady host's next look needs of the last one to refresh owners, without walking 200,000 Socket objects
+ * or building a Set of their inodes at every look.
+ */
+export class InodeList {
+  private readonly sorted: Float64Array;
+  constructor(inodes: Iterable<number>) {
+    const all: number[] = [];
+    for (const inode of inodes) if (inode) all.push(inode);
+    this.sorted = Float64Array.from(all).sort();
+  }
+  has(inode: number): boolean {
+    const a = this.sorted;
+    let lo = 0, hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = a[mid] as number;
+      if (v === inode) return true;
+      if (v < inode) lo = mid + 1; else hi = mid - 1;
+    }
+    return false;
+  }
+  forEach(each: (inode: number) => void): void {
+    for (const inode of this.sorted) each(inode);
+  }
 }
 
 /** An inode nobody was seen to hold: how often every fd table was read for it, and the look to read them again. */
@@ -95,8 +129,9 @@ export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonl
   // A new terminal may have put a shell below a holder (rule reverse-shell): the context is read again.
   if (newTerminal(procRoot, pids, (pid) => cache.byPid.has(pid) || cache.denied.has(pid))) return { refreshed: null };
   const previous = cache.previous.collection;
-  const inodes = (each: (inode: number) => void) => { for (const s of previous.sockets) if (s.inode !== null) each(s.inode); };
-  const refreshed = refreshOwners(procRoot, pids, inodes, cache);
+  // The same dumps list the same socket inodes as the last look (kept as one typed array, not its sockets).
+  const { inodes } = cache.previous;
+  const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache);
   // Same sockets, new owners: the owners just refreshed hold for the full look.
   return refreshed.changed ? { refreshed } : { unchanged: { ...previous, unchanged: true } };
 }
@@ -108,7 +143,9 @@ export function hasLastLook(cache: OwnerCache): boolean {
 
 /** Keeps this look's dumps and collection for the next look's shortcut, when every namespace was dumped (none read as /proc text). */
 export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection): void {
-  cache.previous = dumps.size === namespaceCount ? { dumps, collection } : null;
+  if (dumps.size !== namespaceCount) { cache.previous = null; return; }
+  const inodes = new InodeList((function* () { for (const s of collection.sockets) if (s.inode !== null) yield s.inode; })());
+  cache.previous = { dumps, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes };
 }
 
 function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {

@@ -3,6 +3,23 @@ import assert from "node:assert/strict";
 import type { Auditor, HostOptions } from "../../src/audit/auditor.js";
 import { createLooker } from "../../src/audit/look-loop.js";
 import type { Judged } from "../../src/audit/pipeline.js";
+import type { Socket } from "../../src/model/socket.js";
+
+const listener = (port: number): Socket => ({
+  proto: "tcp", family: 4, local: { address: "0.0.0.0", port }, remote: null, state: "LISTEN", direction: "listening", exposure: "all-interfaces",
+  netns: 1, inode: port, uid: 0, service: null, process: null, sharedWith: [], verdict: "unknown", reasons: [], explanation: null,
+});
+
+/** An auditor whose looks are these, in turn; `null` is an unchanged host (sockets: [] as in a lean session). */
+function scripted(looks: (Socket[] | null)[]): Auditor {
+  let i = 0;
+  return {
+    lookAtHost: async () => {
+      const look = looks[i++] ?? null;
+      return { sockets: (look ?? []) as unknown as Judged, hostname: "h", hostNetns: 1, warnings: [], unchanged: look === null };
+    },
+  } as unknown as Auditor;
+}
 
 /** An auditor that only notes whether each look was asked to be deep. */
 function noting(): { auditor: Auditor; deep: boolean[] } {
@@ -29,5 +46,22 @@ describe("createLooker", () => {
     const looker = createLooker(auditor, { deep: true });
     for (let i = 0; i < 3; i++) await looker.next();
     assert.deepEqual(deep, [false, false, false]);
+  });
+
+  it("createLooker lean yields the last look's identities and no change for an unchanged host that hands back no sockets", async () => {
+    const looker = createLooker(scripted([[listener(22), listener(80)], null, [listener(22)]]), { lean: true });
+    const first = await looker.next();
+    const second = await looker.next();
+    assert.equal(second.seen, first.seen);
+    assert.deepEqual(second.events, []);
+    assert.equal(second.look.sockets.length, 0, "no sockets are held for the unchanged look");
+    const third = await looker.next();
+    assert.deepEqual(third.events.map((e) => `${e.type} ${e.socket.local.port}`), ["disappeared 80"]);
+  });
+
+  it("createLooker without lean diffs what an unchanged look hands back only when it is the last look's array", async () => {
+    const looker = createLooker(scripted([[listener(22)], null]));
+    await looker.next();
+    assert.deepEqual((await looker.next()).events.map((e) => e.type), ["disappeared"], "an empty list that is not the last look's is a host without sockets");
   });
 });

@@ -131,6 +131,23 @@ async function steadyHostScenario(prefix: readonly string[], exposure: "loopback
 }
 
 describe("LookSession on this live host", () => {
+  it("Auditor.lookAtHost with a lean session reads the host again when a steady look must be judged again (a selection, changed lists, a moved firewall)", async () => {
+    const listener = await plant(python([
+      "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(4)",
+      "print(json.dumps({'tcp': l.getsockname()[1]}), flush=True)",
+    ]));
+    try {
+      const session = createLookSession({ lean: true });
+      const { steady } = await settle(session);
+      assert.deepEqual(steady.sockets, [], "a lean session keeps no sockets: an unchanged look hands back none");
+      const again = await auditor.lookAtHost({ select: { protos: ["tcp"], listening: true } }, session);
+      assert.equal(again.unchanged, false);
+      assert.ok(again.sockets.some((s) => s.process?.pid === listener.pid && s.local.port === listener.ready.tcp), "the planted listener is judged again, not lost");
+    } finally {
+      await listener.stop();
+    }
+  });
+
   it("Auditor.lookAtHost with a session says of planted loopback sockets what a fresh look says, when the host is steady (unchanged) and after processes exit and start", async () => {
     await steadyHostScenario([], "loopback");
   });
