@@ -12,6 +12,8 @@ import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 import { listMatcher, type AddressLists } from "./lists.js";
+import { ownerMatcher } from "./owners.js";
+import type { AsnIndex } from "../knowledge/lists/asn.js";
 
 /** What evaluation needs besides the sockets. */
 export interface EvaluateOptions {
@@ -29,6 +31,8 @@ export interface EvaluateOptions {
   baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
   /** The enabled address lists: a remote address on one is named in `remote.lists` and makes the socket suspicious (rule blocklist). */
   lists?: AddressLists | null;
+  /** The network owners' database: every connection's remote end gets `remote.asn` (null when it knows no owner). */
+  owners?: AsnIndex | null;
   /**
    * Share work between like sockets (default true): connections that agree on everything the judgement
    * reads share one judgement (`memo`), and each process's findings, each explanation and each repeated
@@ -235,6 +239,7 @@ export function createJudge(options: EvaluateOptions): Judge {
   const memo = options.memo ?? new JudgementMemo();
   const withPolicy = options.policy != null;
   const listsOf = options.lists ? listMatcher(options.lists) : null;
+  const ownerOf = options.owners ? ownerMatcher(options.owners) : null;
   return {
     // Listeners first, so the connections to them can take their verdict into account.
     listeners(sockets) {
@@ -251,6 +256,11 @@ export function createJudge(options: EvaluateOptions): Judge {
         const onLists = listsOf === null ? null : listsOf(s);
         if (onLists !== null && s.remote !== null) s.remote = { ...s.remote, lists: onLists };
         else if (s.remote?.lists !== undefined) { const { lists: _old, ...rest } = s.remote; s.remote = rest; } // read back from JSON: judged again
+        // Who owns the other end's network (the database present): always said, null when it knows no owner.
+        if (s.remote !== null) {
+          if (ownerOf !== null) s.remote = { ...s.remote, asn: ownerOf(s.remote.address) };
+          else if (s.remote.asn !== undefined) { const { asn: _old, ...rest } = s.remote; s.remote = rest; }
+        }
         // A listed peer is judged on its own: its reason names its address, so no other connection shares it.
         if (!fast || onLists !== null) { judge(s); continue; }
         const pid = s.process === null ? 0 : idOf(s.process);
@@ -281,7 +291,10 @@ export function createJudge(options: EvaluateOptions): Judge {
         const others = sharedKey(s);
         const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}${hidden === 3 ? `|${s.inode}` : ""}` : "");
-        const same = memo.get(s.netns, packed, pid, peerOwner, rest);
+        // The explanation names the other end's network owner, and the baseline weighs it: its AS is part of the key.
+        const owner = s.remote?.asn;
+        const key = owner == null ? rest : `${rest}|AS${owner.number}/${owner.org ?? ""}`;
+        const same = memo.get(s.netns, packed, pid, peerOwner, key);
         if (same !== undefined) {
           s.reasons = same.reasons;
           s.verdict = same.verdict;
@@ -290,7 +303,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         }
         judge(s, peer);
         if (memo.size >= 20_000) memo.clear(); // many unlike connections (a capture of a busy host): keep memory flat
-        memo.set(s.netns, packed, pid, peerOwner, rest, s);
+        memo.set(s.netns, packed, pid, peerOwner, key, s);
       }
     },
   };
