@@ -183,7 +183,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   /** How sockets of this host are judged: root or not, the policy, the baseline, portwatch's own pid. */
   const liveJudgement = (o: HostOptions & { lists?: LoadedLists | null }, hostNetns: number | null, hiding: Hiding, memo?: JudgementMemo): EvaluateOptions => {
     const baseline = o.baseline
-      ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns }
+      ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns, networks: new Map(o.baseline.entries.flatMap((e) => (e.networks ? [[e.identity, e.networks] as const] : []))) }
       : null;
     const ownProc = !o.procRoot || o.procRoot === "/proc";
     return {

@@ -3,7 +3,7 @@ import { NOTHING_HIDDEN, type Hiding } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import { portKey, PROTO_INDEX } from "../model/protocol.js";
-import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type Socket } from "../model/socket.js";
+import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type NetworkOwner, type Socket } from "../model/socket.js";
 import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
 import { holderFindings, sharedKey } from "./holders.js";
@@ -12,7 +12,7 @@ import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 import { listMatcher, type AddressLists } from "./lists.js";
-import { ownerMatcher } from "./owners.js";
+import { ownerMatcher, ownerWords } from "./owners.js";
 import type { AsnIndex } from "../knowledge/lists/asn.js";
 
 /** What evaluation needs besides the sockets. */
@@ -28,7 +28,11 @@ export interface EvaluateOptions {
   /** Kept by a caller that judges the same host again and again (watch): judgements carry over between looks. */
   memo?: JudgementMemo;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
-  baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
+  baseline?: {
+    identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null;
+    /** Outbound identities saved with the networks (AS) they talked to: a connection to another network is not vouched for (rule baseline-network). */
+    networks?: ReadonlyMap<string, readonly NetworkOwner[]>;
+  } | null;
   /** The enabled address lists: a remote address on one is named in `remote.lists` and makes the socket suspicious (rule blocklist). */
   lists?: AddressLists | null;
   /** The network owners' database: every connection's remote end gets `remote.asn` (null when it knows no owner). */
@@ -161,6 +165,15 @@ export interface Judge {
   others(sockets: readonly Socket[]): void;
 }
 
+/** Rule baseline-network: a baselined outbound identity that now talks to a network (AS) it did not talk to then. */
+export function baselineNetworkReason(savedAt: string, had: readonly NetworkOwner[], now: NetworkOwner): Reason {
+  const then = had.slice(0, 3).map(ownerWords).join(", ") + (had.length > 3 ? ` and ${had.length - 3} more` : "");
+  return {
+    rule: "baseline-network", verdict: "unknown",
+    message: `This host had it when its baseline was saved (${savedAt.slice(0, 16).replace("T", " ")} UTC), but talking to ${then}; this connection goes to ${ownerWords(now)}, a network it did not talk to then`,
+  };
+}
+
 /** A judge that keeps what it learnt (listeners, shared reasons, judgements of like connections) between calls. */
 export function createJudge(options: EvaluateOptions): Judge {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null, hiding: options.hiding ?? NOTHING_HIDDEN };
@@ -182,6 +195,7 @@ export function createJudge(options: EvaluateOptions): Judge {
   // Reasons that repeat (the same message for the same peer or policy rule) are made once.
   const peerReasons = new Map<string, Reason>();
   const policyReasons = new Map<string, Reason>();
+  const networkReasons = new Map<string, Reason>();
   const shared = (cache: Map<string, Reason>, k: string, make: () => Reason) => {
     if (!fast) return make();
     let r = cache.get(k);
@@ -224,9 +238,17 @@ export function createJudge(options: EvaluateOptions): Judge {
     }
     let verdict = worst(reasons);
     const baseline = options.baseline;
-    if (baseline && verdict !== "suspicious" && baseline.identities.has(identityOf(s, baseline.hostNetns))) {
-      reasons.push(baselineReason ??= { rule: "baseline", verdict: "expected", message: `This host had it when its baseline was saved (${baseline.savedAt.slice(0, 16).replace("T", " ")} UTC)` });
-      verdict = "expected";
+    const id = baseline && verdict !== "suspicious" ? identityOf(s, baseline.hostNetns) : null;
+    if (baseline && id !== null && baseline.identities.has(id)) {
+      const had = baseline.networks?.get(id);
+      const owner = s.remote?.asn;
+      if (had !== undefined && owner != null && !had.some((n) => n.number === owner.number)) {
+        // The program and its service are the baseline's, the network is not: worth a look.
+        reasons.push(shared(networkReasons, `${id}\u0000${owner.number}`, () => baselineNetworkReason(baseline.savedAt, had, owner)));
+      } else {
+        reasons.push(baselineReason ??= { rule: "baseline", verdict: "expected", message: `This host had it when its baseline was saved (${baseline.savedAt.slice(0, 16).replace("T", " ")} UTC)` });
+        verdict = "expected";
+      }
     }
     if (reasons.length === 0) reasons.push(unexplained(s));
     s.reasons = lists.intern(reasons);

@@ -1,4 +1,4 @@
-import type { Socket } from "./socket.js";
+import type { NetworkOwner, Socket } from "./socket.js";
 import type { Verdict } from "./verdict.js";
 
 /** What portwatch remembers of one identity: enough to describe it when it disappears. */
@@ -7,15 +7,23 @@ export interface Seen {
   verdict: Verdict;
   /** One socket that had this identity (the first seen), as evidence. */
   socket: Socket;
+  /**
+   * Outbound identities in a baseline saved with the network owners' database: the networks (AS) its
+   * connections went to, by number. Absent when none was known (and in baselines saved before).
+   */
+  networks?: NetworkOwner[];
 }
 
 /** A change between two looks at the host. */
 export interface ChangeEvent {
-  type: "appeared" | "disappeared" | "verdict-changed";
+  /** network-changed: an outbound identity of the baseline now talks to a network (AS) it did not then. */
+  type: "appeared" | "disappeared" | "verdict-changed" | "network-changed";
   identity: string;
   socket: Socket;
   /** For verdict-changed: the verdict before. */
   was?: Verdict;
+  /** For network-changed: the networks the baseline had for this identity (the socket's remote.asn is the new one). */
+  networks?: NetworkOwner[];
   at: string;
   /**
    * The change happened while no watcher ran: the time of the last look the history knows (the first
