@@ -26,7 +26,9 @@ export function registerLists(cli: Command, setCode: (code: number) => void): vo
 Lists live in the state directory's lists/ folder. Audits read them there and never download anything;
 only "portwatch lists update" (or "lists add NAME FILE") fetches. Formats: FireHOL .netset/.ipset,
 Spamhaus DROP/EDROP ("CIDR ; SBLnnn"), abuse.ch Feodo/SSLBL (plain and CSV), and one IP or CIDR a line;
-IPv4 and IPv6. Only Internet addresses are looked up (lists such as FireHOL level 1 hold private ranges).`);
+IPv4 and IPv6. Only Internet addresses are looked up (lists such as FireHOL level 1 hold private ranges).
+"lists update asn" fetches the network owners' database (ip-location-db's asn data, CC BY 4.0), which
+names the AS of every remote address (remote.asn; portwatch -A).`);
   lists.command("add")
     .description("Add a list from an https:// URL (fetched by lists update) or a file (copied now)")
     .argument("<name>", "a name for it: letters, digits, \".\", \"_\" and \"-\"")
