@@ -1,5 +1,5 @@
 import type { AddressLists } from "../evaluate/lists.js";
-import type { AsnIndex } from "../knowledge/lists/asn.js";
+import type { OwnerLookup } from "../knowledge/lists/asn.js";
 import { asnStamp, loadNetworkOwners } from "../watch/asn-store.js";
 import { filesStamp, loadEnabledLists } from "../watch/list-store.js";
 import type { StatePaths } from "./state-dir.js";
@@ -10,8 +10,8 @@ import type { StatePaths } from "./state-dir.js";
  */
 export interface LoadedLists {
   lists: AddressLists | null;
-  /** Who owns which network (remote.asn), or null when the database was never fetched. */
-  owners?: AsnIndex | null;
+  /** Who owns which network (remote.asn), or null when the database was never fetched; read at its first lookup. */
+  owners?: OwnerLookup | null;
   notes: string[];
 }
 

@@ -13,7 +13,7 @@ import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 import { listMatcher, type AddressLists } from "./lists.js";
 import { ownerMatcher, ownerWords } from "./owners.js";
-import type { AsnIndex } from "../knowledge/lists/asn.js";
+import type { OwnerLookup } from "../knowledge/lists/asn.js";
 
 /** What evaluation needs besides the sockets. */
 export interface EvaluateOptions {
@@ -36,7 +36,7 @@ export interface EvaluateOptions {
   /** The enabled address lists: a remote address on one is named in `remote.lists` and makes the socket suspicious (rule blocklist). */
   lists?: AddressLists | null;
   /** The network owners' database: every connection's remote end gets `remote.asn` (null when it knows no owner). */
-  owners?: AsnIndex | null;
+  owners?: OwnerLookup | null;
   /**
    * Share work between like sockets (default true): connections that agree on everything the judgement
    * reads share one judgement (`memo`), and each process's findings, each explanation and each repeated

@@ -1,14 +1,16 @@
-import { ownerWords, type AsnIndex } from "../knowledge/lists/asn.js";
+import { ownerWords, type OwnerLookup } from "../knowledge/lists/asn.js";
 import { isLoopback } from "../model/address.js";
 import type { NetworkOwner, Socket } from "../model/socket.js";
+import { isPublicAddress } from "./trust.js";
 
 /**
  * Who owns a remote address's network, from the network owners' database (knowledge/lists/asn.ts): a
- * binary search per address. Loopback is nobody's network; private and reserved ranges are in no
- * published table, so they come back null too.
+ * binary search per address. Loopback, private and reserved addresses are nobody's network on the
+ * Internet (no published table has them): null without a lookup, so a host that talks only to itself and
+ * its own network never reads the database (the state directory's copy is read at the first lookup).
  */
-export function ownerMatcher(index: AsnIndex): (address: string) => NetworkOwner | null {
-  return (address) => (isLoopback(address) ? null : index.lookup(address));
+export function ownerMatcher(index: OwnerLookup): (address: string) => NetworkOwner | null {
+  return (address) => (isLoopback(address) || !isPublicAddress(address) ? null : index.lookup(address));
 }
 
 export { ownerWords };

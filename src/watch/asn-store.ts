@@ -1,8 +1,7 @@
 import { existsSync, lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { AsnBuilder, compileAsn, loadAsn, type AsnIndex } from "../knowledge/lists/asn.js";
+import { AsnBuilder, compileAsn, loadAsn, type AsnIndex, type OwnerLookup } from "../knowledge/lists/asn.js";
 import { InputError } from "../model/errors.js";
-import { formatProblem } from "../model/problem.js";
 import { readTrustedBytes, readTrustedFile, UnsafePlaceError, writeFileAtomic } from "../collect/safe-file-store.js";
 
 /*
@@ -79,10 +78,12 @@ export function asnStamp(dir: string): string {
 }
 
 /**
- * The database for an audit: from asn.bin when it was made from the same copies, else parsed from them
- * (and asn.bin rewritten when the folder allows). null when there is none; `notes` say what was used.
+ * The database for an audit, read at its first lookup (ownerMatcher asks only for Internet addresses, so an
+ * audit of a host that talks only to itself and its own network reads nothing): from asn.bin when it was
+ * made from the same copies, else parsed from them (and asn.bin rewritten when the folder allows). null
+ * when it was never fetched; `notes` say what is used, from asn.json (what lists update counted).
  */
-export function loadNetworkOwners(dir: string): { owners: AsnIndex | null; notes: string[] } {
+export function loadNetworkOwners(dir: string): { owners: OwnerLookup | null; notes: string[] } {
   const config = readAsnConfig(dir);
   if (config === null) return { owners: null, notes: [] };
   const present: { i: number; stamp: string; source: AsnSource }[] = [];
@@ -93,26 +94,29 @@ export function loadNetworkOwners(dir: string): { owners: AsnIndex | null; notes
     } catch { /* not fetched yet */ }
   });
   if (present.length === 0) return { owners: null, notes: ["The network owners' database has no copy yet: run portwatch lists update asn"] };
-  const stamp = present.map((p) => p.stamp).join("\n");
   const dated = present.map((p) => p.source.fetchedAt?.slice(0, 10)).filter((d) => d !== undefined).sort().pop();
-  const note = (index: AsnIndex) => `Network owners: ${index.size} ranges from ${present.length} file(s) of ip-location-db's asn data${dated ? `, fetched ${dated}` : ""} (CC BY 4.0, Route Views and DB-IP)`;
+  const counted = present.every((p) => p.source.ranges !== undefined) ? `${present.reduce((n, p) => n + (p.source.ranges ?? 0), 0)} ranges from ` : "";
+  const note = `Network owners: ${counted}${present.length} file(s) of ip-location-db's asn data${dated ? `, fetched ${dated}` : ""} (CC BY 4.0, Route Views and DB-IP)`;
+  let index: AsnIndex | undefined;
+  const stamp = present.map((p) => p.stamp).join("\n");
+  return { owners: { lookup: (address) => (index ??= readIndex(dir, present.map((p) => p.i), stamp)).lookup(address) }, notes: [note] };
+}
+
+/** The compiled index if it matches `stamp`, else the copies parsed (lines that are not ranges skipped) and compiled again. */
+function readIndex(dir: string, copies: readonly number[], stamp: string): AsnIndex {
   try {
     const compiled = existsSync(asnIndexPath(dir)) ? loadAsn(readTrustedBytes(asnIndexPath(dir)), stamp) : null;
-    if (compiled !== null) return { owners: compiled, notes: [note(compiled)] };
+    if (compiled !== null) return compiled;
   } catch (e) {
     if (e instanceof UnsafePlaceError) throw e;
   }
   const builder = new AsnBuilder();
-  const notes: string[] = [];
-  for (const p of present) {
-    const r = builder.add(readTrustedFile(asnDataPath(dir, p.i)), asnDataPath(dir, p.i));
-    if (r.problems.length) notes.push(`The network owners' copy ${asnDataPath(dir, p.i)} has ${r.problems.length >= 100 ? "100 or more" : r.problems.length} line(s) that are not ranges, skipped (the first: ${formatProblem(r.problems[0]!)})`);
-  }
+  for (const i of copies) builder.add(readTrustedFile(asnDataPath(dir, i)), asnDataPath(dir, i));
   const index = builder.build();
   try {
     writeFileAtomic(asnIndexPath(dir), compileAsn(index, stamp));
   } catch {
     // A read-only state folder: the audit works without the cache, only slower.
   }
-  return { owners: index, notes: [...notes, note(index)] };
+  return index;
 }

@@ -47,8 +47,13 @@ interface AsnArrays {
   ownerAsn: Uint32Array; orgStart: Uint32Array; orgBytes: Uint8Array;
 }
 
+/** Anything that says who owns an address's network: an AsnIndex, or one loaded when first asked (watch/asn-store.ts). */
+export interface OwnerLookup {
+  lookup(address: string): NetworkOwner | null;
+}
+
 /** Who owns which addresses: IPv4 and IPv6 ranges, sorted, and their owners. */
-export class AsnIndex {
+export class AsnIndex implements OwnerLookup {
   private readonly owners: (NetworkOwner | undefined)[];
   private readonly decoder = new TextDecoder();
   constructor(private readonly a: AsnArrays) {
