@@ -12,7 +12,7 @@ import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 import { listMatcher, type AddressLists } from "./lists.js";
-import { ownerMatcher, ownerWords } from "./owners.js";
+import { ownerMatcher, ownerNote, ownerWords } from "./owners.js";
 import type { OwnerLookup } from "../knowledge/lists/asn.js";
 
 /** What evaluation needs besides the sockets. */
@@ -196,6 +196,8 @@ export function createJudge(options: EvaluateOptions): Judge {
   const peerReasons = new Map<string, Reason>();
   const policyReasons = new Map<string, Reason>();
   const networkReasons = new Map<string, Reason>();
+  // A judged socket's explanation before its owner note, for the connections that take its judgement.
+  const explanationBase = new WeakMap<Socket, string>();
   const shared = (cache: Map<string, Reason>, k: string, make: () => Reason) => {
     if (!fast) return make();
     let r = cache.get(k);
@@ -253,7 +255,12 @@ export function createJudge(options: EvaluateOptions): Judge {
     if (reasons.length === 0) reasons.push(unexplained(s));
     s.reasons = lists.intern(reasons);
     s.verdict = decision ? (decision.decision === "allow" ? "expected" : "suspicious") : verdict;
-    s.explanation = explain(s);
+    // The other end's network owner closes the explanation (the database present): added per socket, so
+    // connections that share a judgement but not a network each name their own.
+    const base = explain(s);
+    const note = ownerNote(s);
+    s.explanation = note === "" ? base : base + note;
+    if (note !== "") explanationBase.set(s, base);
   };
 
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
@@ -262,6 +269,7 @@ export function createJudge(options: EvaluateOptions): Judge {
   const withPolicy = options.policy != null;
   const listsOf = options.lists ? listMatcher(options.lists) : null;
   const ownerOf = options.owners ? ownerMatcher(options.owners) : null;
+  const byNetwork = (options.baseline?.networks?.size ?? 0) > 0;
   return {
     // Listeners first, so the connections to them can take their verdict into account.
     listeners(sockets) {
@@ -313,14 +321,16 @@ export function createJudge(options: EvaluateOptions): Judge {
         const others = sharedKey(s);
         const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}${hidden === 3 ? `|${s.inode}` : ""}` : "");
-        // The explanation names the other end's network owner, and the baseline weighs it: its AS is part of the key.
+        // A baseline saved with networks weighs the other end's network owner (baseline-network): its AS is then part of the key.
         const owner = s.remote?.asn;
-        const key = owner == null ? rest : `${rest}|AS${owner.number}/${owner.org ?? ""}`;
+        const key = owner == null || !byNetwork ? rest : `${rest}|AS${owner.number}`;
         const same = memo.get(s.netns, packed, pid, peerOwner, key);
         if (same !== undefined) {
           s.reasons = same.reasons;
           s.verdict = same.verdict;
-          s.explanation = same.explanation;
+          const note = ownerNote(s);
+          const base = explanationBase.get(same) ?? same.explanation;
+          s.explanation = note === "" || base === null ? base : base + note;
           continue;
         }
         judge(s, peer);

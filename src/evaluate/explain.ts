@@ -8,7 +8,6 @@ import { ORPHAN_STATES } from "../model/socket-state.js";
 import { titleProgram } from "./program-names.js";
 import { provenanceAdvice } from "./provenance-advice.js";
 import { listsText } from "./lists.js";
-import { ownerNote } from "./owners.js";
 
 /** Where the sockets came from, for the "how to find out more" advice. */
 export type Origin = "live" | "linux-capture" | "windows-capture" | "bsd-capture";
@@ -65,7 +64,7 @@ function cutNote(p: ProcessInfo | null, knowledge: Knowledge): string {
 
 /** One plain-words sentence or two about a socket: what the port is, who holds it, and how to learn more when nothing explains it. */
 export function explainSocket(s: Socket, knowledge: Knowledge, origin: Origin, hiding?: Hiding): string {
-  return explainWhat(s, knowledge, origin, hiding) + cutNote(s.process, knowledge) + listsNote(s) + ownerNote(s);
+  return explainWhat(s, knowledge, origin, hiding) + cutNote(s.process, knowledge) + listsNote(s);
 }
 
 /** "; the other end, 5.101.218.9, is on feodo (malware, dated 2015-10-23)" for a peer on an enabled address list. */
@@ -158,13 +157,10 @@ export function explainer(knowledge: Knowledge, origin: Origin, hiding?: Hiding)
     const key = s.direction === "outbound" && s.remote
       ? `o/${s.proto}/${owner}/${s.remote.port}/${p === null && !finished ? s.local.port : ""}/${finished}/${isLoopback(s.remote.address) ? "here" : ""}`
       : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.unlisted ?? ""}/${s.unlisted ? s.family : ""}/${s.reach?.detail ?? ""}`;
-    // The other end's network owner is named too (the database present).
-    const asn = s.remote?.asn;
-    const full = asn == null ? key : `${key}/AS${asn.number}/${asn.org ?? ""}`;
-    let text = cache.get(full);
+    let text = cache.get(key);
     if (text === undefined) {
       text = explainSocket(s, knowledge, origin, hiding);
-      cache.set(full, text);
+      cache.set(key, text);
     }
     return text;
   };

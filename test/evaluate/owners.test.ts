@@ -57,6 +57,14 @@ describe("remote.asn", () => {
     assert.match(d.explanation!, /; it comes from AS13335 Cloudflare, Inc\.'s network$/);
   });
 
+  it("a connection that takes a shared judgement names its own network owner, or none", () => {
+    const a = conn("1.1.1.1"), b = conn("9.9.9.9"), c = conn("2.56.12.0");
+    judge([a, b, c], { owners });
+    assert.equal(b.remote!.asn, null); // past the excerpt's last row (5.34.90.255)
+    assert.equal(b.explanation, a.explanation!.replace(/; the other end is in .*$/, ""));
+    assert.equal(c.explanation, a.explanation!.replace(/AS13335 Cloudflare, Inc\./, 'AS208641 ET "GEORGI SHISHKOV"'));
+  });
+
   it("a policy allows a program to one AS and not to another (remote.asn, remote.org)", () => {
     const policy = loadPolicy("allow:\n  - process.name: curl\n    remote.asn: AS13335\n  - process.name: curl\n    remote.org: '*shishkov*'\n", "p.yaml");
     const sockets = [conn("1.1.1.1"), conn("2.56.12.0"), conn("1.0.4.1")]; // Cloudflare, ET "GEORGI SHISHKOV", Gtelecom
