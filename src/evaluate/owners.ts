@@ -19,5 +19,10 @@ export { ownerWords };
 export function ownerNote(s: Socket): string {
   const o = s.remote?.asn;
   if (o == null) return "";
-  return s.direction === "inbound" ? `; it comes from ${ownerWords(o)}'s network` : `; the other end is in ${ownerWords(o)}'s network`;
+  // Made once per owner object (the index hands out one per owner) and direction.
+  let notes = noteCache.get(o);
+  if (notes === undefined) noteCache.set(o, notes = [`; it comes from ${ownerWords(o)}'s network`, `; the other end is in ${ownerWords(o)}'s network`]);
+  return notes[s.direction === "inbound" ? 0 : 1] as string;
 }
+
+const noteCache = new WeakMap<NetworkOwner, [string, string]>();

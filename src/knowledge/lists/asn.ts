@@ -13,7 +13,7 @@ import { csvRow } from "./csv.js";
  * Text in, rows and problems out (AsnBuilder); the index is sorted typed arrays and a lookup is a binary
  * search: an IPv4 bound is one u32, an IPv6 bound four. Its compiled form (compileAsn/loadAsn: the state
  * directory's lists/asn.bin) is those arrays as bytes, and the organisations' names as one UTF-8 block
- * with offsets, so loading makes views and decodes a name only when a lookup returns it.
+ * with offsets, so loading makes views and decodes the names only when a lookup first returns one.
  */
 
 export type { NetworkOwner };
@@ -56,6 +56,7 @@ export interface OwnerLookup {
 export class AsnIndex implements OwnerLookup {
   private readonly owners: (NetworkOwner | undefined)[];
   private readonly decoder = new TextDecoder();
+  private names: string | undefined;
   constructor(private readonly a: AsnArrays) {
     this.owners = new Array<NetworkOwner | undefined>(a.ownerAsn.length);
   }
@@ -77,7 +78,10 @@ export class AsnIndex implements OwnerLookup {
   private owner(i: number): NetworkOwner {
     let o = this.owners[i];
     if (o === undefined) {
-      const org = this.decoder.decode(this.a.orgBytes.subarray(this.a.orgStart[i], this.a.orgStart[i + 1]));
+      // Every name is decoded at once, at the first owner asked for (one call; a call per name costs more
+      // than the lookup): orgStart counts UTF-16 code units of that text.
+      const names = (this.names ??= this.decoder.decode(this.a.orgBytes));
+      const org = names.slice(this.a.orgStart[i], this.a.orgStart[i + 1]);
       o = { number: this.a.ownerAsn[i] as number, org: org === "" ? null : org };
       this.owners[i] = o;
     }
@@ -165,12 +169,10 @@ export class AsnBuilder {
   build(): AsnIndex {
     const v4 = this.v4.slice().sort((x, y) => x.start - y.start);
     const v6 = this.v6.slice().sort((x, y) => compareWords(x.start, y.start));
-    const enc = new TextEncoder();
-    const names = this.ownerList.map((o) => enc.encode(o.org));
-    const orgStart = new Uint32Array(names.length + 1);
-    for (let i = 0; i < names.length; i++) orgStart[i + 1] = (orgStart[i] as number) + (names[i] as Uint8Array).length;
-    const orgBytes = new Uint8Array(orgStart[names.length] as number);
-    names.forEach((b, i) => orgBytes.set(b, orgStart[i] as number));
+    // The names as one text (UTF-8 in the file), each at its offset in UTF-16 code units.
+    const orgStart = new Uint32Array(this.ownerList.length + 1);
+    this.ownerList.forEach((o, i) => { orgStart[i + 1] = (orgStart[i] as number) + o.org.length; });
+    const orgBytes = new TextEncoder().encode(this.ownerList.map((o) => o.org).join(""));
     return new AsnIndex({
       v4Start: Uint32Array.from(v4, (r) => r.start), v4End: Uint32Array.from(v4, (r) => r.end), v4Owner: Uint32Array.from(v4, (r) => r.owner),
       v6Start: Uint32Array.from(v6.flatMap((r) => r.start)), v6End: Uint32Array.from(v6.flatMap((r) => r.end)), v6Owner: Uint32Array.from(v6, (r) => r.owner),
@@ -194,10 +196,10 @@ export function parseAsnTable(text: string, source: string): { index: AsnIndex; 
 /** An owner in words: "AS13335 Cloudflare, Inc.". */
 export const ownerWords = (o: NetworkOwner): string => `AS${o.number}${o.org ? ` ${o.org}` : ""}`;
 
-// --- The compiled form: "PWA1", u32 n, n bytes of JSON header, padding to 4, then the arrays in the
+// --- The compiled form: "PWA2", u32 n, n bytes of JSON header, padding to 4, then the arrays in the
 // header's order (u32 each), then the organisations' UTF-8 bytes. -------------------------------------
 
-const MAGIC = [0x50, 0x57, 0x41, 0x31]; // "PWA1"
+const MAGIC = [0x50, 0x57, 0x41, 0x32]; // "PWA2" (names' offsets in UTF-16 code units)
 const ORDER = ["v4Start", "v4End", "v4Owner", "v6Start", "v6End", "v6Owner", "ownerAsn", "orgStart"] as const;
 
 /** The bytes of an index, with the stamp of the files it was made from. */

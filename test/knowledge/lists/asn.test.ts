@@ -38,6 +38,7 @@ const V6 = [
   "2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project",
   "2606:4700::,2606:4700:ffff:ffff:ffff:ffff:ffff:ffff,13335,\"Cloudflare, Inc.\"",
   "2a00:1450::,2a00:1450:ffff:ffff:ffff:ffff:ffff:ffff,15169,Google LLC",
+  "2c0f:f000::,2c0f:f000:ffff:ffff:ffff:ffff:ffff:ffff,64499,Réseau d'exemple Ω 🛰",
 ].join("\n");
 
 test("AsnBuilder reads IPv4 and IPv6 tables into one index, each looked up by its own family", () => {
@@ -45,7 +46,7 @@ test("AsnBuilder reads IPv4 and IPv6 tables into one index, each looked up by it
   assert.deepEqual(b.add(text, "asn-ipv4-num-excerpt.csv").problems, []);
   assert.deepEqual(b.add(V6, "written IPv6 rows").problems, []);
   const index = b.build();
-  assert.deepEqual(index.sizes, { v4: 2000, v6: 3, owners: 825 });
+  assert.deepEqual(index.sizes, { v4: 2000, v6: 4, owners: 826 });
   assert.equal(ownerWords(index.lookup("2606:4700::1111")!), "AS13335 Cloudflare, Inc.");
   assert.equal(ownerWords(index.lookup("2606:4700:ffff:ffff:ffff:ffff:ffff:ffff")!), "AS13335 Cloudflare, Inc."); // the range's last address
   assert.equal(index.lookup("2a00:1450:4001:80b::200e")?.number, 15169);
@@ -74,7 +75,8 @@ test("compileAsn and loadAsn give back the same answers, and refuse another stam
   const bytes = compileAsn(index, "stamp-1");
   const again = loadAsn(bytes, "stamp-1");
   assert.ok(again !== null);
-  for (const a of ["1.1.1.1", "2.56.12.0", "2.56.170.0", "1.0.1.0", "9.9.9.9", "2606:4700::1111", "2001:200::", "2a00:1450::1", "::1"]) assert.deepEqual(again.lookup(a), index.lookup(a), a);
+  for (const a of ["1.1.1.1", "2.56.12.0", "2.56.170.0", "1.0.1.0", "9.9.9.9", "2606:4700::1111", "2001:200::", "2a00:1450::1", "::1", "2c0f:f000::1"]) assert.deepEqual(again.lookup(a), index.lookup(a), a);
+  assert.equal(again.lookup("2c0f:f000::1")?.org, "Réseau d'exemple Ω 🛰"); // names beyond ASCII keep their offsets
   // A copy at an odd offset (as a Buffer from a pool may be) reads the same.
   const odd = new Uint8Array(bytes.length + 1);
   odd.set(bytes, 1);
