@@ -287,8 +287,11 @@ export function createJudge(options: EvaluateOptions): Judge {
         if (onLists !== null && s.remote !== null) s.remote = { ...s.remote, lists: onLists };
         else if (s.remote?.lists !== undefined) { const { lists: _old, ...rest } = s.remote; s.remote = rest; } // read back from JSON: judged again
         // Who owns the other end's network (the database present): always said, null when it knows no owner.
+        // Set on the remote object itself: the owner follows from the address alone, so sockets that share
+        // the object (the collector may share it) get the same value, and copying 200,000 objects would cost
+        // more than the rest of the judgement of a loopback-heavy host.
         if (s.remote !== null) {
-          if (ownerOf !== null) s.remote = { ...s.remote, asn: ownerOf(s.remote.address) };
+          if (ownerOf !== null) s.remote.asn = ownerOf(s.remote.address);
           else if (s.remote.asn !== undefined) { const { asn: _old, ...rest } = s.remote; s.remote = rest; }
         }
         // A listed peer is judged on its own: its reason names its address, so no other connection shares it.
