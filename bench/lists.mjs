@@ -177,6 +177,28 @@ const judgeOwnersMs = (withOwners) => {
 };
 judgeOwnersMs(false); judgeOwnersMs(true); // warm
 const ownersJudged = { without: judgeOwnersMs(false), with: judgeOwnersMs(true) };
+// 20,000 loopback connections (10,000 each way between 6 processes, as bench/sockets.mjs makes them): the
+// database is present but never asked (loopback is nobody's network); what it costs is remote.asn = null.
+const loopProcs = Array.from({ length: 6 }, (_, i) => ({ ...proc, pid: 5000 + i, name: "node", exe: "/usr/bin/node" }));
+const loopSockets = () => Array.from({ length: 20_000 }, (_, k) => {
+  const i = k >> 1, port = 40_000 + (i % 20_000), out = k % 2 === 0;
+  return { proto: "tcp", family: 4, local: { address: "127.0.0.1", port: out ? port : 9000 + (i % 5) }, remote: { address: "127.0.0.1", port: out ? 9000 + (i % 5) : port }, state: "ESTABLISHED",
+    direction: out ? "outbound" : "inbound", exposure: null, netns: 1, inode: 1 + k, uid: 0, service: null, process: loopProcs[(i + (out ? 0 : 1)) % 6], sharedWith: [], verdict: "unknown", reasons: [], explanation: null };
+});
+const judgeLoopMs = (withOwners) => {
+  const times = [];
+  for (let r = 0; r < 9; r++) {
+    const sockets = loopSockets();
+    const t = now();
+    const j = createJudge({ knowledge, mode: "live-root", origin: "live", ...(withOwners ? { owners } : {}) });
+    j.listeners(sockets);
+    j.others(sockets);
+    times.push(ms(t));
+  }
+  return median(times.slice(1));
+};
+judgeLoopMs(false); judgeLoopMs(true); // warm
+const loopJudged = { without: judgeLoopMs(false), with: judgeLoopMs(true) };
 
 const f1 = (x) => x.toFixed(1);
 const md = `# Address lists: the prefix index
@@ -211,7 +233,7 @@ Ranges: ${asnBuilt.sizes.v4.toLocaleString("en")} IPv4 (the real ip-location-db 
 | **load from the compiled cache** (loadAsn, the bytes in memory: the first load; the median of 7) | **${f1(asnLoads[0])} ms**; ${f1(median(asnLoads))} ms |
 | **${LOOKUPS.toLocaleString("en")} IPv4 lookups** (random addresses, ${asnHits.toLocaleString("en")} owned) | **${f1(asnLookupMs)} ms** (${f1((asnLookupMs * 1e6) / LOOKUPS / 1e3)} µs each: text parsing and a binary search of ${Math.ceil(Math.log2(asnBuilt.sizes.v4))} steps) |
 
-Judging 10,000 outbound connections of one program to distinct Internet addresses (median of 6): ${f1(ownersJudged.without)} ms without the database, ${f1(ownersJudged.with)} ms with it (a lookup per connection, and each explanation closed with its own owner).
+Judging 10,000 outbound connections of one program to distinct Internet addresses (median of 6): ${f1(ownersJudged.without)} ms without the database, ${f1(ownersJudged.with)} ms with it (a lookup per connection, and each explanation closed with its own owner). Judging 20,000 loopback connections between 6 processes (median of 8; never looked up): ${f1(loopJudged.without)} ms without, ${f1(loopJudged.with)} ms with the database present.
 
 The index and the scan agreed on ${agree} of the ${SAMPLE} sampled addresses (yes/no). The whole audit with and without 100,000 networks on enabled lists, at 10,000 connections: bench/RESULTS-lists-audit.md (\`node bench/run.mjs --lists 100000 --only lists --sizes 10000\`). A lookup tries only the prefix lengths some list uses, longest first (for IPv4, only those the /16 summary names, then the lengths under /16): at most 33 binary searches for IPv4, 129 Map lookups for IPv6.
 `;
