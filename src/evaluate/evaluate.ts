@@ -198,6 +198,18 @@ export function createJudge(options: EvaluateOptions): Judge {
   const networkReasons = new Map<string, Reason>();
   // A judged socket's explanation before its owner note, for the connections that take its judgement.
   const explanationBase = new WeakMap<Socket, string>();
+  // Each explanation with each owner note, made once: 200,000 connections to a few networks share a few
+  // strings (one per socket would be a copy of the text each, flattened by the JSON writer).
+  const noted = new Map<string, Map<string, string>>();
+  const withOwner = (base: string | null, s: Socket): string | null => {
+    const note = ownerNote(s);
+    if (note === "" || base === null) return base;
+    let m = noted.get(base);
+    if (m === undefined) { if (noted.size >= 10_000) noted.clear(); noted.set(base, m = new Map()); }
+    let text = m.get(note);
+    if (text === undefined) { text = base + note; m.set(note, text); }
+    return text;
+  };
   const shared = (cache: Map<string, Reason>, k: string, make: () => Reason) => {
     if (!fast) return make();
     let r = cache.get(k);
@@ -258,9 +270,8 @@ export function createJudge(options: EvaluateOptions): Judge {
     // The other end's network owner closes the explanation (the database present): added per socket, so
     // connections that share a judgement but not a network each name their own.
     const base = explain(s);
-    const note = ownerNote(s);
-    s.explanation = note === "" ? base : base + note;
-    if (note !== "") explanationBase.set(s, base);
+    s.explanation = withOwner(base, s);
+    if (s.explanation !== base) explanationBase.set(s, base);
   };
 
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
@@ -331,9 +342,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         if (same !== undefined) {
           s.reasons = same.reasons;
           s.verdict = same.verdict;
-          const note = ownerNote(s);
-          const base = explanationBase.get(same) ?? same.explanation;
-          s.explanation = note === "" || base === null ? base : base + note;
+          s.explanation = withOwner(explanationBase.get(same) ?? same.explanation, s);
           continue;
         }
         judge(s, peer);
