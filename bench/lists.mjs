@@ -4,7 +4,10 @@
 // library we found works), sampled and extrapolated because it is too slow to run a million times.
 // Networks: the real FireHOL level 1, Feodo and Spamhaus DROP fixtures, plus random IPv4 networks (/16 to /32)
 // up to N in all. Probes: 1M addresses, 10% of them chosen inside a network.
-// Usage: npm run build && node --expose-gc bench/lists.mjs [--networks 100000] [--lookups 1000000] [--linear-sample 2000] [--out bench/RESULTS-lists.md]
+// The network owners' database (knowledge/lists/asn.ts): an index of the real ip-location-db excerpt and
+// random ranges up to --asn-ranges IPv4 (and a fifth as many IPv6): build, compiled size, first load, 1M
+// lookups, and the judging of 10,000 connections with and without it.
+// Usage: npm run build && node --expose-gc bench/lists.mjs [--networks 100000] [--lookups 1000000] [--linear-sample 2000] [--asn-ranges 500000] [--out bench/RESULTS-lists.md]
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -13,6 +16,7 @@ import { parseList } from "../dist/knowledge/lists/parse-list.js";
 import { networkText, v4Text } from "../dist/knowledge/lists/ip.js";
 import { buildIndex, compileLists, loadCompiled } from "../dist/knowledge/lists/compiled.js";
 import { createJudge } from "../dist/evaluate/evaluate.js";
+import { AsnBuilder, compileAsn, loadAsn } from "../dist/knowledge/lists/asn.js";
 import { createKnowledge } from "../dist/knowledge/knowledge.js";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
@@ -123,6 +127,79 @@ const judgeMs = (share, withLists) => {
 judgeMs(0.01, false); judgeMs(0.01, true); // warm
 const judged = [0.01, 0.1].map((share) => ({ share, without: judgeMs(share, false), with: judgeMs(share, true) }));
 
+// The network owners' database: the real excerpt, then random ranges over the rest of the IPv4 space
+// (1 owner per 6 ranges), and IPv6 /32s.
+const ASN = Number(arg("--asn-ranges", "500000"));
+const excerpt = fixture("asn-ipv4-num-excerpt.csv").trimEnd();
+const asnRows = excerpt.split("\n");
+const asnLast = Number(asnRows.at(-1).split(",")[1]);
+const asnText = [excerpt];
+{
+  const left = ASN - asnRows.length, span = (0xdfffffff - asnLast) / left;
+  for (let i = 0; i < left; i++) {
+    const start = Math.floor(asnLast + 1 + i * span), end = Math.floor(asnLast + 1 + (i + 1) * span) - 1 - Math.floor(rand() * 4) * 256;
+    const asn = 1000 + Math.floor(rand() * (ASN / 6));
+    asnText.push(`${start},${Math.max(start, end)},${asn},Bench network ${asn}`);
+  }
+}
+const asnV6 = [];
+for (let i = 0; i < ASN / 5; i++) { const h = (0x2001_0000 + i * 16).toString(16).padStart(8, "0"); asnV6.push(`${h.slice(0, 4)}:${h.slice(4)}::,${h.slice(0, 4)}:${h.slice(4)}:ffff:ffff:ffff:ffff:ffff:ffff,${1000 + (i % 20000)},Bench network v6 ${i % 20000}`); }
+const asnV4Csv = `${asnText.join("\n")}\n`, asnV6Csv = `${asnV6.join("\n")}\n`;
+t0 = now();
+const asnBuilder = new AsnBuilder();
+asnBuilder.add(asnV4Csv, "v4");
+asnBuilder.add(asnV6Csv, "v6");
+const asnParseMs = ms(t0);
+t0 = now();
+const asnBuilt = asnBuilder.build();
+const asnBuildMs = ms(t0);
+const asnBytes = compileAsn(asnBuilt, "bench");
+const asnLoads = [];
+let owners;
+for (let i = 0; i < 7; i++) { t0 = now(); owners = loadAsn(asnBytes, "bench"); asnLoads.push(ms(t0)); }
+const asnProbes = Array.from({ length: LOOKUPS }, () => v4Text(Math.floor(rand() * 2 ** 32)));
+let asnHits = 0;
+owners.lookup(asnProbes[0]);
+t0 = now();
+for (let i = 0; i < LOOKUPS; i++) if (owners.lookup(asnProbes[i]) !== null) asnHits++;
+const asnLookupMs = ms(t0);
+const judgeOwnersMs = (withOwners) => {
+  const times = [];
+  for (let r = 0; r < 7; r++) {
+    const sockets = socketsFor(0);
+    const t = now();
+    const j = createJudge({ knowledge, mode: "live-root", origin: "live", ...(withOwners ? { owners } : {}) });
+    j.listeners(sockets);
+    j.others(sockets);
+    times.push(ms(t));
+  }
+  return median(times.slice(1));
+};
+judgeOwnersMs(false); judgeOwnersMs(true); // warm
+const ownersJudged = { without: judgeOwnersMs(false), with: judgeOwnersMs(true) };
+// 20,000 loopback connections (10,000 each way between 6 processes, as bench/sockets.mjs makes them): the
+// database is present but never asked (loopback is nobody's network); what it costs is remote.asn = null.
+const loopProcs = Array.from({ length: 6 }, (_, i) => ({ ...proc, pid: 5000 + i, name: "node", exe: "/usr/bin/node" }));
+const loopSockets = () => Array.from({ length: 20_000 }, (_, k) => {
+  const i = k >> 1, port = 40_000 + (i % 20_000), out = k % 2 === 0;
+  return { proto: "tcp", family: 4, local: { address: "127.0.0.1", port: out ? port : 9000 + (i % 5) }, remote: { address: "127.0.0.1", port: out ? 9000 + (i % 5) : port }, state: "ESTABLISHED",
+    direction: out ? "outbound" : "inbound", exposure: null, netns: 1, inode: 1 + k, uid: 0, service: null, process: loopProcs[(i + (out ? 0 : 1)) % 6], sharedWith: [], verdict: "unknown", reasons: [], explanation: null };
+});
+const judgeLoopMs = (withOwners) => {
+  const times = [];
+  for (let r = 0; r < 9; r++) {
+    const sockets = loopSockets();
+    const t = now();
+    const j = createJudge({ knowledge, mode: "live-root", origin: "live", ...(withOwners ? { owners } : {}) });
+    j.listeners(sockets);
+    j.others(sockets);
+    times.push(ms(t));
+  }
+  return median(times.slice(1));
+};
+judgeLoopMs(false); judgeLoopMs(true); // warm
+const loopJudged = { without: judgeLoopMs(false), with: judgeLoopMs(true) };
+
 const f1 = (x) => x.toFixed(1);
 const md = `# Address lists: the prefix index
 
@@ -143,6 +220,20 @@ Networks: ${total.toLocaleString("en")} (FireHOL level 1, Feodo and Spamhaus DRO
 | baseline: ${LOOKUPS.toLocaleString("en")} lookups, extrapolated | ~${f1(linearPerM / 1000)} s (${f1(linearPerM / lookupMs)}× the index) |
 
 Judging 10,000 outbound connections of one program to distinct Internet addresses (median of 6; without lists they share one judgement): ${judged.map((j) => `with ${j.share * 100}% of the peers on a list, ${f1(j.without)} ms without the lists and ${f1(j.with)} ms with them`).join("; ")}. The difference is the lookups (10,000) and the listed peers, each judged on its own, as its reason names its address.
+
+## Network owners (the IP-to-ASN database)
+
+Ranges: ${asnBuilt.sizes.v4.toLocaleString("en")} IPv4 (the real ip-location-db excerpt's 2,000 and random ones over the rest of the space) and ${asnBuilt.sizes.v6.toLocaleString("en")} IPv6, ${asnBuilt.sizes.owners.toLocaleString("en")} owners; CSV text ${((asnV4Csv.length + asnV6Csv.length) / 1024 / 1024).toFixed(1)} MiB.
+
+| step | time |
+|---|---:|
+| parse the CSV text (AsnBuilder.add) | ${f1(asnParseMs)} ms |
+| build the index (sort, typed arrays) | ${f1(asnBuildMs)} ms |
+| compiled cache (asn.bin) | ${(asnBytes.length / 1024 / 1024).toFixed(1)} MiB |
+| **load from the compiled cache** (loadAsn, the bytes in memory: the first load; the median of 7) | **${f1(asnLoads[0])} ms**; ${f1(median(asnLoads))} ms |
+| **${LOOKUPS.toLocaleString("en")} IPv4 lookups** (random addresses, ${asnHits.toLocaleString("en")} owned) | **${f1(asnLookupMs)} ms** (${f1((asnLookupMs * 1e6) / LOOKUPS / 1e3)} µs each: text parsing and a binary search of ${Math.ceil(Math.log2(asnBuilt.sizes.v4))} steps) |
+
+Judging 10,000 outbound connections of one program to distinct Internet addresses (median of 6): ${f1(ownersJudged.without)} ms without the database, ${f1(ownersJudged.with)} ms with it (a lookup per connection, and each explanation closed with its own owner). Judging 20,000 loopback connections between 6 processes (median of 8; never looked up): ${f1(loopJudged.without)} ms without, ${f1(loopJudged.with)} ms with the database present.
 
 The index and the scan agreed on ${agree} of the ${SAMPLE} sampled addresses (yes/no). The whole audit with and without 100,000 networks on enabled lists, at 10,000 connections: bench/RESULTS-lists-audit.md (\`node bench/run.mjs --lists 100000 --only lists --sizes 10000\`). A lookup tries only the prefix lengths some list uses, longest first (for IPv4, only those the /16 summary names, then the lengths under /16): at most 33 binary searches for IPv4, 129 Map lookups for IPv6.
 `;

@@ -9,6 +9,8 @@
 //        node bench/run.mjs --only portwatch                    (only the tools whose name contains the word)
 //        node bench/run.mjs --lists 100000 --only lists --sizes 10000   (adds the audit with N networks on enabled
 //                                                               address lists: FireHOL level 1, Feodo, Spamhaus DROP and random ones)
+//        node bench/run.mjs --asn 500000 --only owners --sizes 10000    (adds the audit with a network owners' database
+//                                                               of N IPv4 ranges: the real excerpt and random ones, N/5 IPv6)
 // Needs: GNU time (/usr/bin/time, Debian package "time"), iproute2 (ss), net-tools (netstat), lsof; root
 // for every owner. Loopback only; the socket holder is stopped by pid after each size.
 import { spawn, spawnSync } from "node:child_process";
@@ -77,6 +79,37 @@ if (listsN > 0) {
   entries.push({ name: "random", source: "/bench/random", category: "bench", enabled: true });
   writeFileSync(join(lists, "lists.json"), JSON.stringify({ version: 1, lists: entries }), { mode: 0o600 });
   TOOLS.splice(1, 0, { name: `portwatch audit --json (with ${listsN.toLocaleString("en")} networks on address lists)`, argv: ["env", `PORTWATCH_STATE_DIR=${state}`, ...portwatch] });
+}
+// --asn N: the same audit with a network owners' database (portwatch lists update asn) of N IPv4 ranges and
+// N/5 IPv6 ones: the real ip-location-db excerpt, then random ranges with 1 owner per 6 ranges. Its compiled
+// asn.bin is made by the warm-up run, as a user's first audit after lists update asn makes it.
+const asnN = Number(arg("--asn", "0"));
+if (asnN > 0) {
+  const state = join(tmp, "state-asn");
+  const lists = join(state, "lists");
+  mkdirSync(lists, { recursive: true, mode: 0o700 });
+  const excerpt = readFileSync(join(root, "test/fixtures/blocklists/asn-ipv4-num-excerpt.csv"), "utf8").trimEnd();
+  const rows = excerpt.split("\n");
+  const last = Number(rows.at(-1).split(",")[1]);
+  let seed = 0x2545f491;
+  const rand = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) / 2 ** 32; };
+  // The rest of the IPv4 space up to 223.255.255.255, cut into N - 2000 ranges with small gaps.
+  const left = asnN - rows.length, span = (0xdfffffff - last) / left;
+  let at = last + 1;
+  const out = [excerpt];
+  for (let i = 0; i < left; i++) {
+    const end = Math.min(0xdfffffff, Math.floor(last + 1 + (i + 1) * span) - 1);
+    const start = Math.min(end, at + Math.floor(rand() * 4) * 256);
+    const asn = 1000 + Math.floor(rand() * (asnN / 6));
+    out.push(`${start},${end},${asn},Bench network ${asn}`);
+    at = end + 1;
+  }
+  writeFileSync(join(lists, "asn-0.csv"), `${out.join("\n")}\n`, { mode: 0o600 });
+  const v6 = [];
+  for (let i = 0; i < asnN / 5; i++) { const h = (0x2001_0000 + i * 16).toString(16).padStart(8, "0"); v6.push(`${h.slice(0, 4)}:${h.slice(4)}::,${h.slice(0, 4)}:${h.slice(4)}:ffff:ffff:ffff:ffff:ffff:ffff,${1000 + (i % 20000)},Bench network v6 ${i % 20000}`); }
+  writeFileSync(join(lists, "asn-1.csv"), `${v6.join("\n")}\n`, { mode: 0o600 });
+  writeFileSync(join(lists, "asn.json"), JSON.stringify({ version: 1, sources: [{ url: "https://bench.invalid/asn-ipv4-num.csv" }, { url: "https://bench.invalid/asn-ipv6.csv" }] }), { mode: 0o600 });
+  TOOLS.splice(1, 0, { name: `portwatch audit --json (with network owners: ${asnN.toLocaleString("en")} IPv4 ranges, ${(asnN / 5).toLocaleString("en")} IPv6)`, argv: ["env", `PORTWATCH_STATE_DIR=${state}`, ...portwatch] });
 }
 const which = (cmd) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", cmd]).status === 0;
 for (const need of ["/usr/bin/time", "ss", "netstat", "lsof"]) if (!which(need)) { console.error(`missing ${need}: apt-get install time iproute2 net-tools lsof`); process.exit(2); }

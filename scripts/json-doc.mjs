@@ -31,7 +31,8 @@ export function fieldReference(table) {
     if (field.nullable) values += " or null";
     if (field.presence === "when-set") values += "; absent unless set";
     const setBy = field.setBy === undefined ? "" : field.setBy === "collect" ? "collection" : field.setBy;
-    const policy = field.policy ? field.policy.how : "";
+    // An operand with a name of its own (remote.org for remote.asn.org) says it.
+    const policy = field.policy ? `${field.policy.path ? `as operand ${code(field.policy.path)}: ` : ""}${field.policy.how}` : "";
     const metric = field.metric ? `${code(field.metric.label)} of ${field.metric.in.map(code).join(", ")}` : "";
     rows.push(`| ${code(path)} | ${cell(values)} | ${cell(field.description)} | ${setBy} | ${cell(policy)} | ${metric} |`);
   }

@@ -194,11 +194,11 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   /** How sockets of this host are judged: root or not, the policy, the baseline, portwatch's own pid. */
   const liveJudgement = (o: HostOptions & { lists?: LoadedLists | null }, hostNetns: number | null, hiding: Hiding, memo?: JudgementMemo): EvaluateOptions => {
     const baseline = o.baseline
-      ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns }
+      ? { identities: new Set(o.baseline.entries.map((e) => e.identity)), savedAt: o.baseline.savedAt, hostNetns, networks: new Map(o.baseline.entries.flatMap((e) => (e.networks ? [[e.identity, e.networks] as const] : []))) }
       : null;
     const ownProc = !o.procRoot || o.procRoot === "/proc";
     return {
-      knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline, lists: o.lists?.lists ?? null,
+      knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline, lists: o.lists?.lists ?? null, owners: o.lists?.owners ?? null,
       ...(memo ? { memo } : {}), selfPid: ownProc ? self.pid : null, hiding,
     };
   };
@@ -263,7 +263,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const timings: Record<string, number> = {};
       const lap = phaseTimer(timings);
       const named = nameStage(classifyStage(collected(capture.records), null), registry);
-      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, { knowledge, mode: "capture", origin: ORIGINS[capture.format], policy: o.policy ?? null, lists: o.lists?.lists ?? null });
+      const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, { knowledge, mode: "capture", origin: ORIGINS[capture.format], policy: o.policy ?? null, lists: o.lists?.lists ?? null, owners: o.lists?.owners ?? null });
       lap("evaluate");
       const warnings = [`Read "${capture.name}" as ${capture.format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${count(capture.records.length, "socket")}`];
       if (o.policy) warnings.push(`Policy "${o.policy.source}" applied (${o.policy.size} rules)`);

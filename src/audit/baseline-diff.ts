@@ -33,6 +33,8 @@ interface Unbaselined {
 }
 
 const isPolicy = (r: Reason) => r.rule.startsWith("policy:");
+/** The baseline's own reasons: "baseline", and "baseline-network" (a baselined identity talking to another network). */
+const isBaselines = (r: Reason) => r.rule === "baseline" || r.rule === "baseline-network";
 
 /** Worst first: the verdict of a list of reasons (evaluate's `worst`), "unknown" for none. */
 function worstOf(reasons: readonly Reason[]): Verdict {
@@ -44,10 +46,10 @@ function worstOf(reasons: readonly Reason[]): Verdict {
 /** Undoes the baseline's part in a look's judgement (see the top of this file). */
 function unbaseliner(sockets: readonly Socket[]): (s: Socket) => Unbaselined {
   // A look judged without a baseline (`baseline diff`'s) is taken as it is.
-  if (!sockets.some((s) => s.reasons.some((r) => r.rule === "baseline"))) return (s) => ({ verdict: s.verdict, reasons: null });
+  if (!sockets.some((s) => s.reasons.some(isBaselines))) return (s) => ({ verdict: s.verdict, reasons: null });
   /** A socket's own reasons and verdict without the baseline's (listeners have no "local-peer"). */
   const own = (s: Socket, reasons: readonly Reason[] = s.reasons): Unbaselined => {
-    const without = reasons.filter((r) => r.rule !== "baseline");
+    const without = reasons.filter((r) => !isBaselines(r));
     if (without.length === s.reasons.length && without.every((r, i) => r === s.reasons[i])) return { verdict: s.verdict, reasons: null };
     return { verdict: s.reasons.some(isPolicy) ? s.verdict : worstOf(without), reasons: without };
   };
@@ -88,7 +90,8 @@ function withoutBaseline(s: Socket, u: Unbaselined, knowledge: () => Knowledge):
 
 /**
  * What appeared, disappeared or changed verdict since `baseline`, in diff's stable order (disappeared,
- * appeared, verdict-changed, each by identity). `look` may have been judged with this baseline (the
+ * appeared, verdict-changed, each by identity), then network-changed: a connection of an outbound identity
+ * the baseline keeps with its networks (AS) to a network it did not have, one per identity and network. `look` may have been judged with this baseline (the
  * dashboard's looks) or without it (`baseline diff`): the events are the same, their sockets and verdicts
  * those of a look without the baseline.
  */
@@ -100,14 +103,29 @@ export function diffWithBaseline(baseline: Pick<Baseline, "entries">, look: Pick
   const unbaselined = unbaseliner(look.sockets);
   // Each identity's worst verdict without the baseline stands for it (watch/diff.ts's byIdentity).
   const after = new Map<string, Seen & { u: Unbaselined }>();
+  // Outbound identities the baseline keeps with their networks (AS): connections to other networks now.
+  const newNetworks = new Map<string, { socket: Socket; u: Unbaselined }>();
   for (const s of look.sockets) {
     const id = identityOf(s, look.hostNetns);
     const u = unbaselined(s);
+    const owner = s.remote?.asn;
+    const nets = owner == null ? undefined : before.get(id)?.networks;
+    if (nets !== undefined && owner != null && !nets.some((n) => n.number === owner.number)) {
+      const key = `${id}\u0000${String(owner.number).padStart(10, "0")}`;
+      if (!newNetworks.has(key)) newNetworks.set(key, { socket: s, u });
+    }
     const had = after.get(id);
     if (had === undefined || compareVerdicts(u.verdict, had.verdict) > 0) after.set(id, { identity: id, verdict: u.verdict, socket: s, u });
   }
-  return diff(before, after, at).map((e) => {
+  const events = diff(before, after, at).map((e) => {
     const now = e.type === "disappeared" ? undefined : after.get(e.identity);
     return now === undefined ? e : { ...e, socket: withoutBaseline(now.socket, now.u, knowledge) };
   });
+  // After the others, by identity and AS number: one event per new network of a baselined identity.
+  for (const key of [...newNetworks.keys()].sort()) {
+    const { socket, u } = newNetworks.get(key)!;
+    const identity = key.slice(0, key.indexOf("\u0000"));
+    events.push({ type: "network-changed", identity, socket: withoutBaseline(socket, u, knowledge), networks: before.get(identity)?.networks ?? [], at });
+  }
+  return events;
 }

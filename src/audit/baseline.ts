@@ -1,5 +1,6 @@
 import { identityOf } from "../evaluate/identity.js";
 import type { Seen } from "../model/change.js";
+import type { NetworkOwner } from "../model/socket.js";
 import { baselineOf, type Baseline } from "../watch/baseline-store.js";
 import { byIdentity } from "../watch/diff.js";
 import type { HostLook } from "./auditor.js";
@@ -44,6 +45,20 @@ function names(entry: string | number, seen: Seen): boolean {
  */
 export function baselineFromLook(look: Pick<HostLook, "sockets" | "hostname" | "hostNetns">, savedAt: string, accept: readonly (string | number)[] = []): BaselineMade {
   const seen = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns));
+  // An outbound identity keeps the networks (AS) its connections went to, when the database named them.
+  const networks = new Map<string, Map<number, NetworkOwner>>();
+  for (const s of look.sockets) {
+    const owner = s.direction === "outbound" ? s.remote?.asn : null;
+    if (owner == null) continue;
+    const id = identityOf(s, look.hostNetns);
+    let m = networks.get(id);
+    if (m === undefined) networks.set(id, m = new Map());
+    if (!m.has(owner.number)) m.set(owner.number, { number: owner.number, org: owner.org });
+  }
+  const withNetworks = (id: string, s: Seen): Seen => {
+    const m = networks.get(id);
+    return m === undefined ? s : { ...s, networks: [...m.values()].sort((a, b) => a.number - b.number) };
+  };
   const kept = new Map<string, Seen>();
   const unknown: Seen[] = [], accepted: Seen[] = [], leftOut: Seen[] = [];
   const used = new Set<string | number>();
@@ -54,7 +69,7 @@ export function baselineFromLook(look: Pick<HostLook, "sockets" | "hostname" | "
       if (by.length === 0) { leftOut.push(s); continue; }
       accepted.push(s);
     } else if (s.verdict === "unknown") unknown.push(s);
-    kept.set(id, s);
+    kept.set(id, withNetworks(id, s));
   }
   const order = (a: Seen, b: Seen) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0);
   return {

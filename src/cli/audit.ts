@@ -27,6 +27,8 @@ export interface AuditOptions {
   failOn?: Verdict;
   explain?: boolean;
   resolve?: boolean;
+  /** The table's Network column: who owns each remote address's network (remote.asn). */
+  remoteOwner?: boolean;
   /** Judge against this baseline file (default: the state directory's baseline, when it exists). */
   baseline?: string;
   stateDir?: string;
@@ -151,7 +153,7 @@ export async function runAudit(options: AuditOptions, io: Output): Promise<numbe
   // picocolors looks at process.stdout when it loads, which sets up the stdout stream: only on a terminal.
   const pc = io.color ? (await import("picocolors")).default : null;
   const paint = pc ? { bold: pc.bold, red: pc.red, yellow: pc.yellow, green: pc.green } : undefined;
-  for (const piece of renderTableChunks(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns, explain: options.explain ?? false })) io.out(piece);
+  for (const piece of renderTableChunks(snapshot.sockets, { ...(io.width ? { width: io.width } : {}), ...(paint ? { paint } : {}), hostNetns: snapshot.hostNetns, explain: options.explain ?? false, remoteOwner: options.remoteOwner ?? false })) io.out(piece);
   io.out(renderCounts(snapshot.sockets));
   for (const w of snapshot.warnings) io.err(`${pc ? pc.yellow("warning:") : "warning:"} ${safeText(w)}\n`);
   return code;

@@ -97,7 +97,7 @@ export async function runBaselineDiff(options: BaselineOptions, io: Output): Pro
     io.out(`Since the baseline of ${safeText(timeText(baseline.savedAt))} (${safeText(file)}):\n`);
     for (const e of events) io.out(`${renderEventLine(e)}\n`);
     const count = (t: string) => events.filter((e) => e.type === t).length;
-    io.out(events.length === 0 ? "No change.\n" : `${count("appeared")} appeared, ${count("disappeared")} disappeared, ${count("verdict-changed")} changed verdict\n`);
+    io.out(events.length === 0 ? "No change.\n" : `${count("appeared")} appeared, ${count("disappeared")} disappeared, ${count("verdict-changed")} changed verdict${count("network-changed") ? `, ${count("network-changed")} talk to a network they did not` : ""}\n`);
   }
   return options.failOnChange && events.length > 0 ? 1 : 0;
 }

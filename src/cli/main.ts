@@ -129,6 +129,7 @@ ${EXIT_HELP}`);
     .addOption(new Option("--fail-on <verdict>", "exit 1 when a socket is at least this bad: suspicious or unknown").argParser(parseFailOn))
     .option("-e, --explain", "show every reason and a plain-words explanation under each socket")
     .option("-r, --resolve", "name remote hosts by reverse DNS (bounded in time)")
+    .option("-A, --remote-owner", "a Network column: who owns each remote address's network (\"AS13335 Cloudflare, Inc.\"), from the network owners' database (portwatch lists update asn; JSON has remote.asn whenever it is present)")
     .option("--deep", "the slow checks for what hides: bind every TCP and UDP port of each network namespace and report ports in use that no socket table lists (rule unlisted-port; root, native addon; seconds per namespace), and look for processes missing from /proc's listing (kill(pid, 0) up to pid_max, every process's children)")
     .addOption(procRootOption())
     .option("--no-color", "no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)")
@@ -139,6 +140,7 @@ Examples:
   portwatch --only suspicious,unknown what needs a look
   portwatch --fail-on suspicious     exit 1 if anything is suspicious (for cron and CI)
   portwatch --deep                   also bind every port: finds ports in use that no socket table lists
+  portwatch -A                       who owns each remote network (after portwatch lists update asn)
   portwatch --json > a.json          the JSON contract, for scripts
   portwatch --from netstat.txt       judge a netstat/ss/lsof capture from another machine
   ssh host 'ss -tunap' | portwatch --from -
@@ -156,7 +158,7 @@ Run as root to see the owner of every socket.`)
         json: opts.json ?? false, ndjson: opts.ndjson ?? false, tcp: opts.tcp ?? false, udp: opts.udp ?? false,
         raw: opts.raw ?? false, listening: opts.listening ?? false, owners: opts.owners, procRoot: opts.procRoot,
         ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.failOn ? { failOn: opts.failOn } : {}),
-        explain: opts.explain ?? false, resolve: opts.resolve ?? false, deep: opts.deep ?? false,
+        explain: opts.explain ?? false, resolve: opts.resolve ?? false, deep: opts.deep ?? false, remoteOwner: opts.remoteOwner ?? false,
         ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.format ? { format: opts.format } : {}),
         ...(opts.baseline ? { baseline: opts.baseline } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       }, io));

@@ -3,7 +3,7 @@ import { NOTHING_HIDDEN, type Hiding } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import { portKey, PROTO_INDEX } from "../model/protocol.js";
-import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type Socket } from "../model/socket.js";
+import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type NetworkOwner, type Socket } from "../model/socket.js";
 import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
 import { holderFindings, sharedKey } from "./holders.js";
@@ -12,6 +12,8 @@ import { isPublicAddress } from "./trust.js";
 import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 import { listMatcher, type AddressLists } from "./lists.js";
+import { ownerMatcher, ownerNote, ownerWords } from "./owners.js";
+import type { OwnerLookup } from "../knowledge/lists/asn.js";
 
 /** What evaluation needs besides the sockets. */
 export interface EvaluateOptions {
@@ -26,9 +28,15 @@ export interface EvaluateOptions {
   /** Kept by a caller that judges the same host again and again (watch): judgements carry over between looks. */
   memo?: JudgementMemo;
   /** Identities of the host's baseline: a match makes an unknown socket expected (reason "baseline"). */
-  baseline?: { identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null } | null;
+  baseline?: {
+    identities: ReadonlySet<string>; savedAt: string; hostNetns: number | null;
+    /** Outbound identities saved with the networks (AS) they talked to: a connection to another network is not vouched for (rule baseline-network). */
+    networks?: ReadonlyMap<string, readonly NetworkOwner[]>;
+  } | null;
   /** The enabled address lists: a remote address on one is named in `remote.lists` and makes the socket suspicious (rule blocklist). */
   lists?: AddressLists | null;
+  /** The network owners' database: every connection's remote end gets `remote.asn` (null when it knows no owner). */
+  owners?: OwnerLookup | null;
   /**
    * Share work between like sockets (default true): connections that agree on everything the judgement
    * reads share one judgement (`memo`), and each process's findings, each explanation and each repeated
@@ -157,6 +165,15 @@ export interface Judge {
   others(sockets: readonly Socket[]): void;
 }
 
+/** Rule baseline-network: a baselined outbound identity that now talks to a network (AS) it did not talk to then. */
+export function baselineNetworkReason(savedAt: string, had: readonly NetworkOwner[], now: NetworkOwner): Reason {
+  const then = had.slice(0, 3).map(ownerWords).join(", ") + (had.length > 3 ? ` and ${had.length - 3} more` : "");
+  return {
+    rule: "baseline-network", verdict: "unknown",
+    message: `This host had it when its baseline was saved (${savedAt.slice(0, 16).replace("T", " ")} UTC), but talking to ${then}; this connection goes to ${ownerWords(now)}, a network it did not talk to then`,
+  };
+}
+
 /** A judge that keeps what it learnt (listeners, shared reasons, judgements of like connections) between calls. */
 export function createJudge(options: EvaluateOptions): Judge {
   const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null, hiding: options.hiding ?? NOTHING_HIDDEN };
@@ -178,6 +195,21 @@ export function createJudge(options: EvaluateOptions): Judge {
   // Reasons that repeat (the same message for the same peer or policy rule) are made once.
   const peerReasons = new Map<string, Reason>();
   const policyReasons = new Map<string, Reason>();
+  const networkReasons = new Map<string, Reason>();
+  // A judged socket's explanation before its owner note, for the connections that take its judgement.
+  const explanationBase = new WeakMap<Socket, string>();
+  // Each explanation with each owner note, made once: 200,000 connections to a few networks share a few
+  // strings (one per socket would be a copy of the text each, flattened by the JSON writer).
+  const noted = new Map<string, Map<string, string>>();
+  const withOwner = (base: string | null, s: Socket): string | null => {
+    const note = ownerNote(s);
+    if (note === "" || base === null) return base;
+    let m = noted.get(base);
+    if (m === undefined) { if (noted.size >= 10_000) noted.clear(); noted.set(base, m = new Map()); }
+    let text = m.get(note);
+    if (text === undefined) { text = base + note; m.set(note, text); }
+    return text;
+  };
   const shared = (cache: Map<string, Reason>, k: string, make: () => Reason) => {
     if (!fast) return make();
     let r = cache.get(k);
@@ -220,14 +252,26 @@ export function createJudge(options: EvaluateOptions): Judge {
     }
     let verdict = worst(reasons);
     const baseline = options.baseline;
-    if (baseline && verdict !== "suspicious" && baseline.identities.has(identityOf(s, baseline.hostNetns))) {
-      reasons.push(baselineReason ??= { rule: "baseline", verdict: "expected", message: `This host had it when its baseline was saved (${baseline.savedAt.slice(0, 16).replace("T", " ")} UTC)` });
-      verdict = "expected";
+    const id = baseline && verdict !== "suspicious" ? identityOf(s, baseline.hostNetns) : null;
+    if (baseline && id !== null && baseline.identities.has(id)) {
+      const had = baseline.networks?.get(id);
+      const owner = s.remote?.asn;
+      if (had !== undefined && owner != null && !had.some((n) => n.number === owner.number)) {
+        // The program and its service are the baseline's, the network is not: worth a look.
+        reasons.push(shared(networkReasons, `${id}\u0000${owner.number}`, () => baselineNetworkReason(baseline.savedAt, had, owner)));
+      } else {
+        reasons.push(baselineReason ??= { rule: "baseline", verdict: "expected", message: `This host had it when its baseline was saved (${baseline.savedAt.slice(0, 16).replace("T", " ")} UTC)` });
+        verdict = "expected";
+      }
     }
     if (reasons.length === 0) reasons.push(unexplained(s));
     s.reasons = lists.intern(reasons);
     s.verdict = decision ? (decision.decision === "allow" ? "expected" : "suspicious") : verdict;
-    s.explanation = explain(s);
+    // The other end's network owner closes the explanation (the database present): added per socket, so
+    // connections that share a judgement but not a network each name their own.
+    const base = explain(s);
+    s.explanation = withOwner(base, s);
+    if (s.explanation !== base) explanationBase.set(s, base);
   };
 
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
@@ -235,6 +279,8 @@ export function createJudge(options: EvaluateOptions): Judge {
   const memo = options.memo ?? new JudgementMemo();
   const withPolicy = options.policy != null;
   const listsOf = options.lists ? listMatcher(options.lists) : null;
+  const ownerOf = options.owners ? ownerMatcher(options.owners) : null;
+  const byNetwork = (options.baseline?.networks?.size ?? 0) > 0;
   return {
     // Listeners first, so the connections to them can take their verdict into account.
     listeners(sockets) {
@@ -251,6 +297,14 @@ export function createJudge(options: EvaluateOptions): Judge {
         const onLists = listsOf === null ? null : listsOf(s);
         if (onLists !== null && s.remote !== null) s.remote = { ...s.remote, lists: onLists };
         else if (s.remote?.lists !== undefined) { const { lists: _old, ...rest } = s.remote; s.remote = rest; } // read back from JSON: judged again
+        // Who owns the other end's network (the database present): always said, null when it knows no owner.
+        // Set on the remote object itself: the owner follows from the address alone, so sockets that share
+        // the object (the collector may share it) get the same value, and copying 200,000 objects would cost
+        // more than the rest of the judgement of a loopback-heavy host.
+        if (s.remote !== null) {
+          if (ownerOf !== null) s.remote.asn = ownerOf(s.remote.address);
+          else if (s.remote.asn !== undefined) { const { asn: _old, ...rest } = s.remote; s.remote = rest; }
+        }
         // A listed peer is judged on its own: its reason names its address, so no other connection shares it.
         if (!fast || onLists !== null) { judge(s); continue; }
         const pid = s.process === null ? 0 : idOf(s.process);
@@ -281,16 +335,19 @@ export function createJudge(options: EvaluateOptions): Judge {
         const others = sharedKey(s);
         const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}${hidden === 3 ? `|${s.inode}` : ""}` : "");
-        const same = memo.get(s.netns, packed, pid, peerOwner, rest);
+        // A baseline saved with networks weighs the other end's network owner (baseline-network): its AS is then part of the key.
+        const owner = s.remote?.asn;
+        const key = owner == null || !byNetwork ? rest : `${rest}|AS${owner.number}`;
+        const same = memo.get(s.netns, packed, pid, peerOwner, key);
         if (same !== undefined) {
           s.reasons = same.reasons;
           s.verdict = same.verdict;
-          s.explanation = same.explanation;
+          s.explanation = withOwner(explanationBase.get(same) ?? same.explanation, s);
           continue;
         }
         judge(s, peer);
         if (memo.size >= 20_000) memo.clear(); // many unlike connections (a capture of a busy host): keep memory flat
-        memo.set(s.netns, packed, pid, peerOwner, rest, s);
+        memo.set(s.netns, packed, pid, peerOwner, key, s);
       }
     },
   };

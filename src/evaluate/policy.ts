@@ -31,13 +31,20 @@ const cidr = z.string().refine((v) => {
   try { if (v.includes("/")) ipaddr.parseCIDR(v); else ipaddr.parse(v); return true; } catch { return false; }
 }, "expected an IP address or a CIDR like 10.0.0.0/8");
 
+/** An AS number: 15169, or "AS15169" (any case). */
+const asnValue = z.union([
+  z.number().int().min(0).max(4_294_967_295),
+  z.string().regex(/^(AS)?\d{1,10}$/i, 'expected an AS number like 15169 or "AS15169"').refine((v) => Number(v.replace(/^as/i, "")) <= 4_294_967_295, 'expected an AS number like 15169 or "AS15169"'),
+]);
+
 /** The values a rule may give for an operand, by how the operand matches (SOCKET_FIELDS says which). */
 function operandValues(o: PolicyOperandSpec): z.ZodType {
   switch (o.match) {
     case "one-of": return oneOrMany(z.enum(o.values as [string, ...string[]]));
     case "port": return oneOrMany(portValue);
     case "address": return oneOrMany(cidr);
-    case "glob": return oneOrMany(z.string().min(1));
+    case "glob": case "words": return oneOrMany(z.string().min(1));
+    case "asn": return oneOrMany(asnValue);
   }
 }
 
@@ -178,12 +185,37 @@ function globMatcher(v: string[]): (values: string[]) => boolean {
   return (values) => values.some((x) => res.some((r) => r.test(x)));
 }
 
+/**
+ * A part of a name, or with * or ? a pattern for the whole name; case does not matter ("google" and
+ * "GOOGLE*" both match "Google LLC").
+ */
+function wordsMatcher(v: string[]): (value: string | null | undefined) => boolean {
+  const tests = v.map((w) => {
+    const lower = w.toLowerCase();
+    if (!/[*?]/.test(w)) return (x: string) => x.includes(lower);
+    const re = new RegExp(`^${lower.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
+    return (x: string) => re.test(x);
+  });
+  return (value) => {
+    if (value == null) return false;
+    const x = value.toLowerCase();
+    return tests.some((t) => t(x));
+  };
+}
+
+function asnMatcher(v: (number | string)[]): (n: number | undefined) => boolean {
+  const wanted = new Set(v.map((x) => (typeof x === "number" ? x : Number(x.replace(/^as/i, "")))));
+  return (n) => n !== undefined && wanted.has(n);
+}
+
 /** What each match kind compares a rule's values with. */
 interface MatchInput {
   "one-of": string;
   port: number | undefined;
   address: string | undefined;
   glob: string[];
+  words: string | null | undefined;
+  asn: number | undefined;
 }
 
 /** What each operand reads of a socket: one entry per operand of SOCKET_FIELDS (the compiler checks). */
@@ -196,6 +228,9 @@ const OPERAND_VALUE: { [O in PolicyOperandType as O["path"]]: (s: Socket) => Mat
   "remote.address": (s) => s.remote?.address,
   "remote.port": (s) => s.remote?.port,
   "remote.lists": (s) => s.remote?.lists?.map((l) => l.name) ?? [],
+  "remote.listCategory": (s) => s.remote?.lists?.flatMap((l) => (l.category === null ? [] : [l.category])) ?? [],
+  "remote.asn": (s) => s.remote?.asn?.number,
+  "remote.org": (s) => s.remote?.asn?.org,
   "process.name": (s) => processNames(s.process),
   "process.exe": (s) => (s.process?.exe ? [s.process.exe] : []),
   "process.user": (s) => [s.process?.user ?? "", String(s.process?.uid ?? s.uid ?? "")].filter(Boolean),
@@ -214,6 +249,8 @@ function compileRule(r: PolicyRuleData): (s: Socket) => boolean {
       case "port": { const m = portMatcher(values as (number | string)[]); checks.push((s) => m(read(s) as number | undefined)); break; }
       case "address": { const m = addressMatcher(values as string[]); checks.push((s) => m(read(s) as string | undefined)); break; }
       case "glob": { const m = globMatcher(values as string[]); checks.push((s) => m(read(s) as string[])); break; }
+      case "words": { const m = wordsMatcher(values as string[]); checks.push((s) => m(read(s) as string | null | undefined)); break; }
+      case "asn": { const m = asnMatcher(values as (number | string)[]); checks.push((s) => m(read(s) as number | undefined)); break; }
     }
   }
   return (s) => checks.every((c) => c(s));

@@ -1,7 +1,7 @@
 import { ADDRESS_PATTERN } from "./address.js";
 import { REACH_KINDS, type PortMapping } from "./firewall.js";
 import type { ProcessInfo, SharedHolder } from "./process.js";
-import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, UNLISTED_BINDS, type Endpoint, type ListMatch, type RemoteEndpoint, type Service, type Socket } from "./socket.js";
+import { DIRECTIONS, EXPOSURES, FAMILIES, HIDDEN_FROM, NONE, PROTOS, SOCKET_STATES, UNLISTED_BINDS, type Endpoint, type ListMatch, type NetworkOwner, type RemoteEndpoint, type Service, type Socket } from "./socket.js";
 import { VERDICTS, type Reason } from "./verdict.js";
 
 /*
@@ -26,8 +26,11 @@ export type FieldType =
   | { readonly kind: "object"; readonly fields: readonly Field[] }
   | { readonly kind: "list"; readonly of: FieldType };
 
-/** How a policy rule's values match a field: one of its words, a port or range, an address or CIDR, a wildcard pattern. */
-export type PolicyMatch = "one-of" | "port" | "address" | "glob";
+/**
+ * How a policy rule's values match a field: one of its words, a port or range, an address or CIDR, a
+ * wildcard pattern, a part of a name or a pattern without regard to case ("words"), an AS number.
+ */
+export type PolicyMatch = "one-of" | "port" | "address" | "glob" | "words" | "asn";
 
 /** The Prometheus metrics of `portwatch serve` that have labels. */
 export type MetricName = "portwatch_sockets" | "portwatch_listeners" | "portwatch_suspicious_sockets";
@@ -44,8 +47,11 @@ export interface Field {
   readonly shared?: true;
   /** What it means, in one line. */
   readonly description: string;
-  /** A policy rule can match it (the operand is the field's dotted path, e.g. "process.name"). */
-  readonly policy?: { readonly match: PolicyMatch; readonly how: string };
+  /**
+   * A policy rule can match it. The operand is the field's dotted path ("process.name"), or `path` when
+   * given: a shorter name for a field inside an object or a list's items ("remote.org", "remote.listCategory").
+   */
+  readonly policy?: { readonly match: PolicyMatch; readonly how: string; readonly path?: string };
   /** A Prometheus label of these metrics. */
   readonly metric?: { readonly label: string; readonly in: readonly MetricName[] };
 }
@@ -64,7 +70,8 @@ const TEXT = { kind: "text" } as const;
 
 export const LIST_MATCH_FIELDS = [
   { name: "name", type: TEXT, nullable: false, presence: "always", description: "the list's name as enabled (portwatch lists show)" },
-  { name: "category", type: TEXT, nullable: true, presence: "always", description: "its category (\"attacks\", \"malware\", \"reputation\"), from its header or lists add --category" },
+  { name: "category", type: TEXT, nullable: true, presence: "always", description: "its category (\"attacks\", \"malware\", \"reputation\"), from its header or lists add --category",
+    policy: { match: "glob", how: "the category of an enabled address list that holds the remote address (\"malware\"); * and ? are wildcards", path: "remote.listCategory" } },
   { name: "date", type: TEXT, nullable: true, presence: "always", description: "the date of the list's data, from its header (ISO 8601 when readable)" },
   { name: "network", type: TEXT, nullable: false, presence: "always", description: "the list's network that holds the address (a CIDR, or the address itself)" },
 ] as const satisfies readonly Field[];
@@ -78,12 +85,21 @@ export const ENDPOINT_FIELDS = [
   { name: "host", type: TEXT, nullable: false, presence: "when-set", description: "host name from reverse DNS (--resolve) or from the capture, when known" },
 ] as const satisfies readonly Field[];
 
-/** The remote end's fields: those of any end, and the address lists that hold its address. */
+export const NETWORK_OWNER_FIELDS = [
+  { name: "number", type: ID, nullable: false, presence: "always", description: "the autonomous system's number (13335)" },
+  { name: "org", type: TEXT, nullable: true, presence: "always", description: "its organisation as the database names it (\"Cloudflare, Inc.\"); null when it gives none",
+    policy: { match: "words", how: "a part of the organisation's name, or a pattern with * and ? for the whole name; case does not matter", path: "remote.org" } },
+] as const satisfies readonly Field[];
+
+/** The remote end's fields: those of any end, the address lists that hold its address, and who owns its network. */
 export const REMOTE_ENDPOINT_FIELDS = [
   ...ENDPOINT_FIELDS,
   { name: "lists", type: { kind: "list", of: { kind: "object", fields: LIST_MATCH_FIELDS } }, nullable: false, presence: "when-set",
     description: "the enabled address lists (portwatch lists) that hold the address, when some do (only Internet addresses are looked up); rule blocklist",
     policy: { match: "glob", how: "the name of an enabled address list that holds the remote address (\"*\": any list); * and ? are wildcards" } },
+  { name: "asn", type: { kind: "object", fields: NETWORK_OWNER_FIELDS }, nullable: true, presence: "when-set",
+    description: "who owns the network of the address, from the network owners' database (portwatch lists update asn), whenever it is present; null when the database knows no owner (private and reserved addresses among them)",
+    policy: { match: "asn", how: "an AS number, as 15169 or \"AS15169\"" } },
 ] as const satisfies readonly Field[];
 
 /** The local end's fields: those of any end, and its port labels the listeners (a remote port never is a label: 100,000 peers would make 100,000 series). */
@@ -270,7 +286,7 @@ export interface PolicyOperandSpec {
 
 /** The policy's operands, in table order. */
 export const POLICY_OPERANDS: readonly PolicyOperandSpec[] = allFields().flatMap(({ path, field }) =>
-  field.policy ? [{ path: path as PolicyOperand, match: field.policy.match, how: field.policy.how, values: field.type.kind === "enum" ? field.type.values.map(String) : null }] : []);
+  field.policy ? [{ path: (field.policy.path ?? path) as PolicyOperand, match: field.policy.match, how: field.policy.how, values: field.type.kind === "enum" ? field.type.values.map(String) : null }] : []);
 
 /** The labels of a metric, in table order, with the path of the field each comes from. */
 export function metricLabels(metric: MetricName): { label: string; path: string; field: Field }[] {
@@ -305,12 +321,14 @@ export const TABLES_AGREE_WITH_TYPES: [
   Agrees<typeof SOCKET_FIELDS, Socket>, Agrees<typeof ENDPOINT_FIELDS, Endpoint>, Agrees<typeof LOCAL_ENDPOINT_FIELDS, Endpoint>, Agrees<typeof SERVICE_FIELDS, Service>,
   Agrees<typeof PROCESS_FIELDS, ProcessInfo>, Agrees<typeof HOLDER_FIELDS, SharedHolder>, Agrees<typeof REASON_FIELDS, Reason>,
   Agrees<typeof LIST_MATCH_FIELDS, ListMatch>, Agrees<typeof REMOTE_ENDPOINT_FIELDS, RemoteEndpoint>, Agrees<typeof PORT_MAPPING_FIELDS, PortMapping>,
-] = [true, true, true, true, true, true, true, true, true, true];
+  Agrees<typeof NETWORK_OWNER_FIELDS, NetworkOwner>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
 
 // The policy operands as types: their paths and how each matches, so evaluate/policy.ts must read every one.
 type OperandsOf<F, P extends string> = F extends { name: infer N extends string }
-  ? (F extends { policy: { match: infer M } } ? { path: `${P}${N}`; match: M } : never)
+  ? (F extends { policy: { match: infer M; path: infer Q extends string } } ? { path: Q; match: M } : F extends { policy: { match: infer M } } ? { path: `${P}${N}`; match: M } : never)
     | (F extends { type: { kind: "object"; fields: readonly (infer G)[] } } ? OperandsOf<G, `${P}${N}.`> : never)
+    | (F extends { type: { kind: "list"; of: { kind: "object"; fields: readonly (infer G)[] } } } ? OperandsOf<G, `${P}${N}[].`> : never)
   : never;
 /** Each policy operand's path and match kind, as a type. */
 export type PolicyOperandType = OperandsOf<(typeof SOCKET_FIELDS)[number], "">;

@@ -66,9 +66,21 @@ export interface Endpoint {
   host?: string;
 }
 
-/** The other end of a socket: an endpoint, and the enabled address lists that hold its address (only when some does). */
+/** Who owns an address's network: its autonomous system (portwatch lists update asn). */
+export interface NetworkOwner {
+  /** The AS number (13335). */
+  number: number;
+  /** The organisation's name as the database spells it ("Cloudflare, Inc."); null when it gives none. */
+  org: string | null;
+}
+
+/**
+ * The other end of a socket: an endpoint, the enabled address lists that hold its address (only when some
+ * does), and, when the network owners' database is present, who owns its network (null: no one it knows).
+ */
 export interface RemoteEndpoint extends Endpoint {
   lists?: readonly ListMatch[];
+  asn?: NetworkOwner | null;
 }
 
 /** The port that names the service, and the service's name. */

@@ -18,6 +18,8 @@ export interface TableOptions {
   explain?: boolean;
   /** The host's network namespace: sockets in another one say so under their row. */
   hostNetns?: number | null;
+  /** A Network column after Foreign Address: who owns the remote address's network ("AS13335 Cloudflare, Inc."; remote.asn). */
+  remoteOwner?: boolean;
 }
 
 // On a narrow terminal the addresses give up width first (their hosts are cut, their ports stay whole),
@@ -35,6 +37,15 @@ const TABLE_COLUMNS: readonly Column[] = [
 /** The Reach column (last), shown when some listener has `reach` and the table has room (no width, or 100 columns and more). */
 const REACH_COLUMN: Column = { header: "Reach", min: 5, tier: 1 };
 const REACH_MIN_WIDTH = 100;
+
+/** The Network column (audit --remote-owner), after Foreign Address: it gives width before the program does. */
+const NETWORK_COLUMN: Column = { header: "Network", min: 7, tier: 0 };
+/** A remote network's owner as the Network column shows it: "AS13335 Cloudflare, Inc.", "-" when unknown, "" without a remote end. */
+const networkCell = (s: Socket): string => {
+  const o = s.remote?.asn;
+  if (s.remote === null) return "";
+  return o == null ? "-" : safeText(`AS${o.number}${o.org ? ` ${o.org}` : ""}`);
+};
 
 /** Digits of a port number (0–65535). */
 const digits = (n: number) => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5);
@@ -84,6 +95,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
       owner(s),
       user(s),
       reachCell(s),
+      networkCell(s),
     ],
     lengths(s, into) {
       into[0] = protoText(s).length;
@@ -94,6 +106,7 @@ function rowMaker(): { cells(s: Socket): string[]; lengths(s: Socket, into: numb
       into[5] = owner(s).length;
       into[6] = user(s).length;
       into[7] = reachCell(s).length;
+      into[8] = networkCell(s).length;
       return into;
     },
   };
@@ -165,12 +178,25 @@ export function* renderTableChunks(sockets: readonly Socket[], options: TableOpt
   const rows = rowMaker();
   const scratch: number[] = [];
   const withReach = (options.width === undefined || options.width >= REACH_MIN_WIDTH) && sockets.some((s) => s.reach !== undefined);
-  const COLUMNS = withReach ? [...TABLE_COLUMNS, REACH_COLUMN] : TABLE_COLUMNS;
+  // The cells come in a fixed order (rowMaker); the columns shown pick from them.
+  const shown = [0, 1, 2, ...(options.remoteOwner ? [8] : []), 3, 4, 5, 6, ...(withReach ? [7] : [])];
+  const ALL = [...TABLE_COLUMNS, REACH_COLUMN, NETWORK_COLUMN];
+  const COLUMNS = shown.map((i) => ALL[i] as Column);
+  // Without the Network column the shown cells are the first ones, in order: no copy per row.
+  const inOrder = !options.remoteOwner;
+  const picked: number[] = [];
+  const lengthsOf = (s: Socket) => {
+    const all = rows.lengths(s, scratch);
+    if (inOrder) return all;
+    for (let i = 0; i < shown.length; i++) picked[i] = all[shown[i] as number] as number;
+    return picked;
+  };
+  const cellsOf = (s: Socket) => { const all = rows.cells(s); return inOrder ? all : shown.map((i) => all[i] as string); };
   const quietLengths = COLUMNS.map(() => 0);
   const widths = columnWidths(COLUMNS, (function* () {
     for (const g of groups) {
       for (const item of g.items) {
-        if (!isQuiet(item)) { yield rows.lengths(item, scratch); continue; }
+        if (!isQuiet(item)) { yield lengthsOf(item); continue; }
         quietLengths[0] = protoText(item.first).length;
         yield quietLengths;
       }
@@ -212,7 +238,7 @@ export function* renderTableChunks(sockets: readonly Socket[], options: TableOpt
     out += `${paint ? paint[g.colour](paint.bold(heading)) : heading}\n`;
     for (const item of g.items) {
       const s = isQuiet(item) ? item.first : item;
-      out += `${isQuiet(item) ? quietLine(item) : formatLine(COLUMNS, widths, rows.cells(s))}\n`;
+      out += `${isQuiet(item) ? quietLine(item) : formatLine(COLUMNS, widths, cellsOf(s))}\n`;
       if (s.verdict !== "expected" || options.explain) {
         let reasons = details.get(s.reasons);
         if (reasons === undefined) {

@@ -2,7 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../model/errors.js";
 import { readFields } from "../model/read-fields.js";
-import { SOCKET_FIELDS } from "../model/socket-fields.js";
+import { NETWORK_OWNER_FIELDS, SOCKET_FIELDS } from "../model/socket-fields.js";
 import { VERDICTS } from "../model/verdict.js";
 import type { Seen } from "./diff.js";
 import { readTrustedFile, UnsafePlaceError, writeFileAtomic } from "../collect/safe-file-store.js";
@@ -35,6 +35,17 @@ function checkBaseline(data: unknown): string | null {
     const socket = readFields(SOCKET_FIELDS, entry["socket"], `entries.${i}.socket.`);
     if (!socket.ok) return socket.reason;
     entry["socket"] = socket.value;
+    // The networks of an outbound identity (baselines saved with the network owners' database; older ones have none).
+    if (entry["networks"] !== undefined) {
+      if (!Array.isArray(entry["networks"])) return `entries.${i}.networks: expected a list of {"number", "org"}`;
+      const networks: unknown[] = [];
+      for (const [k, n] of (entry["networks"] as unknown[]).entries()) {
+        const r = readFields(NETWORK_OWNER_FIELDS, n, `entries.${i}.networks.${k}.`);
+        if (!r.ok) return r.reason;
+        networks.push(r.value);
+      }
+      entry["networks"] = networks;
+    }
   }
   return null;
 }

@@ -76,7 +76,7 @@ describe("portwatch (built CLI)", () => {
     const policy = fileURLToPath(new URL("../../docs/policy.example.yaml", import.meta.url));
     const ok = run("--json", "--policy", policy, "--proc-root", tree);
     assert.equal(ok.status, 0);
-    assert.ok(JSON.parse(ok.stdout).warnings[0].startsWith(`Policy "${policy}" applied (6 rules)`));
+    assert.ok(JSON.parse(ok.stdout).warnings[0].startsWith(`Policy "${policy}" applied (8 rules)`));
     const bad = run("--policy", fileURLToPath(new URL("../fixtures/policy/typo-field.yaml", import.meta.url)), "--proc-root", tree);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^portwatch: Cannot load policy ".*typo-field.yaml": line 3, column 5: unknown field "prot" \(did you mean "proto"\?\)\n$/);

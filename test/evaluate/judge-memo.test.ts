@@ -11,6 +11,7 @@ import { classify, isListening } from "../../src/collect/classify.js";
 import { collectLinux } from "../../src/collect/linux.js";
 import { enrich } from "../../src/evaluate/enrich.js";
 import { createJudge, JudgementMemo, type EvaluateOptions } from "../../src/evaluate/evaluate.js";
+import { AsnBuilder } from "../../src/knowledge/lists/asn.js";
 import type { Origin } from "../../src/evaluate/explain.js";
 import { identityOf } from "../../src/evaluate/identity.js";
 import { loadPolicy, type Policy } from "../../src/evaluate/policy.js";
@@ -99,9 +100,20 @@ allow:
 const policy: Policy = loadPolicy(POLICY_TEXT, "fence-policy.yaml");
 
 /** A baseline made of the identities of every `every`-th socket. */
-function baselineOf(sockets: readonly Socket[], every: number, hostNetns: number | null): NonNullable<EvaluateOptions["baseline"]> {
-  return { identities: new Set(sockets.filter((_, i) => i % every === 0).map((s) => identityOf(s, hostNetns))), savedAt: "2026-11-20T08:30:00.000Z", hostNetns };
+function baselineOf(sockets: readonly Socket[], every: number, hostNetns: number | null, networks = false): NonNullable<EvaluateOptions["baseline"]> {
+  const ids = sockets.filter((_, i) => i % every === 0).map((s) => identityOf(s, hostNetns));
+  // With networks: every outbound identity was saved talking to AS64496 only (OWNERS below), so its connections to the others are not vouched for.
+  const nets = networks ? new Map(ids.filter((id) => id.startsWith("O|")).map((id) => [id, [{ number: 64496, org: "Documentation A" }]] as const)) : undefined;
+  return { identities: new Set(ids), savedAt: "2026-11-20T08:30:00.000Z", hostNetns, ...(nets ? { networks: nets } : {}) };
 }
+
+// A network owners' database for the generated addresses, written here (the documentation ranges are in
+// no published table): the judgement and the explanation name the owner, so the memo must keep them apart.
+const OWNERS = (() => {
+  const b = new AsnBuilder();
+  b.add("3325256704,3325256959,64497,Documentation B\n3405803776,3405804031,64496,Documentation A\n2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64498,Documentation C\n", "written");
+  return b.build();
+})();
 
 /** Every option combination the fixtures are judged with: no policy/baseline, policy, baseline, both. */
 function* configurations(sockets: readonly Socket[], base: EvaluateOptions, hostNetns: number | null): Generator<[string, EvaluateOptions]> {
@@ -365,6 +377,7 @@ const arbOptions = fc.record({
   policy: fc.boolean(),
   baseline: fc.option(fc.integer({ min: 1, max: 5 }), { nil: null }),
   cuts: fc.array(fc.nat(80), { maxLength: 3 }),
+  owners: fc.boolean(),
 });
 
 describe("createJudge memo on generated sockets", () => {
@@ -375,7 +388,7 @@ describe("createJudge memo on generated sockets", () => {
         const sockets = socketsOf(look, shape);
         const options: EvaluateOptions = {
           knowledge, mode: o.mode, origin: o.origin, selfPid: o.selfPid, policy: o.policy ? policy : null,
-          baseline: o.baseline === null ? null : baselineOf(sockets, o.baseline, HOST),
+          baseline: o.baseline === null ? null : baselineOf(sockets, o.baseline, HOST, o.owners), owners: o.owners ? OWNERS : null,
         };
         const r = judgeBoth(sockets, options, o.cuts);
         shared += r.shared;

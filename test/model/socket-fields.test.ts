@@ -31,7 +31,7 @@ describe("POLICY_OPERANDS", () => {
   it("POLICY_OPERANDS are the fields a policy has always matched, each with how", () => {
     assert.deepEqual(POLICY_OPERANDS.map((o) => `${o.path}:${o.match}`), [
       "proto:one-of", "local.address:address", "local.port:port", "remote.address:address", "remote.port:port", "remote.lists:glob",
-      "state:one-of", "direction:one-of", "process.name:glob", "process.exe:glob", "process.user:glob", "reach.kind:one-of",
+      "remote.listCategory:glob", "remote.asn:asn", "remote.org:words", "state:one-of", "direction:one-of", "process.name:glob", "process.exe:glob", "process.user:glob", "reach.kind:one-of",
     ]);
     for (const o of POLICY_OPERANDS) assert.equal(o.values === null, o.match !== "one-of", o.path);
   });

@@ -60,7 +60,7 @@ describe("socketJson against SOCKET_FIELDS", () => {
       for (const [k, x] of Object.entries(v)) { const p = prefix ? `${prefix}.${k}` : k; paths.add(p); walk(x, p); }
     };
     const full: Socket = {
-      ...base, remote: { address: "192.0.2.1", port: 443, host: "example.org", lists: [{ name: "feodo", category: "malware", date: "2015-10-23T13:45:29Z", network: "192.0.2.1" }] }, local: { ...base.local, host: "me" }, service: { name: "https", port: 443 },
+      ...base, remote: { address: "192.0.2.1", port: 443, host: "example.org", lists: [{ name: "feodo", category: "malware", date: "2015-10-23T13:45:29Z", network: "192.0.2.1" }], asn: { number: 64496, org: "Example AS" } }, local: { ...base.local, host: "me" }, service: { name: "https", port: 443 },
       sharedWith: [{ pid: 2, name: "x" }], reasons: [{ rule: "r", verdict: "unknown", message: "m" }], hiddenFrom: "proc", unlisted: "wildcard-only", reach: { kind: "open", detail: "d" }, v6only: true, published: [MAPPING], publishes: [{ ...MAPPING, via: "docker-proxy" }],
       process: { ...base.process!, nameCut: true, package: { name: "p", version: "1", verified: true }, provenance: { database: "dpkg", writable: { path: "/opt/x", by: "anyone" }, foreign: [{ path: "/dev/shm/x.so", place: "world-writable", deleted: false, via: "mapped" }] },
         ancestry: [{ pid: 1, name: "systemd", exe: "/usr/lib/systemd/systemd", uid: 0 }], tty: "pts/1", unit: "x.service",

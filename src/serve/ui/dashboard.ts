@@ -219,7 +219,7 @@ async function showBaselineDiff(): Promise<void> {
   const count = (t: ChangeEvent["type"]) => diff.events.filter((e) => e.type === t).length;
   const lines = diff.events.slice(0, BASELINE_MAX).map((e) => el("li", renderEventLine(e), verdictColour(e.socket.verdict)));
   if (diff.events.length > BASELINE_MAX) lines.push(el("li", `… and ${diff.events.length - BASELINE_MAX} more (portwatch baseline diff lists them all)`, "hint"));
-  lines.push(el("li", diff.events.length === 0 ? "No change." : `${count("appeared")} appeared, ${count("disappeared")} disappeared, ${count("verdict-changed")} changed verdict`, "total"));
+  lines.push(el("li", diff.events.length === 0 ? "No change." : `${count("appeared")} appeared, ${count("disappeared")} disappeared, ${count("verdict-changed")} changed verdict${count("network-changed") ? `, ${count("network-changed")} talk to a network they did not` : ""}`, "total"));
   baseline.replaceChildren(...lines);
 }
 

@@ -29,6 +29,8 @@ export function renderDetail(data: IdentityResponse): HTMLElement[] {
     for (const m of s.published ?? []) add("Published on", mappingLine(m));
     for (const m of s.publishes ?? []) add("Sends its port on to", mappingLine(m));
     add("Remote", s.remote === null ? "none (no peer)" : formatEndpoint(s.remote));
+    const owner = s.remote?.asn;
+    if (owner != null) add("Network", safeText(`AS${owner.number}${owner.org ? ` ${owner.org}` : ""}`));
     for (const l of s.remote?.lists ?? []) {
       const about = [l.category, l.date === null ? null : `dated ${l.date.slice(0, 10)}`].filter((x) => x !== null).join(", ");
       add("On list", safeText(`${l.name}${about ? ` (${about})` : ""}${l.network === s.remote?.address ? "" : ` as part of ${l.network}`}`), "red");

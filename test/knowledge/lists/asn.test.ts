@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { ownerWords, parseAsnTable } from "../../../src/knowledge/lists/asn.js";
+import { AsnBuilder, compileAsn, loadAsn, ownerWords, parseAsnTable } from "../../../src/knowledge/lists/asn.js";
 
 const text = readFileSync(new URL("../../fixtures/blocklists/asn-ipv4-num-excerpt.csv", import.meta.url), "utf8");
 
@@ -11,13 +11,13 @@ test("parseAsnTable reads the real ip-location-db excerpt whole: 2000 ranges, qu
   assert.equal(index.size, 2000);
   assert.equal(ownerWords(index.lookup("1.1.1.1")!), "AS13335 Cloudflare, Inc.");
   assert.equal(ownerWords(index.lookup("1.0.0.0")!), "AS13335 Cloudflare, Inc."); // the first row's first address
-  assert.equal(index.lookup("::ffff:1.1.1.1")?.asn, 13335);
+  assert.equal(index.lookup("::ffff:1.1.1.1")?.number, 13335);
   // Line 915 (37227520 = 2.56.12.0) holds a name with doubled quotes; line 975 (2.56.170.0) one that ends in a quote.
   assert.equal(index.lookup("2.56.12.0")?.org, 'ET "GEORGI SHISHKOV"');
   assert.equal(index.lookup("2.56.170.0")?.org, 'accompio SmarTec GmbH"');
 });
 
-test("parseAsnTable leaves gaps and addresses past the table unowned, and IPv6 to another index", () => {
+test("parseAsnTable leaves gaps, addresses past the table and families it has no rows of unowned", () => {
   const { index } = parseAsnTable(text, "x");
   assert.equal(index.lookup("1.0.1.0"), null); // 16777472..16778239 is a gap between the first two rows
   assert.equal(index.lookup("9.9.9.9"), null); // past 5.34.90.255, the excerpt's end
@@ -29,4 +29,59 @@ test("parseAsnTable reports bad rows with line and column and reads dotted bound
   const { index, problems } = parseAsnTable("1.2.3.0,1.2.3.255,64500,Example Net\nx,1,2,y\n5,4,1,z\n1,2,AS3,w\n2001:db8::,2001:db8::ffff,64501,v6 row\n", "t.csv");
   assert.equal(index.lookup("1.2.3.4")?.org, "Example Net");
   assert.deepEqual(problems.map((p) => `${p.line}:${p.column}`), ["2:1", "3:3", "4:5"]);
+});
+
+// IPv6: no published IPv6 ASN excerpt is among the fixtures, so these rows are written here, in the
+// format of ip-location-db's asn-ipv6.csv (start,end,asn,organisation; addresses as bounds). They are
+// not real data.
+const V6 = [
+  "2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project",
+  "2606:4700::,2606:4700:ffff:ffff:ffff:ffff:ffff:ffff,13335,\"Cloudflare, Inc.\"",
+  "2a00:1450::,2a00:1450:ffff:ffff:ffff:ffff:ffff:ffff,15169,Google LLC",
+  "2c0f:f000::,2c0f:f000:ffff:ffff:ffff:ffff:ffff:ffff,64499,Réseau d'exemple Ω 🛰",
+].join("\n");
+
+test("AsnBuilder reads IPv4 and IPv6 tables into one index, each looked up by its own family", () => {
+  const b = new AsnBuilder();
+  assert.deepEqual(b.add(text, "asn-ipv4-num-excerpt.csv").problems, []);
+  assert.deepEqual(b.add(V6, "written IPv6 rows").problems, []);
+  const index = b.build();
+  assert.deepEqual(index.sizes, { v4: 2000, v6: 4, owners: 826 });
+  assert.equal(ownerWords(index.lookup("2606:4700::1111")!), "AS13335 Cloudflare, Inc.");
+  assert.equal(ownerWords(index.lookup("2606:4700:ffff:ffff:ffff:ffff:ffff:ffff")!), "AS13335 Cloudflare, Inc."); // the range's last address
+  assert.equal(index.lookup("2a00:1450:4001:80b::200e")?.number, 15169);
+  assert.equal(index.lookup("2001:200::")?.org, "WIDE Project"); // the first address
+  assert.equal(index.lookup("2606:4701::1"), null); // just past a range
+  assert.equal(index.lookup("2001:1ff:ffff::1"), null); // before the first range
+  assert.equal(index.lookup("1.1.1.1")?.number, 13335);
+});
+
+test("AsnBuilder sorts rows that come out of order and reports bad IPv6 rows with their column", () => {
+  const b = new AsnBuilder();
+  const r = b.add(["2a00:1450::,2a00:1450::ff,15169,Google LLC", "2001:200::,2001:200::ff,2500,WIDE Project", "2001:db8::,2001:db7::,1,backwards", "2001:zz8::,2001:db8::1,1,x", "2001:db8::,2001:db8::1,AS1,y"].join("\n"), "t.csv");
+  assert.deepEqual(r.problems.map((p) => `${p.line}:${p.column} ${p.reason}`), [
+    "3:12 the end is not an IPv6 address at or after the start", "4:1 the start is not an IPv6 address", "5:24 the AS number is not a whole number",
+  ]);
+  const index = b.build();
+  assert.equal(index.lookup("2001:200::7")?.number, 2500);
+  assert.equal(index.lookup("2a00:1450::7")?.number, 15169);
+});
+
+test("compileAsn and loadAsn give back the same answers, and refuse another stamp or a damaged file", () => {
+  const b = new AsnBuilder();
+  b.add(text, "a");
+  b.add(V6, "b");
+  const index = b.build();
+  const bytes = compileAsn(index, "stamp-1");
+  const again = loadAsn(bytes, "stamp-1");
+  assert.ok(again !== null);
+  for (const a of ["1.1.1.1", "2.56.12.0", "2.56.170.0", "1.0.1.0", "9.9.9.9", "2606:4700::1111", "2001:200::", "2a00:1450::1", "::1", "2c0f:f000::1"]) assert.deepEqual(again.lookup(a), index.lookup(a), a);
+  assert.equal(again.lookup("2c0f:f000::1")?.org, "Réseau d'exemple Ω 🛰"); // names beyond ASCII keep their offsets
+  // A copy at an odd offset (as a Buffer from a pool may be) reads the same.
+  const odd = new Uint8Array(bytes.length + 1);
+  odd.set(bytes, 1);
+  assert.deepEqual(loadAsn(odd.subarray(1))?.lookup("2.56.12.0"), index.lookup("2.56.12.0"));
+  assert.equal(loadAsn(bytes, "stamp-2"), null);
+  assert.equal(loadAsn(bytes.subarray(0, bytes.length - 1)), null);
+  assert.equal(loadAsn(new TextEncoder().encode("PWL1 not this")), null);
 });
