@@ -328,18 +328,24 @@ describe("portwatch serve: the changes since the baseline, as baseline diff prin
   });
 
   it("the dashboard's \"since the baseline\" panel follows the looks: a listener opened after the page shows up in it", async (t) => {
-    // The live host with a baseline of what it has now, so the panel lists only what changes meanwhile (a
-    // baseline of nothing listed the whole host, cut at 1,000 lines: on a host loaded by other test files
-    // the planted listener could be past the cut). The test asserts only about the listener it plants.
-    const auditor = createAuditor();
-    const baseline: Baseline = baselineFromLook(await auditor.lookAtHost({}), "2026-11-20T08:30:00.000Z").baseline;
-    const looker = createLooker(auditor, { baseline });
-    const live = await startDashboard({ intervalMs: 300, look: () => looker.next(), baseline: () => baseline });
+    // Real looks at the live host, of which the dashboard is shown only the sockets of the process the test
+    // plants, against a baseline of nothing: the panel must follow the looks, whatever else the host (and
+    // other test files, thousands of short-lived listeners) does meanwhile; the panel's list is cut at
+    // 1,000 lines, and a whole loaded host could push the planted listener past the cut.
+    const baseline: Baseline = { schema: 1, savedAt: "2026-11-20T08:30:00.000Z", hostname: null, entries: [] };
+    const looker = createLooker(createAuditor(), { baseline });
+    let planted: number | null = null;
+    const mine = async () => {
+      const next = await looker.next();
+      return { ...next, look: { ...next.look, sockets: next.look.sockets.filter((s) => planted !== null && s.process?.pid === planted) as typeof next.look.sockets } };
+    };
+    const live = await startDashboard({ intervalMs: 300, look: mine, baseline: () => baseline });
     const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
     t.after(async () => { await page.close(); await live.close(); });
     await page.goto(live.loginUrl);
     await page.waitForSelector("#baseline li.total", { timeout: 10_000 });
     const { child, port } = await plantListener();
+    planted = child.pid ?? null;
     try {
       // Each look reads the whole live host; with other test files loading it, looks can take seconds.
       await page.waitForSelector(`#baseline li:has-text("appeared"):has-text("127.0.0.1:${port} LISTEN")`, { timeout: 30_000 });
