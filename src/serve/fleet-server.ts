@@ -6,7 +6,7 @@ import { jsonSafe } from "../report/safe-text.js";
 import { checkAllowedHost, checkBind, servedHosts } from "./addresses.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
 import { renderFleetPage } from "./fleet-page.js";
-import { admit, plain, SECURITY_HEADERS } from "./gate.js";
+import { admit, plain, SECURITY_HEADERS, serverTimeouts } from "./gate.js";
 import { createEventHub, DEFAULT_LIMITS, guardConnections, type ServeLimits } from "./limits.js";
 import type { Dashboard } from "./server.js";
 import { TOKEN_PATTERN } from "./token-file.js";
@@ -54,12 +54,7 @@ export async function startFleetDashboard(options: FleetServeOptions): Promise<D
   const heartbeat = setInterval(() => clients.send(": still here\n\n"), limits.heartbeatMs);
   heartbeat.unref();
 
-  const server: Server = createServer({
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
-  }, (req, res) => {
+  const server: Server = createServer(serverTimeouts(limits), (req, res) => {
     void handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS });
       res.end(`portwatch: cannot read the fleet store: ${(e as Error).message}\n`);

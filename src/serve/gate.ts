@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerOptions, ServerResponse } from "node:http";
 
 /** The headers of every answer: nothing inline, nothing framed, nothing cached, no referrer. */
 export const SECURITY_HEADERS = {
@@ -51,4 +51,15 @@ export function admit(req: IncomingMessage, res: ServerResponse, allowedHosts: R
     return null;
   }
   return url;
+}
+
+/** The HTTP server's timeouts from the dashboard's limits (both dashboards). */
+export function serverTimeouts(limits: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number }): ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often the two timeouts above are checked (Node's default, 30 s, would let a slow request live 40 s).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
 }

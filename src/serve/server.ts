@@ -13,7 +13,7 @@ import { renderJsonChunks, socketJson } from "../report/render-json.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
 import { checkAllowedHost, checkBind, servedHosts } from "./addresses.js";
 import { createEventHub, DEFAULT_LIMITS, guardConnections, pour, type ServeLimits } from "./limits.js";
-import { admit, plain as plainTo, SECURITY_HEADERS } from "./gate.js";
+import { admit, plain as plainTo, SECURITY_HEADERS, serverTimeouts } from "./gate.js";
 import { createMetrics } from "./metrics.js";
 import { TOKEN_PATTERN } from "./token-file.js";
 
@@ -113,13 +113,7 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
     if (!closed) timer = setTimeout(() => void tick(), options.intervalMs);
   };
 
-  const server: Server = createServer({
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // How often the two timeouts above are checked (Node's default, 30 s, would let a slow request live 40 s).
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
-  }, (req, res) => {
+  const server: Server = createServer(serverTimeouts(limits), (req, res) => {
     void handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS });
       res.end(`portwatch: internal error: ${(e as Error).message}\n`);

@@ -1,11 +1,11 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startHttpsServer } from "../helpers/https-server.js";
 
 // `portwatch lists` against a local HTTPS server (a self-signed certificate made here, trusted through
 // NODE_EXTRA_CA_CERTS), serving real published lists (test/fixtures/blocklists). The second update meets
@@ -58,12 +58,8 @@ describe("portwatch lists", () => {
   });
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "pw-lists-cli-"));
-    const key = join(dir, "key.pem"), cert = join(dir, "cert.pem");
-    const r = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { encoding: "utf8", timeout: 30_000 });
-    assert.equal(r.status, 0, r.stderr);
-    server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, serve);
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-    base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let cert: string;
+    ({ server, base, cert } = await startHttpsServer(dir, serve));
     env = { ...process.env, NODE_EXTRA_CA_CERTS: cert, PORTWATCH_STATE_DIR: join(dir, "state") };
   });
   after(() => { server?.close(); server?.closeAllConnections(); if (dir) rmSync(dir, { recursive: true, force: true }); });

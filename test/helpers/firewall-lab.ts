@@ -48,7 +48,8 @@ while time.time() < end:
     time.sleep(0.2)
 `;
 
-const PROBE = String.raw`
+/** A peer's connection attempts: argv address, ports (comma-separated), timeout in s, "tcp" or "udp"; prints each port's outcome as JSON. */
+export const PROBE = String.raw`
 import json, socket, sys, threading
 addr = sys.argv[1]; timeout = float(sys.argv[3]); udp = sys.argv[4] == "udp"; out = {}
 def one(p):
@@ -68,7 +69,8 @@ ts = [threading.Thread(target=one, args=(int(p),)) for p in sys.argv[2].split(",
 print(json.dumps(out))
 `;
 
-function run(argv: readonly string[], input?: string): string {
+/** Runs a command (no shell), bounded at 20 s; its stdout, or an Error with its stderr. */
+export function run(argv: readonly string[], input?: string): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 20_000, input });
   if (r.status !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr || r.error?.message}`);
   return r.stdout;

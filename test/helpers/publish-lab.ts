@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PROBE, run } from "./firewall-lab.js";
 
 /**
  * Three network namespaces the test creates, as a container host looks from the network: "peer"
@@ -75,30 +76,6 @@ while time.time() < end:
     time.sleep(0.2)
 `;
 
-const PROBE = String.raw`
-import json, socket, sys, threading
-addr = sys.argv[1]; timeout = float(sys.argv[3]); out = {}
-def one(p):
-    s = socket.socket(); s.settimeout(timeout)
-    try:
-        s.connect((addr, p)); out[p] = "open" if s.recv(2) == b"hi" else "refused"
-    except (ConnectionRefusedError, ConnectionResetError):
-        out[p] = "refused"
-    except OSError:
-        out[p] = "timeout"
-    finally:
-        s.close()
-ts = [threading.Thread(target=one, args=(int(p),)) for p in sys.argv[2].split(",")]
-[t.start() for t in ts]; [t.join() for t in ts]
-print(json.dumps(out))
-`;
-
-function run(argv: readonly string[], input?: string): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 20_000, input });
-  if (r.status !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-
 let made = 0;
 
 export function createPublishLab(): PublishLab {
@@ -158,7 +135,7 @@ export function createPublishLab(): PublishLab {
     dockerProxy: (hostPort, containerPort) => start(["ip", "netns", "exec", gw, join(dir, "docker-proxy"), "-proto", "tcp", "-host-ip", "0.0.0.0",
       "-host-port", String(hostPort), "-container-ip", "198.51.100.2", "-container-port", String(containerPort)]),
     probe(ports, timeoutMs = 1000) {
-      const out = run(["ip", "netns", "exec", peer, "/usr/bin/python3", "-c", PROBE, "203.0.113.1", ports.join(","), String(timeoutMs / 1000)]);
+      const out = run(["ip", "netns", "exec", peer, "/usr/bin/python3", "-c", PROBE, "203.0.113.1", ports.join(","), String(timeoutMs / 1000), "tcp"]);
       return JSON.parse(out) as Record<number, "open" | "refused" | "timeout">;
     },
   };
