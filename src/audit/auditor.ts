@@ -240,6 +240,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       lap("services");
       const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, liveJudgement(o, collection.hostNetns, collection.hiding, session?.memo));
       lap("evaluate");
+      warnings.push(...(o.lists?.owners?.late ?? []));
       return { sockets, hostname, hostNetns: collection.hostNetns, warnings, unchanged: false };
     },
 
@@ -254,7 +255,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const listeners = judge.listeners(selectStage(nameStage(classifiedByCollector(parts.listeners), registry), select));
       function* rest(): Generator<Judged> {
         for (const batch of parts.rest()) yield judge.others(nameStage(selectStage(classifiedByCollector(batch), select), registry));
-        warnings.push(...parts.warnings);
+        warnings.push(...parts.warnings, ...(o.lists?.owners?.late ?? []));
       }
       return { hostname: parts.hostname ?? self.hostname, hostNetns: parts.hostNetns, listeners, rest, warnings };
     },
@@ -267,7 +268,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       lap("evaluate");
       const warnings = [`Read "${capture.name}" as ${capture.format} output${capture.detected ? " (detected; --format overrides)" : ""}: ${count(capture.records.length, "socket")}`];
       if (o.policy) warnings.push(`Policy "${o.policy.source}" applied (${o.policy.size} rules)`);
-      if (o.lists) warnings.push(...o.lists.notes);
+      if (o.lists) warnings.push(...o.lists.notes, ...(o.lists.owners?.late ?? []));
       warnings.push(...capture.notes);
       const shown = capture.problems.filter((p) => p.omitted === undefined).slice(0, 50);
       for (const p of shown) warnings.push(`Skipped a line: ${formatProblem(p)}`);

@@ -97,9 +97,20 @@ export function loadNetworkOwners(dir: string): { owners: OwnerLookup | null; no
   const dated = present.map((p) => p.source.fetchedAt?.slice(0, 10)).filter((d) => d !== undefined).sort().pop();
   const counted = present.every((p) => p.source.ranges !== undefined) ? `${present.reduce((n, p) => n + (p.source.ranges ?? 0), 0)} ranges from ` : "";
   const note = `Network owners: ${counted}${present.length} file(s) of ip-location-db's asn data${dated ? `, fetched ${dated}` : ""} (CC BY 4.0, Route Views and DB-IP)`;
-  let index: AsnIndex | undefined;
+  let index: OwnerLookup | undefined;
   const stamp = present.map((p) => p.stamp).join("\n");
-  return { owners: { lookup: (address) => (index ??= readIndex(dir, present.map((p) => p.i), stamp)).lookup(address) }, notes: [note] };
+  const late: string[] = [];
+  // Read at the first lookup, in the middle of an audit: a file that cannot be read then (removed, made
+  // unsafe meanwhile) must not end the audit. It is said in `late`, and no owner is named.
+  const load = (): OwnerLookup => {
+    try {
+      return readIndex(dir, present.map((p) => p.i), stamp);
+    } catch (e) {
+      late.push(`The network owners' database could not be read, so no remote.asn is given: ${(e as Error).message}; run portwatch lists update asn`);
+      return { lookup: () => null };
+    }
+  };
+  return { owners: { lookup: (address) => (index ??= load()).lookup(address), late }, notes: [note] };
 }
 
 /** The compiled index if it matches `stamp`, else the copies parsed (lines that are not ranges skipped) and compiled again. */

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,6 +88,15 @@ describe("portwatch lists update asn", () => {
     assert.match(table.out, /3\.162\.38\.8:443\s+AS16509 Amazon\.com, Inc\./);
     const explained = await run("--from", CAPTURE, "--explain");
     assert.match(explained.out, /the other end is in AS16509 Amazon\.com, Inc\.'s network/);
+    // A compiled index others can write is not read: the audit goes on whole, names no owner and says why.
+    chmodSync(join(lists, "asn.bin"), 0o666);
+    const unsafe = await run("--from", CAPTURE, "--json");
+    assert.equal(unsafe.code, 0, unsafe.err);
+    const doc = JSON.parse(unsafe.out) as { sockets: { remote: { asn?: unknown } | null }[]; warnings: string[] };
+    assert.ok(doc.sockets.length > 10, String(doc.sockets.length));
+    assert.deepEqual(doc.sockets.filter((x) => x.remote?.asn != null).map((x) => x.remote), [], "no owner is named");
+    assert.ok(doc.warnings.some((w) => /network owners' database could not be read.*asn\.bin.*every user/.test(w)), doc.warnings.join("\n"));
+    chmodSync(join(lists, "asn.bin"), 0o600);
 
     phase = 2;
     const second = await run("lists", "update", "asn");

@@ -85,3 +85,22 @@ test("compileAsn and loadAsn give back the same answers, and refuse another stam
   assert.equal(loadAsn(bytes.subarray(0, bytes.length - 1)), null);
   assert.equal(loadAsn(new TextEncoder().encode("PWL1 not this")), null);
 });
+
+test("loadAsn refuses a file whose header is whole but whose ranges were damaged: an owner past the owners, ranges out of order", () => {
+  const b = new AsnBuilder();
+  b.add(text, "a");
+  const bytes = compileAsn(b.build(), "s");
+  const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as { lengths: number[] };
+  const body = 8 + n + ((4 - ((8 + n) % 4)) % 4);
+  const [starts, ends] = header.lengths as [number, number];
+  const ownerAt = body + (starts + ends) * 4; // v4Owner follows v4Start and v4End
+  const damaged = (at: number, value: number) => {
+    const copy = Uint8Array.from(bytes);
+    new DataView(copy.buffer).setUint32(at, value, true);
+    return loadAsn(copy, "s");
+  };
+  assert.ok(damaged(ownerAt + 4 * 10, new DataView(bytes.buffer, bytes.byteOffset).getUint32(ownerAt + 4 * 10, true)) !== null, "the same value back: still an index");
+  assert.equal(damaged(ownerAt + 4 * 10, 0xffffff), null, "an owner past the owners");
+  assert.equal(damaged(body + 4 * 10, 0xffffffff), null, "a start after the next one");
+});
