@@ -94,6 +94,8 @@ export async function updateLists(paths: StatePaths, names: readonly string[], l
   }
   const listNames = names.filter((n) => n !== ASN_NAME);
   if (wantsAsn && listNames.length === 0) return { lines: asnLines, ok: asnOk };
+  // A plain update of a folder with only the network owners' database says nothing of address lists.
+  if (listNames.length === 0 && asnLines.length > 0 && !readListsConfig(paths.lists).lists.some((l) => l.enabled)) return { lines: asnLines, ok: asnOk };
   const r = await updateAddressLists(paths, listNames, limits);
   return { lines: [...r.lines, ...asnLines], ok: r.ok && asnOk };
 }

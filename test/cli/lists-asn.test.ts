@@ -108,6 +108,7 @@ describe("portwatch lists update asn", () => {
     phase = 3;
     const third = await run("lists", "update"); // fetched once: a plain update refreshes it too
     assert.equal(third.code, 1, third.out + third.err);
+    assert.doesNotMatch(third.out, /No list is enabled/, "no address list was ever enabled: a plain update speaks of the network owners only");
     assert.match(third.out, /^asn \(https:\/\/127\.0\.0\.1:\d+\/a\): FAILED: the new copy holds no range \(https:\/\/127\.0\.0\.1:\d+\/a:1:1: 1 field\(s\): a row is start,end,asn,organisation: .*\); the previous copy is kept$/m);
     assert.match(third.out, /^asn \(https:\/\/127\.0\.0\.1:\d+\/b\): FAILED: the server answered 500 .*; the previous copy is kept$/m);
     assert.deepEqual([readFileSync(join(lists, "asn-0.csv"), "utf8"), readFileSync(join(lists, "asn-1.csv"), "utf8")], copies);
