@@ -22,6 +22,19 @@ function parsePort(v: string): number {
   return n;
 }
 
+function parseLimit(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < 1) throw new InvalidArgumentError("expected a number of rows, 1 or more");
+  return n;
+}
+
+/** The first `limit` rows; when there were more, a line on stderr says so (never a silent cut). */
+function capped<T>(rows: T[], limit: number, io: Output, what: string): T[] {
+  if (rows.length <= limit) return rows;
+  io.err(`portwatch: more than ${limit} ${what}; only the first ${limit} are shown: ask a narrower question or raise --limit\n`);
+  return rows.slice(0, limit);
+}
+
 const FLEET_HELP = `
 The fleet store is the PostgreSQL that watchers write to with "portwatch watch --store URL" (or
 PORTWATCH_STORE). A reader role (portwatch_reader, contrib/postgres/roles.sql) is enough for these queries.
@@ -69,6 +82,7 @@ export function registerFleet(cli: Command, setCode: (code: number) => void): vo
     .option("--program <name>", "the program: its path (/usr/bin/xmrig), base name (xmrig) or process name")
     .addOption(new Option("--verdict <verdict>", "the verdict").choices(VERDICTS))
     .option("--list <name>", "the address list that holds the remote address (portwatch lists), e.g. feodo")
+    .addOption(new Option("--limit <n>", "at most this many rows (stderr says when there were more)").argParser(parseLimit).default(10_000))
     .option("--json", "one JSON array")
     .addHelpText("after", `\nGive at least one of --port, --program, --verdict and --list; with several, all must hold.${FLEET_HELP}`)
     .action(async (opts, cmd) => {
@@ -77,18 +91,19 @@ export function registerFleet(cli: Command, setCode: (code: number) => void): vo
         throw new InputError("Cannot search the fleet without a question: give --port N, --program NAME, --verdict VERDICT or --list NAME");
       }
       const query = { ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.program !== undefined ? { program: opts.program } : {}), ...(opts.verdict !== undefined ? { verdict: opts.verdict } : {}), ...(opts.list !== undefined ? { list: opts.list } : {}) };
-      const found = await withFleet(opts, io, (f) => f.find(query));
+      const found = capped(await withFleet(opts, io, (f) => f.find(query, opts.limit + 1)), opts.limit, io, "socket identities match");
       io.out(opts.json ? `${jsonSafe(JSON.stringify(found))}\n` : renderFleetFind(found, await paintOf(io)));
       setCode(0);
     });
   common(fleet.command("changes").description("What appeared, disappeared or changed verdict on any host since a time"))
     .option("--since <span>", "since: 1d, 12h, 30m or a date", "1d")
+    .addOption(new Option("--limit <n>", "at most this many changes, the oldest first (stderr says when there were more)").argParser(parseLimit).default(10_000))
     .option("--json", "one JSON array")
     .addHelpText("after", FLEET_HELP)
     .action(async (opts, cmd) => {
       const io = ioOf(opts, cmd);
       const since = parseSince(opts.since, new Date());
-      const changes = await withFleet(opts, io, (f) => f.changes(since));
+      const changes = capped(await withFleet(opts, io, (f) => f.changes(since, opts.limit + 1)), opts.limit, io, "changes since then");
       io.out(opts.json ? `${jsonSafe(JSON.stringify(changes))}\n` : renderFleetChanges(changes, await paintOf(io)));
       setCode(0);
     });

@@ -124,6 +124,14 @@ describe("portwatch fleet (built CLI, a real PostgreSQL)", { skip: postgresMissi
     assert.deepEqual((await json<Found[]>("find", "--program", "xmrig")).map((f) => f.hostId), ["host-d"]);
     const changes = (await json<{ hostId: string; type: string; identity: string; program: string }[]>("changes", "--since", "1h")).filter((e) => e.hostId === "host-d");
     assert.deepEqual(changes.map((e) => [e.type, e.identity, e.program]), [["appeared", id, "/opt/x/xmrig"]]);
+    // More rows than --limit: the first ones, and a line on stderr, never a silent cut.
+    const some = await fleet("find", "--verdict", "suspicious", "--limit", "1", "--json");
+    assert.equal(some.code, 0, some.err);
+    assert.equal((JSON.parse(some.out) as Found[]).length, 1);
+    assert.match(some.err, /more than 1 socket identities match; only the first 1 are shown: .*raise --limit/);
+    const all = await fleet("find", "--list", "feodo", "--limit", "1", "--json");
+    assert.equal(all.err, "", "exactly the limit: nothing to say");
+    assert.match((await fleet("changes", "--since", "1h", "--limit", "0")).err, /expected a number of rows, 1 or more/);
     const table = await fleet("changes", "--since", "1h");
     assert.match(table.out, /^When\s+Host\s+Change\s+Verdict\s+Port\s+Program\s+Identity$/m);
     assert.match(table.out, /d\.example\s+appeared\s+suspicious\s+443\s+\/opt\/x\/xmrig/);
