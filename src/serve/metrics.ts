@@ -58,7 +58,8 @@ function labelsOf(metric: MetricName): { names: string[]; key(s: Socket): string
  */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "portwatch_process_" });
+  // prom-client's own names start with process_ and nodejs_: prefixed portwatch_process_cpu_seconds_total, portwatch_nodejs_heap_size_used_bytes...
+  collectDefaultMetrics({ register: registry, prefix: "portwatch_" });
   const socketLabels = labelsOf("portwatch_sockets"), listenerLabels = labelsOf("portwatch_listeners");
   // One label, the rule of each suspicious reason ("reasons[].rule"): counted reason by reason, below.
   const ruleLabel = metricLabels("portwatch_suspicious_sockets")[0]?.label ?? "rule";

@@ -74,8 +74,8 @@ describe("metricNamesOf", () => {
     ['sum by (instance, verdict) (portwatch_sockets{job=~"$job", verdict!="expected"})', ["portwatch_sockets"]],
     ["rate(portwatch_scans_total[5m]) * 60", ["portwatch_scans_total"]],
     ["count(up{instance=~\"$instance\"} == 0)", ["up"]],
-    ["portwatch_process_process_resident_memory_bytes / 1048576 and on (instance) portwatch_scans_total", ["portwatch_process_process_resident_memory_bytes", "portwatch_scans_total"]],
-    ['histogram_quantile(0.9, sum by (le) (rate(portwatch_process_nodejs_gc_duration_seconds_bucket[5m])))', ["portwatch_process_nodejs_gc_duration_seconds_bucket"]],
+    ["portwatch_process_resident_memory_bytes / 1048576 and on (instance) portwatch_scans_total", ["portwatch_process_resident_memory_bytes", "portwatch_scans_total"]],
+    ['histogram_quantile(0.9, sum by (le) (rate(portwatch_nodejs_gc_duration_seconds_bucket[5m])))', ["portwatch_nodejs_gc_duration_seconds_bucket"]],
     ['portwatch_socket{rule="by"}', ["portwatch_socket"]],
   ];
   for (const [expr, names] of cases) it(`metricNamesOf reads ${names.join(", ")} from ${expr}`, () => assert.deepEqual(metricNamesOf(expr), names));

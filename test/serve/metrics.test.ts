@@ -22,13 +22,17 @@ describe("createMetrics", () => {
     const sockets = [...Array.from({ length: 100_000 }, (_, i) => sock(i, "outbound")), ...Array.from({ length: 2000 }, (_, i) => sock(i, "listening"))];
     metrics.update(sockets, 1.25);
     const text = await metrics.registry.metrics();
-    const series = text.split("\n").filter((l) => l.startsWith("portwatch_") && !l.startsWith("portwatch_process_"));
+    const series = text.split("\n").filter((l) => l.startsWith("portwatch_") && !l.startsWith("portwatch_process_") && !l.startsWith("portwatch_nodejs_"));
     const by = (name: string) => series.filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
     assert.ok(by("portwatch_sockets").length <= 4 * 13 * 4 * 3, `${by("portwatch_sockets").length} socket series`);
     assert.equal(by("portwatch_listeners").length, 500, "listener series are capped");
     assert.deepEqual(by("portwatch_suspicious_sockets"), ['portwatch_suspicious_sockets{rule="backdoor-port"} 102']);
     assert.ok(!/198\.51\./.test(text), "no remote address becomes a label");
     assert.match(text, /portwatch_scan_duration_seconds 1\.25/);
+    // Node's own metrics under one prefix, not twice: portwatch_process_cpu_seconds_total, not portwatch_process_process_...
+    assert.match(text, /^portwatch_process_cpu_seconds_total \d/m);
+    assert.match(text, /^portwatch_nodejs_heap_size_used_bytes \d/m);
+    assert.doesNotMatch(text, /portwatch_process_process_|portwatch_process_nodejs_/);
     const total = by("portwatch_sockets").reduce((n, l) => n + Number(l.split(" ").pop()), 0);
     assert.equal(total, 102_000);
   });
