@@ -18,16 +18,44 @@ const isA = (ctx: RuleContext, group: "shells" | "terminals", p: ProcessRef & { 
   namesOf(p).some((n) => ctx.knowledge.is(group, n));
 
 // Editors' remote servers run their terminals from a node or java of their own, named only by its path.
-const TERMINAL_HOSTS = /\/\.(vscode-server|vscode-server-insiders|cursor-server|windsurf-server|vscodium-server)\/|\/jbr\/bin\/java$/;
+// A path is anyone's to copy to (cp python3 ~/.vscode-server/bin/x/node), so the path alone makes no
+// terminal program: see editorServer.
+const EDITOR_SERVER = /^((?:\/home\/[^/]+|\/root)\/\.(?:vscode-server|vscode-server-insiders|cursor-server|windsurf-server|vscodium-server)\/).*\/(?:node|code-server|cursor-server)$/;
+const JETBRAINS = /^(\/.*\/)jbr\/bin\/java$/;
+
+/** The folder an editor's remote server (or a JetBrains IDE) runs from, when `exe` is its own node or java there; else null. */
+function editorRoot(exe: string | null): string | null {
+  if (exe === null) return null;
+  return EDITOR_SERVER.exec(exe)?.[1] ?? JETBRAINS.exec(exe)?.[1] ?? null;
+}
 
 /**
- * A terminal program (knowledge group "terminals"), or an editor's remote server by its executable's path.
+ * Whether `p` is an editor's remote server making terminals: its node under a home's .vscode-server (and
+ * the like) or a JetBrains IDE's java, AND, for the socket holder, running the editor's own code (a script
+ * under that folder, or the IDE's main class), not code given on the command line (`node -e`, a copy of
+ * python3 named node with `-c`); for a process between the holder and the shell (whose arguments are not
+ * kept), the holder is that editor's server, by the same test: it holds the socket and its pty host made the terminal.
+ */
+function editorServer(p: ProcessRef & { cmdline?: string[] | null }, holder: ProcessRef & { cmdline?: string[] | null }): boolean {
+  const root = editorRoot(p.exe);
+  if (root === null) return false;
+  if (p !== holder) return editorRoot(holder.exe) === root && editorServer(holder, holder);
+  const args = p.cmdline ?? [];
+  if (JETBRAINS.test(p.exe!)) return args.some((a) => /^com\.intellij\.|^com\.jetbrains\./.test(a));
+  const script = args.slice(1).find((a) => !a.startsWith("-"));
+  // the first operand is the script; options before it (--max-old-space-size) may not carry code
+  const before = args.slice(1, script === undefined ? undefined : args.indexOf(script));
+  return script !== undefined && script.startsWith(root) && !script.includes("/../") && before.every((a) => !/^(-e|-p|--eval|--print|-r|--require|--import|--loader|--experimental-loader)(=|$)/.test(a));
+}
+
+/**
+ * A terminal program (knowledge group "terminals"), or an editor's remote server (see editorServer).
  * A name is the process's own choice (exec -a, prctl, a copy's file name), so on a live host the name
  * counts only with an installed executable named like it (trust.ts's identify): python3 run as
  * `exec -a tmux`, or a copy in /var/tmp named screen, makes no terminal for anyone.
  */
-function makesTerminals(ctx: RuleContext, p: ProcessRef & Partial<Pick<ProcessInfo, "exeDeleted" | "package" | "provenance" | "cmdline">>): boolean {
-  if (p.exe !== null && TERMINAL_HOSTS.test(p.exe)) return true;
+function makesTerminals(ctx: RuleContext, p: ProcessRef & Partial<Pick<ProcessInfo, "exeDeleted" | "package" | "provenance" | "cmdline">>, holder: ProcessInfo): boolean {
+  if (editorServer(p, holder)) return true;
   const names = namesOf(p);
   const members = names.filter((n) => ctx.knowledge.is("terminals", n));
   if (members.length === 0) return false;
@@ -89,11 +117,11 @@ export const REVERSE_SHELL: Rule = {
   id: "reverse-shell",
   check(s, ctx) {
     const p = s.process;
-    if (!Array.isArray(p?.terminalsBelow) || p.terminalsBelow.length === 0 || makesTerminals(ctx, p)) return null;
+    if (!Array.isArray(p?.terminalsBelow) || p.terminalsBelow.length === 0 || makesTerminals(ctx, p, p)) return null;
     for (const t of p.terminalsBelow) {
       // Read back from a JSON file, the context is whatever the file says: skip what is not well formed.
       if (!Array.isArray(t?.between) || !Array.isArray(t.on)) continue;
-      if (t.between.some((b) => makesTerminals(ctx, b))) continue;
+      if (t.between.some((b) => makesTerminals(ctx, b, p))) continue;
       const shell = t.on.find((o) => interactiveShell(ctx, o));
       if (shell === undefined) continue;
       return reason(`It has an interactive shell below it, ${text(shell)} on ${t.tty}, a terminal that no terminal emulator, sshd, tmux, screen, login or container runtime made ` +

@@ -155,7 +155,12 @@ export const TRUST_RULES: readonly Rule[] = [
       const web = (WEB_PORTS[s.proto as "tcp" | "udp"] as readonly number[] | undefined)?.includes(port) ?? false;
       if (!web) return null;
       const what = port === 3478 || port === 19302 ? "A video-call (STUN) connection" : "An ordinary web connection";
-      // Without a program file (a capture, no root) the port is all there is, as before.
+      // Without a program file in a capture (netstat -p, lsof show no path) the port is all there is, as
+      // before. On a live host portwatch as root reads every holder's program; one it could not read (the
+      // process was replaced or exited mid-look, or hides it) explains nothing.
+      if (p !== null && p.exe === null && isPublic && ctx.mode === "live-root") {
+        return reason("unpackaged-outbound", "unknown", `${who(p)} talks to a server on the Internet (port ${port}), and its program file could not be read: nothing says which program it is`);
+      }
       if (p === null || p.exe === null || !isPublic || installed(p)) return reason("usual-outbound", "expected", `${what} to port ${port}${p ? ` by ${p.name}${p.exe && isPublic ? ", an installed program" : ""}` : ""}`);
       return reason("unpackaged-outbound", "unknown", `${who(p)} runs ${originWords(p)} and talks to a server on the Internet (port ${port}): a program nobody installed, calling out to the Internet`);
     },

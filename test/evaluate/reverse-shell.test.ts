@@ -24,6 +24,7 @@ function conn(p: ProcessInfo): Socket {
 
 const bash = on(815, "bash", ["/bin/bash"]);
 const PY = "/usr/bin/python3.11";
+const VSC = "/home/u/.vscode-server/bin/abc/node";
 
 describe("reverse-shell", () => {
   // [what, holder, fires]
@@ -44,6 +45,14 @@ describe("reverse-shell", () => {
     ["a copy of python3 in /var/tmp named screen", holder("screen", "/var/tmp/.s/screen", [term([], bash)]), true],
     ["a copy of python3 in a home directory named sshd", holder("sshd", "/home/u/.local/sshd", [term([], bash)]), true],
     ["between: a python3 that renamed itself \"tmux: server\" (prctl)", holder("python3", PY, [term([ref(813, "tmux: server", PY)], bash)]), true],
+    // an editor server's path is anyone's to copy to: what runs there must be the editor's own code
+    ["a copy of python3 as ~/.vscode-server/bin/x/node with -c", holder("node", VSC, [term([], bash)], [VSC, "-c", "import pty,socket"]), true],
+    ["VS Code's own node with code given by -e", holder("node", VSC, [term([], bash)], [VSC, "-e", "require('child_process')"]), true],
+    ["VS Code's own node requiring a module from elsewhere before its script", holder("node", VSC, [term([], bash)], [VSC, "-r", "/tmp/x.js", "/home/u/.vscode-server/bin/abc/out/server-main.js"]), true],
+    ["a script outside the server's folder", holder("node", VSC, [term([], bash)], [VSC, "/var/tmp/.x/r.js"]), true],
+    ["a node under /tmp/.vscode-server (no home)", holder("node", "/tmp/.vscode-server/bin/abc/node", [term([], bash)], ["/tmp/.vscode-server/bin/abc/node", "/tmp/.vscode-server/bin/abc/out/server-main.js"]), true],
+    ["a loader from /var/tmp with a copy named like VS Code's node between it and the shell", holder("loader", "/var/tmp/.l/loader", [term([ref(813, "node", VSC)], bash)]), true],
+    ["a java named like a JetBrains IDE's that runs no IDE", holder("java", "/var/tmp/jbr/bin/java", [term([], bash)], ["/var/tmp/jbr/bin/java", "-jar", "/var/tmp/r.jar"]), true],
     // the benign nearest
     ["sshd and the shell of an ssh session", holder("sshd", "/usr/sbin/sshd", [term([ref(900, "sshd", "/usr/sbin/sshd")], bash)]), false],
     ["OpenSSH 9.8's sshd-session", holder("sshd-session", "/usr/lib/openssh/sshd-session", [term([], bash)]), false],
@@ -53,7 +62,10 @@ describe("reverse-shell", () => {
     ["a terminal emulator below a program (a desktop launcher)", holder("gnome-shell", "/usr/bin/gnome-shell", [term([ref(813, "gnome-terminal-", "/usr/libexec/gnome-terminal-server")], bash)]), false],
     ["docker exec -it: the shim made the pty", holder("dockerd", "/usr/sbin/dockerd", [term([ref(813, "containerd-shim", "/usr/bin/containerd-shim-runc-v2")], bash)]), false],
     ["VS Code's integrated terminal (the editor made the pty)", holder("code", "/usr/share/code/code", [term([ref(813, "code", "/usr/share/code/code")], bash)]), false],
-    ["VS Code's remote server (a node of its own)", holder("node", "/home/u/.vscode-server/bin/abc/node", [term([ref(813, "node", "/home/u/.vscode-server/bin/abc/node")], bash)]), false],
+    ["VS Code's remote server (a node of its own), its pty host made the terminal", holder("node", VSC, [term([ref(813, "node", VSC)], bash)], [VSC, "/home/u/.vscode-server/bin/abc/out/server-main.js", "--host=127.0.0.1"]), false],
+    ["VS Code's pty host holding a socket itself", holder("node", VSC, [term([], bash)], [VSC, "--max-old-space-size=3072", "/home/u/.vscode-server/bin/abc/out/bootstrap-fork", "--type=ptyHost"]), false],
+    ["VS Code's newer layout (cli/servers) as root", holder("node", "/root/.vscode-server/cli/servers/Stable-abc/server/node", [term([], bash)], ["/root/.vscode-server/cli/servers/Stable-abc/server/node", "/root/.vscode-server/cli/servers/Stable-abc/server/out/server-main.js"]), false],
+    ["a JetBrains IDE's terminal (pty4j in its java)", holder("java", "/opt/idea/jbr/bin/java", [term([], bash)], ["/opt/idea/jbr/bin/java", "-Xmx2g", "-classpath", "/opt/idea/lib/app.jar", "com.intellij.idea.Main"]), false],
     ["a build on a pty: sh -c runs a command, not a shell for a person", holder("python3", PY, [term([ref(813, "script")], on(814, "sh", ["sh", "-c", "make test"]), on(816, "make", ["make", "test"]))]), false],
     ["a shell running a script on the pty", holder("python3", PY, [term([], on(815, "bash", ["bash", "/opt/app/run.sh"]))]), false],
     ["busybox httpd on a pty is no shell", holder("python3", PY, [term([], on(815, "busybox", ["busybox", "httpd", "-f"], "/usr/bin/busybox"))]), false],

@@ -71,6 +71,8 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
     /runs from a hidden folder \(\/home\/alice\/\.cache\/syncd\) and talks to a server on the Internet \(port 443\)/],
   ["the same program talking to the local network", outbound(proc("syncd", "/home/alice/.cache/syncd", { ...alice, package: null }), "192.168.1.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
   ["a packaged client to a public address on 443", outbound(proc("apt", "/usr/bin/apt"), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+  ["a live holder whose program file could not be read, to a public address on 443", outbound(proc("systemd-helper", null as unknown as string, { package: null }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"],
+    /its program file could not be read/],
 ];
 
 describe("provenance rules", () => {
