@@ -103,4 +103,16 @@ describe("createReachJudge", () => {
     assert.equal(judge(tcp(5432)), judge(tcp(5432)));
     assert.notEqual(judge(tcp(5432)), judge(tcp(22)));
   });
+  it("createReachJudge gives every port one answer when no rule matches on a port, and the same answers as reachOf", () => {
+    // the captured ruleset without its port matches: rules by interface, address and state only
+    const portless = nft.ruleset.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !r.matches.some((m) => m.key === "dport" || m.key === "sport")) })) }));
+    const ctx: FirewallContext = { ruleset: { tables: portless }, interfaces };
+    const judge = createReachJudge(ctx);
+    assert.equal(judge(tcp(22)), judge(tcp(40000)));
+    for (const port of [22, 80, 5432, 40000]) assert.deepEqual(judge(tcp(port)), reachOf(tcp(port), ctx));
+    const empty = createReachJudge({ ruleset: { tables: [] }, interfaces });
+    assert.equal(empty(tcp(1)), empty(tcp(65535)));
+    assert.equal(empty(tcp(1)).kind, "open");
+    assert.notEqual(empty(tcp(1)), empty({ ...tcp(1), proto: "udp" }), "the protocol still counts");
+  });
 });

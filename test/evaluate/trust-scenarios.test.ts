@@ -76,7 +76,7 @@ describe("judgement needs a reason, not a port or a name (live, remote end in a 
     const miner = await run(mkdtempSync("/opt/pwtest-"), "systemd-helper", connect, { args: ["-o", `stratum+tcp://${peer.address4}:443`, "-u", "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A", "--donate-level", "1"] });
     const [s] = (await socketsOf(miner.pid)).filter((x) => x.remote?.address === peer.address4);
     assert.ok(s, "the miner's connection was not found");
-    assert.equal(s.verdict, "suspicious", rules(s));
+    assert.equal(s.verdict, "suspicious", `${rules(s)}; holder as read: ${JSON.stringify(s.process)}`);
     assert.ok(s.reasons.some((r) => r.rule === "miner" && /stratum\+tcp/.test(r.message)), rules(s));
     assert.ok(!s.reasons.some((r) => r.verdict === "expected"), `no reason for "expected" beside a suspicious one: ${rules(s)}`);
   });
