@@ -14,7 +14,8 @@ export { CAPTURE_FORMATS, type CaptureFormat };
 
 // What a line of each format looks like; the format whose signs most lines show wins.
 const SIGNS: Record<CaptureFormat, RegExp[]> = {
-  "portwatch-json": [/^\{"schema":\d/, /^,?\{"proto":"(tcp|udp|raw)"/],
+  // pretty-printed (jq .) too: "schema": 1, and "proto": "tcp", each on a line of its own
+  "portwatch-json": [/^\{"schema":\d/, /^,?\{"proto":"(tcp|udp|raw)"/, /^"schema":\s*\d+,?$/, /^"proto":\s*"(tcp|udp|raw)",?$/],
   lsof: [/^COMMAND\s+PID\s+.*\bNAME\s*$/, /^\S+\s+\d+\s+.*\s(IPv4|IPv6)\s+\S+\s+\S+\s+(TCP|UDP)\s+\S+/],
   ss: [/^(Netid\s+)?State\s+Recv-Q\s+Send-Q/, /^(tcp|udp|raw|mptcp|u_str|u_dgr|u_seq|p_raw|p_dgr|nl)\s+(ESTAB|UNCONN|LISTEN|TIME-WAIT|SYN-SENT|SYN-RECV|FIN-WAIT-[12]|CLOSE-WAIT|LAST-ACK|CLOSING|CLOSED|UNKNOWN)\s/, /^(ESTAB|UNCONN|LISTEN|TIME-WAIT)\s+\d+\s+\d+\s/, /users:\(\("/],
   "windows-netstat": [/^(TCP|UDP)\s+(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.%\w]*\]):(\d+|\*)\s+\S+/, /^\[[\w .-]+\.exe\]$/i, /^Can not obtain ownership information$/],

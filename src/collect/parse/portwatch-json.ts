@@ -16,7 +16,10 @@ import { lineProblem } from "./capture-common.js";
  *   ,{"proto":"udp",...}
  *   ],"warnings":[...],"summary":{...}}
  *
- * A JSON object on one line is also accepted whole (pretty-printed JSON is not: re-run with --json).
+ * A JSON object on one line is also accepted whole, and so is the document pretty-printed (`jq .`, JSON.stringify
+ * with indentation): a first line that is only "{" starts it, and it is read whole at the end. A --json
+ * document whose list of sockets is never closed (a file cut short at a line's end) is read up to there,
+ * and a problem says so.
  */
 
 /** The fields collection gives: read back and checked. The others are worked out again on this host. */
@@ -77,10 +80,51 @@ export function portwatchJsonReader(options: CaptureOptions): LineReader & { hos
     else records.push(r.socket);
   };
   const notJson = (n: number, raw: string, e: unknown, at: number) => problems.push(lineProblem(options.source, n, raw, `not valid JSON: ${jsonError(e, at)}`));
+  // The document's shape as its lines show it: "lines" (--json, --ndjson), or "whole" (pretty-printed: kept to the end).
+  let shape: "unknown" | "lines" | "whole" = "unknown";
+  const whole: string[] = [];
+  let firstLine = 0, lastLine = 0, lastText = "";
+  // A --json header line opens the list of sockets; its footer ("],"warnings"...) closes it.
+  let opened: { line: number } | null = null;
+  let closed = false;
+  const readDocument = (doc: unknown, n: number, text: string) => {
+    const sockets = typeof doc === "object" && doc !== null && !Array.isArray(doc) ? (doc as { sockets?: unknown }).sockets : Array.isArray(doc) ? doc : undefined;
+    // A whole document: a bad socket is named by its place in the list.
+    if (Array.isArray(sockets)) sockets.forEach((s, i) => take(s, n, text, `sockets[${i}]: `));
+    else problems.push(lineProblem(options.source, n, text, `field "sockets" must be a list, not ${quoteValue(sockets)}`));
+    const h = typeof doc === "object" && doc !== null ? (doc as { host?: { hostname?: unknown } }).host?.hostname : undefined;
+    if (typeof h === "string" || h === null) {
+      const r = readHostname(JSON.stringify(h));
+      if ("reason" in r) problems.push(lineProblem(options.source, n, text, r.reason)); else hostname = r.name;
+    }
+  };
+  const finishWhole = () => {
+    const text = whole.join("\n");
+    let doc: unknown;
+    try { doc = JSON.parse(text); } catch (e) {
+      // JSON.parse names a position in the whole text: turn it into a line and a column
+      const m = /at position (\d+)/.exec(e instanceof Error ? e.message : "");
+      let line = firstLine, col = 0;
+      if (m) { const before = text.slice(0, Number(m[1])); line = firstLine + before.split("\n").length - 1; col = Number(m[1]) - before.lastIndexOf("\n"); }
+      const reason = (e instanceof Error ? e.message : String(e)).replace(/\s*\(line \d+ column \d+\)/, "").replace(/\bat position \d+/, `at line ${line}, column ${col}`);
+      const kept = salvage(whole);
+      problems.push(lineProblem(options.source, line, whole[line - firstLine] ?? "", `not valid JSON (pretty-printed portwatch JSON, read whole): ${reason}${kept === null ? "" : `; the ${kept.count} socket(s) complete before it are read`}`));
+      if (kept !== null) readDocument(kept.doc, firstLine, whole[0] ?? "");
+      return;
+    }
+    readDocument(doc, firstLine, whole[0] ?? "");
+  };
   return {
     line(raw, n) {
       let t = raw.trim();
-      if (t === "" || t === "]," || t.startsWith("],\"warnings\"") || t === "]" || t === "}") return;
+      if (shape === "whole") { whole.push(raw); return; }
+      if (t === "") return;
+      lastLine = n; lastText = raw;
+      if (shape === "unknown") {
+        if (t === "{" || t === "[" || /^\{\s*"schema"\s*:\s*\d+\s*,?$/.test(t) && !t.includes("sockets")) { shape = "whole"; firstLine = n; whole.push(raw); return; }
+        shape = "lines";
+      }
+      if (t === "]," || t.startsWith("],\"warnings\"") || t === "]" || t === "}") { closed = true; return; }
       if (t.startsWith("{\"schema\"")) {
         const m = /"hostname":("(?:[^"\\]|\\.)*"|null)/.exec(t);
         if (m) {
@@ -88,14 +132,11 @@ export function portwatchJsonReader(options: CaptureOptions): LineReader & { hos
           if ("reason" in h) problems.push(lineProblem(options.source, n, raw, h.reason));
           else hostname = h.name;
         }
-        if (t.endsWith("}")) {
-          let doc: unknown;
-          try { doc = JSON.parse(t); } catch (e) { notJson(n, raw, e, raw.indexOf(t)); return; }
-          const sockets = typeof doc === "object" && doc !== null ? (doc as { sockets?: unknown }).sockets : undefined;
-          // One line holding the whole document: a bad socket is named by its place in the list.
-          if (Array.isArray(sockets)) sockets.forEach((s, i) => take(s, n, t, `sockets[${i}]: `));
-          else problems.push(lineProblem(options.source, n, raw, `field "sockets" must be a list, not ${quoteValue(sockets)}`));
-        }
+        if (/"sockets":\[$/.test(t)) { opened = { line: n }; return; } // the --json header: sockets follow, a line each
+        // One line holding the whole document (or what is left of it, when it was cut short).
+        let doc: unknown;
+        try { doc = JSON.parse(t); } catch (e) { notJson(n, raw, e, raw.indexOf(t)); return; }
+        readDocument(doc, n, t);
         return;
       }
       if (t.startsWith(",")) t = t.slice(1);
@@ -104,7 +145,37 @@ export function portwatchJsonReader(options: CaptureOptions): LineReader & { hos
       try { v = JSON.parse(t); } catch (e) { notJson(n, raw, e, raw.indexOf(t)); return; }
       take(v, n, raw);
     },
-    finish: () => ({ records, problems: problems.list(), notes: [] }),
+    finish: () => {
+      if (shape === "whole") finishWhole();
+      else if (opened !== null && !closed && lastLine > opened.line) {
+        problems.push(lineProblem(options.source, lastLine, lastText, `the list of sockets opened on line ${opened.line} is never closed (no "],\"warnings\"..." line): the file looks cut short; the ${records.length} socket(s) before are read`));
+      }
+      return { records, problems: problems.list(), notes: [] };
+    },
     hostname: () => hostname,
   };
+}
+
+/**
+ * What can be kept of a pretty-printed document that does not parse (cut short, or damaged further on):
+ * the sockets complete before the damage. The list's items sit two columns right of its key ("sockets": [),
+ * each closed by a "}" or "}," at that indentation; the text up to the last one such, closed with "]}", is
+ * parsed again. null when nothing can be kept that way.
+ */
+function salvage(lines: readonly string[]): { doc: unknown; count: number } | null {
+  const key = lines.findIndex((l) => /^\s*"sockets":\s*\[\s*$/.test(l));
+  if (key < 0) return null;
+  const item = " ".repeat((/^\s*/.exec(lines[key] as string)?.[0].length ?? 0) + 2);
+  for (let end = lines.length - 1; end > key; end--) {
+    const l = lines[end] as string;
+    if (!l.startsWith(`${item}}`) || !/^\s*\},?\s*$/.test(l)) continue;
+    const text = `${[...lines.slice(0, end), l.replace(/,\s*$/, "")].join("\n")}\n]}`;
+    try {
+      const doc = JSON.parse(text) as { sockets?: unknown[] };
+      return Array.isArray(doc.sockets) ? { doc, count: doc.sockets.length } : null;
+    } catch {
+      return null; // damaged before its last complete socket too: nothing is kept
+    }
+  }
+  return null;
 }

@@ -1,5 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { detectFormat } from "../../../src/collect/parse/capture.js";
 import { portwatchJsonReader } from "../../../src/collect/parse/portwatch-json.js";
 import type { Socket } from "../../../src/model/socket.js";
 import { socketJson } from "../../../src/report/render-json.js";
@@ -98,4 +100,51 @@ describe("portwatchJsonReader", () => {
       assert.match(problems[0]!.reason, reason);
     });
   }
+});
+
+describe("portwatchJsonReader on documents pretty-printed or cut short", () => {
+  // portwatch's real --json output of a captured proc tree (test/fixtures/captures/portwatch-json/SOURCE.md)
+  const original = readFileSync(new URL("../../fixtures/captures/portwatch-json/audit-json-proc-root.json", import.meta.url), "utf8");
+  const lines = original.split("\n");
+  const readLines = (text: string) => read(...text.split("\n"));
+  const asRead = readLines(original);
+  const pretty = JSON.stringify(JSON.parse(original), null, 2); // what `jq .` makes of it
+
+  it("portwatchJsonReader reads a pretty-printed document whole, to the same sockets and host name", () => {
+    assert.ok(asRead.records.length > 5);
+    const r = readLines(pretty);
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.records.map((s) => socketJson(s)), asRead.records.map((s) => socketJson(s)));
+    assert.equal(r.hostname, asRead.hostname);
+    assert.equal(detectFormat(pretty.split("\n").slice(0, 40)).format, "portwatch-json");
+  });
+
+  it("portwatchJsonReader keeps the sockets complete before the cut of a pretty-printed document, and says where it breaks", () => {
+    const cut = pretty.slice(0, Math.floor(pretty.length * 0.6));
+    const r = readLines(cut);
+    assert.equal(r.problems.length, 1);
+    const p = r.problems[0]!;
+    assert.equal(p.line, cut.split("\n").length);
+    assert.match(p.reason, /^not valid JSON \(pretty-printed portwatch JSON, read whole\): .* at line \d+, column \d+; the (\d+) socket\(s\) complete before it are read$/);
+    const kept = Number(/the (\d+) socket/.exec(p.reason)![1]);
+    assert.ok(kept > 0 && kept < asRead.records.length);
+    assert.deepEqual(r.records.map((s) => socketJson(s)), asRead.records.slice(0, kept).map((s) => socketJson(s)));
+  });
+
+  it("portwatchJsonReader says a --json document cut at a line's end is cut short, and keeps the sockets before", () => {
+    const r = read(...lines.slice(0, 4));
+    assert.equal(r.records.length, 3);
+    assert.equal(r.problems.length, 1);
+    assert.equal(r.problems[0]!.line, 4);
+    assert.match(r.problems[0]!.reason, /the list of sockets opened on line 1 is never closed .* cut short; the 3 socket\(s\) before are read/);
+  });
+
+  it("portwatchJsonReader says a one-line document cut short is not valid JSON, with the column", () => {
+    const compact = JSON.stringify(JSON.parse(original));
+    const r = read(compact.slice(0, 700));
+    assert.equal(r.records.length, 0);
+    assert.equal(r.problems.length, 1);
+    assert.match(r.problems[0]!.reason, /^not valid JSON: .*column \d+/);
+    assert.deepEqual(readLines(compact).records.map((s) => socketJson(s)), asRead.records.map((s) => socketJson(s)));
+  });
 });
