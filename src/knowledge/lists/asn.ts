@@ -10,6 +10,7 @@ import { csvRow } from "./csv.js";
  *   16777216,16777471,13335,"Cloudflare, Inc."          (asn-ipv4-num.csv: IPv4 bounds as numbers)
  *   1.0.0.0,1.0.0.255,13335,"Cloudflare, Inc."          (asn-ipv4.csv)
  *   2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project   (asn-ipv6.csv)
+ *   42540528726795050063891204319802818560,42540528806023212578155541913346768895,2500,WIDE Project   (asn-ipv6-num.csv)
  * Text in, rows and problems out (AsnBuilder); the index is sorted typed arrays and a lookup is a binary
  * search: an IPv4 bound is one u32, an IPv6 bound four. Its compiled form (compileAsn/loadAsn: the state
  * directory's lists/asn.bin) is those arrays as bytes, and the organisations' names as one UTF-8 block
@@ -26,6 +27,12 @@ function v4Bound(text: string): number | null {
 
 /** An IPv6 address as four u32 words, most significant first; null when it is none. */
 function v6Words(text: string): [number, number, number, number] | null {
+  if (/^\d{1,39}$/.test(text)) {
+    // asn-ipv6-num.csv: the address as one decimal number
+    const n = BigInt(text);
+    if (n >> 128n !== 0n) return null;
+    return [96n, 64n, 32n, 0n].map((k) => Number((n >> k) & 0xffffffffn)) as [number, number, number, number];
+  }
   const hex = parseV6(text);
   if (hex === null) return null;
   return [0, 8, 16, 24].map((i) => parseInt(hex.slice(i, i + 8), 16)) as [number, number, number, number];
@@ -151,7 +158,8 @@ export class AsnBuilder {
       const asn = /^\d{1,10}$/.test(n) ? Number(n) : NaN;
       const asnColumn = a.length + b.length + 3;
       const org = f.slice(3).join(",").trim();
-      if (a.includes(":")) {
+      // IPv6 by its colons, or as a number past IPv4's (asn-ipv6-num.csv: every IPv6 range there starts beyond 2^32)
+      if (a.includes(":") || (/^\d+$/.test(a) && (a.length > 10 || Number(a) > 0xffffffff))) {
         const start = v6Words(a), end = v6Words(b);
         if (start === null) { bad(1, "the start is not an IPv6 address"); continue; }
         if (end === null || compareWords(end, start) < 0) { bad(a.length + 2, "the end is not an IPv6 address at or after the start"); continue; }

@@ -56,6 +56,25 @@ test("AsnBuilder reads IPv4 and IPv6 tables into one index, each looked up by it
   assert.equal(index.lookup("1.1.1.1")?.number, 13335);
 });
 
+test("AsnBuilder reads asn-ipv6-num.csv, whose IPv6 bounds are decimal numbers, as the same ranges as asn-ipv6.csv", () => {
+  // ip-location-db's numeric IPv6 form of the first and third rows of V6 (the addresses as 128-bit numbers)
+  const num = [
+    "42540528726795050063891204319802818560,42540528806023212578155541913346768895,2500,WIDE Project",
+    "55827987809411540836515382960316219392,55827987888639703350779720553860169727,15169,Google LLC",
+  ].join("\n");
+  const b = new AsnBuilder();
+  assert.deepEqual(b.add(num, "asn-ipv6-num.csv").problems, []);
+  const index = b.build();
+  assert.deepEqual(index.sizes, { v4: 0, v6: 2, owners: 2 });
+  assert.equal(index.lookup("2001:200::")?.org, "WIDE Project");
+  assert.equal(index.lookup("2001:200:ffff:ffff:ffff:ffff:ffff:ffff")?.number, 2500);
+  assert.equal(index.lookup("2001:201::"), null);
+  assert.equal(index.lookup("2a00:1450:4001:80b::200e")?.number, 15169);
+  assert.equal(index.lookup("1.1.1.1"), null, "no IPv4 row was made of the big numbers");
+  const bad = new AsnBuilder().add("340282366920938463463374607431768211456,340282366920938463463374607431768211456,1,Past", "x").problems;
+  assert.match(bad[0]?.reason ?? "", /the start is not an IPv6 address/, "a number past 2^128 is refused");
+});
+
 test("AsnBuilder sorts rows that come out of order and reports bad IPv6 rows with their column", () => {
   const b = new AsnBuilder();
   const r = b.add(["2a00:1450::,2a00:1450::ff,15169,Google LLC", "2001:200::,2001:200::ff,2500,WIDE Project", "2001:db8::,2001:db7::,1,backwards", "2001:zz8::,2001:db8::1,1,x", "2001:db8::,2001:db8::1,AS1,y"].join("\n"), "t.csv");
