@@ -1,0 +1,361 @@
+import type { AddressRange, FirewallMatch, FirewallVerdict, MatchOp } from "../../model/firewall.js";
+import { addressRange } from "../../model/ip-number.js";
+import {
+  addressRangeText, addressText, attrs, be32, beNumber, ctStateNames, dataValue, hostNumber, intervals, prefixBits, prefixText,
+  protocolName, str, type Attrs, type NftElement, type NftValue,
+} from "./nft-values.js";
+
+/*
+ * A rule's nf_tables expressions (the kernel's register machine) read back into portwatch's matches and verdict,
+ * the way nft's src/netlink_delinearize.c reads them for `nft list ruleset`, so the result is what parseNftJson
+ * makes of nft -j for the same rule. The expressions load a value into a register (payload, meta, ct, fib,
+ * immediate, bitwise) and then compare it (cmp, range) or look it up in a set (lookup); e.g. `tcp dport 22`
+ * in an inet table is
+ *   [ meta load l4proto => reg 1 ] [ cmp eq reg 1 0x06 ] [ payload load 2b @ transport header + 2 => reg 1 ] [ cmp eq reg 1 0x0016 ]
+ * where the first two are nft's dependency: like nft, a `meta l4proto`/`ip protocol`/`ip6 nexthdr` equality
+ * names the transport header of the loads after it ("tcp dport") and disappears when one follows; likewise
+ * `meta nfproto ipv4` before an ip header load in inet tables. A byte-aligned prefix is a shorter load
+ * (`ip saddr 10.0.0.0/8`: payload load 1b @ network header + 12), another one a bitwise mask; `a-b` is
+ * cmp gte + cmp lte, or a range expression when negated. Anything not read with certainty becomes an "other"
+ * match or verdict with nft -j's words for it, never a guess.
+ */
+
+export interface NftExpr { name: string; data: Attrs }
+export interface NftSet { name: string; flags: number; keyLen: number | null; elements: readonly NftElement[] }
+export interface DelinearizeContext {
+  /** The table's family: "ip", "ip6", "inet", "bridge", "netdev", "arp". */
+  family: string;
+  set(name: string): NftSet | undefined;
+  ifname(index: number): string | undefined;
+}
+
+type Src =
+  | { t: "meta"; key: string }
+  | { t: "payload"; proto: string | null; field: string | null; raw: string; len: number; addrWidth: number }
+  | { t: "ct"; key: number }
+  | { t: "fib"; result: number; flags: number }
+  | { t: "imm"; data: Uint8Array }
+  | { t: "bitwise"; src: Src; mask: Uint8Array; xor: Uint8Array }
+  | { t: "other"; text: string };
+
+/** A comparison of a loaded value: op as nft -j writes it ("==", "!=", "<", "<=", ">", ">="). */
+interface Rel { left: Src; op: string; values: NftValue[]; fromSet: boolean; dropped: boolean }
+type Stmt = { s: "rel"; rel: Rel } | { s: "match"; match: FirewallMatch };
+
+const META_KEYS = ["length", "protocol", "priority", "mark", "iif", "oif", "iifname", "oifname", "iiftype", "oiftype", "skuid", "skgid",
+  "nftrace", "rtclassid", "secmark", "nfproto", "l4proto", "ibrname", "obrname", "pkttype", "cpu", "iifgroup", "oifgroup", "cgroup",
+  "random", "secpath", "iifkind", "oifkind", "ibrpvid", "ibrvproto", "time", "day", "hour", "sdif", "sdifname"];
+const CMP_OPS = ["==", "!=", "<", "<=", ">", ">="];
+const MATCH_OPS: Record<string, MatchOp> = { "==": "==", "!=": "!=" };
+/** Transport headers nft names after a dependency on this protocol number, with their fields by [offset, length]. */
+const PORTS: Record<string, string> = { "0,2": "sport", "2,2": "dport" };
+const TRANSPORT: Record<number, [string, Record<string, string>]> = {
+  6: ["tcp", { ...PORTS, "4,4": "sequence", "8,4": "ackseq", "13,1": "flags", "14,2": "window", "16,2": "checksum", "18,2": "urgptr" }],
+  17: ["udp", { ...PORTS, "4,2": "length", "6,2": "checksum" }], 136: ["udplite", { ...PORTS, "6,2": "checksum" }],
+  132: ["sctp", { ...PORTS, "4,4": "vtag", "8,4": "checksum" }], 33: ["dccp", { ...PORTS, "8,1": "type" }],
+  1: ["icmp", { "0,1": "type", "1,1": "code", "2,2": "checksum" }], 58: ["icmpv6", { "0,1": "type", "1,1": "code", "2,2": "checksum" }],
+};
+const NETWORK: Record<string, Record<string, string>> = {
+  ip: { "2,2": "length", "4,2": "id", "8,1": "ttl", "9,1": "protocol", "10,2": "checksum" },
+  ip6: { "4,2": "length", "6,1": "nexthdr", "7,1": "hoplimit" },
+};
+/** Where the addresses are in each network header: [saddr offset, daddr offset, width in bytes]. */
+const ADDRESSES: Record<string, [number, number, number]> = { ip: [12, 16, 4], ip6: [8, 24, 16] };
+/** Statements that neither match nor decide (nft -j's counter, log, mangle, notrack, set, flow …). */
+const PASS = new Set(["counter", "log", "notrack", "dynset", "flow_offload"]);
+/** Expressions that end the rule with a verdict portwatch does not follow, in nft -j's words. */
+const OTHER_VERDICTS: Record<string, string> = { masq: "masquerade", redir: "redirect", queue: "queue", tproxy: "tproxy", synproxy: "synproxy", dup: "dup", fwd: "fwd" };
+/** Expressions that decide whether the rule applies, in nft -j's words. */
+const OTHER_MATCHES: Record<string, string> = { limit: "limit", quota: "quota", connlimit: "ct count", last: "last" };
+/** Loads portwatch does not read, in nft -j's words. */
+const OTHER_LOADS: Record<string, string> = { rt: "rt", osf: "osf", numgen: "numgen", hash: "jhash", xfrm: "ipsec", socket: "socket", exthdr: "exthdr", tunnel: "tunnel" };
+
+/** A register as an index of 32-bit words (NFT_REG_1..4 are 16 bytes each, NFT_REG32_00..15 four): loads and reads meet there. */
+const reg = (b: Uint8Array | undefined): number | null => {
+  const r = be32(b);
+  return r === null ? null : r >= 8 ? r - 8 : r >= 1 && r <= 4 ? (r - 1) * 4 : r === 0 ? -1 : null;
+};
+const other = (text: string): FirewallMatch => ({ key: "other", text });
+
+/** A rule's matches and verdict from its expressions. */
+export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext): { matches: FirewallMatch[]; verdict: FirewallVerdict | null } {
+  const regs = new Map<number, Src>();
+  const stmts: Stmt[] = [];
+  let net: string | null = ctx.family === "ip" || ctx.family === "ip6" ? ctx.family : null;
+  let trans: number | null = null;
+  const pending: { net: Rel | null; trans: Rel | null } = { net: null, trans: null };
+  let lastOther = "match";
+  let verdict: FirewallVerdict | null = null;
+  const read = (b: Uint8Array | undefined): Src => regs.get(reg(b) ?? -2) ?? { t: "other", text: lastOther };
+  const rel = (left: Src, op: string, values: NftValue[], fromSet = false): void => {
+    const r: Rel = { left, op, values, fromSet, dropped: false };
+    stmts.push({ s: "rel", rel: r });
+    const first = values[0];
+    const one = op === "==" && values.length === 1 && first?.kind === "value" && !fromSet ? first.data : null;
+    if (one === null) return;
+    if (left.t === "meta" && left.key === "nfproto" && (one[0] === 2 || one[0] === 10)) { net = one[0] === 2 ? "ip" : "ip6"; pending.net = r; }
+    if ((left.t === "meta" && left.key === "l4proto") || (left.t === "payload" && (left.field === "protocol" || left.field === "nexthdr"))) {
+      trans = one[0] ?? null;
+      pending.trans = r;
+    }
+  };
+  for (let i = 0; i < exprs.length && verdict === null; i++) {
+    const { name, data: a } = exprs[i]!;
+    if (name === "immediate") {
+      const dreg = reg(a.get(1));
+      if (dreg === -1) verdict = verdictOf(attrs(a.get(2) ?? new Uint8Array()).get(2));
+      else if (dreg !== null) regs.set(dreg, { t: "imm", data: dataValue(a.get(2)) ?? new Uint8Array() });
+    } else if (name === "payload") {
+      if (a.get(5) !== undefined) continue;   // a write (mangle)
+      const base = be32(a.get(2)) ?? -1, off = be32(a.get(3)) ?? -1, len = be32(a.get(4)) ?? 0;
+      const src = payloadSrc(base, off, len, net, trans);
+      if (base === 1 && pending.net !== null && ctx.family !== "ip" && ctx.family !== "ip6") { pending.net.dropped = true; pending.net = null; }
+      if (base === 2 && pending.trans !== null) { pending.trans.dropped = true; pending.trans = null; }
+      const d = reg(a.get(1));
+      if (d !== null) regs.set(d, src);
+    } else if (name === "meta" || name === "ct") {
+      if (a.get(name === "meta" ? 3 : 4) !== undefined) continue;   // meta/ct set (mangle)
+      const key = be32(a.get(2)) ?? -1, d = reg(a.get(1));
+      if (d !== null) regs.set(d, name === "meta" ? { t: "meta", key: META_KEYS[key] ?? String(key) } : { t: "ct", key });
+    } else if (name === "fib") {
+      const d = reg(a.get(1));
+      if (d !== null) regs.set(d, { t: "fib", result: be32(a.get(2)) ?? -1, flags: be32(a.get(3)) ?? -1 });
+    } else if (name === "bitwise") {
+      const d = reg(a.get(2)), mask = dataValue(a.get(4)), xor = dataValue(a.get(5));
+      const op = be32(a.get(6)) ?? 0;
+      if (d !== null) regs.set(d, op === 0 && mask !== null && xor !== null ? { t: "bitwise", src: read(a.get(1)), mask, xor } : { t: "other", text: "&" });
+    } else if (name === "cmp") {
+      const op = CMP_OPS[be32(a.get(2)) ?? -1] ?? "?", data = dataValue(a.get(3)) ?? new Uint8Array();
+      const next = exprs[i + 1];
+      // nft writes a-b as cmp gte a, cmp lte b on the same register
+      if (op === ">=" && next?.name === "cmp" && be32(next.data.get(2)) === 3 && reg(next.data.get(1)) === reg(a.get(1))) {
+        rel(read(a.get(1)), "==", [{ kind: "range", from: data, to: dataValue(next.data.get(3)) ?? new Uint8Array() }]);
+        i++;
+      } else rel(read(a.get(1)), op, [{ kind: "value", data }]);
+    } else if (name === "range") {
+      const op = be32(a.get(2)) === 1 ? "!=" : "==";
+      rel(read(a.get(1)), op, [{ kind: "range", from: dataValue(a.get(3)) ?? new Uint8Array(), to: dataValue(a.get(4)) ?? new Uint8Array() }]);
+    } else if (name === "lookup") {
+      const dreg = reg(a.get(3));
+      if (dreg === -1) { verdict = { kind: "other", text: "vmap" }; break; }
+      if (dreg !== null) { regs.set(dreg, { t: "other", text: "map" }); continue; }   // a data map: its result feeds nat and the like
+      const left = read(a.get(2)), setName = str(a.get(1)) ?? "", set = ctx.set(setName);
+      const op = ((be32(a.get(5)) ?? 0) & 1) ? "!=" : "==";
+      if (set === undefined) { stmts.push({ s: "match", match: other(`set @${setName}`) }); continue; }
+      const width = widthOf(left);
+      if (set.keyLen !== null && width !== null && set.keyLen > width) { stmts.push({ s: "match", match: other("concat") }); continue; }
+      rel(left, op, setValues(set, left), true);
+    } else if (name === "nat") verdict = natVerdict(a, regs);
+    else if (name === "reject") verdict = { kind: "reject" };
+    else if (name === "target") verdict = { kind: "other", text: `xt target ${str(a.get(1)) ?? ""}` };
+    else if (name === "match") stmts.push({ s: "match", match: other(`xt match ${str(a.get(1)) ?? ""}`) });
+    else if (OTHER_VERDICTS[name] !== undefined) verdict = { kind: "other", text: OTHER_VERDICTS[name] };
+    else if (OTHER_MATCHES[name] !== undefined) stmts.push({ s: "match", match: other(OTHER_MATCHES[name]) });
+    else if (name === "objref") {
+      const type = be32(a.get(1));
+      if (type === 2 || type === 4) stmts.push({ s: "match", match: other(type === 2 ? "quota" : "limit") });
+      else if (type !== 1 && type !== 3) stmts.push({ s: "match", match: other("objref") });
+    } else if (PASS.has(name)) continue;
+    else { lastOther = OTHER_LOADS[name] ?? name; if (OTHER_LOADS[name] === undefined) stmts.push({ s: "match", match: other(name) }); }
+  }
+  const matches: FirewallMatch[] = [];
+  for (const s of stmts) {
+    if (s.s === "match") matches.push(s.match);
+    else if (!s.rel.dropped) matches.push(matchOf(s.rel, ctx));
+  }
+  return { matches, verdict };
+}
+
+function verdictOf(b: Uint8Array | undefined): FirewallVerdict {
+  const v = attrs(b ?? new Uint8Array());
+  const code = be32(v.get(1));
+  const c = code === null ? null : code | 0;
+  if (c === 1) return { kind: "accept" };
+  if (c === 0) return { kind: "drop" };
+  if (c === -5) return { kind: "return" };
+  if (c === -3 || c === -4) return { kind: c === -3 ? "jump" : "goto", target: str(v.get(2)) ?? "" };
+  return { kind: "other", text: c === -1 ? "continue" : `verdict ${String(c)}` };
+}
+
+function payloadSrc(base: number, off: number, len: number, net: string | null, trans: number | null): Payload {
+  const raw = `@${["ll", "nh", "th", "ih"][base] ?? String(base)},${off * 8},${len * 8}`;
+  if (base === 1 && net !== null) {
+    const [s, d, width] = ADDRESSES[net]!;
+    if ((off === s || off === d) && len >= 1 && len <= width) return { t: "payload", proto: net, field: off === s ? "saddr" : "daddr", raw, len, addrWidth: width };
+    return { t: "payload", proto: net, field: NETWORK[net]![`${off},${len}`] ?? null, raw, len, addrWidth: 0 };
+  }
+  if (base === 2) {
+    const t = trans === null ? undefined : TRANSPORT[trans];
+    if (t === undefined) return { t: "payload", proto: trans === null ? "th" : null, field: trans === null ? PORTS[`${off},${len}`] ?? null : null, raw, len, addrWidth: 0 };
+    return { t: "payload", proto: t[0], field: t[1][`${off},${len}`] ?? null, raw, len, addrWidth: 0 };
+  }
+  return { t: "payload", proto: null, field: null, raw, len, addrWidth: 0 };
+}
+type Payload = Extract<Src, { t: "payload" }>;
+
+/** How many bytes a load puts in its register, where known (a set with longer keys is a concatenation). */
+function widthOf(s: Src): number | null {
+  if (s.t === "payload") return s.len;
+  if (s.t === "ct") return s.key === 0 ? 4 : null;
+  if (s.t === "meta") return /name$|kind$/.test(s.key) ? 16 : s.key === "l4proto" || s.key === "nfproto" || s.key === "pkttype" ? 1 : s.key === "protocol" ? 2 : 4;
+  return null;
+}
+
+/** A set's elements as values, in nft's order: by value (host order for meta and ct keys, network order otherwise); interval sets as ranges. */
+function setValues(set: NftSet, left: Src): NftValue[] {
+  if (set.flags & 4) return intervals(set.elements);
+  const host = left.t === "ct" || (left.t === "meta" && !/name$|kind$/.test(left.key));
+  const key = (e: NftElement): bigint => (host ? BigInt(hostNumber(e.key)) : beNumber(e.key));
+  return [...set.elements].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0)).map((e) => ({ kind: "value", data: e.key }));
+}
+
+function natVerdict(a: Attrs, regs: Map<number, Src>): FirewallVerdict {
+  if (be32(a.get(1)) !== 1) return { kind: "other", text: "snat" };
+  const flags = be32(a.get(7)) ?? 0;
+  const imm = (min: Uint8Array | undefined, max: Uint8Array | undefined): Uint8Array | null => {
+    const lo = regs.get(reg(min) ?? -2), hi = max === undefined ? lo : regs.get(reg(max) ?? -2);
+    if (lo?.t !== "imm" || hi?.t !== "imm" || beNumber(lo.data) !== beNumber(hi.data) || lo.data.length !== hi.data.length) return null;
+    return lo.data;
+  };
+  const addr = a.get(3) === undefined || (flags & 64) ? null : imm(a.get(3), a.get(4));
+  const port = a.get(5) === undefined ? null : imm(a.get(5), a.get(6));
+  return {
+    kind: "dnat",
+    addr: addr !== null && (addr.length === 4 || addr.length === 16) ? addressText(addr) : null,
+    port: port !== null && port.length >= 2 ? (port[0]! << 8) | port[1]! : null,
+  };
+}
+
+/** One comparison as parseNftJson's readMatch reads the same statement from nft -j. */
+function matchOf(r: Rel, ctx: DelinearizeContext): FirewallMatch {
+  const { left, op: cmp, values } = r;
+  const op = MATCH_OPS[cmp];
+  if (left.t === "meta") {
+    const k = left.key;
+    if (op === undefined) return other(`meta ${k} ${cmp}`);
+    if (k === "iif" || k === "oif" || k === "iifname" || k === "oifname") {
+      const names: string[] = [];
+      for (const v of values) {
+        if (v.kind !== "value") return other(`meta ${k}`);
+        const n = k.endsWith("name") ? ifnameText(v.data) : ctx.ifname(hostNumber(v.data));
+        if (n === undefined) return other(`meta ${k}`);
+        names.push(n);
+      }
+      return { key: k.startsWith("i") ? "iif" : "oif", op, names };
+    }
+    if (k === "l4proto") return protoMatch(op, values);
+    if (k === "nfproto") {
+      const fams = values.map((v) => (v.kind === "value" && v.data[0] === 2 ? 4 : v.kind === "value" && v.data[0] === 10 ? 6 : null));
+      return fams.every((f) => f !== null) ? { key: "nfproto", op, families: fams as (4 | 6)[] } : other("meta nfproto");
+    }
+    return other(`meta ${k}`);
+  }
+  if (left.t === "fib") {
+    const v = values[0];
+    const local = values.length === 1 && v?.kind === "value" && hostNumber(v.data) === 2;
+    return left.result === 3 && left.flags === 2 && op !== undefined && local ? { key: "daddr-local", op } : other("fib");
+  }
+  if (left.t === "ct") {
+    if (left.key !== 0 || op === undefined) return other("ct");
+    return { key: "ct-state", op, states: values.flatMap((v) => (v.kind === "value" ? ctStateNames(hostNumber(v.data)) ?? [] : [])) };
+  }
+  if (left.t === "bitwise") return bitwiseMatch(left, cmp, values);
+  if (left.t === "payload") return payloadMatch(left, cmp, values, null, r.fromSet);
+  return other(left.t === "other" ? left.text : "match");
+}
+
+/** A bitwise and before a comparison: an address prefix, a ct state flag test (`ct state established,related`), or not understood. */
+function bitwiseMatch(left: Extract<Src, { t: "bitwise" }>, cmp: string, values: NftValue[]): FirewallMatch {
+  const zeroXor = left.xor.every((x) => x === 0);
+  const first = values[0];
+  const value = values.length === 1 && first?.kind === "value" ? first.data : null;
+  const src = left.src;
+  if (src.t === "payload" && src.addrWidth > 0 && zeroXor) {
+    const bits = prefixBits(left.mask);
+    if (bits !== null) return payloadMatch(src, cmp, values, bits);
+  }
+  if (src.t === "ct" && src.key === 0 && zeroXor && value !== null && hostNumber(value) === 0 && (cmp === "==" || cmp === "!=")) {
+    return { key: "ct-state", op: cmp === "!=" ? "==" : "!=", states: ctStateNames(hostNumber(left.mask)) ?? [] };
+  }
+  if (src.t === "payload" && src.proto !== null && src.field !== null && zeroXor && value !== null && beNumber(value) === 0n) return other(`${src.proto} ${src.field}`);
+  return other("&");
+}
+
+/** A payload comparison; `bits`: the prefix a bitwise mask left of the loaded bytes. */
+function payloadMatch(left: Payload, cmp: string, values: NftValue[], bits: number | null, fromSet = false): FirewallMatch {
+  const { proto, field } = left;
+  if (proto === null || field === null) return other(left.raw);
+  const op = MATCH_OPS[cmp];
+  if (field === "protocol" || field === "nexthdr") return op === undefined ? other(`${proto} ${field} ${cmp}`) : protoMatch(op, values);
+  if (field === "saddr" || field === "daddr") {
+    if (op === undefined) return other(`${proto} ${field} ${cmp}`);
+    const ranges: AddressRange[] = [];
+    for (const v of values) {
+      const text = addressValueText(v, left, bits, fromSet);
+      const range = text === null ? null : addressRange(text);
+      if (range === null) return other(`${proto} ${field}`);
+      ranges.push(range);
+    }
+    return { key: field, op, ranges, family: proto === "ip" ? 4 : 6 };
+  }
+  if (field === "dport" || field === "sport") {
+    const ranges = portRanges(cmp, values);
+    if (ranges === null) return other(`${proto} ${field} ${cmp}`);
+    return { key: field, op: cmp === "!=" ? "!=" : "==", proto: proto === "th" ? null : proto, ranges };
+  }
+  return other(`${proto} ${field}`);
+}
+
+/** An address value as nft prints it: a load of fewer bytes than the address, or a mask, is a prefix; a set's range is a prefix when it is one. */
+function addressValueText(v: NftValue, left: Payload, bits: number | null, fromSet: boolean): string | null {
+  const full = (b: Uint8Array): Uint8Array | null => {
+    if (b.length > left.addrWidth) return null;
+    const out = new Uint8Array(left.addrWidth);
+    out.set(b);
+    return out;
+  };
+  if (v.kind === "range") {
+    const from = full(v.from), to = full(v.to);
+    if (from === null || to === null || v.from.length !== left.addrWidth) return null;
+    return fromSet ? addressRangeText(from, to) : `${addressText(from)}-${addressText(to)}`;
+  }
+  const addr = full(v.data.subarray(0, left.len));
+  return addr === null ? null : prefixText(addr, bits ?? left.len * 8);
+}
+
+function protoMatch(op: MatchOp, values: NftValue[]): FirewallMatch {
+  const names: string[] = [];
+  for (const v of values) {
+    const n = v.kind === "value" && v.data.length === 1 ? protocolName(v.data[0]!) : null;
+    if (typeof n !== "string") return other("l4proto");
+    names.push(n);
+  }
+  return { key: "l4proto", op, protos: names };
+}
+
+/** Port values as ranges, as parseNftJson's portRanges: comparisons (<, >=…) become one range. */
+function portRanges(cmp: string, values: NftValue[]): [number, number][] | null {
+  const port = (b: Uint8Array): number | null => (b.length === 2 ? (b[0]! << 8) | b[1]! : null);
+  const out: [number, number][] = [];
+  for (const v of values) {
+    if (v.kind === "range") {
+      const a = port(v.from), b = port(v.to);
+      if (a === null || b === null) return null;
+      out.push([a, b]);
+      continue;
+    }
+    const p = port(v.data);
+    if (p === null) return null;
+    if (cmp === "<") out.push([0, p - 1]); else if (cmp === "<=") out.push([0, p]);
+    else if (cmp === ">") out.push([p + 1, 65535]); else if (cmp === ">=") out.push([p, 65535]);
+    else out.push([p, p]);
+  }
+  return out;
+}
+
+/** An interface name as the kernel compares it: a full IFNAMSIZ value up to its NUL, or a shorter one (no NUL) that is a prefix: "eth*". */
+function ifnameText(b: Uint8Array): string | undefined {
+  const end = b.indexOf(0);
+  const name = str(end < 0 ? b : b.subarray(0, end)) ?? "";
+  return end < 0 ? `${name}*` : name;
+}

@@ -1,0 +1,177 @@
+/*
+ * Netlink attributes (struct nlattr: u16 length, u16 type, the payload padded to 4 bytes) and the values of
+ * nf_tables' netlink data as nft prints them (nftables 1.0.6, src/datatype.c, src/segtree.c), for
+ * parse/nft-netlink.ts: addresses as inet_ntop writes them, protocol names as /etc/protocols (netbase) has
+ * them (nft asks getprotobynumber), conntrack states, and an interval set's elements (the kernel keeps a
+ * start element and an end element one past the last value, `NFT_SET_ELEM_INTERVAL_END`) as nft lists them.
+ */
+
+/** Netlink attributes of one level: type (without the NLA_F_NESTED / NLA_F_NET_BYTEORDER bits) → payload; `list` keeps repeats in order. */
+export interface Attrs { get(type: number): Uint8Array | undefined; list: { type: number; data: Uint8Array }[] }
+
+/** The attributes in `b`; stops at the first one whose length does not fit (the rest is counted as a problem by the caller). */
+export function attrs(b: Uint8Array): Attrs & { truncated: boolean } {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const list: { type: number; data: Uint8Array }[] = [];
+  let off = 0, truncated = false;
+  while (off + 4 <= b.length) {
+    const len = view.getUint16(off, true), type = view.getUint16(off + 2, true) & 0x3fff;
+    if (len < 4 || off + len > b.length) { truncated = true; break; }
+    list.push({ type, data: b.subarray(off + 4, off + len) });
+    off += (len + 3) & ~3;
+  }
+  const map = new Map<number, Uint8Array>();
+  for (const a of list) map.set(a.type, a.data);
+  return { get: (t) => map.get(t), list, truncated };
+}
+
+const UTF8 = new TextDecoder();
+
+/** NLA_STRING: up to the first NUL. */
+export function str(b: Uint8Array | undefined): string | null {
+  if (b === undefined) return null;
+  const end = b.indexOf(0);
+  return UTF8.decode(end < 0 ? b : b.subarray(0, end));
+}
+
+/** NLA_U32 in network order. */
+export function be32(b: Uint8Array | undefined): number | null {
+  return b === undefined || b.length < 4 ? null : new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
+}
+
+/** The nested NFTA_DATA_VALUE of a nft_data attribute. */
+export function dataValue(b: Uint8Array | undefined): Uint8Array | null {
+  return b === undefined ? null : attrs(b).get(1) ?? null;
+}
+
+/** A value of a match or a set: one value, or an inclusive range of two (both as the kernel's bytes). */
+export type NftValue = { kind: "value"; data: Uint8Array } | { kind: "range"; from: Uint8Array; to: Uint8Array };
+
+/** A big-endian number of bytes (network order: addresses, ports, interface names). */
+export function beNumber(b: Uint8Array): bigint {
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  return v;
+}
+
+/** A host-order (little-endian, as on the machines portwatch runs on) number: meta iif, ct state, marks. */
+export function hostNumber(b: Uint8Array): number {
+  let v = 0;
+  for (let i = Math.min(b.length, 4) - 1; i >= 0; i--) v = v * 256 + b[i]!;
+  return v;
+}
+
+/** IPv4 dotted; IPv6 as glibc's inet_ntop: the first longest run of two or more zero groups as "::", ::ffff:a.b.c.d and ::a.b.c.d for IPv4 in IPv6. */
+export function addressText(b: Uint8Array): string {
+  if (b.length === 4) return Array.from(b).join(".");
+  const w: number[] = [];
+  for (let i = 0; i < 16; i += 2) w.push((b[i]! << 8) | b[i + 1]!);
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (w[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (bestLen < 2) best = -1;
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (best >= 0 && i >= best && i < best + bestLen) { if (i === best) out += ":"; continue; }
+    if (i > 0) out += ":";
+    if (i === 6 && best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) { out += Array.from(b.subarray(12)).join("."); break; }
+    out += w[i]!.toString(16);
+  }
+  if (best >= 0 && best + bestLen === 8) out += ":";
+  return out;
+}
+
+/** The number of leading one bits of a mask when the rest are zeros; null when it is not a prefix mask. */
+export function prefixBits(mask: Uint8Array): number | null {
+  const v = beNumber(mask), bits = mask.length * 8;
+  let n = 0;
+  while (n < bits && ((v >> BigInt(bits - 1 - n)) & 1n) === 1n) n++;
+  return (v & ((1n << BigInt(bits - n)) - 1n)) === 0n ? n : null;
+}
+
+/** A prefix of `bits` (the full width: the address alone), as nft prints it ("10.0.0.0/8", "fd00::/8", "10.0.0.1"). */
+export function prefixText(addr: Uint8Array, bits: number): string {
+  return bits === addr.length * 8 ? addressText(addr) : `${addressText(addr)}/${bits}`;
+}
+
+/** An address range as nft lists it: one address, a prefix when the range is exactly one, or "first-last". */
+export function addressRangeText(from: Uint8Array, to: Uint8Array): string {
+  const a = beNumber(from), b = beNumber(to), width = from.length * 8;
+  if (a === b) return addressText(from);
+  for (let host = 1; host <= width; host++) {
+    const size = 1n << BigInt(host);
+    if (b - a + 1n === size && a % size === 0n) return prefixText(from, width - host);
+  }
+  return `${addressText(from)}-${addressText(to)}`;
+}
+
+/** /etc/protocols (Debian netbase 6.4), by number: nft -j names a protocol the way getprotobynumber does. */
+const PROTOCOLS: Record<number, string> = {
+  0: "ip", 1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 5: "st", 6: "tcp", 8: "egp", 9: "igp", 12: "pup", 17: "udp", 20: "hmp",
+  22: "xns-idp", 27: "rdp", 29: "iso-tp4", 33: "dccp", 36: "xtp", 37: "ddp", 38: "idpr-cmtp", 41: "ipv6", 43: "ipv6-route",
+  44: "ipv6-frag", 45: "idrp", 46: "rsvp", 47: "gre", 50: "esp", 51: "ah", 57: "skip", 58: "ipv6-icmp", 59: "ipv6-nonxt",
+  60: "ipv6-opts", 73: "rspf", 81: "vmtp", 88: "eigrp", 89: "ospf", 93: "ax.25", 94: "ipip", 97: "etherip", 98: "encap", 103: "pim",
+  108: "ipcomp", 112: "vrrp", 115: "l2tp", 124: "isis", 132: "sctp", 133: "fc", 135: "mobility-header", 136: "udplite",
+  137: "mpls-in-ip", 138: "manet", 139: "hip", 140: "shim6", 141: "wesp", 142: "rohc", 143: "ethernet",
+};
+
+/** A layer-4 protocol's name as nft prints it, or its number when /etc/protocols has none. */
+export function protocolName(n: number): string | number {
+  return PROTOCOLS[n] ?? n;
+}
+
+/** Conntrack state bits (nf_conntrack_common.h: NF_CT_STATE_BIT, NF_CT_STATE_INVALID_BIT, NF_CT_STATE_UNTRACKED_BIT) in nft's words. */
+const CT_STATES: [number, string][] = [[1, "invalid"], [2, "established"], [4, "related"], [8, "new"], [64, "untracked"]];
+
+/** The state names of a bit mask, lowest bit first (nft's order); null when it has a bit nft has no name for. */
+export function ctStateNames(mask: number): string[] | null {
+  const out: string[] = [];
+  let left = mask;
+  for (const [bit, name] of CT_STATES) if (mask & bit) { out.push(name); left &= ~bit; }
+  return left === 0 ? out : null;
+}
+
+/** A set element as the kernel dumps it: its key, the key of a range's end (NFTA_SET_ELEM_KEY_END), its flags. */
+export interface NftElement { key: Uint8Array; keyEnd: Uint8Array | null; flags: number }
+
+const INTERVAL_END = 1;
+
+/** One past a big-endian value, or null at the top (all ones). */
+function minusOne(b: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(b);
+  for (let i = out.length - 1; i >= 0; i--) { if (out[i]! > 0) { out[i]!--; return out; } out[i] = 0xff; }
+  return out;
+}
+
+/**
+ * The elements of an interval set as inclusive ranges, lowest first: each start element runs to the end element after
+ * it (exclusive), or to the top of the key's range when no end element follows (nft leaves out an end that would
+ * wrap); end elements with no start before them (the kernel's marker at 0) are skipped.
+ */
+export function intervals(elements: readonly NftElement[]): NftValue[] {
+  const cmp = (a: NftElement, b: NftElement): number => {
+    const x = beNumber(a.key), y = beNumber(b.key);
+    if (x !== y) return x < y ? -1 : 1;
+    return (b.flags & INTERVAL_END) - (a.flags & INTERVAL_END);   // an end before a start at the same key
+  };
+  const sorted = [...elements].sort(cmp);
+  const out: NftValue[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const e = sorted[i]!;
+    if (e.flags & INTERVAL_END) continue;
+    if (e.keyEnd !== null) { out.push(rangeOrValue(e.key, e.keyEnd)); continue; }
+    const next = sorted[i + 1];
+    const to = next !== undefined && (next.flags & INTERVAL_END) ? minusOne(next.key) : new Uint8Array(e.key.length).fill(0xff);
+    out.push(rangeOrValue(e.key, to));
+  }
+  return out;
+}
+
+function rangeOrValue(from: Uint8Array, to: Uint8Array): NftValue {
+  return beNumber(from) === beNumber(to) ? { kind: "value", data: from } : { kind: "range", from, to };
+}
