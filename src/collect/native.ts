@@ -50,6 +50,13 @@ export interface NativeAddon {
    * an addon built before it.
    */
   nftGenId?(netnsPath?: string): number;
+  /**
+   * The nf_tables ruleset of the namespace `netnsPath` names (or our own) as the kernel dumps it: every NEWTABLE,
+   * NEWCHAIN, NEWRULE, NEWSET and NEWSETELEM message back to back (`messages`, decoded by parse/nft-netlink.ts), the
+   * namespace's interfaces as [index, name], and the generation the dump is of (read again while it moved). Rejects
+   * with an Error whose `code` is the errno name. Absent from an addon built before it.
+   */
+  nftDump?(netnsPath?: string): Promise<{ messages: Buffer; links: [number, string][]; gen: number }>;
 }
 
 /** A socket a process holds, as inspectHeld read it (see NativeAddon.inspectHeld). */
