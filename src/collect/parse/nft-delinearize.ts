@@ -1,8 +1,8 @@
 import type { AddressRange, FirewallMatch, FirewallVerdict, MatchOp } from "../../model/firewall.js";
 import { addressRange } from "../../model/ip-number.js";
 import {
-  addressRangeText, addressText, attrs, be32, beNumber, ctStateNames, dataValue, hostNumber, intervals, prefixBits, prefixText,
-  protocolName, str, type Attrs, type NftElement, type NftValue,
+  addressRangeText, addressText, attrs, be32, beNumber, ctStateNames, dataValue, hostNumber, ifnameText, intervals, portRanges,
+  prefixBits, prefixText, protocolName, str, type Attrs, type NftElement, type NftValue,
 } from "./nft-values.js";
 
 /*
@@ -31,7 +31,7 @@ export interface DelinearizeContext {
 
 type Src =
   | { t: "meta"; key: string }
-  | { t: "payload"; proto: string | null; field: string | null; raw: string; len: number; addrWidth: number }
+  | { t: "payload"; proto: string | null; field: string | null; raw: string; len: number; addrWidth: number; at: [number, number, string | null, number | null] }
   | { t: "ct"; key: number }
   | { t: "fib"; result: number; flags: number }
   | { t: "imm"; data: Uint8Array }
@@ -94,9 +94,11 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
     const one = op === "==" && values.length === 1 && first?.kind === "value" && !fromSet ? first.data : null;
     if (one === null) return;
     if (left.t === "meta" && left.key === "nfproto" && (one[0] === 2 || one[0] === 10)) { net = one[0] === 2 ? "ip" : "ip6"; pending.net = r; }
-    if ((left.t === "meta" && left.key === "l4proto") || (left.t === "payload" && (left.field === "protocol" || left.field === "nexthdr"))) {
+    // both name the transport header after them, but in inet, bridge and netdev tables nft keeps an "ip protocol"
+    const meta = left.t === "meta" && left.key === "l4proto";
+    if (meta || (left.t === "payload" && (left.field === "protocol" || left.field === "nexthdr"))) {
       trans = one[0] ?? null;
-      pending.trans = r;
+      pending.trans = meta || ctx.family === "ip" || ctx.family === "ip6" ? r : null;
     }
   };
   for (let i = 0; i < exprs.length && verdict === null; i++) {
@@ -106,7 +108,7 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
       if (dreg === -1) verdict = verdictOf(attrs(a.get(2) ?? new Uint8Array()).get(2));
       else if (dreg !== null) regs.set(dreg, { t: "imm", data: dataValue(a.get(2)) ?? new Uint8Array() });
     } else if (name === "payload") {
-      if (a.get(5) !== undefined) continue;   // a write (mangle)
+      if (a.get(5) !== undefined) { pending.net = pending.trans = null; continue; }   // a write (mangle): a statement
       const base = be32(a.get(2)) ?? -1, off = be32(a.get(3)) ?? -1, len = be32(a.get(4)) ?? 0;
       const src = payloadSrc(base, off, len, net, trans);
       if (base === 1 && pending.net !== null && ctx.family !== "ip" && ctx.family !== "ip6") { pending.net.dropped = true; pending.net = null; }
@@ -114,7 +116,7 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
       const d = reg(a.get(1));
       if (d !== null) regs.set(d, src);
     } else if (name === "meta" || name === "ct") {
-      if (a.get(name === "meta" ? 3 : 4) !== undefined) continue;   // meta/ct set (mangle)
+      if (a.get(name === "meta" ? 3 : 4) !== undefined) { pending.net = pending.trans = null; continue; }   // meta/ct set (mangle): a statement
       const key = be32(a.get(2)) ?? -1, d = reg(a.get(1));
       if (d !== null) regs.set(d, name === "meta" ? { t: "meta", key: META_KEYS[key] ?? String(key) } : { t: "ct", key });
     } else if (name === "fib") {
@@ -131,7 +133,12 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
       if (op === ">=" && next?.name === "cmp" && be32(next.data.get(2)) === 3 && reg(next.data.get(1)) === reg(a.get(1))) {
         rel(read(a.get(1)), "==", [{ kind: "range", from: data, to: dataValue(next.data.get(3)) ?? new Uint8Array() }]);
         i++;
-      } else rel(read(a.get(1)), op, [{ kind: "value", data }]);
+      } else {
+        const left = read(a.get(1));
+        const parts = op === "==" && left.t === "payload" && left.field === null ? splitMerged(left, data) : null;
+        if (parts === null) rel(left, op, [{ kind: "value", data }]);
+        else for (const [l, d] of parts) rel(l, op, [{ kind: "value", data: d }]);
+      }
     } else if (name === "range") {
       const op = be32(a.get(2)) === 1 ? "!=" : "==";
       rel(read(a.get(1)), op, [{ kind: "range", from: dataValue(a.get(3)) ?? new Uint8Array(), to: dataValue(a.get(4)) ?? new Uint8Array() }]);
@@ -146,17 +153,28 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
       if (set.keyLen !== null && width !== null && set.keyLen > width) { stmts.push({ s: "match", match: other("concat") }); continue; }
       rel(left, op, setValues(set, left), true);
     } else if (name === "nat") verdict = natVerdict(a, regs);
-    else if (name === "reject") verdict = { kind: "reject" };
-    else if (name === "target") verdict = { kind: "other", text: `xt target ${str(a.get(1)) ?? ""}` };
-    else if (name === "match") stmts.push({ s: "match", match: other(`xt match ${str(a.get(1)) ?? ""}`) });
-    else if (OTHER_VERDICTS[name] !== undefined) verdict = { kind: "other", text: OTHER_VERDICTS[name] };
-    else if (OTHER_MATCHES[name] !== undefined) stmts.push({ s: "match", match: other(OTHER_MATCHES[name]) });
-    else if (name === "objref") {
+    else if (name === "reject") {
+      // like nft's stmt_reject_postprocess: a reject names the protocol its dependency stood for
       const type = be32(a.get(1));
-      if (type === 2 || type === 4) stmts.push({ s: "match", match: other(type === 2 ? "quota" : "limit") });
-      else if (type !== 1 && type !== 3) stmts.push({ s: "match", match: other("objref") });
-    } else if (PASS.has(name)) continue;
-    else { lastOther = OTHER_LOADS[name] ?? name; if (OTHER_LOADS[name] === undefined) stmts.push({ s: "match", match: other(name) }); }
+      if ((ctx.family === "ip" || ctx.family === "ip6") && type === 1 && pending.trans !== null) pending.trans.dropped = true;
+      if (ctx.family !== "ip" && ctx.family !== "ip6" && ctx.family !== "arp" && type !== 2 && pending.net !== null) pending.net.dropped = true;
+      verdict = { kind: "reject" };
+    }
+    else if (name === "target") verdict = { kind: "other", text: `xt target ${str(a.get(1)) ?? ""}` };
+    else if (OTHER_VERDICTS[name] !== undefined) verdict = { kind: "other", text: OTHER_VERDICTS[name] };
+    else if (OTHER_LOADS[name] !== undefined) lastOther = OTHER_LOADS[name];
+    else {
+      // a statement of its own (not a comparison): like nft's rule_maybe_reset_payload_deps, a dependency before
+      // it stays a match of its own, though it still names the headers after it
+      pending.net = pending.trans = null;
+      if (name === "match") stmts.push({ s: "match", match: other(`xt match ${str(a.get(1)) ?? ""}`) });
+      else if (OTHER_MATCHES[name] !== undefined) stmts.push({ s: "match", match: other(OTHER_MATCHES[name]) });
+      else if (name === "objref") {
+        const type = be32(a.get(1));
+        if (type === 2 || type === 4) stmts.push({ s: "match", match: other(type === 2 ? "quota" : "limit") });
+        else if (type !== 1 && type !== 3) stmts.push({ s: "match", match: other("objref") });
+      } else if (!PASS.has(name)) stmts.push({ s: "match", match: other(name) });
+    }
   }
   const matches: FirewallMatch[] = [];
   for (const s of stmts) {
@@ -178,18 +196,45 @@ function verdictOf(b: Uint8Array | undefined): FirewallVerdict {
 }
 
 function payloadSrc(base: number, off: number, len: number, net: string | null, trans: number | null): Payload {
-  const raw = `@${["ll", "nh", "th", "ih"][base] ?? String(base)},${off * 8},${len * 8}`;
+  const p = fieldOf(base, off, len, net, trans);
+  return { t: "payload", ...p, raw: `@${["ll", "nh", "th", "ih"][base] ?? String(base)},${off * 8},${len * 8}`, len, at: [base, off, net, trans] };
+}
+
+/** The protocol and field nft names a payload load by (its header's protocol from the table family or the rule's dependencies). */
+function fieldOf(base: number, off: number, len: number, net: string | null, trans: number | null): { proto: string | null; field: string | null; addrWidth: number } {
   if (base === 1 && net !== null) {
     const [s, d, width] = ADDRESSES[net]!;
-    if ((off === s || off === d) && len >= 1 && len <= width) return { t: "payload", proto: net, field: off === s ? "saddr" : "daddr", raw, len, addrWidth: width };
-    return { t: "payload", proto: net, field: NETWORK[net]![`${off},${len}`] ?? null, raw, len, addrWidth: 0 };
+    if ((off === s || off === d) && len >= 1 && len <= width) return { proto: net, field: off === s ? "saddr" : "daddr", addrWidth: width };
+    return { proto: net, field: NETWORK[net]![`${off},${len}`] ?? null, addrWidth: 0 };
   }
   if (base === 2) {
     const t = trans === null ? undefined : TRANSPORT[trans];
-    if (t === undefined) return { t: "payload", proto: trans === null ? "th" : null, field: trans === null ? PORTS[`${off},${len}`] ?? null : null, raw, len, addrWidth: 0 };
-    return { t: "payload", proto: t[0], field: t[1][`${off},${len}`] ?? null, raw, len, addrWidth: 0 };
+    if (t === undefined) return { proto: trans === null ? "th" : null, field: trans === null ? PORTS[`${off},${len}`] ?? null : null, addrWidth: 0 };
+    return { proto: t[0], field: t[1][`${off},${len}`] ?? null, addrWidth: 0 };
   }
-  return { t: "payload", proto: null, field: null, raw, len, addrWidth: 0 };
+  return { proto: null, field: null, addrWidth: 0 };
+}
+
+/**
+ * nft merges equality matches of adjacent header fields into one load ("udp sport 443 udp dport 53" is one 4-byte
+ * load and compare at transport header + 0) and splits them again when it lists the rule: the fields that tile the
+ * load exactly, each with its part of the value; null when they do not.
+ */
+function splitMerged(left: Payload, data: Uint8Array): [Payload, Uint8Array][] | null {
+  const [base, off, net, trans] = left.at;
+  if (data.length !== left.len) return null;
+  const out: [Payload, Uint8Array][] = [];
+  for (let pos = off; pos < off + left.len;) {
+    let found: Payload | null = null;
+    for (let l = off + left.len - pos; l >= 1 && found === null; l--) {
+      const f = fieldOf(base, pos, l, net, trans);
+      if (f.field !== null && (f.addrWidth === 0 || l === f.addrWidth)) found = payloadSrc(base, pos, l, net, trans);
+    }
+    if (found === null) return null;
+    out.push([found, data.subarray(pos - off, pos - off + found.len)]);
+    pos += found.len;
+  }
+  return out.length > 1 ? out : null;
 }
 type Payload = Extract<Src, { t: "payload" }>;
 
@@ -204,7 +249,9 @@ function widthOf(s: Src): number | null {
 /** A set's elements as values, in nft's order: by value (host order for meta and ct keys, network order otherwise); interval sets as ranges. */
 function setValues(set: NftSet, left: Src): NftValue[] {
   if (set.flags & 4) return intervals(set.elements);
-  const host = left.t === "ct" || (left.t === "meta" && !/name$|kind$/.test(left.key));
+  // nft sorts by the value as a number of the key's byte order: host order for meta and ct keys (interface
+  // names too: "lo" before "wg0" before "eth0"), network order for payload
+  const host = left.t === "ct" || left.t === "meta";
   const key = (e: NftElement): bigint => (host ? BigInt(hostNumber(e.key)) : beNumber(e.key));
   return [...set.elements].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0)).map((e) => ({ kind: "value", data: e.key }));
 }
@@ -331,31 +378,4 @@ function protoMatch(op: MatchOp, values: NftValue[]): FirewallMatch {
     names.push(n);
   }
   return { key: "l4proto", op, protos: names };
-}
-
-/** Port values as ranges, as parseNftJson's portRanges: comparisons (<, >=…) become one range. */
-function portRanges(cmp: string, values: NftValue[]): [number, number][] | null {
-  const port = (b: Uint8Array): number | null => (b.length === 2 ? (b[0]! << 8) | b[1]! : null);
-  const out: [number, number][] = [];
-  for (const v of values) {
-    if (v.kind === "range") {
-      const a = port(v.from), b = port(v.to);
-      if (a === null || b === null) return null;
-      out.push([a, b]);
-      continue;
-    }
-    const p = port(v.data);
-    if (p === null) return null;
-    if (cmp === "<") out.push([0, p - 1]); else if (cmp === "<=") out.push([0, p]);
-    else if (cmp === ">") out.push([p + 1, 65535]); else if (cmp === ">=") out.push([p, 65535]);
-    else out.push([p, p]);
-  }
-  return out;
-}
-
-/** An interface name as the kernel compares it: a full IFNAMSIZ value up to its NUL, or a shorter one (no NUL) that is a prefix: "eth*". */
-function ifnameText(b: Uint8Array): string | undefined {
-  const end = b.indexOf(0);
-  const name = str(end < 0 ? b : b.subarray(0, end)) ?? "";
-  return end < 0 ? `${name}*` : name;
 }

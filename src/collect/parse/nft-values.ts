@@ -175,3 +175,30 @@ export function intervals(elements: readonly NftElement[]): NftValue[] {
 function rangeOrValue(from: Uint8Array, to: Uint8Array): NftValue {
   return beNumber(from) === beNumber(to) ? { kind: "value", data: from } : { kind: "range", from, to };
 }
+
+/** Port values as ranges, as parseNftJson's portRanges: comparisons (<, >=…) become one range. */
+export function portRanges(cmp: string, values: NftValue[]): [number, number][] | null {
+  const port = (b: Uint8Array): number | null => (b.length === 2 ? (b[0]! << 8) | b[1]! : null);
+  const out: [number, number][] = [];
+  for (const v of values) {
+    if (v.kind === "range") {
+      const a = port(v.from), b = port(v.to);
+      if (a === null || b === null) return null;
+      out.push([a, b]);
+      continue;
+    }
+    const p = port(v.data);
+    if (p === null) return null;
+    if (cmp === "<") out.push([0, p - 1]); else if (cmp === "<=") out.push([0, p]);
+    else if (cmp === ">") out.push([p + 1, 65535]); else if (cmp === ">=") out.push([p, 65535]);
+    else out.push([p, p]);
+  }
+  return out;
+}
+
+/** An interface name as the kernel compares it: a full IFNAMSIZ value up to its NUL, or a shorter one (no NUL) that is a prefix: "eth*". */
+export function ifnameText(b: Uint8Array): string | undefined {
+  const end = b.indexOf(0);
+  const name = str(end < 0 ? b : b.subarray(0, end)) ?? "";
+  return end < 0 ? `${name}*` : name;
+}
