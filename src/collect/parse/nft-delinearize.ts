@@ -1,8 +1,8 @@
 import type { AddressRange, FirewallMatch, FirewallVerdict, MatchOp } from "../../model/firewall.js";
 import { addressRange } from "../../model/ip-number.js";
 import {
-  addressRangeText, addressText, attrs, be32, beNumber, ctStateNames, dataValue, hostNumber, ifnameText, intervals, portRanges,
-  prefixBits, prefixText, protocolName, str, type Attrs, type NftElement, type NftValue,
+  addressRangeText, addressText, beNumber, bigOf, compareBytes, ctStateNames, hostNumber, ifnameText, intervals, portRanges,
+  prefixBits, prefixText, protocolName, type Attrs, type NftElement, type NftValue,
 } from "./nft-values.js";
 
 /*
@@ -71,8 +71,7 @@ const OTHER_MATCHES: Record<string, string> = { limit: "limit", quota: "quota", 
 const OTHER_LOADS: Record<string, string> = { rt: "rt", osf: "osf", numgen: "numgen", hash: "jhash", xfrm: "ipsec", socket: "socket", exthdr: "exthdr", tunnel: "tunnel" };
 
 /** A register as an index of 32-bit words (NFT_REG_1..4 are 16 bytes each, NFT_REG32_00..15 four): loads and reads meet there. */
-const reg = (b: Uint8Array | undefined): number | null => {
-  const r = be32(b);
+const reg = (r: number | null): number | null => {
   return r === null ? null : r >= 8 ? r - 8 : r >= 1 && r <= 4 ? (r - 1) * 4 : r === 0 ? -1 : null;
 };
 const other = (text: string): FirewallMatch => ({ key: "other", text });
@@ -86,7 +85,7 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
   const pending: { net: Rel | null; trans: Rel | null } = { net: null, trans: null };
   let lastOther = "match";
   let verdict: FirewallVerdict | null = null;
-  const read = (b: Uint8Array | undefined): Src => regs.get(reg(b) ?? -2) ?? { t: "other", text: lastOther };
+  const read = (r: number | null): Src => regs.get(reg(r) ?? -2) ?? { t: "other", text: lastOther };
   const rel = (left: Src, op: string, values: NftValue[], fromSet = false): void => {
     const r: Rel = { left, op, values, fromSet, dropped: false };
     stmts.push({ s: "rel", rel: r });
@@ -104,50 +103,50 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
   for (let i = 0; i < exprs.length && verdict === null; i++) {
     const { name, data: a } = exprs[i]!;
     if (name === "immediate") {
-      const dreg = reg(a.get(1));
-      if (dreg === -1) verdict = verdictOf(attrs(a.get(2) ?? new Uint8Array()).get(2));
-      else if (dreg !== null) regs.set(dreg, { t: "imm", data: dataValue(a.get(2)) ?? new Uint8Array() });
+      const dreg = reg(a.u32(1));
+      if (dreg === -1) verdict = verdictOf(a.nested(2).nested(2));
+      else if (dreg !== null) regs.set(dreg, { t: "imm", data: a.data(2) ?? new Uint8Array() });
     } else if (name === "payload") {
-      if (a.get(5) !== undefined) { pending.net = pending.trans = null; continue; }   // a write (mangle): a statement
-      const base = be32(a.get(2)) ?? -1, off = be32(a.get(3)) ?? -1, len = be32(a.get(4)) ?? 0;
+      if (a.has(5)) { pending.net = pending.trans = null; continue; }   // a write (mangle): a statement
+      const base = a.u32(2) ?? -1, off = a.u32(3) ?? -1, len = a.u32(4) ?? 0;
       const src = payloadSrc(base, off, len, net, trans);
       if (base === 1 && pending.net !== null && ctx.family !== "ip" && ctx.family !== "ip6") { pending.net.dropped = true; pending.net = null; }
       if (base === 2 && pending.trans !== null) { pending.trans.dropped = true; pending.trans = null; }
-      const d = reg(a.get(1));
+      const d = reg(a.u32(1));
       if (d !== null) regs.set(d, src);
     } else if (name === "meta" || name === "ct") {
-      if (a.get(name === "meta" ? 3 : 4) !== undefined) { pending.net = pending.trans = null; continue; }   // meta/ct set (mangle): a statement
-      const key = be32(a.get(2)) ?? -1, d = reg(a.get(1));
+      if (a.has(name === "meta" ? 3 : 4)) { pending.net = pending.trans = null; continue; }   // meta/ct set (mangle): a statement
+      const key = a.u32(2) ?? -1, d = reg(a.u32(1));
       if (d !== null) regs.set(d, name === "meta" ? { t: "meta", key: META_KEYS[key] ?? String(key) } : { t: "ct", key });
     } else if (name === "fib") {
-      const d = reg(a.get(1));
-      if (d !== null) regs.set(d, { t: "fib", result: be32(a.get(2)) ?? -1, flags: be32(a.get(3)) ?? -1 });
+      const d = reg(a.u32(1));
+      if (d !== null) regs.set(d, { t: "fib", result: a.u32(2) ?? -1, flags: a.u32(3) ?? -1 });
     } else if (name === "bitwise") {
-      const d = reg(a.get(2)), mask = dataValue(a.get(4)), xor = dataValue(a.get(5));
-      const op = be32(a.get(6)) ?? 0;
-      if (d !== null) regs.set(d, op === 0 && mask !== null && xor !== null ? { t: "bitwise", src: read(a.get(1)), mask, xor } : { t: "other", text: "&" });
+      const d = reg(a.u32(2)), mask = a.data(4), xor = a.data(5);
+      const op = a.u32(6) ?? 0;
+      if (d !== null) regs.set(d, op === 0 && mask !== null && xor !== null ? { t: "bitwise", src: read(a.u32(1)), mask, xor } : { t: "other", text: "&" });
     } else if (name === "cmp") {
-      const op = CMP_OPS[be32(a.get(2)) ?? -1] ?? "?", data = dataValue(a.get(3)) ?? new Uint8Array();
+      const op = CMP_OPS[a.u32(2) ?? -1] ?? "?", data = a.data(3) ?? new Uint8Array();
       const next = exprs[i + 1];
       // nft writes a-b as cmp gte a, cmp lte b on the same register
-      if (op === ">=" && next?.name === "cmp" && be32(next.data.get(2)) === 3 && reg(next.data.get(1)) === reg(a.get(1))) {
-        rel(read(a.get(1)), "==", [{ kind: "range", from: data, to: dataValue(next.data.get(3)) ?? new Uint8Array() }]);
+      if (op === ">=" && next?.name === "cmp" && next.data.u32(2) === 3 && reg(next.data.u32(1)) === reg(a.u32(1))) {
+        rel(read(a.u32(1)), "==", [{ kind: "range", from: data, to: next.data.data(3) ?? new Uint8Array() }]);
         i++;
       } else {
-        const left = read(a.get(1));
+        const left = read(a.u32(1));
         const parts = op === "==" && left.t === "payload" && left.field === null ? splitMerged(left, data) : null;
         if (parts === null) rel(left, op, [{ kind: "value", data }]);
         else for (const [l, d] of parts) rel(l, op, [{ kind: "value", data: d }]);
       }
     } else if (name === "range") {
-      const op = be32(a.get(2)) === 1 ? "!=" : "==";
-      rel(read(a.get(1)), op, [{ kind: "range", from: dataValue(a.get(3)) ?? new Uint8Array(), to: dataValue(a.get(4)) ?? new Uint8Array() }]);
+      const op = a.u32(2) === 1 ? "!=" : "==";
+      rel(read(a.u32(1)), op, [{ kind: "range", from: a.data(3) ?? new Uint8Array(), to: a.data(4) ?? new Uint8Array() }]);
     } else if (name === "lookup") {
-      const dreg = reg(a.get(3));
+      const dreg = reg(a.u32(3));
       if (dreg === -1) { verdict = { kind: "other", text: "vmap" }; break; }
       if (dreg !== null) { regs.set(dreg, { t: "other", text: "map" }); continue; }   // a data map: its result feeds nat and the like
-      const left = read(a.get(2)), setName = str(a.get(1)) ?? "", set = ctx.set(setName);
-      const op = ((be32(a.get(5)) ?? 0) & 1) ? "!=" : "==";
+      const left = read(a.u32(2)), setName = a.str(1) ?? "", set = ctx.set(setName);
+      const op = ((a.u32(5) ?? 0) & 1) ? "!=" : "==";
       if (set === undefined) { stmts.push({ s: "match", match: other(`set @${setName}`) }); continue; }
       const width = widthOf(left);
       if (set.keyLen !== null && width !== null && set.keyLen > width) { stmts.push({ s: "match", match: other("concat") }); continue; }
@@ -155,22 +154,22 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
     } else if (name === "nat") verdict = natVerdict(a, regs);
     else if (name === "reject") {
       // like nft's stmt_reject_postprocess: a reject names the protocol its dependency stood for
-      const type = be32(a.get(1));
+      const type = a.u32(1);
       if ((ctx.family === "ip" || ctx.family === "ip6") && type === 1 && pending.trans !== null) pending.trans.dropped = true;
       if (ctx.family !== "ip" && ctx.family !== "ip6" && ctx.family !== "arp" && type !== 2 && pending.net !== null) pending.net.dropped = true;
       verdict = { kind: "reject" };
     }
-    else if (name === "target") verdict = { kind: "other", text: `xt target ${str(a.get(1)) ?? ""}` };
+    else if (name === "target") verdict = { kind: "other", text: `xt target ${a.str(1) ?? ""}` };
     else if (OTHER_VERDICTS[name] !== undefined) verdict = { kind: "other", text: OTHER_VERDICTS[name] };
     else if (OTHER_LOADS[name] !== undefined) lastOther = OTHER_LOADS[name];
     else {
       // a statement of its own (not a comparison): like nft's rule_maybe_reset_payload_deps, a dependency before
       // it stays a match of its own, though it still names the headers after it
       pending.net = pending.trans = null;
-      if (name === "match") stmts.push({ s: "match", match: other(`xt match ${str(a.get(1)) ?? ""}`) });
+      if (name === "match") stmts.push({ s: "match", match: other(`xt match ${a.str(1) ?? ""}`) });
       else if (OTHER_MATCHES[name] !== undefined) stmts.push({ s: "match", match: other(OTHER_MATCHES[name]) });
       else if (name === "objref") {
-        const type = be32(a.get(1));
+        const type = a.u32(1);
         if (type === 2 || type === 4) stmts.push({ s: "match", match: other(type === 2 ? "quota" : "limit") });
         else if (type !== 1 && type !== 3) stmts.push({ s: "match", match: other("objref") });
       } else if (!PASS.has(name)) stmts.push({ s: "match", match: other(name) });
@@ -184,14 +183,13 @@ export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext):
   return { matches, verdict };
 }
 
-function verdictOf(b: Uint8Array | undefined): FirewallVerdict {
-  const v = attrs(b ?? new Uint8Array());
-  const code = be32(v.get(1));
+function verdictOf(v: Attrs): FirewallVerdict {
+  const code = v.u32(1);
   const c = code === null ? null : code | 0;
   if (c === 1) return { kind: "accept" };
   if (c === 0) return { kind: "drop" };
   if (c === -5) return { kind: "return" };
-  if (c === -3 || c === -4) return { kind: c === -3 ? "jump" : "goto", target: str(v.get(2)) ?? "" };
+  if (c === -3 || c === -4) return { kind: c === -3 ? "jump" : "goto", target: v.str(2) ?? "" };
   return { kind: "other", text: c === -1 ? "continue" : `verdict ${String(c)}` };
 }
 
@@ -252,20 +250,19 @@ function setValues(set: NftSet, left: Src): NftValue[] {
   // nft sorts by the value as a number of the key's byte order: host order for meta and ct keys (interface
   // names too: "lo" before "wg0" before "eth0"), network order for payload
   const host = left.t === "ct" || left.t === "meta";
-  const key = (e: NftElement): bigint => (host ? BigInt(hostNumber(e.key)) : beNumber(e.key));
-  return [...set.elements].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0)).map((e) => ({ kind: "value", data: e.key }));
+  return [...set.elements].sort((x, y) => compareBytes(x.key, y.key, host)).map((e) => ({ kind: "value", data: e.key }));
 }
 
 function natVerdict(a: Attrs, regs: Map<number, Src>): FirewallVerdict {
-  if (be32(a.get(1)) !== 1) return { kind: "other", text: "snat" };
-  const flags = be32(a.get(7)) ?? 0;
-  const imm = (min: Uint8Array | undefined, max: Uint8Array | undefined): Uint8Array | null => {
-    const lo = regs.get(reg(min) ?? -2), hi = max === undefined ? lo : regs.get(reg(max) ?? -2);
-    if (lo?.t !== "imm" || hi?.t !== "imm" || beNumber(lo.data) !== beNumber(hi.data) || lo.data.length !== hi.data.length) return null;
+  if (a.u32(1) !== 1) return { kind: "other", text: "snat" };
+  const flags = a.u32(7) ?? 0;
+  const imm = (min: number | null, max: number | null): Uint8Array | null => {
+    const lo = regs.get(reg(min) ?? -2), hi = max === null ? lo : regs.get(reg(max) ?? -2);
+    if (lo?.t !== "imm" || hi?.t !== "imm" || compareBytes(lo.data, hi.data) !== 0) return null;
     return lo.data;
   };
-  const addr = a.get(3) === undefined || (flags & 64) ? null : imm(a.get(3), a.get(4));
-  const port = a.get(5) === undefined ? null : imm(a.get(5), a.get(6));
+  const addr = !a.has(3) || (flags & 64) ? null : imm(a.u32(3), a.u32(4));
+  const port = !a.has(5) ? null : imm(a.u32(5), a.u32(6));
   return {
     kind: "dnat",
     addr: addr !== null && (addr.length === 4 || addr.length === 16) ? addressText(addr) : null,
@@ -338,8 +335,7 @@ function payloadMatch(left: Payload, cmp: string, values: NftValue[], bits: numb
     if (op === undefined) return other(`${proto} ${field} ${cmp}`);
     const ranges: AddressRange[] = [];
     for (const v of values) {
-      const text = addressValueText(v, left, bits, fromSet);
-      const range = text === null ? null : addressRange(text);
+      const range = addressValue(v, left, bits, fromSet);
       if (range === null) return other(`${proto} ${field}`);
       ranges.push(range);
     }
@@ -353,21 +349,35 @@ function payloadMatch(left: Payload, cmp: string, values: NftValue[], bits: numb
   return other(`${proto} ${field}`);
 }
 
-/** An address value as nft prints it: a load of fewer bytes than the address, or a mask, is a prefix; a set's range is a prefix when it is one. */
-function addressValueText(v: NftValue, left: Payload, bits: number | null, fromSet: boolean): string | null {
+/**
+ * An address value as nft prints it, as the range addressRange() makes of that text (built from the bytes, not
+ * parsed again): a load of fewer bytes than the address, or a mask, is a prefix; a set's range is a prefix when
+ * it is one; a rule's range is "first-last".
+ */
+/** An IPv4-mapped IPv6 address ("::ffff:1.2.3.4"), which addressRange() reads as IPv4, as parseNftJson's reading does. */
+const mapped = (text: string): boolean => text.startsWith("::ffff:") && text.includes(".");
+
+function addressValue(v: NftValue, left: Payload, bits: number | null, fromSet: boolean): AddressRange | null {
+  const width = left.addrWidth, family = width === 4 ? 4 : 6;
   const full = (b: Uint8Array): Uint8Array | null => {
-    if (b.length > left.addrWidth) return null;
-    const out = new Uint8Array(left.addrWidth);
+    if (b.length > width) return null;
+    if (b.length === width) return b;
+    const out = new Uint8Array(width);
     out.set(b);
     return out;
   };
   if (v.kind === "range") {
     const from = full(v.from), to = full(v.to);
-    if (from === null || to === null || v.from.length !== left.addrWidth) return null;
-    return fromSet ? addressRangeText(from, to) : `${addressText(from)}-${addressText(to)}`;
+    if (from === null || to === null || v.from.length !== width) return null;
+    const text = fromSet ? addressRangeText(from, to) : `${addressText(from)}-${addressText(to)}`;
+    return mapped(text) ? addressRange(text) : { family, first: bigOf(from), last: bigOf(to), text };
   }
   const addr = full(v.data.subarray(0, left.len));
-  return addr === null ? null : prefixText(addr, bits ?? left.len * 8);
+  if (addr === null) return null;
+  const len = bits ?? left.len * 8, text = prefixText(addr, len);
+  if (mapped(text)) return addressRange(text);
+  const host = (1n << BigInt(width * 8 - len)) - 1n, first = bigOf(addr) & ~host;
+  return { family, first, last: first | host, text };
 }
 
 function protoMatch(op: MatchOp, values: NftValue[]): FirewallMatch {

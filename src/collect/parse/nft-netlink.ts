@@ -2,7 +2,7 @@ import type { FirewallChain, FirewallRule, FirewallTable } from "../../model/fir
 import type { Problem } from "../../model/problem.js";
 import { delinearize, type NftExpr, type NftSet } from "./nft-delinearize.js";
 import type { NftParse } from "./nft-json.js";
-import { attrs, be32, dataValue, str, type NftElement } from "./nft-values.js";
+import { Attrs, type NftElement } from "./nft-values.js";
 
 /*
  * The nf_tables ruleset as the kernel dumps it over netlink (the addon's nftDump, native/portwatch.c): the
@@ -48,57 +48,53 @@ export function parseNftNetlink(dump: NftNetlinkDump, source = "nftables netlink
   const tables = new Map<string, { table: FirewallTable; chains: Map<string, FirewallChain & { rules: FirewallRule[] }> }>();
   const sets = new Map<string, NftSet>();   // "family table name"
   const rules: RawRule[] = [];
-  const b = dump.messages;
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const m = dump.messages;
+  const b = new Uint8Array(m.buffer, m.byteOffset, m.byteLength);   // not a Buffer: its subarrays are cheaper
   let xt = false;
   for (let off = 0; off + 20 <= b.length;) {
-    const len = view.getUint32(off, true), type = view.getUint16(off + 4, true);
+    const len = (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0, type = b[off + 4]! | (b[off + 5]! << 8);
     if (len < 20 || off + len > b.length) { problem(`a netlink message of ${len} bytes at byte ${off} does not fit the dump (${b.length} bytes)`); break; }
     const family = FAMILIES[b[off + 16]!] ?? String(b[off + 16]);
-    const a = attrs(b.subarray(off + 20, off + len));
+    const a = new Attrs(b, off + 20, off + len);
     if (a.truncated) problem(`a netlink message at byte ${off} ends inside an attribute`);
     off += (len + 3) & ~3;
     if (type >> 8 !== SUBSYS_NFTABLES) continue;
     const msg = type & 0xff;
     if (msg === MSG.table) {
-      const name = str(a.get(1)) ?? "";
+      const name = a.str(1) ?? "";
       tables.set(`${family} ${name}`, { table: { family, name, source: "nftables", chains: [] }, chains: new Map() });
     } else if (msg === MSG.chain) {
-      const entry = tables.get(`${family} ${str(a.get(1)) ?? ""}`);
-      const name = str(a.get(3)) ?? "";
+      const entry = tables.get(`${family} ${a.str(1) ?? ""}`);
+      const name = a.str(3) ?? "";
       if (entry === undefined) { problem(`chain ${name} of a table the dump did not list`); continue; }
-      const hook = a.get(4) === undefined ? null : attrs(a.get(4)!);
-      const hooknum = be32(hook?.get(1)), prio = be32(hook?.get(2));
+      const hook = a.has(4) ? a.nested(4) : null;
+      const hooknum = hook?.u32(1) ?? null, prio = hook?.u32(2) ?? null;
       const base = hook === null ? null : {
         hook: (HOOKS[family] ?? INET_HOOKS)[hooknum ?? -1] ?? String(hooknum),
         priority: prio === null ? 0 : prio | 0,
-        policy: be32(a.get(5)) === 0 ? "drop" as const : "accept" as const,
-        type: str(a.get(7)) ?? "filter",
+        policy: a.u32(5) === 0 ? "drop" as const : "accept" as const,
+        type: a.str(7) ?? "filter",
       };
       entry.chains.set(name, { name, base, rules: [] });
     } else if (msg === MSG.rule) {
       const exprs: NftExpr[] = [];
-      for (const e of attrs(a.get(4) ?? new Uint8Array()).list) {
-        if (e.type !== 1) continue;
-        const ea = attrs(e.data);
-        exprs.push({ name: str(ea.get(1)) ?? "", data: attrs(ea.get(2) ?? new Uint8Array()) });
-        if (str(ea.get(1)) === "match" || str(ea.get(1)) === "target") xt = true;
+      for (const ea of a.nested(4).each(1)) {
+        const name = ea.str(1) ?? "";
+        exprs.push({ name, data: ea.nested(2) });
+        if (name === "match" || name === "target") xt = true;
       }
       const h = a.get(3);
       const handle = h !== undefined && h.length >= 8 ? Number(new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0, false)) : null;
-      rules.push({ family, table: str(a.get(1)) ?? "", chain: str(a.get(2)) ?? "", handle, exprs });
+      rules.push({ family, table: a.str(1) ?? "", chain: a.str(2) ?? "", handle, exprs });
     } else if (msg === MSG.set) {
-      const name = str(a.get(2)) ?? "";
-      sets.set(`${family} ${str(a.get(1)) ?? ""} ${name}`, { name, flags: be32(a.get(3)) ?? 0, keyLen: be32(a.get(5)), elements: [] });
+      const name = a.str(2) ?? "";
+      sets.set(`${family} ${a.str(1) ?? ""} ${name}`, { name, flags: a.u32(3) ?? 0, keyLen: a.u32(5), elements: [] });
     } else if (msg === MSG.setelem) {
-      const set = sets.get(`${family} ${str(a.get(1)) ?? ""} ${str(a.get(2)) ?? ""}`);
+      const set = sets.get(`${family} ${a.str(1) ?? ""} ${a.str(2) ?? ""}`);
       if (set === undefined) continue;
-      for (const e of attrs(a.get(3) ?? new Uint8Array()).list) {
-        if (e.type !== 1) continue;
-        const ea = attrs(e.data);
-        const key = dataValue(ea.get(1));
-        if (key === null) continue;
-        (set.elements as NftElement[]).push({ key, keyEnd: dataValue(ea.get(10)), flags: be32(ea.get(3)) ?? 0 });
+      for (const ea of a.nested(3).each(1)) {
+        const key = ea.data(1);
+        if (key !== null) (set.elements as NftElement[]).push({ key, keyEnd: ea.data(10), flags: ea.u32(3) ?? 0 });
       }
     }
   }

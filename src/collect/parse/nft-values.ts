@@ -6,42 +6,80 @@
  * start element and an end element one past the last value, `NFT_SET_ELEM_INTERVAL_END`) as nft lists them.
  */
 
-/** Netlink attributes of one level: type (without the NLA_F_NESTED / NLA_F_NET_BYTEORDER bits) → payload; `list` keeps repeats in order. */
-export interface Attrs { get(type: number): Uint8Array | undefined; list: { type: number; data: Uint8Array }[] }
-
-/** The attributes in `b`; stops at the first one whose length does not fit (the rest is counted as a problem by the caller). */
-export function attrs(b: Uint8Array): Attrs & { truncated: boolean } {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const list: { type: number; data: Uint8Array }[] = [];
-  let off = 0, truncated = false;
-  while (off + 4 <= b.length) {
-    const len = view.getUint16(off, true), type = view.getUint16(off + 2, true) & 0x3fff;
-    if (len < 4 || off + len > b.length) { truncated = true; break; }
-    list.push({ type, data: b.subarray(off + 4, off + len) });
-    off += (len + 3) & ~3;
+/**
+ * Netlink attributes of one level, read in place (no copies and no lists: a 1,000-rule dump has some 50,000, and
+ * a level rarely more than eight): the type without the NLA_F_NESTED / NLA_F_NET_BYTEORDER bits; when a type
+ * repeats, get() gives the last and each() all of them in order. Reading stops at the first attribute whose
+ * length does not fit (`truncated`).
+ */
+export class Attrs {
+  /** Where the last attribute found starts and ends (find's answer: no allocation per look-up). */
+  private at = 0;
+  private end = 0;
+  constructor(readonly b: Uint8Array, readonly from = 0, readonly to = b.length) {}
+  /** Whether an attribute's length does not fit (the rest of this level is not read). */
+  get truncated(): boolean {
+    const b = this.b;
+    let off = this.from;
+    while (off + 4 <= this.to) {
+      const len = b[off]! | (b[off + 1]! << 8);
+      if (len < 4 || off + len > this.to) return true;
+      off += (len + 3) & ~3;
+    }
+    return false;
   }
-  const map = new Map<number, Uint8Array>();
-  for (const a of list) map.set(a.type, a.data);
-  return { get: (t) => map.get(t), list, truncated };
+  /** Finds the last attribute of `type` (sets at/end); false when there is none. */
+  private find(type: number): boolean {
+    const b = this.b;
+    let off = this.from, found = false;
+    while (off + 4 <= this.to) {
+      const len = b[off]! | (b[off + 1]! << 8);
+      if (len < 4 || off + len > this.to) break;
+      if (((b[off + 2]! | (b[off + 3]! << 8)) & 0x3fff) === type) { this.at = off + 4; this.end = off + len; found = true; }
+      off += (len + 3) & ~3;
+    }
+    return found;
+  }
+  has(type: number): boolean { return this.find(type); }
+  get(type: number): Uint8Array | undefined { return this.find(type) ? this.b.subarray(this.at, this.end) : undefined; }
+  /** A nested attribute's attributes (none when it is missing). */
+  nested(type: number): Attrs { return this.find(type) ? new Attrs(this.b, this.at, this.end) : new Attrs(this.b, 0, 0); }
+  /** Each attribute of `type`, in order, as nested attributes (NFTA_LIST_ELEM lists). */
+  each(type: number): Attrs[] {
+    const b = this.b, out: Attrs[] = [];
+    let off = this.from;
+    while (off + 4 <= this.to) {
+      const len = b[off]! | (b[off + 1]! << 8);
+      if (len < 4 || off + len > this.to) break;
+      if (((b[off + 2]! | (b[off + 3]! << 8)) & 0x3fff) === type) out.push(new Attrs(b, off + 4, off + len));
+      off += (len + 3) & ~3;
+    }
+    return out;
+  }
+  /** NLA_U32 in network order; null when missing or short. */
+  u32(type: number): number | null {
+    if (!this.find(type) || this.end - this.at < 4) return null;
+    const b = this.b, o = this.at;
+    return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  }
+  /** NLA_STRING: up to the first NUL. */
+  str(type: number): string | null { return this.find(type) ? text(this.b, this.at, this.end) : null; }
+  /** The NFTA_DATA_VALUE inside a nested nft_data attribute. */
+  data(type: number): Uint8Array | null { return this.find(type) ? new Attrs(this.b, this.at, this.end).get(1) ?? null : null; }
 }
 
 const UTF8 = new TextDecoder();
 
-/** NLA_STRING: up to the first NUL. */
-export function str(b: Uint8Array | undefined): string | null {
-  if (b === undefined) return null;
-  const end = b.indexOf(0);
-  return UTF8.decode(end < 0 ? b : b.subarray(0, end));
-}
-
-/** NLA_U32 in network order. */
-export function be32(b: Uint8Array | undefined): number | null {
-  return b === undefined || b.length < 4 ? null : new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
-}
-
-/** The nested NFTA_DATA_VALUE of a nft_data attribute. */
-export function dataValue(b: Uint8Array | undefined): Uint8Array | null {
-  return b === undefined ? null : attrs(b).get(1) ?? null;
+/** Bytes up to the first NUL as text (ASCII without a decoder: names are short and many). */
+export function text(b: Uint8Array, from = 0, to = b.length): string {
+  let s = "";
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    if (c === 0) return s;
+    if (c >= 0x80) { const end = b.indexOf(0, i); return s + UTF8.decode(b.subarray(i, end < 0 || end > to ? to : end)); }
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 /** A value of a match or a set: one value, or an inclusive range of two (both as the kernel's bytes). */
@@ -52,6 +90,27 @@ export function beNumber(b: Uint8Array): bigint {
   let v = 0n;
   for (const x of b) v = (v << 8n) | BigInt(x);
   return v;
+}
+
+/** A big-endian value of 1 to 16 bytes as a bigint, with as few bigint steps as can be (an address of a rule). */
+export function bigOf(b: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = 0; i < b.length; i += 4) {
+    let w = 0, n = 0;
+    for (let j = i; j < i + 4 && j < b.length; j++, n++) w = w * 256 + b[j]!;
+    v = (v << BigInt(n * 8)) | BigInt(w);
+  }
+  return v;
+}
+
+/** Orders two values as numbers: of network order (bytes from the first), or of host order (from the last); shorter first. */
+export function compareBytes(a: Uint8Array, b: Uint8Array, hostOrder = false): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let k = 0; k < a.length; k++) {
+    const i = hostOrder ? a.length - 1 - k : k;
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return 0;
 }
 
 /** A host-order (little-endian, as on the machines portwatch runs on) number: meta iif, ct state, marks. */
@@ -154,11 +213,8 @@ function minusOne(b: Uint8Array): Uint8Array {
  * wrap); end elements with no start before them (the kernel's marker at 0) are skipped.
  */
 export function intervals(elements: readonly NftElement[]): NftValue[] {
-  const cmp = (a: NftElement, b: NftElement): number => {
-    const x = beNumber(a.key), y = beNumber(b.key);
-    if (x !== y) return x < y ? -1 : 1;
-    return (b.flags & INTERVAL_END) - (a.flags & INTERVAL_END);   // an end before a start at the same key
-  };
+  // an end before a start at the same key
+  const cmp = (a: NftElement, b: NftElement): number => compareBytes(a.key, b.key) || (b.flags & INTERVAL_END) - (a.flags & INTERVAL_END);
   const sorted = [...elements].sort(cmp);
   const out: NftValue[] = [];
   for (let i = 0; i < sorted.length; i++) {
@@ -173,7 +229,7 @@ export function intervals(elements: readonly NftElement[]): NftValue[] {
 }
 
 function rangeOrValue(from: Uint8Array, to: Uint8Array): NftValue {
-  return beNumber(from) === beNumber(to) ? { kind: "value", data: from } : { kind: "range", from, to };
+  return compareBytes(from, to) === 0 ? { kind: "value", data: from } : { kind: "range", from, to };
 }
 
 /** Port values as ranges, as parseNftJson's portRanges: comparisons (<, >=…) become one range. */
@@ -199,6 +255,6 @@ export function portRanges(cmp: string, values: NftValue[]): [number, number][] 
 /** An interface name as the kernel compares it: a full IFNAMSIZ value up to its NUL, or a shorter one (no NUL) that is a prefix: "eth*". */
 export function ifnameText(b: Uint8Array): string | undefined {
   const end = b.indexOf(0);
-  const name = str(end < 0 ? b : b.subarray(0, end)) ?? "";
+  const name = text(b, 0, end < 0 ? b.length : end);
   return end < 0 ? `${name}*` : name;
 }
