@@ -1,8 +1,7 @@
 import type { AddressRange, FirewallMatch, FirewallVerdict, MatchOp } from "../../model/firewall.js";
-import { addressRange } from "../../model/ip-number.js";
 import {
-  addressRangeText, addressText, beNumber, bigOf, compareBytes, ctStateNames, hostNumber, ifnameText, intervals, portRanges,
-  prefixBits, prefixText, protocolName, type Attrs, type NftElement, type NftValue,
+  addressText, addressValue, beNumber, compareBytes, ctStateNames, hostNumber, ifnameText, intervals, portRanges,
+  prefixBits, protocolName, type Attrs, type NftElement, type NftValue,
 } from "./nft-values.js";
 
 /*
@@ -31,7 +30,7 @@ export interface DelinearizeContext {
 
 type Src =
   | { t: "meta"; key: string }
-  | { t: "payload"; proto: string | null; field: string | null; raw: string; len: number; addrWidth: number; at: [number, number, string | null, number | null] }
+  | { t: "payload"; proto: string | null; field: string | null; addrWidth: number; base: number; off: number; len: number; net: string | null; trans: number | null }
   | { t: "ct"; key: number }
   | { t: "fib"; result: number; flags: number }
   | { t: "imm"; data: Uint8Array }
@@ -195,7 +194,12 @@ function verdictOf(v: Attrs): FirewallVerdict {
 
 function payloadSrc(base: number, off: number, len: number, net: string | null, trans: number | null): Payload {
   const p = fieldOf(base, off, len, net, trans);
-  return { t: "payload", ...p, raw: `@${["ll", "nh", "th", "ih"][base] ?? String(base)},${off * 8},${len * 8}`, len, at: [base, off, net, trans] };
+  return { t: "payload", proto: p.proto, field: p.field, addrWidth: p.addrWidth, base, off, len, net, trans };
+}
+
+/** A load nft cannot name, as nft writes it: "@th,16,16" (base, offset and length in bits). */
+function rawText(p: Payload): string {
+  return `@${["ll", "nh", "th", "ih"][p.base] ?? String(p.base)},${p.off * 8},${p.len * 8}`;
 }
 
 /** The protocol and field nft names a payload load by (its header's protocol from the table family or the rule's dependencies). */
@@ -219,7 +223,7 @@ function fieldOf(base: number, off: number, len: number, net: string | null, tra
  * load exactly, each with its part of the value; null when they do not.
  */
 function splitMerged(left: Payload, data: Uint8Array): [Payload, Uint8Array][] | null {
-  const [base, off, net, trans] = left.at;
+  const { base, off, net, trans } = left;
   if (data.length !== left.len) return null;
   const out: [Payload, Uint8Array][] = [];
   for (let pos = off; pos < off + left.len;) {
@@ -245,13 +249,20 @@ function widthOf(s: Src): number | null {
 }
 
 /** A set's elements as values, in nft's order: by value (host order for meta and ct keys, network order otherwise); interval sets as ranges. */
+const setCache = new WeakMap<NftSet, NftValue[]>();
 function setValues(set: NftSet, left: Src): NftValue[] {
-  if (set.flags & 4) return intervals(set.elements);
   // nft sorts by the value as a number of the key's byte order: host order for meta and ct keys (interface
   // names too: "lo" before "wg0" before "eth0"), network order for payload
   const host = left.t === "ct" || left.t === "meta";
-  return [...set.elements].sort((x, y) => compareBytes(x.key, y.key, host)).map((e) => ({ kind: "value", data: e.key }));
+  if (set.flags & 4 || !host) {   // one answer per set (a named set serves many rules)
+    let values = setCache.get(set);
+    if (values === undefined) setCache.set(set, values = set.flags & 4 ? intervals(set.elements) : sortedValues(set, false));
+    return values;
+  }
+  return sortedValues(set, true);
 }
+const sortedValues = (set: NftSet, host: boolean): NftValue[] =>
+  [...set.elements].sort((x, y) => compareBytes(x.key, y.key, host)).map((e) => ({ kind: "value", data: e.key }));
 
 function natVerdict(a: Attrs, regs: Map<number, Src>): FirewallVerdict {
   if (a.u32(1) !== 1) return { kind: "other", text: "snat" };
@@ -328,14 +339,14 @@ function bitwiseMatch(left: Extract<Src, { t: "bitwise" }>, cmp: string, values:
 /** A payload comparison; `bits`: the prefix a bitwise mask left of the loaded bytes. */
 function payloadMatch(left: Payload, cmp: string, values: NftValue[], bits: number | null, fromSet = false): FirewallMatch {
   const { proto, field } = left;
-  if (proto === null || field === null) return other(left.raw);
+  if (proto === null || field === null) return other(rawText(left));
   const op = MATCH_OPS[cmp];
   if (field === "protocol" || field === "nexthdr") return op === undefined ? other(`${proto} ${field} ${cmp}`) : protoMatch(op, values);
   if (field === "saddr" || field === "daddr") {
     if (op === undefined) return other(`${proto} ${field} ${cmp}`);
     const ranges: AddressRange[] = [];
     for (const v of values) {
-      const range = addressValue(v, left, bits, fromSet);
+      const range = addressValue(v, left.addrWidth, left.len, bits, fromSet);
       if (range === null) return other(`${proto} ${field}`);
       ranges.push(range);
     }
@@ -354,32 +365,6 @@ function payloadMatch(left: Payload, cmp: string, values: NftValue[], bits: numb
  * parsed again): a load of fewer bytes than the address, or a mask, is a prefix; a set's range is a prefix when
  * it is one; a rule's range is "first-last".
  */
-/** An IPv4-mapped IPv6 address ("::ffff:1.2.3.4"), which addressRange() reads as IPv4, as parseNftJson's reading does. */
-const mapped = (text: string): boolean => text.startsWith("::ffff:") && text.includes(".");
-
-function addressValue(v: NftValue, left: Payload, bits: number | null, fromSet: boolean): AddressRange | null {
-  const width = left.addrWidth, family = width === 4 ? 4 : 6;
-  const full = (b: Uint8Array): Uint8Array | null => {
-    if (b.length > width) return null;
-    if (b.length === width) return b;
-    const out = new Uint8Array(width);
-    out.set(b);
-    return out;
-  };
-  if (v.kind === "range") {
-    const from = full(v.from), to = full(v.to);
-    if (from === null || to === null || v.from.length !== width) return null;
-    const text = fromSet ? addressRangeText(from, to) : `${addressText(from)}-${addressText(to)}`;
-    return mapped(text) ? addressRange(text) : { family, first: bigOf(from), last: bigOf(to), text };
-  }
-  const addr = full(v.data.subarray(0, left.len));
-  if (addr === null) return null;
-  const len = bits ?? left.len * 8, text = prefixText(addr, len);
-  if (mapped(text)) return addressRange(text);
-  const host = (1n << BigInt(width * 8 - len)) - 1n, first = bigOf(addr) & ~host;
-  return { family, first, last: first | host, text };
-}
-
 function protoMatch(op: MatchOp, values: NftValue[]): FirewallMatch {
   const names: string[] = [];
   for (const v of values) {

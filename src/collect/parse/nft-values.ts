@@ -1,3 +1,6 @@
+import type { AddressRange } from "../../model/firewall.js";
+import { addressRange } from "../../model/ip-number.js";
+
 /*
  * Netlink attributes (struct nlattr: u16 length, u16 type, the payload padded to 4 bytes) and the values of
  * nf_tables' netlink data as nft prints them (nftables 1.0.6, src/datatype.c, src/segtree.c), for
@@ -14,9 +17,9 @@
  */
 export class Attrs {
   /** Where the last attribute found starts and ends (find's answer: no allocation per look-up). */
-  private at = 0;
-  private end = 0;
-  constructor(readonly b: Uint8Array, readonly from = 0, readonly to = b.length) {}
+  private at: number;
+  private end: number;
+  constructor(readonly b: Uint8Array, readonly from = 0, readonly to = b.length) { this.at = 0; this.end = 0; }
   /** Whether an attribute's length does not fit (the rest of this level is not read). */
   get truncated(): boolean {
     const b = this.b;
@@ -70,15 +73,30 @@ export class Attrs {
 
 const UTF8 = new TextDecoder();
 
-/** Bytes up to the first NUL as text (ASCII without a decoder: names are short and many). */
+/** Names met before, by length, first and last byte: a dump repeats each table, chain and expression name thousands of times. */
+const interned = new Map<number, string[]>();
+
+/** Bytes up to the first NUL as text (ASCII without a decoder, and a name met before without a new string). */
 export function text(b: Uint8Array, from = 0, to = b.length): string {
+  let end = from;
+  while (end < to && b[end] !== 0) end++;
+  const n = end - from;
+  if (n === 0) return "";
+  const key = n * 65536 + b[from]! * 256 + b[end - 1]!;
+  const known = interned.get(key);
+  if (known !== undefined) {
+    next: for (const s of known) {
+      for (let i = 1; i < n - 1; i++) if (s.charCodeAt(i) !== b[from + i]) continue next;
+      return s;
+    }
+  }
   let s = "";
-  for (let i = from; i < to; i++) {
+  for (let i = from; i < end; i++) {
     const c = b[i]!;
-    if (c === 0) return s;
-    if (c >= 0x80) { const end = b.indexOf(0, i); return s + UTF8.decode(b.subarray(i, end < 0 || end > to ? to : end)); }
+    if (c >= 0x80) return UTF8.decode(b.subarray(from, end));
     s += String.fromCharCode(c);
   }
+  if (known === undefined) { if (interned.size < 4096) interned.set(key, [s]); } else if (known.length < 8) known.push(s);
   return s;
 }
 
@@ -94,6 +112,7 @@ export function beNumber(b: Uint8Array): bigint {
 
 /** A big-endian value of 1 to 16 bytes as a bigint, with as few bigint steps as can be (an address of a rule). */
 export function bigOf(b: Uint8Array): bigint {
+  if (b.length === 4) return BigInt(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0);
   let v = 0n;
   for (let i = 0; i < b.length; i += 4) {
     let w = 0, n = 0;
@@ -257,4 +276,52 @@ export function ifnameText(b: Uint8Array): string | undefined {
   const end = b.indexOf(0);
   const name = text(b, 0, end < 0 ? b.length : end);
   return end < 0 ? `${name}*` : name;
+}
+
+/** An IPv4-mapped IPv6 address ("::ffff:1.2.3.4"), which addressRange() reads as IPv4, as parseNftJson's reading does. */
+const mapped = (text: string): boolean => text.startsWith("::ffff:") && text.includes(".");
+
+const rangeCache = new WeakMap<NftValue, AddressRange | null>();
+/** The host part of a prefix of `len` bits of `width` bytes as a mask, made once for each. */
+const hostMasks = new Map<number, bigint>();
+function hostMask(width: number, len: number): bigint {
+  let m = hostMasks.get(width * 256 + len);
+  if (m === undefined) hostMasks.set(width * 256 + len, m = (1n << BigInt(width * 8 - len)) - 1n);
+  return m;
+}
+
+/**
+ * An address value of an address `width` bytes wide, of which `len` were loaded, as nft prints it, as the range
+ * addressRange() makes of that text (built from the bytes, not parsed again): a load of fewer bytes than the
+ * address, or a mask (`bits`), is a prefix; a set's range is a prefix when it is one; a rule's range is "first-last".
+ */
+export function addressValue(v: NftValue, width: number, len: number, bits: number | null, fromSet: boolean): AddressRange | null {
+  if (!fromSet) return addressValueOf(v, width, len, bits, false);
+  // a set's values are the same objects for every rule that names the set: read each once
+  let r = rangeCache.get(v);
+  if (r === undefined) rangeCache.set(v, r = addressValueOf(v, width, len, bits, true));
+  return r;
+}
+
+function addressValueOf(v: NftValue, width: number, loaded: number, bits: number | null, fromSet: boolean): AddressRange | null {
+  const family = width === 4 ? 4 : 6;
+  const full = (b: Uint8Array): Uint8Array | null => {
+    if (b.length > width) return null;
+    if (b.length === width) return b;
+    const out = new Uint8Array(width);
+    out.set(b);
+    return out;
+  };
+  if (v.kind === "range") {
+    const from = full(v.from), to = full(v.to);
+    if (from === null || to === null || v.from.length !== width) return null;
+    const text = fromSet ? addressRangeText(from, to) : `${addressText(from)}-${addressText(to)}`;
+    return mapped(text) ? addressRange(text) : { family, first: bigOf(from), last: bigOf(to), text };
+  }
+  const addr = full(v.data.subarray(0, loaded));
+  if (addr === null) return null;
+  const len = bits ?? loaded * 8, text = prefixText(addr, len);
+  if (mapped(text)) return addressRange(text);
+  const host = hostMask(width, len), first = bigOf(addr) & ~host;
+  return { family, first, last: first | host, text };
 }
