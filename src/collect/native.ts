@@ -2,11 +2,11 @@ import { createRequire } from "node:module";
 
 /**
  * portwatch's native fast path (native/portwatch.c, built by node-gyp at `npm ci`): the kernel's socket
- * tables through netlink sock_diag (what `ss` uses), the /proc/<pid>/fd walk on POSIX threads, and the
- * bind probe of `audit --deep`.
+ * tables through netlink sock_diag (what `ss` uses), the /proc/<pid>/fd walk on POSIX threads, the
+ * bind probe of `audit --deep`, and the nftables ruleset over netlink (nftDump, instead of running nft).
  * Optional: without it (no compiler at install, another OS, PORTWATCH_NATIVE=0) the collector reads the
- * /proc/net text tables and walks the fds in JavaScript, with the same results; only --deep cannot run
- * (it says so in a warning).
+ * /proc/net text tables, walks the fds in JavaScript and runs `nft -j list ruleset`, with the same results;
+ * only --deep cannot run (it says so in a warning).
  */
 export interface NativeAddon {
   /**
