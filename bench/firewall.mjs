@@ -80,11 +80,21 @@ try {
   const rules = first.ruleset.tables.reduce((a, t) => a + t.chains.reduce((b, c) => b + c.rules.length, 0), 0);
   console.log(`${iptables ? "iptables-restore" : "nft -f"}: ${n} generated rules; read back ${rules} rules in ${first.ruleset.tables.length} tables; problem: ${first.problem}`);
   console.log(`readFirewall (cold: no cache; another namespace, as an audit reads a listener's): ${stats(await time(() => readFirewall(nsFile)))}${lastCpu}; notes: ${JSON.stringify(first.notes)}`);
-  const fresh = `const t = process.hrtime.bigint(); const { readFirewall } = await import(${JSON.stringify(new URL("../dist/collect/firewall.js", import.meta.url).href)});
-    const t1 = process.hrtime.bigint(); await readFirewall(${JSON.stringify(nsFile)}); process.stdout.write(JSON.stringify([Number(process.hrtime.bigint() - t1) / 1e6, Number(t1 - t) / 1e6]));`;
-  const firsts = [];
-  for (let i = 0; i < Math.min(runs, 10); i++) firsts.push(JSON.parse(run([process.execPath, "--input-type=module", "-e", fresh])));
-  console.log(`readFirewall, the first read of a fresh node process (code not yet compiled; loading the modules not counted): ${stats(firsts.map((x) => x[0]))} over ${firsts.length} processes`);
+  // a fresh node process's first read: its wall time, and its CPU (the process's own, threads included, and
+  // its programs'), beside the same with PORTWATCH_NATIVE=0 (no addon: nft -j list ruleset, the fallback)
+  const fresh = `const { readFirewall } = await import(${JSON.stringify(new URL("../dist/collect/firewall.js", import.meta.url).href)});
+    const { readFileSync } = await import("node:fs");
+    const ticks = () => readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ").slice(13, 15).map(Number);
+    const k = ticks(), c = process.cpuUsage(), t = process.hrtime.bigint();
+    await readFirewall(${JSON.stringify(nsFile)});
+    const wall = Number(process.hrtime.bigint() - t) / 1e6, u = process.cpuUsage(c), k1 = ticks();
+    process.stdout.write(JSON.stringify([wall, (u.user + u.system) / 1000, (k1[0] - k[0] + k1[1] - k[1]) * 10]));`;
+  for (const [label, env] of [["netlink", {}], ["PORTWATCH_NATIVE=0, nft -j", { PORTWATCH_NATIVE: "0" }]]) {
+    const firsts = [];
+    for (let i = 0; i < Math.min(runs, 10); i++) firsts.push(JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", fresh], { encoding: "utf8", env: { ...process.env, ...env } })));
+    const mean = (k) => (firsts.reduce((a, x) => a + x[k], 0) / firsts.length).toFixed(1);
+    console.log(`readFirewall, the first read of a fresh node process (${label}; modules loaded before): ${stats(firsts.map((x) => x[0]))} over ${firsts.length} processes; CPU per read: ${mean(1)} ms in the process + ${mean(2)} ms in programs started`);
+  }
   const addon = nativeAddon();
   if (addon?.nftDump !== undefined) {
     const dump = await addon.nftDump(nsFile);

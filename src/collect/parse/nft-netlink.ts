@@ -49,13 +49,15 @@ export function parseNftNetlink(dump: NftNetlinkDump, source = "nftables netlink
   const sets = new Map<string, NftSet>();   // "family table name"
   const rules: RawRule[] = [];
   const m = dump.messages;
-  const b = new Uint8Array(m.buffer, m.byteOffset, m.byteLength);   // not a Buffer: its subarrays are cheaper
+  // not a Buffer (its subarrays are cheaper), and on a 4-byte boundary so that attributes can be read as words
+  const b = m.byteOffset % 4 === 0 ? new Uint8Array(m.buffer, m.byteOffset, m.byteLength) : Uint8Array.from(m);
+  const w = new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
   let xt = false;
   for (let off = 0; off + 20 <= b.length;) {
     const len = (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0, type = b[off + 4]! | (b[off + 5]! << 8);
     if (len < 20 || off + len > b.length) { problem(`a netlink message of ${len} bytes at byte ${off} does not fit the dump (${b.length} bytes)`); break; }
     const family = FAMILIES[b[off + 16]!] ?? String(b[off + 16]);
-    const a = new Attrs(b, off + 20, off + len);
+    const a = new Attrs(b, off + 20, off + len, w);
     if (a.truncated) problem(`a netlink message at byte ${off} ends inside an attribute`);
     off += (len + 3) & ~3;
     if (type >> 8 !== SUBSYS_NFTABLES) continue;
@@ -83,8 +85,8 @@ export function parseNftNetlink(dump: NftNetlinkDump, source = "nftables netlink
         exprs.push({ name, data: ea.nested(2) });
         if (name === "match" || name === "target") xt = true;
       }
-      const h = a.get(3);
-      const handle = h !== undefined && h.length >= 8 ? Number(new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0, false)) : null;
+      const h = a.get(3);   // be64
+      const handle = h !== undefined && h.length >= 8 ? (((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0) * 2 ** 32 + (((h[4]! << 24) | (h[5]! << 16) | (h[6]! << 8) | h[7]!) >>> 0) : null;
       rules.push({ family, table: a.str(1) ?? "", chain: a.str(2) ?? "", handle, exprs });
     } else if (msg === MSG.set) {
       const name = a.str(2) ?? "";

@@ -12,14 +12,23 @@ import { addressRange } from "../../model/ip-number.js";
 /**
  * Netlink attributes of one level, read in place (no copies and no lists: a 1,000-rule dump has some 50,000, and
  * a level rarely more than eight): the type without the NLA_F_NESTED / NLA_F_NET_BYTEORDER bits; when a type
- * repeats, get() gives the last and each() all of them in order. Reading stops at the first attribute whose
- * length does not fit (`truncated`).
+ * repeats, get() gives the first and each() all of them in order. Reading stops at the first attribute whose
+ * length does not fit (`truncated`). The host must be little-endian (nlattr's length and type are host order).
  */
 export class Attrs {
-  /** Where the last attribute found starts and ends (find's answer: no allocation per look-up). */
+  /** Where the attribute found last starts and ends (find's answer: no allocation per look-up). */
   private at: number;
   private end: number;
-  constructor(readonly b: Uint8Array, readonly from = 0, readonly to = b.length) { this.at = 0; this.end = 0; }
+  /**
+   * `w`: the same bytes as 32-bit words (netlink aligns every attribute to 4 bytes): one read gives an attribute's
+   * length and type on a little-endian host. Made once for a dump and handed down; null when the bytes are not aligned.
+   */
+  readonly w: Uint32Array | null;
+  constructor(readonly b: Uint8Array, readonly from = 0, readonly to = b.length, w?: Uint32Array | null) {
+    this.at = 0;
+    this.end = 0;
+    this.w = w !== undefined ? w : b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2) : null;
+  }
   /** Whether an attribute's length does not fit (the rest of this level is not read). */
   get truncated(): boolean {
     const b = this.b;
@@ -31,22 +40,32 @@ export class Attrs {
     }
     return false;
   }
-  /** Finds the last attribute of `type` (sets at/end); false when there is none. */
+  /** Finds the first attribute of `type` (sets at/end); false when there is none. */
   private find(type: number): boolean {
+    const w = this.w, to = this.to;
+    let off = this.from;
+    if (w !== null && (off & 3) === 0) {
+      while (off + 4 <= to) {
+        const h = w[off >> 2]!, len = h & 0xffff;
+        if (len < 4 || off + len > to) return false;
+        if (((h >>> 16) & 0x3fff) === type) { this.at = off + 4; this.end = off + len; return true; }
+        off += (len + 3) & ~3;
+      }
+      return false;
+    }
     const b = this.b;
-    let off = this.from, found = false;
-    while (off + 4 <= this.to) {
+    while (off + 4 <= to) {
       const len = b[off]! | (b[off + 1]! << 8);
-      if (len < 4 || off + len > this.to) break;
-      if (((b[off + 2]! | (b[off + 3]! << 8)) & 0x3fff) === type) { this.at = off + 4; this.end = off + len; found = true; }
+      if (len < 4 || off + len > to) return false;
+      if (((b[off + 2]! | (b[off + 3]! << 8)) & 0x3fff) === type) { this.at = off + 4; this.end = off + len; return true; }
       off += (len + 3) & ~3;
     }
-    return found;
+    return false;
   }
   has(type: number): boolean { return this.find(type); }
   get(type: number): Uint8Array | undefined { return this.find(type) ? this.b.subarray(this.at, this.end) : undefined; }
   /** A nested attribute's attributes (none when it is missing). */
-  nested(type: number): Attrs { return this.find(type) ? new Attrs(this.b, this.at, this.end) : new Attrs(this.b, 0, 0); }
+  nested(type: number): Attrs { return this.find(type) ? new Attrs(this.b, this.at, this.end, this.w) : new Attrs(this.b, 0, 0, this.w); }
   /** Each attribute of `type`, in order, as nested attributes (NFTA_LIST_ELEM lists). */
   each(type: number): Attrs[] {
     const b = this.b, out: Attrs[] = [];
@@ -54,7 +73,7 @@ export class Attrs {
     while (off + 4 <= this.to) {
       const len = b[off]! | (b[off + 1]! << 8);
       if (len < 4 || off + len > this.to) break;
-      if (((b[off + 2]! | (b[off + 3]! << 8)) & 0x3fff) === type) out.push(new Attrs(b, off + 4, off + len));
+      if (((b[off + 2]! | (b[off + 3]! << 8)) & 0x3fff) === type) out.push(new Attrs(b, off + 4, off + len, this.w));
       off += (len + 3) & ~3;
     }
     return out;
@@ -68,7 +87,7 @@ export class Attrs {
   /** NLA_STRING: up to the first NUL. */
   str(type: number): string | null { return this.find(type) ? text(this.b, this.at, this.end) : null; }
   /** The NFTA_DATA_VALUE inside a nested nft_data attribute. */
-  data(type: number): Uint8Array | null { return this.find(type) ? new Attrs(this.b, this.at, this.end).get(1) ?? null : null; }
+  data(type: number): Uint8Array | null { return this.find(type) ? new Attrs(this.b, this.at, this.end, this.w).get(1) ?? null : null; }
 }
 
 const UTF8 = new TextDecoder();
