@@ -55,6 +55,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -996,7 +999,8 @@ static napi_value nft_gen_id(napi_env env, napi_callback_info info) {
  * message (NEWTABLE, NEWCHAIN, NEWRULE, NEWSET, NEWSETELEM, each with its nlmsghdr) is copied as it came into
  * one buffer that JavaScript decodes (src/collect/parse/nft-netlink.ts). The generation (NFT_MSG_GETGEN) is
  * asked before and after: when it moved, or a dump says NLM_F_DUMP_INTR, everything is read again (3 tries,
- * then EAGAIN). Also the namespace's interface names by index (if_nameindex), to name `iif`/`oif` matches.
+ * then EAGAIN). Also the namespace's interface names by index (if_nameindex), to name `iif`/`oif` matches, and
+ * its interfaces with their flags and addresses (getifaddrs: what `ip -j addr show` would say, without running it).
  * Bounded: 256 MiB of messages at most (E2BIG), 5 s receive timeout per read (ETIMEDOUT). */
 #define NFT_DUMP_MAX (256u << 20)
 
@@ -1009,6 +1013,8 @@ typedef struct {
   uint32_t gen;
   int err;
   struct if_nameindex *links;
+  struct ifaddrs *addrs;
+  int addrs_err;   /* getifaddrs failed: JavaScript asks `ip -j addr show` instead */
   napi_deferred deferred;
   napi_async_work work;
 } nftdump_t;
@@ -1153,7 +1159,10 @@ static void nft_dump_run(nftdump_t *d) {
   for (int tries = 0; tries < 3 && rc == EINTR; tries++) rc = nft_dump_once(fd, d);
   close(fd);
   d->err = rc == EINTR ? EAGAIN : rc;
-  if (!d->err) d->links = if_nameindex();   /* in this thread's namespace; NULL: names not known */
+  if (!d->err) {
+    d->links = if_nameindex();   /* in this thread's namespace; NULL: names not known */
+    if (getifaddrs(&d->addrs) < 0) { d->addrs = NULL; d->addrs_err = errno ? errno : EIO; }
+  }
 }
 
 static void *nft_dump_thread(void *arg) {
@@ -1197,7 +1206,43 @@ static void nft_dump_complete(napi_env env, napi_status status, void *data) {
       napi_set_element(env, links, i++, pair);
     }
     napi_create_uint32(env, d->gen, &gen);
+    /* the namespace's interfaces and addresses (getifaddrs): [name, flags, family 0|4|6, address, prefix length] */
+    napi_value addrs;
+    if (d->addrs_err) napi_get_null(env, &addrs);
+    else {
+      napi_create_array(env, &addrs);
+      uint32_t n = 0;
+      for (const struct ifaddrs *a = d->addrs; a; a = a->ifa_next) {
+        if (!a->ifa_name || !a->ifa_addr) continue;
+        int fam = a->ifa_addr->sa_family;
+        char text[INET6_ADDRSTRLEN] = "";
+        int prefix = -1, f = 0;
+        if (fam == AF_INET || fam == AF_INET6) {
+          const void *src = fam == AF_INET ? (const void *)&((const struct sockaddr_in *)a->ifa_addr)->sin_addr
+                                           : (const void *)&((const struct sockaddr_in6 *)a->ifa_addr)->sin6_addr;
+          if (!inet_ntop(fam, src, text, sizeof text)) continue;
+          f = fam == AF_INET ? 4 : 6;
+          if (a->ifa_netmask) {
+            const unsigned char *m = fam == AF_INET ? (const unsigned char *)&((const struct sockaddr_in *)a->ifa_netmask)->sin_addr
+                                                    : (const unsigned char *)&((const struct sockaddr_in6 *)a->ifa_netmask)->sin6_addr;
+            prefix = 0;
+            for (int i = 0; i < (fam == AF_INET ? 4 : 16); i++) prefix += __builtin_popcount(m[i]);
+          }
+        } else if (fam != AF_PACKET) continue;
+        napi_value row, v;
+        napi_create_array_with_length(env, 5, &row);
+        napi_create_string_utf8(env, a->ifa_name, NAPI_AUTO_LENGTH, &v); napi_set_element(env, row, 0, v);
+        napi_create_uint32(env, a->ifa_flags, &v); napi_set_element(env, row, 1, v);
+        napi_create_uint32(env, (uint32_t)f, &v); napi_set_element(env, row, 2, v);
+        if (f) napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v); else napi_get_null(env, &v);
+        napi_set_element(env, row, 3, v);
+        if (prefix >= 0) napi_create_int32(env, prefix, &v); else napi_get_null(env, &v);
+        napi_set_element(env, row, 4, v);
+        napi_set_element(env, addrs, n++, row);
+      }
+    }
     napi_create_object(env, &result);
+    napi_set_named_property(env, result, "addrs", addrs);
     napi_set_named_property(env, result, "messages", messages);
     napi_set_named_property(env, result, "links", links);
     napi_set_named_property(env, result, "gen", gen);
@@ -1205,6 +1250,7 @@ static void nft_dump_complete(napi_env env, napi_status status, void *data) {
   }
   napi_delete_async_work(env, d->work);
   if (d->links) if_freenameindex(d->links);
+  if (d->addrs) freeifaddrs(d->addrs);
   free(d->buf);
   free(d);
 }

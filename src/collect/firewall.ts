@@ -5,7 +5,7 @@ import type { Socket } from "../model/socket.js";
 import { nativeAddon } from "./native.js";
 import { parseNetnsLink } from "./parse/proc-pid.js";
 import { tryRead, tryReadlink } from "./proc-files.js";
-import { interfacesFromNode, mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
+import { interfacesFromIfaddrs, interfacesFromNode, mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
 import { parseIptablesSave, type IptablesParse } from "./parse/iptables-save.js";
 import { parseNftJson, type NftParse } from "./parse/nft-json.js";
 import { parseNftNetlink } from "./parse/nft-netlink.js";
@@ -56,11 +56,12 @@ function netDirOf(nsFile: string | undefined): string | null {
 }
 
 /** nftables read over netlink by the addon: the parse, or why it could not be read (null: no addon with nftDump). */
-async function readNftNetlink(nsFile: string | undefined): Promise<{ parse: NftParse & { xt: boolean } } | { error: string } | null> {
+async function readNftNetlink(nsFile: string | undefined): Promise<{ parse: NftParse & { xt: boolean }; interfaces: NetInterface[] | null } | { error: string } | null> {
   const addon = nativeAddon();
   if (addon?.nftDump === undefined) return null;
   try {
-    return { parse: parseNftNetlink(await addon.nftDump(nsFile)) };
+    const dump = await addon.nftDump(nsFile);
+    return { parse: parseNftNetlink(dump), interfaces: dump.addrs == null ? null : interfacesFromIfaddrs(dump.addrs) };
   } catch (e) {
     return { error: (e as Error).message };
   }
@@ -79,20 +80,17 @@ export async function readFirewall(nsFile?: string): Promise<FirewallView> {
   const netDir = netDirOf(nsFile);
   // our own namespace's interfaces from getifaddrs (os.networkInterfaces): one program fewer to start
   const own = nsFile === undefined ? interfacesFromNode(networkInterfaces()) : null;
-  const [netlink, addr] = await Promise.all([readNftNetlink(nsFile),
-    own !== null ? Promise.resolve({ ok: true, stdout: "", stderr: "", missing: false, error: "" }) : run(prefix, ["ip", "-j", "addr", "show"])]);
+  const done: Run = { ok: true, stdout: "", stderr: "", missing: false, error: "" };
+  // the addon's thread reads the namespace's interfaces too (getifaddrs): ip runs only when it could not
+  const netlink = await readNftNetlink(nsFile);
+  const read = netlink !== null && "parse" in netlink ? netlink : null;
+  const fromAddon = read?.interfaces ?? null;
+  const [nft, addr] = await Promise.all([read !== null ? done : run(prefix, ["nft", "-j", "list", "ruleset"]),
+    own !== null || fromAddon !== null ? done : run(prefix, ["ip", "-j", "addr", "show"])]);
   const notes: string[] = [];
-  let nftParse: NftParse | null, wantSave: boolean, nft: Run;
-  if (netlink !== null && "parse" in netlink) {
-    nftParse = netlink.parse;
-    wantSave = netlink.parse.xt;
-    nft = { ok: true, stdout: "", stderr: "", missing: false, error: "" };
-  } else {
-    if (netlink !== null) notes.push(`nftables over netlink: ${netlink.error}; read with nft -j list ruleset instead`);
-    nft = await run(prefix, ["nft", "-j", "list", "ruleset"]);
-    nftParse = nft.ok ? parseNftJson(nft.stdout) : null;
-    wantSave = !nft.ok || nft.stdout.includes('"xt":');
-  }
+  if (netlink !== null && "error" in netlink) notes.push(`nftables over netlink: ${netlink.error}; read with nft -j list ruleset instead`);
+  const nftParse: NftParse | null = read !== null ? read.parse : nft.ok ? parseNftJson(nft.stdout) : null;
+  const wantSave = read !== null ? read.parse.xt : !nft.ok || nft.stdout.includes('"xt":');
   const legacy = (file: string): boolean => netDir === null || (tryRead(`${netDir}/${file}`) ?? "").trim() !== "";
   const jobs: [Promise<Run>, 4 | 6, string][] = [];
   if (wantSave) jobs.push([run(prefix, ["iptables-save"]), 4, "iptables-save"], [run(prefix, ["ip6tables-save"]), 6, "ip6tables-save"]);
@@ -110,7 +108,7 @@ export async function readFirewall(nsFile?: string): Promise<FirewallView> {
     iptables.push(parsed);
   }
   for (const p of [...(nftParse?.problems ?? []), ...iptables.flatMap((i) => i.problems)]) notes.push(`${p.source}${p.line === null ? "" : `:${p.line}`}: ${p.reason}`);
-  const interfaces = own ?? (addr.ok ? parseIpAddrJson(addr.stdout) : []);
+  const interfaces = own ?? fromAddon ?? (addr.ok ? parseIpAddrJson(addr.stdout) : []);
   if (nftParse === null && iptables.length === 0) {
     const denied = /not permitted|permission denied/i;
     const problem = nft.missing && (ipt4 === null || ipt4.missing) ? "neither nft nor iptables-save is installed"

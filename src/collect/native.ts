@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import type { IfaddrsRow } from "./parse/firewall-merge.js";
 
 /**
  * portwatch's native fast path (native/portwatch.c, built by node-gyp at `npm ci`): the kernel's socket
@@ -53,10 +54,12 @@ export interface NativeAddon {
   /**
    * The nf_tables ruleset of the namespace `netnsPath` names (or our own) as the kernel dumps it: every NEWTABLE,
    * NEWCHAIN, NEWRULE, NEWSET and NEWSETELEM message back to back (`messages`, decoded by parse/nft-netlink.ts), the
-   * namespace's interfaces as [index, name], and the generation the dump is of (read again while it moved). Rejects
+   * namespace's interfaces as [index, name], its interfaces and addresses as getifaddrs gives them (`addrs`: [name,
+   * IFF_* flags, family 0|4|6, address, prefix length]; null when getifaddrs failed), and the generation the dump
+   * is of (read again while it moved). Rejects
    * with an Error whose `code` is the errno name. Absent from an addon built before it.
    */
-  nftDump?(netnsPath?: string): Promise<{ messages: Buffer; links: [number, string][]; gen: number }>;
+  nftDump?(netnsPath?: string): Promise<{ messages: Buffer; links: [number, string][]; gen: number; addrs?: IfaddrsRow[] | null }>;
 }
 
 /** A socket a process holds, as inspectHeld read it (see NativeAddon.inspectHeld). */

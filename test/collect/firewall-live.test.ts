@@ -149,11 +149,34 @@ describe("readFirewall in namespaces the test creates", { skip }, () => {
       const input = view.ruleset?.tables.find((t) => t.name === "pwtest")?.chains.find((c) => c.name === "input");
       assert.equal(input?.rules.length, 5);
       assert.deepEqual(input?.rules[2]?.matches, [{ key: "dport", op: "==", proto: "tcp", ranges: [[2001, 2001]] }]);
-      assert.ok(view.interfaces.some((i) => i.name === "eth0"), "ip -j addr show still ran");
+      assert.ok(view.interfaces.some((i) => i.name === "eth0"), "the interfaces are read too");
     } finally {
       process.env.PATH = path;
       rmSync(bin, { recursive: true, force: true });
       lab.inSrv(["nft", "flush", "ruleset"]);
+    }
+  });
+
+  it("readFirewall takes another namespace's interfaces from the addon (getifaddrs): what ip -j addr show gives there", { skip: nativeAddon()?.nftDump === undefined ? "the addon with nftDump is not built" : false }, async () => {
+    lab.inSrv(["ip", "addr", "add", "10.251.0.1/16", "dev", "eth0", "label", "eth0:pw"]);
+    lab.inSrv(["ip", "link", "add", "pwdown0", "type", "veth", "peer", "name", "pwdown1"]);
+    const bin = mkdtempSync(`${tmpdir()}/pw-no-ip-`);
+    const path = process.env.PATH;
+    try {
+      symlinkSync(lab.inSrv(["sh", "-c", "command -v nsenter"]).trim(), `${bin}/nsenter`);
+      process.env.PATH = bin;   // no ip and no nft: what readFirewall finds comes from the addon
+      const view = await readFirewall(`/proc/${server.pid}/ns/net`);
+      process.env.PATH = path;
+      assert.deepEqual(view.notes, []);
+      const fromIp = parseIpAddrJson(lab.inSrv(["ip", "-j", "addr", "show"]));
+      assert.deepEqual(view.interfaces, fromIp);
+      assert.ok(view.interfaces.some((i) => i.name === "eth0" && i.addresses.includes("10.251.0.1") && i.up), "a labelled address is its interface's");
+      assert.ok(view.interfaces.some((i) => i.name === "pwdown0" && !i.up && i.addresses.length === 0), "an interface that is down and has no address is listed");
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+      lab.inSrv(["ip", "link", "del", "pwdown0"]);
+      lab.inSrv(["ip", "addr", "del", "10.251.0.1/16", "dev", "eth0"]);
     }
   });
 
