@@ -2,9 +2,9 @@
 // Benchmark of reading a firewall (issue 17: under 50 ms for a 1,000-rule set): makes a network namespace,
 // loads N generated rules with nft (or iptables-restore with --iptables), then times, R runs each, wall and CPU
 // (this process's, the addon's threads included, plus its waited-for children's, from /proc/self/stat):
-// readFirewall() of the namespace as an audit does (nftables over netlink through the addon's nftDump, on a
-// thread that joins the namespace, beside `ip -j addr show` through nsenter; then iptables-save and ip6tables-save
-// when the dump holds iptables-nft's xt expressions), the same as the first read of a fresh node process,
+// readFirewall() of the namespace as an audit does (nftables and the interfaces over netlink through the addon's
+// nftDump, on a thread that joins the namespace; then iptables-save and ip6tables-save when the dump holds
+// iptables-nft's xt expressions), the same as the first read of a fresh node process,
 // nftDump and parseNftNetlink alone, `nft -j list ruleset` alone (the old way, and the fallback), parsing its JSON, and reachOf for 200 listeners;
 // then a watcher's read (readFirewalls with a FirewallCache: the nftables generation asked through the addon,
 // nft not run when it has not moved), and the generation request (nftGenId) alone.
