@@ -60,6 +60,16 @@ describe("parseNftNetlink on captured dumps", () => {
     assert.deepEqual(nl.tables, parseNftJson(json).tables);
   });
 
+  it("parseNftNetlink reads a jump to an anonymous chain (jump { … }) as a jump to that chain, where nft -j loses the jump", () => {
+    const { dump, json } = captured("binding");
+    const { tables, problems } = parseNftNetlink(dump);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(rulesOf(tables, "inet b", "c").map((r) => r.verdict), [{ kind: "jump", target: "__chain2" }]);
+    assert.deepEqual(rulesOf(tables, "inet b", "__chain2").map((r) => r.verdict), [{ kind: "accept" }, { kind: "drop" }]);
+    // nft 1.0.6 writes that statement as a string: parseNftJson sees the match and no verdict
+    assert.deepEqual(rulesOf(parseNftJson(json).tables, "inet b", "c").map((r) => r.verdict), [null]);
+  });
+
   it("parseNftNetlink reads an empty dump as no tables, and a cut one with a problem instead of throwing", () => {
     assert.deepEqual(parseNftNetlink(captured("empty").dump), { tables: [], problems: [], xt: false });
     const { dump } = captured("mixed");
