@@ -3,6 +3,7 @@ import {
   addressText, addressValue, beNumber, compareBytes, ctStateNames, hostNumber, ifnameText, intervals, portRanges,
   prefixBits, protocolName, type Attrs, type NftElement, type NftValue,
 } from "./nft-values.js";
+import { payloadSrc, rawText, splitMerged, type Payload } from "./nft-payload.js";
 
 /*
  * A rule's nf_tables expressions (the kernel's register machine) read back into portwatch's matches and verdict,
@@ -30,7 +31,7 @@ export interface DelinearizeContext {
 
 type Src =
   | { t: "meta"; key: string }
-  | { t: "payload"; proto: string | null; field: string | null; addrWidth: number; base: number; off: number; len: number; net: string | null; trans: number | null }
+  | Payload
   | { t: "ct"; key: number }
   | { t: "fib"; result: number; flags: number }
   | { t: "imm"; data: Uint8Array }
@@ -46,20 +47,6 @@ const META_KEYS = ["length", "protocol", "priority", "mark", "iif", "oif", "iifn
   "random", "secpath", "iifkind", "oifkind", "ibrpvid", "ibrvproto", "time", "day", "hour", "sdif", "sdifname"];
 const CMP_OPS = ["==", "!=", "<", "<=", ">", ">="];
 const MATCH_OPS: Record<string, MatchOp> = { "==": "==", "!=": "!=" };
-/** Transport headers nft names after a dependency on this protocol number, with their fields by [offset, length]. */
-const PORTS: Record<string, string> = { "0,2": "sport", "2,2": "dport" };
-const TRANSPORT: Record<number, [string, Record<string, string>]> = {
-  6: ["tcp", { ...PORTS, "4,4": "sequence", "8,4": "ackseq", "13,1": "flags", "14,2": "window", "16,2": "checksum", "18,2": "urgptr" }],
-  17: ["udp", { ...PORTS, "4,2": "length", "6,2": "checksum" }], 136: ["udplite", { ...PORTS, "6,2": "checksum" }],
-  132: ["sctp", { ...PORTS, "4,4": "vtag", "8,4": "checksum" }], 33: ["dccp", { ...PORTS, "8,1": "type" }],
-  1: ["icmp", { "0,1": "type", "1,1": "code", "2,2": "checksum" }], 58: ["icmpv6", { "0,1": "type", "1,1": "code", "2,2": "checksum" }],
-};
-const NETWORK: Record<string, Record<string, string>> = {
-  ip: { "2,2": "length", "4,2": "id", "8,1": "ttl", "9,1": "protocol", "10,2": "checksum" },
-  ip6: { "4,2": "length", "6,1": "nexthdr", "7,1": "hoplimit" },
-};
-/** Where the addresses are in each network header: [saddr offset, daddr offset, width in bytes]. */
-const ADDRESSES: Record<string, [number, number, number]> = { ip: [12, 16, 4], ip6: [8, 24, 16] };
 /** Statements that neither match nor decide (nft -j's counter, log, mangle, notrack, set, flow …). */
 const PASS = new Set(["counter", "log", "notrack", "dynset", "flow_offload"]);
 /** Expressions that end the rule with a verdict portwatch does not follow, in nft -j's words. */
@@ -77,109 +64,145 @@ const other = (text: string): FirewallMatch => ({ key: "other", text });
 
 /** A rule's matches and verdict from its expressions. */
 export function delinearize(exprs: readonly NftExpr[], ctx: DelinearizeContext): { matches: FirewallMatch[]; verdict: FirewallVerdict | null } {
-  const regs = new Map<number, Src>();
-  const stmts: Stmt[] = [];
-  let net: string | null = ctx.family === "ip" || ctx.family === "ip6" ? ctx.family : null;
-  let trans: number | null = null;
-  const pending: { net: Rel | null; trans: Rel | null } = { net: null, trans: null };
-  let lastOther = "match";
-  let verdict: FirewallVerdict | null = null;
-  const read = (r: number | null): Src => regs.get(reg(r) ?? -2) ?? { t: "other", text: lastOther };
-  const rel = (left: Src, op: string, values: NftValue[], fromSet = false): void => {
-    const r: Rel = { left, op, values, fromSet, dropped: false };
-    stmts.push({ s: "rel", rel: r });
-    const first = values[0];
-    const one = op === "==" && values.length === 1 && first?.kind === "value" && !fromSet ? first.data : null;
-    if (one === null) return;
-    if (left.t === "meta" && left.key === "nfproto" && (one[0] === 2 || one[0] === 10)) { net = one[0] === 2 ? "ip" : "ip6"; pending.net = r; }
-    // both name the transport header after them, but in inet, bridge and netdev tables nft keeps an "ip protocol"
-    const meta = left.t === "meta" && left.key === "l4proto";
-    if (meta || (left.t === "payload" && (left.field === "protocol" || left.field === "nexthdr"))) {
-      trans = one[0] ?? null;
-      pending.trans = meta || ctx.family === "ip" || ctx.family === "ip6" ? r : null;
-    }
-  };
-  for (let i = 0; i < exprs.length && verdict === null; i++) {
+  const m = new Machine(ctx);
+  for (let i = 0; i < exprs.length && m.verdict === null; i++) {
     const { name, data: a } = exprs[i]!;
-    if (name === "immediate") {
-      const dreg = reg(a.u32(1));
-      if (dreg === -1) verdict = verdictOf(a.nested(2).nested(2));
-      else if (dreg !== null) regs.set(dreg, { t: "imm", data: a.data(2) ?? new Uint8Array() });
-    } else if (name === "payload") {
-      if (a.has(5)) { pending.net = pending.trans = null; continue; }   // a write (mangle): a statement
-      const base = a.u32(2) ?? -1, off = a.u32(3) ?? -1, len = a.u32(4) ?? 0;
-      const src = payloadSrc(base, off, len, net, trans);
-      if (base === 1 && pending.net !== null && ctx.family !== "ip" && ctx.family !== "ip6") { pending.net.dropped = true; pending.net = null; }
-      if (base === 2 && pending.trans !== null) { pending.trans.dropped = true; pending.trans = null; }
-      const d = reg(a.u32(1));
-      if (d !== null) regs.set(d, src);
-    } else if (name === "meta" || name === "ct") {
-      if (a.has(name === "meta" ? 3 : 4)) { pending.net = pending.trans = null; continue; }   // meta/ct set (mangle): a statement
-      const key = a.u32(2) ?? -1, d = reg(a.u32(1));
-      if (d !== null) regs.set(d, name === "meta" ? { t: "meta", key: META_KEYS[key] ?? String(key) } : { t: "ct", key });
-    } else if (name === "fib") {
-      const d = reg(a.u32(1));
-      if (d !== null) regs.set(d, { t: "fib", result: a.u32(2) ?? -1, flags: a.u32(3) ?? -1 });
-    } else if (name === "bitwise") {
-      const d = reg(a.u32(2)), mask = a.data(4), xor = a.data(5);
-      const op = a.u32(6) ?? 0;
-      if (d !== null) regs.set(d, op === 0 && mask !== null && xor !== null ? { t: "bitwise", src: read(a.u32(1)), mask, xor } : { t: "other", text: "&" });
-    } else if (name === "cmp") {
-      const op = CMP_OPS[a.u32(2) ?? -1] ?? "?", data = a.data(3) ?? new Uint8Array();
-      const next = exprs[i + 1];
-      // nft writes a-b as cmp gte a, cmp lte b on the same register
-      if (op === ">=" && next?.name === "cmp" && next.data.u32(2) === 3 && reg(next.data.u32(1)) === reg(a.u32(1))) {
-        rel(read(a.u32(1)), "==", [{ kind: "range", from: data, to: next.data.data(3) ?? new Uint8Array() }]);
-        i++;
-      } else {
-        const left = read(a.u32(1));
-        const parts = op === "==" && left.t === "payload" && left.field === null ? splitMerged(left, data) : null;
-        if (parts === null) rel(left, op, [{ kind: "value", data }]);
-        else for (const [l, d] of parts) rel(l, op, [{ kind: "value", data: d }]);
-      }
-    } else if (name === "range") {
-      const op = a.u32(2) === 1 ? "!=" : "==";
-      rel(read(a.u32(1)), op, [{ kind: "range", from: a.data(3) ?? new Uint8Array(), to: a.data(4) ?? new Uint8Array() }]);
-    } else if (name === "lookup") {
-      const dreg = reg(a.u32(3));
-      if (dreg === -1) { verdict = { kind: "other", text: "vmap" }; break; }
-      if (dreg !== null) { regs.set(dreg, { t: "other", text: "map" }); continue; }   // a data map: its result feeds nat and the like
-      const left = read(a.u32(2)), setName = a.str(1) ?? "", set = ctx.set(setName);
-      const op = ((a.u32(5) ?? 0) & 1) ? "!=" : "==";
-      if (set === undefined) { stmts.push({ s: "match", match: other(`set @${setName}`) }); continue; }
-      const width = widthOf(left);
-      if (set.keyLen !== null && width !== null && set.keyLen > width) { stmts.push({ s: "match", match: other("concat") }); continue; }
-      rel(left, op, setValues(set, left), true);
-    } else if (name === "nat") verdict = natVerdict(a, regs);
-    else if (name === "reject") {
-      // like nft's stmt_reject_postprocess: a reject names the protocol its dependency stood for
-      const type = a.u32(1);
-      if ((ctx.family === "ip" || ctx.family === "ip6") && type === 1 && pending.trans !== null) pending.trans.dropped = true;
-      if (ctx.family !== "ip" && ctx.family !== "ip6" && ctx.family !== "arp" && type !== 2 && pending.net !== null) pending.net.dropped = true;
-      verdict = { kind: "reject" };
-    }
-    else if (name === "target") verdict = { kind: "other", text: `xt target ${a.str(1) ?? ""}` };
-    else if (OTHER_VERDICTS[name] !== undefined) verdict = { kind: "other", text: OTHER_VERDICTS[name] };
-    else if (OTHER_LOADS[name] !== undefined) lastOther = OTHER_LOADS[name];
-    else {
-      // a statement of its own (not a comparison): like nft's rule_maybe_reset_payload_deps, a dependency before
-      // it stays a match of its own, though it still names the headers after it
-      pending.net = pending.trans = null;
-      if (name === "match") stmts.push({ s: "match", match: other(`xt match ${a.str(1) ?? ""}`) });
-      else if (OTHER_MATCHES[name] !== undefined) stmts.push({ s: "match", match: other(OTHER_MATCHES[name]) });
-      else if (name === "objref") {
-        const type = a.u32(1);
-        if (type === 2 || type === 4) stmts.push({ s: "match", match: other(type === 2 ? "quota" : "limit") });
-        else if (type !== 1 && type !== 3) stmts.push({ s: "match", match: other("objref") });
-      } else if (!PASS.has(name)) stmts.push({ s: "match", match: other(name) });
+    switch (name) {
+      case "immediate": m.immediate(a); break;
+      case "payload": m.payload(a); break;
+      case "meta": case "ct": m.metaCt(name, a); break;
+      case "cmp": if (m.cmp(a, exprs[i + 1])) i++; break;
+      case "lookup": m.lookup(a); break;
+      case "bitwise": m.bitwise(a); break;
+      case "range": m.range(a); break;
+      case "fib": m.fib(a); break;
+      case "nat": m.verdict = natVerdict(a, m.regs); break;
+      case "reject": m.reject(a); break;
+      case "target": m.verdict = { kind: "other", text: `xt target ${a.str(1) ?? ""}` }; break;
+      default: m.other(name, a);
     }
   }
   const matches: FirewallMatch[] = [];
-  for (const s of stmts) {
+  for (const s of m.stmts) {
     if (s.s === "match") matches.push(s.match);
     else if (!s.rel.dropped) matches.push(matchOf(s.rel, ctx));
   }
-  return { matches, verdict };
+  return { matches, verdict: m.verdict };
+}
+
+/**
+ * The register machine of one rule as nft's delinearization follows it: what each register holds, the statements
+ * so far, the header protocols the rule's dependencies named (`net`, `trans`) and the dependencies that disappear
+ * when a load of that header follows (`pendingNet`, `pendingTrans`). One small method per expression, so that V8
+ * compiles each on its own when a large ruleset makes them hot.
+ */
+class Machine {
+  readonly regs = new Map<number, Src>();
+  readonly stmts: Stmt[] = [];
+  net: string | null;
+  trans: number | null = null;
+  pendingNet: Rel | null = null;
+  pendingTrans: Rel | null = null;
+  lastOther = "match";
+  verdict: FirewallVerdict | null = null;
+  private readonly ipTable: boolean;
+  constructor(private readonly ctx: DelinearizeContext) {
+    this.ipTable = ctx.family === "ip" || ctx.family === "ip6";
+    this.net = this.ipTable ? ctx.family : null;
+  }
+  read(r: number | null): Src { return this.regs.get(reg(r) ?? -2) ?? { t: "other", text: this.lastOther }; }
+  rel(left: Src, op: string, values: NftValue[], fromSet = false): void {
+    const r: Rel = { left, op, values, fromSet, dropped: false };
+    this.stmts.push({ s: "rel", rel: r });
+    const first = values[0];
+    const one = op === "==" && values.length === 1 && first?.kind === "value" && !fromSet ? first.data : null;
+    if (one === null) return;
+    if (left.t === "meta" && left.key === "nfproto" && (one[0] === 2 || one[0] === 10)) { this.net = one[0] === 2 ? "ip" : "ip6"; this.pendingNet = r; }
+    // both name the transport header after them, but in inet, bridge and netdev tables nft keeps an "ip protocol"
+    const meta = left.t === "meta" && left.key === "l4proto";
+    if (meta || (left.t === "payload" && (left.field === "protocol" || left.field === "nexthdr"))) {
+      this.trans = one[0] ?? null;
+      this.pendingTrans = meta || this.ipTable ? r : null;
+    }
+  }
+  /** A statement of its own (not a comparison): like nft's rule_maybe_reset_payload_deps, a dependency before it stays a match. */
+  private statement(): void { this.pendingNet = this.pendingTrans = null; }
+  immediate(a: Attrs): void {
+    const dreg = reg(a.u32(1));
+    if (dreg === -1) this.verdict = verdictOf(a.nested(2).nested(2));
+    else if (dreg !== null) this.regs.set(dreg, { t: "imm", data: a.data(2) ?? new Uint8Array() });
+  }
+  payload(a: Attrs): void {
+    if (a.has(5)) { this.statement(); return; }   // a write (mangle)
+    const base = a.u32(2) ?? -1, off = a.u32(3) ?? -1, len = a.u32(4) ?? 0;
+    const src = payloadSrc(base, off, len, this.net, this.trans);
+    if (base === 1 && this.pendingNet !== null && !this.ipTable) { this.pendingNet.dropped = true; this.pendingNet = null; }
+    if (base === 2 && this.pendingTrans !== null) { this.pendingTrans.dropped = true; this.pendingTrans = null; }
+    const d = reg(a.u32(1));
+    if (d !== null) this.regs.set(d, src);
+  }
+  metaCt(name: string, a: Attrs): void {
+    if (a.has(name === "meta" ? 3 : 4)) { this.statement(); return; }   // meta/ct set (mangle)
+    const key = a.u32(2) ?? -1, d = reg(a.u32(1));
+    if (d !== null) this.regs.set(d, name === "meta" ? { t: "meta", key: META_KEYS[key] ?? String(key) } : { t: "ct", key });
+  }
+  fib(a: Attrs): void {
+    const d = reg(a.u32(1));
+    if (d !== null) this.regs.set(d, { t: "fib", result: a.u32(2) ?? -1, flags: a.u32(3) ?? -1 });
+  }
+  bitwise(a: Attrs): void {
+    const d = reg(a.u32(2)), mask = a.data(4), xor = a.data(5), op = a.u32(6) ?? 0;
+    if (d !== null) this.regs.set(d, op === 0 && mask !== null && xor !== null ? { t: "bitwise", src: this.read(a.u32(1)), mask, xor } : { t: "other", text: "&" });
+  }
+  /** A comparison; true when it took the next expression too (nft writes a-b as cmp gte a, cmp lte b on one register). */
+  cmp(a: Attrs, next: NftExpr | undefined): boolean {
+    const op = CMP_OPS[a.u32(2) ?? -1] ?? "?", data = a.data(3) ?? new Uint8Array();
+    if (op === ">=" && next?.name === "cmp" && next.data.u32(2) === 3 && reg(next.data.u32(1)) === reg(a.u32(1))) {
+      this.rel(this.read(a.u32(1)), "==", [{ kind: "range", from: data, to: next.data.data(3) ?? new Uint8Array() }]);
+      return true;
+    }
+    const left = this.read(a.u32(1));
+    const parts = op === "==" && left.t === "payload" && left.field === null ? splitMerged(left, data) : null;
+    if (parts === null) this.rel(left, op, [{ kind: "value", data }]);
+    else for (const [l, d] of parts) this.rel(l, op, [{ kind: "value", data: d }]);
+    return false;
+  }
+  range(a: Attrs): void {
+    const op = a.u32(2) === 1 ? "!=" : "==";
+    this.rel(this.read(a.u32(1)), op, [{ kind: "range", from: a.data(3) ?? new Uint8Array(), to: a.data(4) ?? new Uint8Array() }]);
+  }
+  lookup(a: Attrs): void {
+    const dreg = reg(a.u32(3));
+    if (dreg === -1) { this.verdict = { kind: "other", text: "vmap" }; return; }
+    if (dreg !== null) { this.regs.set(dreg, { t: "other", text: "map" }); return; }   // a data map: its result feeds nat and the like
+    const left = this.read(a.u32(2)), setName = a.str(1) ?? "", set = this.ctx.set(setName);
+    const op = ((a.u32(5) ?? 0) & 1) ? "!=" : "==";
+    if (set === undefined) { this.stmts.push({ s: "match", match: other(`set @${setName}`) }); return; }
+    const width = widthOf(left);
+    if (set.keyLen !== null && width !== null && set.keyLen > width) { this.stmts.push({ s: "match", match: other("concat") }); return; }
+    this.rel(left, op, setValues(set, left), true);
+  }
+  /** Like nft's stmt_reject_postprocess: a reject names the protocol its dependency stood for. */
+  reject(a: Attrs): void {
+    const type = a.u32(1), family = this.ctx.family;
+    if (this.ipTable && type === 1 && this.pendingTrans !== null) this.pendingTrans.dropped = true;
+    if (!this.ipTable && family !== "arp" && type !== 2 && this.pendingNet !== null) this.pendingNet.dropped = true;
+    this.verdict = { kind: "reject" };
+  }
+  /** Every other expression: a verdict portwatch does not follow, a load it does not read, or a statement. */
+  other(name: string, a: Attrs): void {
+    if (OTHER_VERDICTS[name] !== undefined) { this.verdict = { kind: "other", text: OTHER_VERDICTS[name] }; return; }
+    if (OTHER_LOADS[name] !== undefined) { this.lastOther = OTHER_LOADS[name]; return; }
+    this.statement();
+    const push = (text: string): void => { this.stmts.push({ s: "match", match: other(text) }); };
+    if (name === "match") push(`xt match ${a.str(1) ?? ""}`);
+    else if (OTHER_MATCHES[name] !== undefined) push(OTHER_MATCHES[name]);
+    else if (name === "objref") {
+      const type = a.u32(1);
+      if (type === 2 || type === 4) push(type === 2 ? "quota" : "limit");
+      else if (type !== 1 && type !== 3) push("objref");
+    } else if (!PASS.has(name)) push(name);
+  }
 }
 
 function verdictOf(v: Attrs): FirewallVerdict {
@@ -191,54 +214,6 @@ function verdictOf(v: Attrs): FirewallVerdict {
   if (c === -3 || c === -4) return { kind: c === -3 ? "jump" : "goto", target: v.str(2) ?? "" };
   return { kind: "other", text: c === -1 ? "continue" : `verdict ${String(c)}` };
 }
-
-function payloadSrc(base: number, off: number, len: number, net: string | null, trans: number | null): Payload {
-  const p = fieldOf(base, off, len, net, trans);
-  return { t: "payload", proto: p.proto, field: p.field, addrWidth: p.addrWidth, base, off, len, net, trans };
-}
-
-/** A load nft cannot name, as nft writes it: "@th,16,16" (base, offset and length in bits). */
-function rawText(p: Payload): string {
-  return `@${["ll", "nh", "th", "ih"][p.base] ?? String(p.base)},${p.off * 8},${p.len * 8}`;
-}
-
-/** The protocol and field nft names a payload load by (its header's protocol from the table family or the rule's dependencies). */
-function fieldOf(base: number, off: number, len: number, net: string | null, trans: number | null): { proto: string | null; field: string | null; addrWidth: number } {
-  if (base === 1 && net !== null) {
-    const [s, d, width] = ADDRESSES[net]!;
-    if ((off === s || off === d) && len >= 1 && len <= width) return { proto: net, field: off === s ? "saddr" : "daddr", addrWidth: width };
-    return { proto: net, field: NETWORK[net]![`${off},${len}`] ?? null, addrWidth: 0 };
-  }
-  if (base === 2) {
-    const t = trans === null ? undefined : TRANSPORT[trans];
-    if (t === undefined) return { proto: trans === null ? "th" : null, field: trans === null ? PORTS[`${off},${len}`] ?? null : null, addrWidth: 0 };
-    return { proto: t[0], field: t[1][`${off},${len}`] ?? null, addrWidth: 0 };
-  }
-  return { proto: null, field: null, addrWidth: 0 };
-}
-
-/**
- * nft merges equality matches of adjacent header fields into one load ("udp sport 443 udp dport 53" is one 4-byte
- * load and compare at transport header + 0) and splits them again when it lists the rule: the fields that tile the
- * load exactly, each with its part of the value; null when they do not.
- */
-function splitMerged(left: Payload, data: Uint8Array): [Payload, Uint8Array][] | null {
-  const { base, off, net, trans } = left;
-  if (data.length !== left.len) return null;
-  const out: [Payload, Uint8Array][] = [];
-  for (let pos = off; pos < off + left.len;) {
-    let found: Payload | null = null;
-    for (let l = off + left.len - pos; l >= 1 && found === null; l--) {
-      const f = fieldOf(base, pos, l, net, trans);
-      if (f.field !== null && (f.addrWidth === 0 || l === f.addrWidth)) found = payloadSrc(base, pos, l, net, trans);
-    }
-    if (found === null) return null;
-    out.push([found, data.subarray(pos - off, pos - off + found.len)]);
-    pos += found.len;
-  }
-  return out.length > 1 ? out : null;
-}
-type Payload = Extract<Src, { t: "payload" }>;
 
 /** How many bytes a load puts in its register, where known (a set with longer keys is a concatenation). */
 function widthOf(s: Src): number | null {

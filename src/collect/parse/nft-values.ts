@@ -23,11 +23,13 @@ export class Attrs {
    * `w`: the same bytes as 32-bit words (netlink aligns every attribute to 4 bytes): one read gives an attribute's
    * length and type on a little-endian host. Made once for a dump and handed down; null when the bytes are not aligned.
    */
-  readonly w: Uint32Array | null;
-  constructor(readonly b: Uint8Array, readonly from = 0, readonly to = b.length, w?: Uint32Array | null) {
+  constructor(readonly b: Uint8Array, readonly from: number, readonly to: number, readonly w: Uint32Array | null) {
     this.at = 0;
     this.end = 0;
-    this.w = w !== undefined ? w : b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2) : null;
+  }
+  /** The attributes of `b` (a nested attribute's payload, say) from `from` to `to`. */
+  static of(b: Uint8Array, from = 0, to = b.length): Attrs {
+    return new Attrs(b, from, to, b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2) : null);
   }
   /** Whether an attribute's length does not fit (the rest of this level is not read). */
   get truncated(): boolean {
@@ -95,26 +97,28 @@ const UTF8 = new TextDecoder();
 /** Names met before, by length, first and last byte: a dump repeats each table, chain and expression name thousands of times. */
 const interned = new Map<number, string[]>();
 
-/** Bytes up to the first NUL as text (ASCII without a decoder, and a name met before without a new string). */
+/** Bytes up to the first NUL as text: a name met before without a new string (kept small: it runs for every name of a dump). */
 export function text(b: Uint8Array, from = 0, to = b.length): string {
   let end = from;
   while (end < to && b[end] !== 0) end++;
   const n = end - from;
   if (n === 0) return "";
-  const key = n * 65536 + b[from]! * 256 + b[end - 1]!;
+  const known = interned.get(n * 65536 + b[from]! * 256 + b[end - 1]!);
+  if (known !== undefined) for (const s of known) if (sameText(s, b, from, n)) return s;
+  return newText(b, from, end);
+}
+
+function sameText(s: string, b: Uint8Array, from: number, n: number): boolean {
+  for (let i = 1; i < n - 1; i++) if (s.charCodeAt(i) !== b[from + i]) return false;
+  return true;
+}
+
+/** A name not met before: decoded (UTF-8), and kept when it is ASCII. */
+function newText(b: Uint8Array, from: number, end: number): string {
+  const s = UTF8.decode(b.subarray(from, end));
+  if (s.length !== end - from) return s;
+  const key = s.length * 65536 + b[from]! * 256 + b[end - 1]!;
   const known = interned.get(key);
-  if (known !== undefined) {
-    next: for (const s of known) {
-      for (let i = 1; i < n - 1; i++) if (s.charCodeAt(i) !== b[from + i]) continue next;
-      return s;
-    }
-  }
-  let s = "";
-  for (let i = from; i < end; i++) {
-    const c = b[i]!;
-    if (c >= 0x80) return UTF8.decode(b.subarray(from, end));
-    s += String.fromCharCode(c);
-  }
   if (known === undefined) { if (interned.size < 4096) interned.set(key, [s]); } else if (known.length < 8) known.push(s);
   return s;
 }
