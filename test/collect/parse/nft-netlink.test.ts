@@ -70,6 +70,17 @@ describe("parseNftNetlink on captured dumps", () => {
     assert.deepEqual(rulesOf(parseNftJson(json).tables, "inet b", "c").map((r) => r.verdict), [null]);
   });
 
+  it("parseNftNetlink does not throw on damaged dumps (1,000 copies of a capture with bytes changed and cut)", () => {
+    const { dump } = captured("mixed");
+    const r = seededRandom(5);
+    for (let i = 0; i < 1000; i++) {
+      const b = Buffer.from(dump.messages);
+      for (let k = 1 + Math.floor(r() * 8); k > 0; k--) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+      const messages = r() < 0.3 ? b.subarray(0, Math.floor(r() * b.length)) : b;
+      assert.doesNotThrow(() => parseNftNetlink({ messages, links: dump.links }), `damaged copy ${i}`);
+    }
+  });
+
   it("parseNftNetlink reads an empty dump as no tables, and a cut one with a problem instead of throwing", () => {
     assert.deepEqual(parseNftNetlink(captured("empty").dump), { tables: [], problems: [], xt: false });
     const { dump } = captured("mixed");
