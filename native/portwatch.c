@@ -40,6 +40,10 @@
  *    namespace when given (a short-lived thread joins it, as sockDiag's does): a watcher reads the firewall
  *    again only when it moved.
  *
+ * 7. nftDump([netnsPath]) — the nf_tables ruleset (tables, chains, rules, sets and their elements) as the
+ *    kernel's raw netlink messages, read the way `nft list ruleset` reads it but without nft (a Promise; a
+ *    short-lived thread joins the namespace when given). JavaScript decodes them (parse/nft-netlink.ts).
+ *
  * Nothing here builds a command or trusts a path beyond reading it; every loop is bounded by what the
  * kernel returns. Built by node-gyp from binding.gyp at `npm ci`; portwatch works without it (/proc text).
  */
@@ -50,6 +54,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -69,6 +77,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/xattr.h>
 #include <signal.h>
 #include <unistd.h>
@@ -984,6 +993,289 @@ static napi_value nft_gen_id(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* ---- 7. nftDump([netnsPath]): the nf_tables ruleset as raw netlink messages ----
+ * The dumps `nft list ruleset` makes, without nft: NFT_MSG_GETTABLE, GETCHAIN, GETRULE and GETSET for every
+ * family (AF_UNSPEC), then GETSETELEM for each set the set dump named (anonymous sets included). Every reply
+ * message (NEWTABLE, NEWCHAIN, NEWRULE, NEWSET, NEWSETELEM, each with its nlmsghdr) is copied as it came into
+ * one buffer that JavaScript decodes (src/collect/parse/nft-netlink.ts). The generation (NFT_MSG_GETGEN) is
+ * asked before and after: when it moved, or a dump says NLM_F_DUMP_INTR, everything is read again (3 tries,
+ * then EAGAIN). Also the namespace's interface names by index (if_nameindex), to name `iif`/`oif` matches, and
+ * its interfaces with their flags and addresses (getifaddrs: what `ip -j addr show` would say, without running it).
+ * Bounded: 256 MiB of messages at most (E2BIG), 5 s receive timeout per read (ETIMEDOUT). */
+#define NFT_DUMP_MAX (256u << 20)
+
+typedef struct {
+  char netns[4096];
+  int has_netns;
+  char *buf;       /* the messages */
+  char rbuf[1 << 16]; /* one recv */
+  size_t len, cap;
+  uint32_t gen;
+  int err;
+  struct if_nameindex *links;
+  struct ifaddrs *addrs;
+  int addrs_err;   /* getifaddrs failed: JavaScript asks `ip -j addr show` instead */
+  napi_deferred deferred;
+  napi_async_work work;
+} nftdump_t;
+
+static int buf_add(nftdump_t *d, const void *p, size_t n) {
+  if (d->len + n > NFT_DUMP_MAX) return E2BIG;
+  if (d->len + n > d->cap) {
+    size_t cap = d->cap ? d->cap : 1 << 16;
+    while (cap < d->len + n) cap *= 2;
+    char *b = realloc(d->buf, cap);
+    if (!b) return ENOMEM;
+    d->buf = b;
+    d->cap = cap;
+  }
+  memcpy(d->buf + d->len, p, n);
+  d->len += n;
+  return 0;
+}
+
+static void put_attr(char *msg, size_t *len, uint16_t type, const char *s) {
+  struct nlattr *a = (struct nlattr *)(msg + *len);
+  size_t n = strlen(s) + 1;
+  a->nla_type = type;
+  a->nla_len = (uint16_t)(NLA_HDRLEN + n);
+  memcpy((char *)a + NLA_HDRLEN, s, n);
+  *len += NLA_ALIGN(a->nla_len);
+}
+
+/* One request (a dump unless GETGEN); its replies appended to d (not GETGEN's, whose id goes to *gen). 0 or an errno. */
+static int nft_request(int fd, nftdump_t *d, uint16_t type, uint8_t family, const char *table, const char *set, uint32_t seq, uint32_t *gen) {
+  char msg[1024];
+  memset(msg, 0, sizeof msg);
+  struct nlmsghdr *nlh = (struct nlmsghdr *)msg;
+  size_t len = NLMSG_LENGTH(sizeof(struct nfgenmsg));
+  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | (type == NFT_MSG_GETGEN ? 0 : NLM_F_DUMP);
+  nlh->nlmsg_seq = seq;
+  struct nfgenmsg *nfg = NLMSG_DATA(nlh);
+  nfg->nfgen_family = family;
+  nfg->version = NFNETLINK_V0;
+  len = NLMSG_ALIGN(len);
+  /* table and set names come from the kernel's own set dump; NFT_NAME_MAXLEN (256) each at most */
+  if (table) put_attr(msg, &len, NFTA_SET_ELEM_LIST_TABLE, table);
+  if (set) put_attr(msg, &len, NFTA_SET_ELEM_LIST_SET, set);
+  nlh->nlmsg_len = (uint32_t)len;
+  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+  if (sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return errno;
+  for (;;) {
+    ssize_t n = recv(fd, d->rbuf, sizeof d->rbuf, 0);
+    if (n < 0) { if (errno == EINTR) continue; return errno == EAGAIN ? ETIMEDOUT : errno; }
+    if (n == 0) return EPROTO;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)d->rbuf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(h);
+        return h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error ? -e->error : (type == NFT_MSG_GETGEN ? EPROTO : 0);
+      }
+      if (h->nlmsg_flags & NLM_F_DUMP_INTR) return EINTR;
+      if (h->nlmsg_type == NLMSG_DONE) return 0;
+      if (type == NFT_MSG_GETGEN) {
+        int left = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(struct nfgenmsg));
+        const struct nlattr *a = (const struct nlattr *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+        for (; left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= left;
+             left -= NLA_ALIGN(a->nla_len), a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len))) {
+          if ((a->nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID && a->nla_len >= NLA_HDRLEN + 4) {
+            uint32_t be;
+            memcpy(&be, (const char *)a + NLA_HDRLEN, 4);
+            *gen = ntohl(be);
+            return 0;
+          }
+        }
+        return EPROTO;
+      }
+      int rc = buf_add(d, h, h->nlmsg_len);
+      if (rc) return rc;
+    }
+  }
+}
+
+/* The table and name of a NEWSET message (pointers into it); 0 when both are there. */
+static int set_names(const struct nlmsghdr *h, const char **table, const char **name) {
+  *table = *name = NULL;
+  int left = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(struct nfgenmsg));
+  const struct nlattr *a = (const struct nlattr *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+  for (; left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= left;
+       left -= NLA_ALIGN(a->nla_len), a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len))) {
+    const char *s = (const char *)a + NLA_HDRLEN;
+    size_t n = a->nla_len - NLA_HDRLEN;
+    if (n == 0 || n > 256 || s[n - 1] != '\0') continue;   /* NLA_STRING, NUL-terminated, NFT_NAME_MAXLEN */
+    if ((a->nla_type & NLA_TYPE_MASK) == NFTA_SET_TABLE) *table = s;
+    else if ((a->nla_type & NLA_TYPE_MASK) == NFTA_SET_NAME) *name = s;
+  }
+  return *table && *name ? 0 : -1;
+}
+
+static int nft_dump_once(int fd, nftdump_t *d) {
+  static const uint16_t kinds[] = { NFT_MSG_GETTABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, NFT_MSG_GETSET };
+  uint32_t seq = 1, before = 0, after = 0;
+  d->len = 0;
+  int rc = nft_request(fd, d, NFT_MSG_GETGEN, AF_UNSPEC, NULL, NULL, seq++, &before);
+  size_t sets_at = 0;
+  for (size_t k = 0; !rc && k < sizeof kinds / sizeof kinds[0]; k++) {
+    if (kinds[k] == NFT_MSG_GETSET) sets_at = d->len;
+    rc = nft_request(fd, d, kinds[k], AF_UNSPEC, NULL, NULL, seq++, NULL);
+  }
+  size_t sets_end = d->len;
+  /* one GETSETELEM per set of the set dump: walk those messages by offset (d->buf moves as it grows) */
+  for (size_t off = sets_at; !rc && off + NLMSG_HDRLEN <= sets_end;) {
+    const struct nlmsghdr *h = (const struct nlmsghdr *)(d->buf + off);
+    size_t step = NLMSG_ALIGN(h->nlmsg_len);
+    const char *table, *name;
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nfgenmsg)) || step == 0) break;
+    if (set_names(h, &table, &name) == 0) {
+      char t[257], s[257];
+      uint8_t family = ((const struct nfgenmsg *)NLMSG_DATA(h))->nfgen_family;
+      snprintf(t, sizeof t, "%s", table);
+      snprintf(s, sizeof s, "%s", name);
+      rc = nft_request(fd, d, NFT_MSG_GETSETELEM, family, t, s, seq++, NULL);
+    }
+    off += step;
+  }
+  if (!rc) rc = nft_request(fd, d, NFT_MSG_GETGEN, AF_UNSPEC, NULL, NULL, seq++, &after);
+  if (!rc && before != after) rc = EINTR;
+  d->gen = after;
+  return rc;
+}
+
+static void nft_dump_run(nftdump_t *d) {
+  if (d->has_netns) {
+    int nsfd = open(d->netns, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) { d->err = errno; return; }
+    int rc = setns(nsfd, CLONE_NEWNET);
+    d->err = rc < 0 ? errno : 0;
+    close(nsfd);
+    if (rc < 0) return;
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) { d->err = errno; return; }
+  struct timeval tv = { .tv_sec = 5 };
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int rc = EINTR;
+  for (int tries = 0; tries < 3 && rc == EINTR; tries++) rc = nft_dump_once(fd, d);
+  close(fd);
+  d->err = rc == EINTR ? EAGAIN : rc;
+  if (!d->err) {
+    d->links = if_nameindex();   /* in this thread's namespace; NULL: names not known */
+    if (getifaddrs(&d->addrs) < 0) { d->addrs = NULL; d->addrs_err = errno ? errno : EIO; }
+  }
+}
+
+static void *nft_dump_thread(void *arg) {
+  nft_dump_run(arg);
+  return NULL;
+}
+
+/* Runs on a libuv thread, which must never change namespace: with a path, a new pthread joins it. */
+static void nft_dump_execute(napi_env env, void *data) {
+  (void)env;
+  nftdump_t *d = data;
+  if (!d->has_netns) { nft_dump_run(d); return; }
+  pthread_t th;
+  if (pthread_create(&th, NULL, nft_dump_thread, d) != 0) { d->err = EAGAIN; return; }
+  pthread_join(th, NULL);
+}
+
+static void nft_dump_complete(napi_env env, napi_status status, void *data) {
+  nftdump_t *d = data;
+  if (status != napi_ok || d->err) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "nftables dump: %s", strerror(d->err ? d->err : EIO));
+    napi_value err, m, code;
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+    napi_create_string_utf8(env, errno_name(d->err), NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, m, &err);
+    napi_reject_deferred(env, d->deferred, err);
+  } else {
+    napi_value result, messages, links, gen;
+    void *raw = NULL;
+    napi_create_buffer_copy(env, d->len, d->len ? d->buf : "", &raw, &messages);
+    napi_create_array(env, &links);
+    uint32_t i = 0;
+    for (const struct if_nameindex *l = d->links; l && l->if_index != 0; l++) {
+      napi_value pair, idx, name;
+      napi_create_array_with_length(env, 2, &pair);
+      napi_create_uint32(env, l->if_index, &idx);
+      napi_create_string_utf8(env, l->if_name, NAPI_AUTO_LENGTH, &name);
+      napi_set_element(env, pair, 0, idx);
+      napi_set_element(env, pair, 1, name);
+      napi_set_element(env, links, i++, pair);
+    }
+    napi_create_uint32(env, d->gen, &gen);
+    /* the namespace's interfaces and addresses (getifaddrs): [name, flags, family 0|4|6, address, prefix length] */
+    napi_value addrs;
+    if (d->addrs_err) napi_get_null(env, &addrs);
+    else {
+      napi_create_array(env, &addrs);
+      uint32_t n = 0;
+      for (const struct ifaddrs *a = d->addrs; a; a = a->ifa_next) {
+        if (!a->ifa_name || !a->ifa_addr) continue;
+        int fam = a->ifa_addr->sa_family;
+        char text[INET6_ADDRSTRLEN] = "";
+        int prefix = -1, f = 0;
+        if (fam == AF_INET || fam == AF_INET6) {
+          const void *src = fam == AF_INET ? (const void *)&((const struct sockaddr_in *)a->ifa_addr)->sin_addr
+                                           : (const void *)&((const struct sockaddr_in6 *)a->ifa_addr)->sin6_addr;
+          if (!inet_ntop(fam, src, text, sizeof text)) continue;
+          f = fam == AF_INET ? 4 : 6;
+          if (a->ifa_netmask) {
+            const unsigned char *m = fam == AF_INET ? (const unsigned char *)&((const struct sockaddr_in *)a->ifa_netmask)->sin_addr
+                                                    : (const unsigned char *)&((const struct sockaddr_in6 *)a->ifa_netmask)->sin6_addr;
+            prefix = 0;
+            for (int i = 0; i < (fam == AF_INET ? 4 : 16); i++) prefix += __builtin_popcount(m[i]);
+          }
+        } else if (fam != AF_PACKET) continue;
+        napi_value row, v;
+        napi_create_array_with_length(env, 5, &row);
+        napi_create_string_utf8(env, a->ifa_name, NAPI_AUTO_LENGTH, &v); napi_set_element(env, row, 0, v);
+        napi_create_uint32(env, a->ifa_flags, &v); napi_set_element(env, row, 1, v);
+        napi_create_uint32(env, (uint32_t)f, &v); napi_set_element(env, row, 2, v);
+        if (f) napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v); else napi_get_null(env, &v);
+        napi_set_element(env, row, 3, v);
+        if (prefix >= 0) napi_create_int32(env, prefix, &v); else napi_get_null(env, &v);
+        napi_set_element(env, row, 4, v);
+        napi_set_element(env, addrs, n++, row);
+      }
+    }
+    napi_create_object(env, &result);
+    napi_set_named_property(env, result, "addrs", addrs);
+    napi_set_named_property(env, result, "messages", messages);
+    napi_set_named_property(env, result, "links", links);
+    napi_set_named_property(env, result, "gen", gen);
+    napi_resolve_deferred(env, d->deferred, result);
+  }
+  napi_delete_async_work(env, d->work);
+  if (d->links) if_freenameindex(d->links);
+  if (d->addrs) freeifaddrs(d->addrs);
+  free(d->buf);
+  free(d);
+}
+
+static napi_value nft_dump(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (t != napi_string && t != napi_undefined && t != napi_null) { napi_throw_type_error(env, NULL, "nftDump([netnsPath])"); return NULL; }
+  nftdump_t *d = calloc(1, sizeof *d);
+  if (!d) return throw_errno(env, ENOMEM, "nftDump");
+  if (t == napi_string) {
+    if (get_string(env, argv[0], d->netns, sizeof d->netns) < 0) { free(d); napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
+    d->has_netns = 1;
+  }
+  napi_value promise, name;
+  napi_create_promise(env, &d->deferred, &promise);
+  napi_create_string_utf8(env, "nftDump", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, nft_dump_execute, nft_dump_complete, d, &d->work);
+  napi_queue_async_work(env, d->work);
+  return promise;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "inspectHeld", NAPI_AUTO_LENGTH, inspect_held, NULL, &fn);
@@ -1002,6 +1294,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "bindProbe", fn);
   napi_create_function(env, "nftGenId", NAPI_AUTO_LENGTH, nft_gen_id, NULL, &fn);
   napi_set_named_property(env, exports, "nftGenId", fn);
+  napi_create_function(env, "nftDump", NAPI_AUTO_LENGTH, nft_dump, NULL, &fn);
+  napi_set_named_property(env, exports, "nftDump", fn);
   return exports;
 }
 

@@ -5,15 +5,18 @@ import type { Socket } from "../model/socket.js";
 import { nativeAddon } from "./native.js";
 import { parseNetnsLink } from "./parse/proc-pid.js";
 import { tryRead, tryReadlink } from "./proc-files.js";
-import { interfacesFromNode, mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
+import { interfacesFromIfaddrs, interfacesFromNode, mergeFirewall, parseIpAddrJson } from "./parse/firewall-merge.js";
 import { parseIptablesSave, type IptablesParse } from "./parse/iptables-save.js";
 import { parseNftJson, type NftParse } from "./parse/nft-json.js";
+import { parseNftNetlink } from "./parse/nft-netlink.js";
 
 /*
- * Reads a network namespace's firewall and interfaces, without changing anything: `nft -j list ruleset`,
- * `ip -j addr show` (for our own namespace, Node's os.networkInterfaces() instead), and when needed `iptables-save`, `ip6tables-save` and their -legacy- forms (see
- * readFirewall). Each runs with a fixed argument list, no shell; another namespace is entered with
- * `nsenter --net=<proc>/<pid>/ns/net --` (root only). Parsing is in parse/.
+ * Reads a network namespace's firewall and interfaces, without changing anything: nftables over netlink through
+ * the addon (nftDump, decoded by parse/nft-netlink.ts; `nft -j list ruleset` when there is no addon or that
+ * read fails), `ip -j addr show` (for our own namespace, Node's os.networkInterfaces() instead), and when needed
+ * `iptables-save`, `ip6tables-save` and their -legacy- forms (see readFirewall). Each program runs with a fixed
+ * argument list, no shell; another namespace is entered with `nsenter --net=<proc>/<pid>/ns/net --` (root only),
+ * or by the addon's thread that joins it (setns). Parsing is in parse/.
  */
 
 /** A namespace's firewall as read: null ruleset when no tool could be read (`problem` says why). */
@@ -52,10 +55,23 @@ function netDirOf(nsFile: string | undefined): string | null {
   return m ? `${m[1]}/net` : null;
 }
 
+/** nftables read over netlink by the addon: the parse, or why it could not be read (null: no addon with nftDump). */
+async function readNftNetlink(nsFile: string | undefined): Promise<{ parse: NftParse & { xt: boolean }; interfaces: NetInterface[] | null } | { error: string } | null> {
+  const addon = nativeAddon();
+  if (addon?.nftDump === undefined) return null;
+  try {
+    const dump = await addon.nftDump(nsFile);
+    return { parse: parseNftNetlink(dump), interfaces: dump.addrs == null ? null : interfacesFromIfaddrs(dump.addrs) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
 /**
  * Reads the firewall of the namespace `nsFile` names (`/proc/<pid>/ns/net`), or of our own when undefined.
- * nft and ip run first, in parallel; iptables-save and ip6tables-save only when nft is missing or shows
- * iptables-nft's opaque "xt" expressions, and the -legacy- forms only when the namespace's
+ * nftables over netlink (the addon) and ip run first, in parallel; `nft -j list ruleset` only when the addon is
+ * missing or its read failed (a note says why); iptables-save and ip6tables-save only when nftables could not
+ * be read or shows iptables-nft's opaque "xt" expressions, and the -legacy- forms only when the namespace's
  * ip_tables_names / ip6_tables_names list legacy tables (fewer programs to start: they are most of the cost).
  * Never throws: what could not be read is in `problem`.
  */
@@ -64,11 +80,17 @@ export async function readFirewall(nsFile?: string): Promise<FirewallView> {
   const netDir = netDirOf(nsFile);
   // our own namespace's interfaces from getifaddrs (os.networkInterfaces): one program fewer to start
   const own = nsFile === undefined ? interfacesFromNode(networkInterfaces()) : null;
-  const [nft, addr] = await Promise.all([run(prefix, ["nft", "-j", "list", "ruleset"]),
-    own !== null ? Promise.resolve({ ok: true, stdout: "", stderr: "", missing: false, error: "" }) : run(prefix, ["ip", "-j", "addr", "show"])]);
+  const done: Run = { ok: true, stdout: "", stderr: "", missing: false, error: "" };
+  // the addon's thread reads the namespace's interfaces too (getifaddrs): ip runs only when it could not
+  const netlink = await readNftNetlink(nsFile);
+  const read = netlink !== null && "parse" in netlink ? netlink : null;
+  const fromAddon = read?.interfaces ?? null;
+  const [nft, addr] = await Promise.all([read !== null ? done : run(prefix, ["nft", "-j", "list", "ruleset"]),
+    own !== null || fromAddon !== null ? done : run(prefix, ["ip", "-j", "addr", "show"])]);
   const notes: string[] = [];
-  const nftParse: NftParse | null = nft.ok ? parseNftJson(nft.stdout) : null;
-  const wantSave = !nft.ok || nft.stdout.includes('"xt":');
+  if (netlink !== null && "error" in netlink) notes.push(`nftables over netlink: ${netlink.error}; read with nft -j list ruleset instead`);
+  const nftParse: NftParse | null = read !== null ? read.parse : nft.ok ? parseNftJson(nft.stdout) : null;
+  const wantSave = read !== null ? read.parse.xt : !nft.ok || nft.stdout.includes('"xt":');
   const legacy = (file: string): boolean => netDir === null || (tryRead(`${netDir}/${file}`) ?? "").trim() !== "";
   const jobs: [Promise<Run>, 4 | 6, string][] = [];
   if (wantSave) jobs.push([run(prefix, ["iptables-save"]), 4, "iptables-save"], [run(prefix, ["ip6tables-save"]), 6, "ip6tables-save"]);
@@ -86,7 +108,7 @@ export async function readFirewall(nsFile?: string): Promise<FirewallView> {
     iptables.push(parsed);
   }
   for (const p of [...(nftParse?.problems ?? []), ...iptables.flatMap((i) => i.problems)]) notes.push(`${p.source}${p.line === null ? "" : `:${p.line}`}: ${p.reason}`);
-  const interfaces = own ?? (addr.ok ? parseIpAddrJson(addr.stdout) : []);
+  const interfaces = own ?? fromAddon ?? (addr.ok ? parseIpAddrJson(addr.stdout) : []);
   if (nftParse === null && iptables.length === 0) {
     const denied = /not permitted|permission denied/i;
     const problem = nft.missing && (ipt4 === null || ipt4.missing) ? "neither nft nor iptables-save is installed"

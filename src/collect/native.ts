@@ -1,12 +1,13 @@
 import { createRequire } from "node:module";
+import type { IfaddrsRow } from "./parse/firewall-merge.js";
 
 /**
  * portwatch's native fast path (native/portwatch.c, built by node-gyp at `npm ci`): the kernel's socket
- * tables through netlink sock_diag (what `ss` uses), the /proc/<pid>/fd walk on POSIX threads, and the
- * bind probe of `audit --deep`.
+ * tables through netlink sock_diag (what `ss` uses), the /proc/<pid>/fd walk on POSIX threads, the
+ * bind probe of `audit --deep`, and the nftables ruleset over netlink (nftDump, instead of running nft).
  * Optional: without it (no compiler at install, another OS, PORTWATCH_NATIVE=0) the collector reads the
- * /proc/net text tables and walks the fds in JavaScript, with the same results; only --deep cannot run
- * (it says so in a warning).
+ * /proc/net text tables, walks the fds in JavaScript and runs `nft -j list ruleset`, with the same results;
+ * only --deep cannot run (it says so in a warning).
  */
 export interface NativeAddon {
   /**
@@ -50,6 +51,15 @@ export interface NativeAddon {
    * an addon built before it.
    */
   nftGenId?(netnsPath?: string): number;
+  /**
+   * The nf_tables ruleset of the namespace `netnsPath` names (or our own) as the kernel dumps it: every NEWTABLE,
+   * NEWCHAIN, NEWRULE, NEWSET and NEWSETELEM message back to back (`messages`, decoded by parse/nft-netlink.ts), the
+   * namespace's interfaces as [index, name], its interfaces and addresses as getifaddrs gives them (`addrs`: [name,
+   * IFF_* flags, family 0|4|6, address, prefix length]; null when getifaddrs failed), and the generation the dump
+   * is of (read again while it moved). Rejects
+   * with an Error whose `code` is the errno name. Absent from an addon built before it.
+   */
+  nftDump?(netnsPath?: string): Promise<{ messages: Buffer; links: [number, string][]; gen: number; addrs?: IfaddrsRow[] | null }>;
 }
 
 /** A socket a process holds, as inspectHeld read it (see NativeAddon.inspectHeld). */

@@ -1,8 +1,10 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createAuditor } from "../../src/audit/auditor.js";
 import { readFirewall, readFirewalls } from "../../src/collect/firewall.js";
+import { nativeAddon } from "../../src/collect/native.js";
 import { interfacesFromNode, parseIpAddrJson } from "../../src/collect/parse/firewall-merge.js";
 import { reachOf, setReach } from "../../src/evaluate/reach.js";
 import type { Ruleset } from "../../src/model/firewall.js";
@@ -134,10 +136,55 @@ describe("readFirewall in namespaces the test creates", { skip }, () => {
     assert.ok(fromNode.some((i) => i.name === "eth0" && i.addresses.includes("2001:db8:77::1") && !i.loopback));
   });
 
+  it("readFirewall reads nftables over netlink through the addon: the ruleset is read with no nft on PATH", { skip: nativeAddon()?.nftDump === undefined ? "the addon with nftDump is not built" : false }, async () => {
+    lab.inSrv(["nft", "-f", "-"], NFT);
+    const bin = mkdtempSync(`${tmpdir()}/pw-no-nft-`);
+    const path = process.env.PATH;
+    try {
+      for (const tool of ["nsenter", "ip"]) symlinkSync(lab.inSrv(["sh", "-c", `command -v ${tool}`]).trim(), `${bin}/${tool}`);
+      process.env.PATH = bin;
+      const view = await readFirewall(`/proc/${server.pid}/ns/net`);
+      assert.equal(view.problem, null);
+      assert.deepEqual(view.notes, []);
+      const input = view.ruleset?.tables.find((t) => t.name === "pwtest")?.chains.find((c) => c.name === "input");
+      assert.equal(input?.rules.length, 5);
+      assert.deepEqual(input?.rules[2]?.matches, [{ key: "dport", op: "==", proto: "tcp", ranges: [[2001, 2001]] }]);
+      assert.ok(view.interfaces.some((i) => i.name === "eth0"), "the interfaces are read too");
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+      lab.inSrv(["nft", "flush", "ruleset"]);
+    }
+  });
+
+  it("readFirewall takes another namespace's interfaces from the addon (getifaddrs): what ip -j addr show gives there", { skip: nativeAddon()?.nftDump === undefined ? "the addon with nftDump is not built" : false }, async () => {
+    lab.inSrv(["ip", "addr", "add", "10.251.0.1/16", "dev", "eth0", "label", "eth0:pw"]);
+    lab.inSrv(["ip", "link", "add", "pwdown0", "type", "veth", "peer", "name", "pwdown1"]);
+    const bin = mkdtempSync(`${tmpdir()}/pw-no-ip-`);
+    const path = process.env.PATH;
+    try {
+      symlinkSync(lab.inSrv(["sh", "-c", "command -v nsenter"]).trim(), `${bin}/nsenter`);
+      process.env.PATH = bin;   // no ip and no nft: what readFirewall finds comes from the addon
+      const view = await readFirewall(`/proc/${server.pid}/ns/net`);
+      process.env.PATH = path;
+      assert.deepEqual(view.notes, []);
+      const fromIp = parseIpAddrJson(lab.inSrv(["ip", "-j", "addr", "show"]));
+      assert.deepEqual(view.interfaces, fromIp);
+      assert.ok(view.interfaces.some((i) => i.name === "eth0" && i.addresses.includes("10.251.0.1") && i.up), "a labelled address is its interface's");
+      assert.ok(view.interfaces.some((i) => i.name === "pwdown0" && !i.up && i.addresses.length === 0), "an interface that is down and has no address is listed");
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+      lab.inSrv(["ip", "link", "del", "pwdown0"]);
+      lab.inSrv(["ip", "addr", "del", "10.251.0.1/16", "dev", "eth0"]);
+    }
+  });
+
   it("readFirewall says why it cannot read a firewall when nsenter cannot enter, without calling nft missing", async () => {
     const view = await readFirewall("/proc/999999999/ns/net");
     assert.equal(view.ruleset, null);
     assert.match(view.problem ?? "", /^nft: nsenter: cannot open \/proc\/999999999\/ns\/net/, "a namespace that is gone is not a missing nft");
+    if (nativeAddon()?.nftDump !== undefined) assert.match(view.notes.join("\n"), /^nftables over netlink: nftables dump: No such file or directory; read with nft -j list ruleset instead/m, "the netlink read failed first");
   });
 
   it("reachOf answers the same for a ruleset read live as the kernel does for a peer's SYN (empty ruleset: open)", async () => {

@@ -69,3 +69,28 @@ export function interfacesFromNode(map: Readonly<Record<string, readonly NodeInt
   }
   return out;
 }
+
+/** One row of the addon's getifaddrs list (NativeAddon.nftDump's `addrs`): name, IFF_* flags, family (0: the interface itself), address, prefix length. */
+export type IfaddrsRow = readonly [string, number, 0 | 4 | 6, string | null, number | null];
+
+/**
+ * The addon's getifaddrs rows of a namespace as interfaces: what `ip -j addr show` gives there (every interface, in
+ * the kernel's order, with IFF_LOOPBACK and IFF_UP, and its addresses with their prefix lengths), without running it.
+ * An IPv4 address's label ("eth0:1") is its interface's.
+ */
+export function interfacesFromIfaddrs(rows: readonly IfaddrsRow[]): NetInterface[] {
+  const byName = new Map<string, { name: string; loopback: boolean; up: boolean; addresses: string[]; networks: string[] }>();
+  for (const [name, flags, family] of rows) {
+    if (family === 0 && !byName.has(name)) byName.set(name, { name, loopback: (flags & 0x8) !== 0, up: (flags & 0x1) !== 0, addresses: [], networks: [] });
+  }
+  for (const [label, flags, family, address, prefix] of rows) {
+    if (family === 0 || address === null) continue;
+    const base = byName.get(label) ?? byName.get(label.split(":")[0]!);
+    const i = base ?? { name: label, loopback: (flags & 0x8) !== 0, up: (flags & 0x1) !== 0, addresses: [], networks: [] };
+    if (base === undefined) byName.set(label, i);
+    i.addresses.push(address);
+    if (prefix !== null) i.networks.push(`${address}/${prefix}`);
+  }
+  return [...byName.values()];
+}
+
