@@ -47,6 +47,13 @@ export interface CommandLine {
 const base = (p: string): string => p.slice(Math.max(p.lastIndexOf("/"), p.lastIndexOf("\\")) + 1);
 
 /**
+ * A script path that is the standard input or a pipe, not a file: /dev/stdin, /dev/fd/N (what bash's
+ * process substitution `python3 <(curl …)` passes), /proc/self/fd/N, /proc/PID/fd/N. A program read
+ * from there came through a pipe (`curl … | python3 /dev/stdin`), as with `python3 -`.
+ */
+const STDIN_PATH = /^\/(dev\/stdin|dev\/fd\/\d+|proc\/(self|thread-self|\d+)\/fd\/\d+)$/;
+
+/**
  * Reads a process's command line with the grammar of its program (data/interpreters.json) and says what
  * it runs: inline code, a program from standard input, a script, modules, a quick server. Null when the
  * program is no shell, netcat or interpreter.
@@ -258,6 +265,7 @@ class Walk {
     if (!this.hasProgram() && g.firstOperand !== "args") {
       if (g.firstOperand === "code") this.addCode({ flag: "program", written: "program", how: "operand", text: a });
       else if (a === "-" && g.dash === "stdin") out.stdinCode = { flag: "-" };
+      else if (STDIN_PATH.test(a)) out.stdinCode = { flag: a };
       else out.script = a;
     }
     this.argsOnly = true;
@@ -276,7 +284,10 @@ class Walk {
     const dash = opt.dashIsStdin && value === "-";
     switch (opt.role) {
       case "code": if (dash) out.stdinCode ??= { flag: `${written} -` }; else this.addCode({ flag: opt.flag, written, how, text: value }); break;
-      case "script": if (dash) out.stdinCode ??= { flag: `${written} -` }; else out.script ??= value; break;
+      case "script":
+        if (dash || STDIN_PATH.test(value)) out.stdinCode ??= { flag: `${written} ${value}` };
+        else out.script ??= value;
+        break;
       case "main-module": out.mainModule ??= value; break;
       case "module": out.modules.push(value); break;
       case "builtin": this.builtin = true; break;
