@@ -1,4 +1,6 @@
 import type { Grammar, GrammarFlag, Knowledge } from "../knowledge/knowledge.js";
+import { placeOf, type Place } from "../model/places.js";
+import type { ProcessInfo } from "../model/process.js";
 
 /** Program text given on the command line, and how the flag that carries it was written. */
 export interface InlineCode {
@@ -92,6 +94,32 @@ export function readCommandLine(cmdline: readonly string[] | null, exe: string |
   if (g.style === "words") w.words(start); else w.getopt(start);
   w.finish();
   return out;
+}
+
+/** Each process's command line, read once with its program's grammar (the rules run once per process; several ask). */
+const commandLines = new WeakMap<ProcessInfo, { knowledge: Knowledge; read: CommandLine | null }>();
+export function commandLineOf(p: ProcessInfo, knowledge: Knowledge): CommandLine | null {
+  const had = commandLines.get(p);
+  if (had !== undefined && had.knowledge === knowledge) return had.read;
+  const read = readCommandLine(p.cmdline, p.exe, p.name, knowledge);
+  commandLines.set(p, { knowledge, read });
+  return read;
+}
+
+/**
+ * The script file an interpreter or a shell runs, when it lies where no package installs programs (a home
+ * directory, a hidden folder, a folder anyone can write to): then the script is the program, and the
+ * installed python3 or bash that reads it vouches for nothing (`python3 /dev/shm/x.py`, `bash ~/.cache/u.sh`).
+ * Null for a relative path (the folder it is relative to is not known), a script in an ordinary place, a
+ * project's own tools (node_modules/.bin), or no script.
+ */
+export function scriptOf(p: ProcessInfo, knowledge: Knowledge): { path: string; place: Place } | null {
+  const cl = commandLineOf(p, knowledge);
+  const path = cl?.script;
+  if (path === undefined || !path.startsWith("/") || (cl?.kind !== "interpreter" && cl?.kind !== "shell")) return null;
+  const place = placeOf(path);
+  if (place === null || (place === "hidden" && path.includes("/node_modules/.bin/"))) return null;
+  return { path, place };
 }
 
 /** The state of one walk over argv. */

@@ -5,6 +5,8 @@ import type { Reason } from "../model/verdict.js";
 import { processNames } from "./program-names.js";
 import { firewallShields } from "./reach.js";
 import type { Rule, RuleContext } from "./rules.js";
+import { scriptOf } from "./command-line.js";
+import { hiddenComponent, homeOf } from "../model/places.js";
 import { exeOrigin, identify, isPublicAddress, originWords, type Identity } from "./trust.js";
 
 // What makes a socket expected, and the rules that take "expected" away from a program that only looks
@@ -68,6 +70,8 @@ function installed(p: ProcessInfo): boolean {
   if (exeOrigin(p) !== "system" || p.package?.verified === false) return false;
   return p.provenance?.database !== "dpkg" || (p.package !== null && p.package !== undefined);
 }
+
+const SCRIPT_PLACE = { memfd: "memory only (fileless)", "world-writable": "a folder anyone can write to", home: "a home directory", hidden: "a hidden folder" } as const;
 
 const WEB_PORTS = { tcp: [80, 443], udp: [443, 3478, 19302] } as const;
 
@@ -161,8 +165,12 @@ export const TRUST_RULES: readonly Rule[] = [
       if (p !== null && p.exe === null && isPublic && ctx.mode === "live-root") {
         return reason("unpackaged-outbound", "unknown", `${who(p)} talks to a server on the Internet (port ${port}), and its program file could not be read: nothing says which program it is`);
       }
-      if (p === null || p.exe === null || !isPublic || installed(p)) return reason("usual-outbound", "expected", `${what} to port ${port}${p ? ` by ${p.name}${p.exe && isPublic ? ", an installed program" : ""}` : ""}`);
-      return reason("unpackaged-outbound", "unknown", `${who(p)} runs ${originWords(p)} and talks to a server on the Internet (port ${port}): a program nobody installed, calling out to the Internet`);
+      // An installed interpreter vouches only for scripts from where programs are installed: python3 ~/.cache/b.py is the script's program.
+      const script = p === null || p.exe === null || !isPublic ? null : scriptOf(p, ctx.knowledge);
+      if (p === null || p.exe === null || !isPublic || (installed(p) && script === null)) return reason("usual-outbound", "expected", `${what} to port ${port}${p ? ` by ${p.name}${p.exe && isPublic ? ", an installed program" : ""}` : ""}`);
+      const hiddenInHome = script?.place === "home" && hiddenComponent(script.path.slice(homeOf(script.path)?.length ?? 0)) !== null;
+      const runs = script === null || !installed(p) ? `runs ${originWords(p)}` : `runs the script ${script.path} from ${hiddenInHome ? "a hidden folder in a home directory" : SCRIPT_PLACE[script.place]},`;
+      return reason("unpackaged-outbound", "unknown", `${who(p)} ${runs} and talks to a server on the Internet (port ${port}): a program nobody installed, calling out to the Internet`);
     },
   },
 ];

@@ -2,7 +2,7 @@ import type { Knowledge } from "../knowledge/knowledge.js";
 import { processNames } from "./program-names.js";
 import { TRUST_RULES } from "./rules-trust.js";
 import { genuine } from "./trust.js";
-import { readCommandLine, type CommandLine, type InlineCode } from "./command-line.js";
+import { commandLineOf, readCommandLine, scriptOf, type CommandLine, type InlineCode } from "./command-line.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Hiding } from "../model/hiding.js";
@@ -66,16 +66,6 @@ function leftover(s: Socket): boolean {
 
 const reason = (rule: string, verdict: Reason["verdict"], message: string): Reason => ({ rule, verdict, message });
 
-/** Each process's command line, read once with its program's grammar (the rules run once per process; two of them ask). */
-const commandLines = new WeakMap<ProcessInfo, { knowledge: Knowledge; read: CommandLine | null }>();
-function commandLineOf(p: ProcessInfo, knowledge: Knowledge): CommandLine | null {
-  const had = commandLines.get(p);
-  if (had !== undefined && had.knowledge === knowledge) return had.read;
-  const read = readCommandLine(p.cmdline, p.exe, p.name, knowledge);
-  commandLines.set(p, { knowledge, read });
-  return read;
-}
-
 /** How the code flag was written, in a few words: "-c", "-Ic: -c inside a cluster", "-enc: short for -EncodedCommand". */
 function codeFlag(c: InlineCode, program: string): string {
   switch (c.how) {
@@ -134,10 +124,15 @@ export const PROCESS_RULES: readonly Rule[] = [
   },
   {
     id: "writable-dir-exe",
-    check(s) {
-      const exe = s.process?.exe;
-      if (!exe || !WRITABLE_DIRS.test(exe)) return null;
-      return reason("writable-dir-exe", "suspicious", `Its program runs from ${exe.slice(0, exe.lastIndexOf("/") + 1) || exe}, a folder anyone can write to: real services are installed elsewhere, dropped malware lands here`);
+    check(s, ctx) {
+      const p = s.process;
+      const exe = p?.exe;
+      if (p === null || !exe) return null;
+      if (WRITABLE_DIRS.test(exe)) return reason("writable-dir-exe", "suspicious", `Its program runs from ${exe.slice(0, exe.lastIndexOf("/") + 1) || exe}, a folder anyone can write to: real services are installed elsewhere, dropped malware lands here`);
+      // python3 /dev/shm/x.py: the installed interpreter runs a program dropped where anyone can write
+      const script = scriptOf(p, ctx.knowledge);
+      if (script === null || script.place !== "world-writable") return null;
+      return reason("writable-dir-exe", "suspicious", `Its program is the script ${script.path}, run by ${p.name ?? exe}, from ${script.path.slice(0, script.path.lastIndexOf("/") + 1)}, a folder anyone can write to: real services are installed elsewhere, dropped malware lands here`);
     },
   },
   {

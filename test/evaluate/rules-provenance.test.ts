@@ -73,6 +73,15 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   ["a packaged client to a public address on 443", outbound(proc("apt", "/usr/bin/apt"), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
   ["a live holder whose program file could not be read, to a public address on 443", outbound(proc("systemd-helper", null as unknown as string, { package: null }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"],
     /its program file could not be read/],
+  // an installed interpreter running a script from where no package installs: the script is the program
+  ["the system python3 running a script from ~/.cache, to a public address on 443", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/home/alice/.cache/b.py"] }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"],
+    /runs the script \/home\/alice\/\.cache\/b\.py from a hidden folder in a home directory, and talks to a server on the Internet \(port 443\)/],
+  ["the system python3 running a script from /dev/shm, to a public address on 443", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/dev/shm/b.py"] }), "203.0.113.7", 443), "suspicious", ["writable-dir-exe", "unpackaged-outbound"], ["usual-outbound"],
+    /Its program is the script \/dev\/shm\/b\.py, run by python3, from \/dev\/shm\/, a folder anyone can write to/],
+  ["bash running a script from /var/tmp, listening on loopback", listener(proc("bash", "/usr/bin/bash", { ...alice, cmdline: ["bash", "/var/tmp/x.sh"] }), "127.0.0.1", 8000), "suspicious", ["writable-dir-exe"], []],
+  ["the system python3 running a packaged script (unattended-upgrade) to 443 (benign nearest)", outbound(proc("python3", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/usr/bin/unattended-upgrade"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound", "writable-dir-exe"]],
+  ["python3 running a script by a relative path (its folder is not known) to 443", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["python3", "manage.py", "runserver"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+  ["a project's tool from node_modules/.bin under /srv to 443", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "/srv/app/node_modules/.bin/next", "start"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
 ];
 
 describe("provenance rules", () => {
