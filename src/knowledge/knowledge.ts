@@ -43,7 +43,7 @@ export interface Knowledge {
   namesStartingWith(prefix: string): readonly string[];
 }
 
-export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "resolvers" | "timeClients" | "miners" | "shells" | "terminals";
+export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "resolvers" | "timeClients" | "miners" | "shells" | "terminals" | "streamClients" | "noSockets";
 
 /** One option of a grammar, ready for matching. */
 export interface GrammarFlag {

