@@ -36,6 +36,9 @@ const cases: [string, Case, Verdict, string[], string[]][] = [
   ["an unknown program connected to IRC 6697 (from a capture)", out(6697, null), "suspicious", ["irc-outbound"], []],
   ["an IRC client (weechat) on 6667: an IRC client on an IRC port", out(6667, proc("weechat")), "expected", ["irc-client"], ["irc-outbound"]],
   ["hexchat on 6697: an IRC client on an IRC port", out(6697, proc("hexchat")), "expected", ["irc-client"], ["irc-outbound"]],
+  ["weechat-headless (comm cut to weechat-headles) on 6697: an IRC client", out(6697, proc("weechat-headles", "/usr/bin/weechat-headless", { cmdline: ["weechat-headless", "--daemon"] })), "expected", ["irc-client"], ["irc-outbound"]],
+  ["weechat-headless in a capture (the cut name only) on 6697: an IRC client", out(6697, proc("weechat-headles", null)), "expected", ["irc-client"], ["irc-outbound"]],
+  ["python3 renamed weechat-headless on 6697: not an IRC client", out(6697, proc("weechat-headles", "/usr/bin/python3.11", { cmdline: ["weechat-headless"] })), "suspicious", ["irc-outbound"], ["irc-client"]],
   ["Cassandra (java) to 7000, the IRC collision: must not fire", out(7000, proc("java")), "unknown", [], ["irc-outbound"]],
   // backdoors
   ["a listener on 31337", { local: ep("0.0.0.0", 31337), direction: "listening", exposure: "all-interfaces", process: proc("x") }, "suspicious", ["backdoor-port"], []],
