@@ -51,6 +51,11 @@ function genuineIn(ctx: RuleContext, group: Parameters<RuleContext["knowledge"][
   return members.length === 0 ? null : identity(ctx, p, members);
 }
 
+/** Why a holder that goes by a program's name is not it; null when it is, or does not claim to be. */
+function notIt(id: Identity): string | null {
+  return id !== null && !id.is ? id.why : null;
+}
+
 /** "(by name only: a capture shows no executable)" and the like, for messages that trust a name. */
 function byNameNote(ctx: RuleContext, id: Identity): string {
   if (id === null || !id.is || id.by === "exe") return "";
@@ -178,6 +183,12 @@ export const TRUST_RULES: readonly Rule[] = [
       const browser = genuineIn(ctx, "browsers", p), anyPort = genuineIn(ctx, "outboundAny", p);
       if ((browser?.is ?? false) || (anyPort?.is ?? false)) {
         return reason("usual-outbound", "expected", `${p?.name} connects to many ports as part of its job${byNameNote(ctx, browser?.is ? browser : anyPort)}`);
+      }
+      // It calls itself a program that connects anywhere (prctl, exec -a: python3 named sshd), but is not it.
+      const posed = notIt(browser) ?? notIt(anyPort);
+      if (p !== null && isPublic && posed !== null) {
+        const name = groupNames(ctx, notIt(browser) !== null ? "browsers" : "outboundAny", p)[0] ?? p.name;
+        return reason("impostor", "unknown", `${who(p)} is named after ${name}, a program that connects anywhere, but is not it (${posed}): a name is what a program calls itself, not what it is`);
       }
       const web = (WEB_PORTS[s.proto as "tcp" | "udp"] as readonly number[] | undefined)?.includes(port) ?? false;
       if (!web) return null;
