@@ -57,6 +57,11 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   ["root running a program from a home directory, loopback only", listener(proc("server", "/home/alice/bin/server", { package: null }), "127.0.0.1", 8080), "unknown", ["home-exe"], [], /Root runs this program from \/home\/alice\/bin\/, in a home directory:/],
   ["root running a program that uid 1000 can replace, listening on every interface", listener(proc("server", "/opt/app/server", { package: null, provenance: prov({ writable: { path: "/opt/app/", by: "uid 1000" } }) }), "0.0.0.0", 8080), "suspicious", ["home-exe"], [], /which uid 1000 can replace \(\/opt\/app\/ is writable\)/],
   ["alice running her own program from her home: no home-exe", listener(proc("server", "/home/alice/bin/server", { ...alice, package: null }), "0.0.0.0", 8080), "unknown", [], ["home-exe"]],
+  ["root's python3 running a script from alice's home, listening on every interface", listener(proc("python3", "/usr/bin/python3.11", { cmdline: ["python3", "/home/alice/srv.py"] }), "0.0.0.0", 8443), "suspicious", ["home-exe"], [],
+    /Root runs this program from \/home\/alice\/, in a home directory \(the script \/home\/alice\/srv\.py, run by python3\), and it listens beyond this computer/],
+  ["root's python3 running a script from /root, loopback only", listener(proc("python3", "/usr/bin/python3.11", { cmdline: ["python3", "/root/srv.py"] }), "127.0.0.1", 8443), "unknown", ["home-exe"], []],
+  ["alice's python3 running her own script, listening on every interface: no home-exe", listener(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["python3", "/home/alice/srv.py"] }), "0.0.0.0", 8443), "unknown", [], ["home-exe"]],
+  ["root's python3 running a script from /opt (benign nearest): no home-exe", listener(proc("python3", "/usr/bin/python3.11", { cmdline: ["python3", "/opt/app/srv.py"] }), "0.0.0.0", 8443), "unknown", [], ["home-exe"]],
   ["root running a packaged program nobody else can replace", listener(proc("server", "/usr/bin/server"), "0.0.0.0", 8080), "unknown", [], ["home-exe"]],
   // name-only (a name is not an identity)
   ["root's sshd run from a home directory on port 22", listener(proc("sshd", "/root/sshd", { package: null }), "0.0.0.0", 22), "suspicious", ["home-exe", "impostor"], ["known-service"]],
