@@ -143,6 +143,11 @@ export const PROCESS_RULES: readonly Rule[] = [
     check(s) {
       const p = s.process;
       if (!p?.exeDeleted) return null;
+      // An upgrade replaces a packaged file: a deleted file at a path no installed package owns was never one.
+      const unowned = p.provenance?.database === "dpkg" && p.package === null;
+      if (p.exe && SYSTEM_DIRS.test(p.exe) && !WRITABLE_DIRS.test(p.exe) && unowned) {
+        return reason("deleted-exe", "suspicious", `It runs from a deleted file (${p.exe}) that no installed package owns, so no upgrade replaced it: malware often deletes its own program after starting, to leave no trace`);
+      }
       if (p.exe && SYSTEM_DIRS.test(p.exe) && !WRITABLE_DIRS.test(p.exe)) {
         return reason("deleted-exe", "unknown", `Its program file ${p.exe} was replaced or removed after it started: usually a package upgrade (restart ${p.name ?? "it"}), but check if you did not upgrade`);
       }

@@ -71,6 +71,11 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   ["chronyd from /usr/local on a host with dpkg: no package owns it", listener(proc("chronyd", "/usr/local/sbin/chronyd", { package: null }), "127.0.0.1", 323, "udp"), "unknown", ["impostor"], ["known-service"]],
   ["a container's nginx (another mount namespace: no package database)", listener(proc("nginx", "/usr/sbin/nginx", { package: null, provenance: prov({ database: null }) }), "0.0.0.0", 80), "expected", ["known-service"], ["impostor"]],
   ["root's sshd from a home directory in a capture (no provenance: only the path speaks)", listener(bare(proc("sshd", "/root/sshd")), "0.0.0.0", 22), "suspicious", ["home-exe", "impostor"], ["known-service", "modified-binary", "injected-library"]],
+  // deleted-exe: an upgrade replaces a packaged file; a file no package owns that was deleted after it started was dropped
+  ["a deleted program in /usr/bin that no installed package owns, talking out on 443", outbound(proc("sysupd", "/usr/bin/sysupd", { exeDeleted: true, package: null }), "203.0.113.7", 443), "suspicious", ["deleted-exe"], ["usual-outbound"],
+    /It runs from a deleted file \(\/usr\/bin\/sysupd\) that no installed package owns, so no upgrade replaced it/],
+  ["sshd replaced by an upgrade (its package still owns the path): unknown, restart it", listener(proc("sshd", "/usr/sbin/sshd", { exeDeleted: true, package: pkg("openssh-server", null) }), "0.0.0.0", 22), "unknown", ["deleted-exe"], []],
+  ["a deleted daemon in a container (no package database read): unknown, as before", listener(proc("nginx", "/usr/sbin/nginx", { exeDeleted: true, package: null, provenance: prov({ database: null }) }), "0.0.0.0", 80), "unknown", ["deleted-exe"], []],
   // unpackaged-outbound
   ["a program in ~/.cache talking to a public address on 443", outbound(proc("syncd", "/home/alice/.cache/syncd", { ...alice, package: null }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"],
     /runs from a hidden folder \(\/home\/alice\/\.cache\/syncd\) and talks to a server on the Internet \(port 443\)/],
