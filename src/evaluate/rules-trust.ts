@@ -171,6 +171,7 @@ export const TRUST_RULES: readonly Rule[] = [
       const p = s.process;
       const isPublic = isPublicAddress(s.remote.address);
       const clientOf = (group: "resolvers" | "timeClients") => { const id = genuineIn(ctx, group, p); return id !== null && id.is; };
+      if (isPublic && p !== null) { const piped = pipedOutbound(ctx, p, port); if (piped !== null) return piped; }
       if (port === 53 || port === 853) {
         if (!isPublic || clientOf("resolvers") || p === null) return reason("usual-outbound", "expected", `A DNS lookup to port ${port}${p ? ` by ${p.name}` : ""}`);
         return reason("direct-dns", "unknown", `${who(p)} sends DNS straight to a server on the Internet instead of asking this computer's resolver: programs normally ask the resolver; malware beacons and tunnels data this way`);
@@ -179,7 +180,6 @@ export const TRUST_RULES: readonly Rule[] = [
         if (!isPublic || clientOf("timeClients") || p === null) return reason("usual-outbound", "expected", `A clock sync (NTP) to port 123${p ? ` by ${p.name}` : ""}`);
         return reason("direct-ntp", "unknown", `${who(p)} is not a time daemon but sends NTP-shaped traffic straight to a server on the Internet`);
       }
-      if (isPublic && p !== null) { const piped = pipedOutbound(ctx, p, port); if (piped !== null) return piped; }
       const browser = genuineIn(ctx, "browsers", p), anyPort = genuineIn(ctx, "outboundAny", p);
       if ((browser?.is ?? false) || (anyPort?.is ?? false)) {
         return reason("usual-outbound", "expected", `${p?.name} connects to many ports as part of its job${byNameNote(ctx, browser?.is ? browser : anyPort)}`);

