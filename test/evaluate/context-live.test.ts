@@ -145,8 +145,9 @@ describe("every holder and the process tree, live (real processes, a remote peer
     p.rs = await plant(run(PYTHON, home, "rs.py"));
     // the same reverse shell under a terminal program's name (bash's exec -a sets argv[0]; $0 and $@ carry the argv)
     p.rsNamed = await plant(["/bin/bash", "-c", 'exec -a tmux "$0" "$@"', ...run(PYTHON, home, "rs.py")]);
-    p.script = await plant(["script", "-qc", run(PYTHON, vartmp, "client.py", "443").join(" "), "/dev/null"]);
-    p.tmux = await plant(run(PYTHON, vartmp, "tmux_holder.py", vartmp));
+    // the benign holders run their scripts from /opt: a script in /var/tmp is a dropped program (writable-dir-exe)
+    p.script = await plant(["script", "-qc", run(PYTHON, opt, "client.py", "443").join(" "), "/dev/null"]);
+    p.tmux = await plant(run(PYTHON, opt, "tmux_holder.py", vartmp));
     await until(() => comm(p.receiver!.child.pid!) === "sh", "the receiver to become sh");
     const c = await collectLinux();
     enrich(c.sockets, createServiceRegistry());

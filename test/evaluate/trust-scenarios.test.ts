@@ -17,6 +17,7 @@ const auditor = createAuditor();
 let peer: RemotePeer;
 let home: string;
 const planted: Planted[] = [];
+const dirs: string[] = [];
 
 /** A copy of python3 named `name` in `dir`, running `code` (a script file beside it), as `uid` (default root). */
 async function run(dir: string, name: string, code: string[], options: { uid?: number; args?: string[] } = {}): Promise<Planted> {
@@ -51,6 +52,7 @@ describe("judgement needs a reason, not a port or a name (live, remote end in a 
     for (const p of planted) await p.stop();
     peer?.close();
     if (home) rmSync(home, { recursive: true, force: true });
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it("usual-outbound: an unpackaged program in ~/.cache talking to a public address on 443 is not expected; the packaged python3 is", async () => {
@@ -61,7 +63,9 @@ describe("judgement needs a reason, not a port or a name (live, remote end in a 
     assert.notEqual(s.verdict, "expected", rules(s));
     assert.match(s.reasons.map((r) => r.message).join(" "), /home directory|\.cache/);
 
-    const dir = mkdtempSync("/var/tmp/pwtest-");
+    // the packaged python3 running a script from /opt (a script in /var/tmp is a dropped program: writable-dir-exe)
+    const dir = mkdtempSync("/opt/pwtest-");
+    dirs.push(dir);
     writeFileSync(join(dir, "fetch.py"), ["import socket, json, time", ...connect, "time.sleep(20)"].join("\n"));
     const packaged = await plant([PY, "-u", join(dir, "fetch.py"), PLANT_MARK]);
     planted.push(packaged);
