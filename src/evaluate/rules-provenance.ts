@@ -30,6 +30,7 @@ function judgeCode(code: ForeignCode, p: ProcessInfo): { verdict: Verdict; why: 
   if (code.via === "ld.so.preload") return { verdict: "suspicious", why: "forced into every program by /etc/ld.so.preload, where rootkits put themselves" };
   const where = code.place === null ? "" : PLACE_WORDS[code.place];
   if (code.via === "LD_PRELOAD") return { verdict: "suspicious", why: `preloaded by LD_PRELOAD from ${where}` };
+  if (code.via === "environment") return { verdict: "suspicious", why: `named by the environment it started with (NODE_OPTIONS, PYTHONPATH, BASH_ENV and the like make an interpreter load it), from ${where}` };
   if (code.place === "home") {
     const home = homeOf(code.path);
     if (home !== null && isOwnHome(home, p) && hiddenComponent(code.path.slice(home.length)) === null) return { verdict: "unknown", why: `from ${p.user ?? "its user"}'s home directory: a module the user installed, or code planted there` };

@@ -44,6 +44,8 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   // injected-library
   ["sshd with LD_PRELOAD from /dev/shm", listener(proc("sshd", "/usr/sbin/sshd", { provenance: prov({ foreign: [code("/dev/shm/libx.so", "world-writable", "LD_PRELOAD")] }) }), "0.0.0.0", 22), "suspicious", ["injected-library"], [],
     /\/dev\/shm\/libx\.so, preloaded by LD_PRELOAD from a folder anyone can write to/],
+  ["node whose environment loads a module from /dev/shm (NODE_OPTIONS=--require)", outbound(proc("node", "/usr/bin/node", { cmdline: ["node", "/srv/app.js"], provenance: prov({ foreign: [code("/dev/shm/x.js", "world-writable", "environment")] }) }), "203.0.113.7", 443), "suspicious", ["injected-library"], ["usual-outbound"],
+    /\/dev\/shm\/x\.js, named by the environment it started with \(NODE_OPTIONS, PYTHONPATH, BASH_ENV and the like make an interpreter load it\), from a folder anyone can write to/],
   ["sshd with a library /etc/ld.so.preload forces in", listener(proc("sshd", "/usr/sbin/sshd", { provenance: prov({ foreign: [code("/usr/lib/libhide.so", null, "ld.so.preload")] }) }), "0.0.0.0", 22), "suspicious", ["injected-library"], [], /\/etc\/ld\.so\.preload/],
   ["a library mapped from a hidden folder under /var/tmp", listener(proc("nginx", "/usr/sbin/nginx", { provenance: prov({ foreign: [code("/var/tmp/.x/libz.so", "world-writable")] }) }), "0.0.0.0", 80), "suspicious", ["injected-library"], [], /\/var\/tmp\/\.x\/libz\.so/],
   ["a library in a hidden folder of /usr/lib", listener(proc("nginx", "/usr/sbin/nginx", { provenance: prov({ foreign: [code("/usr/lib/.cache/libz.so", "hidden")] }) }), "0.0.0.0", 80), "suspicious", ["injected-library"], [], /a hidden folder/],
