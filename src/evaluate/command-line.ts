@@ -114,12 +114,18 @@ export function commandLineOf(p: ProcessInfo, knowledge: Knowledge): CommandLine
  * project's own tools (node_modules/.bin), or no script.
  */
 export function scriptOf(p: ProcessInfo, knowledge: Knowledge): { path: string; place: Place } | null {
-  const cl = commandLineOf(p, knowledge);
-  const path = cl?.script;
-  if (path === undefined || !path.startsWith("/") || (cl?.kind !== "interpreter" && cl?.kind !== "shell")) return null;
+  const path = scriptPath(p, knowledge);
+  if (path === null) return null;
   const place = placeOf(path);
   if (place === null || (place === "hidden" && path.includes("/node_modules/.bin/"))) return null;
   return { path, place };
+}
+
+/** The script file (an absolute path) an interpreter or a shell runs; null for none, or a relative path. */
+export function scriptPath(p: ProcessInfo, knowledge: Knowledge): string | null {
+  const cl = commandLineOf(p, knowledge);
+  const path = cl?.script;
+  return path !== undefined && path.startsWith("/") && (cl?.kind === "interpreter" || cl?.kind === "shell") ? path : null;
 }
 
 /** The state of one walk over argv. */

