@@ -164,8 +164,9 @@ export const PROCESS_RULES: readonly Rule[] = [
       // python3 /dev/shm/x.py: the installed interpreter runs a program dropped where anyone can write
       const script = scriptOf(p, ctx.knowledge);
       // node -r /dev/shm/x.js app.js, ruby -r/tmp/x.rb: code loaded before the program, from where anyone can write
-      const module = script?.place === "world-writable" ? undefined : commandLineOf(p, ctx.knowledge)?.modules.find((m) => WRITABLE_DIRS.test(m));
-      if (module !== undefined) return reason("writable-dir-exe", "suspicious", `It loads ${module} before its program (${p.name ?? exe}), from ${module.slice(0, module.lastIndexOf("/") + 1)}, a folder anyone can write to: code slipped in before a program starts is how droppers hide in ordinary processes`);
+      // (a class path is a list: java -cp /opt/app/lib/*:/tmp/x.jar)
+      const module = script?.place === "world-writable" ? undefined : commandLineOf(p, ctx.knowledge)?.modules.flatMap((m) => m.split(":")).find((m) => WRITABLE_DIRS.test(m));
+      if (module !== undefined) return reason("writable-dir-exe", "suspicious", `It loads code from ${module} (${p.name ?? exe} was told to, on its command line), a place anyone can write to: code slipped in beside a program is how droppers hide in ordinary processes`);
       if (script === null || script.place !== "world-writable") return null;
       return reason("writable-dir-exe", "suspicious", `Its program is the script ${script.path}, run by ${p.name ?? exe}, from ${script.path.slice(0, script.path.lastIndexOf("/") + 1)}, a folder anyone can write to: real services are installed elsewhere, dropped malware lands here`);
     },
