@@ -24,6 +24,7 @@ const dirs: string[] = [];
 async function run(dir: string, name: string, code: string[], options: { uid?: number; args?: string[] } = {}): Promise<Planted> {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   chmodSync(dir, 0o755);
+  dirs.push(dir); // removed after the tests (the /opt and /var/tmp ones were left behind)
   const exe = join(dir, name);
   copyFileSync(PY, exe);
   chmodSync(exe, 0o755);
