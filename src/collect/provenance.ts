@@ -5,7 +5,7 @@ import { homeOf, placeOf } from "../model/places.js";
 import type { ProcessInfo } from "../model/process.js";
 import type { ForeignCode, Provenance } from "../model/provenance.js";
 import { findPackageDatabase, lookUpOwners, ownCopy, type DatabaseRoots, type DpkgAnswers, type PackageOwner } from "./package-db.js";
-import { environValue, executableFiles, parseLdSoPreload, parseMaps, splitPreload } from "./parse/proc-maps.js";
+import { environCode, environValue, executableFiles, parseLdSoPreload, parseMaps, splitPreload } from "./parse/proc-maps.js";
 import { splitStem } from "./parse/dpkg.js";
 import { tryRead, tryReadlink } from "./proc-files.js";
 import { readTrustedFile, writeFileAtomic } from "./safe-file-store.js";
@@ -157,7 +157,8 @@ function writableBy(path: string, statRoot: string): { path: string; by: string 
 /**
  * Code in the process from where no package installs (world-writable, home, hidden folders, memfd, or
  * deleted files), or listed in /etc/ld.so.preload: its executable mappings (the executable itself and the
- * program's own folder excepted) and LD_PRELOAD in the environment it started with.
+ * program's own folder excepted), LD_PRELOAD in the environment it started with, and the code an interpreter's
+ * environment names from world-writable places or memory (environCode).
  */
 function foreignCode(procRoot: string, p: ProcessInfo, preloaded: ReadonlySet<string>): ForeignCode[] {
   const found = new Map<string, ForeignCode>();
@@ -179,6 +180,12 @@ function foreignCode(procRoot: string, p: ProcessInfo, preloaded: ReadonlySet<st
     const place = placeOf(lib);
     if (place === null || found.get(lib)?.via === "ld.so.preload") continue;
     found.set(lib, { path: ownCopy(lib), place, deleted: found.get(lib)?.deleted ?? false, via: "LD_PRELOAD" });
+  }
+  // Code an interpreter's environment names (NODE_OPTIONS=--require …, PYTHONPATH, BASH_ENV): only from where
+  // anyone can write or from memory (a home directory on PYTHONPATH is a developer's everyday set-up).
+  for (const path of environ === null ? [] : environCode(environ)) {
+    const place = placeOf(path);
+    if ((place === "world-writable" || place === "memfd") && !found.has(path)) found.set(path, { path: ownCopy(path), place, deleted: false, via: "environment" });
   }
   return [...found.values()];
 }

@@ -1,4 +1,6 @@
 import type { Grammar, GrammarFlag, Knowledge } from "../knowledge/knowledge.js";
+import { placeOf, type Place } from "../model/places.js";
+import type { ProcessInfo } from "../model/process.js";
 
 /** Program text given on the command line, and how the flag that carries it was written. */
 export interface InlineCode {
@@ -47,6 +49,13 @@ export interface CommandLine {
 const base = (p: string): string => p.slice(Math.max(p.lastIndexOf("/"), p.lastIndexOf("\\")) + 1);
 
 /**
+ * A script path that is the standard input or a pipe, not a file: /dev/stdin, /dev/fd/N (what bash's
+ * process substitution `python3 <(curl …)` passes), /proc/self/fd/N, /proc/PID/fd/N. A program read
+ * from there came through a pipe (`curl … | python3 /dev/stdin`), as with `python3 -`.
+ */
+const STDIN_PATH = /^\/(dev\/stdin|dev\/fd\/\d+|proc\/(self|thread-self|\d+)\/fd\/\d+)$/;
+
+/**
  * Reads a process's command line with the grammar of its program (data/interpreters.json) and says what
  * it runs: inline code, a program from standard input, a script, modules, a quick server. Null when the
  * program is no shell, netcat or interpreter.
@@ -85,6 +94,38 @@ export function readCommandLine(cmdline: readonly string[] | null, exe: string |
   if (g.style === "words") w.words(start); else w.getopt(start);
   w.finish();
   return out;
+}
+
+/** Each process's command line, read once with its program's grammar (the rules run once per process; several ask). */
+const commandLines = new WeakMap<ProcessInfo, { knowledge: Knowledge; read: CommandLine | null }>();
+export function commandLineOf(p: ProcessInfo, knowledge: Knowledge): CommandLine | null {
+  const had = commandLines.get(p);
+  if (had !== undefined && had.knowledge === knowledge) return had.read;
+  const read = readCommandLine(p.cmdline, p.exe, p.name, knowledge);
+  commandLines.set(p, { knowledge, read });
+  return read;
+}
+
+/**
+ * The script file an interpreter or a shell runs, when it lies where no package installs programs (a home
+ * directory, a hidden folder, a folder anyone can write to): then the script is the program, and the
+ * installed python3 or bash that reads it vouches for nothing (`python3 /dev/shm/x.py`, `bash ~/.cache/u.sh`).
+ * Null for a relative path (the folder it is relative to is not known), a script in an ordinary place, a
+ * project's own tools (node_modules/.bin), or no script.
+ */
+export function scriptOf(p: ProcessInfo, knowledge: Knowledge): { path: string; place: Place } | null {
+  const path = scriptPath(p, knowledge);
+  if (path === null) return null;
+  const place = placeOf(path);
+  if (place === null || (place === "hidden" && path.includes("/node_modules/.bin/"))) return null;
+  return { path, place };
+}
+
+/** The script file (an absolute path) an interpreter or a shell runs; null for none, or a relative path. */
+export function scriptPath(p: ProcessInfo, knowledge: Knowledge): string | null {
+  const cl = commandLineOf(p, knowledge);
+  const path = cl?.script;
+  return path !== undefined && path.startsWith("/") && (cl?.kind === "interpreter" || cl?.kind === "shell") ? path : null;
 }
 
 /** The state of one walk over argv. */
@@ -258,6 +299,7 @@ class Walk {
     if (!this.hasProgram() && g.firstOperand !== "args") {
       if (g.firstOperand === "code") this.addCode({ flag: "program", written: "program", how: "operand", text: a });
       else if (a === "-" && g.dash === "stdin") out.stdinCode = { flag: "-" };
+      else if (STDIN_PATH.test(a)) out.stdinCode = { flag: a };
       else out.script = a;
     }
     this.argsOnly = true;
@@ -276,7 +318,10 @@ class Walk {
     const dash = opt.dashIsStdin && value === "-";
     switch (opt.role) {
       case "code": if (dash) out.stdinCode ??= { flag: `${written} -` }; else this.addCode({ flag: opt.flag, written, how, text: value }); break;
-      case "script": if (dash) out.stdinCode ??= { flag: `${written} -` }; else out.script ??= value; break;
+      case "script":
+        if (dash || STDIN_PATH.test(value)) out.stdinCode ??= { flag: `${written} ${value}` };
+        else out.script ??= value;
+        break;
       case "main-module": out.mainModule ??= value; break;
       case "module": out.modules.push(value); break;
       case "builtin": this.builtin = true; break;

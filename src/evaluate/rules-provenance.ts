@@ -4,6 +4,7 @@ import type { ProcessInfo } from "../model/process.js";
 import type { ForeignCode } from "../model/provenance.js";
 import type { Reason, Verdict } from "../model/verdict.js";
 import { firewallShields } from "./reach.js";
+import { scriptOf } from "./command-line.js";
 import type { Rule } from "./rules.js";
 
 // Rules on where a holder's code came from (model/provenance.ts, read by collect/provenance.ts): a packaged
@@ -29,6 +30,7 @@ function judgeCode(code: ForeignCode, p: ProcessInfo): { verdict: Verdict; why: 
   if (code.via === "ld.so.preload") return { verdict: "suspicious", why: "forced into every program by /etc/ld.so.preload, where rootkits put themselves" };
   const where = code.place === null ? "" : PLACE_WORDS[code.place];
   if (code.via === "LD_PRELOAD") return { verdict: "suspicious", why: `preloaded by LD_PRELOAD from ${where}` };
+  if (code.via === "environment") return { verdict: "suspicious", why: `named by the environment it started with (NODE_OPTIONS, PYTHONPATH, BASH_ENV and the like make an interpreter load it), from ${where}` };
   if (code.place === "home") {
     const home = homeOf(code.path);
     if (home !== null && isOwnHome(home, p) && hiddenComponent(code.path.slice(home.length)) === null) return { verdict: "unknown", why: `from ${p.user ?? "its user"}'s home directory: a module the user installed, or code planted there` };
@@ -83,13 +85,16 @@ export const PROVENANCE_PROCESS_RULES: readonly Rule[] = [
 export const PROVENANCE_SOCKET_RULES: readonly Rule[] = [
   {
     id: "home-exe",
-    check(s) {
+    check(s, ctx) {
       const p = s.process;
       if (p === null || !isRoot(p) || p.exe === null) return null;
-      const home = homeOf(p.exe);
-      const writable = p.provenance?.writable ?? null;
+      // root's python3 running /home/alice/srv.py: the script is the program, and whoever owns that home can change it
+      const script = homeOf(p.exe) === null ? scriptOf(p, ctx.knowledge) : null;
+      const program = script !== null && homeOf(script.path) !== null ? script.path : p.exe;
+      const home = homeOf(program);
+      const writable = program === p.exe ? p.provenance?.writable ?? null : null;
       if (home === null && writable === null) return null;
-      const where = home !== null ? `${folderOf(p.exe)}, in a home directory` : `${p.exe}, which ${writable?.by === "anyone" ? "anyone" : writable?.by} can replace (${writable?.path} is writable)`;
+      const where = home !== null ? `${folderOf(program)}, in a home directory${program !== p.exe ? ` (the script ${program}, run by ${p.name ?? p.exe})` : ""}` : `${p.exe}, which ${writable?.by === "anyone" ? "anyone" : writable?.by} can replace (${writable?.path} is writable)`;
       const beyond = (s.direction === "listening" || s.direction === "inbound") && !isLoopback(s.local.address);
       const shielded = s.direction === "listening" ? firewallShields(s) : null;
       if (beyond && shielded !== null) return reason("home-exe", "unknown", `Root runs this program from ${where}: no package installs there, and whoever can change the file runs code as root; it listens beyond this computer, but ${shielded}`);

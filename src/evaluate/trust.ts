@@ -57,6 +57,25 @@ function exeNames(exe: string): string[] {
   return [b, bare(b)];
 }
 
+/** Where distributions install scripts that are programs (/usr/sbin/wsdd, /usr/bin/supervisord): not /usr/local or /opt, which no package database vouches for here. */
+export const PACKAGED_SCRIPT_DIRS = /^\/(usr\/)?(bin|sbin|lib|lib32|lib64|libexec|share|games)\//;
+
+/**
+ * Whether `p` is an installed script named like one of `owners`, started through its #! line: the kernel
+ * then runs the interpreter (exe /usr/bin/python3.11) with the script's path as argv[1] and names the
+ * process after the script (comm "wsdd"); the #! line's one argument, if any, comes first (perl -wT). A packaged daemon written in Python or Perl (wsdd, munin-node,
+ * supervisord) is that daemon; python3 renamed wsdd (prctl, exec -a) running another script is not.
+ */
+function packagedScript(p: ProcessInfo, owners: readonly string[]): boolean {
+  // a #! line may carry one argument, which comes before the script: #!/usr/bin/perl -wT
+  const script = p.cmdline?.[1]?.startsWith("-") ? p.cmdline[2] : p.cmdline?.[1];
+  if (script === undefined || p.name === null || p.name === "" || !PACKAGED_SCRIPT_DIRS.test(script) || script.includes("/../")) return false;
+  const file = base(script);
+  // comm is the script's file name, cut to 15 characters
+  if (file !== p.name && !(p.name.length === 15 && file.startsWith(p.name))) return false;
+  return owners.some((o) => exeNames(script).includes(o) || o === p.name);
+}
+
 /** How sure portwatch is that a holder is one of `owners`. */
 export type Identity =
   /** Its executable is installed and named like one of them (and no package check says it was changed). */
@@ -86,6 +105,7 @@ export function identify(p: ProcessInfo | null, names: readonly string[], owners
   const named = multicall || owners.some((o) => file.includes(o)) || (p.name !== null && p.name.length >= 4 && base(p.exe).startsWith(p.name) && owners.includes(p.name));
   // A daemon whose installed file an upgrade replaced still is that daemon (deleted-exe says restart it).
   const upgraded = origin === "deleted" && SYSTEM_DIRS.test(p.exe) && !WRITABLE_DIRS.test(p.exe);
+  if (!named && origin === "system" && p.package?.verified !== false && packagedScript(p, owners)) return { is: true, by: "exe" };
   if (origin !== "system" && !upgraded) return { is: false, why: `its name says ${owners.find((o) => names.includes(o))}, but it runs ${originWords(p)}` };
   if (!named) return { is: false, why: `its name says ${owners.find((o) => names.includes(o))}, but its program is ${p.exe}` };
   const pkg = p.package;

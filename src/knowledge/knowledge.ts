@@ -22,7 +22,7 @@ export interface Knowledge {
   indicators(port: number, proto: Proto): readonly IndicatorHit[];
   /** Whether a program name (comm or executable file name) belongs to a group of programs.json. */
   is(group: ProgramGroup, name: string | null): boolean;
-  /** The first argument only a cryptocurrency miner takes (stratum+tcp://…, --donate-level), or null. */
+  /** The first argument only a cryptocurrency miner takes (stratum+tcp://…, --donate-level, a Monero wallet), or an option with its value in the next argument ("--algo rx/0", "-u 0x…"); null when none. */
   miningArgument(args: readonly string[]): string | null;
   /** Whether a name looks like a kernel thread's (kworker/0:1, [kthreadd], ...). */
   looksLikeKernelThread(name: string | null): boolean;
@@ -43,7 +43,7 @@ export interface Knowledge {
   namesStartingWith(prefix: string): readonly string[];
 }
 
-export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "resolvers" | "timeClients" | "miners" | "shells" | "terminals";
+export type ProgramGroup = "browsers" | "ircClients" | "outboundAny" | "randomUdp" | "resolvers" | "timeClients" | "miners" | "shells" | "terminals" | "streamClients" | "noSockets";
 
 /** One option of a grammar, ready for matching. */
 export interface GrammarFlag {
@@ -200,7 +200,13 @@ export function createKnowledge(data: KnowledgeData = BUILT_IN): Knowledge {
       return name !== null && (groups.get(group)?.has(name) ?? false);
     },
     miningArgument(args) {
-      for (const a of args) if (miningPatterns.some((r) => r.test(a))) return a;
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i] as string;
+        if (miningPatterns.some((r) => r.test(a))) return a;
+        // an option with its value in the next argument (--algo rx/0, -u WALLET): read as --algo=rx/0
+        const next = args[i + 1];
+        if (next !== undefined && a.startsWith("-") && !a.includes("=") && miningPatterns.some((r) => r.test(`${a}=${next}`))) return `${a} ${next}`;
+      }
       return null;
     },
     looksLikeKernelThread(name) {

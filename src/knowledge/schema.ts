@@ -44,7 +44,7 @@ const regex = z.string().refine((p) => { try { new RegExp(p); return true; } cat
 
 export const ProgramsFile = z.strictObject({
   $comment: z.string().optional(),
-  browsers: names, ircClients: names, outboundAny: names, randomUdp: names, resolvers: names, timeClients: names, miners: names, shells: names, terminals: names,
+  browsers: names, ircClients: names, outboundAny: names, randomUdp: names, resolvers: names, timeClients: names, miners: names, shells: names, terminals: names, streamClients: names, noSockets: names,
   miningArguments: z.array(regex).min(1),
   kernelThreadPatterns: z.array(regex),
 });

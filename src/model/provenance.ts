@@ -19,7 +19,7 @@ export interface PackageInfo {
 }
 
 /** How foreign code reached a process. */
-export type LoadedVia = "mapped" | "LD_PRELOAD" | "ld.so.preload";
+export type LoadedVia = "mapped" | "LD_PRELOAD" | "ld.so.preload" | "environment";
 
 /** Code in a process from a place no package installs to, or forced in by /etc/ld.so.preload. */
 export interface ForeignCode {
@@ -29,7 +29,7 @@ export interface ForeignCode {
   place: Place | null;
   /** The file was deleted (or replaced) after it was mapped. */
   deleted: boolean;
-  /** "mapped": found in /proc/<pid>/maps; "LD_PRELOAD": named by the environment it started with; "ld.so.preload": listed in /etc/ld.so.preload. */
+  /** "mapped": found in /proc/<pid>/maps; "LD_PRELOAD": named by the environment it started with; "ld.so.preload": listed in /etc/ld.so.preload; "environment": a script, module or folder an interpreter's environment names (NODE_OPTIONS, PYTHONPATH, BASH_ENV, …). */
   via: LoadedVia;
 }
 

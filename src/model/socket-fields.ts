@@ -127,7 +127,7 @@ export const FOREIGN_CODE_FIELDS = [
   { name: "path", type: TEXT, nullable: false, presence: "always", description: "the library as the kernel or the environment names it" },
   { name: "place", type: { kind: "enum", values: ["memfd", "world-writable", "home", "hidden"] }, nullable: true, presence: "always", description: "where it lives; null for an ordinary place" },
   { name: "deleted", type: { kind: "bool" }, nullable: false, presence: "always", description: "deleted or replaced after it was mapped" },
-  { name: "via", type: { kind: "enum", values: ["mapped", "LD_PRELOAD", "ld.so.preload"] }, nullable: false, presence: "always", description: "how it got in" },
+  { name: "via", type: { kind: "enum", values: ["mapped", "LD_PRELOAD", "ld.so.preload", "environment"] }, nullable: false, presence: "always", description: "how it got in" },
 ] as const satisfies readonly Field[];
 
 export const PROVENANCE_FIELDS = [

@@ -41,13 +41,14 @@ const SERVER = [
 
 interface Planted { child: ChildProcess; pid: number; port: number }
 const children: ChildProcess[] = [];
-let work = ""; // scripts and libraries (/tmp)
+let work = ""; // libraries and copies (/tmp)
+let code = ""; // the server's script (/opt: a script in /tmp is a dropped program, writable-dir-exe)
 let shm = ""; // a library in /dev/shm
 let hidden = ""; // a hidden folder under /var/tmp
 let sharedDigests = new Map<string, string>(); // checksums carried between this file's sessions (each binary hashed once)
 
 function plant(exe: string, args: string[] = [], env: Record<string, string> = {}): Promise<Planted> {
-  const child = spawn(exe, [join(work, "server.py"), ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const child = spawn(exe, [join(code, "server.py"), ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
   children.push(child);
   return new Promise((ok, fail) => {
     let out = "", err = "";
@@ -95,7 +96,9 @@ const rulesOf = (s: Socket) => s.reasons.map((r) => r.rule);
 describe("provenance of real processes (live, loopback only)", { skip, timeout: 180_000 }, () => {
   before(() => {
     work = mkdtempSync(join(tmpdir(), "pw-prov-"));
-    writeFileSync(join(work, "server.py"), SERVER);
+    code = mkdtempSync("/opt/pw-prov-");
+    chmodSync(code, 0o755);
+    writeFileSync(join(code, "server.py"), SERVER);
     shm = mkdtempSync("/dev/shm/pw-prov-");
     hidden = mkdtempSync("/var/tmp/.pw-prov-");
     buildLibrary(join(shm, "libpwtest.so"));
@@ -103,7 +106,7 @@ describe("provenance of real processes (live, loopback only)", { skip, timeout: 
   });
   after(async () => {
     await stopAll();
-    for (const dir of [work, shm, hidden]) if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [work, code, shm, hidden]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("readProvenance shows Debian's python3.11 verified against python3.11-minimal, and an LD_PRELOAD from /dev/shm or a library loaded from a hidden folder under /var/tmp makes the listener suspicious (injected-library); without them it is not", async () => {
@@ -132,6 +135,23 @@ describe("provenance of real processes (live, loopback only)", { skip, timeout: 
       assert.deepEqual(lib.process?.provenance?.foreign, [{ path: join(hidden, "libpwhidden.so"), place: "world-writable", deleted: false, via: "mapped" }]);
       assert.equal(lib.verdict, "suspicious");
       assert.ok(rulesOf(lib).includes("injected-library"));
+    } finally {
+      await stopAll();
+    }
+  });
+
+  it("readProvenance names code an interpreter's environment loads from /dev/shm (PYTHONPATH): suspicious (injected-library); a PYTHONPATH of packaged folders is nothing", async () => {
+    const dropped = await plant(PYTHON, [], { PYTHONPATH: shm });
+    const packaged = await plant(PYTHON, [], { PYTHONPATH: "/usr/lib/python3/dist-packages" });
+    try {
+      const { sockets } = await judgeLive(createProvenanceSession());
+      const s = listenerOf(sockets, dropped);
+      assert.deepEqual(s.process?.provenance?.foreign, [{ path: shm, place: "world-writable", deleted: false, via: "environment" }]);
+      assert.equal(s.verdict, "suspicious");
+      assert.match(s.reasons.find((r) => r.rule === "injected-library")?.message ?? "", /named by the environment it started with .*, from a folder anyone can write to/);
+      const t = listenerOf(sockets, packaged);
+      assert.deepEqual(t.process?.provenance?.foreign, []);
+      assert.notEqual(t.verdict, "suspicious", rulesOf(t).join(", "));
     } finally {
       await stopAll();
     }

@@ -94,6 +94,18 @@ const attacks: [string, string[] | null, string | null, string | null, Seen | nu
   ["deno eval", ["deno", "eval", "Deno.connect({port: 4242})"], "/usr/bin/deno", "deno", { family: "deno", code: ["eval", "eval", "subcommand", "Deno.connect({port: 4242})"] }],
   ["bun -e", ["bun", "-e", "Bun.connect({})"], "/usr/local/bin/bun", "bun", { family: "bun", code: ["-e", "-e", "flag", "Bun.connect({})"] }],
   ["fish -c", ["fish", "-c", "id"], "/usr/bin/fish", "fish", { family: "fish", code: ["-c", "-c", "flag", "id"] }],
+  // A script path that is the standard input or a pipe: curl … | python3 /dev/stdin, python3 <(curl …), awk -f -.
+  ["python3 /dev/stdin (curl … | python3 /dev/stdin)", ["python3", "/dev/stdin"], PY, "python3", { family: "python", stdin: "/dev/stdin" }],
+  ["python3 /dev/fd/63 (python3 <(curl …))", ["python3", "/dev/fd/63"], PY, "python3", { family: "python", stdin: "/dev/fd/63" }],
+  ["perl /proc/self/fd/0", ["perl", "/proc/self/fd/0"], "/usr/bin/perl", "perl", { family: "perl", stdin: "/proc/self/fd/0" }],
+  ["tclsh /dev/stdin", ["tclsh", "/dev/stdin"], "/usr/bin/tclsh8.6", "tclsh8.6", { family: "tcl", stdin: "/dev/stdin" }],
+  ["gawk -f - (the program from standard input)", ["gawk", "-f", "-"], "/usr/bin/gawk", "gawk", { family: "awk", stdin: "-f -" }],
+  ["ruby -rsocket /proc/1234/fd/3", ["ruby", "-rsocket", "/proc/1234/fd/3"], "/usr/bin/ruby3.1", "ruby", { family: "ruby", modules: ["socket"], stdin: "/proc/1234/fd/3" }],
+  // java: the jar (-jar), a single source file (JEP 330) or the main class is the program; -cp and -p name where code comes from
+  ["java -Xmx512m -Dx=y -jar /dev/shm/r.jar arg", ["java", "-Xmx512m", "-Dx=y", "-jar", "/dev/shm/r.jar", "arg"], "/usr/lib/jvm/java-17-openjdk-amd64/bin/java", "java", { family: "java", script: "/dev/shm/r.jar" }],
+  ["java --add-opens MOD=ALL-UNNAMED -jar x.jar (a value, then the jar)", ["java", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-jar", "/tmp/x.jar"], "/usr/bin/java", "java", { family: "java", script: "/tmp/x.jar" }],
+  ["java -cp /tmp Rev", ["java", "-cp", "/tmp", "Rev"], "/usr/bin/java", "java", { family: "java", modules: ["/tmp"], script: "Rev" }],
+  ["java /var/tmp/Rev.java (a single source file)", ["java", "/var/tmp/Rev.java"], "/usr/bin/java", "java", { family: "java", script: "/var/tmp/Rev.java" }],
 ];
 
 const benign: [string, string[] | null, string | null, string | null, Seen | null][] = [

@@ -24,7 +24,7 @@ describe("provenance of a program in a mount namespace of its own (live)", { ski
   const planted: Planted[] = [];
   before(async () => {
     peer = await createRemotePeer({ tcp: [8443], ttlSeconds: 60 });
-    dir = mkdtempSync("/var/tmp/pwtest-");
+    dir = mkdtempSync("/opt/pwtest-"); // a script in /var/tmp would be a dropped program (writable-dir-exe)
     writeFileSync(join(dir, "client.py"), [
       "import json, socket, sys, time",
       `c = socket.create_connection((${JSON.stringify(peer.address4)}, 8443), timeout=5)`,

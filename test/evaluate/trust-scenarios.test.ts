@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAuditor } from "../../src/audit/auditor.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -17,11 +18,13 @@ const auditor = createAuditor();
 let peer: RemotePeer;
 let home: string;
 const planted: Planted[] = [];
+const dirs: string[] = [];
 
 /** A copy of python3 named `name` in `dir`, running `code` (a script file beside it), as `uid` (default root). */
 async function run(dir: string, name: string, code: string[], options: { uid?: number; args?: string[] } = {}): Promise<Planted> {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   chmodSync(dir, 0o755);
+  dirs.push(dir); // removed after the tests (the /opt and /var/tmp ones were left behind)
   const exe = join(dir, name);
   copyFileSync(PY, exe);
   chmodSync(exe, 0o755);
@@ -39,6 +42,15 @@ async function socketsOf(pid: number): Promise<Socket[]> {
   return look.sockets.filter((s) => s.process?.pid === pid || s.sharedWith.some((h) => h.pid === pid));
 }
 
+/** Waits (at most 5 s) until `pid` holds an established TCP connection to the peer (ss, iproute2). */
+async function established(pid: number): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!(spawnSync("ss", ["-Htnp", "state", "established", "dst", peer.address4], { encoding: "utf8", timeout: 5000 }).stdout ?? "").includes(`pid=${pid},`)) {
+    if (Date.now() > end) throw new Error(`pid ${pid} did not connect to the peer in 5 s`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
 const rules = (s: Socket) => s.reasons.map((r) => `${r.rule}:${r.verdict}`).join(", ");
 
 describe("judgement needs a reason, not a port or a name (live, remote end in a network namespace)", () => {
@@ -51,6 +63,7 @@ describe("judgement needs a reason, not a port or a name (live, remote end in a 
     for (const p of planted) await p.stop();
     peer?.close();
     if (home) rmSync(home, { recursive: true, force: true });
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it("usual-outbound: an unpackaged program in ~/.cache talking to a public address on 443 is not expected; the packaged python3 is", async () => {
@@ -61,14 +74,29 @@ describe("judgement needs a reason, not a port or a name (live, remote end in a 
     assert.notEqual(s.verdict, "expected", rules(s));
     assert.match(s.reasons.map((r) => r.message).join(" "), /home directory|\.cache/);
 
-    const dir = mkdtempSync("/var/tmp/pwtest-");
-    writeFileSync(join(dir, "fetch.py"), ["import socket, json, time", ...connect, "time.sleep(20)"].join("\n"));
-    const packaged = await plant([PY, "-u", join(dir, "fetch.py"), PLANT_MARK]);
+    // The benign nearest: the packaged python3 running a packaged script (the standard library's telnetlib,
+    // whose test client connects to HOST PORT and relays stdin), not a script of its own anywhere.
+    const telnetlib = `/usr/lib/${PY.slice(PY.lastIndexOf("/") + 1)}/telnetlib.py`;
+    if (!existsSync(telnetlib)) return; // Python 3.13 removed telnetlib
+    const packaged = await plant(["/bin/bash", "-c", `"$0" "$1" "$2" 443 <&0 & echo "{\\"pid\\": $!}"; wait`, PY, telnetlib, peer.address4, PLANT_MARK]);
     planted.push(packaged);
-    const [t] = (await socketsOf(packaged.pid)).filter((x) => x.remote?.address === peer.address4);
+    const pid = packaged.ready["pid"] as number;
+    await established(pid);
+    const [t] = (await socketsOf(pid)).filter((x) => x.remote?.address === peer.address4);
     assert.ok(t, "the packaged program's connection was not found");
-    assert.ok(!t.reasons.some((r) => r.rule === "usual-outbound" && r.verdict === "expected") || t.verdict !== "suspicious", rules(t));
-    assert.ok(t.reasons.some((r) => r.rule === "usual-outbound" && r.verdict === "expected"), `the packaged python3 on 443 should be usual: ${rules(t)}`);
+    assert.equal(t.verdict, "expected", rules(t));
+    assert.ok(t.reasons.some((r) => r.rule === "usual-outbound" && r.verdict === "expected"), `the packaged python3 with a packaged script on 443 should be usual: ${rules(t)}`);
+
+    // the packaged python3 running a script of its own from /opt: a program no package installed
+    const dir = mkdtempSync("/opt/pwtest-");
+    dirs.push(dir);
+    writeFileSync(join(dir, "fetch.py"), ["import socket, json, time", ...connect, "time.sleep(20)"].join("\n"));
+    const loose = await plant([PY, "-u", join(dir, "fetch.py"), PLANT_MARK]);
+    planted.push(loose);
+    const [u] = (await socketsOf(loose.pid)).filter((x) => x.remote?.address === peer.address4);
+    assert.ok(u, "the /opt script's connection was not found");
+    assert.equal(u.verdict, "unknown", rules(u));
+    assert.ok(u.reasons.some((r) => r.rule === "unpackaged-outbound" && /which no package installs/.test(r.message)), rules(u));
   });
 
   it("mining: a miner's arguments make a connection to 443 suspicious, whatever the program is called", async () => {

@@ -26,6 +26,15 @@ describe("identify", () => {
     ["a capture: name only", proc("sshd", null), ["sshd"], true],
     ["a changed package binary", proc("sshd", "/usr/sbin/sshd", { package: { name: "openssh-server", version: "1", verified: false } }), ["sshd"], false],
     ["not one of them", proc("nginx", "/usr/sbin/nginx"), ["sshd"], null],
+    // packaged daemons written in Python or Perl, started through their #! line: comm is the script's name, exe the interpreter
+    ["wsdd, a packaged Python script (/usr/sbin/wsdd)", proc("wsdd", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/usr/sbin/wsdd", "--shortlog"] }), ["wsdd"], true],
+    ["munin-node, a packaged Perl script with #!/usr/bin/perl -wT", proc("munin-node", "/usr/bin/perl", { cmdline: ["/usr/bin/perl", "-wT", "/usr/sbin/munin-node"] }), ["munin-node"], true],
+    ["unattended-upgrade, comm cut to 15 characters", proc("unattended-upgr", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/usr/bin/unattended-upgrade"] }), ["unattended-upgr"], true],
+    ["python3 renamed wsdd running another script", proc("wsdd", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/opt/x/b.py"] }), ["wsdd"], false],
+    ["a script named wsdd in a home directory", proc("wsdd", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/home/u/.cache/wsdd"] }), ["wsdd"], false],
+    ["a script named sshd in /opt (no package database vouches there)", proc("sshd", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/opt/x/sshd"] }), ["sshd"], false],
+    ["python3 -c renamed wsdd", proc("wsdd", "/usr/bin/python3.11", { cmdline: ["wsdd", "-c", "x"] }), ["wsdd"], false],
+    ["a packaged script run by a changed interpreter", proc("wsdd", "/usr/bin/python3.11", { cmdline: ["/usr/bin/python3", "/usr/sbin/wsdd"], package: { name: "python3.11-minimal", version: "1", verified: false } }), ["wsdd"], false],
   ];
   for (const [what, p, owners, is] of cases) {
     it(`identify ${what}`, () => {

@@ -74,6 +74,39 @@ export function environValue(text: string, name: string): string | null {
   return null;
 }
 
+/**
+ * Files and folders of code that an interpreter's environment makes it load before or beside its program
+ * (node(1) NODE_OPTIONS --require/-r/--import/--loader; ruby(1) RUBYOPT -r; bash(1) BASH_ENV and sh's ENV;
+ * python(1) PYTHONSTARTUP and PYTHONPATH; perl(1) PERL5LIB and PERL5OPT -I; RUBYLIB, NODE_PATH): absolute
+ * paths only, each once. `code from env`: `NODE_OPTIONS='--require /dev/shm/x.js' node app.js` runs x.js
+ * though the command line shows only app.js.
+ */
+export function environCode(text: string): string[] {
+  const out = new Set<string>();
+  const add = (path: string | undefined) => { if (path !== undefined && path.startsWith("/")) out.add(path); };
+  for (const entry of text.split("\0")) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) continue;
+    const name = entry.slice(0, eq), value = entry.slice(eq + 1);
+    switch (name) {
+      case "NODE_OPTIONS": case "RUBYOPT": case "PERL5OPT": {
+        const words = value.split(/\s+/).filter((w) => w !== "");
+        for (let i = 0; i < words.length; i++) {
+          const m = /^(--require|--import|--loader|--experimental-loader|-r|-I)(=?)(.*)$/.exec(words[i] as string);
+          if (m === null) continue;
+          add(m[3] !== "" ? m[3] : words[++i]);
+        }
+        break;
+      }
+      case "BASH_ENV": case "ENV": case "PYTHONSTARTUP": add(value); break;
+      case "PYTHONPATH": case "PERL5LIB": case "RUBYLIB": case "NODE_PATH":
+        for (const dir of value.split(":")) add(dir);
+        break;
+    }
+  }
+  return [...out];
+}
+
 /** The library paths of an LD_PRELOAD value (white space or ':' between them). */
 export function splitPreload(value: string): string[] {
   return value.split(/[\s:]+/).filter((p) => p !== "");

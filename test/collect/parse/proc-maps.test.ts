@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { environValue, executableFiles, parseLdSoPreload, parseMaps, splitPreload } from "../../../src/collect/parse/proc-maps.js";
+import { environCode, environValue, executableFiles, parseLdSoPreload, parseMaps, splitPreload } from "../../../src/collect/parse/proc-maps.js";
 
 // Real maps of /usr/bin/python3.11 with a library preloaded from /dev/shm (test/fixtures/proc-maps/SOURCE.md).
 const dir = new URL("../../fixtures/proc-maps/", import.meta.url).pathname;
@@ -64,6 +64,19 @@ describe("environValue and splitPreload", () => {
     assert.deepEqual(splitPreload(`${LIB} /usr/lib/x86_64-linux-gnu/libjemalloc.so.2:/tmp/b.so`), [LIB, "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/tmp/b.so"]);
     assert.deepEqual(splitPreload("  :: "), []);
   });
+});
+
+describe("environCode", () => {
+  const cases: [string, string, string[]][] = [
+    ["NODE_OPTIONS --require with a space, --import with '='", "NODE_OPTIONS=--max-old-space-size=512 --require /dev/shm/x.js --import=/tmp/y.mjs\0", ["/dev/shm/x.js", "/tmp/y.mjs"]],
+    ["NODE_OPTIONS -r glued is not a path when relative (dotenv/config)", "NODE_OPTIONS=-r dotenv/config\0", []],
+    ["RUBYOPT -r with the path glued", "RUBYOPT=-r/var/tmp/x.rb -W0\0", ["/var/tmp/x.rb"]],
+    ["PERL5OPT -I and PERL5LIB folders", "PERL5OPT=-I/dev/shm/p -Mstrict\0PERL5LIB=/usr/share/perl5:/tmp/l\0", ["/dev/shm/p", "/usr/share/perl5", "/tmp/l"]],
+    ["BASH_ENV, ENV and PYTHONSTARTUP name one file each", "BASH_ENV=/dev/shm/.b\0ENV=/tmp/e.sh\0PYTHONSTARTUP=/root/.pythonrc\0", ["/dev/shm/.b", "/tmp/e.sh", "/root/.pythonrc"]],
+    ["PYTHONPATH, RUBYLIB and NODE_PATH folders, relative ones left out", "PYTHONPATH=/dev/shm/m::lib\0RUBYLIB=/opt/r\0NODE_PATH=/usr/lib/node_modules\0", ["/dev/shm/m", "/opt/r", "/usr/lib/node_modules"]],
+    ["nothing that loads code", "HOME=/root\0PATH=/tmp:/usr/bin\0LD_PRELOAD=/tmp/x.so\0", []],
+  ];
+  for (const [what, environ, paths] of cases) it(`environCode ${what}`, () => assert.deepEqual(environCode(environ), paths));
 });
 
 describe("parseLdSoPreload", () => {
