@@ -5,9 +5,9 @@ import type { Reason } from "../model/verdict.js";
 import { processNames } from "./program-names.js";
 import { firewallShields } from "./reach.js";
 import type { Rule, RuleContext } from "./rules.js";
-import { scriptOf, scriptPath } from "./command-line.js";
+import { scriptOf } from "./command-line.js";
 import { hiddenComponent, homeOf } from "../model/places.js";
-import { exeOrigin, identify, isPublicAddress, originWords, PACKAGED_SCRIPT_DIRS, type Identity } from "./trust.js";
+import { exeOrigin, identify, isPublicAddress, originWords, type Identity } from "./trust.js";
 
 // What makes a socket expected, and the rules that take "expected" away from a program that only looks
 // the part. Expected needs a reason, not a port or a name (issue 12):
@@ -201,11 +201,10 @@ export const TRUST_RULES: readonly Rule[] = [
       }
       // An installed interpreter vouches only for scripts from where programs are installed: python3 ~/.cache/b.py is the script's program.
       const script = p === null || p.exe === null || !isPublic ? null : scriptOf(p, ctx.knowledge);
-      // On a host whose package database portwatch reads, a script outside the folders packages install
-      // programs to (/opt/x/b.py, /usr/local/bin/tool, /srv/app.py) is no installed program either.
-      const loose = p === null || p.exe === null || !isPublic || script !== null || p.provenance?.database !== "dpkg" ? null : scriptPath(p, ctx.knowledge);
-      const unpackaged = loose !== null && !PACKAGED_SCRIPT_DIRS.test(loose) ? loose : null;
-      if (unpackaged !== null && installed(p!)) return reason("unpackaged-outbound", "unknown", `${who(p)} runs the script ${unpackaged}, which no package installs, and talks to a server on the Internet (port ${port}): a program nobody installed, calling out to the Internet`);
+      // A script from where an administrator installs programs (/opt/app/client.py, /usr/local/bin/tool,
+      // /srv) run by the installed interpreter stays expected: its executable comes from an installed,
+      // unmodified package, and only root can put a script there (writable-dir-exe and home-exe say when
+      // someone else can). A script from a home, hidden or temporary folder is the program (above).
       if (p === null || p.exe === null || !isPublic || (installed(p) && script === null)) return reason("usual-outbound", "expected", `${what} to port ${port}${p ? ` by ${p.name}${p.exe && isPublic ? ", an installed program" : ""}` : ""}`);
       const hiddenInHome = script?.place === "home" && hiddenComponent(script.path.slice(homeOf(script.path)?.length ?? 0)) !== null;
       const runs = script === null || !installed(p) ? `runs ${originWords(p)}` : `runs the script ${script.path} from ${hiddenInHome ? "a hidden folder in a home directory" : SCRIPT_PLACE[script.place]},`;

@@ -58,7 +58,7 @@ function exeNames(exe: string): string[] {
 }
 
 /** Where distributions install scripts that are programs (/usr/sbin/wsdd, /usr/bin/supervisord): not /usr/local or /opt, which no package database vouches for here. */
-export const PACKAGED_SCRIPT_DIRS = /^\/(usr\/)?(bin|sbin|lib|lib32|lib64|libexec|share|games)\//;
+const PACKAGED_SCRIPT_DIRS = /^\/(usr\/)?(bin|sbin|lib|lib32|lib64|libexec|share|games)\//;
 
 /**
  * Whether `p` is an installed script named like one of `owners`, started through its #! line: the kernel

