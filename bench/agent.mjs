@@ -19,7 +19,7 @@
 // Loopback of its own namespace only; stops only the processes it started.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, appendFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -131,6 +131,7 @@ for (const n of sizes) {
   const sockets = Number(spawnSync("sh", ["-c", "cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 | wc -l"], { encoding: "utf8" }).stdout.trim());
   console.error(`N=${n}: ${JSON.stringify(load.info)}; about ${sockets} sockets on the host`);
   const samples = [];
+  const loadBefore = loadavg()[0];
   try {
     for (let r = 0; r < runs; r++) {
       const s = await watchOnce();
@@ -140,16 +141,17 @@ for (const n of sizes) {
   } finally {
     await load.stop();
   }
-  rows.push({ n, sockets, samples });
+  // The machine's 1-minute load average (the whole machine's, not the namespace's) when the runs began and ended.
+  rows.push({ n, sockets, samples, load: [loadBefore, loadavg()[0]] });
 }
 
 const date = new Date().toISOString().slice(0, 16).replace("T", " ");
 let md = `\n## ${label}: ${date} UTC\n\n\`${bin.startsWith(root) ? bin.slice(root.length) : bin} watch --ndjson --no-history${interval ? ` --interval ${interval}` : ""}\` (${interval ? `interval ${interval}` : "the default interval"}), ` +
   `${Object.keys(unitEnv).length ? `with the environment of ${unitFile.replace(root, "")} (${Object.entries(unitEnv).map(([k, v]) => `${k}=${v}`).join(" ")}), ` : ""}in a network and pid namespace of its own, ${runs} runs per N, ${looks} looks after the first; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}. ` +
   `Ranges are min–max over the runs.\n\n` +
-  "| N connections (sockets on the host) | first look cpu s | sustained % of one core | peak RSS MiB (VmHWM) | steady RSS MiB (VmRSS, looks 2…) |\n|---|---|---|---|---|\n";
-for (const { n, sockets, samples } of rows) {
-  md += `| ${n.toLocaleString("en")} (${sockets.toLocaleString("en")}) | ${range(samples.map((s) => s.firstCpu), 2)} | ${range(samples.map((s) => s.share))} | ${range(samples.map((s) => s.hwm), 0)} | ${range(samples.map((s) => s.rssSteady), 0)} |\n`;
+  "| N connections (sockets on the host) | first look cpu s | sustained % of one core | peak RSS MiB (VmHWM) | steady RSS MiB (VmRSS, looks 2…) | load average (1 min, start → end) |\n|---|---|---|---|---|---|\n";
+for (const { n, sockets, samples, load } of rows) {
+  md += `| ${n.toLocaleString("en")} (${sockets.toLocaleString("en")}) | ${range(samples.map((s) => s.firstCpu), 2)} | ${range(samples.map((s) => s.share))} | ${range(samples.map((s) => s.hwm), 0)} | ${range(samples.map((s) => s.rssSteady), 0)} | ${load.map((l) => l.toFixed(2)).join(" → ")} |\n`;
 }
 process.stdout.write(md);
 if (out) appendFileSync(out, md);

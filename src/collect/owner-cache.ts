@@ -2,6 +2,7 @@ import type { ProcessInfo } from "../model/process.js";
 import { addHolder } from "./attribute.js";
 import type { Collection } from "./collection.js";
 import { scanFdShare } from "./fd-scan.js";
+import { listPids } from "./namespaces.js";
 import { createCollectSession, sameDumps, type CollectSession, type Dumps } from "./netlink-dumps.js";
 import { newTerminal, type KnownRef } from "./process-details.js";
 import type { Source } from "./tables.js";
@@ -251,7 +252,10 @@ function rescanFds(rescan: Rescan, pid: number): void {
   const r = scanFdShare(rescan.procRoot, [pid], () => i++, (inode) => found.push(inode));
   rescan.scanned += r.scanned;
   if (r.denied > 0) { cache.denied.add(pid); rescan.denied++; }
-  cache.processes.delete(pid); // it may have exec'd another program: read its details again
+  // It may have exec'd another program: its details are read again, unless it holds no socket now. A process
+  // being killed has closed its fds while the kernel may still list a socket of it (the dumps were taken
+  // before this read): keepLastHolders keeps it as that socket's owner for one look, with these details.
+  if (found.length > 0) cache.processes.delete(pid);
   const had = cache.byPid.get(pid) ?? [];
   if (had.length > 0 || found.length > 0) rescan.changed = true;
   for (const inode of had) dropHolder(cache.holders, inode, pid, rescan.dropped);
@@ -265,11 +269,18 @@ function findOwners(rescan: Rescan, pids: readonly number[], unknown: Set<number
   const held = (pid: number) => cache.byPid.get(pid)?.length ?? 0;
   const order = pids.filter((p) => held(p) > 0).sort((a, b) => held(b) - held(a));
   const rest = pids.filter((p) => held(p) === 0 && !cache.denied.has(p));
-  for (const pid of [...order, ...rest]) {
-    if (unknown.size === 0) break;
+  const read = (pid: number) => {
     rescanFds(rescan, pid);
     for (const inode of cache.byPid.get(pid) ?? []) unknown.delete(inode);
+  };
+  for (const pid of [...order, ...rest]) {
+    if (unknown.size === 0) break;
+    read(pid);
   }
+  // A process started after this look listed the pids may have made a socket the dumps (taken after the
+  // listing) show: its table is read too, or its socket would be nobody's until the next look found it
+  // (an ownerless identity that appears, then gives way to the owned one).
+  if (unknown.size > 0) for (const pid of listPids(rescan.procRoot)) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) read(pid);
   for (const inode of unknown) markOrphan(cache, inode); // every table was read: nobody we can see holds these, for now
 }
 

@@ -2,7 +2,10 @@
 // (a watcher without its terminal view) none of its sockets.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createOwnerCache, InodeList, rememberLook } from "../../src/collect/owner-cache.js";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { createOwnerCache, InodeList, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
+import { listPids } from "../../src/collect/namespaces.js";
 import type { Collection } from "../../src/collect/collection.js";
 import type { Socket } from "../../src/model/socket.js";
 
@@ -32,5 +35,21 @@ describe("rememberLook", () => {
     const c = collection([7]);
     rememberLook(kept, dumps, 1, c);
     assert.equal(kept.previous?.collection.sockets, c.sockets, "a cache that is not lean hands the same sockets back");
+  });
+});
+
+describe("refreshOwners", () => {
+  const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
+  const holder = (JSON.parse(readFileSync(join(tree, "CAPTURE.json"), "utf8")) as { host: { pid: number } }).host.pid;
+  const heldBy = (pid: number) => readdirSync(join(tree, String(pid), "fd")).map((fd) => /^socket:\[(\d+)\]$/.exec(readlinkSync(join(tree, String(pid), "fd", fd)))?.[1]).filter((i) => i !== undefined).map(Number);
+
+  it("refreshOwners finds the owner of a new socket in a process the look's pid listing missed (started after it)", () => {
+    const inodes = heldBy(holder);
+    assert.ok(inodes.length > 0, "the captured holder holds sockets");
+    const cache = createOwnerCache();
+    const listed = listPids(tree).filter((pid) => pid !== holder);
+    refreshOwners(tree, listed, (each) => inodes.forEach(each), cache);
+    assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder));
+    assert.equal(cache.orphans.size, 0, "nothing is left without an owner");
   });
 });
