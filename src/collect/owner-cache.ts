@@ -132,7 +132,7 @@ export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonl
   const previous = cache.previous.collection;
   // The same dumps list the same socket inodes as the last look (kept as one typed array, not its sockets).
   const { inodes } = cache.previous;
-  const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache);
+  const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache, inodes);
   // Same sockets, new owners: the owners just refreshed hold for the full look.
   return refreshed.changed ? { refreshed } : { unchanged: { ...previous, unchanged: true } };
 }
@@ -173,27 +173,41 @@ export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holde
 /**
  * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
  * of the others (busiest first) only until every socket in the tables has an owner or all were read.
+ *
+ * After a refresh every listed socket inode has a holder or is an orphan, and the holders are listed ones.
+ * So when the tables list the very inodes of the last look (`sameAsLast`: a steady host, whose dumps did not
+ * change), only the inodes that lost a holder since (a process that exited or was read again, a holder kept
+ * for one look) and the orphans can need an owner, and only the holders this refresh added can be unlisted:
+ * the refresh costs in proportion to what changed, not to the 200,000 sockets (`eachSocketInode` is then not
+ * called).
  */
-export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): OwnerRefresh {
+export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache, sameAsLast?: InodeList): OwnerRefresh {
   cache.looks++;
-  for (const [inode, pid] of cache.kept) dropHolder(cache.holders, inode, pid); // kept one look only
+  const keptBefore = cache.kept;
+  for (const [inode, pid] of keptBefore) dropHolder(cache.holders, inode, pid); // kept one look only
   const dropped = new Map<number, number>();
   const { changed, exited } = forgetExited(cache, new Set(pids), dropped);
-  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped };
+  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped, added: sameAsLast ? [] : null };
   for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescanFds(rescan, pid);
-  const live = new Set<number>();
   const unknown = new Set<number>();
-  eachSocketInode((inode) => {
-    if (!inode) return;
-    live.add(inode);
-    if (cache.holders.has(inode)) return;
+  const consider = (inode: number) => {
+    if (!inode || cache.holders.has(inode)) return;
     const orphan = cache.orphans.get(inode);
     if (orphan === undefined || orphan.nextLook <= cache.looks) unknown.add(inode);
-  });
+  };
+  let live: { has(inode: number): boolean };
+  if (sameAsLast) {
+    live = sameAsLast;
+    for (const inodes of [keptBefore.keys(), dropped.keys(), cache.orphans.keys()]) for (const inode of inodes) if (sameAsLast.has(inode)) consider(inode);
+  } else {
+    const all = new Set<number>();
+    eachSocketInode((inode) => { if (inode) { all.add(inode); consider(inode); } });
+    live = all;
+  }
   if (unknown.size > 0) findOwners(rescan, pids, unknown);
   keepLastHolders(cache, dropped, live, exited);
   for (const inode of cache.orphans.keys()) if (!live.has(inode) || cache.holders.has(inode)) cache.orphans.delete(inode);
-  for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
+  for (const inode of rescan.added ?? cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
   cache.lastScanned = rescan.scanned;
   return { denied: rescan.denied, changed: rescan.changed };
 }
@@ -221,7 +235,7 @@ function forgetExited(cache: OwnerCache, alive: ReadonlySet<number>, dropped: Ma
  * listing it) and that nobody else was found holding: that holder stays its owner for this look (see
  * OwnerCache.kept), with the details read before. Then the exited processes' details are forgotten.
  */
-function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: ReadonlySet<number>, exited: readonly number[]): void {
+function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: { has(inode: number): boolean }, exited: readonly number[]): void {
   const kept = new Map<number, number>();
   for (const [inode, pid] of dropped) {
     if (!live.has(inode) || cache.holders.has(inode) || cache.kept.has(inode) || !cache.processes.has(pid)) continue;
@@ -242,6 +256,8 @@ interface Rescan {
   changed: boolean;
   /** Inodes that lost their last holder in this refresh → that holder (see keepLastHolders). */
   dropped: Map<number, number>;
+  /** When noted (refreshOwners with sameAsLast): the inodes the fd tables read in this refresh hold. */
+  added: number[] | null;
 }
 
 /** Reads one process's fd table again into the cache. */
@@ -260,6 +276,7 @@ function rescanFds(rescan: Rescan, pid: number): void {
   if (had.length > 0 || found.length > 0) rescan.changed = true;
   for (const inode of had) dropHolder(cache.holders, inode, pid, rescan.dropped);
   for (const inode of found) addHolder(cache.holders, inode, pid);
+  if (rescan.added) for (const inode of found) rescan.added.push(inode);
   cache.byPid.set(pid, found);
 }
 

@@ -2,8 +2,10 @@
 // (a watcher without its terminal view) none of its sockets.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ProcessInfo } from "../../src/model/process.js";
 import { createOwnerCache, InodeList, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
 import { listPids } from "../../src/collect/namespaces.js";
 import type { Collection } from "../../src/collect/collection.js";
@@ -51,5 +53,29 @@ describe("refreshOwners", () => {
     refreshOwners(tree, listed, (each) => inodes.forEach(each), cache);
     assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder));
     assert.equal(cache.orphans.size, 0, "nothing is left without an owner");
+  });
+
+  it("refreshOwners on a steady host (the last look's inodes) walks none of them, yet keeps an exited holder's sockets for one look and finds them again when it is back", () => {
+    const own = mkdtempSync(join(tmpdir(), "pw-tree-"));
+    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
+    const dir = join(own, String(holder));
+    try {
+      const inodes = heldBy(holder);
+      const cache = createOwnerCache(true);
+      refreshOwners(own, listPids(own), (each) => inodes.forEach(each), cache);
+      cache.processes.set(holder, { pid: holder, name: "node" } as ProcessInfo);
+      const steady = new InodeList(inodes);
+      const notWalked = () => { throw new Error("a steady refresh walked every listed inode"); };
+      renameSync(dir, `${dir}.aside`); // the holder exited; the kernel still lists its sockets
+      refreshOwners(own, listPids(own), notWalked, cache, steady);
+      assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "kept for this look");
+      assert.equal(cache.kept.size, inodes.length);
+      renameSync(`${dir}.aside`, dir); // a new process with that pid holds them (as after a restart)
+      refreshOwners(own, listPids(own), notWalked, cache, steady);
+      assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "found in its fd table");
+      assert.deepEqual([cache.kept.size, cache.orphans.size], [0, 0]);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
