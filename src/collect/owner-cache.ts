@@ -3,7 +3,7 @@ import { addHolder } from "./attribute.js";
 import type { Collection } from "./collection.js";
 import { scanFdShare } from "./fd-scan.js";
 import { listPids } from "./namespaces.js";
-import { createCollectSession, sameDumps, type CollectSession, type Dumps } from "./netlink-dumps.js";
+import { createCollectSession, dumpsDigest, type CollectSession, type Dumps } from "./netlink-dumps.js";
 import { newTerminal, type KnownRef } from "./process-details.js";
 import type { Source } from "./tables.js";
 
@@ -37,11 +37,11 @@ export interface OwnerCache {
   /** fd tables read in the last look (to measure how cheap it was). */
   lastScanned: number;
   /**
-   * The last look's kernel dumps (netlink records and raw-socket text, per namespace) and the collection
-   * made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
+   * A digest of the last look's kernel dumps (netlink records and raw-socket text, per namespace: dumpsDigest)
+   * and the collection made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
    * that collection is the answer again (a steady host costs little more than the dumps).
    */
-  previous: { dumps: Map<number | null, Dumps>; collection: Collection; inodes: InodeList } | null;
+  previous: { digests: Map<number | null, string>; collection: Collection; inodes: InodeList } | null;
   /**
    * Keep no Socket of the last look (a watcher that needs only identities, see LookerOptions.lean): the
    * collection kept in `previous` has no sockets, so a steady host's look hands back an empty list
@@ -126,7 +126,7 @@ export interface OwnerRefresh {
  * with the same dumps, the owners are already refreshed (`refreshed`) and hold for the full look.
  */
 export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonly number[], dumps: ReadonlyMap<number | null, Dumps>): { unchanged: Collection } | { refreshed: OwnerRefresh | null } {
-  if (cache.previous === null || !sameDumpsByNamespace(dumps, cache.previous.dumps)) return { refreshed: null };
+  if (cache.previous === null || !sameDumpsByNamespace(dumps, cache.previous.digests)) return { refreshed: null };
   // A new terminal may have put a shell below a holder (rule reverse-shell): the context is read again.
   if (newTerminal(procRoot, pids, (pid) => cache.byPid.has(pid) || cache.denied.has(pid))) return { refreshed: null };
   const previous = cache.previous.collection;
@@ -146,15 +146,14 @@ export function hasLastLook(cache: OwnerCache): boolean {
 export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection): void {
   if (dumps.size !== namespaceCount) { cache.previous = null; return; }
   const inodes = new InodeList((function* () { for (const s of collection.sockets) if (s.inode !== null) yield s.inode; })());
-  cache.previous = { dumps, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes };
+  const digests = new Map<number | null, string>();
+  for (const [netns, d] of dumps) digests.set(netns, dumpsDigest(d));
+  cache.previous = { digests, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes };
 }
 
-function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [netns, dumps] of a) {
-    const before = b.get(netns);
-    if (before === undefined || !sameDumps(dumps, before)) return false;
-  }
+function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, before: ReadonlyMap<number | null, string>): boolean {
+  if (a.size !== before.size) return false;
+  for (const [netns, dumps] of a) if (before.get(netns) !== dumpsDigest(dumps)) return false;
   return true;
 }
 
