@@ -57,6 +57,20 @@ export interface OwnerCache {
   unlisted?: Source[];
   /** Held socket inodes no table lists that the third view found to be no TCP, UDP or raw socket (unix, netlink ...): not inspected again. */
   notInet: Set<number>;
+  /** The next refresh belongs to the look that just refreshed (see readAgainInFull): it is not a new look. */
+  sameLook?: boolean;
+}
+
+/**
+ * Makes the next collection with `cache` read the host in full (no last look to hand back) as part of the
+ * same look: a lean watcher's look whose steady host must be judged again (a selection, changed lists, a
+ * moved firewall) reads it again. The holders kept for this look (OwnerCache.kept) stay kept in that
+ * second read, and the orphans' clock does not move, or a listener whose holder is exiting would lose its
+ * owner in the middle of its one look.
+ */
+export function readAgainInFull(cache: OwnerCache): void {
+  cache.previous = null;
+  cache.sameLook = true;
 }
 
 /** An empty owner cache; `lean`: keep no sockets between looks (see OwnerCache.lean). */
@@ -181,8 +195,10 @@ export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holde
  * called).
  */
 export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache, sameAsLast?: InodeList): OwnerRefresh {
-  cache.looks++;
-  const keptBefore = cache.kept;
+  const sameLook = cache.sameLook === true;
+  cache.sameLook = false;
+  if (!sameLook) cache.looks++;
+  const keptBefore = sameLook ? new Map<number, number>() : cache.kept;
   for (const [inode, pid] of keptBefore) dropHolder(cache.holders, inode, pid); // kept one look only
   const dropped = new Map<number, number>();
   const { changed, exited } = forgetExited(cache, new Set(pids), dropped);
@@ -204,7 +220,7 @@ export function refreshOwners(procRoot: string, pids: readonly number[], eachSoc
     live = all;
   }
   if (unknown.size > 0) findOwners(rescan, pids, unknown);
-  keepLastHolders(cache, dropped, live, exited);
+  keepLastHolders(cache, dropped, live, exited, sameLook);
   for (const inode of cache.orphans.keys()) if (!live.has(inode) || cache.holders.has(inode)) cache.orphans.delete(inode);
   for (const inode of rescan.added ?? cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
   cache.lastScanned = rescan.scanned;
@@ -234,10 +250,12 @@ function forgetExited(cache: OwnerCache, alive: ReadonlySet<number>, dropped: Ma
  * listing it) and that nobody else was found holding: that holder stays its owner for this look (see
  * OwnerCache.kept), with the details read before. Then the exited processes' details are forgotten.
  */
-function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: { has(inode: number): boolean }, exited: readonly number[]): void {
+function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: { has(inode: number): boolean }, exited: readonly number[], sameLook: boolean): void {
+  // (a second read within the same look adds to what the first kept: see readAgainInFull)
   const kept = new Map<number, number>();
+  if (sameLook) for (const [inode, pid] of cache.kept) if (live.has(inode) && cache.holders.has(inode)) kept.set(inode, pid);
   for (const [inode, pid] of dropped) {
-    if (!live.has(inode) || cache.holders.has(inode) || cache.kept.has(inode) || !cache.processes.has(pid)) continue;
+    if (!live.has(inode) || cache.holders.has(inode) || (!sameLook && cache.kept.has(inode)) || !cache.processes.has(pid)) continue;
     addHolder(cache.holders, inode, pid);
     kept.set(inode, pid);
   }

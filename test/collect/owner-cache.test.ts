@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProcessInfo } from "../../src/model/process.js";
-import { createOwnerCache, InodeList, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
+import { createOwnerCache, InodeList, readAgainInFull, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
 import { listPids } from "../../src/collect/namespaces.js";
 import type { Collection } from "../../src/collect/collection.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -74,6 +74,29 @@ describe("refreshOwners", () => {
       refreshOwners(own, listPids(own), notWalked, cache, steady);
       assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "found in its fd table");
       assert.deepEqual([cache.kept.size, cache.orphans.size], [0, 0]);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it("refreshOwners after readAgainInFull keeps the holders kept in that same look (a lean watcher's look that reads the host again), and the next look lets them go", () => {
+    const own = mkdtempSync(join(tmpdir(), "pw-tree-"));
+    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
+    const dir = join(own, String(holder));
+    try {
+      const inodes = heldBy(holder);
+      const all = (each: (inode: number) => void) => inodes.forEach(each);
+      const cache = createOwnerCache(true);
+      refreshOwners(own, listPids(own), all, cache);
+      cache.processes.set(holder, { pid: holder, name: "node" } as ProcessInfo);
+      renameSync(dir, `${dir}.aside`); // the holder exited; the kernel still lists its sockets
+      refreshOwners(own, listPids(own), all, cache);
+      assert.equal(cache.kept.size, inodes.length, "kept for this look");
+      readAgainInFull(cache); // the same look reads the host again (its firewall moved)
+      refreshOwners(own, listPids(own), all, cache);
+      assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "still this look's owner");
+      refreshOwners(own, listPids(own), all, cache); // the next look
+      assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => undefined), "one look only");
     } finally {
       rmSync(own, { recursive: true, force: true });
     }
