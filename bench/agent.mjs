@@ -19,7 +19,7 @@
 // Loopback of its own namespace only; stops only the processes it started.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, appendFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -75,6 +75,7 @@ function watchOnce() {
     let text = "";
     let first = null;
     const rss = [];
+    const lookCpu = [];
     let result = null;
     const timer = setTimeout(() => { try { process.kill(child.pid, "SIGKILL"); } catch { /* gone */ } }, 60_000 + looks * 70_000);
     child.stderr.on("data", (d) => {
@@ -85,6 +86,7 @@ function watchOnce() {
         const m = /^look (\d+):/.exec(line);
         if (!m || result) continue;
         const k = Number(m[1]);
+        if (k > 1) lookCpu.push(Number(/cpu ([\d.]+) ms/.exec(line)?.[1] ?? NaN)); // the look's own CPU, as the watcher measured it
         const at = { wall: sec(), cpu: cpuOf(child.pid), ...memOf(child.pid) };
         rss.push(at.rss);
         if (k === 1) first = at;
@@ -92,7 +94,7 @@ function watchOnce() {
           result = {
             firstCpu: first.cpu, firstWall: first.wall, firstHwm: first.hwm,
             cpu: at.cpu - first.cpu, wall: at.wall - first.wall, share: (100 * (at.cpu - first.cpu)) / (at.wall - first.wall),
-            hwm: at.hwm, rssSteady: Math.max(...rss.slice(1)), rssEnd: at.rss,
+            hwm: at.hwm, rssSteady: Math.max(...rss.slice(1)), rssEnd: at.rss, lookCpu: [...lookCpu],
           };
           process.kill(child.pid, "SIGTERM");
         }
@@ -125,31 +127,43 @@ const range = (xs, digits = 1) => {
   return lo.toFixed(digits) === hi.toFixed(digits) ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
 };
 
+/**
+ * The TCP sockets of the whole machine, every namespace's (the "alloc" count of /proc/net/sockstat is the
+ * kernel's global one): the kernel's one hash of TCP sockets is shared by all namespaces, so a dump of the
+ * bench's namespace also walks (and skips) other people's sockets, at about 0.45 us each.
+ */
+function tcpSocketsOfMachine() {
+  return Number(/^TCP: .*\balloc (\d+)/m.exec(readFileSync("/proc/net/sockstat", "utf8"))?.[1] ?? NaN);
+}
+
 const rows = [];
 for (const n of sizes) {
   const load = await startLoad(n);
   const sockets = Number(spawnSync("sh", ["-c", "cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 | wc -l"], { encoding: "utf8" }).stdout.trim());
   console.error(`N=${n}: ${JSON.stringify(load.info)}; about ${sockets} sockets on the host`);
   const samples = [];
+  const loadBefore = loadavg()[0];
+  const tcpBefore = tcpSocketsOfMachine();
   try {
     for (let r = 0; r < runs; r++) {
       const s = await watchOnce();
-      console.error(`  run ${r + 1}: first look ${s.firstCpu.toFixed(2)} cpu s; then ${s.share.toFixed(1)}% of a core over ${s.wall.toFixed(1)} s; peak ${s.hwm.toFixed(0)} MiB, steady ${s.rssSteady.toFixed(0)} MiB`);
+      console.error(`  run ${r + 1}: first look ${s.firstCpu.toFixed(2)} cpu s; then ${s.share.toFixed(1)}% of a core over ${s.wall.toFixed(1)} s; peak ${s.hwm.toFixed(0)} MiB, steady ${s.rssSteady.toFixed(0)} MiB; looks 2… cpu ms: ${s.lookCpu.map((c) => c.toFixed(0)).join(" ")}`);
       samples.push(s);
     }
   } finally {
     await load.stop();
   }
-  rows.push({ n, sockets, samples });
+  // The machine's 1-minute load average (the whole machine's, not the namespace's) when the runs began and ended.
+  rows.push({ n, sockets, samples, load: [loadBefore, loadavg()[0]], tcp: [tcpBefore, tcpSocketsOfMachine()] });
 }
 
 const date = new Date().toISOString().slice(0, 16).replace("T", " ");
 let md = `\n## ${label}: ${date} UTC\n\n\`${bin.startsWith(root) ? bin.slice(root.length) : bin} watch --ndjson --no-history${interval ? ` --interval ${interval}` : ""}\` (${interval ? `interval ${interval}` : "the default interval"}), ` +
   `${Object.keys(unitEnv).length ? `with the environment of ${unitFile.replace(root, "")} (${Object.entries(unitEnv).map(([k, v]) => `${k}=${v}`).join(" ")}), ` : ""}in a network and pid namespace of its own, ${runs} runs per N, ${looks} looks after the first; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}. ` +
   `Ranges are min–max over the runs.\n\n` +
-  "| N connections (sockets on the host) | first look cpu s | sustained % of one core | peak RSS MiB (VmHWM) | steady RSS MiB (VmRSS, looks 2…) |\n|---|---|---|---|---|\n";
-for (const { n, sockets, samples } of rows) {
-  md += `| ${n.toLocaleString("en")} (${sockets.toLocaleString("en")}) | ${range(samples.map((s) => s.firstCpu), 2)} | ${range(samples.map((s) => s.share))} | ${range(samples.map((s) => s.hwm), 0)} | ${range(samples.map((s) => s.rssSteady), 0)} |\n`;
+  "| N connections (sockets on the host) | first look cpu s | sustained % of one core | peak RSS MiB (VmHWM) | steady RSS MiB (VmRSS, looks 2…) | load average (1 min, start → end) | TCP sockets of the machine, all namespaces (start → end) |\n|---|---|---|---|---|---|---|\n";
+for (const { n, sockets, samples, load, tcp } of rows) {
+  md += `| ${n.toLocaleString("en")} (${sockets.toLocaleString("en")}) | ${range(samples.map((s) => s.firstCpu), 2)} | ${range(samples.map((s) => s.share))} | ${range(samples.map((s) => s.hwm), 0)} | ${range(samples.map((s) => s.rssSteady), 0)} | ${load.map((l) => l.toFixed(2)).join(" → ")} | ${tcp.map((t) => t.toLocaleString("en")).join(" → ")} |\n`;
 }
 process.stdout.write(md);
 if (out) appendFileSync(out, md);

@@ -1,5 +1,5 @@
 import {
-  collectLinux, collectLinuxInParts, createOwnerCache, createProvenanceSession, type OwnerCache, type ProvenanceOptions, type ProvenanceSession,
+  collectLinux, collectLinuxInParts, createOwnerCache, createProvenanceSession, readAgainInFull, type OwnerCache, type ProvenanceOptions, type ProvenanceSession,
 } from "../collect/linux.js";
 import { firewallsMoved, readFirewall, readFirewalls, type FirewallCache, type FirewallView } from "../collect/firewall.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
@@ -224,7 +224,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const judgeAgain = o.select !== undefined || listsChanged || (session !== null && firewallOn(o) && firewallsMoved(session.firewalls));
       if (collection.unchanged && judgeAgain && session?.cache.lean) {
         // A lean session kept no sockets of the last look to judge again: this look reads them.
-        session.cache.previous = null;
+        readAgainInFull(session.cache);
         collection = await collect();
       }
       const hostname = collection.hostname ?? self.hostname;

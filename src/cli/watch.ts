@@ -13,6 +13,7 @@ import { auditorOnce, stateOf, provenanceOf } from "./context.js";
 import type { Output } from "./output.js";
 import { readPolicy } from "./policy-file.js";
 import { count } from "../model/words.js";
+import { heapTrimmer } from "./heap-trim.js";
 import { hostIdOf, storeTargetOf, type StoreFlags } from "./store.js";
 
 /** Options of `portwatch watch`. */
@@ -95,11 +96,14 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const tty = io.width !== undefined && !options.ndjson;
   const timings = Boolean(process.env["PORTWATCH_TIMINGS"]); // per-look cost on stderr (for the benchmark)
   const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), lists: listsReloader(stateOf(options)), ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}), lean: !tty });
+  // Without the terminal view only identities are kept: a look's garbage is collected at once (cli/heap-trim.ts).
+  const trim = tty ? null : heapTrimmer();
   let phases: Record<string, number> = {};
   let started = Date.now();
   let cpuBefore = timings ? process.cpuUsage() : null;
   const timing = { intervalMs: options.intervalMs, signal, ...(options.count !== undefined ? { count: options.count } : {}) };
   for await (const { look, seen, counts, events: changes, at, tick } of lookLoop(looker, timing, () => {
+    trim?.afterLook(); // the last look's sockets are garbage now, before the next look starts
     phases = {}; started = Date.now(); cpuBefore = timings ? process.cpuUsage() : null;
     return phases;
   })) {
@@ -117,7 +121,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
     }
     if (cpuBefore) {
       const cpu = process.cpuUsage(cpuBefore);
-      io.err(`look ${tick + 1}: cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms, wall ${Date.now() - started} ms (${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}); heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MiB\n`);
+      io.err(`look ${tick + 1}: cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms, wall ${Date.now() - started} ms (${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}); ${memoryText()}\n`);
     }
   }
   const looksLeft = (await history?.close(2000)) ?? 0;
@@ -125,4 +129,11 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const left = await alerts.close(2000);
   if (left > 0) problem(`${left} alerts wait in the webhook queue; they are sent when portwatch watch runs again`);
   return 0;
+}
+
+/** The watcher's memory, for PORTWATCH_TIMINGS (the benchmark): V8's heap used and held, memory outside it, and RSS. */
+function memoryText(): string {
+  const m = process.memoryUsage();
+  const mib = (n: number) => (n / 1048576).toFixed(0);
+  return `heap ${mib(m.heapUsed)} MiB (of ${mib(m.heapTotal)}), external ${mib(m.external)} (buffers ${mib(m.arrayBuffers)}), rss ${mib(m.rss)}`;
 }

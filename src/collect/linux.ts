@@ -25,7 +25,7 @@ import { closedDuringScan, detailsKnown, unownedListeners } from "./unowned-rech
 
 export type { Collection, CollectionParts } from "./collection.js";
 export { DUMP_TRIES, dumpNamespace } from "./netlink-dumps.js";
-export { createOwnerCache, type OwnerCache } from "./owner-cache.js";
+export { createOwnerCache, readAgainInFull, type OwnerCache } from "./owner-cache.js";
 export { createProvenanceSession, type ProvenanceOptions, type ProvenanceSession } from "./provenance.js";
 
 /** Where and how to read a Linux host. */

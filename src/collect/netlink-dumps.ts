@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Family, Proto } from "../model/socket.js";
 import type { NativeAddon } from "./native.js";
 import { recordCount } from "./parse/sock-diag.js";
@@ -85,11 +86,20 @@ export function netlinkRecordCount(records: NetlinkRecords): number {
   return NETLINK_TABLES.reduce((n, t) => n + recordCount(records[t.name]), 0);
 }
 
-/** Whether two dumps are byte for byte the same. */
-export function sameDumps(a: Dumps, b: Dumps): boolean {
-  return a.raw === b.raw && a.raw6 === b.raw6 && NETLINK_TABLES.every((t) => sameBytes(a[t.name], b[t.name]));
-}
+const digests = new WeakMap<Dumps, string>();
 
-function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
-  return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(y);
+/**
+ * A digest of one namespace's dumps (SHA-256 of every table, each with its length): what a watcher keeps
+ * of the last look's dumps to tell whether the next ones are the same, instead of their bytes (48 bytes a
+ * socket: 10 MiB at 200,000 sockets); about 7 ms for those 10 MiB. Made once per Dumps object.
+ */
+export function dumpsDigest(dumps: Dumps): string {
+  const known = digests.get(dumps);
+  if (known !== undefined) return known;
+  const hash = createHash("sha256");
+  for (const t of NETLINK_TABLES) hash.update(`${t.name} ${dumps[t.name].byteLength}\n`).update(dumps[t.name]);
+  for (const text of [dumps.raw, dumps.raw6]) hash.update(`raw ${Buffer.byteLength(text)}\n`).update(text);
+  const digest = hash.digest("base64");
+  digests.set(dumps, digest);
+  return digest;
 }

@@ -2,7 +2,8 @@ import type { ProcessInfo } from "../model/process.js";
 import { addHolder } from "./attribute.js";
 import type { Collection } from "./collection.js";
 import { scanFdShare } from "./fd-scan.js";
-import { createCollectSession, sameDumps, type CollectSession, type Dumps } from "./netlink-dumps.js";
+import { listPids } from "./namespaces.js";
+import { createCollectSession, dumpsDigest, type CollectSession, type Dumps } from "./netlink-dumps.js";
 import { newTerminal, type KnownRef } from "./process-details.js";
 import type { Source } from "./tables.js";
 
@@ -36,11 +37,11 @@ export interface OwnerCache {
   /** fd tables read in the last look (to measure how cheap it was). */
   lastScanned: number;
   /**
-   * The last look's kernel dumps (netlink records and raw-socket text, per namespace) and the collection
-   * made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
+   * A digest of the last look's kernel dumps (netlink records and raw-socket text, per namespace: dumpsDigest)
+   * and the collection made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
    * that collection is the answer again (a steady host costs little more than the dumps).
    */
-  previous: { dumps: Map<number | null, Dumps>; collection: Collection; inodes: InodeList } | null;
+  previous: { digests: Map<number | null, string>; collection: Collection; inodes: InodeList } | null;
   /**
    * Keep no Socket of the last look (a watcher that needs only identities, see LookerOptions.lean): the
    * collection kept in `previous` has no sockets, so a steady host's look hands back an empty list
@@ -56,6 +57,20 @@ export interface OwnerCache {
   unlisted?: Source[];
   /** Held socket inodes no table lists that the third view found to be no TCP, UDP or raw socket (unix, netlink ...): not inspected again. */
   notInet: Set<number>;
+  /** The next refresh belongs to the look that just refreshed (see readAgainInFull): it is not a new look. */
+  sameLook?: boolean;
+}
+
+/**
+ * Makes the next collection with `cache` read the host in full (no last look to hand back) as part of the
+ * same look: a lean watcher's look whose steady host must be judged again (a selection, changed lists, a
+ * moved firewall) reads it again. The holders kept for this look (OwnerCache.kept) stay kept in that
+ * second read, and the orphans' clock does not move, or a listener whose holder is exiting would lose its
+ * owner in the middle of its one look.
+ */
+export function readAgainInFull(cache: OwnerCache): void {
+  cache.previous = null;
+  cache.sameLook = true;
 }
 
 /** An empty owner cache; `lean`: keep no sockets between looks (see OwnerCache.lean). */
@@ -125,13 +140,13 @@ export interface OwnerRefresh {
  * with the same dumps, the owners are already refreshed (`refreshed`) and hold for the full look.
  */
 export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonly number[], dumps: ReadonlyMap<number | null, Dumps>): { unchanged: Collection } | { refreshed: OwnerRefresh | null } {
-  if (cache.previous === null || !sameDumpsByNamespace(dumps, cache.previous.dumps)) return { refreshed: null };
+  if (cache.previous === null || !sameDumpsByNamespace(dumps, cache.previous.digests)) return { refreshed: null };
   // A new terminal may have put a shell below a holder (rule reverse-shell): the context is read again.
   if (newTerminal(procRoot, pids, (pid) => cache.byPid.has(pid) || cache.denied.has(pid))) return { refreshed: null };
   const previous = cache.previous.collection;
   // The same dumps list the same socket inodes as the last look (kept as one typed array, not its sockets).
   const { inodes } = cache.previous;
-  const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache);
+  const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache, inodes);
   // Same sockets, new owners: the owners just refreshed hold for the full look.
   return refreshed.changed ? { refreshed } : { unchanged: { ...previous, unchanged: true } };
 }
@@ -145,15 +160,14 @@ export function hasLastLook(cache: OwnerCache): boolean {
 export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection): void {
   if (dumps.size !== namespaceCount) { cache.previous = null; return; }
   const inodes = new InodeList((function* () { for (const s of collection.sockets) if (s.inode !== null) yield s.inode; })());
-  cache.previous = { dumps, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes };
+  const digests = new Map<number | null, string>();
+  for (const [netns, d] of dumps) digests.set(netns, dumpsDigest(d));
+  cache.previous = { digests, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes };
 }
 
-function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, b: ReadonlyMap<number | null, Dumps>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [netns, dumps] of a) {
-    const before = b.get(netns);
-    if (before === undefined || !sameDumps(dumps, before)) return false;
-  }
+function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, before: ReadonlyMap<number | null, string>): boolean {
+  if (a.size !== before.size) return false;
+  for (const [netns, dumps] of a) if (before.get(netns) !== dumpsDigest(dumps)) return false;
   return true;
 }
 
@@ -172,27 +186,43 @@ export function fillOwnerCache(cache: OwnerCache, pids: readonly number[], holde
 /**
  * The fd walk with a cache: forget processes that exited, read the fd tables of new processes, then
  * of the others (busiest first) only until every socket in the tables has an owner or all were read.
+ *
+ * After a refresh every listed socket inode has a holder or is an orphan, and the holders are listed ones.
+ * So when the tables list the very inodes of the last look (`sameAsLast`: a steady host, whose dumps did not
+ * change), only the inodes that lost a holder since (a process that exited or was read again, a holder kept
+ * for one look) and the orphans can need an owner, and only the holders this refresh added can be unlisted:
+ * the refresh costs in proportion to what changed, not to the 200,000 sockets (`eachSocketInode` is then not
+ * called).
  */
-export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache): OwnerRefresh {
-  cache.looks++;
-  for (const [inode, pid] of cache.kept) dropHolder(cache.holders, inode, pid); // kept one look only
+export function refreshOwners(procRoot: string, pids: readonly number[], eachSocketInode: (each: (inode: number) => void) => void, cache: OwnerCache, sameAsLast?: InodeList): OwnerRefresh {
+  const sameLook = cache.sameLook === true;
+  cache.sameLook = false;
+  if (!sameLook) cache.looks++;
+  const keptBefore = sameLook ? new Map<number, number>() : cache.kept;
+  for (const [inode, pid] of keptBefore) dropHolder(cache.holders, inode, pid); // kept one look only
   const dropped = new Map<number, number>();
   const { changed, exited } = forgetExited(cache, new Set(pids), dropped);
-  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped };
+  const rescan: Rescan = { procRoot, cache, scanned: 0, denied: cache.denied.size, changed, dropped, added: sameAsLast ? [] : null };
   for (const pid of pids) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) rescanFds(rescan, pid);
-  const live = new Set<number>();
   const unknown = new Set<number>();
-  eachSocketInode((inode) => {
-    if (!inode) return;
-    live.add(inode);
-    if (cache.holders.has(inode)) return;
+  const consider = (inode: number) => {
+    if (!inode || cache.holders.has(inode)) return;
     const orphan = cache.orphans.get(inode);
     if (orphan === undefined || orphan.nextLook <= cache.looks) unknown.add(inode);
-  });
+  };
+  let live: { has(inode: number): boolean };
+  if (sameAsLast) {
+    live = sameAsLast;
+    for (const inodes of [keptBefore.keys(), dropped.keys(), cache.orphans.keys()]) for (const inode of inodes) if (sameAsLast.has(inode)) consider(inode);
+  } else {
+    const all = new Set<number>();
+    eachSocketInode((inode) => { if (inode) { all.add(inode); consider(inode); } });
+    live = all;
+  }
   if (unknown.size > 0) findOwners(rescan, pids, unknown);
-  keepLastHolders(cache, dropped, live, exited);
+  keepLastHolders(cache, dropped, live, exited, sameLook);
   for (const inode of cache.orphans.keys()) if (!live.has(inode) || cache.holders.has(inode)) cache.orphans.delete(inode);
-  for (const inode of cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
+  for (const inode of rescan.added ?? cache.holders.keys()) if (!live.has(inode)) cache.holders.delete(inode);
   cache.lastScanned = rescan.scanned;
   return { denied: rescan.denied, changed: rescan.changed };
 }
@@ -220,10 +250,12 @@ function forgetExited(cache: OwnerCache, alive: ReadonlySet<number>, dropped: Ma
  * listing it) and that nobody else was found holding: that holder stays its owner for this look (see
  * OwnerCache.kept), with the details read before. Then the exited processes' details are forgotten.
  */
-function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: ReadonlySet<number>, exited: readonly number[]): void {
+function keepLastHolders(cache: OwnerCache, dropped: ReadonlyMap<number, number>, live: { has(inode: number): boolean }, exited: readonly number[], sameLook: boolean): void {
+  // (a second read within the same look adds to what the first kept: see readAgainInFull)
   const kept = new Map<number, number>();
+  if (sameLook) for (const [inode, pid] of cache.kept) if (live.has(inode) && cache.holders.has(inode)) kept.set(inode, pid);
   for (const [inode, pid] of dropped) {
-    if (!live.has(inode) || cache.holders.has(inode) || cache.kept.has(inode) || !cache.processes.has(pid)) continue;
+    if (!live.has(inode) || cache.holders.has(inode) || (!sameLook && cache.kept.has(inode)) || !cache.processes.has(pid)) continue;
     addHolder(cache.holders, inode, pid);
     kept.set(inode, pid);
   }
@@ -241,6 +273,8 @@ interface Rescan {
   changed: boolean;
   /** Inodes that lost their last holder in this refresh → that holder (see keepLastHolders). */
   dropped: Map<number, number>;
+  /** When noted (refreshOwners with sameAsLast): the inodes the fd tables read in this refresh hold. */
+  added: number[] | null;
 }
 
 /** Reads one process's fd table again into the cache. */
@@ -251,11 +285,15 @@ function rescanFds(rescan: Rescan, pid: number): void {
   const r = scanFdShare(rescan.procRoot, [pid], () => i++, (inode) => found.push(inode));
   rescan.scanned += r.scanned;
   if (r.denied > 0) { cache.denied.add(pid); rescan.denied++; }
-  cache.processes.delete(pid); // it may have exec'd another program: read its details again
+  // It may have exec'd another program: its details are read again, unless it holds no socket now. A process
+  // being killed has closed its fds while the kernel may still list a socket of it (the dumps were taken
+  // before this read): keepLastHolders keeps it as that socket's owner for one look, with these details.
+  if (found.length > 0) cache.processes.delete(pid);
   const had = cache.byPid.get(pid) ?? [];
   if (had.length > 0 || found.length > 0) rescan.changed = true;
   for (const inode of had) dropHolder(cache.holders, inode, pid, rescan.dropped);
   for (const inode of found) addHolder(cache.holders, inode, pid);
+  if (rescan.added) for (const inode of found) rescan.added.push(inode);
   cache.byPid.set(pid, found);
 }
 
@@ -265,11 +303,18 @@ function findOwners(rescan: Rescan, pids: readonly number[], unknown: Set<number
   const held = (pid: number) => cache.byPid.get(pid)?.length ?? 0;
   const order = pids.filter((p) => held(p) > 0).sort((a, b) => held(b) - held(a));
   const rest = pids.filter((p) => held(p) === 0 && !cache.denied.has(p));
-  for (const pid of [...order, ...rest]) {
-    if (unknown.size === 0) break;
+  const read = (pid: number) => {
     rescanFds(rescan, pid);
     for (const inode of cache.byPid.get(pid) ?? []) unknown.delete(inode);
+  };
+  for (const pid of [...order, ...rest]) {
+    if (unknown.size === 0) break;
+    read(pid);
   }
+  // A process started after this look listed the pids may have made a socket the dumps (taken after the
+  // listing) show: its table is read too, or its socket would be nobody's until the next look found it
+  // (an ownerless identity that appears, then gives way to the owned one).
+  if (unknown.size > 0) for (const pid of listPids(rescan.procRoot)) if (!cache.byPid.has(pid) && !cache.denied.has(pid)) read(pid);
   for (const inode of unknown) markOrphan(cache, inode); // every table was read: nobody we can see holds these, for now
 }
 

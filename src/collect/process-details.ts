@@ -1,7 +1,7 @@
 import type { ProcessInfo, ProcessRef, TerminalBelow } from "../model/process.js";
 import type { HolderLookup } from "./attribute.js";
 import {
-  isPty, parseCgroupContainerId, parseCgroupUnit, parseCmdline, parseComm, parseExeLink, parsePasswd, parsePtyCount, parseStat, parseStatusUid, ttyName,
+  isPty, parseCgroupContainerId, parseCgroupUnit, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parsePtyCount, parseStat, parseStatusUid, ttyName,
   type StatRecord,
 } from "./parse/proc-pid.js";
 import { tryRead, tryReadlink, tryReadSmall } from "./proc-files.js";
@@ -63,7 +63,8 @@ export function readProcessDetails(holders: HolderLookup, from: DetailsSource): 
   const { table, complete } = startProcessTree(from.procRoot, from.pids ?? [...ownerPids]);
   for (const pid of ownerPids) {
     readChain(from.procRoot, pid, table);
-    const info = from.known?.get(pid) ?? readProcess(from.procRoot, pid, from.netnsOf.get(pid) ?? null, users);
+    // (a pid the look's listing missed, a watcher's late owner, has its namespace read here)
+    const info = from.known?.get(pid) ?? readProcess(from.procRoot, pid, from.netnsOf.get(pid) ?? parseNetnsLink(tryReadlink(`${from.procRoot}/${pid}/ns/net`) ?? ""), users);
     if (info !== null) processes.set(pid, info);
   }
   const refs = refReader(from, table, processes);

@@ -167,6 +167,32 @@ describe("collectLinux on damaged and partial trees", () => {
     }
   });
 
+  it("collectLinux with an owner cache keeps a socket's last holder for one look when the holder's fd table is read again empty while the kernel still lists it", async () => {
+    // A process being killed: its fds are closed (its fd table reads empty) a little before the kernel drops
+    // its listener, and the dumps were taken before its table was read again. The watch test "reports a
+    // listener that appears and disappears, exactly once each" saw the listener turn ownerless there.
+    const own = mkdtempSync(join(tmpdir(), "pw-tree-"));
+    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
+    const fds = join(own, String(capture.host.pid), "fd");
+    const listener = (c: Collection) => find(c.sockets, "tcp", capture.host.tcpListen, "LISTEN");
+    try {
+      // The holder's client socket is nobody's at the first look, so the second look reads fd tables again for it.
+      const client = find((await collectLinux({ procRoot: tree, netnsDir: "/x" })).sockets, "tcp", capture.host.tcpClient, "ESTABLISHED").inode;
+      const clientFd = readdirSync(fds).find((fd) => readlinkSync(join(fds, fd)) === `socket:[${client}]`);
+      assert.ok(clientFd);
+      unlinkSync(join(fds, clientFd));
+      const cache = createOwnerCache();
+      assert.equal(listener(await collectLinux({ procRoot: own, netnsDir: "/nonexistent", cache })).process?.pid, capture.host.pid);
+      for (const fd of readdirSync(fds)) unlinkSync(join(fds, fd)); // closed, still listed
+      const dying = listener(await collectLinux({ procRoot: own, netnsDir: "/nonexistent", cache }));
+      assert.deepEqual([dying.process?.pid, dying.process?.name], [capture.host.pid, "node"], "the look while it closes still names its holder");
+      const after = listener(await collectLinux({ procRoot: own, netnsDir: "/nonexistent", cache }));
+      assert.equal(after.process, null, "one look only");
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   it("orphanBackoff looks for a socket nobody holds again after 1, 2, 4 … looks, at most every 64", () => {
     assert.deepEqual([1, 2, 3, 4, 7, 8, 20].map(orphanBackoff), [1, 2, 4, 8, 64, 64, 64]);
   });

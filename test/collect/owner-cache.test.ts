@@ -2,7 +2,12 @@
 // (a watcher without its terminal view) none of its sockets.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createOwnerCache, InodeList, rememberLook } from "../../src/collect/owner-cache.js";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ProcessInfo } from "../../src/model/process.js";
+import { createOwnerCache, InodeList, readAgainInFull, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
+import { listPids } from "../../src/collect/namespaces.js";
 import type { Collection } from "../../src/collect/collection.js";
 import type { Socket } from "../../src/model/socket.js";
 
@@ -32,5 +37,68 @@ describe("rememberLook", () => {
     const c = collection([7]);
     rememberLook(kept, dumps, 1, c);
     assert.equal(kept.previous?.collection.sockets, c.sockets, "a cache that is not lean hands the same sockets back");
+  });
+});
+
+describe("refreshOwners", () => {
+  const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
+  const holder = (JSON.parse(readFileSync(join(tree, "CAPTURE.json"), "utf8")) as { host: { pid: number } }).host.pid;
+  const heldBy = (pid: number) => readdirSync(join(tree, String(pid), "fd")).map((fd) => /^socket:\[(\d+)\]$/.exec(readlinkSync(join(tree, String(pid), "fd", fd)))?.[1]).filter((i) => i !== undefined).map(Number);
+
+  it("refreshOwners finds the owner of a new socket in a process the look's pid listing missed (started after it)", () => {
+    const inodes = heldBy(holder);
+    assert.ok(inodes.length > 0, "the captured holder holds sockets");
+    const cache = createOwnerCache();
+    const listed = listPids(tree).filter((pid) => pid !== holder);
+    refreshOwners(tree, listed, (each) => inodes.forEach(each), cache);
+    assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder));
+    assert.equal(cache.orphans.size, 0, "nothing is left without an owner");
+  });
+
+  it("refreshOwners on a steady host (the last look's inodes) walks none of them, yet keeps an exited holder's sockets for one look and finds them again when it is back", () => {
+    const own = mkdtempSync(join(tmpdir(), "pw-tree-"));
+    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
+    const dir = join(own, String(holder));
+    try {
+      const inodes = heldBy(holder);
+      const cache = createOwnerCache(true);
+      refreshOwners(own, listPids(own), (each) => inodes.forEach(each), cache);
+      cache.processes.set(holder, { pid: holder, name: "node" } as ProcessInfo);
+      const steady = new InodeList(inodes);
+      const notWalked = () => { throw new Error("a steady refresh walked every listed inode"); };
+      renameSync(dir, `${dir}.aside`); // the holder exited; the kernel still lists its sockets
+      refreshOwners(own, listPids(own), notWalked, cache, steady);
+      assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "kept for this look");
+      assert.equal(cache.kept.size, inodes.length);
+      renameSync(`${dir}.aside`, dir); // a new process with that pid holds them (as after a restart)
+      refreshOwners(own, listPids(own), notWalked, cache, steady);
+      assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "found in its fd table");
+      assert.deepEqual([cache.kept.size, cache.orphans.size], [0, 0]);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it("refreshOwners after readAgainInFull keeps the holders kept in that same look (a lean watcher's look that reads the host again), and the next look lets them go", () => {
+    const own = mkdtempSync(join(tmpdir(), "pw-tree-"));
+    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
+    const dir = join(own, String(holder));
+    try {
+      const inodes = heldBy(holder);
+      const all = (each: (inode: number) => void) => inodes.forEach(each);
+      const cache = createOwnerCache(true);
+      refreshOwners(own, listPids(own), all, cache);
+      cache.processes.set(holder, { pid: holder, name: "node" } as ProcessInfo);
+      renameSync(dir, `${dir}.aside`); // the holder exited; the kernel still lists its sockets
+      refreshOwners(own, listPids(own), all, cache);
+      assert.equal(cache.kept.size, inodes.length, "kept for this look");
+      readAgainInFull(cache); // the same look reads the host again (its firewall moved)
+      refreshOwners(own, listPids(own), all, cache);
+      assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "still this look's owner");
+      refreshOwners(own, listPids(own), all, cache); // the next look
+      assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => undefined), "one look only");
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,47 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+// A watcher that keeps only identities between looks (the agent) allocates much in a look that judges the
+// host (the first, at 200,000 sockets ~100 MiB of objects that are garbage right after) and almost nothing in
+// a steady host's looks, so V8 runs no full collection for a long time and keeps that garbage's old-space
+// pages: the agent then holds ~100 MiB of heap of which ~30 are live (bench/RESULTS-agent.md). After such a
+// look the heap is collected at once (a full, compacting collection, ~50 ms there), so V8 gives the pages back.
+
+/** Headroom over the heap left live by the last collection before a look's garbage is collected at once. */
+export const TRIM_ABOVE_BYTES = 32 * 1048576;
+
+/** What trims the heap after looks: `afterLook()` collects when the heap grew by TRIM_ABOVE_BYTES since. */
+export interface HeapTrimmer {
+  afterLook(): void;
+}
+
+/**
+ * A heap trimmer (see HeapTrimmer); one that does nothing when V8 will not hand out its collector. Tests
+ * pass their own `heapUsed` and `collect`.
+ */
+export function heapTrimmer(heapUsed: () => number = () => process.memoryUsage().heapUsed, collect: (() => void) | null = fullCollector()): HeapTrimmer {
+  const gc = collect;
+  let live = heapUsed();
+  return {
+    afterLook() {
+      if (gc === null || heapUsed() < live + TRIM_ABOVE_BYTES) return;
+      gc();
+      live = heapUsed();
+    },
+  };
+}
+
+/** V8's full collection (global.gc when node runs with --expose-gc; else asked of V8 once, its flag then put back). */
+function fullCollector(): (() => void) | null {
+  const own = (globalThis as { gc?: () => void }).gc;
+  if (typeof own === "function") return own;
+  try {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as unknown;
+    return typeof gc === "function" ? (gc as () => void) : null;
+  } catch {
+    return null;
+  } finally {
+    setFlagsFromString("--no-expose-gc"); // the code cache's flag hash stays the start's
+  }
+}
