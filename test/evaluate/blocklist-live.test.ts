@@ -32,6 +32,7 @@ describe("blocklist rule on a live host", { skip: asRoot ? false : "needs root (
   let holder: ChildProcess | null = null;
   let pid = 0;
   let state = "";
+  let app = "";
   before(async () => {
     peer = await createRemotePeer({ tcp: [8443], ttlSeconds: 45 });
     state = mkdtempSync(join(tmpdir(), "pw-lists-"));
@@ -43,9 +44,12 @@ describe("blocklist rule on a live host", { skip: asRoot ? false : "needs root (
     writeFileSync(join(state, "lists", "asn-0.csv"), `${excerpt}3405803776,3405804031,64496,"Planted documentation network, IPv4"\n`, { mode: 0o600 });
     writeFileSync(join(state, "lists", "asn-1.csv"), "2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64497,Planted documentation network IPv6\n", { mode: 0o600 });
     writeFileSync(join(state, "lists", "asn.json"), JSON.stringify({ version: 1, sources: [{ url: "https://example.invalid/asn-ipv4-num.csv" }, { url: "https://example.invalid/asn-ipv6.csv" }] }), { mode: 0o600 });
-    // A script file, not python3 -c (which is the shape of a one-line reverse shell: a rule of its own).
-    writeFileSync(join(state, "holder.py"), HOLDER, { mode: 0o600 });
-    holder = spawn("/usr/bin/python3", [join(state, "holder.py"), peer.address4, peer.address6], { stdio: ["ignore", "pipe", "inherit"] });
+    // A script file, not python3 -c (which is the shape of a one-line reverse shell: a rule of its own), where
+    // an administrator installs programs: one in /tmp, a folder anyone can write to, is a dropped program (writable-dir-exe).
+    mkdirSync("/opt", { recursive: true });
+    app = mkdtempSync("/opt/pw-lists-");
+    writeFileSync(join(app, "holder.py"), HOLDER, { mode: 0o600 });
+    holder = spawn("/usr/bin/python3", [join(app, "holder.py"), peer.address4, peer.address6], { stdio: ["ignore", "pipe", "inherit"] });
     pid = await new Promise<number>((ok, fail) => {
       const timer = setTimeout(() => fail(new Error("the holder did not connect")), 15_000);
       holder!.stdout!.once("data", (d: Buffer) => { clearTimeout(timer); ok((JSON.parse(String(d)) as { pid: number }).pid); });
@@ -56,6 +60,7 @@ describe("blocklist rule on a live host", { skip: asRoot ? false : "needs root (
     if (holder?.pid !== undefined && holder.exitCode === null) try { process.kill(holder.pid, "SIGKILL"); } catch { /* gone */ }
     peer?.close();
     if (state) rmSync(state, { recursive: true, force: true });
+    if (app) rmSync(app, { recursive: true, force: true });
   });
 
   it("audit calls a connection to a listed address suspicious, naming the list, and leaves an unlisted one alone", () => {
