@@ -2,6 +2,7 @@ import {
   collectLinux, collectLinuxInParts, createOwnerCache, createProvenanceSession, readAgainInFull, type OwnerCache, type ProvenanceOptions, type ProvenanceSession,
 } from "../collect/linux.js";
 import { firewallsMoved, readFirewall, readFirewalls, type FirewallCache, type FirewallView } from "../collect/firewall.js";
+import { readNameservers } from "../collect/resolvers.js";
 import type { CaptureFormat } from "../collect/parse/capture-formats.js";
 import { setPublished } from "../evaluate/published.js";
 import { setReach } from "../evaluate/reach.js";
@@ -200,6 +201,8 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     return {
       knowledge, mode: self.asRoot && o.owners !== false ? "live-root" : "live", origin: "live", policy: o.policy ?? null, baseline, lists: o.lists?.lists ?? null, owners: o.lists?.owners ?? null,
       ...(memo ? { memo } : {}), selfPid: ownProc ? self.pid : null, hiding,
+      // The resolver's servers of the host whose /proc this is (a captured tree has none to read).
+      nameservers: ownProc ? readNameservers() : [],
     };
   };
   const collectOptions = (o: HostOptions, timings: Record<string, number>, session: LookSession | null = null) => {

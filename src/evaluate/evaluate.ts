@@ -9,6 +9,7 @@ import { explainer, explainSocket, isFinished, type Origin } from "./explain.js"
 import { holderFindings, sharedKey } from "./holders.js";
 import { finishedServicePort, identityOf } from "./identity.js";
 import { isPublicAddress } from "./trust.js";
+import { isNameserver } from "./rules-trust.js";
 import type { Policy } from "./policy.js";
 import { judgedPort, PROCESS_RULES, SOCKET_RULES, type RuleContext } from "./rules.js";
 import { listMatcher, type AddressLists } from "./lists.js";
@@ -18,6 +19,8 @@ import type { OwnerLookup } from "../knowledge/lists/asn.js";
 /** What evaluation needs besides the sockets. */
 export interface EvaluateOptions {
   knowledge: Knowledge;
+  /** The DNS servers the live host's resolver asks (/etc/resolv.conf), as ipKey keys: DNS to them is an ordinary lookup. */
+  nameservers?: readonly string[];
   mode: RuleContext["mode"];
   origin: Origin;
   policy?: Policy | null;
@@ -176,7 +179,7 @@ export function baselineNetworkReason(savedAt: string, had: readonly NetworkOwne
 
 /** A judge that keeps what it learnt (listeners, shared reasons, judgements of like connections) between calls. */
 export function createJudge(options: EvaluateOptions): Judge {
-  const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null, hiding: options.hiding ?? NOTHING_HIDDEN };
+  const ctx: RuleContext = { knowledge: options.knowledge, mode: options.mode, selfPid: options.selfPid ?? null, hiding: options.hiding ?? NOTHING_HIDDEN, nameservers: new Set(options.nameservers ?? []) };
   const fast = options.memoize !== false;
   const findings = holderFindings(PROCESS_RULES, ctx);
   // Listeners by namespace, then by portKey(port, protocol): numbers, no string built per socket.
@@ -327,10 +330,11 @@ export function createJudge(options: EvaluateOptions): Judge {
         const exact = withPolicy || (pid === 0 && !isFinished(s)) || s.direction === "unknown" || hidden !== 0;
         // Every holder is judged (holders.ts): the others are part of the key too. Whether the far end is on the Internet (rules-trust.ts: direct DNS, unpackaged programs calling out).
         // Only outbound rules read it; loopback peers (most connections of a busy server) are decided at once.
-        const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? 1 : 0;
+        // 2: a public DNS server the host's resolver is set up to ask (direct-dns reads it).
+        const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? (isNameserver(ctx, s) ? 2 : 1) : 0;
         // A finished connection's identity (the baseline's key) is the port of its service end, read from both ports.
         const finishedAt = finishedServicePort(s) ?? 0;
-        // bits < 2^17, port < 2^16, hidden < 3, away < 2: under 2^37, an exact number.
+        // bits < 2^17, port < 2^16, hidden < 4, away < 3: under 2^37, an exact number.
         const packed = ((away * 4 + hidden) * 65_536 + port) * 2 ** 17 + bits;
         const others = sharedKey(s);
         const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +

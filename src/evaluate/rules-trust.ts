@@ -2,6 +2,7 @@ import type { PortEntry } from "../knowledge/schema.js";
 import { ownerText, type ProcessInfo } from "../model/process.js";
 import type { Socket } from "../model/socket.js";
 import type { Reason } from "../model/verdict.js";
+import { ipKey } from "../model/ip-number.js";
 import { processNames } from "./program-names.js";
 import { firewallShields } from "./reach.js";
 import type { Rule, RuleContext } from "./rules.js";
@@ -174,6 +175,8 @@ export const TRUST_RULES: readonly Rule[] = [
       if (isPublic && p !== null) { const piped = pipedOutbound(ctx, p, port); if (piped !== null) return piped; }
       if (port === 53 || port === 853) {
         if (!isPublic || clientOf("resolvers") || p === null) return reason("usual-outbound", "expected", `A DNS lookup to port ${port}${p ? ` by ${p.name}` : ""}`);
+        // A server this computer's resolver is set up to ask (/etc/resolv.conf, no local stub in between): a program's own lookups go there.
+        if (isNameserver(ctx, s)) return reason("usual-outbound", "expected", `A DNS lookup to port ${port} by ${p.name}, to a server this computer's resolver is set up to ask (/etc/resolv.conf)`);
         return reason("direct-dns", "unknown", `${who(p)} sends DNS straight to a server on the Internet instead of asking this computer's resolver: programs normally ask the resolver; malware beacons and tunnels data this way`);
       }
       if (port === 123 && s.proto === "udp") {
@@ -212,3 +215,14 @@ export const TRUST_RULES: readonly Rule[] = [
     },
   },
 ];
+
+/**
+ * Whether `s` goes to a DNS port of a server the live host's resolver asks (RuleContext.nameservers, from
+ * /etc/resolv.conf). Read by direct-dns, and by the judgement memo's key (evaluate.ts).
+ */
+export function isNameserver(ctx: RuleContext, s: Socket): boolean {
+  const r = s.remote;
+  if (r === null || (r.port !== 53 && r.port !== 853) || ctx.nameservers === undefined || ctx.nameservers.size === 0) return false;
+  const key = ipKey(r.address);
+  return key !== null && ctx.nameservers.has(key);
+}

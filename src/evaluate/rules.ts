@@ -28,6 +28,8 @@ export interface RuleContext {
   selfPid?: number | null;
   /** What hides on a live host (model/hiding.ts): processes kept out of /proc's view, namespaces no process is in. */
   hiding?: Hiding;
+  /** The DNS servers the live host's resolver asks (/etc/resolv.conf), as ipKey keys (collect/parse/resolv-conf.ts). */
+  nameservers?: ReadonlySet<string>;
 }
 
 /** A built-in rule: an id, and a check that returns its reasons for one socket. */

@@ -86,3 +86,9 @@ export function ipText(family: 4 | 6, value: bigint): string {
   const longest = runs.reduce((a, b) => (b.length > a.length ? b : a));
   return s.replace(longest, "::");
 }
+
+/** An address as a key that is the same however it is written ("2001:db8::1", "2001:0db8:0:0:0:0:0:1", "::ffff:1.2.3.4" and "1.2.3.4", a %zone or not); null when it is none. */
+export function ipKey(address: string): string | null {
+  const n = ipNumber(address.replace(/%.*$/, "").toLowerCase());
+  return n === null ? null : `${n.family}:${n.value}`;
+}

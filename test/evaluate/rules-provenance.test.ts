@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { ipKey } from "../../src/model/ip-number.js";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import { explainSocket } from "../../src/evaluate/explain.js";
 import { provenanceAdvice } from "../../src/evaluate/provenance-advice.js";
@@ -137,6 +138,28 @@ describe("provenance rules", () => {
       if (text) assert.match(s.reasons.filter((r) => fire.includes(r.rule)).map((r) => r.message).join(" | "), text);
     });
   }
+});
+
+describe("direct-dns and the resolver's own servers (/etc/resolv.conf)", () => {
+  const dns = (address: string) => { const s = outbound(proc("curl", "/usr/bin/curl", { ...alice, cmdline: ["curl", "https://example.org/"] }), address, 53); return { ...s, proto: "udp" as const, state: "UNCONN" as const }; };
+  const judged = (address: string, nameservers: string[]) => { const s = dns(address); evaluate([s], { knowledge, mode: "live-root", origin: "live", nameservers: nameservers.map((n) => ipKey(n)!) }); return s; };
+  it("direct-dns leaves alone a program's own lookup to a public server the resolver is set up to ask, however it is written", () => {
+    for (const written of ["203.0.113.53", "::ffff:203.0.113.53"]) {
+      const s = judged("203.0.113.53", [written]);
+      assert.equal(s.verdict, "expected", s.reasons.map((r) => `${r.rule}: ${r.message}`).join(" | "));
+      assert.match(s.reasons.map((r) => r.message).join(" "), /a server this computer's resolver is set up to ask \(\/etc\/resolv\.conf\)/);
+    }
+    assert.equal(judged("2001:db8::53", ["2001:0db8:0:0:0:0:0:53"]).verdict, "expected");
+  });
+  it("direct-dns still calls DNS to another public server unknown, and one memo does not mix the two up", () => {
+    assert.ok(judged("203.0.113.7", ["203.0.113.53"]).reasons.some((r) => r.rule === "direct-dns"));
+    // same program, same port, one to the resolver's server and one not: judged apart
+    const [a, b] = [dns("203.0.113.53"), dns("203.0.113.7")];
+    b.process = a.process;
+    evaluate([a, b], { knowledge, mode: "live-root", origin: "live", nameservers: [ipKey("203.0.113.53")!] });
+    assert.deepEqual([a.verdict, b.verdict], ["expected", "unknown"]);
+    assert.deepEqual([dns("203.0.113.7")].map((s) => { evaluate([s], { knowledge, mode: "live-root", origin: "live" }); return s.reasons.some((r) => r.rule === "direct-dns"); }), [true], "no resolv.conf read: as before");
+  });
 });
 
 describe("provenanceAdvice", () => {
