@@ -125,6 +125,22 @@ static int records_push(records_t *r, const struct inet_diag_msg *m, int protoco
   return 0;
 }
 
+/* Joins the network namespace of the file `path` names (/proc/<pid>/ns/net, /run/netns/x): this thread
+ * only, so callers run it on a thread of their own. 0 or an errno. */
+static int enter_netns(const char *path) {
+  int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0) return errno;
+  int err = setns(nsfd, CLONE_NEWNET) < 0 ? errno : 0;
+  close(nsfd);
+  return err;
+}
+
+/* The errno an NLMSG_ERROR message carries; `ack` for one that carries none (an acknowledgement). */
+static int nl_error(const struct nlmsghdr *h, int ack) {
+  const struct nlmsgerr *e = NLMSG_DATA(h);
+  return h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error ? -e->error : ack;
+}
+
 typedef struct {
   int family, protocol; /* family AF_UNSPEC: TCP of both families in one dump (see dump_run) */
   const char *netns; /* NULL: ours */
@@ -137,14 +153,7 @@ typedef struct {
 #define RECV_SIZE (256 * 1024)
 
 static void dump_run(dump_t *d) {
-  if (d->netns) {
-    int nsfd = open(d->netns, O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0) { d->err = errno; return; }
-    int rc = setns(nsfd, CLONE_NEWNET);
-    d->err = rc < 0 ? errno : 0;
-    close(nsfd);
-    if (rc < 0) return;
-  }
+  if (d->netns && (d->err = enter_netns(d->netns)) != 0) return;
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) { d->err = errno; return; }
   /* IPv4 and IPv6 TCP sockets share the kernel's hash tables, so a per-family dump walks every TCP
@@ -194,8 +203,7 @@ static void dump_run(dump_t *d) {
       if (h->nlmsg_flags & NLM_F_DUMP_INTR) d->interrupted = 1;
       if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
       if (h->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *e = NLMSG_DATA(h);
-        d->err = h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error ? -e->error : EPROTO;
+        d->err = nl_error(h, EPROTO);
         done = 1;
         break;
       }
@@ -899,100 +907,6 @@ static napi_value live_tids(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-/* ---- the nftables generation ---- */
-
-typedef struct {
-  const char *netns; /* NULL: ours */
-  uint32_t gen;
-  int err;
-} gen_t;
-
-/* NFT_MSG_GETGEN on NETLINK_NETFILTER: the ruleset's generation id, which every change of the nf_tables
- * ruleset (tables, chains, rules, sets, set elements) increments. One small request, no dump: a watcher asks
- * it at every look and reads the ruleset again (nft -j) only when it moved. */
-static void gen_run(gen_t *g) {
-  if (g->netns) {
-    int nsfd = open(g->netns, O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0) { g->err = errno; return; }
-    int rc = setns(nsfd, CLONE_NEWNET);
-    g->err = rc < 0 ? errno : 0;
-    close(nsfd);
-    if (rc < 0) return;
-  }
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  if (fd < 0) { g->err = errno; return; }
-  struct { struct nlmsghdr nlh; struct nfgenmsg nfg; } msg;
-  memset(&msg, 0, sizeof msg);
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST;
-  msg.nlh.nlmsg_seq = 1;
-  msg.nfg.nfgen_family = AF_UNSPEC;
-  msg.nfg.version = NFNETLINK_V0;
-  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-  if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) { g->err = errno; close(fd); return; }
-  char buf[8192];
-  g->err = EPROTO;
-  for (int tries = 0; tries < 4; tries++) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 0) { if (errno == EINTR) continue; g->err = errno; break; }
-    int found = 0;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_seq != 1) continue;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *e = NLMSG_DATA(h);
-        g->err = h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error ? -e->error : EPROTO;
-        found = 1;
-        break;
-      }
-      if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) continue;
-      int left = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(struct nfgenmsg));
-      const struct rtattr *a = (const struct rtattr *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
-      for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
-        if ((a->rta_type & NLA_TYPE_MASK) == NFTA_GEN_ID && RTA_PAYLOAD(a) >= 4) {
-          uint32_t be;
-          memcpy(&be, RTA_DATA(a), 4);
-          g->gen = ntohl(be);
-          g->err = 0;
-        }
-      }
-      found = 1;
-      break;
-    }
-    if (found) break;
-  }
-  close(fd);
-}
-
-static void *gen_thread(void *arg) {
-  gen_run(arg);
-  return NULL;
-}
-
-static napi_value nft_gen_id(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char netns[4096];
-  napi_valuetype t = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t);
-  gen_t g;
-  memset(&g, 0, sizeof g);
-  if (t == napi_string) {
-    if (get_string(env, argv[0], netns, sizeof netns) < 0) { napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
-    g.netns = netns;
-    pthread_t th;
-    if (pthread_create(&th, NULL, gen_thread, &g) != 0) return throw_errno(env, EAGAIN, "nftGenId thread");
-    pthread_join(th, NULL);
-  } else {
-    gen_run(&g);
-  }
-  if (g.err) return throw_errno(env, g.err, "nftables generation");
-  napi_value out;
-  napi_create_uint32(env, g.gen, &out);
-  return out;
-}
-
 /* ---- 7. nftDump([netnsPath]): the nf_tables ruleset as raw netlink messages ----
  * The dumps `nft list ruleset` makes, without nft: NFT_MSG_GETTABLE, GETCHAIN, GETRULE and GETSET for every
  * family (AF_UNSPEC), then GETSETELEM for each set the set dump named (anonymous sets included). Every reply
@@ -1068,10 +982,7 @@ static int nft_request(int fd, nftdump_t *d, uint16_t type, uint8_t family, cons
     if (n == 0) return EPROTO;
     for (struct nlmsghdr *h = (struct nlmsghdr *)d->rbuf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_seq != seq) continue;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *e = NLMSG_DATA(h);
-        return h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error ? -e->error : (type == NFT_MSG_GETGEN ? EPROTO : 0);
-      }
+      if (h->nlmsg_type == NLMSG_ERROR) return nl_error(h, type == NFT_MSG_GETGEN ? EPROTO : 0);
       if (h->nlmsg_flags & NLM_F_DUMP_INTR) return EINTR;
       if (h->nlmsg_type == NLMSG_DONE) return 0;
       if (type == NFT_MSG_GETGEN) {
@@ -1092,6 +1003,56 @@ static int nft_request(int fd, nftdump_t *d, uint16_t type, uint8_t family, cons
       if (rc) return rc;
     }
   }
+}
+
+/* ---- the nftables generation ---- */
+
+typedef struct {
+  const char *netns; /* NULL: ours */
+  uint32_t gen;
+  int err;
+} gen_t;
+
+/* NFT_MSG_GETGEN on NETLINK_NETFILTER: the ruleset's generation id, which every change of the nf_tables
+ * ruleset (tables, chains, rules, sets, set elements) increments. One small request, no dump (nft_request):
+ * a watcher asks it at every look and reads the ruleset again only when it moved. */
+static void gen_run(gen_t *g) {
+  if (g->netns && (g->err = enter_netns(g->netns)) != 0) return;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) { g->err = errno; return; }
+  nftdump_t *d = calloc(1, sizeof *d); /* its receive buffer */
+  g->err = d ? nft_request(fd, d, NFT_MSG_GETGEN, AF_UNSPEC, NULL, NULL, 1, &g->gen) : ENOMEM;
+  free(d);
+  close(fd);
+}
+
+static void *gen_thread(void *arg) {
+  gen_run(arg);
+  return NULL;
+}
+
+static napi_value nft_gen_id(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char netns[4096];
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  gen_t g;
+  memset(&g, 0, sizeof g);
+  if (t == napi_string) {
+    if (get_string(env, argv[0], netns, sizeof netns) < 0) { napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
+    g.netns = netns;
+    pthread_t th;
+    if (pthread_create(&th, NULL, gen_thread, &g) != 0) return throw_errno(env, EAGAIN, "nftGenId thread");
+    pthread_join(th, NULL);
+  } else {
+    gen_run(&g);
+  }
+  if (g.err) return throw_errno(env, g.err, "nftables generation");
+  napi_value out;
+  napi_create_uint32(env, g.gen, &out);
+  return out;
 }
 
 /* The table and name of a NEWSET message (pointers into it); 0 when both are there. */
@@ -1143,14 +1104,7 @@ static int nft_dump_once(int fd, nftdump_t *d) {
 }
 
 static void nft_dump_run(nftdump_t *d) {
-  if (d->has_netns) {
-    int nsfd = open(d->netns, O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0) { d->err = errno; return; }
-    int rc = setns(nsfd, CLONE_NEWNET);
-    d->err = rc < 0 ? errno : 0;
-    close(nsfd);
-    if (rc < 0) return;
-  }
+  if (d->has_netns && (d->err = enter_netns(d->netns)) != 0) return;
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
   if (fd < 0) { d->err = errno; return; }
   struct timeval tv = { .tv_sec = 5 };
