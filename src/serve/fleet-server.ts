@@ -1,15 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { networkInterfaces } from "node:os";
 import type { FleetHost, FleetHostLook } from "../model/fleet.js";
 import { jsonSafe } from "../report/safe-text.js";
-import { checkAllowedHost, checkBind, servedHosts } from "./addresses.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
 import { renderFleetPage } from "./fleet-page.js";
-import { admit, plain, SECURITY_HEADERS, serverTimeouts } from "./gate.js";
+import { admit, doorOf, listenAt, plain, SECURITY_HEADERS, serverTimeouts } from "./gate.js";
 import { createEventHub, DEFAULT_LIMITS, guardConnections, type ServeLimits } from "./limits.js";
 import type { Dashboard } from "./server.js";
-import { TOKEN_PATTERN } from "./token-file.js";
 
 /** What the fleet view reads: the store's hosts and one host's last look (watch/fleet-look-store.ts), read-only. */
 export interface FleetSource {
@@ -43,11 +39,7 @@ const HOST_PATH = /^\/host\/([^/]+)\/(.*)$/;
  * server.ts's (gate.ts): loopback unless exposed, the token, the Host and Origin checks.
  */
 export async function startFleetDashboard(options: FleetServeOptions): Promise<Dashboard> {
-  const bind = options.host ?? "127.0.0.1";
-  checkBind(bind, options.exposed ?? false);
-  const allowHosts = (options.allowHosts ?? []).map(checkAllowedHost);
-  const token = options.token ?? randomBytes(16).toString("hex");
-  if (!TOKEN_PATTERN.test(token)) throw new Error("startFleetDashboard: the token must be 16 to 256 letters, digits, '.', '_', '~' or '-'");
+  const { bind, allowHosts, token } = doorOf(options, "startFleetDashboard");
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const now = options.now ?? (() => new Date());
   const clients = createEventHub(limits);
@@ -100,14 +92,9 @@ export async function startFleetDashboard(options: FleetServeOptions): Promise<D
     json(res, identityOf(look, url.searchParams.get("id") ?? ""));
   };
 
-  await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
-    server.listen(options.port ?? 0, bind, () => ok());
-  });
-  const port = (server.address() as { port: number }).port;
-  const served = servedHosts(bind, port, allowHosts, networkInterfaces());
+  const served = await listenAt(server, options.port, bind, allowHosts);
   allowedHosts = served.allowed;
-  const url = served.urls[0] as string;
+  const url = served.url;
   return {
     url, loginUrl: `${url}?token=${token}`, urls: served.urls, token,
     refresh: () => Promise.resolve(),

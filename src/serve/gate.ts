@@ -1,5 +1,8 @@
-import { timingSafeEqual } from "node:crypto";
-import type { IncomingMessage, ServerOptions, ServerResponse } from "node:http";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from "node:http";
+import { networkInterfaces } from "node:os";
+import { checkAllowedHost, checkBind, servedHosts } from "./addresses.js";
+import { TOKEN_PATTERN } from "./token-file.js";
 
 /** The headers of every answer: nothing inline, nothing framed, nothing cached, no referrer. */
 export const SECURITY_HEADERS = {
@@ -62,4 +65,28 @@ export function serverTimeouts(limits: { headersTimeoutMs: number; requestTimeou
     // How often the two timeouts above are checked (Node's default, 30 s, would let a slow request live 40 s).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
   };
+}
+
+/**
+ * The door of a dashboard (both of them), checked before anything listens: where it binds (loopback unless
+ * `exposed`), the extra Host names it answers to, and its token (a random one when none is given). `who`
+ * names the caller in the error a bad token gives.
+ */
+export function doorOf(options: { host?: string; exposed?: boolean; allowHosts?: string[]; token?: string }, who: string): { bind: string; allowHosts: string[]; token: string } {
+  const bind = options.host ?? "127.0.0.1";
+  checkBind(bind, options.exposed ?? false);
+  const allowHosts = (options.allowHosts ?? []).map(checkAllowedHost);
+  const token = options.token ?? randomBytes(16).toString("hex");
+  if (!TOKEN_PATTERN.test(token)) throw new Error(`${who}: the token must be 16 to 256 letters, digits, '.', '_', '~' or '-'`);
+  return { bind, allowHosts, token };
+}
+
+/** Listens on `bind` (`port`, or a free one), then gives its URLs (the first to print) and the Host headers the door lets in. */
+export async function listenAt(server: Server, port: number | undefined, bind: string, allowHosts: readonly string[]): Promise<{ url: string; urls: string[]; allowed: Set<string> }> {
+  await new Promise<void>((ok, fail) => {
+    server.once("error", fail);
+    server.listen(port ?? 0, bind, () => ok());
+  });
+  const served = servedHosts(bind, (server.address() as { port: number }).port, allowHosts, networkInterfaces());
+  return { url: served.urls[0] as string, urls: served.urls, allowed: served.allowed };
 }

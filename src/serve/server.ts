@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { networkInterfaces } from "node:os";
 import { identityOf } from "../evaluate/identity.js";
 import { summarize } from "../evaluate/enrich.js";
 import type { HistoryEntry, Seen } from "../model/change.js";
@@ -11,11 +9,9 @@ import { SCHEMA_VERSION } from "../model/snapshot.js";
 import { renderEventJson } from "../report/render-events.js";
 import { renderJsonChunks, socketJson } from "../report/render-json.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
-import { checkAllowedHost, checkBind, servedHosts } from "./addresses.js";
 import { createEventHub, DEFAULT_LIMITS, guardConnections, pour, type ServeLimits } from "./limits.js";
-import { admit, plain as plainTo, SECURITY_HEADERS, serverTimeouts } from "./gate.js";
+import { admit, doorOf, listenAt, plain as plainTo, SECURITY_HEADERS, serverTimeouts } from "./gate.js";
 import { createMetrics } from "./metrics.js";
-import { TOKEN_PATTERN } from "./token-file.js";
 
 /** One look at the host, as the server needs it. */
 export type Look = Pick<HostLook, "sockets" | "hostname" | "hostNetns" | "warnings">;
@@ -65,11 +61,7 @@ export interface Dashboard {
  * (no DNS rebinding) and a cross-origin Origin is refused; the page escapes everything it shows.
  */
 export async function startDashboard(options: ServeOptions): Promise<Dashboard> {
-  const bind = options.host ?? "127.0.0.1";
-  checkBind(bind, options.exposed ?? false);
-  const allowHosts = (options.allowHosts ?? []).map(checkAllowedHost);
-  const token = options.token ?? randomBytes(16).toString("hex");
-  if (!TOKEN_PATTERN.test(token)) throw new Error("startDashboard: the token must be 16 to 256 letters, digits, '.', '_', '~' or '-'");
+  const { bind, allowHosts, token } = doorOf(options, "startDashboard");
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = createMetrics();
   // `seq` numbers the looks: a change event carries its look's number and /api/identities the number of
@@ -199,14 +191,9 @@ export async function startDashboard(options: ServeOptions): Promise<Dashboard> 
     }
   };
 
-  await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
-    server.listen(options.port ?? 0, bind, () => ok());
-  });
-  const port = (server.address() as { port: number }).port;
-  const served = servedHosts(bind, port, allowHosts, networkInterfaces());
+  const served = await listenAt(server, options.port, bind, allowHosts);
   allowedHosts = served.allowed;
-  const url = served.urls[0] as string;
+  const url = served.url;
   await tick();
   return {
     url,
