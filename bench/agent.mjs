@@ -22,6 +22,7 @@ import { mkdtempSync, readFileSync, rmSync, appendFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startLoad } from "./load.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : fallback; };
@@ -108,18 +109,6 @@ function watchOnce() {
     });
     child.on("error", fail);
   });
-}
-
-async function startLoad(n) {
-  const child = spawn(process.execPath, [join(root, "bench/sockets.mjs"), String(n), "--ttl", "1500"], { stdio: ["pipe", "pipe", "inherit"] });
-  const info = await new Promise((ok, fail) => {
-    let text = "";
-    const timer = setTimeout(() => fail(new Error("socket load did not start in 180 s")), 180_000);
-    child.stdout.on("data", (d) => { text += d; const m = /ready (.*)\n/.exec(text); if (m) { clearTimeout(timer); ok(JSON.parse(m[1])); } });
-    child.on("exit", (code) => fail(new Error(`socket load exited with ${code}`)));
-  });
-  child.removeAllListeners("exit");
-  return { info, stop: () => new Promise((ok) => { child.once("exit", ok); child.stdin.end(); try { process.kill(child.pid, "SIGTERM"); } catch { ok(); } }) };
 }
 
 const range = (xs, digits = 1) => {

@@ -4,11 +4,12 @@
 // "hidden processes" phase (mounts over /proc/<pid>; with --deep also kill(pid, 0) up to pid_max and every
 // task's children) against the whole run. Loopback only; the load is ended by its pid after each size.
 // Usage: node bench/hidden-cost.mjs [--sizes 10000,100000] [--runs 5] [--out bench/RESULTS-hidden.md]   (as root, after npm run build)
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { startLoad } from "./load.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i < 0 ? fallback : process.argv[i + 1]; };
@@ -16,18 +17,6 @@ const sizes = arg("--sizes", "10000,100000").split(",").map(Number);
 const runs = Number(arg("--runs", "5"));
 const out = arg("--out", null);
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-
-async function startLoad(n) {
-  const child = spawn(process.execPath, [join(root, "bench/sockets.mjs"), String(n), "--ttl", "1500"], { stdio: ["pipe", "pipe", "inherit"] });
-  await new Promise((ok, fail) => {
-    let text = "";
-    const timer = setTimeout(() => fail(new Error("socket load did not start in 180 s")), 180_000);
-    child.stdout.on("data", (d) => { text += d; if (/ready (.*)\n/.test(text)) { clearTimeout(timer); ok(); } });
-    child.on("exit", (code) => fail(new Error(`socket load exited with ${code}`)));
-  });
-  child.removeAllListeners("exit");
-  return () => new Promise((ok) => { child.once("exit", ok); child.stdin.end(); try { process.kill(child.pid, "SIGTERM"); } catch { ok(); } });
-}
 
 /** One audit's phases (ms) and its whole time (ms since the process started), from PORTWATCH_TIMINGS. */
 function audit(extra) {
@@ -39,7 +28,7 @@ function audit(extra) {
 
 const rows = [];
 for (const n of sizes) {
-  const stop = await startLoad(n);
+  const { stop } = await startLoad(n);
   try {
     audit([]); // warm the code cache and the page cache
     const plain = Array.from({ length: runs }, () => audit([]));

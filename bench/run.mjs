@@ -18,6 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "nod
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startLoad } from "./load.mjs";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
 const sizes = arg("--sizes", "1000,10000,50000,100000").split(",").map(Number);
@@ -139,18 +140,6 @@ function timeOnce(argv) {
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const f3 = (x) => x.toFixed(3);
-
-async function startLoad(n) {
-  const child = spawn(process.execPath, [join(root, "bench/sockets.mjs"), String(n), "--ttl", "1500"], { stdio: ["pipe", "pipe", "inherit"] });
-  const info = await new Promise((ok, fail) => {
-    let text = "";
-    const timer = setTimeout(() => fail(new Error("socket load did not start in 180 s")), 180_000);
-    child.stdout.on("data", (d) => { text += d; const m = /ready (.*)\n/.exec(text); if (m) { clearTimeout(timer); ok(JSON.parse(m[1])); } });
-    child.on("exit", (code) => fail(new Error(`socket load exited with ${code}`)));
-  });
-  child.removeAllListeners("exit");
-  return { info, stop: () => new Promise((ok) => { child.once("exit", ok); child.stdin.end(); try { process.kill(child.pid, "SIGTERM"); } catch { ok(); } }) };
-}
 
 function waitForTimeWait() {
   // Let TIME_WAIT sockets of the previous size drain (bounded: 90 s), so rows are comparable.
