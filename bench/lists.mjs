@@ -112,18 +112,20 @@ const socketsFor = (share) => Array.from({ length: 10_000 }, (_, i) => {
   const remote = i < 10_000 * share ? listed() : unlisted();
   return { proto: "tcp", family: 4, local: { address: "192.0.2.5", port: 30_000 + (i % 30_000) }, remote: { address: remote, port: 443 }, state: "ESTABLISHED", direction: "outbound", exposure: null, netns: 1, inode: 1000 + i, uid: 1000, service: null, process: proc, sharedWith: [], verdict: "unknown", reasons: [], explanation: null };
 });
-const judgeMs = (share, withLists) => {
+/** Median ms (the first of `rounds` left out) of judging `make()`'s sockets with the judge options `extra`. */
+const timedJudge = (make, extra, rounds) => {
   const times = [];
-  for (let r = 0; r < 7; r++) {
-    const sockets = socketsFor(share);
+  for (let r = 0; r < rounds; r++) {
+    const sockets = make();
     const t = now();
-    const j = createJudge({ knowledge, mode: "live-root", origin: "live", ...(withLists ? { lists: { lists: lists.map((l) => l.info), index: loaded.index } } : {}) });
+    const j = createJudge({ knowledge, mode: "live-root", origin: "live", ...extra });
     j.listeners(sockets);
     j.others(sockets);
     times.push(ms(t));
   }
   return median(times.slice(1));
 };
+const judgeMs = (share, withLists) => timedJudge(() => socketsFor(share), withLists ? { lists: { lists: lists.map((l) => l.info), index: loaded.index } } : {}, 7);
 judgeMs(0.01, false); judgeMs(0.01, true); // warm
 const judged = [0.01, 0.1].map((share) => ({ share, without: judgeMs(share, false), with: judgeMs(share, true) }));
 
@@ -163,18 +165,7 @@ owners.lookup(asnProbes[0]);
 t0 = now();
 for (let i = 0; i < LOOKUPS; i++) if (owners.lookup(asnProbes[i]) !== null) asnHits++;
 const asnLookupMs = ms(t0);
-const judgeOwnersMs = (withOwners) => {
-  const times = [];
-  for (let r = 0; r < 7; r++) {
-    const sockets = socketsFor(0);
-    const t = now();
-    const j = createJudge({ knowledge, mode: "live-root", origin: "live", ...(withOwners ? { owners } : {}) });
-    j.listeners(sockets);
-    j.others(sockets);
-    times.push(ms(t));
-  }
-  return median(times.slice(1));
-};
+const judgeOwnersMs = (withOwners) => timedJudge(() => socketsFor(0), withOwners ? { owners } : {}, 7);
 judgeOwnersMs(false); judgeOwnersMs(true); // warm
 const ownersJudged = { without: judgeOwnersMs(false), with: judgeOwnersMs(true) };
 // 20,000 loopback connections (10,000 each way between 6 processes, as bench/sockets.mjs makes them): the
@@ -185,18 +176,7 @@ const loopSockets = () => Array.from({ length: 20_000 }, (_, k) => {
   return { proto: "tcp", family: 4, local: { address: "127.0.0.1", port: out ? port : 9000 + (i % 5) }, remote: { address: "127.0.0.1", port: out ? 9000 + (i % 5) : port }, state: "ESTABLISHED",
     direction: out ? "outbound" : "inbound", exposure: null, netns: 1, inode: 1 + k, uid: 0, service: null, process: loopProcs[(i + (out ? 0 : 1)) % 6], sharedWith: [], verdict: "unknown", reasons: [], explanation: null };
 });
-const judgeLoopMs = (withOwners) => {
-  const times = [];
-  for (let r = 0; r < 9; r++) {
-    const sockets = loopSockets();
-    const t = now();
-    const j = createJudge({ knowledge, mode: "live-root", origin: "live", ...(withOwners ? { owners } : {}) });
-    j.listeners(sockets);
-    j.others(sockets);
-    times.push(ms(t));
-  }
-  return median(times.slice(1));
-};
+const judgeLoopMs = (withOwners) => timedJudge(loopSockets, withOwners ? { owners } : {}, 9);
 judgeLoopMs(false); judgeLoopMs(true); // warm
 const loopJudged = { without: judgeLoopMs(false), with: judgeLoopMs(true) };
 
