@@ -4,8 +4,8 @@ import { jsonSafe } from "../report/safe-text.js";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./assets.js";
 import { renderFleetPage } from "./fleet-page.js";
 import { admit, doorOf, listenAt, plain, SECURITY_HEADERS, serverTimeouts } from "./gate.js";
-import { createEventHub, DEFAULT_LIMITS, guardConnections, type ServeLimits } from "./limits.js";
-import type { Dashboard } from "./server.js";
+import { createEventHub, DEFAULT_LIMITS, guardConnections } from "./limits.js";
+import type { Dashboard, ServeOptions } from "./server.js";
 
 /** What the fleet view reads: the store's hosts and one host's last look (watch/fleet-look-store.ts), read-only. */
 export interface FleetSource {
@@ -16,13 +16,7 @@ export interface FleetSource {
 }
 
 /** Options of the fleet's dashboard: the server's (server.ts) without the look, and the store to read. */
-export interface FleetServeOptions {
-  host?: string;
-  port?: number;
-  token?: string;
-  exposed?: boolean;
-  allowHosts?: string[];
-  limits?: Partial<ServeLimits>;
+export interface FleetServeOptions extends Pick<ServeOptions, "host" | "port" | "token" | "exposed" | "allowHosts" | "limits"> {
   fleet: FleetSource;
   /** The clock (tests); default: the real one. */
   now?: () => Date;
