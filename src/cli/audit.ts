@@ -101,12 +101,17 @@ async function streamLive(options: AuditOptions, io: Output): Promise<number> {
     else for (const chunk of renderNdjsonChunks(kept)) io.out(chunk);
     first = false;
   };
-  if (options.json) io.out(renderJsonHead({ schema: SCHEMA_VERSION, host: { hostname: stream.hostname, source: "live", collectedAt: new Date().toISOString() } }));
-  emit(stream.listeners);
-  for (const batch of stream.rest()) emit(batch);
-  lap("judged and written");
-  if (options.json) io.out(renderJsonTail({ warnings: stream.warnings, summary }));
-  else for (const w of stream.warnings) io.err(`warning: ${safeText(w)}\n`);
+  const release = io.hold?.();
+  try {
+    if (options.json) io.out(renderJsonHead({ schema: SCHEMA_VERSION, host: { hostname: stream.hostname, source: "live", collectedAt: new Date().toISOString() } }));
+    emit(stream.listeners);
+    for (const batch of stream.rest()) emit(batch);
+    lap("judged and written");
+    if (options.json) io.out(renderJsonTail({ warnings: stream.warnings, summary }));
+  } finally {
+    release?.();
+  }
+  if (!options.json) for (const w of stream.warnings) io.err(`warning: ${safeText(w)}\n`);
   reportTimings(timings);
   return failOnCode(summary, options.failOn);
 }

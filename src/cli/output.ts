@@ -9,6 +9,13 @@ export interface Output {
   width: number | undefined;
   /** Whether to use colour on stdout. */
   color: boolean;
+  /**
+   * For one long burst of output (`audit --json` of 200,000 sockets): stdout gathers in a 1 MiB buffer
+   * and goes out a full buffer at a time, until the returned function is called (it writes what is left).
+   * Each write to a pipe or socket wakes its reader; 250 MB in 128 KiB pieces is 2,000 wake-ups, a
+   * tenth of the audit's time on a 2-core VM. Absent where output is not a file descriptor (tests).
+   */
+  hold?(): () => void;
 }
 
 class BrokenPipe extends Error {}
@@ -17,6 +24,10 @@ class BrokenPipe extends Error {}
 // per-piece Buffer is left for the garbage collector.
 const scratch = Buffer.allocUnsafe(1 << 18);
 const encoder = new TextEncoder();
+
+// What `hold` gathers for stdout: bytes [0, held.used) of held.buf, or null when output is not held.
+let held: { buf: Buffer; used: number } | null = null;
+const HOLD_BYTES = 1 << 20;
 
 function writeBytes(fd: number, bytes: Uint8Array): void {
   let buf = bytes;
@@ -32,6 +43,8 @@ function writeBytes(fd: number, bytes: Uint8Array): void {
 
 function writeAll(fd: number, text: string): void {
   try {
+    if (fd === 1 && held !== null) return holdText(held, text);
+    if (fd === 2) flushHeld(); // what stdout held goes out before a warning
     for (let rest = text; rest.length > 0;) {
       const { read, written } = encoder.encodeInto(rest, scratch);
       writeBytes(fd, scratch.subarray(0, written));
@@ -41,6 +54,46 @@ function writeAll(fd: number, text: string): void {
     if ((e as { code?: string }).code === "EPIPE") throw new BrokenPipe("stdout closed");
     throw e;
   }
+}
+
+/** Appends `text` to what stdout holds, writing the buffer out each time it fills. */
+function holdText(h: { buf: Buffer; used: number }, text: string): void {
+  for (let rest = text; rest.length > 0;) {
+    const { read, written } = encoder.encodeInto(rest, h.buf.subarray(h.used));
+    h.used += written;
+    rest = read >= rest.length ? "" : rest.slice(read);
+    // Full (encodeInto stops before a character that does not fit whole): out with it.
+    if (rest.length > 0 || h.used > h.buf.length - 4) {
+      writeBytes(1, h.buf.subarray(0, h.used));
+      h.used = 0;
+    }
+  }
+}
+
+/** Writes out what stdout holds. */
+function flushHeld(): void {
+  if (held === null || held.used === 0) return;
+  const bytes = held.buf.subarray(0, held.used);
+  held.used = 0;
+  try {
+    writeBytes(1, bytes);
+  } catch (e) {
+    if ((e as { code?: string }).code === "EPIPE") throw new BrokenPipe("stdout closed");
+    throw e;
+  }
+}
+
+/** Output.hold for stdout (see there). */
+function holdStdout(): () => void {
+  if (held !== null) return () => {};
+  held = { buf: Buffer.allocUnsafe(HOLD_BYTES), used: 0 };
+  return () => {
+    try {
+      flushHeld();
+    } finally {
+      held = null;
+    }
+  };
 }
 
 /** True for the error thrown when the reader of our output went away (`portwatch | head`). */
@@ -72,5 +125,6 @@ export function processOutput(colorFlag?: boolean): Output {
     err: (t) => writeAll(2, t),
     width: tty ? process.stdout.columns || 80 : undefined,
     color,
+    hold: holdStdout,
   };
 }

@@ -5,11 +5,11 @@ import type { Socket } from "../model/socket.js";
 import { attribute, type HolderLookup } from "./attribute.js";
 import { classifyListeners, classifyOthers, isListening } from "./classify.js";
 import type { CollectionParts } from "./collection.js";
-import { markHiddenListeners, netlinkListeners } from "./hidden-listeners.js";
+import { markHiddenListeners } from "./hidden-listeners.js";
 import { NETLINK_TABLES } from "./netlink-dumps.js";
 import { decodeSockDiag, recordCount } from "./parse/sock-diag.js";
 import type { Source } from "./tables.js";
-import { dropClosed } from "./unowned-recheck.js";
+import { dropClosed, takeListeners } from "./unowned-recheck.js";
 import { count } from "../model/words.js";
 
 // Step 5 of the live collection: the sockets joined to their owners by inode (attribute.ts) and
@@ -69,7 +69,7 @@ function allListeners(sources: readonly Source[], closed: ReadonlySet<number>): 
   const listeners: Socket[] = [];
   for (const src of sources) {
     const from = listeners.length;
-    netlinkListeners(src.netlink, src.netns, listeners);
+    for (const s of takeListeners(src)) listeners.push(s);
     dropClosed(listeners, closed, from);
     if (src.crossCheck) markHiddenListeners(listeners, from, src.crossCheck, src.netns);
     for (const s of src.made) if (isListening(s) && (s.inode === null || !closed.has(s.inode))) listeners.push(s);

@@ -2,7 +2,7 @@ import { endianness } from "node:os";
 import type { HiddenProcess } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
-import { phaseTimer } from "../model/timings.js";
+import { now as clock, phaseTimer } from "../model/timings.js";
 import { addHolder, InodeTable, type HolderLookup } from "./attribute.js";
 import type { Collection, CollectionParts } from "./collection.js";
 import { deepCheck } from "./deep-probe.js";
@@ -334,10 +334,10 @@ async function settleUnowned(look: Look, sources: readonly Source[], holders: In
   for (let round = 0; round < SETTLE_ROUNDS && unowned.size > 0; round++) {
     if (round > 0) {
       // The pause runs from the end of the last round; `between` (the third view) fills it.
-      const from = performance.now();
+      const from = clock();
       between();
       betweenDone = true;
-      const left = SETTLE_PAUSE_MS - (performance.now() - from);
+      const left = SETTLE_PAUSE_MS - (clock() - from);
       if (left > 0) await new Promise((done) => setTimeout(done, left));
     }
     const wanted = new Set<number>();

@@ -1,5 +1,5 @@
 import type { ProcessInfo, ProcessRef, TerminalBelow } from "../model/process.js";
-import type { HolderLookup } from "./attribute.js";
+import { holderPids, type HolderLookup } from "./attribute.js";
 import {
   isPty, parseCgroupContainerId, parseCgroupUnit, parseCmdline, parseComm, parseExeLink, parseNetnsLink, parsePasswd, parsePtyCount, parseStat, parseStatusUid, ttyName,
   type StatRecord,
@@ -54,10 +54,7 @@ export interface KnownRef {
 /** The details of every process that `holders` names; processes that exited meanwhile are left out. */
 export function readProcessDetails(holders: HolderLookup, from: DetailsSource): Map<number, ProcessInfo> {
   const users = parsePasswd(tryRead(from.passwdFile) ?? "");
-  const ownerPids = new Set<number>();
-  for (const held of holders.values()) {
-    if (typeof held === "number") ownerPids.add(held); else for (const p of held) ownerPids.add(p);
-  }
+  const ownerPids = holderPids(holders);
   const processes = new Map<number, ProcessInfo>();
   if (ownerPids.size === 0) return processes;
   const { table, complete } = startProcessTree(from.procRoot, from.pids ?? [...ownerPids]);

@@ -50,6 +50,18 @@ function listenersOf(src: ListenerSource): readonly Socket[] {
 }
 
 /**
+ * A namespace's netlink listeners for the join: those unownedListeners decoded, handed over once (the join
+ * fills them in, so a later look never gets them again), else decoded now.
+ */
+export function takeListeners(src: ListenerSource): readonly Socket[] {
+  if (src.netlink === null) return [];
+  const out = decoded.get(src.netlink);
+  if (out === undefined) return netlinkListeners(src.netlink, src.netns);
+  decoded.delete(src.netlink);
+  return out;
+}
+
+/**
  * For unownedListeners: false only for an inode whose holders all lack details (`processes`). A holder
  * that exited between the fd walk and the reading of its details leaves its socket with no process, as
  * if nobody held it; inodes nobody holds were asked about already (settleUnowned) and count as settled.

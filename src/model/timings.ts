@@ -12,7 +12,7 @@ export function phaseTimer(timings: Record<string, number> | undefined): (phase:
 }
 
 /** Milliseconds from an arbitrary start (process.hrtime: the global `performance` loads nine modules on first use). */
-function now(): number {
+export function now(): number {
   const [s, ns] = process.hrtime();
   return s * 1e3 + ns / 1e6;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -226,6 +226,55 @@ describe("portwatch (built CLI)", () => {
       catch (e) { process.stderr.write(isBrokenPipe(e) ? "broken pipe seen" : "other: " + e); }`;
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
     child.stdout.destroy(); // the reader goes away at once
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise((ok) => child.on("close", ok));
+    assert.equal(err, "broken pipe seen");
+    assert.equal(code, 0);
+  });
+
+  it("processOutput.hold gathers stdout, writes it out in order before a warning and at release, as one file shows it", () => {
+    const output = new URL("../../dist/cli/output.js", import.meta.url).href;
+    const dir = mkdtempSync(join(tmpdir(), "pw-hold-"));
+    try {
+      const file = join(dir, "both.txt");
+      // stdout and stderr are the same file, so the order of the writes is the order in the file.
+      const script = `import { openSync } from "node:fs"; import { processOutput } from ${JSON.stringify(output)};
+        const io = processOutput(false);
+        const release = io.hold();
+        for (let i = 0; i < 3000; i++) io.out(String(i).padStart(6, "0") + "é".repeat(500) + "\\n");
+        io.err("warning in the middle\\n");
+        for (let i = 3000; i < 6000; i++) io.out(String(i).padStart(6, "0") + "é".repeat(500) + "\\n");
+        release();
+        io.out("after\\n");`;
+      const fd = openSync(file, "w");
+      try {
+        const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", fd, fd], timeout: 30_000 });
+        assert.equal(r.status, 0);
+      } finally {
+        closeSync(fd);
+      }
+      const lines = readFileSync(file, "utf8").split("\n");
+      const expected: string[] = [];
+      for (let i = 0; i < 6000; i++) {
+        if (i === 3000) expected.push("warning in the middle");
+        expected.push(String(i).padStart(6, "0") + "é".repeat(500));
+      }
+      assert.deepEqual(lines, [...expected, "after", ""]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("processOutput.hold stops quietly when its reader goes away: a broken pipe, not a crash", async () => {
+    const output = new URL("../../dist/cli/output.js", import.meta.url).href;
+    const script = `import { processOutput, isBrokenPipe } from ${JSON.stringify(output)};
+      const io = processOutput(false);
+      const release = io.hold();
+      try { try { for (let i = 0; i < 5000; i++) io.out("x".repeat(1000) + "\\n"); } finally { release(); } process.stderr.write("not broken"); }
+      catch (e) { process.stderr.write(isBrokenPipe(e) ? "broken pipe seen" : "other: " + e); }`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    child.stdout.destroy();
     let err = "";
     child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
     const code = await new Promise((ok) => child.on("close", ok));

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { addHolder, attribute, InodeTable } from "../../src/collect/attribute.js";
+import { addHolder, attribute, holderPids, inodeSlot, InodeTable } from "../../src/collect/attribute.js";
 import { holderDetails } from "../../src/model/holders.js";
 import type { ProcessInfo } from "../../src/model/process.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -86,5 +86,42 @@ describe("InodeTable", () => {
         assert.deepEqual(norm(table.values()), norm(map.values()));
       },
     ), { numRuns: 60 });
+  });
+
+  it("InodeTable answers like a Map for inodes in runs, as the kernel numbers sockets (whole runs, runs with gaps, runs a table size apart)", () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 2 ** 32 - 70_000 }), fc.integer({ min: 1, max: 4000 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 6 }),
+      (runs) => {
+        const table = new InodeTable(8);
+        const map = new Map<number, number | number[]>();
+        for (const [from, length, step, pid] of runs) {
+          for (let k = 0; k < length; k++) { table.add(from + k * step, pid); addHolder(map, from + k * step, pid); }
+          // the same run a table's size further on: the same low bits
+          table.add(from + 65_536, pid); addHolder(map, from + 65_536, pid);
+        }
+        for (const [inode, held] of map) assert.deepEqual(table.get(inode), held);
+        for (const [from, , step] of runs) if (step > 1 && !map.has(from + 1)) assert.equal(table.get(from + 1), undefined);
+        assert.deepEqual([...holderPids(table)].sort((a, b) => a - b), [...holderPids(map)].sort((a, b) => a - b));
+      },
+    ), { numRuns: 40 });
+  });
+
+  it("inodeSlot keeps an aligned run of 64 inodes in order in neighbouring slots and stays inside the table", () => {
+    const mask = 1023;
+    const first = inodeSlot(106_540_608, mask);
+    for (let k = 0; k < 64; k++) assert.equal(inodeSlot(106_540_608 + k, mask), (first + k) & mask);
+    for (const inode of [1, 63, 64, 2 ** 31, 2 ** 32 - 1]) {
+      const slot = inodeSlot(inode, mask);
+      assert.ok(slot >= 0 && slot <= mask, `${inode} -> ${slot}`);
+    }
+  });
+
+  it("holderPids names every pid once, shared sockets' holders too, from a table or a Map", () => {
+    const table = new InodeTable(8);
+    const map = new Map<number, number | number[]>();
+    for (const [inode, pid] of [[10, 5], [11, 5], [12, 7], [12, 8], [2 ** 40, 9]] as const) { table.add(inode, pid); addHolder(map, inode, pid); }
+    assert.deepEqual([...holderPids(table)].sort((a, b) => a - b), [5, 7, 8, 9]);
+    assert.deepEqual([...holderPids(map)].sort((a, b) => a - b), [5, 7, 8, 9]);
+    assert.equal(holderPids(new InodeTable()).size, 0);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { closedDuringScan, detailsKnown, dropClosed, unownedListeners, type ListenerSource } from "../../src/collect/unowned-recheck.js";
+import { readFileSync } from "node:fs";
+import { closedDuringScan, detailsKnown, dropClosed, takeListeners, unownedListeners, type ListenerSource } from "../../src/collect/unowned-recheck.js";
+import { netlinkListeners } from "../../src/collect/hidden-listeners.js";
 import type { Socket } from "../../src/model/socket.js";
 
 const sock = (proto: "tcp" | "udp" | "raw", port: number, state: string, inode: number, remote: Socket["remote"] = null): Socket => ({
@@ -36,5 +38,22 @@ describe("unowned listeners of a one-off look", () => {
     const list = [sock("tcp", 1, "LISTEN", 1), sock("tcp", 2, "LISTEN", 2), sock("tcp", 3, "LISTEN", 3), sock("tcp", 4, "LISTEN", 4)];
     dropClosed(list, new Set([1, 3]), 1);
     assert.deepEqual(list.map((s) => s.inode), [1, 2, 4]);
+  });
+
+  it("takeListeners hands the listeners unownedListeners decoded from a captured dump to the join once, then decodes them afresh", () => {
+    const dir = new URL("../fixtures/sock-diag/debian12/", import.meta.url).pathname;
+    const netlink = { tcp: readFileSync(`${dir}tcp.bin`), tcp6: readFileSync(`${dir}tcp6.bin`), udp: readFileSync(`${dir}udp.bin`), udp6: readFileSync(`${dir}udp6.bin`) };
+    const src: ListenerSource = { netns: 7, netlink, made: [] };
+    const unowned = unownedListeners([src], new Map());
+    const expected = netlinkListeners(netlink, 7);
+    assert.ok(expected.length > 0);
+    assert.deepEqual((unowned.get(src) ?? []).sort(), expected.filter((s) => s.proto !== "raw").map((s) => s.inode).sort());
+    const first = takeListeners(src);
+    assert.deepEqual(first, expected);
+    first[0]!.verdict = "suspicious"; // the join fills them in ...
+    const second = takeListeners(src); // ... so a second taker gets its own
+    assert.deepEqual(second, expected);
+    assert.notEqual(second[0], first[0]);
+    assert.deepEqual(takeListeners({ netns: 7, netlink: null, made: [] }), []);
   });
 });

@@ -110,6 +110,16 @@ export function decodeSockDiag(records: Uint8Array, proto: Proto, netns: number 
   return unknown;
 }
 
+/** The inode of every record, in order (0 for TIME_WAIT and request sockets). */
+export function inodesOf(records: Uint8Array): Uint32Array {
+  const r = aligned(records);
+  const count = recordCount(r);
+  const words = new Uint32Array(r.buffer, r.byteOffset, count * (RECORD_BYTES / 4));
+  const out = new Uint32Array(count);
+  for (let i = 0, w = 11; i < count; i++, w += RECORD_BYTES / 4) out[i] = words[w] as number;
+  return out;
+}
+
 /** Calls `each` with the local port and family of every record, in any state, without decoding the rest. */
 export function eachLocalPort(records: Uint8Array, each: (port: number, family: 4 | 6) => void): void {
   const r = aligned(records);

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { decodeSockDiag, RECORD_BYTES } from "../../../src/collect/parse/sock-diag.js";
+import { decodeSockDiag, eachInode, inodesOf, RECORD_BYTES } from "../../../src/collect/parse/sock-diag.js";
 import { parseProcNet } from "../../../src/collect/parse/proc-net.js";
 import type { Family, Proto, Socket } from "../../../src/model/socket.js";
 
@@ -49,5 +49,21 @@ describe("decodeSockDiag", () => {
     decodeSockDiag(odd.subarray(1), "udp", null, a);
     decodeSockDiag(records, "udp", null, b);
     assert.deepEqual(a, b);
+  });
+
+  it("inodesOf gives the inode of every record of the captured dumps, in order, as eachInode does and decodeSockDiag reads", () => {
+    for (const [file, proto] of TABLES) {
+      const records = readFileSync(`${dir}${file}.bin`);
+      const seen: number[] = [];
+      eachInode(records, (i) => seen.push(i));
+      assert.deepEqual([...inodesOf(records)], seen);
+      const decoded: Socket[] = [];
+      decodeSockDiag(records, proto, null, decoded);
+      assert.deepEqual([...inodesOf(records)], decoded.map((s) => s.inode));
+      // an unaligned copy (a Buffer from a pool) reads the same
+      const odd = Buffer.alloc(records.length + 1).subarray(1);
+      records.copy(odd);
+      assert.deepEqual([...inodesOf(odd)], seen);
+    }
   });
 });
