@@ -7,7 +7,7 @@
 // Then runs one audit (`node bin/start.cjs audit --json`) so that the code cache holds what an audit compiles.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -42,10 +42,24 @@ await build({
   // src/collect/native.ts and fd-walk.ts find the addon and the fd-walk worker relative to their own file
   // (dist/collect/*.js): in the bundle, import.meta.url says the same place.
   define: { "import.meta.url": "__portwatchModuleUrl" },
-  banner: { js: "var __portwatchModuleUrl = require(\"node:url\").pathToFileURL(require(\"node:path\").join(__dirname, \"collect\", \"bundle.js\")).href;" },
+  banner: {
+    js: "var __portwatchModuleUrl = require(\"node:url\").pathToFileURL(require(\"node:path\").join(__dirname, \"collect\", \"bundle.js\")).href;\n" +
+      "var __portwatchLazy = (id) => new Proxy({}, { get: (_, key) => require(id)[key] });",
+  },
   plugins: [lazyChildProcess],
   logLevel: "warning",
 });
+// Node's child_process (with net, dgram and stream) and crypto cost 15 ms to load, on every start: esbuild
+// requires a module's imports when the module is initialized, and the audit path's modules import them for
+// what they seldom do (nft -j when netlink fails, a file hash on a cache miss). In the bundle they are
+// loaded on first use instead: each import becomes an object that requires the module when asked for a name.
+const LAZY_BUILTIN = /\b(import_node_(?:child_process|crypto)\d*) = require\("(node:(?:child_process|crypto))"\);/g;
+let bundled = readFileSync(out, "latin1");
+const lazyImports = bundled.match(LAZY_BUILTIN)?.length ?? 0;
+if (lazyImports === 0) process.stderr.write("bundle: no import of node:child_process or node:crypto found to load lazily (esbuild's output changed?)\n");
+bundled = bundled.replace(LAZY_BUILTIN, "$1 = __portwatchLazy(\"$2\");");
+writeFileSync(out, bundled, "latin1");
+
 // bin/start.cjs reads the bundle as latin1 (one byte per character, no UTF-8 decoding): it must be ASCII.
 // esbuild escapes other characters in strings, but not in regular expressions (write \u00f5 there).
 const text = readFileSync(out, "latin1");

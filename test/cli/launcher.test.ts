@@ -86,6 +86,26 @@ describe("bin/start.cjs (the code cache)", () => {
     return /code cache: (.*)/.exec(r.stderr)?.[1];
   };
 
+  it("the bundle loads node:child_process and node:crypto only when used: not for --version or an audit of a captured tree, yes to hash programs", () => {
+    const probe = join(dir, "loaded.cjs");
+    writeFileSync(probe, 'process.on("exit", () => process.stderr.write("\\nloaded: " + process.moduleLoadList.filter((m) => /^NativeModule (child_process|crypto)$/.test(m)).join(",") + "\\n"));\n');
+    const loaded = (r: ReturnType<typeof run>) => /loaded: (.*)/.exec(r.stderr)?.[1];
+    const start = join(root, "bin/start.cjs");
+    const version = run([process.execPath, "--require", probe, start, "--version"]);
+    assert.equal(version.status, 0, version.stderr);
+    assert.equal(loaded(version), "");
+    const audit = run([process.execPath, "--require", probe, start, "audit", "--json", "--proc-root", tree]);
+    assert.equal(audit.status, 0, audit.stderr);
+    assert.equal(loaded(audit), "");
+    assert.ok(JSON.parse(audit.stdout).sockets.length > 0);
+    // an audit of this host with no provenance cache yet hashes the holders' programs: crypto comes when asked for
+    const state = mkdtempSync(join(dir, "state-"));
+    const live = run([process.execPath, "--require", probe, start, "audit", "--json"], { PORTWATCH_STATE_DIR: state });
+    assert.ok(live.status === 0 || live.status === 1, live.stderr);
+    assert.match(loaded(live) ?? "", /crypto/);
+    assert.ok(Array.isArray(JSON.parse(live.stdout).sockets));
+  });
+
   it("start.cjs writes the cache on the first run and uses it on the next", () => {
     assert.equal(version(), "none");
     assert.ok(existsSync(cacheFile));
