@@ -101,15 +101,19 @@ async function streamLive(options: AuditOptions, io: Output): Promise<number> {
     else for (const chunk of renderNdjsonChunks(kept)) io.out(chunk);
     first = false;
   };
-  const release = io.hold?.();
+  const hold = io.hold?.();
   try {
     if (options.json) io.out(renderJsonHead({ schema: SCHEMA_VERSION, host: { hostname: stream.hostname, source: "live", collectedAt: new Date().toISOString() } }));
     emit(stream.listeners);
-    for (const batch of stream.rest()) emit(batch);
+    for (const batch of stream.rest()) {
+      emit(batch);
+      const behind = hold?.drain();
+      if (behind) await behind;
+    }
     lap("judged and written");
     if (options.json) io.out(renderJsonTail({ warnings: stream.warnings, summary }));
   } finally {
-    release?.();
+    await hold?.release();
   }
   if (!options.json) for (const w of stream.warnings) io.err(`warning: ${safeText(w)}\n`);
   reportTimings(timings);

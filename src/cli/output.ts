@@ -1,4 +1,5 @@
 import { fstatSync, writeSync } from "node:fs";
+import { HeldOutput } from "./held-output.js";
 import { createRequire } from "node:module";
 
 /** Where a command writes: stdout and stderr, with what is known about the terminal. */
@@ -10,12 +11,19 @@ export interface Output {
   /** Whether to use colour on stdout. */
   color: boolean;
   /**
-   * For one long burst of output (`audit --json` of 200,000 sockets): stdout gathers in a 1 MiB buffer
-   * and goes out a full buffer at a time, until the returned function is called (it writes what is left).
-   * Each write to a pipe or socket wakes its reader; 250 MB in 128 KiB pieces is 2,000 wake-ups, a
-   * tenth of the audit's time on a 2-core VM. Absent where output is not a file descriptor (tests).
+   * For one long burst of output (`audit --json` of 200,000 sockets): stdout is written in 1 MiB pieces by
+   * a background thread while the caller goes on (cli/held-output.ts), until `release`; what goes to stderr
+   * meanwhile follows stdout's rest. Absent where output is not a file descriptor (tests).
    */
-  hold?(): () => void;
+  hold?(): Hold;
+}
+
+/** A burst of held output (Output.hold). Both promises reject with the broken-pipe error when the reader went away. */
+export interface Hold {
+  /** Undefined while little waits to be written; else a promise to await before producing more. */
+  drain(): Promise<void> | undefined;
+  /** Writes what is left (stdout, then what stderr got meanwhile). */
+  release(): Promise<void>;
 }
 
 class BrokenPipe extends Error {}
@@ -25,9 +33,8 @@ class BrokenPipe extends Error {}
 const scratch = Buffer.allocUnsafe(1 << 18);
 const encoder = new TextEncoder();
 
-// What `hold` gathers for stdout: bytes [0, held.used) of held.buf, or null when output is not held.
-let held: { buf: Buffer; used: number } | null = null;
-const HOLD_BYTES = 1 << 20;
+// While stdout is held (Output.hold): the writer, and what stderr got meanwhile.
+let held: { out: HeldOutput; err: string[] } | null = null;
 
 function writeBytes(fd: number, bytes: Uint8Array): void {
   let buf = bytes;
@@ -43,8 +50,8 @@ function writeBytes(fd: number, bytes: Uint8Array): void {
 
 function writeAll(fd: number, text: string): void {
   try {
-    if (fd === 1 && held !== null) return holdText(held, text);
-    if (fd === 2) flushHeld(); // what stdout held goes out before a warning
+    if (fd === 1 && held !== null) return held.out.out(text);
+    if (fd === 2 && held !== null) { held.err.push(text); return; } // after stdout's rest, in order
     for (let rest = text; rest.length > 0;) {
       const { read, written } = encoder.encodeInto(rest, scratch);
       writeBytes(fd, scratch.subarray(0, written));
@@ -56,43 +63,25 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-/** Appends `text` to what stdout holds, writing the buffer out each time it fills. */
-function holdText(h: { buf: Buffer; used: number }, text: string): void {
-  for (let rest = text; rest.length > 0;) {
-    const { read, written } = encoder.encodeInto(rest, h.buf.subarray(h.used));
-    h.used += written;
-    rest = read >= rest.length ? "" : rest.slice(read);
-    // Full (encodeInto stops before a character that does not fit whole): out with it.
-    if (rest.length > 0 || h.used > h.buf.length - 4) {
-      writeBytes(1, h.buf.subarray(0, h.used));
-      h.used = 0;
-    }
-  }
-}
-
-/** Writes out what stdout holds. */
-function flushHeld(): void {
-  if (held === null || held.used === 0) return;
-  const bytes = held.buf.subarray(0, held.used);
-  held.used = 0;
-  try {
-    writeBytes(1, bytes);
-  } catch (e) {
-    if ((e as { code?: string }).code === "EPIPE") throw new BrokenPipe("stdout closed");
-    throw e;
-  }
-}
+const brokenPipe = (e: unknown): unknown => ((e as { code?: string }).code === "EPIPE" ? new BrokenPipe("stdout closed") : e);
 
 /** Output.hold for stdout (see there). */
-function holdStdout(): () => void {
-  if (held !== null) return () => {};
-  held = { buf: Buffer.allocUnsafe(HOLD_BYTES), used: 0 };
-  return () => {
-    try {
-      flushHeld();
-    } finally {
-      held = null;
-    }
+function holdStdout(): Hold {
+  if (held !== null) return { drain: () => undefined, release: async () => {} };
+  const h = { out: new HeldOutput(1), err: [] as string[] };
+  held = h;
+  return {
+    drain: () => h.out.drain()?.catch((e: unknown) => { throw brokenPipe(e); }),
+    release: async () => {
+      try {
+        await h.out.release();
+      } catch (e) {
+        throw brokenPipe(e);
+      } finally {
+        held = null;
+        for (const text of h.err) writeAll(2, text);
+      }
+    },
   };
 }
 

@@ -233,19 +233,22 @@ describe("portwatch (built CLI)", () => {
     assert.equal(code, 0);
   });
 
-  it("processOutput.hold gathers stdout, writes it out in order before a warning and at release, as one file shows it", () => {
+  it("processOutput.hold writes stdout in order, and what stderr got meanwhile after it, as one file shows it", () => {
     const output = new URL("../../dist/cli/output.js", import.meta.url).href;
     const dir = mkdtempSync(join(tmpdir(), "pw-hold-"));
     try {
       const file = join(dir, "both.txt");
       // stdout and stderr are the same file, so the order of the writes is the order in the file.
-      const script = `import { openSync } from "node:fs"; import { processOutput } from ${JSON.stringify(output)};
+      const script = `import { processOutput } from ${JSON.stringify(output)};
         const io = processOutput(false);
-        const release = io.hold();
-        for (let i = 0; i < 3000; i++) io.out(String(i).padStart(6, "0") + "é".repeat(500) + "\\n");
-        io.err("warning in the middle\\n");
-        for (let i = 3000; i < 6000; i++) io.out(String(i).padStart(6, "0") + "é".repeat(500) + "\\n");
-        release();
+        const hold = io.hold();
+        for (let i = 0; i < 6000; i++) {
+          io.out(String(i).padStart(6, "0") + "é".repeat(500) + "\\n");
+          if (i === 3000) io.err("warning in the middle\\n");
+          const behind = hold.drain();
+          if (behind) await behind;
+        }
+        await hold.release();
         io.out("after\\n");`;
       const fd = openSync(file, "w");
       try {
@@ -256,11 +259,8 @@ describe("portwatch (built CLI)", () => {
       }
       const lines = readFileSync(file, "utf8").split("\n");
       const expected: string[] = [];
-      for (let i = 0; i < 6000; i++) {
-        if (i === 3000) expected.push("warning in the middle");
-        expected.push(String(i).padStart(6, "0") + "é".repeat(500));
-      }
-      assert.deepEqual(lines, [...expected, "after", ""]);
+      for (let i = 0; i < 6000; i++) expected.push(String(i).padStart(6, "0") + "é".repeat(500));
+      assert.deepEqual(lines, [...expected, "warning in the middle", "after", ""]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -270,9 +270,11 @@ describe("portwatch (built CLI)", () => {
     const output = new URL("../../dist/cli/output.js", import.meta.url).href;
     const script = `import { processOutput, isBrokenPipe } from ${JSON.stringify(output)};
       const io = processOutput(false);
-      const release = io.hold();
-      try { try { for (let i = 0; i < 5000; i++) io.out("x".repeat(1000) + "\\n"); } finally { release(); } process.stderr.write("not broken"); }
-      catch (e) { process.stderr.write(isBrokenPipe(e) ? "broken pipe seen" : "other: " + e); }`;
+      const hold = io.hold();
+      try {
+        try { for (let i = 0; i < 50000; i++) { io.out("x".repeat(1000) + "\\n"); const b = hold.drain(); if (b) await b; } } finally { await hold.release(); }
+        process.stderr.write("not broken");
+      } catch (e) { process.stderr.write(isBrokenPipe(e) ? "broken pipe seen" : "other: " + e); }`;
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
     child.stdout.destroy();
     let err = "";
