@@ -7,7 +7,7 @@ import { DIRECTIONS, EXPOSURES, SOCKET_STATES, type NetworkOwner, type Socket } 
 import { compareVerdicts, VERDICT_RANK, type Reason, type Verdict } from "../model/verdict.js";
 import { explainer, explainSocket, isFinished, type Origin } from "./explain.js";
 import { holderFindings, sharedKey } from "./holders.js";
-import { finishedServicePort, identityOf } from "./identity.js";
+import { finishedServicePort, identityOf, isEphemeralPort } from "./identity.js";
 import { isPublicAddress } from "./trust.js";
 import { isNameserver } from "./rules-trust.js";
 import type { Policy } from "./policy.js";
@@ -277,6 +277,14 @@ export function createJudge(options: EvaluateOptions): Judge {
     if (s.explanation !== base) explanationBase.set(s, base);
   };
 
+  /**
+   * For the memo: a finished connection whose two ports say nothing (both in the ephemeral range, no
+   * service or knowledge entry for either) while no baseline reads its service port.
+   */
+  const meaningless = (s: Socket): boolean =>
+    options.baseline == null && s.remote !== null && s.service === null && isEphemeralPort(s.local.port) && isEphemeralPort(s.remote.port) &&
+    options.knowledge.port(s.local.port, s.proto) === null && options.knowledge.port(s.remote.port, s.proto) === null;
+
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
   // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).
   const memo = options.memo ?? new JudgementMemo();
@@ -334,10 +342,14 @@ export function createJudge(options: EvaluateOptions): Judge {
         const away = s.direction === "outbound" && s.remote !== null && !isLoopback(s.remote.address) && isPublicAddress(s.remote.address) ? (isNameserver(ctx, s) ? 2 : 1) : 0;
         // A finished connection's identity (the baseline's key) is the port of its service end, read from both ports.
         const finishedAt = finishedServicePort(s) ?? 0;
+        // A finished connection between two ports that mean nothing (TIME_WAIT between a client's and a
+        // server's random ports, by the ten thousand on a busy host): its judgement does not read the
+        // ports, only its explanation names one, so one judgement serves them all and each gets its own text.
+        const anyPorts = finishedAt !== 0 && !exact && !peer && meaningless(s);
         // bits < 2^17, port < 2^16, hidden < 4, away < 3: under 2^37, an exact number.
-        const packed = ((away * 4 + hidden) * 65_536 + port) * 2 ** 17 + bits;
+        const packed = ((away * 4 + hidden) * 65_536 + (anyPorts ? 0 : port)) * 2 ** 17 + bits;
         const others = sharedKey(s);
-        const rest = finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
+        const rest = anyPorts ? `~${others}` : finishedAt === 0 && others === "" && !exact ? "" : `${finishedAt}${others}` +
           (exact ? `|${s.local.address}|${s.remote?.address ?? ""}|${s.local.port}/${s.remote?.port}${withPolicy ? `|${s.uid}` : ""}${hidden === 3 ? `|${s.inode}` : ""}` : "");
         // A baseline saved with networks weighs the other end's network owner (baseline-network): its AS is then part of the key.
         const owner = s.remote?.asn;
@@ -346,7 +358,7 @@ export function createJudge(options: EvaluateOptions): Judge {
         if (same !== undefined) {
           s.reasons = same.reasons;
           s.verdict = same.verdict;
-          s.explanation = withOwner(explanationBase.get(same) ?? same.explanation, s);
+          s.explanation = withOwner(anyPorts ? explain(s) : explanationBase.get(same) ?? same.explanation, s);
           continue;
         }
         judge(s, peer);

@@ -4,7 +4,9 @@ import { ORPHAN_STATES } from "../model/socket-state.js";
 
 /** Linux's default range of ephemeral ports (net.ipv4.ip_local_port_range): clients' ends of connections. */
 const EPHEMERAL = { from: 32768, to: 60999 };
-const ephemeral = (port: number) => port >= EPHEMERAL.from && port <= EPHEMERAL.to;
+/** Whether `port` is in Linux's default ephemeral range (a client's end, chosen at random). */
+export const isEphemeralPort = (port: number): boolean => port >= EPHEMERAL.from && port <= EPHEMERAL.to;
+const ephemeral = isEphemeralPort;
 
 /**
  * The service's end of a connection, told from its ports alone: the one outside the ephemeral range

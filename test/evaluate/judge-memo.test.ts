@@ -434,3 +434,33 @@ describe("createJudge memo on generated sockets", () => {
     }), { numRuns: 200, includeErrorInReport: true });
   });
 });
+
+describe("createJudge memo on finished connections", () => {
+  it("createJudge judges TIME_WAIT sockets between random ephemeral ports (loopback and public ends) once, each with its own explanation, as judging each afresh does", () => {
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const ephemeralPort = () => 32768 + (next() % (60999 - 32768 + 1));
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const pub = i % 3 === 0;
+      const remote: Endpoint = { address: pub ? (i % 2 ? "203.0.113.9" : "2001:db8::9") : "127.0.0.1", port: i % 50 === 0 ? 5432 : ephemeralPort() };
+      const local: Endpoint = { address: pub ? (remote.address.includes(":") ? "2001:db8::1" : "198.51.100.7") : "127.0.0.1", port: ephemeralPort() };
+      sockets.push({
+        proto: "tcp", family: familyOf(local.address), local, remote, state: i % 7 === 0 ? "FIN_WAIT2" : "TIME_WAIT", direction: "unknown", exposure: null,
+        netns: HOST, inode: 0, uid: 0, service: null, process: null, sharedWith: NONE, verdict: "unknown", reasons: NONE, explanation: null,
+      });
+    }
+    classify(sockets, HOST);
+    enrich(sockets, registry);
+    for (const [name, options] of configurations(sockets, { knowledge, mode: "live-root" }, HOST)) {
+      const judged = sockets.map((s) => ({ ...s }));
+      const r = judgeBoth(judged, options, [1000, 2000]);
+      assert.deepEqual(r.diffs.slice(0, 3), [], name);
+      // Each socket names its own ports ...
+      assert.ok(new Set(judged.map((s) => s.explanation)).size > sockets.length / 2, name);
+      // ... and without policy or baseline, most share one judgement
+      if (name === "plain") assert.ok(r.shared > sockets.length * 0.9, `${name}: ${r.shared} of ${sockets.length} from the memo`);
+    }
+  });
+});
+
