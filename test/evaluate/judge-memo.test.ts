@@ -452,7 +452,7 @@ describe("createJudge memo on finished connections", () => {
     }
     classify(sockets, HOST);
     enrich(sockets, registry);
-    for (const [name, options] of configurations(sockets, { knowledge, mode: "live-root" }, HOST)) {
+    for (const [name, options] of configurations(sockets, { knowledge, mode: "live-root", origin: "live", selfPid: null }, HOST)) {
       const judged = sockets.map((s) => ({ ...s }));
       const r = judgeBoth(judged, options, [1000, 2000]);
       assert.deepEqual(r.diffs.slice(0, 3), [], name);
