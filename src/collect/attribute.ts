@@ -33,6 +33,14 @@ export function holderPids(holders: HolderLookup): Set<number> {
   return out;
 }
 
+/** Whether the pids holding sockets in `holders` are exactly `pids`. */
+export function heldByExactly(holders: HolderLookup, pids: ReadonlySet<number>): boolean {
+  const now = holderPids(holders);
+  if (now.size !== pids.size) return false;
+  for (const pid of now) if (!pids.has(pid)) return false;
+  return true;
+}
+
 /**
  * An inode → holder table in two typed arrays (open addressing), for a one-off look at a busy host:
  * 200,000 socket fds cost 4 MiB here instead of about 15 MiB as a Map with boxed numbers.

@@ -3,7 +3,7 @@ import type { HiddenProcess } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { now as clock, phaseTimer } from "../model/timings.js";
-import { addHolder, InodeTable, type HolderLookup } from "./attribute.js";
+import { addHolder, heldByExactly, holderPids, InodeTable, type HolderLookup } from "./attribute.js";
 import type { Collection, CollectionParts } from "./collection.js";
 import { deepCheck } from "./deep-probe.js";
 import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type SocketFds, type StartFdScanWorker } from "./fd-walk.js";
@@ -156,7 +156,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   const steady = options.deep ? { prefetched: null, refreshed: null } : steadyHost(look);
   if ("unchanged" in steady) return steady;
   const emptyNamespaces: number[] = [];
-  const { tables, holders, denied, closed, hiddenSockets } = await tablesAndOwners(look, steady, emptyNamespaces);
+  const { tables, holders, denied, closed, hiddenSockets, early } = await tablesAndOwners(look, steady, emptyNamespaces);
   look.warnings.push(...hidden.warnings);
   if (options.deep) {
     // After the fd walk and the third view (whose sockets count as listed), so the probe's threads do not compete with the walk's.
@@ -169,7 +169,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     tables.sources.push(...look.cache.unlisted); // the last deep look's findings stand until the next one
   }
   look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
-  const processes = look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>();
+  const processes = !look.wantOwners ? new Map<number, ProcessInfo>() : early && heldByExactly(holders, early.pids) ? early.processes : ownerDetails(look, holders, denied);
   if (closed !== undefined) {
     // A holder that exited before its details were read leaves its listener with no process: read the
     // tables again for those too (see settleUnowned).
@@ -239,6 +239,8 @@ interface TablesAndOwners {
   closed?: Set<number>;
   /** Sockets the third view found hidden from both views (third-view.ts). */
   hiddenSockets: number;
+  /** The holders' details, read during settleUnowned's pause, for the pids holding sockets then. */
+  early?: { processes: Map<number, ProcessInfo>; pids: ReadonlySet<number> };
 }
 
 /**
@@ -299,11 +301,15 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
     const walked = await walkFds(walk, new InodeTable(inUse), (t, inode, pid) => t.add(inode, pid));
     look.lap("fds");
     const read = tablesRead(tables);
-    let hiddenSockets = 0;
-    const third = () => { hiddenSockets = runThirdView(look, read, walked.holders, walked.located, emptyNamespaces); };
+    let hiddenSockets = 0, early: TablesAndOwners["early"];
+    // The third view, then the holders' details: in the pause between settleUnowned's rounds, which they fill.
+    const third = () => {
+      hiddenSockets = runThirdView(look, read, walked.holders, walked.located, emptyNamespaces);
+      if (look.wantOwners && walked.denied === 0) early = { pids: holderPids(walked.holders), processes: ownerDetails(look, walked.holders, 0) };
+    };
     const closed = walked.denied === 0 ? await settleUnowned(look, read.sources, walked.holders, inUse, third) : (third(), new Set<number>());
     look.lap("unowned listeners");
-    return { tables: read, holders: walked.holders, denied: walked.denied, closed, hiddenSockets };
+    return { tables: read, holders: walked.holders, denied: walked.denied, closed, hiddenSockets, ...(early ? { early } : {}) };
   }
   look.lap("fds");
   const read = tablesRead(tables);

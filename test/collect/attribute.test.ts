@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { addHolder, attribute, holderPids, inodeSlot, InodeTable } from "../../src/collect/attribute.js";
+import { addHolder, attribute, heldByExactly, holderPids, inodeSlot, InodeTable } from "../../src/collect/attribute.js";
 import { holderDetails } from "../../src/model/holders.js";
 import type { ProcessInfo } from "../../src/model/process.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -123,5 +123,14 @@ describe("InodeTable", () => {
     assert.deepEqual([...holderPids(table)].sort((a, b) => a - b), [5, 7, 8, 9]);
     assert.deepEqual([...holderPids(map)].sort((a, b) => a - b), [5, 7, 8, 9]);
     assert.equal(holderPids(new InodeTable()).size, 0);
+  });
+
+  it("heldByExactly says whether the holders' pids are exactly the given ones (the details read in the re-check's pause still serve)", () => {
+    const table = new InodeTable(8);
+    table.add(10, 5); table.add(11, 7); table.add(11, 8);
+    assert.equal(heldByExactly(table, new Set([5, 7, 8])), true);
+    assert.equal(heldByExactly(table, new Set([5, 7])), false); // a holder found later
+    assert.equal(heldByExactly(table, new Set([5, 7, 8, 9])), false); // one gone
+    assert.equal(heldByExactly(table, new Set([5, 7, 9])), false);
   });
 });
