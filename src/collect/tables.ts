@@ -1,3 +1,4 @@
+import { thousands } from "../model/words.js";
 import type { Problem } from "../model/problem.js";
 import type { Socket } from "../model/socket.js";
 import { CROSS_CHECK_UP_TO, type CrossCheck } from "./hidden-listeners.js";
@@ -126,7 +127,7 @@ function netlinkSource(reader: TableReader, diag: NativeAddon, netns: number | n
   const source: Source = { netns, netlink, made, readAgain: (wanted) => netlinkInodes(diag, path, reader.session, wanted) };
   const count = netlinkRecordCount(netlink);
   if (count > CROSS_CHECK_UP_TO) {
-    warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${count.toLocaleString("en")} sockets would slow the audit down`);
+    warnings.push(`The check for ports hidden from one of the kernel's two views (netlink, /proc/net) was skipped in network namespace ${netns}: reading /proc/net for its ${thousands(count)} sockets would slow the audit down`);
   } else {
     source.crossCheck = { base, littleEndian: reader.littleEndian, dumpAgain: () => dumpNamespace(diag, path, base, [], reader.session) };
   }

@@ -2,3 +2,15 @@
 export function count(n: number, noun: string, plural = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : plural}`;
 }
+
+/**
+ * 210061 as "210,061", as toLocaleString("en") writes a whole number, without it: its first call loads
+ * ICU's number formats, 15 ms of an audit that warns about a big namespace.
+ */
+export function thousands(n: number): string {
+  if (!Number.isSafeInteger(n)) return String(n);
+  const digits = String(Math.abs(n));
+  let out = "";
+  for (let i = digits.length; i > 0; i -= 3) out = digits.slice(Math.max(0, i - 3), i) + (out === "" ? "" : `,${out}`);
+  return n < 0 ? `-${out}` : out;
+}
