@@ -1,5 +1,6 @@
 import { fstatSync, writeSync } from "node:fs";
 import { HeldOutput } from "./held-output.js";
+import { InputError } from "../model/errors.js";
 import { createRequire } from "node:module";
 
 /** Where a command writes: stdout and stderr, with what is known about the terminal. */
@@ -58,12 +59,32 @@ function writeAll(fd: number, text: string): void {
       rest = read >= rest.length ? "" : rest.slice(read);
     }
   } catch (e) {
-    if ((e as { code?: string }).code === "EPIPE") throw new BrokenPipe("stdout closed");
-    throw e;
+    throw writeFailure(e, fd);
   }
 }
 
-const brokenPipe = (e: unknown): unknown => ((e as { code?: string }).code === "EPIPE" ? new BrokenPipe("stdout closed") : e);
+// What a failed write means to the user, by its errno code (ENOSPC: a full disk, EIO, EFBIG, EDQUOT ...).
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: "no space is left on the device; free some, or write the output elsewhere",
+  EDQUOT: "the disk quota is used up; free some space, or write the output elsewhere",
+  EFBIG: "the file would grow beyond what its file system or the process's limit (ulimit -f) allows",
+  EIO: "the device reported an input/output error",
+  EROFS: "the file system is read-only",
+};
+
+/**
+ * A write that failed: the reader went away (EPIPE: `| head`, not an error), or the output cannot be
+ * written (a full disk): an InputError naming the cause, not a crash.
+ */
+function writeFailure(e: unknown, fd: number): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (code === "EPIPE") return new BrokenPipe("stdout closed");
+  if (typeof code !== "string" || !/^E[A-Z]+$/.test(code)) return e;
+  const why = WRITE_FAILURES[code] ?? (e instanceof Error ? e.message : code);
+  return new InputError(`Cannot write the output to ${fd === 2 ? "stderr" : "stdout"}: ${why} (${code})`);
+}
+
+const stdoutFailure = (e: unknown): unknown => writeFailure(e, 1);
 
 /** Output.hold for stdout (see there). */
 function holdStdout(): Hold {
@@ -71,12 +92,12 @@ function holdStdout(): Hold {
   const h = { out: new HeldOutput(1), err: [] as string[] };
   held = h;
   return {
-    drain: () => h.out.drain()?.catch((e: unknown) => { throw brokenPipe(e); }),
+    drain: () => h.out.drain()?.catch((e: unknown) => { throw stdoutFailure(e); }),
     release: async () => {
       try {
         await h.out.release();
       } catch (e) {
-        throw brokenPipe(e);
+        throw stdoutFailure(e);
       } finally {
         held = null;
         for (const text of h.err) writeAll(2, text);

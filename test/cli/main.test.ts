@@ -284,6 +284,20 @@ describe("portwatch (built CLI)", () => {
     assert.equal(code, 0);
   });
 
+  it("portwatch says it cannot write its output to a full disk (/dev/full), with the cause, exit 2, for a table, --json of a capture and --json of this host", () => {
+    for (const args of [["-tl", "--proc-root", tree], ["audit", "--json", "--proc-root", tree], ["audit", "--json"], ["audit", "--ndjson"]]) {
+      const full = openSync("/dev/full", "w");
+      try {
+        const r = spawnSync(main, args, { stdio: ["ignore", full, "pipe"], encoding: "utf8", timeout: 60_000 });
+        assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.match(r.stderr, /^portwatch: Cannot write the output to stdout: no space is left on the device; free some, or write the output elsewhere \(ENOSPC\)\n/);
+        assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/);
+      } finally {
+        closeSync(full);
+      }
+    }
+  });
+
   it("portwatch --help stops quietly when its reader goes away (| head -1): no EPIPE stack trace", async () => {
     for (const args of [["--help"], ["audit", "--help"]]) {
       // a pipe whose reader has gone: the help text (a few KiB) fits no pipe buffer that is already closed
