@@ -11,6 +11,17 @@ const main = fileURLToPath(new URL("../../bin/portwatch", import.meta.url));
 const tree = fileURLToPath(new URL("../fixtures/proc/debian12-holders/", import.meta.url));
 const run = (...args: string[]) => spawnSync(main, args, { encoding: "utf8", timeout: 30_000, maxBuffer: 1 << 28, env: { ...process.env, FORCE_COLOR: "", NO_COLOR: "" } });
 
+/** Runs `script` (an ES module) with a stdout whose reader goes away at once: it must report "broken pipe seen" and exit 0. */
+async function assertQuietBrokenPipe(script: string): Promise<void> {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+  child.stdout.destroy(); // the reader goes away at once
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+  const code = await new Promise((ok) => child.on("close", ok));
+  assert.equal(err, "broken pipe seen");
+  assert.equal(code, 0);
+}
+
 describe("portwatch (built CLI)", () => {
   it("portwatch audit --json prints the contract for a captured tree", () => {
     const r = run("audit", "--json", "--proc-root", tree);
@@ -224,13 +235,7 @@ describe("portwatch (built CLI)", () => {
       const io = processOutput(false);
       try { for (let i = 0; i < 5000; i++) io.out("x".repeat(1000) + "\\n"); process.stderr.write("not broken"); }
       catch (e) { process.stderr.write(isBrokenPipe(e) ? "broken pipe seen" : "other: " + e); }`;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
-    child.stdout.destroy(); // the reader goes away at once
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
-    const code = await new Promise((ok) => child.on("close", ok));
-    assert.equal(err, "broken pipe seen");
-    assert.equal(code, 0);
+    await assertQuietBrokenPipe(script);
   });
 
   it("processOutput.hold writes stdout in order, and what stderr got meanwhile after it, as one file shows it", () => {
@@ -275,13 +280,7 @@ describe("portwatch (built CLI)", () => {
         try { for (let i = 0; i < 50000; i++) { io.out("x".repeat(1000) + "\\n"); const b = hold.drain(); if (b) await b; } } finally { await hold.release(); }
         process.stderr.write("not broken");
       } catch (e) { process.stderr.write(isBrokenPipe(e) ? "broken pipe seen" : "other: " + e); }`;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
-    child.stdout.destroy();
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
-    const code = await new Promise((ok) => child.on("close", ok));
-    assert.equal(err, "broken pipe seen");
-    assert.equal(code, 0);
+    await assertQuietBrokenPipe(script);
   });
 
   it("portwatch says it cannot write its output to a full disk (/dev/full), with the cause, exit 2, for a table, --json of a capture and --json of this host", () => {
