@@ -239,6 +239,26 @@ static int get_string(napi_env env, napi_value v, char *out, size_t size) {
   return len + 1 < size ? 0 : -1;
 }
 
+/* The optional netnsPath argument argv[at], copied into `out`: 1 when one was given, 0 when it is absent
+ * (any other type: the caller checks types it refuses), -1 after throwing (too long). */
+static int netns_arg(napi_env env, const napi_value *argv, size_t argc, size_t at, char *out, size_t size) {
+  napi_valuetype t = napi_undefined;
+  if (argc > at) napi_typeof(env, argv[at], &t);
+  if (t != napi_string) return 0;
+  if (get_string(env, argv[at], out, size) < 0) { napi_throw_type_error(env, NULL, "netnsPath is too long"); return -1; }
+  return 1;
+}
+
+/* Runs `thread(arg)` on a thread of its own when it joins a network namespace (setns changes the calling
+ * thread, and the JavaScript thread must stay where it is), else on this one. 0, or EAGAIN. */
+static int run_for_netns(int in_netns, void *(*thread)(void *), void *arg) {
+  if (!in_netns) { thread(arg); return 0; }
+  pthread_t th;
+  if (pthread_create(&th, NULL, thread, arg) != 0) return EAGAIN;
+  pthread_join(th, NULL);
+  return 0;
+}
+
 static napi_value sock_diag(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -250,8 +270,8 @@ static napi_value sock_diag(napi_env env, napi_callback_info info) {
     return NULL;
   }
   char netns[4096];
-  napi_valuetype t = napi_undefined;
-  if (argc >= 3) napi_typeof(env, argv[2], &t);
+  const int in_netns = netns_arg(env, argv, argc, 2, netns, sizeof netns);
+  if (in_netns < 0) return NULL;
   dump_t d;
   memset(&d, 0, sizeof d);
   d.family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
@@ -260,15 +280,8 @@ static napi_value sock_diag(napi_env env, napi_callback_info info) {
   napi_valuetype st = napi_undefined;
   if (argc >= 4) napi_typeof(env, argv[3], &st);
   if (st == napi_number && napi_get_value_uint32(env, argv[3], &d.states) != napi_ok) d.states = ~0u;
-  if (t == napi_string) {
-    if (get_string(env, argv[2], netns, sizeof netns) < 0) { napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
-    d.netns = netns;
-    pthread_t th;
-    if (pthread_create(&th, NULL, dump_thread, &d) != 0) return throw_errno(env, EAGAIN, "sockDiag thread");
-    pthread_join(th, NULL);
-  } else {
-    dump_run(&d);
-  }
+  if (in_netns) d.netns = netns;
+  if (run_for_netns(in_netns, dump_thread, &d) != 0) return throw_errno(env, EAGAIN, "sockDiag thread");
   if (d.err) {
     free(d.out.data);
     return throw_errno(env, d.err, "sock_diag dump");
@@ -623,10 +636,8 @@ static napi_value bind_probe(napi_env env, napi_callback_info info) {
   p->type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
   p->family = family == 4 ? AF_INET : AF_INET6;
   p->threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
-  if (t == napi_string) {
-    if (get_string(env, argv[2], p->netns, sizeof p->netns) < 0) { free(p); napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
-    p->has_netns = 1;
-  }
+  p->has_netns = netns_arg(env, argv, argc, 2, p->netns, sizeof p->netns);
+  if (p->has_netns < 0) { free(p); return NULL; }
   napi_valuetype pt = napi_undefined;
   if (argc >= 5) napi_typeof(env, argv[4], &pt);
   if (pt != napi_undefined && pt != napi_null) {
@@ -1036,19 +1047,12 @@ static napi_value nft_gen_id(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char netns[4096];
-  napi_valuetype t = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  const int in_netns = netns_arg(env, argv, argc, 0, netns, sizeof netns);
+  if (in_netns < 0) return NULL;
   gen_t g;
   memset(&g, 0, sizeof g);
-  if (t == napi_string) {
-    if (get_string(env, argv[0], netns, sizeof netns) < 0) { napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
-    g.netns = netns;
-    pthread_t th;
-    if (pthread_create(&th, NULL, gen_thread, &g) != 0) return throw_errno(env, EAGAIN, "nftGenId thread");
-    pthread_join(th, NULL);
-  } else {
-    gen_run(&g);
-  }
+  if (in_netns) g.netns = netns;
+  if (run_for_netns(in_netns, gen_thread, &g) != 0) return throw_errno(env, EAGAIN, "nftGenId thread");
   if (g.err) return throw_errno(env, g.err, "nftables generation");
   napi_value out;
   napi_create_uint32(env, g.gen, &out);
@@ -1218,10 +1222,8 @@ static napi_value nft_dump(napi_env env, napi_callback_info info) {
   if (t != napi_string && t != napi_undefined && t != napi_null) { napi_throw_type_error(env, NULL, "nftDump([netnsPath])"); return NULL; }
   nftdump_t *d = calloc(1, sizeof *d);
   if (!d) return throw_errno(env, ENOMEM, "nftDump");
-  if (t == napi_string) {
-    if (get_string(env, argv[0], d->netns, sizeof d->netns) < 0) { free(d); napi_throw_type_error(env, NULL, "netnsPath is too long"); return NULL; }
-    d->has_netns = 1;
-  }
+  d->has_netns = netns_arg(env, argv, argc, 0, d->netns, sizeof d->netns);
+  if (d->has_netns < 0) { free(d); return NULL; }
   napi_value promise, name;
   napi_create_promise(env, &d->deferred, &promise);
   napi_create_string_utf8(env, "nftDump", NAPI_AUTO_LENGTH, &name);

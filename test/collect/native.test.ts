@@ -21,6 +21,22 @@ describe("native addon", () => {
     assert.ok(addon, "build/Release/portwatch.node is missing: run `npm ci` (needs python3, make and g++)");
   });
 
+  it("sockDiag, nftGenId and nftDump read this namespace the same through its path (on a thread that joins it), and refuse a path too long or one that names no namespace", async () => {
+    assert.ok(addon);
+    const self = "/proc/self/ns/net";
+    // /proc/self is the thread's process: the same namespace the JavaScript thread is in
+    const inodes = (r: { records: Uint8Array }) => { const out: Socket[] = []; decodeSockDiag(r.records, "tcp", null, out, "listening"); return out.map((s) => s.inode).sort(); };
+    assert.deepEqual(inodes(addon.sockDiag(4, 6, self)), inodes(addon.sockDiag(4, 6)));
+    assert.ok(addon.nftGenId && addon.nftDump);
+    assert.equal(addon.nftGenId(self), addon.nftGenId());
+    assert.equal((await addon.nftDump(self)).messages.length, (await addon.nftDump()).messages.length);
+    const long = `/${"x".repeat(5000)}`;
+    assert.throws(() => addon.sockDiag(4, 6, long), { name: "TypeError", message: "netnsPath is too long" });
+    assert.throws(() => addon.nftGenId?.(long), { name: "TypeError", message: "netnsPath is too long" });
+    assert.throws(() => addon.nftDump?.(long), { name: "TypeError", message: "netnsPath is too long" });
+    assert.throws(() => addon.sockDiag(4, 6, "/proc/self/status"), /sock_diag dump/); // a file, not a namespace: setns refuses it
+  });
+
   it("sockDiag lists a child's loopback TCP, UDP and IPv6 sockets exactly as /proc/net does", async () => {
     assert.ok(addon);
     const { ports, stop } = await spawnHolder();
