@@ -44,6 +44,16 @@ describe("refreshOwners", () => {
   const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname;
   const holder = (JSON.parse(readFileSync(join(tree, "CAPTURE.json"), "utf8")) as { host: { pid: number } }).host.pid;
   const heldBy = (pid: number) => readdirSync(join(tree, String(pid), "fd")).map((fd) => /^socket:\[(\d+)\]$/.exec(readlinkSync(join(tree, String(pid), "fd", fd)))?.[1]).filter((i) => i !== undefined).map(Number);
+  /** Runs `test` on a copy of the captured tree it may change (`dir`: the holder's /proc/<pid>), removed afterwards. */
+  function inCopyOfTree(test: (own: string, dir: string) => void): void {
+    const own = mkdtempSync(join(tmpdir(), "pw-tree-"));
+    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
+    try {
+      test(own, join(own, String(holder)));
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  }
 
   it("refreshOwners finds the owner of a new socket in a process the look's pid listing missed (started after it)", () => {
     const inodes = heldBy(holder);
@@ -56,10 +66,7 @@ describe("refreshOwners", () => {
   });
 
   it("refreshOwners on a steady host (the last look's inodes) walks none of them, yet keeps an exited holder's sockets for one look and finds them again when it is back", () => {
-    const own = mkdtempSync(join(tmpdir(), "pw-tree-"));
-    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
-    const dir = join(own, String(holder));
-    try {
+    inCopyOfTree((own, dir) => {
       const inodes = heldBy(holder);
       const cache = createOwnerCache(true);
       refreshOwners(own, listPids(own), (each) => inodes.forEach(each), cache);
@@ -74,16 +81,11 @@ describe("refreshOwners", () => {
       refreshOwners(own, listPids(own), notWalked, cache, steady);
       assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "found in its fd table");
       assert.deepEqual([cache.kept.size, cache.orphans.size], [0, 0]);
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    });
   });
 
   it("refreshOwners after readAgainInFull keeps the holders kept in that same look (a lean watcher's look that reads the host again), and the next look lets them go", () => {
-    const own = mkdtempSync(join(tmpdir(), "pw-tree-"));
-    cpSync(tree, own, { recursive: true, verbatimSymlinks: true });
-    const dir = join(own, String(holder));
-    try {
+    inCopyOfTree((own, dir) => {
       const inodes = heldBy(holder);
       const all = (each: (inode: number) => void) => inodes.forEach(each);
       const cache = createOwnerCache(true);
@@ -97,8 +99,6 @@ describe("refreshOwners", () => {
       assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => holder), "still this look's owner");
       refreshOwners(own, listPids(own), all, cache); // the next look
       assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => undefined), "one look only");
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    });
   });
 });
