@@ -169,7 +169,9 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
     tables.sources.push(...look.cache.unlisted); // the last deep look's findings stand until the next one
   }
   look.warnings.push(...namedNetnsWarnings(options.netnsDir ?? "/run/netns", look.namespaces.namespaces));
-  const processes = !look.wantOwners ? new Map<number, ProcessInfo>() : early && heldByExactly(holders, early.pids) ? early.processes : ownerDetails(look, holders, denied);
+  const used = early !== undefined && heldByExactly(holders, early.pids) ? early : null; // the details read in the pause, and their warnings
+  if (used) look.warnings.push(...used.warnings);
+  const processes = used?.processes ?? (look.wantOwners ? ownerDetails(look, holders, denied) : new Map<number, ProcessInfo>());
   if (closed !== undefined) {
     // A holder that exited before its details were read leaves its listener with no process: read the
     // tables again for those too (see settleUnowned).
@@ -240,7 +242,7 @@ interface TablesAndOwners {
   /** Sockets the third view found hidden from both views (third-view.ts). */
   hiddenSockets: number;
   /** The holders' details, read during settleUnowned's pause, for the pids holding sockets then. */
-  early?: { processes: Map<number, ProcessInfo>; pids: ReadonlySet<number> };
+  early?: { processes: Map<number, ProcessInfo>; pids: ReadonlySet<number>; warnings: string[] };
 }
 
 /**
@@ -302,10 +304,9 @@ async function walkedOwners(look: Look, prefetched: ReadonlyMap<number | null, D
     look.lap("fds");
     const read = tablesRead(tables);
     let hiddenSockets = 0, early: TablesAndOwners["early"];
-    // The third view, then the holders' details: in the pause between settleUnowned's rounds, which they fill.
-    const third = () => {
+    const third = () => { // the third view, then the holders' details (their warnings kept apart): they fill settleUnowned's pause
       hiddenSockets = runThirdView(look, read, walked.holders, walked.located, emptyNamespaces);
-      if (look.wantOwners && walked.denied === 0) early = { pids: holderPids(walked.holders), processes: ownerDetails(look, walked.holders, 0) };
+      if (look.wantOwners && walked.denied === 0) { const warnings: string[] = []; early = { pids: holderPids(walked.holders), processes: ownerDetails({ ...look, warnings }, walked.holders, 0), warnings }; }
     };
     const closed = walked.denied === 0 ? await settleUnowned(look, read.sources, walked.holders, inUse, third) : (third(), new Set<number>());
     look.lap("unowned listeners");
