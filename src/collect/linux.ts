@@ -241,8 +241,7 @@ interface TablesAndOwners {
   closed?: Set<number>;
   /** Sockets the third view found hidden from both views (third-view.ts). */
   hiddenSockets: number;
-  /** The holders' details, read during settleUnowned's pause, for the pids holding sockets then. */
-  early?: { processes: Map<number, ProcessInfo>; pids: ReadonlySet<number>; warnings: string[] };
+  early?: { processes: Map<number, ProcessInfo>; pids: ReadonlySet<number>; warnings: string[] }; // the holders' details, read in settleUnowned's pause
 }
 
 /**
