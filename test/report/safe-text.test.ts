@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { jsonSafe, safeText } from "../../src/report/safe-text.js";
 
 describe("safeText", () => {
@@ -30,5 +31,15 @@ describe("jsonSafe", () => {
     const json = jsonSafe(JSON.stringify(value));
     assert.ok(!/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]|\udb40/.test(json), json);
     assert.deepEqual(JSON.parse(json), value);
+  });
+
+  it("jsonSafe escapes the same characters as its one full rule, for ASCII texts and for any other", () => {
+    // The whole rule alone (what jsonSafe did before its shortcut for ASCII texts).
+    const full = (json: string) => json.replace(/[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => c.split("").map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, "0")}`).join(""));
+    const pieces = fc.constantFrom("a", "~", "\u007e", "\u007f", "\u0080", "\u009f", "\u00a0", "\u00ad", "é", "\u0600", "\u200b", "\u202e", "\u2028", "\u2029", "\ufeff", "\u{e0041}", "日", "😀", "\\", "\"");
+    fc.assert(fc.property(fc.array(fc.oneof(pieces, fc.string()), { maxLength: 20 }), (parts) => {
+      const json = JSON.stringify(parts.join(""));
+      assert.equal(jsonSafe(json), full(json));
+    }), { numRuns: 500 });
   });
 });
