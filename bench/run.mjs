@@ -153,7 +153,7 @@ function waitForTimeWait() {
 const results = [];
 for (const n of sizes) {
   waitForTimeWait();
-  const load = await startLoad(n);
+  const load = await startLoad(n, { daemon: true });
   console.error(`N=${n}: ${JSON.stringify(load.info)}`);
   try {
     const rows = [];

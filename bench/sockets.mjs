@@ -3,9 +3,10 @@
 // server processes (one listening port each, at most 10,000 connections) and client processes (at most
 // 10,000 connections each: this host caps a process at 20,000 open files); about N/10 UDP sockets bound
 // to loopback (80% 127.0.0.1, 20% ::1) and 50 extra TCP listeners (40 on 127.0.0.1, 10 on ::1) in this
-// process. Prints "ready <json>" when all are open; holds them until stdin closes, SIGTERM, or --ttl
-// seconds (default 900) pass, then ends every process it started. Loopback only.
-// Usage: node bench/sockets.mjs N [--ttl S]
+// process. Prints "ready <json>" when all are open; holds them until stdin closes (with --while-pid P:
+// until process P is gone), SIGTERM, or --ttl seconds (default 900) pass, then ends every process it
+// started. Loopback only.
+// Usage: node bench/sockets.mjs N [--ttl S] [--while-pid P]
 import { fork } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { createSocket } from "node:dgram";
@@ -49,8 +50,14 @@ if (role === "--server") {
   setTimeout(end, ttl * 1000).unref();
   process.on("SIGTERM", end);
   process.on("SIGINT", end);
-  process.stdin.on("end", end);
-  process.stdin.resume();
+  const whileAt = process.argv.indexOf("--while-pid");
+  if (whileAt > 0) {
+    const parent = Number(process.argv[whileAt + 1]);
+    setInterval(() => { try { process.kill(parent, 0); } catch { end(); } }, 1000).unref();
+  } else {
+    process.stdin.on("end", end);
+    process.stdin.resume();
+  }
   const message = (child) => new Promise((ok) => child.once("message", ok));
 
   const nServers = Math.ceil(n / PER_PROCESS);
@@ -95,5 +102,5 @@ if (role === "--server") {
     await new Promise((ok) => server.listen(0, i < 40 ? "127.0.0.1" : "::1", ok));
     keep.push(server);
   }
-  console.log(`ready ${JSON.stringify({ n, processes: children.length + 1, connections: results.reduce((a, r) => a + (r.open ?? 0), 0), udp: nUdp, listeners: 50 + nServers })}`);
+  console.log(`ready ${JSON.stringify({ n, pid: process.pid, processes: children.length + 1, connections: results.reduce((a, r) => a + (r.open ?? 0), 0), udp: nUdp, listeners: 50 + nServers })}`);
 }
