@@ -61,4 +61,35 @@ describe("HeldOutput", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("HeldOutput writes ASCII, Latin-1 and other text, in pieces of any size up to two buffers, as their UTF-8 bytes in order", () => {
+    // Pieces of 1 byte to 2 MiB: ASCII (copied as Latin-1), "é" (one Latin-1 byte, two in UTF-8), "日" and
+    // "😀" (beyond Latin-1), each kind alone in a piece or mixed, so some fill a buffer's end exactly or not.
+    const pieces = `const kinds = ["a", "é", "日", "😀"];
+      let seed = 7;
+      const rnd = (n) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+      const pieces = [];
+      for (let i = 0; i < 400; i++) {
+        const size = [1, 13, 1000, 117_000, 1 << 20, (1 << 20) - 3, 2 << 20][rnd(7)];
+        const kind = rnd(5);
+        pieces.push(kind < 4 ? kinds[kind].repeat(Math.ceil(size / kinds[kind].length)) : "x".repeat(size - 1) + kinds[1 + rnd(3)]);
+      }`;
+    const script = `import { HeldOutput } from ${JSON.stringify(held)};
+      import { createHash } from "node:crypto";
+      ${pieces}
+      const out = new HeldOutput(1);
+      const h = createHash("sha256");
+      for (const p of pieces) { out.out(p); h.update(p); const behind = out.drain(); if (behind) await behind; }
+      await out.release();
+      process.stderr.write(h.digest("hex"));`;
+    const dir = mkdtempSync(join(tmpdir(), "pw-held-"));
+    const file = join(dir, "out");
+    try {
+      const r = spawnSync("sh", ["-c", `"$1" --input-type=module -e "$2" | cat > "$3"`, "sh", process.execPath, script, file], { encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(createHash("sha256").update(readFileSync(file)).digest("hex"), r.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
