@@ -1,13 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { heapTrimmer, TRIM_ABOVE_BYTES } from "../../src/cli/heap-trim.js";
+import { heapTrimmer, TRIM_ABOVE_BYTES, TRIM_BUFFERS_ABOVE_BYTES } from "../../src/cli/heap-trim.js";
 
 describe("heapTrimmer", () => {
   it("heapTrimmer collects only when the heap grew by TRIM_ABOVE_BYTES since the last collection", () => {
     const MiB = 1048576;
     let heap = 20 * MiB;
     let collections = 0;
-    const trim = heapTrimmer(() => heap, () => { collections++; heap = 25 * MiB; });
+    const trim = heapTrimmer(() => ({ heapUsed: heap, arrayBuffers: 0 }), () => { collections++; heap = 25 * MiB; });
     heap = 20 * MiB + TRIM_ABOVE_BYTES - 1;
     trim.afterLook();
     assert.equal(collections, 0, "a steady look's few allocations are left to V8");
@@ -17,6 +17,37 @@ describe("heapTrimmer", () => {
     heap = 25 * MiB + TRIM_ABOVE_BYTES - 1;
     trim.afterLook();
     assert.equal(collections, 1, "measured from what the collection left");
+  });
+
+  it("heapTrimmer collects when the ArrayBuffers grew by TRIM_BUFFERS_ABOVE_BYTES since the last collection, the heap alike", () => {
+    const MiB = 1048576;
+    let buffers = 3 * MiB;
+    let collections = 0;
+    const trim = heapTrimmer(() => ({ heapUsed: 18 * MiB, arrayBuffers: buffers }), () => { collections++; buffers = 5 * MiB; });
+    buffers = 3 * MiB + TRIM_BUFFERS_ABOVE_BYTES - 1;
+    trim.afterLook();
+    assert.equal(collections, 0, "one look's dumps are left to V8");
+    buffers = 3 * MiB + TRIM_BUFFERS_ABOVE_BYTES;
+    trim.afterLook();
+    assert.equal(collections, 1, "the dumps of looks that piled up are collected");
+    buffers = 5 * MiB + TRIM_BUFFERS_ABOVE_BYTES - 1;
+    trim.afterLook();
+    assert.equal(collections, 1, "measured from what the collection left");
+  });
+
+  it("heapTrimmer frees the ArrayBuffers of past looks with V8's own collector", async () => {
+    const trim = heapTrimmer();
+    // Buffers that outlive two young collections, as a look's dumps do: only a full collection frees them.
+    let held: ArrayBuffer[] | null = Array.from({ length: 24 }, () => new ArrayBuffer(1048576));
+    for (let i = 0; i < 3; i++) Array.from({ length: 200_000 }, (_, k) => ({ k }));
+    const grown = process.memoryUsage().arrayBuffers;
+    assert.ok(held.length === 24);
+    held = null;
+    trim.afterLook();
+    // V8 frees the buffers' memory on a thread of its own after the collection (before the next look, 2 s later).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = process.memoryUsage().arrayBuffers;
+    assert.ok(after < grown - 16 * 1048576, `ArrayBuffers ${grown} before, ${after} after`);
   });
 
   it("heapTrimmer frees a look's garbage with V8's own collector, without --expose-gc", () => {
