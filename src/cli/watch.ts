@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { alertJson, openAlerting, unwatchedChanges } from "../audit/alerting.js";
 import { openWatchHistory } from "../audit/store.js";
-import { createLooker, lookLoop } from "../audit/look-loop.js";
+import { createLooker, lookLoop, type LoopLook } from "../audit/look-loop.js";
 import { InputError } from "../model/errors.js";
 import type { ChangeEvent } from "../model/change.js";
 import { renderEventLine } from "../report/render-events.js";
@@ -102,11 +102,22 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   let started = Date.now();
   let cpuBefore = timings ? process.cpuUsage() : null;
   const timing = { intervalMs: options.intervalMs, signal, ...(options.count !== undefined ? { count: options.count } : {}) };
-  for await (const { look, seen, counts, events: changes, at, tick } of lookLoop(looker, timing, () => {
+  const looks = lookLoop(looker, timing, () => {
     trim?.afterLook(); // the last look's sockets are garbage now, before the next look starts
     phases = {}; started = Date.now(); cpuBefore = timings ? process.cpuUsage() : null;
     return phases;
-  })) {
+  });
+  // Not `for await`: its binding of the last look lives on while the next look is taken, so a look that
+  // judged the host (the first: 100,000 sockets, ~25 MiB) stayed live through the next one's collection.
+  for (;;) {
+    let next: IteratorResult<LoopLook> | null = await looks.next();
+    if (next.done) break;
+    let item: LoopLook | null = next.value;
+    next = null;
+    showLook(item);
+    item = null; // nothing holds the look while the next one is taken
+  }
+  function showLook({ look, seen, counts, events: changes, at, tick }: LoopLook): void {
     const events = tick === 0 ? [...unwatchedChanges(lastWatched, seen, at), ...changes] : changes;
     history?.record(seen, events, at, counts);
     if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${count(look.sockets.length, "socket")}, ${count(seen.size, "identity", "identities")}; every ${options.intervalMs} ms\n`);
