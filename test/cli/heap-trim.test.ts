@@ -1,13 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { heapTrimmer, TRIM_ABOVE_BYTES, TRIM_BUFFERS_ABOVE_BYTES } from "../../src/cli/heap-trim.js";
+import { heapTrimmer, HELD_ABOVE_BYTES, TRIM_ABOVE_BYTES, TRIM_BUFFERS_ABOVE_BYTES } from "../../src/cli/heap-trim.js";
 
 describe("heapTrimmer", () => {
   it("heapTrimmer collects only when the heap grew by TRIM_ABOVE_BYTES since the last collection", () => {
     const MiB = 1048576;
     let heap = 20 * MiB;
     let collections = 0;
-    const trim = heapTrimmer(() => ({ heapUsed: heap, arrayBuffers: 0 }), () => { collections++; heap = 25 * MiB; });
+    const trim = heapTrimmer(() => ({ heapUsed: heap, heapTotal: heap, arrayBuffers: 0 }), () => { collections++; heap = 25 * MiB; });
     heap = 20 * MiB + TRIM_ABOVE_BYTES - 1;
     trim.afterLook();
     assert.equal(collections, 0, "a steady look's few allocations are left to V8");
@@ -23,7 +23,7 @@ describe("heapTrimmer", () => {
     const MiB = 1048576;
     let buffers = 3 * MiB;
     let collections = 0;
-    const trim = heapTrimmer(() => ({ heapUsed: 18 * MiB, arrayBuffers: buffers }), () => { collections++; buffers = 5 * MiB; });
+    const trim = heapTrimmer(() => ({ heapUsed: 18 * MiB, heapTotal: 20 * MiB, arrayBuffers: buffers }), () => { collections++; buffers = 5 * MiB; });
     buffers = 3 * MiB + TRIM_BUFFERS_ABOVE_BYTES - 1;
     trim.afterLook();
     assert.equal(collections, 0, "one look's dumps are left to V8");
@@ -33,6 +33,20 @@ describe("heapTrimmer", () => {
     buffers = 5 * MiB + TRIM_BUFFERS_ABOVE_BYTES - 1;
     trim.afterLook();
     assert.equal(collections, 1, "measured from what the collection left");
+  });
+
+  it("heapTrimmer collects a second time when the first left V8 holding HELD_ABOVE_BYTES more than it uses, and not a third", () => {
+    const MiB = 1048576;
+    let use = { heapUsed: 20 * MiB, heapTotal: 22 * MiB, arrayBuffers: 0 };
+    const after = [{ heapUsed: 17 * MiB, heapTotal: 17 * MiB + HELD_ABOVE_BYTES + 1 }, { heapUsed: 17 * MiB, heapTotal: 17 * MiB + HELD_ABOVE_BYTES + 1 }, { heapUsed: 17 * MiB, heapTotal: 22 * MiB }];
+    let collections = 0;
+    const trim = heapTrimmer(() => use, () => { use = { ...use, ...after[collections] }; collections++; });
+    use = { heapUsed: 20 * MiB + TRIM_ABOVE_BYTES, heapTotal: 60 * MiB, arrayBuffers: 0 };
+    trim.afterLook();
+    assert.equal(collections, 2, "the pages the first collection freed are given back by the second");
+    use = { heapUsed: 17 * MiB, heapTotal: 17 * MiB + HELD_ABOVE_BYTES, arrayBuffers: 0 };
+    trim.afterLook();
+    assert.equal(collections, 2, "a steady look is left alone");
   });
 
   it("heapTrimmer frees the ArrayBuffers of past looks with V8's own collector", async () => {
