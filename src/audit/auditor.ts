@@ -92,14 +92,20 @@ export interface LookSession {
   lists?: LoadedLists | null;
   /** The firewalls read by the last looks, with their nftables generations: read again only when one moved. */
   firewalls: FirewallCache;
+  /**
+   * Called when a look has read the host and is about to judge it (not in a look that hands back the last
+   * one): the watcher's heap trimmer, so the collection's garbage (the decoded dumps, the package lists a
+   * first look reads) is gone before the judgement adds its own.
+   */
+  beforeJudging?: () => void;
 }
 
 /**
  * A new look session (see LookSession). `lean`: keep no sockets between looks (OwnerCache.lean): a look at
  * an unchanged host then hands back no sockets, only `unchanged` (for watchers that diff identities).
  */
-export function createLookSession(options: { lean?: boolean } = {}): LookSession {
-  return { cache: createOwnerCache(options.lean ?? false), memo: new JudgementMemo(), firewalls: new Map() };
+export function createLookSession(options: { lean?: boolean; beforeJudging?: () => void } = {}): LookSession {
+  return { cache: createOwnerCache(options.lean ?? false), memo: new JudgementMemo(), firewalls: new Map(), ...(options.beforeJudging ? { beforeJudging: options.beforeJudging } : {}) };
 }
 
 /** What one look at this host gives: every socket judged (after any selection). */
@@ -236,6 +242,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
         // The session's last look again (a steady host, see OwnerCache.previous): judged then, with these same options.
         return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
       }
+      session?.beforeJudging?.();
       const lap = phaseTimer(timings);
       await reachStage(collection.sockets.filter((s) => s.direction === "listening"), o, ownView, warnings, session?.firewalls);
       lap("firewall");

@@ -38,6 +38,8 @@ export interface LookerOptions extends HostOptions {
    * `counts`; so 200,000 judged sockets are not held from one look to the next. Default false.
    */
   lean?: boolean;
+  /** Called in each look that judges, between reading the host and judging it (LookSession.beforeJudging). */
+  beforeJudging?: () => void;
 }
 
 /**
@@ -45,8 +47,8 @@ export interface LookerOptions extends HostOptions {
  * look's sockets unchanged: then the identities are the last look's too, and there is nothing to diff.
  */
 export function createLooker(auditor: Auditor, options: LookerOptions = {}, now: () => Date = () => new Date(), lingerMs = CONNECTION_LINGER_MS): Looker {
-  const { deepEvery = 0, deep: _deep, lean = false, ...plain } = options;
-  const session = createLookSession({ lean });
+  const { deepEvery = 0, deep: _deep, lean = false, beforeJudging, ...plain } = options;
+  const session = createLookSession({ lean, ...(beforeJudging ? { beforeJudging } : {}) });
   const deepLook = { ...plain, deep: true };
   let before: { seen: Map<string, Seen>; counts: Map<string, number>; sockets: HostLook["sockets"] | null } | null = null;
   const lastSeen = new Map<string, number>();

@@ -95,9 +95,13 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const feed: string[] = [];
   const tty = io.width !== undefined && !options.ndjson;
   const timings = Boolean(process.env["PORTWATCH_TIMINGS"]); // per-look cost on stderr (for the benchmark)
-  const looker = createLooker(auditorOnce(), { ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), lists: listsReloader(stateOf(options)), ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}), lean: !tty });
-  // Without the terminal view only identities are kept: a look's garbage is collected at once (cli/heap-trim.ts).
+  // Without the terminal view only identities are kept: a look's garbage is collected at once (cli/heap-trim.ts),
+  // and so is what reading the host left before a look judges it.
   const trim = tty ? null : heapTrimmer();
+  const looker = createLooker(auditorOnce(), {
+    ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), lists: listsReloader(stateOf(options)),
+    ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}), lean: !tty, ...(trim ? { beforeJudging: () => trim.beforeJudging() } : {}),
+  });
   let phases: Record<string, number> = {};
   let started = Date.now();
   let cpuBefore = timings ? process.cpuUsage() : null;

@@ -131,20 +131,26 @@ async function steadyHostScenario(prefix: readonly string[], exposure: "loopback
 }
 
 describe("LookSession on this live host", () => {
-  it("Auditor.lookAtHost with a lean session reads the host again when a steady look must be judged again (a selection, changed lists, a moved firewall)", async () => {
+  it("Auditor.lookAtHost with a lean session reads the host again when a steady look must be judged again (a selection, changed lists, a moved firewall), and calls beforeJudging once in each look that judges", async () => {
     const listener = await plant(python([
       "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(4)",
       "print(json.dumps({'tcp': l.getsockname()[1]}), flush=True)",
     ]));
     try {
-      const session = createLookSession({ lean: true });
+      let judging = 0;
+      const session = createLookSession({ lean: true, beforeJudging: () => { judging++; } });
       const { steady } = await settle(session);
       assert.deepEqual(steady.sockets, [], "a lean session keeps no sockets: an unchanged look hands back none");
+      assert.ok(judging >= 1, "the first look judged");
+      const atSteady = judging;
+      const more = await auditor.lookAtHost({}, session);
+      assert.equal(judging, atSteady + (more.unchanged ? 0 : 1), "a look that hands back the last one judges nothing");
       // Several looks: a steady look may still read the host now and then (sockets nobody holds are looked
       // for again after 1, 2, 4 ... looks), and every one must have the listener.
       for (let i = 0; i < 8; i++) {
         const again = await auditor.lookAtHost({ select: { protos: ["tcp"], listening: true } }, session);
         assert.equal(again.unchanged, false);
+        assert.equal(judging, atSteady + (more.unchanged ? 0 : 1) + i + 1, `look ${i + 1}: judged once, although read twice`);
         assert.ok(again.sockets.some((s) => s.process?.pid === listener.pid && s.local.port === listener.ready.tcp), `look ${i + 1}: the planted listener is judged again, not lost`);
       }
     } finally {

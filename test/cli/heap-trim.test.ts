@@ -49,6 +49,20 @@ describe("heapTrimmer", () => {
     assert.equal(collections, 2, "a steady look is left alone");
   });
 
+  it("heapTrimmer.beforeJudging collects every time, and the look's growth is still measured from what the last look left", () => {
+    const MiB = 1048576;
+    let heap = 20 * MiB;
+    let collections = 0;
+    const trim = heapTrimmer(() => ({ heapUsed: heap, heapTotal: heap, arrayBuffers: 0 }), () => { collections++; });
+    heap = 40 * MiB; // the look's sockets, read and live
+    trim.beforeJudging();
+    trim.beforeJudging();
+    assert.equal(collections, 2);
+    heap = 20 * MiB + TRIM_ABOVE_BYTES; // judged: its sockets are garbage once the look is done
+    trim.afterLook();
+    assert.equal(collections, 3, "the judged look is collected after it, although a collection ran inside it");
+  });
+
   it("heapTrimmer frees the ArrayBuffers of past looks with V8's own collector", async () => {
     const trim = heapTrimmer();
     // Buffers that outlive two young collections, as a look's dumps do: only a full collection frees them.
