@@ -113,13 +113,17 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   });
   // Not `for await`: its binding of the last look lives on while the next look is taken, so a look that
   // judged the host (the first: 100,000 sockets, ~25 MiB) stayed live through the next one's collection.
-  for (;;) {
-    let next: IteratorResult<LoopLook> | null = await looks.next();
-    if (next.done) break;
-    let item: LoopLook | null = next.value;
-    next = null;
-    showLook(item);
-    item = null; // nothing holds the look while the next one is taken
+  try {
+    for (;;) {
+      let next: IteratorResult<LoopLook> | null = await looks.next();
+      if (next.done) break;
+      let item: LoopLook | null = next.value;
+      next = null;
+      showLook(item);
+      item = null; // nothing holds the look while the next one is taken
+    }
+  } finally {
+    await looks.return(undefined); // as `for await` does when the body throws (a closed pipe)
   }
   function showLook({ look, seen, counts, events: changes, at, tick }: LoopLook): void {
     const events = tick === 0 ? [...unwatchedChanges(lastWatched, seen, at), ...changes] : changes;
