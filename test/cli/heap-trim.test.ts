@@ -2,41 +2,33 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { heapTrimmer, HELD_ABOVE_BYTES, TRIM_ABOVE_BYTES, TRIM_BUFFERS_ABOVE_BYTES } from "../../src/cli/heap-trim.js";
 
+const MiB = 1048576;
+
 describe("heapTrimmer", () => {
-  it("heapTrimmer collects only when the heap grew by TRIM_ABOVE_BYTES since the last collection", () => {
-    const MiB = 1048576;
-    let heap = 20 * MiB;
+  /**
+   * Grows one measure (`field`, starting at `from`) to just under `limit` above it, then to the limit, then past
+   * what the collection left (`left`) by just under the limit: only the middle look collects.
+   */
+  function collectsAtLimit(field: "heapUsed" | "arrayBuffers", from: number, left: number, limit: number, what: [string, string]): void {
+    const use = { heapUsed: 18 * MiB, heapTotal: 18 * MiB, arrayBuffers: 3 * MiB, [field]: from };
     let collections = 0;
-    const trim = heapTrimmer(() => ({ heapUsed: heap, heapTotal: heap, arrayBuffers: 0 }), () => { collections++; heap = 25 * MiB; });
-    heap = 20 * MiB + TRIM_ABOVE_BYTES - 1;
-    trim.afterLook();
-    assert.equal(collections, 0, "a steady look's few allocations are left to V8");
-    heap = 20 * MiB + TRIM_ABOVE_BYTES;
-    trim.afterLook();
-    assert.equal(collections, 1, "a judging look's garbage is collected");
-    heap = 25 * MiB + TRIM_ABOVE_BYTES - 1;
-    trim.afterLook();
-    assert.equal(collections, 1, "measured from what the collection left");
+    const trim = heapTrimmer(() => ({ ...use, heapTotal: use.heapUsed }), () => { collections++; use[field] = left; });
+    for (const [value, want, why] of [[from + limit - 1, 0, what[0]], [from + limit, 1, what[1]], [left + limit - 1, 1, "measured from what the collection left"]] as const) {
+      use[field] = value;
+      trim.afterLook();
+      assert.equal(collections, want, why);
+    }
+  }
+
+  it("heapTrimmer collects only when the heap grew by TRIM_ABOVE_BYTES since the last collection", () => {
+    collectsAtLimit("heapUsed", 20 * MiB, 25 * MiB, TRIM_ABOVE_BYTES, ["a steady look's few allocations are left to V8", "a judging look's garbage is collected"]);
   });
 
   it("heapTrimmer collects when the ArrayBuffers grew by TRIM_BUFFERS_ABOVE_BYTES since the last collection, the heap alike", () => {
-    const MiB = 1048576;
-    let buffers = 3 * MiB;
-    let collections = 0;
-    const trim = heapTrimmer(() => ({ heapUsed: 18 * MiB, heapTotal: 20 * MiB, arrayBuffers: buffers }), () => { collections++; buffers = 5 * MiB; });
-    buffers = 3 * MiB + TRIM_BUFFERS_ABOVE_BYTES - 1;
-    trim.afterLook();
-    assert.equal(collections, 0, "one look's dumps are left to V8");
-    buffers = 3 * MiB + TRIM_BUFFERS_ABOVE_BYTES;
-    trim.afterLook();
-    assert.equal(collections, 1, "the dumps of looks that piled up are collected");
-    buffers = 5 * MiB + TRIM_BUFFERS_ABOVE_BYTES - 1;
-    trim.afterLook();
-    assert.equal(collections, 1, "measured from what the collection left");
+    collectsAtLimit("arrayBuffers", 3 * MiB, 5 * MiB, TRIM_BUFFERS_ABOVE_BYTES, ["one look's dumps are left to V8", "the dumps of looks that piled up are collected"]);
   });
 
   it("heapTrimmer collects a second time when the first left V8 holding HELD_ABOVE_BYTES more than it uses, and not a third", () => {
-    const MiB = 1048576;
     let use = { heapUsed: 20 * MiB, heapTotal: 22 * MiB, arrayBuffers: 0 };
     const after = [{ heapUsed: 17 * MiB, heapTotal: 17 * MiB + HELD_ABOVE_BYTES + 1 }, { heapUsed: 17 * MiB, heapTotal: 17 * MiB + HELD_ABOVE_BYTES + 1 }, { heapUsed: 17 * MiB, heapTotal: 22 * MiB }];
     let collections = 0;
@@ -50,7 +42,6 @@ describe("heapTrimmer", () => {
   });
 
   it("heapTrimmer.beforeJudging collects every time, and the look's growth is still measured from what the last look left", () => {
-    const MiB = 1048576;
     let heap = 20 * MiB;
     let collections = 0;
     const trim = heapTrimmer(() => ({ heapUsed: heap, heapTotal: heap, arrayBuffers: 0 }), () => { collections++; });
