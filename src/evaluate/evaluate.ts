@@ -279,11 +279,13 @@ export function createJudge(options: EvaluateOptions): Judge {
 
   /**
    * For the memo: a finished connection whose two ports say nothing (both in the ephemeral range, no
-   * service or knowledge entry for either) while no baseline reads its service port.
+   * service, knowledge entry or indicator for either: 45700 is a mining pool's, 54321 Back Orifice's) while
+   * no baseline reads its service port.
    */
+  const unknownPort = (port: number, proto: Socket["proto"]): boolean =>
+    isEphemeralPort(port) && options.knowledge.port(port, proto) === null && options.knowledge.indicators(port, proto).length === 0;
   const meaningless = (s: Socket): boolean =>
-    options.baseline == null && s.remote !== null && s.service === null && isEphemeralPort(s.local.port) && isEphemeralPort(s.remote.port) &&
-    options.knowledge.port(s.local.port, s.proto) === null && options.knowledge.port(s.remote.port, s.proto) === null;
+    options.baseline == null && s.remote !== null && s.service === null && unknownPort(s.local.port, s.proto) && unknownPort(s.remote.port, s.proto);
 
   // Connections: sockets that agree on everything the rules, the policy, the baseline and the explanation
   // look at get the same judgement, so each kind is judged once (a server's 10,000 clients: once).

@@ -6,14 +6,13 @@ import { ORPHAN_STATES } from "../model/socket-state.js";
 const EPHEMERAL = { from: 32768, to: 60999 };
 /** Whether `port` is in Linux's default ephemeral range (a client's end, chosen at random). */
 export const isEphemeralPort = (port: number): boolean => port >= EPHEMERAL.from && port <= EPHEMERAL.to;
-const ephemeral = isEphemeralPort;
 
 /**
  * The service's end of a connection, told from its ports alone: the one outside the ephemeral range
  * (3000 in 127.0.0.1:3000 ↔ 127.0.0.1:45112), else the lower one. The same for both ends of a connection.
  */
 export function finishedPort(a: number, b: number): number {
-  if (ephemeral(a) !== ephemeral(b)) return ephemeral(a) ? b : a;
+  if (isEphemeralPort(a) !== isEphemeralPort(b)) return isEphemeralPort(a) ? b : a;
   return Math.min(a, b);
 }
 

@@ -436,14 +436,17 @@ describe("createJudge memo on generated sockets", () => {
 });
 
 describe("createJudge memo on finished connections", () => {
-  it("createJudge judges TIME_WAIT sockets between random ephemeral ports (loopback and public ends) once, each with its own explanation, as judging each afresh does", () => {
+  it("createJudge judges TIME_WAIT sockets between random ephemeral ports (loopback and public ends) once, each with its own explanation, as judging each afresh does, and not those to an indicator port in that range", () => {
     let seed = 7;
     const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
     const ephemeralPort = () => 32768 + (next() % (60999 - 32768 + 1));
+    // Ports in the ephemeral range that mean something all the same: a mining pool's, Back Orifice 2000's, T0rn's.
+    const indicated = [45700, 54321, 47107];
+    for (const p of indicated) assert.ok(knowledge.indicators(p, "tcp").length > 0, `${p} is an indicator port`);
     const sockets: Socket[] = [];
     for (let i = 0; i < 3000; i++) {
       const pub = i % 3 === 0;
-      const remote: Endpoint = { address: pub ? (i % 2 ? "203.0.113.9" : "2001:db8::9") : "127.0.0.1", port: i % 50 === 0 ? 5432 : ephemeralPort() };
+      const remote: Endpoint = { address: pub ? (i % 2 ? "203.0.113.9" : "2001:db8::9") : "127.0.0.1", port: i % 50 === 0 ? 5432 : i % 41 === 0 ? indicated[i % 3] as number : ephemeralPort() };
       const local: Endpoint = { address: pub ? (remote.address.includes(":") ? "2001:db8::1" : "198.51.100.7") : "127.0.0.1", port: ephemeralPort() };
       sockets.push({
         proto: "tcp", family: familyOf(local.address), local, remote, state: i % 7 === 0 ? "FIN_WAIT2" : "TIME_WAIT", direction: "unknown", exposure: null,
