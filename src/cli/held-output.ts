@@ -16,6 +16,22 @@ const MAX_QUEUED = 4;
 /** What the background writer hands back: the write's error (EPIPE: the reader went away). */
 export type WriteFailure = NodeJS.ErrnoException;
 
+/**
+ * Writes all of `bytes` to `fd`, waiting in place: a non-blocking descriptor whose reader is behind (EAGAIN)
+ * is tried again. Throws any other error (EPIPE: the reader went away).
+ */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let buf = bytes;
+  while (buf.length > 0) {
+    let n: number;
+    try { n = writeSync(fd, buf); } catch (e) {
+      if ((e as WriteFailure).code === "EAGAIN") continue;
+      throw e;
+    }
+    buf = buf.subarray(n);
+  }
+}
+
 /** One burst of held output to a file descriptor; see above. */
 export class HeldOutput {
   private readonly queue: { buf: Buffer; from: number; to: number }[] = [];
@@ -103,9 +119,8 @@ export class HeldOutput {
         if (err.code === "EAGAIN") {
           // A non-blocking descriptor whose reader is behind: this one piece is written waiting in place.
           try {
-            while (next.from < next.to) {
-              try { next.from += writeSync(this.fd, next.buf, next.from, next.to - next.from); } catch (e) { if ((e as WriteFailure).code !== "EAGAIN") throw e; }
-            }
+            writeAllSync(this.fd, next.buf.subarray(next.from, next.to));
+            next.from = next.to;
           } catch (e) {
             this.failure = e as WriteFailure;
           }

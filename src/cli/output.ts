@@ -1,5 +1,5 @@
-import { fstatSync, writeSync } from "node:fs";
-import { HeldOutput } from "./held-output.js";
+import { fstatSync } from "node:fs";
+import { HeldOutput, writeAllSync } from "./held-output.js";
 import { InputError } from "../model/errors.js";
 import { createRequire } from "node:module";
 
@@ -37,25 +37,13 @@ const encoder = new TextEncoder();
 // While stdout is held (Output.hold): the writer, and what stderr got meanwhile.
 let held: { out: HeldOutput; err: string[] } | null = null;
 
-function writeBytes(fd: number, bytes: Uint8Array): void {
-  let buf = bytes;
-  while (buf.length > 0) {
-    let n: number;
-    try { n = writeSync(fd, buf); } catch (e) {
-      if ((e as { code?: string }).code === "EAGAIN") continue; // a non-blocking pipe that is full: try again
-      throw e;
-    }
-    buf = buf.subarray(n);
-  }
-}
-
 function writeAll(fd: number, text: string): void {
   try {
     if (fd === 1 && held !== null) return held.out.out(text);
     if (fd === 2 && held !== null) { held.err.push(text); return; } // after stdout's rest, in order
     for (let rest = text; rest.length > 0;) {
       const { read, written } = encoder.encodeInto(rest, scratch);
-      writeBytes(fd, scratch.subarray(0, written));
+      writeAllSync(fd, scratch.subarray(0, written));
       rest = read >= rest.length ? "" : rest.slice(read);
     }
   } catch (e) {

@@ -53,14 +53,11 @@ class InodeSet {
   /** add() for each of `inodes` (32-bit, so never beyond the typed array). */
   addAll(inodes: Uint32Array): void {
     while ((this.used + inodes.length) * 2 > this.keys.length) this.grow();
-    const keys = this.keys;
-    const mask = keys.length - 1;
     for (let k = 0; k < inodes.length; k++) {
       const inode = inodes[k] as number;
       if (inode === 0) continue;
-      let i = inodeSlot(inode, mask);
-      while (keys[i] !== 0 && keys[i] !== inode) i = (i + 1) & mask;
-      if (keys[i] === 0) { keys[i] = inode; this.used++; }
+      const i = this.slot(inode);
+      if (this.keys[i] === 0) { this.keys[i] = inode; this.used++; }
     }
   }
   private grow(): void {
