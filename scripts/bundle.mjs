@@ -13,23 +13,6 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}dist/portwatch.cjs`;
 rmSync(`${out}.cache`, { force: true });
-// commander requires node:child_process when it loads, for stand-alone executable subcommands, which
-// portwatch does not have; child_process pulls in Node's net, dgram and stream modules (about 3 ms of a
-// 1k audit). In the bundle that require happens on first use instead.
-const LAZY_CHILD_PROCESS = "const childProcess = require('node:child_process');";
-const lazyChildProcess = {
-  name: "commander-lazy-child-process",
-  setup(b) {
-    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, ({ path }) => {
-      const text = readFileSync(path, "utf8");
-      if (!text.includes(LAZY_CHILD_PROCESS)) return undefined; // another commander: bundled as it is
-      return {
-        contents: text.replace(LAZY_CHILD_PROCESS, "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };"),
-        loader: "js",
-      };
-    });
-  },
-};
 await build({
   entryPoints: [`${root}dist/cli/main.js`],
   outfile: out,
@@ -46,17 +29,18 @@ await build({
     js: "var __portwatchModuleUrl = require(\"node:url\").pathToFileURL(require(\"node:path\").join(__dirname, \"collect\", \"bundle.js\")).href;\n" +
       "var __portwatchLazy = (id) => new Proxy({}, { get: (_, key) => require(id)[key] });",
   },
-  plugins: [lazyChildProcess],
   logLevel: "warning",
 });
 // Node's child_process (with net, dgram and stream) and crypto cost 15 ms to load, on every start: esbuild
 // requires a module's imports when the module is initialized, and the audit path's modules import them for
-// what they seldom do (nft -j when netlink fails, a file hash on a cache miss). In the bundle they are
-// loaded on first use instead: each import becomes an object that requires the module when asked for a name.
-const LAZY_BUILTIN = /\b(import_node_(?:child_process|crypto)\d*) = require\("(node:(?:child_process|crypto))"\);/g;
+// what they seldom do (nft -j when netlink fails, a file hash on a cache miss); commander requires
+// child_process when it loads, for stand-alone executable subcommands, which portwatch does not have. In the
+// bundle they are loaded on first use instead: each such require becomes an object that requires the module
+// when asked for a name.
+const LAZY_BUILTIN = /\b([\w$]+) = require\("(node:(?:child_process|crypto))"\);/g;
 let bundled = readFileSync(out, "latin1");
 const lazyImports = bundled.match(LAZY_BUILTIN)?.length ?? 0;
-if (lazyImports === 0) process.stderr.write("bundle: no import of node:child_process or node:crypto found to load lazily (esbuild's output changed?)\n");
+if (lazyImports === 0) process.stderr.write("bundle: no require of node:child_process or node:crypto found to load lazily (esbuild's output changed?)\n");
 bundled = bundled.replace(LAZY_BUILTIN, "$1 = __portwatchLazy(\"$2\");");
 writeFileSync(out, bundled, "latin1");
 
