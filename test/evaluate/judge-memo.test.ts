@@ -466,4 +466,3 @@ describe("createJudge memo on finished connections", () => {
     }
   });
 });
-
