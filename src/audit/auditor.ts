@@ -98,19 +98,31 @@ export interface LookSession {
    * first look reads) is gone before the judgement adds its own.
    */
   beforeJudging?: () => void;
+  /**
+   * Judge each look in parts, as `audit --json` streams it, and hand every judged batch here, the listeners
+   * first, with the host's network namespace (identities need it): the look then holds no socket (HostLook.sockets is empty; socketCount says how many were judged),
+   * so a host's 200,000 judged sockets are never live at once (the agent). Only in a lean session.
+   */
+  judged?: (batch: Judged, hostNetns: number | null) => void;
 }
 
 /**
  * A new look session (see LookSession). `lean`: keep no sockets between looks (OwnerCache.lean): a look at
  * an unchanged host then hands back no sockets, only `unchanged` (for watchers that diff identities).
  */
-export function createLookSession(options: { lean?: boolean; beforeJudging?: () => void } = {}): LookSession {
-  return { cache: createOwnerCache(options.lean ?? false), memo: new JudgementMemo(), firewalls: new Map(), ...(options.beforeJudging ? { beforeJudging: options.beforeJudging } : {}) };
+export function createLookSession(options: { lean?: boolean; beforeJudging?: () => void; judged?: (batch: Judged, hostNetns: number | null) => void } = {}): LookSession {
+  if (options.judged && !options.lean) throw new Error("a look session that hands out judged batches keeps no sockets: it must be lean");
+  return {
+    cache: createOwnerCache(options.lean ?? false), memo: new JudgementMemo(), firewalls: new Map(),
+    ...(options.beforeJudging ? { beforeJudging: options.beforeJudging } : {}), ...(options.judged ? { judged: options.judged } : {}),
+  };
 }
 
 /** What one look at this host gives: every socket judged (after any selection). */
 export interface HostLook {
   sockets: Judged;
+  /** How many sockets the look judged: those in `sockets`, or handed out in parts (LookSession.judged). */
+  socketCount: number;
   hostname: string;
   hostNetns: number | null;
   /** The collector's warnings, led by which baseline and policy were applied. */
@@ -216,6 +228,38 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     return { ...(o.procRoot ? { procRoot: o.procRoot } : {}), owners: o.owners ?? true, deep: o.deep ?? false, timings, ...(provenance ? { provenance } : {}) };
   };
 
+  /**
+   * A look of a session that hands out judged batches (LookSession.judged): collected in parts, the listeners
+   * judged, then each batch of the other sockets judged and handed out, so no more than a batch is live.
+   */
+  const lookInParts = async (o: HostOptions & { lists: LoadedLists | null }, session: LookSession, judged: (batch: Judged, hostNetns: number | null) => void, judgeAgain: () => boolean, timings: Record<string, number>): Promise<HostLook> => {
+    const collect = () => collectLinuxInParts({ ...collectOptions(o, timings, session), cache: session.cache });
+    let parts = await collect();
+    if ("unchanged" in parts && judgeAgain()) {
+      readAgainInFull(session.cache); // a lean session kept no sockets of the last look to judge again
+      parts = await collect();
+    }
+    const applied = appliedNotes(o.policy, o.baseline, o.lists);
+    if ("unchanged" in parts) {
+      const { unchanged } = parts;
+      return { sockets: [] as unknown as Judged, socketCount: 0, hostname: unchanged.hostname ?? self.hostname, hostNetns: unchanged.hostNetns, warnings: [...applied, ...unchanged.warnings], unchanged: true };
+    }
+    session.beforeJudging?.();
+    const lap = phaseTimer(timings);
+    const reach: string[] = [];
+    await reachStage(parts.listeners, o, null, reach, session.firewalls);
+    lap("firewall");
+    const judge = streamJudge(liveJudgement(o, parts.hostNetns, parts.hiding, session.memo));
+    const select = o.select ?? {};
+    let socketCount = 0;
+    const hand = (batch: Judged) => { socketCount += batch.length; judged(batch, parts.hostNetns); };
+    hand(judge.listeners(nameStage(selectStage(classifiedByCollector(parts.listeners), select), registry)));
+    for (const batch of parts.rest()) hand(judge.others(nameStage(selectStage(classifiedByCollector(batch), select), registry)));
+    lap("evaluate");
+    const warnings = [...applied, ...parts.warnings, ...reach, ...(o.lists?.owners?.late ?? [])];
+    return { sockets: [] as unknown as Judged, socketCount, hostname: parts.hostname ?? self.hostname, hostNetns: parts.hostNetns, warnings, unchanged: false };
+  };
+
   return {
     knowledge,
     registry,
@@ -224,23 +268,25 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const o = { ...options, lists: typeof options.lists === "function" ? options.lists() : options.lists ?? null };
       const listsChanged = session !== null && (session.lists ?? null) !== o.lists;
       if (session !== null) session.lists = o.lists;
+      // A steady host whose firewall moved (an nftables generation changed) is judged again: reach may differ.
+      const judgeAgain = () => o.select !== undefined || listsChanged || (session !== null && firewallOn(o) && firewallsMoved(session.firewalls));
+      if (session?.judged) return lookInParts(o, session, session.judged, judgeAgain, timings);
       // A one-off look reads its own namespace's firewall beside the collection (it needs no socket); a
       // session's look (watch, serve) only when the host changed, since an unchanged look judges nothing.
       const ownView = firewallOn(o) && session === null ? readFirewall() : null;
       const collect = () => collectLinux({ ...collectOptions(o, timings, session), ...(session ? { cache: session.cache } : {}) });
       let collection = await collect();
-      // A steady host whose firewall moved (an nftables generation changed) is judged again: reach may differ.
-      const judgeAgain = o.select !== undefined || listsChanged || (session !== null && firewallOn(o) && firewallsMoved(session.firewalls));
-      if (collection.unchanged && judgeAgain && session?.cache.lean) {
+      const again = collection.unchanged === true && judgeAgain();
+      if (again && session?.cache.lean) {
         // A lean session kept no sockets of the last look to judge again: this look reads them.
         readAgainInFull(session.cache);
         collection = await collect();
       }
       const hostname = collection.hostname ?? self.hostname;
       const warnings = [...appliedNotes(o.policy, o.baseline, o.lists), ...collection.warnings];
-      if (collection.unchanged && !judgeAgain) {
+      if (collection.unchanged && !again) {
         // The session's last look again (a steady host, see OwnerCache.previous): judged then, with these same options.
-        return { sockets: collection.sockets as Judged, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
+        return { sockets: collection.sockets as Judged, socketCount: collection.sockets.length, hostname, hostNetns: collection.hostNetns, warnings, unchanged: true };
       }
       session?.beforeJudging?.();
       const lap = phaseTimer(timings);
@@ -251,7 +297,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
       const sockets = judgeStage(o.select ? selectStage(named, o.select) : named, liveJudgement(o, collection.hostNetns, collection.hiding, session?.memo));
       lap("evaluate");
       warnings.push(...(o.lists?.owners?.late ?? []));
-      return { sockets, hostname, hostNetns: collection.hostNetns, warnings, unchanged: false };
+      return { sockets, socketCount: sockets.length, hostname, hostNetns: collection.hostNetns, warnings, unchanged: false };
     },
 
     async streamHost(options = {}, timings = {}) {

@@ -1,5 +1,6 @@
 import { identityOf } from "../evaluate/identity.js";
 import type { ChangeEvent, Seen } from "../model/change.js";
+import type { Socket } from "../model/socket.js";
 import { byIdentity, diff } from "../watch/diff.js";
 import { createLookSession, type Auditor, type HostLook, type HostOptions } from "./auditor.js";
 
@@ -35,11 +36,15 @@ export interface LookerOptions extends HostOptions {
   /**
    * Keep no socket between looks, only identities (the agent: `watch` without its terminal view): a look
    * at an unchanged host yields `look.sockets` empty (`look.unchanged`), with the last look's `seen` and
-   * `counts`; so 200,000 judged sockets are not held from one look to the next. Default false.
+   * `counts`; so 200,000 judged sockets are not held from one look to the next. A look that judges hands its
+   * sockets out batch by batch (LookSession.judged) and yields `look.sockets` empty too: they are not all
+   * held even within the look. Default false.
    */
   lean?: boolean;
   /** Called in each look that judges, between reading the host and judging it (LookSession.beforeJudging). */
   beforeJudging?: () => void;
+  /** Called after each batch a lean looker's look judged (see `lean`): the watcher's heap trimmer. */
+  whileJudging?: () => void;
 }
 
 /**
@@ -47,14 +52,19 @@ export interface LookerOptions extends HostOptions {
  * look's sockets unchanged: then the identities are the last look's too, and there is nothing to diff.
  */
 export function createLooker(auditor: Auditor, options: LookerOptions = {}, now: () => Date = () => new Date(), lingerMs = CONNECTION_LINGER_MS): Looker {
-  const { deepEvery = 0, deep: _deep, lean = false, beforeJudging, ...plain } = options;
-  const session = createLookSession({ lean, ...(beforeJudging ? { beforeJudging } : {}) });
+  const { deepEvery = 0, deep: _deep, lean = false, beforeJudging, whileJudging, ...plain } = options;
+  // A lean looker's looks hand out their judged sockets batch by batch (LookSession.judged): each batch's
+  // identities are noted here, and the batch is garbage before the next one is decoded.
+  let seen = new Map<string, Seen>(), counts = new Map<string, number>();
+  const judged = lean ? (batch: readonly Socket[], hostNetns: number | null) => { byIdentity(batch, (s) => identityOf(s, hostNetns), counts, seen); whileJudging?.(); } : undefined;
+  const session = createLookSession({ lean, ...(beforeJudging ? { beforeJudging } : {}), ...(judged ? { judged } : {}) });
   const deepLook = { ...plain, deep: true };
   let before: { seen: Map<string, Seen>; counts: Map<string, number>; sockets: HostLook["sockets"] | null } | null = null;
   const lastSeen = new Map<string, number>();
   let tick = 0;
   return {
     async next(timings = {}) {
+      seen = new Map(); counts = new Map();
       // Every deepEvery-th look, from the first, also probes the ports (see LookerOptions.deepEvery).
       const look = await auditor.lookAtHost(deepEvery > 0 && tick % deepEvery === 0 ? deepLook : plain, session, timings);
       const clock = now();
@@ -63,8 +73,7 @@ export function createLooker(auditor: Auditor, options: LookerOptions = {}, now:
       if (before !== null && look.unchanged && (look.sockets === before.sockets || lean)) {
         return { look, seen: before.seen, counts: before.counts, events: [], at, tick: tick++ };
       }
-      const counts = new Map<string, number>();
-      const seen = byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns), counts);
+      byIdentity(look.sockets, (s) => identityOf(s, look.hostNetns), counts, seen);
       for (const id of seen.keys()) if (!isListener(id)) lastSeen.set(id, clock.getTime());
       if (before !== null) linger(before.seen, seen, lastSeen, clock.getTime() - lingerMs);
       const events = before === null ? [] : diff(before.seen, seen, at);

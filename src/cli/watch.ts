@@ -100,7 +100,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   const trim = tty ? null : heapTrimmer();
   const looker = createLooker(auditorOnce(), {
     ...(options.procRoot ? { procRoot: options.procRoot } : {}), policy, ...provenanceOf(options), lists: listsReloader(stateOf(options)),
-    ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}), lean: !tty, ...(trim ? { beforeJudging: () => trim.beforeJudging() } : {}),
+    ...(options.deepEvery ? { deepEvery: options.deepEvery } : {}), lean: !tty, ...(trim ? { beforeJudging: () => trim.beforeJudging(), whileJudging: () => trim.whileJudging() } : {}),
   });
   let phases: Record<string, number> = {};
   let started = Date.now();
@@ -128,7 +128,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   function showLook({ look, seen, counts, events: changes, at, tick }: LoopLook): void {
     const events = tick === 0 ? [...unwatchedChanges(lastWatched, seen, at), ...changes] : changes;
     history?.record(seen, events, at, counts);
-    if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${count(look.sockets.length, "socket")}, ${count(seen.size, "identity", "identities")}; every ${options.intervalMs} ms\n`);
+    if (tick === 0) io.err(`watching ${safeText(look.hostname)}: ${count(look.socketCount, "socket")}, ${count(seen.size, "identity", "identities")}; every ${options.intervalMs} ms\n`);
     if (tick === 0 && lastWatched) io.err(`compared with the last look of ${lastWatched.at} in the history: ${count(events.length, "change")} while portwatch was not watching\n`);
     alerts.deliver(events);
     if (options.ndjson) for (const e of events) io.out(`${alertJson(e)}\n`);

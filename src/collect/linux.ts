@@ -1,19 +1,20 @@
 import { endianness } from "node:os";
 import type { HiddenProcess } from "../model/hiding.js";
 import type { ProcessInfo } from "../model/process.js";
+import type { Socket } from "../model/socket.js";
 import { formatProblem, type Problem } from "../model/problem.js";
 import { now as clock, phaseTimer } from "../model/timings.js";
 import { addHolder, heldByExactly, holderPids, InodeTable, type HolderLookup } from "./attribute.js";
-import type { Collection, CollectionParts } from "./collection.js";
+import type { Collection, CollectionParts, CollectOptions } from "./collection.js";
 import { deepCheck } from "./deep-probe.js";
-import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type SocketFds, type StartFdScanWorker } from "./fd-walk.js";
+import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type SocketFds } from "./fd-walk.js";
 import { joinInParts, type Gathered } from "./join.js";
 import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, type NamespaceDirs, type Namespaces } from "./namespaces.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
 import { createCollectSession, type Dumps } from "./netlink-dumps.js";
 import { fillOwnerCache, hasLastLook, lastLookAgain, refreshOwners, rememberLook, type OwnerCache, type OwnerRefresh } from "./owner-cache.js";
 import { readProcessDetails } from "./process-details.js";
-import { readProvenance, type ProvenanceSession } from "./provenance.js";
+import { readProvenance } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
 import { findHiddenProcesses } from "./hidden-processes.js";
 import { thirdView } from "./third-view.js";
@@ -23,58 +24,10 @@ import { closedDuringScan, detailsKnown, unownedListeners } from "./unowned-rech
 // The live collection of a Linux host, step by step (docs/architecture.md): this file runs the steps;
 // the files it imports do them.
 
-export type { Collection, CollectionParts } from "./collection.js";
+export type { Collection, CollectionParts, CollectOptions } from "./collection.js";
 export { DUMP_TRIES, dumpNamespace } from "./netlink-dumps.js";
 export { createOwnerCache, readAgainInFull, type OwnerCache } from "./owner-cache.js";
 export { createProvenanceSession, type ProvenanceOptions, type ProvenanceSession } from "./provenance.js";
-
-/** Where and how to read a Linux host. */
-export interface CollectOptions {
-  /** Root of the proc file system: default "/proc" (a captured tree in tests). */
-  procRoot?: string;
-  /** The account database for user names: default "/etc/passwd". */
-  passwdFile?: string;
-  /** Named network namespaces (`ip netns add`): default "/run/netns". */
-  netnsDir?: string;
-  /** Look up owners (the /proc/<pid>/fd walk): default true. */
-  owners?: boolean;
-  /** Threads for the fd walk: default 1 on small hosts, up to 4 (the cores) from 20,000 sockets on. */
-  threads?: number;
-  /**
-   * Starts a worker thread of the fd walk (without the addon, on more than one thread): default the built
-   * dist/collect/fd-scan-worker.js. Tests that run the sources through tsx pass a starter that loads tsx
-   * in the worker (test/helpers/fd-scan-worker-from-source.ts).
-   */
-  startWorker?: StartFdScanWorker;
-  /**
-   * Use the native fast path (netlink sock_diag for the socket tables of the live host, the fd walk on
-   * POSIX threads) when it was built: default true. False reads only /proc text, as on hosts without it.
-   * An addon object is used instead of the built one (tests).
-   */
-  native?: boolean | NativeAddon;
-  /** When given, receives the milliseconds each phase took. */
-  timings?: Record<string, number>;
-  /**
-   * Kept by the caller between looks (portwatch watch): with it, only new processes' fd tables are read,
-   * plus others only while some socket's owner is still unknown, so a look at a steady host costs little
-   * more than reading the socket tables.
-   */
-  cache?: OwnerCache;
-  /**
-   * Where the holders' code came from (collect/provenance.ts): their executables' packages and checksums,
-   * code from places no package installs to. Off without it; keep one session between looks (a watcher
-   * pays once per binary).
-   */
-  provenance?: ProvenanceSession;
-  /**
-   * Ports nobody lists (audit --deep; collect/deep-probe.ts): bind every TCP and UDP port of each visible
-   * namespace and report a port in use that no view lists as a socket with `unlisted` set. Needs the
-   * native addon and the live host (a warning says so otherwise); as root for other namespaces. About a
-   * second per namespace. Also the slow checks for processes hidden from the /proc listing: every id up to
-   * pid_max with kill(id, 0), and every task's children (mounts over /proc/<pid> are checked always).
-   */
-  deep?: boolean;
-}
 
 /**
  * Collects every TCP, UDP and raw socket (IPv4 and IPv6) of every network namespace of a Linux host,
@@ -96,27 +49,42 @@ export async function collectLinux(options: CollectOptions = {}): Promise<Collec
   const sockets = parts.listeners;
   for (const batch of parts.rest()) for (const s of batch) sockets.push(s);
   lap("join");
-  const collection: Collection = { sockets, hostname: parts.hostname, hostNetns: parts.hostNetns, problems: parts.problems, warnings: parts.warnings, readVia: parts.readVia, hiding: parts.hiding };
-  // A look that found hidden sockets is not reused by the next one (its dumps do not show them changing).
-  if (options.cache && found.wantOwners) {
-    if (found.hiddenSockets === 0) rememberLook(options.cache, found.dumps, found.namespaceCount, collection);
-    else options.cache.previous = null;
-  }
+  const collection = wholeOf(parts, sockets);
+  if (options.cache && found.wantOwners) remember(options.cache, found, collection);
   return collection;
 }
 
 /**
  * collectLinux in two passes (see CollectionParts): what `portwatch audit --json` streams, so its memory
- * stays flat however many connections the host has. Takes no owner cache (one look).
+ * stays flat however many connections the host has. With an owner cache (a lean watcher, OwnerCache.lean)
+ * the last look may come back unchanged instead; a look in parts is kept for the next look's shortcut once
+ * its last batch is out.
  */
-export async function collectLinuxInParts(options: Omit<CollectOptions, "cache"> = {}): Promise<CollectionParts> {
+export async function collectLinuxInParts(options?: Omit<CollectOptions, "cache">): Promise<CollectionParts>;
+export async function collectLinuxInParts(options: CollectOptions): Promise<CollectionParts | { unchanged: Collection }>;
+export async function collectLinuxInParts(options: CollectOptions = {}): Promise<CollectionParts | { unchanged: Collection }> {
   const lap = phaseTimer(options.timings);
-  const { cache: _none, ...oneLook } = options as CollectOptions;
-  const found = await gather(oneLook, lap);
-  if ("unchanged" in found) throw new Error("unreachable: no cache, no unchanged look");
+  const found = await gather(options, lap);
+  if ("unchanged" in found) return found;
   const parts = joinInParts(found, lap);
   lap("join");
-  return parts;
+  const { cache } = options;
+  if (!cache || !found.wantOwners) return parts;
+  cache.previous = null; // until the last batch is out
+  const inodes: number[] = [];
+  const note = (sockets: readonly Socket[]) => { for (const s of sockets) if (s.inode !== null) inodes.push(s.inode); };
+  note(parts.listeners);
+  const batches = parts.rest;
+  return { ...parts, *rest() { for (const batch of batches()) { note(batch); yield batch; } remember(cache, found, wholeOf(parts, []), inodes); } };
+}
+
+/** A collection of `sockets` with what `parts` says of the look. */
+const wholeOf = (p: CollectionParts, sockets: Socket[]): Collection => ({ sockets, hostname: p.hostname, hostNetns: p.hostNetns, problems: p.problems, warnings: p.warnings, readVia: p.readVia, hiding: p.hiding });
+
+/** Keeps a look for the next one's shortcut (OwnerCache.previous); not one that found hidden sockets (its dumps do not show them changing). */
+function remember(cache: OwnerCache, found: Read, collection: Collection, inodes?: Iterable<number>): void {
+  if (found.hiddenSockets === 0) rememberLook(cache, found.dumps, found.namespaceCount, collection, inodes);
+  else cache.previous = null;
 }
 
 /** What gather read (see Gathered), and the dumps to keep for the next look (OwnerCache.previous). */

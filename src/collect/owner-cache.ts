@@ -140,12 +140,13 @@ export interface OwnerRefresh {
  * with the same dumps, the owners are already refreshed (`refreshed`) and hold for the full look.
  */
 export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonly number[], dumps: ReadonlyMap<number | null, Dumps>): { unchanged: Collection } | { refreshed: OwnerRefresh | null } {
-  if (cache.previous === null || !sameDumpsByNamespace(dumps, cache.previous.digests)) return { refreshed: null };
+  const last = cache.previous;
+  if (last === null || !sameDumpsByNamespace(dumps, last.digests)) return { refreshed: null };
   // A new terminal may have put a shell below a holder (rule reverse-shell): the context is read again.
   if (newTerminal(procRoot, pids, (pid) => cache.byPid.has(pid) || cache.denied.has(pid))) return { refreshed: null };
-  const previous = cache.previous.collection;
+  const previous = last.collection;
   // The same dumps list the same socket inodes as the last look (kept as one typed array, not its sockets).
-  const { inodes } = cache.previous;
+  const { inodes } = last;
   const refreshed = refreshOwners(procRoot, pids, (each) => inodes.forEach(each), cache, inodes);
   // Same sockets, new owners: the owners just refreshed hold for the full look.
   return refreshed.changed ? { refreshed } : { unchanged: { ...previous, unchanged: true } };
@@ -156,10 +157,14 @@ export function hasLastLook(cache: OwnerCache): boolean {
   return cache.previous !== null && cache.byPid.size > 0;
 }
 
-/** Keeps this look's dumps and collection for the next look's shortcut, when every namespace was dumped (none read as /proc text). */
-export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection): void {
+/**
+ * Keeps this look's dumps and collection for the next look's shortcut, when every namespace was dumped (none
+ * read as /proc text). `inodes`: its sockets' inodes (given apart by a look handed out in parts, whose
+ * collection holds no sockets).
+ */
+export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection, socketInodes?: Iterable<number>): void {
   if (dumps.size !== namespaceCount) { cache.previous = null; return; }
-  const inodes = new InodeList((function* () { for (const s of collection.sockets) if (s.inode !== null) yield s.inode; })());
+  const inodes = new InodeList(socketInodes ?? (function* () { for (const s of collection.sockets) if (s.inode !== null) yield s.inode; })());
   const digests = new Map<number | null, string>();
   for (const [netns, d] of dumps) digests.set(netns, dumpsDigest(d));
   cache.previous = { digests, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes };

@@ -5,6 +5,7 @@ import type { Hiding } from "../model/hiding.js";
 import type { Socket } from "../model/socket.js";
 import { shellQuote } from "../model/shell-quote.js";
 import { ORPHAN_STATES } from "../model/socket-state.js";
+import { flatText } from "../model/words.js";
 import { titleProgram } from "./program-names.js";
 import { provenanceAdvice } from "./provenance-advice.js";
 import { mappingText } from "./published.js";
@@ -171,8 +172,8 @@ export function explainer(knowledge: Knowledge, origin: Origin, hiding?: Hiding)
       : `${s.direction}/${s.proto}/${owner}/${s.local.port}/${s.exposure ?? ""}/${s.service?.name ?? ""}/${finished}/${s.unlisted ?? ""}/${s.unlisted ? s.family : ""}/${s.reach?.detail ?? ""}/${s.published === undefined && s.publishes === undefined ? "" : JSON.stringify([s.published, s.publishes])}`;
     let text = cache.get(key);
     if (text === undefined) {
-      text = explainSocket(s, knowledge, origin, hiding);
-      cache.set(key, text);
+      text = flatText(explainSocket(s, knowledge, origin, hiding));
+      cache.set(flatText(key), text); // both kept for the look: flat (see flatText)
     }
     return text;
   };

@@ -1,3 +1,4 @@
+import { flatText as flat } from "../model/words.js";
 import type { Snapshot } from "../model/snapshot.js";
 import type { Socket } from "../model/socket.js";
 import { SOCKET_FIELDS, type Field, type FieldType } from "../model/socket-fields.js";
@@ -46,16 +47,6 @@ function fieldWriter(f: Field, inShared: boolean): Write {
     }
     return out;
   };
-}
-
-/**
- * The same text as one flat string. A text built with + is a tree of its pieces in V8, and a tree used
- * inside other texts is walked again each time they are written out: a process's JSON (some 100 pieces)
- * in each of its 10,000 sockets cost 0.6 s at 100k sockets. Reading a character flattens it, once.
- */
-function flat(s: string): string {
-  s.charCodeAt(0);
-  return s;
 }
 
 /** Words from the table's lists, whole numbers and booleans need no escaping; texts do. */

@@ -4,9 +4,11 @@ import { compareVerdicts } from "../model/verdict.js";
 
 export type { ChangeEvent, Seen };
 
-/** Groups sockets by identity; the worst verdict of the group stands for it. `counts`, when given, receives how many sockets each identity has. */
-export function byIdentity(sockets: readonly Socket[], identity: (s: Socket) => string, counts?: Map<string, number>): Map<string, Seen> {
-  const out = new Map<string, Seen>();
+/**
+ * Groups sockets by identity; the worst verdict of the group stands for it. `counts`, when given, receives how
+ * many sockets each identity has; `out`, when given, is added to (a look handed out in batches).
+ */
+export function byIdentity(sockets: readonly Socket[], identity: (s: Socket) => string, counts?: Map<string, number>, out = new Map<string, Seen>()): Map<string, Seen> {
   for (const s of sockets) {
     const id = identity(s);
     if (counts) counts.set(id, (counts.get(id) ?? 0) + 1);

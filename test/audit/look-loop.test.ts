@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Auditor, HostOptions } from "../../src/audit/auditor.js";
+import type { Auditor, HostOptions, LookSession } from "../../src/audit/auditor.js";
 import { createLooker } from "../../src/audit/look-loop.js";
 import type { Judged } from "../../src/audit/pipeline.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -57,6 +57,28 @@ describe("createLooker", () => {
     assert.equal(second.look.sockets.length, 0, "no sockets are held for the unchanged look");
     const third = await looker.next();
     assert.deepEqual(third.events.map((e) => `${e.type} ${e.socket.local.port}`), ["disappeared 80"]);
+  });
+
+  it("createLooker lean takes the identities and counts of the batches a look hands out (LookSession.judged), and calls whileJudging after each", async () => {
+    const conn = (port: number): Socket => ({ ...listener(port), remote: { address: "127.0.0.1", port: 22 }, state: "ESTABLISHED", direction: "outbound", exposure: null });
+    const looks = [[[listener(22)], [conn(40001), conn(40002)], [conn(40003)]], [[listener(22)], [conn(40004)]]];
+    let i = 0;
+    const auditor = {
+      lookAtHost: async (_o: HostOptions, session: LookSession) => {
+        const batches = looks[i++] ?? [];
+        for (const b of batches) session.judged?.(b as unknown as Judged, 1);
+        return { sockets: [] as unknown as Judged, socketCount: batches.flat().length, hostname: "h", hostNetns: 1, warnings: [], unchanged: false };
+      },
+    } as unknown as Auditor;
+    let batchesSeen = 0;
+    const looker = createLooker(auditor, { lean: true, whileJudging: () => { batchesSeen++; } });
+    const first = await looker.next();
+    assert.equal(batchesSeen, 3);
+    assert.deepEqual([...first.counts.values()].sort(), [1, 3], "the listener once, the three connections to it as one identity");
+    assert.equal(first.look.sockets.length, 0);
+    const second = await looker.next();
+    assert.deepEqual([...second.counts.values()].sort(), [1, 1], "each look counts its own batches only");
+    assert.deepEqual(second.events, [], "the same identities: no change");
   });
 
   it("createLooker without lean diffs what an unchanged look hands back only when it is the last look's array", async () => {

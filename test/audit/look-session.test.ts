@@ -158,6 +158,51 @@ describe("LookSession on this live host", () => {
     }
   });
 
+  it("Auditor.lookAtHost with a session that hands out judged batches hands out each socket once, judged as a fresh look judges it, and holds none itself", async () => {
+    const planted: Planted[] = [];
+    try {
+      const server = await plant(python([
+        "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(16)",
+        "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', 0))",
+        "c = socket.create_connection(l.getsockname()); a = l.accept()",
+        "print(json.dumps({'tcp': l.getsockname()[1]}), flush=True)",
+      ]));
+      planted.push(server);
+      const client = await plant(python([`t = socket.create_connection(('127.0.0.1', ${server.ready.tcp}))`, "print(json.dumps({}), flush=True)"]));
+      planted.push(client);
+      let handed: Socket[] = [];
+      let batches = 0;
+      const session = createLookSession({ lean: true, judged: (batch) => { batches++; handed.push(...batch); } });
+      const look = async () => { handed = []; batches = 0; const l = await auditor.lookAtHost({}, session); return { ...l, sockets: handed as unknown as HostLook["sockets"], held: l.sockets }; };
+      const first = await look();
+      assert.deepEqual(first.held, [], "the look itself holds no socket");
+      assert.equal(first.socketCount, handed.length);
+      assert.ok(batches >= 2, "the listeners, then the other sockets in batches");
+      assert.equal(new Set(handed).size, handed.length, "no socket handed out twice");
+      const withInode = handed.filter((s) => s.inode); // (a finished connection has inode 0)
+      assert.equal(new Set(withInode.map((s) => `${s.inode}/${s.process?.pid ?? 0}`)).size, withInode.length, "no socket in two batches");
+      const fresh = await sameAsFresh(first, planted, "a look handed out in batches");
+      assert.equal(fresh.length, 5, "server: listener, UDP, its client, the accepted end; client: its connection (whose server end waits in the accept queue, no one's)");
+      // A steady host: the last look again, and nothing handed out.
+      let steady = await look();
+      for (let tries = 0; tries < 150 && !steady.unchanged; tries++) steady = await look();
+      assert.equal(steady.unchanged, true, "the host never held still for two looks in a row in 150 tries: run this test alone");
+      assert.deepEqual([steady.socketCount, batches, steady.held.length], [0, 0, 0]);
+      // A change: the next look is judged and handed out again.
+      await client.stop();
+      planted.pop();
+      const after = await look();
+      assert.equal(after.unchanged, false);
+      await sameAsFresh(after, planted, "after the client exited");
+    } finally {
+      for (const p of planted) await p.stop();
+    }
+  });
+
+  it("createLookSession refuses to hand out judged batches in a session that keeps sockets", () => {
+    assert.throws(() => createLookSession({ judged: () => {} }), /must be lean/);
+  });
+
   it("Auditor.lookAtHost with a session says of planted loopback sockets what a fresh look says, when the host is steady (unchanged) and after processes exit and start", async () => {
     await steadyHostScenario([], "loopback");
   });

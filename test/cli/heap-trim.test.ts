@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { heapTrimmer, HELD_ABOVE_BYTES, TRIM_ABOVE_BYTES, TRIM_BUFFERS_ABOVE_BYTES } from "../../src/cli/heap-trim.js";
+import { heapTrimmer, HELD_ABOVE_BYTES, JUDGING_GROWTH_BYTES, TRIM_ABOVE_BYTES, TRIM_BUFFERS_ABOVE_BYTES } from "../../src/cli/heap-trim.js";
 
 const MiB = 1048576;
 
@@ -52,6 +52,26 @@ describe("heapTrimmer", () => {
     heap = 20 * MiB + TRIM_ABOVE_BYTES; // judged: its sockets are garbage once the look is done
     trim.afterLook();
     assert.equal(collections, 3, "the judged look is collected after it, although a collection ran inside it");
+  });
+
+  it("heapTrimmer.whileJudging collects when the heap grew by JUDGING_GROWTH_BYTES since the last collection of the look, reading it once per 16 batches", () => {
+    let heap = 30 * MiB, reads = 0, collections = 0;
+    const trim = heapTrimmer(() => { reads++; return { heapUsed: heap, heapTotal: heap, arrayBuffers: 0 }; }, () => { collections++; heap = 31 * MiB; });
+    trim.beforeJudging(); // the look's floor: 31 MiB
+    assert.equal(collections, 1);
+    const batches = (n: number) => { for (let i = 0; i < n; i++) trim.whileJudging(); };
+    reads = 0;
+    heap = 31 * MiB + JUDGING_GROWTH_BYTES - 1;
+    batches(32);
+    assert.deepEqual([collections, reads], [1, 2], "under the growth: no collection; the heap read every 16th batch");
+    heap = 31 * MiB + JUDGING_GROWTH_BYTES;
+    batches(15);
+    assert.equal(collections, 1, "not read between");
+    batches(1);
+    assert.equal(collections, 2, "the growth is collected within the look");
+    heap = 31 * MiB + JUDGING_GROWTH_BYTES - 1;
+    batches(16);
+    assert.equal(collections, 2, "measured from what that collection left");
   });
 
   it("heapTrimmer frees the ArrayBuffers of past looks with V8's own collector", async () => {
