@@ -12,13 +12,13 @@ import { joinInParts, type Gathered } from "./join.js";
 import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, type NamespaceDirs, type Namespaces } from "./namespaces.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
 import { createCollectSession, type Dumps } from "./netlink-dumps.js";
-import { fillOwnerCache, hasLastLook, lastLookAgain, refreshOwners, rememberLook, type OwnerCache, type OwnerRefresh } from "./owner-cache.js";
+import { fillOwnerCache, GLANCES_IN_A_ROW, hasLastLook, lastLookAgain, refreshOwners, rememberLook, type OwnerCache, type OwnerRefresh } from "./owner-cache.js";
 import { readProcessDetails } from "./process-details.js";
 import { readProvenance } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
 import { findHiddenProcesses } from "./hidden-processes.js";
 import { thirdView } from "./third-view.js";
-import { eachSourceInode, prefetchDumps, readTables, type Source, type TableReader, type Tables } from "./tables.js";
+import { eachSourceInode, glanceAll, prefetchDumps, readTables, type Source, type TableReader, type Tables } from "./tables.js";
 import { closedDuringScan, detailsKnown, unownedListeners } from "./unowned-recheck.js";
 
 // The live collection of a Linux host, step by step (docs/architecture.md): this file runs the steps;
@@ -83,7 +83,7 @@ const wholeOf = (p: CollectionParts, sockets: Socket[]): Collection => ({ socket
 
 /** Keeps a look for the next one's shortcut (OwnerCache.previous); not one that found hidden sockets (its dumps do not show them changing). */
 function remember(cache: OwnerCache, found: Read, collection: Collection, inodes?: Iterable<number>): void {
-  if (found.hiddenSockets === 0) rememberLook(cache, found.dumps, found.namespaceCount, collection, inodes);
+  if (found.hiddenSockets === 0) rememberLook(cache, found.dumps, found.namespaceCount, collection, inodes, found.glances);
   else cache.previous = null;
 }
 
@@ -94,6 +94,8 @@ interface Read extends Gathered {
   namespaceCount: number;
   /** Sockets the third view found hidden from both views (third-view.ts). */
   hiddenSockets: number;
+  /** The glance taken before the look read the tables (see OwnerCache.glanced). */
+  glances: ReadonlyMap<number | null, string> | null;
 }
 
 /** One look in progress: what step 1 found, how to read the rest, and what went wrong so far. */
@@ -111,6 +113,11 @@ interface Look {
   problems: Problem[];
   warnings: string[];
   lap: (phase: string) => void;
+  /**
+   * A watcher's glance at every namespace (netlink-dumps.ts glanceNamespace), taken before anything else is
+   * read: kept with the look for the next one's shortcut. Null without a cache, the addon or owners.
+   */
+  glances: ReadonlyMap<number | null, string> | null;
 }
 
 /** The sockets' sources and their owners, ready to join; or the last look again (see OwnerCache.previous). */
@@ -150,7 +157,7 @@ async function gather(options: CollectOptions, lap: (phase: string) => void): Pr
   const hostname = tryRead(`${look.procRoot}/sys/kernel/hostname`)?.trim() || null;
   return {
     ...tables, holders, processes, denied, closed: closed ?? new Set(), wantOwners: look.wantOwners, hostNetns: look.namespaces.hostNetns, hostname,
-    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length, hiddenSockets, hiding: { processes: hidden.processes, emptyNamespaces },
+    problems: look.problems, warnings: look.warnings, namespaceCount: look.nsList.length, hiddenSockets, hiding: { processes: hidden.processes, emptyNamespaces }, glances: look.glances,
   };
 }
 
@@ -169,11 +176,13 @@ function startLook(options: CollectOptions, lap: (phase: string) => void): Look 
   const diag = procRoot === "/proc" ? addon : null;
   const cache = options.cache;
   const reader: TableReader = { procRoot, diag, session: cache?.session ?? createCollectSession(), littleEndian: endianness() === "LE", unsettled: new Map() };
+  const nsList = namespaceList(namespaces);
+  const wantOwners = options.owners ?? true;
   lap("namespaces");
-  return {
-    options, procRoot, wantOwners: options.owners ?? true, cache, pids, namespaces, nsList: namespaceList(namespaces),
-    addon, reader, problems: [], warnings: [], lap,
-  };
+  // (a deep look is never the last look again: no glance)
+  const glances = cache && wantOwners && !options.deep ? glanceAll(reader, nsList) : null;
+  if (glances !== null) lap("glance");
+  return { options, procRoot, wantOwners, cache, pids, namespaces, nsList, addon, reader, problems: [], warnings: [], lap, glances };
 }
 
 /** What the steady-host shortcut learnt when it could not answer: dumps already read, owners already refreshed. */
@@ -187,12 +196,27 @@ interface Prefetched {
  * socket changed hands, the last look's collection is this one too (see lastLookAgain).
  */
 function steadyHost(look: Look): Prefetched | { unchanged: Collection } {
-  const { cache } = look;
+  const { cache, glances } = look;
   if (!look.reader.diag || !look.wantOwners || !cache || !hasLastLook(cache)) return { prefetched: null, refreshed: null };
+  // A glance like the last look's (its TCP counters, listeners, UDP and raw sockets): the same sockets, without
+  // their dump; but not more than GLANCES_IN_A_ROW looks in a row (see OwnerCache.glanced).
+  if (glances !== null && cache.glanced < GLANCES_IN_A_ROW) {
+    const again = lastLookAgain(cache, look.procRoot, look.pids, { glances });
+    if ("unchanged" in again) {
+      cache.glanced++;
+      look.lap("tables");
+      return again;
+    }
+    // Same sockets, new owners: the full look needs the dumps, and the owners just refreshed hold for it.
+    if (again.refreshed !== null) return { prefetched: prefetchDumps(look.reader, look.nsList), refreshed: again.refreshed };
+  }
+  cache.glanced = 0;
   const prefetched = prefetchDumps(look.reader, look.nsList);
   if (prefetched === null) return { prefetched, refreshed: null };
-  const again = lastLookAgain(cache, look.procRoot, look.pids, prefetched);
+  const again = lastLookAgain(cache, look.procRoot, look.pids, { dumps: prefetched });
   if ("unchanged" in again) {
+    // The same dumps after a glance that moved (a connection came and went): this glance stands for them now.
+    if (cache.previous) cache.previous.glances = glances;
     look.lap("tables");
     return again;
   }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Family, Proto } from "../model/socket.js";
 import type { NativeAddon } from "./native.js";
 import { recordCount } from "./parse/sock-diag.js";
+import { tcpCounters } from "./parse/tcp-counters.js";
 import { readIfThere } from "./proc-files.js";
 
 /** One namespace's netlink record buffers (48-byte records, see parse/sock-diag.ts), one per table. */
@@ -79,6 +80,41 @@ export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined,
   }
   // "" where the kernel has no raw sockets table, or no /proc/net shows the namespace (base null: one no process is in).
   return { ...records, raw: base === null ? "" : readIfThere(`${base}/raw`), raw6: base === null ? "" : readIfThere(`${base}/raw6`) };
+}
+
+/** The sock_diag state mask of TCP's LISTEN state (10). */
+export const LISTENING_TCP = 1 << 10;
+
+/**
+ * A glance at one namespace's sockets: its TCP counters (parse/tcp-counters.ts), its TCP listeners and UDP
+ * sockets (dumped whole: few, or what must be seen exactly), and its raw sockets, as one digest; null when one
+ * could not be read (a namespace no /proc/net shows, a dump the kernel refused or kept changing). Two equal
+ * glances, the first taken before a full dump, mean that dump still lists the same sockets (but see
+ * tcpCounters for states that count nowhere): a watcher's look at a steady host with 200,000 connections
+ * costs a glance, not their dump (OwnerCache.previous).
+ */
+export function glanceNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string | null, session: CollectSession): string | null {
+  if (base === null) return null;
+  const counters = tcpCounters(readIfThere(`${base}/snmp`), readIfThere(`${base}/sockstat`), readIfThere(`${base}/sockstat6`));
+  if (counters === null) return null;
+  const hash = createHash("sha256").update(`${counters}\n`);
+  const take = (family: 0 | 4 | 6, protocol: 6 | 17, states: number): boolean => {
+    for (let i = 0; i < DUMP_TRIES; i++) {
+      const d = addon.sockDiag(family, protocol, netnsPath, states);
+      if (d.interrupted) continue;
+      hash.update(`${family}/${protocol} ${d.records.byteLength}\n`).update(d.records);
+      return true;
+    }
+    return false;
+  };
+  try {
+    for (const family of session.tcpOfBothFamilies ? [0 as const] : [4 as const, 6 as const]) if (!take(family, 6, LISTENING_TCP)) return null;
+    for (const family of [4, 6] as const) if (!take(family, 17, ~0 >>> 0)) return null;
+  } catch {
+    return null;
+  }
+  for (const file of ["raw", "raw6"]) { const text = readIfThere(`${base}/${file}`); hash.update(`raw ${Buffer.byteLength(text)}\n`).update(text); }
+  return hash.digest("base64");
 }
 
 /** How many sockets the netlink records of one namespace hold. */

@@ -41,7 +41,13 @@ export interface OwnerCache {
    * and the collection made from them: when the next look's dumps are byte for byte the same and no socket changed hands,
    * that collection is the answer again (a steady host costs little more than the dumps).
    */
-  previous: { digests: Map<number | null, string>; collection: Collection; inodes: InodeList } | null;
+  previous: { digests: Map<number | null, string>; collection: Collection; inodes: InodeList; glances: ReadonlyMap<number | null, string> | null } | null;
+  /**
+   * Looks in a row that a glance alone (netlink-dumps.ts glanceNamespace: TCP's counters, listeners, UDP and
+   * raw sockets) found to be the last look again: after GLANCES_IN_A_ROW of them the dumps are compared in
+   * full, for the states a glance cannot see change (ESTABLISHED to CLOSE_WAIT).
+   */
+  glanced: number;
   /**
    * Keep no Socket of the last look (a watcher that needs only identities, see LookerOptions.lean): the
    * collection kept in `previous` has no sockets, so a steady host's look hands back an empty list
@@ -75,7 +81,7 @@ export function readAgainInFull(cache: OwnerCache): void {
 
 /** An empty owner cache; `lean`: keep no sockets between looks (see OwnerCache.lean). */
 export function createOwnerCache(lean = false): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, session: createCollectSession(), notInet: new Set(), lean };
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, glanced: 0, session: createCollectSession(), notInet: new Set(), lean };
 }
 
 /**
@@ -133,15 +139,19 @@ export interface OwnerRefresh {
   changed: boolean;
 }
 
+/** Looks in a row a glance may find to be the last look again before the dumps are compared in full (OwnerCache.glanced): 30 s at the default interval. */
+export const GLANCES_IN_A_ROW = 15;
+
 /**
- * The steady-host shortcut: when every namespace's `dumps` are the bytes of the last look's, no socket
- * changed hands and no new process is the first on a terminal, the last look's collection is this one
- * too (marked `unchanged`): nothing to decode, join or judge. Otherwise what was learnt on the way:
- * with the same dumps, the owners are already refreshed (`refreshed`) and hold for the full look.
+ * The steady-host shortcut: when every namespace's `dumps` are the bytes of the last look's (or its
+ * `glances` the last look's glances), no socket changed hands and no new process is the first on a
+ * terminal, the last look's collection is this one too (marked `unchanged`): nothing to decode, join or
+ * judge. Otherwise what was learnt on the way: with the same dumps, the owners are already refreshed
+ * (`refreshed`) and hold for the full look.
  */
-export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonly number[], dumps: ReadonlyMap<number | null, Dumps>): { unchanged: Collection } | { refreshed: OwnerRefresh | null } {
+export function lastLookAgain(cache: OwnerCache, procRoot: string, pids: readonly number[], seen: { dumps: ReadonlyMap<number | null, Dumps> } | { glances: ReadonlyMap<number | null, string> }): { unchanged: Collection } | { refreshed: OwnerRefresh | null } {
   const last = cache.previous;
-  if (last === null || !sameDumpsByNamespace(dumps, last.digests)) return { refreshed: null };
+  if (last === null || !("dumps" in seen ? sameDumpsByNamespace(seen.dumps, last.digests) : last.glances !== null && sameGlances(seen.glances, last.glances))) return { refreshed: null };
   // A new terminal may have put a shell below a holder (rule reverse-shell): the context is read again.
   if (newTerminal(procRoot, pids, (pid) => cache.byPid.has(pid) || cache.denied.has(pid))) return { refreshed: null };
   const previous = last.collection;
@@ -162,12 +172,18 @@ export function hasLastLook(cache: OwnerCache): boolean {
  * read as /proc text). `inodes`: its sockets' inodes (given apart by a look handed out in parts, whose
  * collection holds no sockets).
  */
-export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection, socketInodes?: Iterable<number>): void {
+export function rememberLook(cache: OwnerCache, dumps: Map<number | null, Dumps>, namespaceCount: number, collection: Collection, socketInodes?: Iterable<number>, glances: ReadonlyMap<number | null, string> | null = null): void {
   if (dumps.size !== namespaceCount) { cache.previous = null; return; }
   const inodes = new InodeList(socketInodes ?? (function* () { for (const s of collection.sockets) if (s.inode !== null) yield s.inode; })());
   const digests = new Map<number | null, string>();
   for (const [netns, d] of dumps) digests.set(netns, dumpsDigest(d));
-  cache.previous = { digests, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes };
+  cache.previous = { digests, collection: cache.lean ? { ...collection, sockets: [] } : collection, inodes, glances };
+}
+
+function sameGlances(a: ReadonlyMap<number | null, string>, before: ReadonlyMap<number | null, string>): boolean {
+  if (a.size !== before.size) return false;
+  for (const [netns, glance] of a) if (before.get(netns) !== glance) return false;
+  return true;
 }
 
 function sameDumpsByNamespace(a: ReadonlyMap<number | null, Dumps>, before: ReadonlyMap<number | null, string>): boolean {

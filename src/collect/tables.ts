@@ -4,7 +4,7 @@ import type { Socket } from "../model/socket.js";
 import { CROSS_CHECK_UP_TO, type CrossCheck } from "./hidden-listeners.js";
 import { netBase, netnsPath, type NamespaceDirs } from "./namespaces.js";
 import type { NativeAddon } from "./native.js";
-import { dumpNamespace, DUMP_TRIES, NETLINK_TABLES, netlinkRecordCount, type CollectSession, type Dumps, type NetlinkRecords } from "./netlink-dumps.js";
+import { dumpNamespace, DUMP_TRIES, glanceNamespace, LISTENING_TCP, NETLINK_TABLES, netlinkRecordCount, type CollectSession, type Dumps, type NetlinkRecords } from "./netlink-dumps.js";
 import { parseProcNet } from "./parse/proc-net.js";
 import { eachInode } from "./parse/sock-diag.js";
 import { errCode, vanished } from "./proc-files.js";
@@ -61,6 +61,26 @@ export function prefetchDumps(reader: TableReader, nsList: readonly NamespaceDir
     prefetched.set(netns, dumps);
   }
   return prefetched;
+}
+
+/**
+ * A glance at every namespace (glanceNamespace), through the first of its directories that answers, by
+ * namespace; null without the addon or when one namespace could not be glanced at.
+ */
+export function glanceAll(reader: TableReader, nsList: readonly NamespaceDirs[]): Map<number | null, string> | null {
+  const diag = reader.diag;
+  if (diag === null) return null;
+  const glances = new Map<number | null, string>();
+  for (const [netns, dirs] of nsList) {
+    let glance: string | null = null;
+    for (const dir of dirs) {
+      try { glance = glanceNamespace(diag, netnsPath(reader.procRoot, dir), netBase(reader.procRoot, dir), reader.session); } catch { glance = null; }
+      if (glance !== null) break;
+    }
+    if (glance === null) return null;
+    glances.set(netns, glance);
+  }
+  return glances;
 }
 
 /**
@@ -174,8 +194,6 @@ function netlinkInodes(diag: NativeAddon, path: string | undefined, session: Col
   return inodes;
 }
 
-/** The sock_diag state mask of TCP's LISTEN state (10). */
-const LISTENING_TCP = 1 << 10;
 
 /** The inodes of the TCP and UDP listeners of a fresh read of one namespace's /proc text; null when it failed. */
 function procListenerInodes(base: string, netns: number | null, littleEndian: boolean): Set<number> | null {

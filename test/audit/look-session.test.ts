@@ -199,6 +199,47 @@ describe("LookSession on this live host", () => {
     }
   });
 
+  it("Auditor.lookAtHost with a session sees a connection a running process makes, and its closing, at the next look, after looks a glance answered (the TCP counters, not the dump)", async () => {
+    const server = await plant(python([
+      "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(4)",
+      "print(json.dumps({'tcp': l.getsockname()[1]}), flush=True)",
+      "held = []",
+      "for line in sys.stdin:",
+      "    if line.startswith('connect'): c = socket.create_connection(l.getsockname()); held += [c, l.accept()[0]]; print(c.getsockname()[1], flush=True)",
+      "    elif line.startswith('close'): [h.close() for h in held]; print(0, flush=True)",
+    ]));
+    try {
+      const replies: string[] = [];
+      server.child.stdout?.on("data", (d: Buffer) => replies.push(...d.toString().split("\n").filter((l) => /^\d+$/.test(l))));
+      const ask = async (what: string): Promise<number> => {
+        const had = replies.length;
+        server.child.stdin?.write(`${what}\n`);
+        for (let i = 0; i < 100 && replies.length === had; i++) await new Promise((ok) => setTimeout(ok, 50));
+        assert.ok(replies.length > had, `the planted server did not answer "${what}"`);
+        return Number(replies[replies.length - 1]);
+      };
+      const session = createLookSession();
+      /** Looks until a glance alone found the host unchanged (bounded: other work on the machine opens sockets). */
+      const glanced = async () => {
+        for (let tries = 0; tries < 150; tries++) if ((await auditor.lookAtHost({}, session)).unchanged && session.cache.glanced > 0) return;
+        assert.fail("no look was answered by a glance in 150 tries: other work keeps opening and closing sockets; run this test alone");
+      };
+      const mine = (look: HostLook, port: number) => look.sockets.filter((s) => s.process?.pid === server.pid && s.proto === "tcp" && (s.local.port === port || s.remote?.port === port));
+      await glanced();
+      const port = await ask("connect");
+      const made = await auditor.lookAtHost({}, session);
+      assert.equal(made.unchanged, false, "a new connection between a process's own sockets is news");
+      assert.deepEqual(mine(made, port).map((s) => `${s.direction} ${s.state}`).sort(), ["inbound ESTABLISHED", "outbound ESTABLISHED"]);
+      await glanced();
+      await ask("close");
+      const closed = await auditor.lookAtHost({}, session);
+      assert.equal(closed.unchanged, false, "a closed connection is news");
+      assert.deepEqual(mine(closed, port), [], "its holder no longer holds either end");
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("createLookSession refuses to hand out judged batches in a session that keeps sockets", () => {
     assert.throws(() => createLookSession({ judged: () => {} }), /must be lean/);
   });

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProcessInfo } from "../../src/model/process.js";
-import { createOwnerCache, InodeList, readAgainInFull, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
+import { createOwnerCache, InodeList, lastLookAgain, readAgainInFull, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
 import { listPids } from "../../src/collect/namespaces.js";
 import type { Collection } from "../../src/collect/collection.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -54,6 +54,26 @@ describe("refreshOwners", () => {
       rmSync(own, { recursive: true, force: true });
     }
   }
+
+  it("lastLookAgain with glances like the last look's hands back its collection, and with others (or none kept) refreshes nothing", () => {
+    inCopyOfTree((own) => {
+      const cache = createOwnerCache(true);
+      const pids = listPids(own);
+      const inodes = heldBy(holder);
+      refreshOwners(own, pids, (each) => inodes.forEach(each), cache);
+      const dumps = new Map([[null, { tcp: new Uint8Array(), tcp6: new Uint8Array(), udp: new Uint8Array(), udp6: new Uint8Array(), raw: "", raw6: "" }]]);
+      const collection: Collection = { sockets: [], hostname: "h", hostNetns: 1, problems: [], warnings: [], readVia: new Map(), hiding: { processes: [], emptyNamespaces: [] } };
+      rememberLook(cache, dumps, 1, collection, inodes, new Map([[null, "glance-1"]]));
+      const looks = cache.looks;
+      assert.deepEqual(lastLookAgain(cache, own, pids, { glances: new Map([[null, "glance-2"]]) }), { refreshed: null }, "another glance");
+      assert.deepEqual(lastLookAgain(cache, own, pids, { glances: new Map([[null, "glance-1"], [7, "x"]]) }), { refreshed: null }, "another namespace");
+      assert.equal(cache.looks, looks, "no refresh for a glance that differs");
+      const again = lastLookAgain(cache, own, pids, { glances: new Map([[null, "glance-1"]]) });
+      assert.ok("unchanged" in again && again.unchanged.unchanged === true, "the same glance, the same owners");
+      rememberLook(cache, dumps, 1, collection, inodes);
+      assert.deepEqual(lastLookAgain(cache, own, pids, { glances: new Map([[null, "glance-1"]]) }), { refreshed: null }, "a look kept without a glance");
+    });
+  });
 
   it("refreshOwners finds the owner of a new socket in a process the look's pid listing missed (started after it)", () => {
     const inodes = heldBy(holder);
