@@ -12,7 +12,7 @@ import { joinInParts, type Gathered } from "./join.js";
 import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, type NamespaceDirs, type Namespaces } from "./namespaces.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
 import { createCollectSession, type Dumps } from "./netlink-dumps.js";
-import { fillOwnerCache, GLANCES_IN_A_ROW, hasLastLook, lastLookAgain, refreshOwners, rememberLook, type OwnerCache, type OwnerRefresh } from "./owner-cache.js";
+import { fillOwnerCache, glancesAfterFullComparison, hasLastLook, lastLookAgain, refreshOwners, rememberLook, type OwnerCache, type OwnerRefresh } from "./owner-cache.js";
 import { readProcessDetails } from "./process-details.js";
 import { readProvenance } from "./provenance.js";
 import { tryRead } from "./proc-files.js";
@@ -94,7 +94,7 @@ interface Read extends Gathered {
   namespaceCount: number;
   /** Sockets the third view found hidden from both views (third-view.ts). */
   hiddenSockets: number;
-  /** The glance taken before the look read the tables (see OwnerCache.glanced). */
+  /** The glance taken before the look read the tables (see OwnerCache.glancesLeft). */
   glances: ReadonlyMap<number | null, string> | null;
 }
 
@@ -199,18 +199,21 @@ function steadyHost(look: Look): Prefetched | { unchanged: Collection } {
   const { cache, glances } = look;
   if (!look.reader.diag || !look.wantOwners || !cache || !hasLastLook(cache)) return { prefetched: null, refreshed: null };
   // A glance like the last look's (its TCP counters, listeners, UDP and raw sockets): the same sockets, without
-  // their dump; but not more than GLANCES_IN_A_ROW looks in a row (see OwnerCache.glanced).
-  if (glances !== null && cache.glanced < GLANCES_IN_A_ROW) {
+  // their dump; but only for as many looks as were drawn at the last full comparison (OwnerCache.glancesLeft).
+  if (glances !== null && cache.glancesLeft > 0) {
     const again = lastLookAgain(cache, look.procRoot, look.pids, { glances });
     if ("unchanged" in again) {
+      cache.glancesLeft--;
       cache.glanced++;
       look.lap("tables");
       return again;
     }
-    // Same sockets, new owners: the full look needs the dumps, and the owners just refreshed hold for it.
-    if (again.refreshed !== null) return { prefetched: prefetchDumps(look.reader, look.nsList), refreshed: again.refreshed };
+    // New owners: the look is taken in full, its dumps compared as always. The refresh just made belongs to it,
+    // but does not stand for it: a glance is no proof of the same sockets (a socket made in repair mode moves no
+    // counter), and that refresh looked for owners of the last look's sockets only.
+    if (again.refreshed !== null) cache.sameLook = true;
   }
-  cache.glanced = 0;
+  cache.glancesLeft = glancesAfterFullComparison(); // the dumps are compared in full now
   const prefetched = prefetchDumps(look.reader, look.nsList);
   if (prefetched === null) return { prefetched, refreshed: null };
   const again = lastLookAgain(cache, look.procRoot, look.pids, { dumps: prefetched });

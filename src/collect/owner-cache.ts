@@ -43,10 +43,12 @@ export interface OwnerCache {
    */
   previous: { digests: Map<number | null, string>; collection: Collection; inodes: InodeList; glances: ReadonlyMap<number | null, string> | null } | null;
   /**
-   * Looks in a row that a glance alone (netlink-dumps.ts glanceNamespace: TCP's counters, listeners, UDP and
-   * raw sockets) found to be the last look again: after GLANCES_IN_A_ROW of them the dumps are compared in
-   * full, for the states a glance cannot see change (ESTABLISHED to CLOSE_WAIT).
+   * Looks a glance alone (netlink-dumps.ts glanceNamespace: TCP's counters, listeners, UDP and raw sockets)
+   * may still answer as the last look again before the dumps are compared in full: drawn anew at every full
+   * comparison (glancesAfterFullComparison), for what a glance cannot see (parse/tcp-counters.ts).
    */
+  glancesLeft: number;
+  /** Looks a glance alone answered, in all. */
   glanced: number;
   /**
    * Keep no Socket of the last look (a watcher that needs only identities, see LookerOptions.lean): the
@@ -81,7 +83,7 @@ export function readAgainInFull(cache: OwnerCache): void {
 
 /** An empty owner cache; `lean`: keep no sockets between looks (see OwnerCache.lean). */
 export function createOwnerCache(lean = false): OwnerCache {
-  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, glanced: 0, session: createCollectSession(), notInet: new Set(), lean };
+  return { holders: new Map(), byPid: new Map(), processes: new Map(), refs: new Map(), denied: new Set(), orphans: new Map(), looks: 0, kept: new Map(), lastScanned: 0, previous: null, glancesLeft: 0, glanced: 0, session: createCollectSession(), notInet: new Set(), lean };
 }
 
 /**
@@ -139,8 +141,17 @@ export interface OwnerRefresh {
   changed: boolean;
 }
 
-/** Looks in a row a glance may find to be the last look again before the dumps are compared in full (OwnerCache.glanced): 30 s at the default interval. */
-export const GLANCES_IN_A_ROW = 15;
+/** The most looks in a row a glance answers before the dumps are compared in full: 6 (14 s at the default interval). */
+export const GLANCES_AT_MOST = 6;
+
+/**
+ * How many looks a glance may answer after a full comparison (OwnerCache.glancesLeft): 0 to GLANCES_AT_MOST
+ * at random (3 on average: a full comparison every 4th look, 8 s at the default interval). Drawn anew at each
+ * full comparison, also one a moved glance asked for, so no one can count on a change falling between two.
+ */
+export function glancesAfterFullComparison(random: () => number = Math.random): number {
+  return Math.min(GLANCES_AT_MOST, Math.floor(random() * (GLANCES_AT_MOST + 1)));
+}
 
 /**
  * The steady-host shortcut: when every namespace's `dumps` are the bytes of the last look's (or its

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProcessInfo } from "../../src/model/process.js";
-import { createOwnerCache, InodeList, lastLookAgain, readAgainInFull, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
+import { createOwnerCache, GLANCES_AT_MOST, glancesAfterFullComparison, InodeList, lastLookAgain, readAgainInFull, refreshOwners, rememberLook } from "../../src/collect/owner-cache.js";
 import { listPids } from "../../src/collect/namespaces.js";
 import type { Collection } from "../../src/collect/collection.js";
 import type { Socket } from "../../src/model/socket.js";
@@ -120,5 +120,13 @@ describe("refreshOwners", () => {
       refreshOwners(own, listPids(own), all, cache); // the next look
       assert.deepEqual(inodes.map((i) => cache.holders.get(i)), inodes.map(() => undefined), "one look only");
     });
+  });
+});
+
+describe("glancesAfterFullComparison", () => {
+  it("glancesAfterFullComparison draws 0 to GLANCES_AT_MOST looks, each as likely, and never more", () => {
+    assert.deepEqual([0, 0.14, 0.15, 0.5, 0.86, 0.999999, 1].map((r) => glancesAfterFullComparison(() => r)), [0, 0, 1, 3, 6, GLANCES_AT_MOST, GLANCES_AT_MOST]);
+    const seen = new Set(Array.from({ length: 2000 }, () => glancesAfterFullComparison()));
+    assert.deepEqual([...seen].sort(), Array.from({ length: GLANCES_AT_MOST + 1 }, (_, i) => i), "Math.random by default: every count comes up");
   });
 });

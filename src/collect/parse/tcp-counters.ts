@@ -9,7 +9,8 @@
  * EstabResets). An ESTABLISHED socket closing changes CurrEstab. So equal counters at two moments mean the same
  * connections then, in all but a state that counts nowhere (ESTABLISHED to CLOSE_WAIT, FIN_WAIT1 to FIN_WAIT2)
  * and a half-open connection (SYN_RECV: counted once its handshake completes): the watcher compares its dumps
- * in full every so often for those (OwnerCache.glanced).
+ * in full every few looks, at random, for those (OwnerCache.glancesLeft). So does a socket made in TCP repair
+ * mode (CAP_NET_ADMIN: CRIU restoring a connection, or an attacker who has it), which moves no open counter.
  */
 
 /** The Tcp fields of /proc/net/snmp that a glance compares. */
