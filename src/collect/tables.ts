@@ -49,38 +49,31 @@ export interface Tables {
   dumps: Map<number | null, Dumps>;
 }
 
-/** Every namespace's dumps, each through its first directory; null when one could not be dumped. */
+/** Every namespace's dumps, by namespace; null when one could not be dumped (see eachNamespace). */
 export function prefetchDumps(reader: TableReader, nsList: readonly NamespaceDirs[]): Map<number | null, Dumps> | null {
-  const diag = reader.diag;
-  if (diag === null) return null;
-  const prefetched = new Map<number | null, Dumps>();
-  for (const [netns, dirs] of nsList) {
-    let dumps: Dumps | null = null;
-    try { dumps = dumpThrough(reader, diag, netns, dirs[0] as string); } catch { dumps = null; }
-    if (dumps === null) return null;
-    prefetched.set(netns, dumps);
-  }
-  return prefetched;
+  return eachNamespace(reader, nsList, (diag, netns, dir) => dumpThrough(reader, diag, netns, dir));
 }
 
-/**
- * A glance at every namespace (glanceNamespace), through the first of its directories that answers, by
- * namespace; null without the addon or when one namespace could not be glanced at.
- */
+/** A glance at every namespace (glanceNamespace), by namespace; null when one could not be glanced at (see eachNamespace). */
 export function glanceAll(reader: TableReader, nsList: readonly NamespaceDirs[]): Map<number | null, string> | null {
+  return eachNamespace(reader, nsList, (diag, _netns, dir) => glanceNamespace(diag, netnsPath(reader.procRoot, dir), netBase(reader.procRoot, dir), reader.session));
+}
+
+/** `read` of each namespace through the first of its directories that answers (a pid may exit meanwhile); null without the addon or when one namespace gave nothing. */
+function eachNamespace<T>(reader: TableReader, nsList: readonly NamespaceDirs[], read: (diag: NativeAddon, netns: number | null, dir: string) => T | null): Map<number | null, T> | null {
   const diag = reader.diag;
   if (diag === null) return null;
-  const glances = new Map<number | null, string>();
+  const out = new Map<number | null, T>();
   for (const [netns, dirs] of nsList) {
-    let glance: string | null = null;
+    let got: T | null = null;
     for (const dir of dirs) {
-      try { glance = glanceNamespace(diag, netnsPath(reader.procRoot, dir), netBase(reader.procRoot, dir), reader.session); } catch { glance = null; }
-      if (glance !== null) break;
+      try { got = read(diag, netns, dir); } catch { got = null; }
+      if (got !== null) break;
     }
-    if (glance === null) return null;
-    glances.set(netns, glance);
+    if (got === null) return null;
+    out.set(netns, got);
   }
-  return glances;
+  return out;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { createAuditor, createLookSession, type HostLook, type LookSession } fro
 import { nativeAddon } from "../../src/collect/native.js";
 import { GLANCES_AT_MOST } from "../../src/collect/owner-cache.js";
 import type { Socket } from "../../src/model/socket.js";
+import { withNetns } from "../helpers/netns.js";
 import { nodeProgram, plant, PLANT_MARK, python, type Planted } from "../helpers/plant.js";
 
 /*
@@ -246,14 +246,8 @@ describe("LookSession on this live host", () => {
     // An attacker with CAP_NET_ADMIN (found by a review of the glance): an ordinary connection is closed in a way
     // that moves no counter, and two connections to public addresses are made in repair mode (ESTABLISHED at once,
     // no SYN, no ActiveOpens), so every counter the glance reads is as before.
-    const ns = `pwrepair${process.pid}`;
-    execFileSync("ip", ["netns", "add", ns]);
-    let planted: Planted | null = null;
-    try {
-      execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
-      execFileSync("ip", ["-n", ns, "addr", "add", "198.51.100.1/32", "dev", "lo"]);
-      execFileSync("ip", ["-n", ns, "route", "add", "203.0.113.0/24", "dev", "lo"]);
-      planted = await plant(python([
+    await withNetns("repair", [["addr", "add", "198.51.100.1/32", "dev", "lo"], ["route", "add", "203.0.113.0/24", "dev", "lo"]], async (ns) => {
+      const planted = await plant(python([
         "TCP_REPAIR = 19",
         "srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)",
         "c = socket.create_connection(srv.getsockname()); s, _ = srv.accept(); srv.close()",
@@ -266,30 +260,31 @@ describe("LookSession on this live host", () => {
         "    r = socket.socket(); r.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, 1); r.bind(('198.51.100.1', 0)); r.connect(('203.0.113.7', port)); held.append(r)",
         "print('swapped', flush=True)",
       ], { prefix: ["ip", "netns", "exec", ns] }));
-      let swapped = false;
-      planted.child.stdout?.on("data", (d: Buffer) => { if (d.toString().includes("swapped")) swapped = true; });
-      const session = createLookSession();
-      const before = session.cache.glanced;
-      let steady = false;
-      for (let tries = 0; tries < 150 && !steady; tries++) steady = (await auditor.lookAtHost({}, session)).unchanged && session.cache.glanced > before;
-      assert.ok(steady, "no look was answered by a glance in 150 tries: other work keeps opening and closing sockets; run this test alone");
-      planted.child.stdin?.write("swap\n");
-      for (let i = 0; i < 100 && !swapped; i++) await new Promise((ok) => setTimeout(ok, 50));
-      assert.ok(swapped, "the planted process did not make its connections in repair mode");
-      session.cache.glancesLeft = GLANCES_AT_MOST; // the longest a draw allows
-      const pid = planted.pid;
-      let seenAt = 0;
-      for (let look = 1; look <= GLANCES_AT_MOST + 1 && seenAt === 0; look++) {
-        const l = await auditor.lookAtHost({}, session);
-        const mine = l.sockets.filter((s) => s.remote?.address === "203.0.113.7");
-        assert.deepEqual(mine.map((s) => s.process?.pid ?? null).filter((p) => p !== pid), [], `look ${look}: a connection made in repair mode without its holder`);
-        if (mine.filter((s) => s.state === "ESTABLISHED").length === 2) seenAt = look;
+      try {
+        let swapped = false;
+        planted.child.stdout?.on("data", (d: Buffer) => { if (d.toString().includes("swapped")) swapped = true; });
+        const session = createLookSession();
+        const before = session.cache.glanced;
+        let steady = false;
+        for (let tries = 0; tries < 150 && !steady; tries++) steady = (await auditor.lookAtHost({}, session)).unchanged && session.cache.glanced > before;
+        assert.ok(steady, "no look was answered by a glance in 150 tries: other work keeps opening and closing sockets; run this test alone");
+        planted.child.stdin?.write("swap\n");
+        for (let i = 0; i < 100 && !swapped; i++) await new Promise((ok) => setTimeout(ok, 50));
+        assert.ok(swapped, "the planted process did not make its connections in repair mode");
+        session.cache.glancesLeft = GLANCES_AT_MOST; // the longest a draw allows
+        const pid = planted.pid;
+        let seenAt = 0;
+        for (let look = 1; look <= GLANCES_AT_MOST + 1 && seenAt === 0; look++) {
+          const l = await auditor.lookAtHost({}, session);
+          const mine = l.sockets.filter((s) => s.remote?.address === "203.0.113.7");
+          assert.deepEqual(mine.map((s) => s.process?.pid ?? null).filter((p) => p !== pid), [], `look ${look}: a connection made in repair mode without its holder`);
+          if (mine.filter((s) => s.state === "ESTABLISHED").length === 2) seenAt = look;
+        }
+        assert.ok(seenAt > 0, `the two connections made in repair mode were not seen in ${GLANCES_AT_MOST + 1} looks`);
+      } finally {
+        await planted.stop();
       }
-      assert.ok(seenAt > 0, `the two connections made in repair mode were not seen in ${GLANCES_AT_MOST + 1} looks`);
-    } finally {
-      await planted?.stop();
-      execFileSync("ip", ["netns", "del", ns]);
-    }
+    });
   });
 
   it("createLookSession refuses to hand out judged batches in a session that keeps sockets", () => {
@@ -302,13 +297,6 @@ describe("LookSession on this live host", () => {
 
   const root = process.getuid?.() === 0;
   it("Auditor.lookAtHost with a session says of sockets planted in a network namespace what a fresh look says, steady and after changes (needs root, as in CI)", { skip: root ? false : "needs root: ip netns add (CI runs as root)" }, async () => {
-    const ns = `pwfence${process.pid}`;
-    execFileSync("ip", ["netns", "add", ns]);
-    try {
-      execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
-      await steadyHostScenario(["ip", "netns", "exec", ns], "container");
-    } finally {
-      execFileSync("ip", ["netns", "del", ns]);
-    }
+    await withNetns("fence", [], (ns) => steadyHostScenario(["ip", "netns", "exec", ns], "container"));
   });
 });
