@@ -90,10 +90,22 @@
  *   10: uid                                            11: inode */
 #define RECORD_WORDS 12
 
+/* The records of one dump, in chunks of RECORDS_PER_CHUNK (768 KiB: above the agent's malloc mmap threshold, so
+ * each goes back to the system when freed). sock_diag copies them into the JavaScript buffer a chunk at a time
+ * and frees each once copied: the buffer's pages are touched only as they are written, so a dump of 200,000
+ * sockets is never held twice (one block that doubled as it grew was: up to 12.6 MiB beside its 10 MiB copy). */
+#define RECORDS_PER_CHUNK 16384
 typedef struct {
-  uint32_t *data;
-  size_t count, capacity;
+  uint32_t **chunks;
+  size_t nchunks, count;
 } records_t;
+
+static void records_free(records_t *r) {
+  for (size_t i = 0; i < r->nchunks; i++) free(r->chunks[i]);
+  free(r->chunks);
+  r->chunks = NULL;
+  r->nchunks = r->count = 0;
+}
 
 /* INET_DIAG_SKV6ONLY of an IPv6 socket's dump message, as the record's v6only code (see RECORD); 0 when absent. */
 static uint32_t v6only_code(const struct nlmsghdr *h) {
@@ -107,14 +119,15 @@ static uint32_t v6only_code(const struct nlmsghdr *h) {
 }
 
 static int records_push(records_t *r, const struct inet_diag_msg *m, int protocol, uint32_t v6only) {
-  if (r->count == r->capacity) {
-    size_t cap = r->capacity ? r->capacity * 2 : 4096;
-    uint32_t *grown = realloc(r->data, cap * RECORD_WORDS * sizeof(uint32_t));
+  const size_t at = r->count % RECORDS_PER_CHUNK;
+  if (at == 0) {
+    uint32_t **grown = realloc(r->chunks, (r->nchunks + 1) * sizeof *grown);
     if (!grown) return -1;
-    r->data = grown;
-    r->capacity = cap;
+    r->chunks = grown;
+    if (!(r->chunks[r->nchunks] = malloc(RECORDS_PER_CHUNK * RECORD_WORDS * sizeof(uint32_t)))) return -1;
+    r->nchunks++;
   }
-  uint32_t *w = r->data + r->count * RECORD_WORDS;
+  uint32_t *w = r->chunks[r->nchunks - 1] + at * RECORD_WORDS;
   w[0] = (uint32_t)(m->idiag_family == AF_INET ? 4 : 6) | (uint32_t)protocol << 8 | (uint32_t)m->idiag_state << 16 | v6only << 24;
   w[1] = (uint32_t)ntohs(m->id.idiag_sport) | (uint32_t)ntohs(m->id.idiag_dport) << 16;
   memcpy(w + 2, m->id.idiag_src, 16);
@@ -283,13 +296,23 @@ static napi_value sock_diag(napi_env env, napi_callback_info info) {
   if (in_netns) d.netns = netns;
   if (run_for_netns(in_netns, dump_thread, &d) != 0) return throw_errno(env, EAGAIN, "sockDiag thread");
   if (d.err) {
-    free(d.out.data);
+    records_free(&d.out);
     return throw_errno(env, d.err, "sock_diag dump");
   }
   napi_value result, records, flag;
-  void *copy = NULL;
-  napi_create_buffer_copy(env, d.out.count * RECORD_WORDS * sizeof(uint32_t), d.out.data ? (void *)d.out.data : (void *)"", &copy, &records);
-  free(d.out.data);
+  void *data = NULL;
+  if (napi_create_buffer(env, d.out.count * RECORD_WORDS * sizeof(uint32_t), &data, &records) != napi_ok) {
+    records_free(&d.out);
+    return throw_errno(env, ENOMEM, "sockDiag buffer");
+  }
+  for (size_t i = 0, left = d.out.count; i < d.out.nchunks; i++) {
+    const size_t n = left < RECORDS_PER_CHUNK ? left : RECORDS_PER_CHUNK;
+    memcpy((uint32_t *)data + i * RECORDS_PER_CHUNK * RECORD_WORDS, d.out.chunks[i], n * RECORD_WORDS * sizeof(uint32_t));
+    free(d.out.chunks[i]);
+    d.out.chunks[i] = NULL;
+    left -= n;
+  }
+  records_free(&d.out);
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "records", records);
   napi_get_boolean(env, d.interrupted, &flag);

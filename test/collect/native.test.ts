@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { nativeAddon, type NativeAddon } from "../../src/collect/native.js";
 import { collectLinux, createOwnerCache, DUMP_TRIES, dumpNamespace } from "../../src/collect/linux.js";
@@ -9,6 +9,7 @@ import { scanFdShare } from "../../src/collect/fd-scan.js";
 import { decodeSockDiag } from "../../src/collect/parse/sock-diag.js";
 import { parseProcNet } from "../../src/collect/parse/proc-net.js";
 import type { Socket } from "../../src/model/socket.js";
+import { plant, python } from "../helpers/plant.js";
 import { spawnHolder } from "../helpers/spawn-holder.js";
 
 const tree = new URL("../fixtures/proc/debian12-holders/", import.meta.url).pathname.replace(/\/$/, "");
@@ -75,6 +76,30 @@ describe("native addon", () => {
       }
     } finally {
       stop();
+    }
+  });
+
+  it("sockDiag hands back a dump larger than one of its chunks (16,384 records) whole and in order: planted processes' 18,000 UDP sockets, each record as /proc/net/udp lists it", async () => {
+    assert.ok(addon);
+    // 20 processes of 900 sockets each: under the usual limit of 1,024 open files per process.
+    const holders = await Promise.all(Array.from({ length: 20 }, () => plant(python([
+      "held = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(900)]",
+      "[u.bind(('127.0.0.1', 0)) for u in held]",
+      "print(json.dumps({'n': len(held)}), flush=True)",
+    ]), 60_000)));
+    try {
+      const inodes = new Set(holders.flatMap((h) => readdirSync(`/proc/${h.pid}/fd`).map((fd) => { try { return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${h.pid}/fd/${fd}`))?.[1]; } catch { return undefined; } })).filter((i) => i !== undefined).map(Number));
+      assert.ok(inodes.size >= 18_000, "their sockets (and the Unix sockets of their stdio)");
+      const key = (s: Socket) => JSON.stringify([s.local, s.remote, s.state, s.inode, s.uid]);
+      const fromDiag: Socket[] = [];
+      decodeSockDiag(addon.sockDiag(4, 17).records, "udp", null, fromDiag);
+      const fromText = parseProcNet(readFileSync("/proc/self/net/udp", "latin1"), { proto: "udp", family: 4, source: "udp", netns: null }).records;
+      const mine = (xs: Socket[]) => xs.filter((x) => x.inode !== null && inodes.has(x.inode)).map(key);
+      const a = mine(fromDiag);
+      assert.ok(fromDiag.length > 16_384 && a.length === 18_000, `every planted socket is in the dump (${a.length} of 18,000, ${fromDiag.length} records)`);
+      assert.deepEqual(a.slice().sort(), mine(fromText).sort());
+    } finally {
+      await Promise.all(holders.map((h) => h.stop()));
     }
   });
 
