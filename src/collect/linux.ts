@@ -11,7 +11,7 @@ import { fdWalkThreads, socketsInUse, walkFds, type FdWalk, type SocketFds } fro
 import { joinInParts, type Gathered } from "./join.js";
 import { findNamespaces, listPids, namedNetnsWarnings, namespaceList, type NamespaceDirs, type Namespaces } from "./namespaces.js";
 import { nativeAddon, type NativeAddon } from "./native.js";
-import { createCollectSession, type Dumps } from "./netlink-dumps.js";
+import { createCollectSession, netlinkRecordCount, type Dumps } from "./netlink-dumps.js";
 import { fillOwnerCache, glancesAfterFullComparison, hasLastLook, lastLookAgain, refreshOwners, rememberLook, type OwnerCache, type OwnerRefresh } from "./owner-cache.js";
 import { readProcessDetails } from "./process-details.js";
 import { readProvenance } from "./provenance.js";
@@ -71,11 +71,16 @@ export async function collectLinuxInParts(options: CollectOptions = {}): Promise
   const { cache } = options;
   if (!cache || !found.wantOwners) return parts;
   cache.previous = null; // until the last batch is out
-  const inodes: number[] = [];
-  const note = (sockets: readonly Socket[]) => { for (const s of sockets) if (s.inode !== null) inodes.push(s.inode); };
+  // The sockets' inodes, in one typed array of the size the sources give (no list that grows by doubling).
+  const inodes = new Float64Array(found.sources.reduce((n, src) => n + (src.netlink ? netlinkRecordCount(src.netlink) : 0) + src.made.length, 0));
+  let noted = 0, more = false; // (more sockets than the sources hold: none is remembered rather than some)
+  const note = (sockets: readonly Socket[]) => { for (const s of sockets) if (s.inode !== null) { if (noted < inodes.length) inodes[noted++] = s.inode; else more = true; } };
   note(parts.listeners);
   const batches = parts.rest;
-  return { ...parts, *rest() { for (const batch of batches()) { note(batch); yield batch; } remember(cache, found, wholeOf(parts, []), inodes); } };
+  return { ...parts, *rest() {
+    for (const batch of batches()) { note(batch); yield batch; }
+    if (!more) remember(cache, found, wholeOf(parts, []), inodes.subarray(0, noted));
+  } };
 }
 
 /** A collection of `sockets` with what `parts` says of the look. */

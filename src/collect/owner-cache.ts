@@ -93,7 +93,15 @@ export function createOwnerCache(lean = false): OwnerCache {
  */
 export class InodeList {
   private readonly sorted: Float64Array;
+  /** `inodes` (0 left out); a Float64Array is taken as it is, sorted in place (a look in parts fills one). */
   constructor(inodes: Iterable<number>) {
+    if (inodes instanceof Float64Array) {
+      this.sorted = inodes.sort();
+      let zeros = 0;
+      while (zeros < this.sorted.length && this.sorted[zeros] === 0) zeros++;
+      if (zeros > 0) this.sorted = this.sorted.subarray(zeros);
+      return;
+    }
     const all: number[] = [];
     for (const inode of inodes) if (inode) all.push(inode);
     this.sorted = Float64Array.from(all).sort();

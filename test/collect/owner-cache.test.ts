@@ -19,6 +19,11 @@ describe("InodeList", () => {
     const seen: number[] = [];
     list.forEach((i) => seen.push(i));
     assert.deepEqual(seen, [3, 5, 9, 4_294_967_296]);
+    const typed = new InodeList(Float64Array.from([9, 0, 4_294_967_296, 0, 3, 5]));
+    const again: number[] = [];
+    typed.forEach((i) => again.push(i));
+    assert.deepEqual(again, [3, 5, 9, 4_294_967_296], "a Float64Array (a look in parts fills one): sorted, its zeros left out");
+    assert.deepEqual([0, 4, 3].map((i) => typed.has(i)), [false, false, true]);
   });
 });
 
