@@ -107,7 +107,6 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
   let cpuBefore = timings ? process.cpuUsage() : null;
   const timing = { intervalMs: options.intervalMs, signal, ...(options.count !== undefined ? { count: options.count } : {}) };
   const looks = lookLoop(looker, timing, () => {
-    trim?.afterLook(); // the last look's sockets are garbage now, before the next look starts
     phases = {}; started = Date.now(); cpuBefore = timings ? process.cpuUsage() : null;
     return phases;
   });
@@ -121,6 +120,7 @@ export async function runWatch(options: WatchOptions, io: Output, signal: AbortS
       next = null;
       showLook(item);
       item = null; // nothing holds the look while the next one is taken
+      trim?.afterLook(); // its garbage (judged sockets, the dumps of a full comparison) goes now, not when the next look starts
     }
   } finally {
     await looks.return(undefined); // as `for await` does when the body throws (a closed pipe)
