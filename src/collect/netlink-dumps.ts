@@ -56,9 +56,7 @@ const NO_RECORDS = new Uint8Array(0);
  */
 export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined, base: string | null, unsettled: string[] = [], session: CollectSession = createCollectSession()): Dumps | null {
   const take = (family: 0 | 4 | 6, protocol: 6 | 17, name: string) => {
-    const dump = () => (netnsPath === undefined ? addon.sockDiag(family, protocol) : addon.sockDiag(family, protocol, netnsPath));
-    let result = dump();
-    for (let i = 1; i < DUMP_TRIES && result.interrupted; i++) result = dump();
+    const result = settledDump(addon, family, protocol, netnsPath);
     if (result.interrupted) unsettled.push(name);
     return result.records;
   };
@@ -85,6 +83,34 @@ export function dumpNamespace(addon: NativeAddon, netnsPath: string | undefined,
 /** The sock_diag state mask of TCP's LISTEN state (10). */
 export const LISTENING_TCP = 1 << 10;
 
+/** One dump, taken again while the kernel calls it inconsistent (NLM_F_DUMP_INTR), up to DUMP_TRIES times; the last one. */
+function settledDump(addon: NativeAddon, family: 0 | 4 | 6, protocol: 6 | 17, netnsPath: string | undefined, states?: number): { records: Uint8Array; interrupted: boolean } {
+  const dump = () => (states !== undefined ? addon.sockDiag(family, protocol, netnsPath, states) : netnsPath !== undefined ? addon.sockDiag(family, protocol, netnsPath) : addon.sockDiag(family, protocol));
+  let result = dump();
+  for (let i = 1; i < DUMP_TRIES && result.interrupted; i++) result = dump();
+  return result;
+}
+
+/**
+ * One namespace's TCP listeners (one walk for both families where the kernel allows it), then its UDP sockets
+ * of each family, each dump handed whole to `each` (which returns false to stop there): what a look reads
+ * again without the 200,000 connections. False when a dump never came out whole or the kernel refused one.
+ */
+export function listenersAndUdp(addon: NativeAddon, netnsPath: string | undefined, session: CollectSession, each: (records: Uint8Array, table: string) => boolean): boolean {
+  const tcp: readonly (readonly [0 | 4 | 6, 6 | 17, number, string])[] = session.tcpOfBothFamilies ? [[0, 6, LISTENING_TCP, "tcp"]] : [[4, 6, LISTENING_TCP, "tcp"], [6, 6, LISTENING_TCP, "tcp6"]];
+  const dumps = [...tcp, [4, 17, ~0 >>> 0, "udp"] as const, [6, 17, ~0 >>> 0, "udp6"] as const];
+  try {
+    for (const [family, protocol, states, table] of dumps) {
+      const d = settledDump(addon, family, protocol, netnsPath, states);
+      if (d.interrupted) return false;
+      if (!each(d.records, table)) return true;
+    }
+  } catch {
+    return false;
+  }
+  return true;
+}
+
 /**
  * A glance at one namespace's sockets: its TCP counters (parse/tcp-counters.ts), its TCP listeners and UDP
  * sockets (dumped whole: few, or what must be seen exactly), and its raw sockets, as one digest; null when one
@@ -98,21 +124,7 @@ export function glanceNamespace(addon: NativeAddon, netnsPath: string | undefine
   const counters = tcpCounters(readIfThere(`${base}/snmp`), readIfThere(`${base}/sockstat`), readIfThere(`${base}/sockstat6`));
   if (counters === null) return null;
   const hash = createHash("sha256").update(`${counters}\n`);
-  const take = (family: 0 | 4 | 6, protocol: 6 | 17, states: number): boolean => {
-    for (let i = 0; i < DUMP_TRIES; i++) {
-      const d = addon.sockDiag(family, protocol, netnsPath, states);
-      if (d.interrupted) continue;
-      hash.update(`${family}/${protocol} ${d.records.byteLength}\n`).update(d.records);
-      return true;
-    }
-    return false;
-  };
-  try {
-    for (const family of session.tcpOfBothFamilies ? [0 as const] : [4 as const, 6 as const]) if (!take(family, 6, LISTENING_TCP)) return null;
-    for (const family of [4, 6] as const) if (!take(family, 17, ~0 >>> 0)) return null;
-  } catch {
-    return null;
-  }
+  if (!listenersAndUdp(addon, netnsPath, session, (records, table) => { hash.update(`${table} ${records.byteLength}\n`).update(records); return true; })) return null;
   for (const file of ["raw", "raw6"]) { const text = readIfThere(`${base}/${file}`); hash.update(`raw ${Buffer.byteLength(text)}\n`).update(text); }
   return hash.digest("base64");
 }

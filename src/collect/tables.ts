@@ -4,7 +4,7 @@ import type { Socket } from "../model/socket.js";
 import { CROSS_CHECK_UP_TO, type CrossCheck } from "./hidden-listeners.js";
 import { netBase, netnsPath, type NamespaceDirs } from "./namespaces.js";
 import type { NativeAddon } from "./native.js";
-import { dumpNamespace, DUMP_TRIES, glanceNamespace, LISTENING_TCP, NETLINK_TABLES, netlinkRecordCount, type CollectSession, type Dumps, type NetlinkRecords } from "./netlink-dumps.js";
+import { dumpNamespace, DUMP_TRIES, glanceNamespace, listenersAndUdp, NETLINK_TABLES, netlinkRecordCount, type CollectSession, type Dumps, type NetlinkRecords } from "./netlink-dumps.js";
 import { parseProcNet } from "./parse/proc-net.js";
 import { eachInode } from "./parse/sock-diag.js";
 import { errCode, vanished } from "./proc-files.js";
@@ -164,29 +164,15 @@ export function eachSourceInode(sources: readonly Source[]): (each: (inode: numb
 /** Every TCP and UDP socket inode of a fresh netlink dump of one namespace; null when it failed. */
 function netlinkInodes(diag: NativeAddon, path: string | undefined, session: CollectSession, wanted: readonly number[]): Set<number> | null {
   // TCP's listeners only (a host with 200,000 connections is not dumped again whole), and, unless those
-  // hold every `wanted` inode, every UDP socket (one that was unconnected may have connected meanwhile). A dump the kernel calls inconsistent
-  // is taken again; one that never came out whole proves nothing (null).
+  // hold every `wanted` inode, every UDP socket (one that was unconnected may have connected meanwhile). A dump
+  // that never came out whole proves nothing (null).
   const inodes = new Set<number>();
-  const take = (family: 0 | 4 | 6, protocol: 6 | 17, states: number): boolean => {
-    for (let i = 0; i < DUMP_TRIES; i++) {
-      const d = diag.sockDiag(family, protocol, path, states);
-      if (d.interrupted) continue;
-      eachInode(d.records, (inode) => inodes.add(inode));
-      return true;
-    }
-    return false;
-  };
-  try {
-    const tcp = session.tcpOfBothFamilies ? [0 as const] : [4 as const, 6 as const];
-    for (const family of tcp) if (!take(family, 6, LISTENING_TCP)) return null;
-    if (wanted.every((inode) => inodes.has(inode))) return inodes; // every one still listed: no need for UDP's
-    for (const family of [4, 6] as const) if (!take(family, 17, ~0 >>> 0)) return null;
-  } catch {
-    return null;
-  }
-  return inodes;
+  const read = listenersAndUdp(diag, path, session, (records, table) => {
+    eachInode(records, (inode) => inodes.add(inode));
+    return table.startsWith("udp") || !wanted.every((inode) => inodes.has(inode)); // every one still listed: no need for UDP's
+  });
+  return read ? inodes : null;
 }
-
 
 /** The inodes of the TCP and UDP listeners of a fresh read of one namespace's /proc text; null when it failed. */
 function procListenerInodes(base: string, netns: number | null, littleEndian: boolean): Set<number> | null {
